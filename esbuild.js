@@ -1,0 +1,78 @@
+// Builds the extension host bundle, the `modelver` CLI and the webview bundles.
+// Usage: node esbuild.js [--watch] [--production]
+const esbuild = require('esbuild');
+const fs = require('fs');
+const path = require('path');
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** Native or ESM-only modules that must be loaded from node_modules at run time. */
+const nodeExternals = ['vscode', 'onnxruntime-node', 'h5wasm', 'h5wasm/node'];
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'info',
+};
+
+/** @type {import('esbuild').BuildOptions[]} */
+const builds = [
+  {
+    ...common,
+    entryPoints: { extension: 'src/extension/extension.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
+  },
+  {
+    ...common,
+    entryPoints: { cli: 'src/cli/bin.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
+    banner: { js: '#!/usr/bin/env node' },
+    define: { __MODELVER_VERSION__: JSON.stringify(require('./package.json').version) },
+  },
+  {
+    ...common,
+    entryPoints: { inspect: 'webview-ui/inspect/main.ts' },
+    outdir: 'dist/webview',
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+  },
+];
+
+/** Static assets the webviews load (codicons font and css). */
+function copyAssets() {
+  const out = path.join(__dirname, 'dist', 'webview');
+  fs.mkdirSync(out, { recursive: true });
+  const codicons = path.join(__dirname, 'node_modules', '@vscode', 'codicons', 'dist');
+  for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join(codicons, f), path.join(out, f));
+  for (const f of fs.readdirSync(path.join(__dirname, 'webview-ui', 'styles'))) {
+    fs.copyFileSync(path.join(__dirname, 'webview-ui', 'styles', f), path.join(out, f));
+  }
+}
+
+async function main() {
+  copyAssets();
+  if (watch) {
+    const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+    await Promise.all(contexts.map((c) => c.watch()));
+    console.log('watching…');
+    return;
+  }
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  fs.chmodSync(path.join(__dirname, 'dist', 'cli.js'), 0o755);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

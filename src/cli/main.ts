@@ -1,0 +1,78 @@
+/**
+ * `modelver` — the command-line face of Model Versions, for people and for CI/CD.
+ * Exit codes: 0 success, 1 the command failed (bad model, git error, …), 2 usage error.
+ */
+import { CliError, UsageError } from './errors';
+import { inspectCommand } from './commands/inspect';
+
+export interface CliIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+interface Command {
+  summary: string;
+  usage: string;
+  run: (args: string[], io: CliIO) => Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  inspect: inspectCommand,
+};
+
+function help(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return [
+    'usage: modelver <command> [options]',
+    '',
+    'Version control for neural-network model files on Git + Git LFS.',
+    '',
+    'commands:',
+    ...rows,
+    '',
+    'Run `modelver <command> --help` for a command\'s options.',
+  ].join('\n');
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(help());
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(typeof __MODELVER_VERSION__ !== 'undefined' ? __MODELVER_VERSION__ : 'dev');
+    return 0;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    io.err(`modelver: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(cmd.usage);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`modelver ${name}: ${e.message}\n\n${cmd.usage}`);
+      return 2;
+    }
+    if (e instanceof CliError) {
+      io.err(`modelver ${name}: ${e.message}`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    if (err && err.name === 'ModelFormatError') {
+      io.err(`modelver ${name}: ${err.message}`);
+      return 1;
+    }
+    io.err(`modelver ${name}: unexpected error: ${err?.stack ?? String(e)}`);
+    return 1;
+  }
+}
+
+declare const __MODELVER_VERSION__: string;
+

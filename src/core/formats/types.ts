@@ -1,0 +1,155 @@
+/**
+ * One summary for every model format. Everything here is small: names, shapes, counts and the
+ * *location* of each weight's bytes. Weight values are never held in a summary; read them with
+ * `readTensor` (see ./index.ts).
+ */
+
+export type ModelFormat = 'onnx' | 'keras-h5' | 'keras-weights-h5' | 'keras-v3';
+
+/** Element types, ONNX names in lower case ('float32', 'int64', 'bfloat16', 'string', …). */
+export type DType = string;
+
+/** A dimension: a number, a symbolic name ('batch'), or null when unknown. */
+export type Dim = number | string | null;
+
+export interface ValueInfo {
+  name: string;
+  dtype: DType;
+  /** null when the model gives no shape at all (rank unknown). */
+  shape: Dim[] | null;
+  doc?: string;
+}
+
+/** Where a tensor's bytes are. Offsets are byte offsets into `file` (or the model file itself). */
+export type TensorLocation =
+  /** raw little-endian bytes inside the model file (ONNX `raw_data`) */
+  | { kind: 'raw'; offset: number; length: number }
+  /** packed repeated field inside the model file (ONNX float_data, int64_data, …): decode as `field` */
+  | { kind: 'field'; field: 'float_data' | 'int32_data' | 'int64_data' | 'double_data' | 'uint64_data' | 'string_data'; offset: number; length: number }
+  /** ONNX external data; `file` is resolved and checked to lie inside the model's folder */
+  | { kind: 'external'; file: string; offset: number; length: number }
+  /** an HDF5 dataset path inside the file; offset/length when the dataset is stored contiguously */
+  | { kind: 'hdf5'; dataset: string; offset?: number; length?: number }
+  /** tensor has no data (e.g. empty) */
+  | { kind: 'none' };
+
+export type TensorOrigin =
+  | 'initializer'
+  | 'sparse-initializer'
+  | 'constant'
+  | 'keras-weight'
+  | 'keras-optimizer';
+
+export interface TensorInfo {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  /** product of the shape (1 for a scalar) */
+  paramCount: number;
+  /** bytes the values take when decoded (paramCount × element size; 0 for strings) */
+  byteSize: number;
+  origin: TensorOrigin;
+  /** '' for the main graph, else e.g. 'If_0/then_branch'; Keras: the layer name */
+  graphPath: string;
+  /** Keras: layer that owns the weight; ONNX Constant: the node name */
+  owner?: string;
+  location: TensorLocation;
+}
+
+export type AttrValue =
+  | number
+  | string
+  | number[]
+  | string[]
+  | { tensor: { dtype: DType; shape: number[] } }
+  | { graph: string }
+  | { graphs: string[] }
+  | null;
+
+export interface NodeInfo {
+  name: string;
+  opType: string;
+  /** '' is the default ONNX domain (ai.onnx) */
+  domain: string;
+  /** '' for the main graph, else the subgraph path */
+  graphPath: string;
+  inputs: string[];
+  outputs: string[];
+  attributes: Record<string, AttrValue>;
+}
+
+export interface GraphInfo {
+  /** '' for the main graph; subgraphs: '<node name or op#index>/<attribute name>' joined with '/' */
+  path: string;
+  name: string;
+  nodeCount: number;
+  initializerCount: number;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+}
+
+export interface OpsetImport {
+  domain: string;
+  version: number;
+}
+
+export interface KerasLayer {
+  name: string;
+  className: string;
+  /** the layer's config object from model_config (absent for weights-only files) */
+  config?: Record<string, unknown>;
+  /** names of the weight tensors of this layer, in file order (tensor names in `tensors`) */
+  weights: string[];
+  /** inbound layer names, when the config gives them */
+  inbound?: string[];
+}
+
+export interface KerasInfo {
+  kerasVersion?: string;
+  backend?: string;
+  /** 'Sequential', 'Model', 'Functional', … (absent for weights-only files) */
+  modelClass?: string;
+  /** the whole model_config, parsed */
+  modelConfig?: Record<string, unknown>;
+  trainingConfig?: Record<string, unknown>;
+  layers: KerasLayer[];
+  /** weights of the optimizer, reported apart from the model's weights */
+  optimizerWeights: TensorInfo[];
+  weightsOnly: boolean;
+}
+
+export interface ModelSummary {
+  format: ModelFormat;
+  /** absolute path of the file summarized */
+  path: string;
+  fileSize: number;
+  irVersion?: number;
+  opsets: OpsetImport[];
+  producer?: { name: string; version: string };
+  domain?: string;
+  modelVersion?: number;
+  docString?: string;
+  /** ONNX metadata_props; Keras root attributes that are plain strings */
+  metadata: Record<string, string>;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** every node of every graph, subgraphs included (Keras: one per layer) */
+  nodes: NodeInfo[];
+  graphs: GraphInfo[];
+  /** op type (with domain prefix when not ai.onnx) → count, over all graphs */
+  opHistogram: Record<string, number>;
+  /** model weights: ONNX initializers and Constant values (all graphs); Keras layer weights */
+  tensors: TensorInfo[];
+  /** sum of paramCount over `tensors` */
+  parameterCount: number;
+  keras?: KerasInfo;
+  /** things that are odd but not fatal */
+  warnings: string[];
+}
+
+/** A tensor's values, decoded. */
+export interface TensorData {
+  dtype: DType;
+  shape: number[];
+  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | string[];
+}

@@ -140,7 +140,7 @@ export interface ModelSummary {
   opHistogram: Record<string, number>;
   /** model weights: ONNX initializers and Constant values (all graphs); Keras layer weights */
   tensors: TensorInfo[];
-  /** sum of paramCount over `tensors` */
+  /** sum of paramCount over `tensors` (ONNX: except scalar Constant values, which are not weights; see onnx.ts) */
   parameterCount: number;
   keras?: KerasInfo;
   /** things that are odd but not fatal */

@@ -1,0 +1,54 @@
+/**
+ * Cheap checks on the first bytes of a file ("magic numbers"). Shared by the format readers and the
+ * dispatcher in ./index.ts. Each takes the head of the file (512 bytes is plenty) and never throws.
+ */
+
+function startsWith(head: Uint8Array, magic: readonly number[], at = 0): boolean {
+  if (head.length < at + magic.length) return false;
+  for (let i = 0; i < magic.length; i++) {
+    if (head[at + i] !== magic[i]) return false;
+  }
+  return true;
+}
+
+function ascii(s: string): number[] {
+  return Array.from(s, (c) => c.charCodeAt(0));
+}
+
+const LFS_PREFIXES = [
+  ascii('version https://git-lfs.github.com/spec/'),
+  // the pre-1.0 name of Git LFS
+  ascii('version https://hawser.github.com/spec/'),
+];
+
+/**
+ * A Git LFS pointer file: the small text file that Git stores in place of the content when the LFS
+ * object was not downloaded (`git lfs pull` fetches it).
+ */
+export function isLfsPointer(head: Uint8Array): boolean {
+  return LFS_PREFIXES.some((p) => startsWith(head, p));
+}
+
+const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** A PNG image (\x89PNG\r\n\x1a\n). */
+export function isPng(head: Uint8Array): boolean {
+  return startsWith(head, PNG);
+}
+
+const HDF5 = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+/**
+ * An HDF5 file (\x89HDF\r\n\x1a\n). The signature is at offset 0, or at 512, 1024, 2048, … when the
+ * file has a user block; the offsets that fall inside `head` are checked.
+ */
+export function isHdf5(head: Uint8Array): boolean {
+  if (startsWith(head, HDF5)) return true;
+  for (let at = 512; at + HDF5.length <= head.length; at *= 2) {
+    if (startsWith(head, HDF5, at)) return true;
+  }
+  return false;
+}
+
+/** A ZIP archive (Keras 3 `.keras`, PyTorch `.pt`): a local file header, or an empty archive. */
+export function isZip(head: Uint8Array): boolean {
+  return startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06]);
+}

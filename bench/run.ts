@@ -1,0 +1,30 @@
+/**
+ * `npm run bench -- [name…]`: runs the named benchmarks (all when none is named) and prints their figures
+ * as JSON lines. Every benchmark reports ratios against a baseline measured in the same process.
+ */
+import { benchInspect } from './inspect';
+
+type Bench = () => Promise<Record<string, number | string>>;
+
+const benches: Record<string, Bench> = {
+  inspect: () => benchInspect(),
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const unknown = names.filter((n) => !benches[n]);
+  if (unknown.length) {
+    console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  for (const name of names.length ? names : Object.keys(benches)) {
+    console.log(`\n== bench ${name} ==`);
+    const result = await benches[name]();
+    console.log(JSON.stringify({ bench: name, ...result }));
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

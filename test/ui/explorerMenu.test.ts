@@ -1,0 +1,59 @@
+/** The Explorer context menu offers 'Inspect Model' on model files only. */
+import * as assert from 'assert';
+import { HELLO_MODEL, modelWorkspace, removeWorkspace } from '../support/workspace';
+import { Workbench } from './helpers';
+
+const INSPECT = 'Inspect Model'; // contributes.commands[modelVersions.inspectModel].title
+
+describe('UI: Explorer context menu', function () {
+  let wb: Workbench;
+  let workspace: string;
+
+  before(async function () {
+    this.timeout(120000);
+    workspace = modelWorkspace('ui-explorer');
+    wb = new Workbench({ name: 'explorerMenu' });
+    await wb.start(workspace);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await wb?.screenshotOnFailure(this.currentTest.fullTitle());
+  });
+
+  after(async function () {
+    this.timeout(30000);
+    await wb?.stop();
+    if (workspace) removeWorkspace(workspace);
+  });
+
+  it(`offers '${INSPECT}' on an .onnx file`, async () => {
+    const labels = await wb.rightClickExplorerItem(HELLO_MODEL, { waitForItem: INSPECT });
+    await wb.screenshot('explorer-context-menu-onnx');
+    await wb.closeMenu();
+    assert.ok(labels.includes(INSPECT), `context menu of ${HELLO_MODEL}: ${labels.join(' | ')}`);
+  });
+
+  it(`does not offer '${INSPECT}' on README.md`, async () => {
+    // First make sure the extension's menu entries are loaded at all, so that the absence below means something.
+    const onnx = await wb.rightClickExplorerItem(HELLO_MODEL, { waitForItem: INSPECT });
+    await wb.closeMenu();
+    assert.ok(onnx.includes(INSPECT), `the extension's menu entries never showed: ${onnx.join(' | ')}`);
+
+    const labels = await wb.rightClickExplorerItem('README.md');
+    await wb.screenshot('explorer-context-menu-readme');
+    await wb.closeMenu();
+    assert.ok(labels.length > 0, 'the README.md context menu has entries');
+    assert.ok(!labels.includes(INSPECT), `context menu of README.md: ${labels.join(' | ')}`);
+  });
+
+  it(`'${INSPECT}' opens the Inspect panel for the model`, async () => {
+    await wb.pickContextMenuItem(HELLO_MODEL, INSPECT);
+    await wb.page.locator('.tabs-container .tab', { hasText: `Inspect ${HELLO_MODEL}` }).waitFor({ state: 'visible' });
+    // The panel shows the summary (header.title) or, if the model cannot be read, an error (.error).
+    const heading = await wb.readWebviewText('header.title h1, .error');
+    await wb.screenshot('inspect-panel');
+    assert.ok(heading.includes(HELLO_MODEL), `Inspect panel heading: ${heading}`);
+    const subtitle = await wb.readWebviewText('header.title .subtitle');
+    assert.match(subtitle, /ONNX/, `Inspect panel subtitle: ${subtitle}`);
+  });
+});

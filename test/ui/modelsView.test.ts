@@ -1,0 +1,35 @@
+/** The Model Versions view in Source Control lists the workspace's models. */
+import * as assert from 'assert';
+import { HELLO_MODEL, modelWorkspace, removeWorkspace } from '../support/workspace';
+import { Workbench } from './helpers';
+
+describe('UI: Model Versions view', function () {
+  let wb: Workbench;
+  let workspace: string;
+
+  before(async function () {
+    this.timeout(120000);
+    workspace = modelWorkspace('ui-view');
+    wb = new Workbench({ name: 'modelsView' });
+    await wb.start(workspace);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await wb?.screenshotOnFailure(this.currentTest.fullTitle());
+  });
+
+  after(async function () {
+    this.timeout(30000);
+    await wb?.stop();
+    if (workspace) removeWorkspace(workspace);
+  });
+
+  it(`shows ${HELLO_MODEL} in Source Control › Model Versions`, async () => {
+    await wb.openSourceControlView();
+    await wb.focusModelVersionsView();
+    const labels = await wb.readTree('Model Versions', { waitFor: HELLO_MODEL });
+    await wb.screenshot('model-versions-view');
+    assert.ok(labels.includes(HELLO_MODEL), `Model Versions tree rows: ${labels.join(' | ') || '(none)'}`);
+    assert.ok(!labels.includes('README.md'), 'README.md is not a model');
+  });
+});

@@ -1,0 +1,60 @@
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { REPO_ROOT } from '../support/paths';
+
+/** What `vsce package` would put in the .vsix (the same .vscodeignore rules, without zipping). */
+function packagedFiles(): string[] {
+  const vsce = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
+  return execFileSync(vsce, ['ls'], { cwd: REPO_ROOT, encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+describe('extension package (.vsix contents and manifest)', function () {
+  this.timeout(120000);
+  let files: string[];
+  before(function () {
+    if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'extension.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    files = packagedFiles();
+  });
+
+  it('ships the bundles, the webview assets and the manifest', () => {
+    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/webview/inspect.js', 'dist/webview/codicon.css', 'media/icon.png', 'LICENSE']) {
+      assert.ok(files.includes(f), `${f} should be packaged`);
+    }
+  });
+
+  it('ships only the linux-x64 onnxruntime-node binaries and the modules kept external', () => {
+    assert.ok(files.includes('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'));
+    assert.ok(files.includes('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1'));
+    assert.ok(files.some((f) => f.startsWith('node_modules/onnxruntime-common/')));
+    assert.ok(files.includes('node_modules/h5wasm/dist/node/hdf5_util.js'));
+    const foreign = files.filter((f) => /onnxruntime-node\/bin\/napi-v6\/(darwin|win32|linux\/arm64)\//.test(f));
+    assert.deepStrictEqual(foreign, [], 'binaries of other platforms must not be packaged');
+  });
+
+  it('leaves out sources, tests and the bundled or install-only modules', () => {
+    const bad = files.filter((f) =>
+      /^(src|test|bench|scripts|webview-ui|out|\.code-server|\.test-artifacts)\//.test(f) ||
+      /^node_modules\/(simple-git|protobufjs|adm-zip|global-agent|semver|@types|typescript|mocha)\//.test(f) ||
+      /\.ts$|\.map$/.test(f) ||
+      f.startsWith('node_modules/onnxruntime-node/script/'),
+    );
+    assert.deepStrictEqual(bad, []);
+  });
+
+  it('declares what VS Code needs: engine, activation, trust, the scm view and the Explorer menu', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    assert.strictEqual(pkg.engines.vscode, '^1.100.0');
+    assert.ok(pkg.devDependencies['@types/vscode'].includes('1.100'), '@types/vscode must not be newer than engines.vscode');
+    assert.ok(pkg.activationEvents.length > 0 && !pkg.activationEvents.includes('*'), 'activation must be narrow');
+    assert.ok(pkg.capabilities.untrustedWorkspaces.supported === 'limited');
+    assert.ok(pkg.contributes.views.scm.some((v: { id: string }) => v.id === 'modelVersions.models'));
+    const menu = pkg.contributes.menus['explorer/context'].find((m: { command: string }) => m.command === 'modelVersions.inspectModel');
+    assert.ok(menu && /onnx/.test(menu.when) && /h5/.test(menu.when));
+    assert.strictEqual(pkg.allowScripts['onnxruntime-node'], false, "onnxruntime-node's CUDA download must stay off");
+  });
+});

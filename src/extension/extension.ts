@@ -1,26 +1,47 @@
 /**
  * Model Versions — VS Code wiring. Thin: all domain logic lives in src/core.
- * Activation stays cheap: heavy modules (h5wasm, onnxruntime-node) load only when a command needs them.
+ * Activation stays cheap: heavy modules (h5wasm, onnxruntime-node) load only when a command needs them,
+ * and git runs only in a trusted workspace.
  */
 import * as vscode from 'vscode';
+import { registerModelCommands } from './commands/modelCommands';
 import { InspectPanel } from './inspect/inspectPanel';
 import { log } from './log';
-import { ModelNode, ModelsTreeProvider, VIEW_ID, type ModelsTreeNode } from './models/modelsTree';
+import { ModelNode, ModelsTreeProvider, VersionNode, VIEW_ID, type ModelsTreeNode } from './models/modelsTree';
+import { RepoManager } from './repos/repoManager';
+
+/** A node of the Model Versions tree as the test API shows it. */
+export interface TreeNodeInfo {
+  label: string;
+  description?: string;
+  contextValue?: string;
+  resourceUri?: vscode.Uri;
+  children?: TreeNodeInfo[];
+}
 
 /** What activate() returns: used by our integration tests (and by other extensions, read-only). */
 export interface ModelVersionsApi {
-  modelsView: { getChildren(): Promise<{ label: string; resourceUri?: vscode.Uri }[]> };
+  modelsView: {
+    /** the tree's top-level nodes, with their children read recursively */
+    getChildren(): Promise<TreeNodeInfo[]>;
+  };
+  /** resolves when the repositories have been discovered */
+  ready(): Promise<string>;
+  /** refresh now and wait for it */
+  refresh(): Promise<void>;
 }
 
 export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
   const started = Date.now();
-  const models = new ModelsTreeProvider();
-  const view = vscode.window.createTreeView<ModelsTreeNode>(VIEW_ID, { treeDataProvider: models, showCollapseAll: true });
+  const repos = new RepoManager();
+  const models = new ModelsTreeProvider(repos);
+  const view = vscode.window.createTreeView<ModelsTreeNode>(VIEW_ID, { treeDataProvider: models, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(
     log(),
+    repos,
     models,
     view,
-    vscode.commands.registerCommand('modelVersions.refresh', () => models.refresh()),
+    vscode.commands.registerCommand('modelVersions.refresh', () => repos.discover()),
     vscode.commands.registerCommand('modelVersions.inspectModel', (arg?: vscode.Uri | ModelNode) => {
       const uri = arg instanceof ModelNode ? arg.uri : arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
       if (!uri) {
@@ -30,13 +51,29 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
       InspectPanel.show(context.extensionUri, uri);
     }),
   );
+  registerModelCommands(context, repos);
+  void repos.discover();
   log().info(`activated in ${Date.now() - started} ms (VS Code ${vscode.version})`);
+
+  const describe = async (n: ModelsTreeNode): Promise<TreeNodeInfo> => {
+    const item = models.getTreeItem(n);
+    const kids = n instanceof VersionNode ? [] : await models.getChildren(n);
+    return {
+      label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
+      description: typeof item.description === 'string' ? item.description : undefined,
+      contextValue: item.contextValue,
+      resourceUri: item.resourceUri,
+      children: kids.length ? await Promise.all(kids.map(describe)) : undefined,
+    };
+  };
   return {
-    modelsView: {
-      async getChildren() {
-        const nodes = await models.getChildren();
-        return nodes.map((n) => ({ label: n.label, resourceUri: n instanceof ModelNode ? n.uri : n.folder.uri }));
-      },
+    modelsView: { getChildren: async () => Promise.all((await models.getChildren()).map(describe)) },
+    ready: async () => {
+      await repos.ready();
+      return repos.state;
+    },
+    refresh: async () => {
+      await repos.discover();
     },
   };
 }

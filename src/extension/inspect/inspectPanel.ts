@@ -14,7 +14,7 @@ export class InspectPanel {
   private pending: InspectHostMessage | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  static show(extensionUri: vscode.Uri, uri: vscode.Uri): InspectPanel {
+  static show(extensionUri: vscode.Uri, uri: vscode.Uri, opts: { title?: string; displayPath?: string } = {}): InspectPanel {
     const key = uri.toString();
     const existing = InspectPanel.open.get(key);
     if (existing) {
@@ -24,11 +24,11 @@ export class InspectPanel {
     }
     const panel = vscode.window.createWebviewPanel(
       INSPECT_VIEW_TYPE,
-      `Inspect ${uri.path.split('/').pop()}`,
+      opts.title ?? `Inspect ${uri.path.split('/').pop()}`,
       vscode.ViewColumn.Active,
       webviewOptions(extensionUri),
     );
-    const p = new InspectPanel(panel, extensionUri, uri);
+    const p = new InspectPanel(panel, extensionUri, uri, opts.displayPath);
     InspectPanel.open.set(key, p);
     return p;
   }
@@ -37,6 +37,7 @@ export class InspectPanel {
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     readonly uri: vscode.Uri,
+    private readonly displayPath?: string,
   ) {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'model.svg');
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'inspect.js', panel.title);
@@ -72,7 +73,7 @@ export class InspectPanel {
     this.post({ type: 'loading', fileName });
     try {
       const summary = await readModelSummary(this.uri.fsPath);
-      this.post({ type: 'summary', model: toInspectViewModel(summary, vscode.workspace.asRelativePath(this.uri)) });
+      this.post({ type: 'summary', model: toInspectViewModel(summary, this.displayPath ?? vscode.workspace.asRelativePath(this.uri)) });
     } catch (e) {
       const message = (e as Error).message ?? String(e);
       log().warn(`cannot read ${this.uri.fsPath}: ${message}`);

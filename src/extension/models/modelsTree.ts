@@ -1,152 +1,172 @@
 /**
- * The Model Versions tree in the Source Control view: one node per model file in the workspace.
- * (Versions under each model come from the repository layer.)
+ * The Model Versions tree in the Source Control view: [repository →] model → versions (newest first).
+ * Tags and aliases show on their versions; the tooltip is the version's change record.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { log } from '../log';
+import { formatBytes } from '../../core/formats/describe';
+import type { ModelEntry, ModelHistory, ModelRepository, ModelVersion } from '../../core/repo';
+import type { RepoManager, RepoSnapshot } from '../repos/repoManager';
 
 export const VIEW_ID = 'modelVersions.models';
-const EXCLUDE = '{**/node_modules/**,**/.git/**,**/.venv/**,**/__pycache__/**}';
+
+export class RepoNode {
+  readonly kind = 'repo';
+  constructor(readonly snap: RepoSnapshot) {}
+  get label(): string {
+    return path.basename(this.snap.repo.root);
+  }
+}
 
 export class ModelNode {
+  readonly kind = 'model';
   constructor(
-    readonly uri: vscode.Uri,
-    readonly folder: vscode.WorkspaceFolder | undefined,
+    readonly repo: ModelRepository,
+    readonly entry: ModelEntry,
+    readonly history: ModelHistory | undefined,
   ) {}
   get label(): string {
-    return path.basename(this.uri.fsPath);
+    return path.posix.basename(this.entry.path);
   }
-  get relativePath(): string {
-    return this.folder ? path.relative(this.folder.uri.fsPath, this.uri.fsPath) : this.uri.fsPath;
+  get uri(): vscode.Uri {
+    return vscode.Uri.file(this.entry.absPath);
   }
 }
 
-export class FolderNode {
+export class VersionNode {
+  readonly kind = 'version';
   constructor(
-    readonly folder: vscode.WorkspaceFolder,
-    readonly models: ModelNode[],
+    readonly repo: ModelRepository,
+    readonly model: ModelNode,
+    readonly version: ModelVersion,
+    readonly latest: boolean,
   ) {}
   get label(): string {
-    return this.folder.name;
+    return `v${this.version.version}`;
   }
 }
 
-export type ModelsTreeNode = FolderNode | ModelNode;
-
-export function modelPatterns(): string[] {
-  const cfg = vscode.workspace.getConfiguration('modelVersions');
-  const p = cfg.get<string[]>('modelPatterns');
-  return Array.isArray(p) && p.length ? p : ['**/*.onnx', '**/*.h5', '**/*.keras'];
-}
+export type ModelsTreeNode = RepoNode | ModelNode | VersionNode;
 
 export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelsTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private scan: Promise<ModelNode[]> | undefined;
-  private readonly disposables: vscode.Disposable[] = [this.changed];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly sub: vscode.Disposable;
 
-  constructor() {
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/*.{${extensionsOf(modelPatterns()).join(',')}}`);
-    const soon = () => this.refreshSoon();
-    this.disposables.push(
-      watcher,
-      watcher.onDidCreate(soon),
-      watcher.onDidDelete(soon),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh()),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('modelVersions.modelPatterns')) this.refresh();
-      }),
-    );
-  }
-
-  refresh(): void {
-    this.scan = undefined;
-    this.changed.fire(undefined);
-  }
-
-  /** Debounced refresh for bursts of file events. */
-  private refreshSoon(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.refresh(), 300);
-  }
-
-  private models(): Promise<ModelNode[]> {
-    this.scan ??= findModels().then(
-      async (nodes) => {
-        await vscode.commands.executeCommand('setContext', 'modelVersions.hasModels', nodes.length > 0);
-        await vscode.commands.executeCommand('setContext', 'modelVersions.scanned', true);
-        log().info(`found ${nodes.length} model file(s)`);
-        return nodes;
-      },
-      (e) => {
-        log().error('model scan failed', e);
-        return [];
-      },
-    );
-    return this.scan;
+  constructor(private readonly repos: RepoManager) {
+    this.sub = repos.onDidChange(() => this.changed.fire(undefined));
   }
 
   async getChildren(element?: ModelsTreeNode): Promise<ModelsTreeNode[]> {
-    if (element instanceof FolderNode) return element.models;
-    if (element) return [];
-    const models = await this.models();
-    const folders = vscode.workspace.workspaceFolders ?? [];
-    if (folders.length <= 1) return models;
-    return folders
-      .map((f) => new FolderNode(f, models.filter((m) => m.folder === f)))
-      .filter((f) => f.models.length > 0);
+    if (!element) {
+      const snaps = (await this.repos.snapshot()).filter((s) => s.models.length);
+      if (snaps.length === 1) return modelsOf(snaps[0]);
+      return snaps.map((s) => new RepoNode(s));
+    }
+    if (element instanceof RepoNode) return modelsOf(element.snap);
+    if (element instanceof ModelNode) {
+      const vs = element.history?.versions ?? [];
+      return [...vs].reverse().map((v, i) => new VersionNode(element.repo, element, v, i === 0));
+    }
+    return [];
+  }
+
+  getParent(element: ModelsTreeNode): ModelsTreeNode | undefined {
+    if (element instanceof VersionNode) return element.model;
+    return undefined;
   }
 
   getTreeItem(element: ModelsTreeNode): vscode.TreeItem {
-    if (element instanceof FolderNode) {
+    if (element instanceof RepoNode) {
       const item = new vscode.TreeItem(element.label, vscode.TreeItemCollapsibleState.Expanded);
-      item.iconPath = vscode.ThemeIcon.Folder;
-      item.resourceUri = element.folder.uri;
-      item.contextValue = 'folder';
+      item.iconPath = new vscode.ThemeIcon('repo');
+      item.description = element.snap.branch;
+      item.tooltip = element.snap.repo.root;
+      item.contextValue = 'repo';
       return item;
     }
-    const item = new vscode.TreeItem(element.label, vscode.TreeItemCollapsibleState.None);
-    item.resourceUri = element.uri;
-    item.id = element.uri.toString();
-    const dir = path.dirname(element.relativePath);
-    item.description = dir === '.' ? '' : dir;
-    item.tooltip = new vscode.MarkdownString(`**${escapeMd(element.label)}**\n\n${escapeMd(element.relativePath)}`);
-    item.iconPath = new vscode.ThemeIcon('symbol-structure');
-    item.contextValue = 'model';
-    item.command = { command: 'modelVersions.inspectModel', title: 'Inspect Model', arguments: [element.uri] };
-    return item;
+    if (element instanceof ModelNode) return modelItem(element);
+    return versionItem(element);
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    for (const d of this.disposables) d.dispose();
+    this.sub.dispose();
+    this.changed.dispose();
   }
 }
 
-/** `**\/*.onnx` → `onnx` */
-function extensionsOf(patterns: string[]): string[] {
-  const exts = new Set<string>();
-  for (const p of patterns) {
-    const m = /\*\.([A-Za-z0-9_]+)$/.exec(p);
-    if (m) exts.add(m[1]);
-  }
-  return exts.size ? [...exts] : ['onnx', 'h5', 'keras'];
+function modelsOf(s: RepoSnapshot): ModelNode[] {
+  return s.models.map((m) => new ModelNode(s.repo, m, s.histories.get(m.path)));
 }
 
-async function findModels(): Promise<ModelNode[]> {
-  const seen = new Map<string, ModelNode>();
-  for (const pattern of modelPatterns()) {
-    const uris = await vscode.workspace.findFiles(pattern, EXCLUDE, 10000);
-    for (const uri of uris) {
-      if (!seen.has(uri.toString())) seen.set(uri.toString(), new ModelNode(uri, vscode.workspace.getWorkspaceFolder(uri)));
-    }
-  }
-  return [...seen.values()].sort((a, b) => a.relativePath.localeCompare(b.relativePath));
+function modelItem(n: ModelNode): vscode.TreeItem {
+  const e = n.entry;
+  const count = n.history?.versions.length ?? 0;
+  const item = new vscode.TreeItem(n.label, count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.id = `model:${n.repo.root}:${e.path}`;
+  item.resourceUri = n.uri;
+  const dir = path.posix.dirname(e.path);
+  const state = e.untracked ? 'untracked' : !e.exists ? 'deleted' : e.staged && !e.committed ? 'staged' : '';
+  const parts = [dir === '.' ? '' : dir, count ? `${count} version${count === 1 ? '' : 's'}` : 'no versions yet', state].filter(Boolean);
+  item.description = parts.join(' · ');
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown(`**${esc(e.path)}**\n\n`);
+  md.appendMarkdown(count ? `${count} version(s)` : 'Not committed yet: right-click it → *Commit Model Version…*');
+  if (e.headOid) md.appendMarkdown(`\n\nHEAD: \`sha256:${e.headOid.slice(0, 16)}…\` · ${formatBytes(e.headSize ?? 0)}`);
+  if (e.committed && !e.lfs) md.appendMarkdown('\n\n$(warning) Stored as a plain git blob, not with Git LFS.');
+  md.supportThemeIcons = true;
+  item.tooltip = md;
+  item.iconPath = new vscode.ThemeIcon(e.untracked ? 'circle-outline' : 'symbol-structure');
+  item.contextValue = ['model', count ? 'versioned' : 'unversioned', e.exists ? 'exists' : 'deleted'].join('.');
+  return item;
 }
 
-/** Markdown-escape text taken from a file name or a model. */
-export function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => '\\' + c);
+function versionItem(n: VersionNode): vscode.TreeItem {
+  const v = n.version;
+  const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.None);
+  item.id = `version:${n.repo.root}:${v.model}:${v.commit}`;
+  const marks = [...v.aliases.map((a) => `⟨${a}⟩`), ...v.tags.map((t) => `#${t.name}`)];
+  item.description = [...marks, v.subject, v.shortCommit].filter(Boolean).join(' · ');
+  item.iconPath = v.aliases.length
+    ? new vscode.ThemeIcon('rocket', new vscode.ThemeColor('charts.green'))
+    : v.tags.length
+      ? new vscode.ThemeIcon('tag', new vscode.ThemeColor('charts.blue'))
+      : new vscode.ThemeIcon('git-commit');
+  item.tooltip = versionTooltip(v);
+  item.contextValue = ['version', v.aliases.length ? 'aliased' : '', v.tags.length ? 'tagged' : '', v.lfs ? 'lfs' : ''].filter(Boolean).join('.');
+  item.command = { command: 'modelVersions.openVersion', title: 'Open (read-only)', arguments: [n] };
+  return item;
+}
+
+const TRAILER_LABELS: Record<string, string> = {
+  'Model-Params': 'Parameters',
+  'Model-Inputs': 'Inputs',
+  'Model-Outputs': 'Outputs',
+  'Model-Format': 'Format',
+};
+
+export function versionTooltip(v: ModelVersion): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**v${v.version}** of \`${esc(v.model)}\` · $(git-commit) \`${v.shortCommit}\`\n\n`);
+  const body = v.message.split('\n').filter((l) => !/^[A-Z][A-Za-z-]+: /.test(l)).join('\n').trim();
+  md.appendText(body || v.subject);
+  md.appendMarkdown('\n\n---\n\n');
+  md.appendMarkdown(`$(person) ${esc(v.author.name)} · $(calendar) ${new Date(v.date).toLocaleString()}\n\n`);
+  md.appendMarkdown(`Size ${formatBytes(v.size)} · ${v.lfs ? `LFS \`sha256:${v.oid?.slice(0, 16)}…\`` : 'plain git blob'}\n\n`);
+  if (v.path !== v.model) md.appendMarkdown(`Path in this version: \`${esc(v.path)}\`\n\n`);
+  for (const [k, label] of Object.entries(TRAILER_LABELS)) {
+    if (v.trailers[k]) md.appendMarkdown(`${label}: \`${esc(v.trailers[k])}\`  \n`);
+  }
+  if (v.aliases.length) md.appendMarkdown(`\n$(rocket) Aliases: ${v.aliases.map((a) => `**${esc(a)}**`).join(', ')}\n\n`);
+  if (v.tags.length) md.appendMarkdown(`\n$(tag) Tags: ${v.tags.map((t) => `\`${esc(t.name)}\``).join(', ')}\n\n`);
+  const metrics = (v.metadata as { metrics?: Record<string, unknown> } | undefined)?.metrics;
+  if (metrics && typeof metrics === 'object') {
+    md.appendMarkdown(`\n$(graph) Metrics: ${Object.entries(metrics).map(([k, x]) => `${esc(k)} ${typeof x === 'number' ? x.toFixed(4) : esc(String(x))}`).join(' · ')}\n`);
+  }
+  return md;
+}
+
+/** Markdown-escape text taken from a file name, a commit or a model. */
+export function esc(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~$]/g, (c) => '\\' + c);
 }

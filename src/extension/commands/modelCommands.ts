@@ -1,0 +1,284 @@
+/** Commands on models and versions: commit, tag, alias, open, restore, revert, copy, push, fetch. */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { LFS_INSTALL_HINT, RepoError, type ModelRepository, type ModelVersion } from '../../core/repo';
+import { initRepository } from '../../core/repo/init';
+import { InspectPanel } from '../inspect/inspectPanel';
+import { log } from '../log';
+import { ModelNode, VersionNode } from '../models/modelsTree';
+import type { RepoManager } from '../repos/repoManager';
+
+/** Options that callers (tests, other extensions) can pass instead of answering the prompts. */
+export interface PromptAnswers {
+  message?: string;
+  name?: string;
+  alias?: string;
+  /** skip the confirmation of restore / revert */
+  confirm?: boolean;
+}
+
+const ALIAS_SUGGESTIONS = ['production', 'staging', 'champion', 'challenger'];
+
+export function registerModelCommands(context: vscode.ExtensionContext, repos: RepoManager): void {
+  const reg = (id: string, fn: (...args: never[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, (...args: never[]) => run(id, () => fn(...args))));
+
+  reg('modelVersions.commitModel', async (arg?: vscode.Uri | ModelNode, answers?: PromptAnswers) => {
+    const file = fileOf(arg);
+    const repo = await repos.repoFor(file);
+    const rel = repo.rel(file);
+    const message = answers?.message ?? (await vscode.window.showInputBox({
+      title: `Commit Model Version: ${rel}`,
+      prompt: 'Describe this version (what changed, how it was trained). Only this model file is committed; your other staged changes stay staged.',
+      placeHolder: 'e.g. Retrained on November data, dropout 0.2',
+      validateInput: (s) => (s.trim() ? undefined : 'A message is required.'),
+      ignoreFocusOut: true,
+    }));
+    if (!message?.trim()) return;
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Committing ${rel}…` },
+      () => repo.commitModel(file, message.trim()),
+    );
+    log().info(`committed ${r.model} v${r.version} as ${r.shortCommit} (sha256:${r.oid})`);
+    repos.refresh();
+    void vscode.window.showInformationMessage(`Committed ${r.model} as v${r.version} (${r.shortCommit}).`);
+    return r;
+  });
+
+  reg('modelVersions.tagModel', async (arg?: vscode.Uri | ModelNode | VersionNode, answers?: PromptAnswers) => {
+    const { repo, model, version } = await versionOf(repos, arg);
+    const defaultName = `${modelNameOf(model)}/v${version.version}`;
+    const name = answers?.name ?? (await vscode.window.showInputBox({
+      title: `Tag ${model} v${version.version} (${version.shortCommit})`,
+      prompt: 'Tag name (a git ref name: no spaces, no "..", no leading "-")',
+      value: defaultName,
+      ignoreFocusOut: true,
+      validateInput: async (s) => {
+        try {
+          await repo.validateRefName(s.trim(), 'tag');
+          return undefined;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
+    }));
+    if (!name) return;
+    const message = answers?.message ?? (await vscode.window.showInputBox({
+      title: `Tag ${name}`,
+      prompt: 'Tag message (release notes, metrics, …)',
+      value: `${model} v${version.version}`,
+      ignoreFocusOut: true,
+    }));
+    if (message === undefined) return;
+    const t = await repo.tag(model, { version: version.version, name: name.trim(), message });
+    repos.refresh();
+    void vscode.window.showInformationMessage(`Tagged ${model} v${version.version} as ${t.name}.`);
+    return t;
+  });
+
+  reg('modelVersions.setAlias', async (arg?: VersionNode, answers?: PromptAnswers) => {
+    const { repo, model, version } = await versionOf(repos, arg);
+    let alias = answers?.alias;
+    if (!alias) {
+      const existing = (await repo.listAliases(model)).map((a) => a.alias);
+      const names = [...new Set([...existing, ...ALIAS_SUGGESTIONS])];
+      const pick = await vscode.window.showQuickPick(
+        [...names.map((n) => ({ label: n, description: existing.includes(n) ? 'move it here' : '' })), { label: '$(add) Other alias…', description: '' }],
+        { title: `Set an alias on ${model} v${version.version}`, placeHolder: 'production, staging, champion, …' },
+      );
+      if (!pick) return;
+      alias = pick.label.startsWith('$(add)')
+        ? await vscode.window.showInputBox({ title: 'Alias name', prompt: 'Letters, digits, ".", "_" and "-"', ignoreFocusOut: true })
+        : pick.label;
+    }
+    if (!alias) return;
+    const ev = await repo.setAlias(model, alias.trim(), version.version);
+    repos.refresh();
+    const from = ev.from ? ` (was ${ev.from.commit.slice(0, 7)})` : '';
+    void vscode.window.showInformationMessage(`${alias} → ${model} v${version.version}${from}.`);
+    return ev;
+  });
+
+  reg('modelVersions.removeAlias', async (arg?: VersionNode, answers?: PromptAnswers) => {
+    const { repo, model, version } = await versionOf(repos, arg);
+    const alias = answers?.alias ?? (version.aliases.length === 1
+      ? version.aliases[0]
+      : await vscode.window.showQuickPick(version.aliases, { title: `Remove an alias from ${model} v${version.version}` }));
+    if (!alias) return;
+    const ev = await repo.removeAlias(model, alias);
+    repos.refresh();
+    return ev;
+  });
+
+  reg('modelVersions.openVersion', async (arg?: VersionNode) => {
+    const { repo, model, version } = await versionOf(repos, arg);
+    const file = await versionFile(context, repo, model, version);
+    InspectPanel.show(context.extensionUri, vscode.Uri.file(file), {
+      title: `${path.posix.basename(model)} @ v${version.version}`,
+      displayPath: `${model} @ v${version.version} (${version.shortCommit}, read-only)`,
+    });
+    return file;
+  });
+
+  reg('modelVersions.restoreVersion', async (arg?: VersionNode, answers?: PromptAnswers) => {
+    const { repo, model, version } = await versionOf(repos, arg);
+    if (answers?.confirm !== false) {
+      const ok = await vscode.window.showWarningMessage(
+        `Restore ${model} to v${version.version} (${version.shortCommit})?`,
+        { modal: true, detail: 'The working file is replaced by that version. If it has uncommitted changes, a backup is kept first and its location is shown.' },
+        'Restore',
+      );
+      if (ok !== 'Restore') return;
+    }
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Restoring ${model} v${version.version}…` },
+      (p) => repo.restore(model, version.version, { onProgress: progressReporter(p) }),
+    );
+    repos.refresh();
+    if (r.backup) {
+      log().info(`restore ${model} v${r.version}: previous working copy saved to ${r.backup}`);
+      void vscode.window.showInformationMessage(`Restored ${model} to v${r.version}. Your uncommitted copy was saved to ${r.backup}.`, 'Reveal Backup').then((a) => {
+        if (a) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(r.backup!));
+      });
+    } else {
+      void vscode.window.showInformationMessage(r.unchanged ? `${model} already has the content of v${r.version}.` : `Restored ${model} to v${r.version}.`);
+    }
+    return r;
+  });
+
+  reg('modelVersions.revertToVersion', async (arg?: VersionNode, answers?: PromptAnswers) => {
+    const { repo, model, version } = await versionOf(repos, arg);
+    if (answers?.confirm !== false) {
+      const ok = await vscode.window.showWarningMessage(
+        `Revert ${model} to v${version.version}?`,
+        { modal: true, detail: 'A new commit is made whose model content equals that version. History is kept; uncommitted changes to the model are backed up first.' },
+        'Revert',
+      );
+      if (ok !== 'Revert') return;
+    }
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Reverting ${model} to v${version.version}…` },
+      (p) => repo.revertTo(model, version.version, { onProgress: progressReporter(p) }),
+    );
+    repos.refresh();
+    void vscode.window.showInformationMessage(`${model} is now v${r.version} (${r.shortCommit}), with the content of v${version.version}.`);
+    return r;
+  });
+
+  reg('modelVersions.copyCommitId', async (arg?: VersionNode) => {
+    const { version } = await versionOf(repos, arg);
+    await vscode.env.clipboard.writeText(version.commit);
+  });
+
+  reg('modelVersions.copyOid', async (arg?: VersionNode) => {
+    const { version } = await versionOf(repos, arg);
+    await vscode.env.clipboard.writeText(version.oid ? `sha256:${version.oid}` : version.contentId);
+  });
+
+  for (const op of ['push', 'fetch'] as const) {
+    reg(`modelVersions.${op}`, async () => {
+      await repos.ready();
+      const results = [];
+      for (const repo of repos.repositories) {
+        const r = await vscode.window.withProgress<{ remote: string }>(
+          { location: vscode.ProgressLocation.Notification, title: `${op === 'push' ? 'Pushing' : 'Fetching'} model versions (${path.basename(repo.root)})…`, cancellable: false },
+          (p) => {
+            const onOutput = (s: string) => {
+              log().info(s.trimEnd());
+              p.report({ message: s.trim().split('\n').pop() });
+            };
+            return op === 'push' ? repo.push(undefined, { onOutput }) : repo.fetch(undefined, { onOutput });
+          },
+        );
+        results.push(r);
+      }
+      repos.refresh();
+      void vscode.window.showInformationMessage(`Model Versions: ${op} done (${results.map((r) => r.remote).join(', ')}).`);
+      return results;
+    });
+  }
+
+  reg('modelVersions.initRepository', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return;
+    await initRepository(folder.uri.fsPath);
+    await repos.discover();
+  });
+
+  reg('modelVersions.showLfsHelp', async () => {
+    void vscode.window.showInformationMessage(`Git LFS is needed to version model files. ${LFS_INSTALL_HINT}`, { modal: true });
+  });
+}
+
+/** Run a command; a RepoError or a model error becomes an error notification, never a crash. */
+async function run<T>(id: string, fn: () => T | Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    const err = e as Error & { code?: string; details?: string };
+    log().error(`${id}: ${err.message}${err.details ? `\n${err.details}` : ''}`);
+    const actions = err instanceof RepoError && err.code === 'LFS_MISSING' ? ['How to Install Git LFS'] : ['Show Log'];
+    void vscode.window.showErrorMessage(`Model Versions: ${err.message}`, ...actions).then((a) => {
+      if (a === 'Show Log') log().show();
+      if (a === 'How to Install Git LFS') void vscode.commands.executeCommand('modelVersions.showLfsHelp');
+    });
+    throw e;
+  }
+}
+
+function fileOf(arg: unknown): string {
+  if (arg instanceof ModelNode) return arg.entry.absPath;
+  if (arg instanceof VersionNode) return arg.model.entry.absPath;
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  const active = vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
+  if (active?.scheme === 'file') return active.fsPath;
+  throw new RepoError('NOT_FOUND', 'Pick a model file: right-click it in the Explorer or in the Model Versions view.');
+}
+
+function activeTabUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined;
+  return input?.uri;
+}
+
+async function versionOf(repos: RepoManager, arg: unknown): Promise<{ repo: ModelRepository; model: string; version: ModelVersion }> {
+  if (arg instanceof VersionNode) return { repo: arg.repo, model: arg.version.model, version: arg.version };
+  const file = fileOf(arg);
+  const repo = await repos.repoFor(file);
+  const model = repo.rel(file);
+  const version = await repo.resolveVersion(model, 'latest');
+  return { repo, model: version.model, version };
+}
+
+function modelNameOf(model: string): string {
+  return path.posix.basename(model).replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]+/g, '-');
+}
+
+/** A read-only copy of a version's bytes in the extension's storage, named by content. */
+async function versionFile(context: vscode.ExtensionContext, repo: ModelRepository, model: string, v: ModelVersion): Promise<string> {
+  const dir = path.join(context.globalStorageUri.fsPath, 'versions', (v.oid ?? v.blob).slice(0, 2));
+  const file = path.join(dir, `${(v.oid ?? v.blob)}${path.posix.extname(model)}`);
+  if (fs.existsSync(file)) return file;
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.part-${process.pid}`;
+  try {
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Reading ${model} v${v.version}…` },
+      (p) => repo.readVersionBytes(model, v.version, { out: tmp, onProgress: progressReporter(p) }),
+    );
+    fs.chmodSync(tmp, 0o444);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  return file;
+}
+
+function progressReporter(p: vscode.Progress<{ message?: string; increment?: number }>) {
+  let last = 0;
+  return (x: { bytes: number; total: number; message?: string }) => {
+    const pct = x.total ? (100 * x.bytes) / x.total : 0;
+    p.report({ message: x.message ?? `${(x.bytes / 1048576).toFixed(1)} / ${(x.total / 1048576).toFixed(1)} MiB`, increment: pct - last });
+    last = pct;
+  };
+}

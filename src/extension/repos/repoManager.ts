@@ -1,0 +1,165 @@
+/**
+ * The repositories of the workspace, their state for the welcome views, and the watchers that refresh
+ * the tree when HEAD, refs or the index change. Runs git only in a trusted workspace.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { ModelRepository, RepoError, type ModelEntry, type ModelHistory } from '../../core/repo';
+import { log } from '../log';
+
+export type WorkspaceState = 'loading' | 'untrusted' | 'noFolder' | 'noGit' | 'noRepo' | 'noLfs' | 'noModels' | 'ready';
+
+export interface RepoSnapshot {
+  repo: ModelRepository;
+  branch?: string;
+  models: ModelEntry[];
+  histories: Map<string, ModelHistory>;
+}
+
+export function modelPatterns(): string[] {
+  const p = vscode.workspace.getConfiguration('modelVersions').get<string[]>('modelPatterns');
+  return Array.isArray(p) && p.length ? p : ['**/*.onnx', '**/*.h5', '**/*.keras'];
+}
+
+export class RepoManager implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires after each refresh (debounced). */
+  readonly onDidChange = this.changed.event;
+  private repos: ModelRepository[] = [];
+  private snapshots: Promise<RepoSnapshot[]> | undefined;
+  private watchers: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private timer: NodeJS.Timeout | undefined;
+  private discovering: Promise<void> | undefined;
+  state: WorkspaceState = 'loading';
+  lfsVersion: string | undefined;
+
+  constructor() {
+    this.disposables.push(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.discover()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.discover()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('modelVersions.modelPatterns')) void this.discover();
+      }),
+    );
+  }
+
+  get repositories(): readonly ModelRepository[] {
+    return this.repos;
+  }
+
+  /** Find the repositories again (folders, trust or settings changed). */
+  discover(): Promise<void> {
+    this.discovering = this.doDiscover().finally(() => this.changed.fire());
+    return this.discovering;
+  }
+
+  /** Resolves once the first discovery is done. */
+  ready(): Promise<void> {
+    return this.discovering ?? this.discover();
+  }
+
+  private async doDiscover(): Promise<void> {
+    this.snapshots = undefined;
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    this.repos = [];
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (!folders.length) return this.setState('noFolder');
+    if (!vscode.workspace.isTrusted) return this.setState('untrusted');
+    try {
+      this.repos = await ModelRepository.discover(
+        folders.map((f) => f.uri.fsPath),
+        { patterns: modelPatterns(), depth: 1 },
+      );
+    } catch (e) {
+      log().error('finding the git repositories failed', e);
+      if (e instanceof RepoError && e.code === 'GIT_MISSING') return this.setState('noGit');
+      return this.setState('noRepo');
+    }
+    if (!this.repos.length) return this.setState('noRepo');
+    try {
+      this.lfsVersion = await this.repos[0].lfsVersion();
+    } catch (e) {
+      log().warn(`git-lfs: ${(e as Error).message}`);
+      this.lfsVersion = undefined;
+    }
+    for (const r of this.repos) this.watch(r);
+    log().info(`repositories: ${this.repos.map((r) => r.root).join(', ')}${this.lfsVersion ? ` (${this.lfsVersion})` : ' (git-lfs missing)'}`);
+    if (!this.lfsVersion) return this.setState('noLfs');
+    const snaps = await this.snapshot();
+    await this.setState(snaps.some((s) => s.models.length) ? 'ready' : 'noModels');
+  }
+
+  private async setState(s: WorkspaceState): Promise<void> {
+    this.state = s;
+    await vscode.commands.executeCommand('setContext', 'modelVersions.state', s);
+  }
+
+  private watch(repo: ModelRepository): void {
+    const soon = () => this.refreshSoon();
+    // HEAD, the index and refs: commits, checkouts, tags, aliases, notes, fetches
+    const git = new vscode.RelativePattern(vscode.Uri.file(repo.gitDir), '{HEAD,index,packed-refs,FETCH_HEAD,refs/**}');
+    const gw = vscode.workspace.createFileSystemWatcher(git);
+    const common = repo.commonDir !== repo.gitDir
+      ? vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(repo.commonDir), '{packed-refs,refs/**}'))
+      : undefined;
+    // model files appearing or disappearing in the work tree
+    const exts = [...new Set(modelPatterns().map((p) => /\*\.([A-Za-z0-9_]+)$/.exec(p)?.[1]).filter(Boolean))];
+    const mw = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(repo.root), `**/*.{${exts.join(',')}}`), false, true, false);
+    for (const w of [gw, common, mw]) {
+      if (!w) continue;
+      this.watchers.push(w, w.onDidCreate(soon), w.onDidDelete(soon));
+      if (w !== mw) this.watchers.push(w.onDidChange(soon));
+    }
+  }
+
+  /** Refresh now (the Refresh button). */
+  refresh(): void {
+    this.snapshots = undefined;
+    void this.snapshot().then(async (snaps) => {
+      if (this.state === 'ready' || this.state === 'noModels') await this.setState(snaps.some((s) => s.models.length) ? 'ready' : 'noModels');
+      this.changed.fire();
+    });
+  }
+
+  /** Debounced refresh for bursts of file events (a commit touches HEAD, index and refs). */
+  refreshSoon(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), 400);
+  }
+
+  /** Models and histories of every repository (computed once per refresh). */
+  snapshot(): Promise<RepoSnapshot[]> {
+    this.snapshots ??= Promise.all(
+      this.repos.map(async (repo) => {
+        try {
+          const [models, histories, branch] = await Promise.all([repo.listModels(), repo.histories(), repo.currentBranch()]);
+          return { repo, models, histories, branch };
+        } catch (e) {
+          log().error(`reading ${repo.root} failed`, e);
+          return { repo, models: [], histories: new Map<string, ModelHistory>() };
+        }
+      }),
+    );
+    return this.snapshots;
+  }
+
+  /** The repository holding a file, among the workspace's (or opened on demand). */
+  async repoFor(file: string): Promise<ModelRepository> {
+    await this.ready();
+    if (!vscode.workspace.isTrusted) {
+      throw new RepoError('NOT_A_REPO', 'This workspace is not trusted: Model Versions runs no git command in it. Trust the workspace to manage model versions.');
+    }
+    const abs = path.resolve(file);
+    const known = [...this.repos].sort((a, b) => b.root.length - a.root.length).find((r) => abs === r.root || abs.startsWith(r.root + path.sep));
+    if (known) return known;
+    return ModelRepository.open(abs, { patterns: modelPatterns() });
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const w of this.watchers) w.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

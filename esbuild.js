@@ -21,7 +21,7 @@ const common = {
 const builds = [
   {
     ...common,
-    entryPoints: { extension: 'src/extension/extension.ts' },
+    entryPoints: { extension: 'src/extension/extension.ts', kerasWorker: 'src/core/formats/kerasWorker.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

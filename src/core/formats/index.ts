@@ -17,7 +17,7 @@ export * from './errors';
 /** File extensions we can summarize. */
 export const READABLE_EXTENSIONS = ['.onnx', '.h5', '.hdf5', '.keras'];
 
-async function readHead(file: string, n = 512): Promise<{ head: Uint8Array; size: number }> {
+async function readHead(file: string, n = 4096): Promise<{ head: Uint8Array; size: number }> {
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(file, 'r');

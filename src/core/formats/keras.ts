@@ -1,0 +1,560 @@
+/**
+ * Keras reader: Keras 1/2 HDF5 files (full models and weights-only files), Keras 3 `.keras` archives
+ * (zip of config.json + model.weights.h5 + metadata.json) and Keras 3 `.weights.h5` files.
+ *
+ * Summaries use only metadata (names, shapes, dtypes); values are read one tensor at a time by
+ * `readKerasTensor`. This file checks the file (missing, empty, LFS pointer, truncated HDF5, zip
+ * directory) and unpacks `.keras` archives; the HDF5 work (kerasHdf5.ts, h5wasm) runs in a worker
+ * thread (kerasWorker.js beside this file) with a time limit, because some damaged HDF5 files make the
+ * HDF5 library loop forever. Without the worker script (e.g. a bundle without that entry point) it
+ * runs in-process, without that protection.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { Transform } from 'stream';
+import { pipeline } from 'stream/promises';
+import { Worker } from 'worker_threads';
+import { ModelFormatError, type ModelFormatErrorCode } from './errors';
+import { isLfsPointer, isZip } from './sniff';
+import { parseJsonAttr, loadH5, readHdf5Tensors, summarizeHdf5File, type ArchiveInfo, type Json } from './kerasHdf5';
+import type { ModelSummary, TensorData, TensorInfo } from './types';
+
+// ---------------------------------------------------------------------------------------------
+// file checks
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function startsWith(buf: Uint8Array, sig: number[], at = 0): boolean {
+  if (buf.length < at + sig.length) return false;
+  for (let i = 0; i < sig.length; i++) if (buf[at + i] !== sig[i]) return false;
+  return true;
+}
+
+interface Opened {
+  abs: string;
+  name: string;
+  size: number;
+  mtimeMs: number;
+  head: Buffer;
+}
+
+async function openChecked(file: string): Promise<Opened> {
+  const abs = path.resolve(file);
+  const name = path.basename(abs);
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(abs);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new ModelFormatError('NOT_FOUND', abs, `${abs} does not exist.`);
+    throw new ModelFormatError('NOT_FOUND', abs, `Cannot read ${abs}: ${err.message}`);
+  }
+  if (st.isDirectory()) throw new ModelFormatError('NOT_A_MODEL', abs, `${name} is a folder, not a model file.`);
+  if (st.size === 0) {
+    throw new ModelFormatError(
+      'EMPTY',
+      abs,
+      `${name} is empty (0 bytes). If it is tracked with Git LFS, fetch its content with \`git lfs pull\`.`,
+    );
+  }
+  const head = await readRange(abs, 0, Math.min(512, st.size));
+  if (isLfsPointer(head)) {
+    throw new ModelFormatError(
+      'NOT_A_MODEL',
+      abs,
+      `${name} is a Git LFS pointer, not the model itself: its content was not downloaded. Run \`git lfs pull\` (or install git-lfs and run \`git lfs install\`).`,
+    );
+  }
+  return { abs, name, size: st.size, mtimeMs: st.mtimeMs, head };
+}
+
+async function readRange(file: string, start: number, length: number): Promise<Buffer> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await fh.read(buf, done, length - done, start + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === length ? buf : buf.subarray(0, done);
+  } finally {
+    await fh.close();
+  }
+}
+
+function readUInt(buf: Buffer, at: number, size: number): bigint {
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[at + i]);
+  return v;
+}
+
+/**
+ * Find the HDF5 superblock (at 0, 512, 1024, … after a user block) and compare its end-of-file
+ * address with the file's size. Returns false when the file is not HDF5; throws TRUNCATED.
+ */
+async function checkHdf5(o: Opened): Promise<boolean> {
+  let at = -1;
+  for (let off = 0; off + 8 <= o.size; off = off === 0 ? 512 : off * 2) {
+    const sig = off === 0 ? o.head.subarray(0, 8) : await readRange(o.abs, off, 8);
+    if (startsWith(sig, HDF5_SIGNATURE)) {
+      at = off;
+      break;
+    }
+  }
+  if (at < 0) return false;
+  const truncated = (detail: string) =>
+    new ModelFormatError(
+      'TRUNCATED',
+      o.abs,
+      `${o.name} is an incomplete HDF5 file (${detail}); it was probably cut off while downloading or copying.`,
+    );
+  const sb = await readRange(o.abs, at, 64);
+  if (sb.length < 16) throw truncated(`only ${o.size} bytes, the HDF5 header itself is cut off`);
+  const version = sb[8];
+  let offsetSize: number;
+  let eofAt: number;
+  if (version === 0 || version === 1) {
+    offsetSize = sb[13];
+    eofAt = (version === 0 ? 24 : 28) + 2 * offsetSize;
+  } else if (version === 2 || version === 3) {
+    offsetSize = sb[9];
+    eofAt = 12 + 2 * offsetSize;
+  } else {
+    return true; // unknown superblock version: let HDF5 judge
+  }
+  if (![2, 4, 8].includes(offsetSize)) return true;
+  if (sb.length < eofAt + offsetSize) throw truncated(`only ${o.size} bytes, the HDF5 header itself is cut off`);
+  const baseAt = eofAt - 2 * offsetSize;
+  const undef = (1n << BigInt(8 * offsetSize)) - 1n;
+  const base = readUInt(sb, baseAt, offsetSize);
+  const eof = readUInt(sb, eofAt, offsetSize);
+  if (eof === undef || base === undef) return true;
+  const needed = base + eof;
+  if (BigInt(o.size) < needed) {
+    throw truncated(`${o.size.toLocaleString('en-US')} of ${needed.toLocaleString('en-US')} bytes`);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// .keras archives (zip)
+
+interface ZipEntry {
+  name: string;
+  method: number;
+  flags: number;
+  crc: number;
+  compSize: number;
+  size: number;
+  localOffset: number;
+}
+
+async function readZipDirectory(o: Opened): Promise<Map<string, ZipEntry>> {
+  const truncated = () =>
+    new ModelFormatError('TRUNCATED', o.abs, `${o.name} is an incomplete zip archive (its directory at the end is missing); it was probably cut off while downloading or copying.`);
+  const corrupt = (why: string) => new ModelFormatError('CORRUPT', o.abs, `${o.name} is a damaged zip archive (${why}).`);
+  const tailLen = Math.min(o.size, 22 + 0xffff + 20);
+  const tailStart = o.size - tailLen;
+  const tail = await readRange(o.abs, tailStart, tailLen);
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw truncated();
+  let count = tail.readUInt16LE(eocd + 10);
+  let cdSize = tail.readUInt32LE(eocd + 12);
+  let cdOffset = tail.readUInt32LE(eocd + 16);
+  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+    const loc = eocd - 20;
+    if (loc < 0 || tail.readUInt32LE(loc) !== 0x07064b50) throw corrupt('zip64 locator missing');
+    const z64At = Number(tail.readBigUInt64LE(loc + 8));
+    const z64 = await readRange(o.abs, z64At, 56);
+    if (z64.length < 56 || z64.readUInt32LE(0) !== 0x06064b50) throw corrupt('zip64 directory record missing');
+    count = Number(z64.readBigUInt64LE(32));
+    cdSize = Number(z64.readBigUInt64LE(40));
+    cdOffset = Number(z64.readBigUInt64LE(48));
+  }
+  if (cdOffset + cdSize > o.size) throw truncated();
+  if (cdSize > 64 * 1024 * 1024) throw corrupt('implausibly large directory');
+  const cd = await readRange(o.abs, cdOffset, cdSize);
+  const entries = new Map<string, ZipEntry>();
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50) throw corrupt('bad directory entry');
+    const flags = cd.readUInt16LE(p + 8);
+    const method = cd.readUInt16LE(p + 10);
+    const crc = cd.readUInt32LE(p + 16);
+    let compSize = cd.readUInt32LE(p + 20);
+    let size = cd.readUInt32LE(p + 24);
+    const nameLen = cd.readUInt16LE(p + 28);
+    const extraLen = cd.readUInt16LE(p + 30);
+    const commentLen = cd.readUInt16LE(p + 32);
+    let localOffset = cd.readUInt32LE(p + 42);
+    const name = cd.subarray(p + 46, p + 46 + nameLen).toString('utf8');
+    // zip64 extended information: the 64-bit values, in this order, for the fields set to 0xffffffff
+    let e = p + 46 + nameLen;
+    const extraEnd = e + extraLen;
+    while (e + 4 <= extraEnd) {
+      const id = cd.readUInt16LE(e);
+      const len = cd.readUInt16LE(e + 2);
+      if (id === 0x0001) {
+        let q = e + 4;
+        if (size === 0xffffffff && q + 8 <= e + 4 + len) (size = Number(cd.readBigUInt64LE(q))), (q += 8);
+        if (compSize === 0xffffffff && q + 8 <= e + 4 + len) (compSize = Number(cd.readBigUInt64LE(q))), (q += 8);
+        if (localOffset === 0xffffffff && q + 8 <= e + 4 + len) localOffset = Number(cd.readBigUInt64LE(q));
+      }
+      e += 4 + len;
+    }
+    entries.set(name, { name, method, flags, crc, compSize, size, localOffset });
+    p = extraEnd + commentLen;
+  }
+  return entries;
+}
+
+async function entryDataStart(o: Opened, e: ZipEntry): Promise<number> {
+  const lh = await readRange(o.abs, e.localOffset, 30);
+  if (lh.length < 30 || lh.readUInt32LE(0) !== 0x04034b50) {
+    throw new ModelFormatError('CORRUPT', o.abs, `${o.name} is a damaged zip archive (bad local header for ${e.name}).`);
+  }
+  const start = e.localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
+  if (start + e.compSize > o.size) {
+    throw new ModelFormatError('TRUNCATED', o.abs, `${o.name} is an incomplete zip archive (${e.name} is cut off).`);
+  }
+  if (e.flags & 1) throw new ModelFormatError('UNSUPPORTED', o.abs, `${o.name}: ${e.name} is encrypted.`);
+  if (e.method !== 0 && e.method !== 8) {
+    throw new ModelFormatError('UNSUPPORTED', o.abs, `${o.name}: ${e.name} uses zip compression method ${e.method}; only stored and deflate are supported.`);
+  }
+  return start;
+}
+
+const crc32: ((data: Uint8Array, value?: number) => number) | undefined = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+
+async function readEntry(o: Opened, e: ZipEntry, limit = 64 * 1024 * 1024): Promise<Buffer> {
+  if (e.size > limit) throw new ModelFormatError('UNSUPPORTED', o.abs, `${o.name}: ${e.name} is too large (${e.size} bytes).`);
+  const start = await entryDataStart(o, e);
+  const raw = await readRange(o.abs, start, e.compSize);
+  let data: Buffer;
+  try {
+    data = e.method === 8 ? zlib.inflateRawSync(raw, { maxOutputLength: limit }) : raw;
+  } catch (err) {
+    throw new ModelFormatError('CORRUPT', o.abs, `${o.name}: ${e.name} cannot be decompressed (${(err as Error).message}).`);
+  }
+  if (data.length !== e.size || (crc32 && crc32(data) >>> 0 !== e.crc >>> 0)) {
+    throw new ModelFormatError('CORRUPT', o.abs, `${o.name}: ${e.name} is damaged (size or checksum mismatch).`);
+  }
+  return data;
+}
+
+async function extractEntry(o: Opened, e: ZipEntry, dest: string): Promise<void> {
+  const start = await entryDataStart(o, e);
+  let written = 0;
+  let crc = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      written += chunk.length;
+      if (crc32) crc = crc32(chunk, crc);
+      cb(null, chunk);
+    },
+  });
+  if (e.compSize === 0) {
+    if (e.size !== 0) throw new ModelFormatError('CORRUPT', o.abs, `${o.name}: ${e.name} is damaged (no data).`);
+    await fs.promises.writeFile(dest, Buffer.alloc(0));
+    return;
+  }
+  const source = fs.createReadStream(o.abs, { start, end: start + e.compSize - 1 });
+  try {
+    if (e.method === 8) await pipeline(source, zlib.createInflateRaw(), counter, fs.createWriteStream(dest));
+    else await pipeline(source, counter, fs.createWriteStream(dest));
+  } catch (err) {
+    throw new ModelFormatError('CORRUPT', o.abs, `${o.name}: ${e.name} cannot be decompressed (${(err as Error).message}).`);
+  }
+  if (written !== e.size || (crc32 && crc >>> 0 !== e.crc >>> 0)) {
+    throw new ModelFormatError('CORRUPT', o.abs, `${o.name}: ${e.name} is damaged (size or checksum mismatch).`);
+  }
+}
+
+interface KerasArchive {
+  config?: Json;
+  metadata: Record<string, string>;
+  weightsFile: string;
+}
+
+/** Extracted model.weights.h5 files, by archive identity; a few are kept for readKerasTensor. */
+const extracted = new Map<string, Promise<KerasArchive>>();
+const MAX_EXTRACTED = 3;
+/** Temporary folders holding extracted weights, removed on eviction and (synchronously) at exit. */
+const tempDirs = new Set<string>();
+let cleanupRegistered = false;
+
+function removeDirSync(dir: string): void {
+  tempDirs.delete(dir);
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* ignore */
+  }
+}
+
+/** Delete the temporary copies of `.keras` weights kept for reading tensors. */
+export function clearKerasCache(): void {
+  for (const p of extracted.values()) p.then((a) => removeDirSync(path.dirname(a.weightsFile)), () => undefined);
+  extracted.clear();
+}
+
+function openArchive(o: Opened): Promise<KerasArchive> {
+  const key = `${o.abs}\0${o.size}\0${o.mtimeMs}`;
+  const hit = extracted.get(key);
+  if (hit) {
+    extracted.delete(key);
+    extracted.set(key, hit);
+    return hit;
+  }
+  for (const [k, p] of extracted) {
+    if (k.startsWith(`${o.abs}\0`) || extracted.size >= MAX_EXTRACTED) {
+      extracted.delete(k);
+      p.then((a) => removeDirSync(path.dirname(a.weightsFile)), () => undefined);
+    }
+  }
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    process.once('exit', () => {
+      for (const d of [...tempDirs]) removeDirSync(d);
+    });
+  }
+  const p = extractArchive(o);
+  extracted.set(key, p);
+  p.catch(() => {
+    if (extracted.get(key) === p) extracted.delete(key);
+  });
+  return p;
+}
+
+async function extractArchive(o: Opened): Promise<KerasArchive> {
+  const entries = await readZipDirectory(o);
+  const weights = entries.get('model.weights.h5');
+  if (!weights) {
+    const names = [...entries.keys()];
+    if (names.some((n) => n.endsWith('/data.pkl') || n === 'data.pkl')) {
+      throw new ModelFormatError('UNSUPPORTED', o.abs, `${o.name} looks like a PyTorch checkpoint (zip with data.pkl); only ONNX and Keras models are supported.`);
+    }
+    if (names.some((n) => /\.weights\.json$/.test(n))) {
+      throw new ModelFormatError('UNSUPPORTED', o.abs, `${o.name} is a Keras 3 archive with sharded weights, which is not supported yet.`);
+    }
+    throw new ModelFormatError(
+      'NOT_KERAS',
+      o.abs,
+      `${o.name} is a zip archive but not a Keras 3 model: it has no model.weights.h5${names.length ? ` (it holds ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})` : ''}.`,
+    );
+  }
+  let config: Json | undefined;
+  const metadata: Record<string, string> = {};
+  const cfgEntry = entries.get('config.json');
+  if (cfgEntry) {
+    const text = (await readEntry(o, cfgEntry)).toString('utf8');
+    config = parseJsonAttr(o.abs, o.name, text, 'config.json');
+  }
+  const metaEntry = entries.get('metadata.json');
+  if (metaEntry) {
+    const meta = parseJsonAttr(o.abs, o.name, (await readEntry(o, metaEntry)).toString('utf8'), 'metadata.json') ?? {};
+    for (const [k, v] of Object.entries(meta)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') metadata[k] = String(v);
+  }
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'modelver-keras-'));
+  tempDirs.add(dir);
+  const weightsFile = path.join(dir, 'model.weights.h5');
+  try {
+    await extractEntry(o, weights, weightsFile);
+  } catch (e) {
+    removeDirSync(dir);
+    throw e;
+  }
+  return { config, metadata, weightsFile };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the HDF5 worker
+
+type HdfRequest =
+  | { op: 'summary'; h5path: string; abs: string; fileSize: number; archive?: ArchiveInfo }
+  | { op: 'tensors'; h5path: string; abs: string; tensors: TensorInfo[] };
+
+/** What the worker answers (kerasWorker.ts). */
+export type KerasWorkerResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { name: string; code?: ModelFormatErrorCode; file?: string; message: string } };
+
+export interface KerasReaderOptions {
+  /** time limit for one summary (and the base limit for reading tensors), ms */
+  timeoutMs: number;
+  /** reading tensors: the limit grows by 1 s per this many bytes */
+  bytesPerSecond: number;
+  /** an idle worker is stopped after this long (its WebAssembly memory is then freed), ms */
+  idleMs: number;
+  /** run h5wasm in this thread (no time limit) instead of a worker */
+  inProcess: boolean;
+}
+
+const options: KerasReaderOptions = { timeoutMs: 30_000, bytesPerSecond: 20 * 1024 * 1024, idleMs: 30_000, inProcess: false };
+
+/** Change the reader's limits (tests, or callers that know better). Returns the options now in force. */
+export function configureKerasReader(o: Partial<KerasReaderOptions>): KerasReaderOptions {
+  Object.assign(options, o);
+  return { ...options };
+}
+
+const WORKER_SCRIPT = path.join(__dirname, 'kerasWorker.js');
+let workerScriptExists: boolean | undefined;
+let worker: Worker | undefined;
+let idleTimer: NodeJS.Timeout | undefined;
+let nextId = 1;
+let queue: Promise<unknown> = Promise.resolve();
+
+function useWorker(): boolean {
+  if (options.inProcess) return false;
+  if (workerScriptExists === undefined) workerScriptExists = fs.existsSync(WORKER_SCRIPT);
+  return workerScriptExists;
+}
+
+function stopWorker(): void {
+  const w = worker;
+  worker = undefined;
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = undefined;
+  if (w) void w.terminate().catch(() => undefined);
+}
+
+/** Stop the HDF5 worker and delete temporary copies of `.keras` weights. */
+export function disposeKerasReader(): void {
+  stopWorker();
+  clearKerasCache();
+}
+
+/** Run HDF5 work, one request at a time, in the worker (with a time limit) or in-process. */
+function runHdf5<T>(req: HdfRequest, limitMs: number): Promise<T> {
+  const run = () => (useWorker() ? viaWorker<T>(req, limitMs) : inProcess<T>(req));
+  const p = queue.then(run, run);
+  queue = p.catch(() => undefined);
+  return p;
+}
+
+async function inProcess<T>(req: HdfRequest): Promise<T> {
+  const h5 = await loadH5();
+  if (req.op === 'summary') return summarizeHdf5File(h5, req.h5path, req.abs, req.fileSize, req.archive) as T;
+  return readHdf5Tensors(h5, req.h5path, req.abs, req.tensors) as T;
+}
+
+function viaWorker<T>(req: HdfRequest, limitMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (!worker) {
+      const created = new Worker(WORKER_SCRIPT);
+      created.once('exit', () => {
+        if (worker === created) worker = undefined;
+      });
+      worker = created;
+    }
+    const w = worker;
+    const id = nextId++;
+    const name = path.basename(req.abs);
+    const finish = () => {
+      clearTimeout(timer);
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+      if (worker === w) {
+        w.unref();
+        idleTimer = setTimeout(stopWorker, options.idleMs);
+        idleTimer.unref();
+      }
+    };
+    const onMessage = (m: KerasWorkerResponse) => {
+      if (m.id !== id) return;
+      finish();
+      if (m.ok) resolve(m.result as T);
+      else if (m.error.name === 'ModelFormatError' && m.error.code) reject(new ModelFormatError(m.error.code, m.error.file ?? req.abs, m.error.message));
+      else reject(new Error(m.error.message));
+    };
+    const onError = (e: Error) => {
+      finish();
+      if (worker === w) stopWorker();
+      reject(new Error(`The HDF5 reader failed while reading ${name}: ${e.message}`));
+    };
+    const onExit = (code: number) => {
+      finish();
+      if (worker === w) worker = undefined;
+      reject(new ModelFormatError('CORRUPT', req.abs, `The HDF5 reader stopped unexpectedly (exit code ${code}) while reading ${name}; the file may be damaged.`));
+    };
+    const timer = setTimeout(() => {
+      finish();
+      if (worker === w) stopWorker();
+      reject(
+        new ModelFormatError(
+          'CORRUPT',
+          req.abs,
+          `Reading ${name} did not finish within ${Math.round(limitMs / 1000)} s and was stopped; the HDF5 file looks damaged.`,
+        ),
+      );
+    }, limitMs);
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+    w.ref();
+    w.postMessage({ ...req, id });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// public API
+
+/** Summarize a Keras model file: HDF5 (.h5/.hdf5, full model or weights only) or a Keras 3 `.keras` archive. */
+export async function readKerasSummary(file: string): Promise<ModelSummary> {
+  const o = await openChecked(file);
+  if (await checkHdf5(o)) {
+    return runHdf5<ModelSummary>({ op: 'summary', h5path: o.abs, abs: o.abs, fileSize: o.size }, options.timeoutMs);
+  }
+  if (isZip(o.head)) {
+    return withArchive(o, (a) =>
+      runHdf5<ModelSummary>(
+        { op: 'summary', h5path: a.weightsFile, abs: o.abs, fileSize: o.size, archive: { config: a.config, metadata: a.metadata } },
+        options.timeoutMs,
+      ),
+    );
+  }
+  throw new ModelFormatError('NOT_A_MODEL', o.abs, `${o.name} is not a Keras model: it is neither an HDF5 file nor a .keras (zip) archive.`);
+}
+
+/** Read the values of one weight (a TensorInfo from readKerasSummary of the same file). */
+export async function readKerasTensor(file: string, tensor: TensorInfo): Promise<TensorData> {
+  const [data] = await readKerasTensors(file, [tensor]);
+  return data;
+}
+
+/** Read the values of several weights of one file, opening it once. */
+export async function readKerasTensors(file: string, tensors: TensorInfo[]): Promise<TensorData[]> {
+  const o = await openChecked(file);
+  const bytes = tensors.reduce((a, t) => a + t.byteSize, 0);
+  const limit = options.timeoutMs + (1000 * bytes) / options.bytesPerSecond;
+  if (await checkHdf5(o)) return runHdf5<TensorData[]>({ op: 'tensors', h5path: o.abs, abs: o.abs, tensors }, limit);
+  if (!isZip(o.head)) {
+    throw new ModelFormatError('NOT_A_MODEL', o.abs, `${o.name} is not a Keras model: it is neither an HDF5 file nor a .keras (zip) archive.`);
+  }
+  return withArchive(o, (a) => runHdf5<TensorData[]>({ op: 'tensors', h5path: a.weightsFile, abs: o.abs, tensors }, limit));
+}
+
+/** Run `fn` on the archive's extracted weights; once more if the copy vanished meanwhile (evicted by other reads). */
+async function withArchive<T>(o: Opened, fn: (a: KerasArchive) => Promise<T>): Promise<T> {
+  const a = await openArchive(o);
+  try {
+    return await fn(a);
+  } catch (e) {
+    if (fs.existsSync(a.weightsFile)) throw e;
+    return fn(await openArchive(o));
+  }
+}

@@ -75,7 +75,7 @@ export function describeSummary(s: ModelSummary, opts: { tensors?: number } = {}
     lines.push('');
     lines.push(`largest tensors (${Math.min(nt, s.tensors.length)} of ${s.tensors.length}):`);
     for (const t of largestTensors(s, nt)) {
-      const where = t.graphPath ? `  [${t.origin} in ${t.graphPath}]` : t.origin !== 'initializer' ? `  [${t.origin}]` : '';
+      const where = t.origin === 'keras-weight' ? '' : t.graphPath ? `  [${t.origin} in ${t.graphPath}]` : t.origin !== 'initializer' ? `  [${t.origin}]` : '';
       lines.push(`  ${t.name}  ${t.dtype}[${t.shape.join(',')}]  ${formatCount(t.paramCount)}${where}`);
     }
   }

@@ -4,6 +4,14 @@
  */
 import { CliError, UsageError } from './errors';
 import { inspectCommand } from './commands/inspect';
+import { logCommand } from './commands/log';
+import { commitCommand } from './commands/commit';
+import { tagCommand } from './commands/tag';
+import { aliasCommand } from './commands/alias';
+import { restoreCommand } from './commands/restore';
+import { showCommand } from './commands/show';
+import { pushCommand } from './commands/push';
+import { fetchCommand } from './commands/fetch';
 
 export interface CliIO {
   out: (s: string) => void;
@@ -18,6 +26,14 @@ interface Command {
 
 const commands: Record<string, Command> = {
   inspect: inspectCommand,
+  log: logCommand,
+  commit: commitCommand,
+  tag: tagCommand,
+  alias: aliasCommand,
+  restore: restoreCommand,
+  show: showCommand,
+  push: pushCommand,
+  fetch: fetchCommand,
 };
 
 function help(): string {

@@ -1,0 +1,69 @@
+import { UsageError } from '../errors';
+import type { CliIO } from '../main';
+import { REPO_OPTIONS, REPO_OPTIONS_HELP, fileArg, needPositionals, openRepo, parse, repoErrors } from './repoCommon';
+
+const usage = `usage: modelver alias set <model-file> <alias> [--version vN] [-C DIR]
+       modelver alias rm <model-file> <alias> [-C DIR]
+       modelver alias ls [<model-file>] [--json] [-C DIR]
+       modelver alias log [<model-file>] [--json] [-C DIR]
+
+Aliases (production, staging, champion, …) point at one version of one model. Every move is
+recorded (who, when, from, to) in refs/model-versions/aliases, pushed by \`modelver push\`.
+
+options:
+  --version V          vN, a commit id, a tag or another alias (default: latest)
+  --json               JSON output (ls, log)
+${REPO_OPTIONS_HELP}`;
+
+const short = (c?: string) => (c ? c.slice(0, 7) : '(none)');
+
+export const aliasCommand = {
+  summary: 'point aliases (production, staging, …) at versions',
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parse(args, { ...REPO_OPTIONS, version: { type: 'string' } });
+    const [sub, ...rest] = positionals;
+    if (!sub) throw new UsageError('missing the subcommand: set, rm, ls or log');
+    return repoErrors(async () => {
+      switch (sub) {
+        case 'set': {
+          needPositionals(rest, 2, 2, 'the model file and the alias name');
+          const repo = await openRepo(values, rest[0]);
+          const e = await repo.setAlias(fileArg(values, rest[0]), rest[1], values.version ?? 'latest');
+          if (values.json) io.out(JSON.stringify(e, null, 2));
+          else io.out(e.message.split('\n')[0]);
+          return 0;
+        }
+        case 'rm':
+        case 'remove': {
+          needPositionals(rest, 2, 2, 'the model file and the alias name');
+          const repo = await openRepo(values, rest[0]);
+          const e = await repo.removeAlias(fileArg(values, rest[0]), rest[1]);
+          if (values.json) io.out(JSON.stringify(e, null, 2));
+          else io.out(e.message.split('\n')[0]);
+          return 0;
+        }
+        case 'ls':
+        case 'list': {
+          needPositionals(rest, 0, 1, 'the model file');
+          const repo = await openRepo(values, rest[0]);
+          const list = await repo.listAliases(rest[0] !== undefined ? fileArg(values, rest[0]) : undefined);
+          if (values.json) io.out(JSON.stringify(list, null, 2));
+          else if (!list.length) io.out('No aliases.');
+          else for (const a of list) io.out(`${a.model}  ${a.alias} -> ${a.version ? `v${a.version}` : '?'} (${short(a.commit)})`);
+          return 0;
+        }
+        case 'log': {
+          needPositionals(rest, 0, 1, 'the model file');
+          const repo = await openRepo(values, rest[0]);
+          const log = await repo.aliasLog(rest[0] !== undefined ? fileArg(values, rest[0]) : undefined);
+          if (values.json) io.out(JSON.stringify(log, null, 2));
+          else for (const e of log) io.out(`${e.date}  ${e.who.name} <${e.who.email}>  ${e.message.split('\n')[0]}`);
+          return 0;
+        }
+        default:
+          throw new UsageError(`unknown subcommand '${sub}' (set, rm, ls, log)`);
+      }
+    });
+  },
+};

@@ -1,0 +1,108 @@
+/** Shared plumbing of the repository commands (log, commit, tag, alias, restore, show, push, fetch). */
+import * as path from 'path';
+import { parseArgs, type ParseArgsConfig } from 'util';
+import { ModelRepository, RepoError, type ModelVersion } from '../../core/repo';
+import { CliError, UsageError } from '../errors';
+import type { CliIO } from '../main';
+
+/** Options every repository command takes. */
+export const REPO_OPTIONS = {
+  C: { type: 'string', short: 'C' },
+  repo: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export const REPO_OPTIONS_HELP = `  -C DIR, --repo DIR   run as if started in DIR (the repository containing it)`;
+
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The folder the command runs in (-C / --repo, else the current directory). */
+export function baseDir(values: { C?: string; repo?: string }): string {
+  return path.resolve(values.C ?? values.repo ?? '.');
+}
+
+/** A file argument, resolved against -C the way `git -C` does. */
+export function fileArg(values: { C?: string; repo?: string }, file: string): string {
+  return path.resolve(baseDir(values), file);
+}
+
+export async function openRepo(values: { C?: string; repo?: string }, file?: string): Promise<ModelRepository> {
+  return ModelRepository.open(file ? fileArg(values, file) : baseDir(values));
+}
+
+/** Turn RepoErrors into CliErrors (exit code 1, message only). */
+export async function repoErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RepoError) throw new CliError(e.message, 1);
+    throw e;
+  }
+}
+
+export function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = -1;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** One line per version, for people. */
+export function versionLine(v: ModelVersion): string {
+  const marks = [...v.tags.map((t) => `tag:${t.name}`), ...v.aliases.map((a) => `@${a}`)];
+  const id = v.oid ? `sha256:${v.oid.slice(0, 12)}` : `git:${v.blob.slice(0, 12)}`;
+  return [
+    `v${v.version}`.padEnd(4),
+    v.shortCommit,
+    v.date.slice(0, 10),
+    id,
+    formatSize(v.size).padStart(9),
+    v.subject + (marks.length ? `  (${marks.join(', ')})` : '') + (v.path !== v.model ? `  [as ${v.path}]` : ''),
+  ].join('  ');
+}
+
+/** JSON shape of a version for --json output (stable, documented in docs/storage.md). */
+export function versionJson(v: ModelVersion): Record<string, unknown> {
+  return {
+    model: v.model,
+    path: v.path,
+    version: v.version,
+    commit: v.commit,
+    shortCommit: v.shortCommit,
+    author: v.author,
+    date: v.date,
+    subject: v.subject,
+    message: v.message,
+    oid: v.oid ?? null,
+    contentId: v.contentId,
+    size: v.size,
+    lfs: v.lfs,
+    change: v.change,
+    previousPath: v.previousPath ?? null,
+    tags: v.tags.map((t) => t.name),
+    aliases: v.aliases,
+    trailers: v.trailers,
+    metadata: v.metadata ?? null,
+  };
+}
+
+export type RepoCliIO = CliIO & {
+  /** where `show` writes bytes; default process.stdout */
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+};
+
+export function needPositionals(positionals: string[], min: number, max: number, what: string): void {
+  if (positionals.length < min) throw new UsageError(`missing ${what}`);
+  if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}'`);
+}

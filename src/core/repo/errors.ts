@@ -1,0 +1,45 @@
+/** Errors of the repository layer. `code` is stable (the CLI and the extension switch on it). */
+export type RepoErrorCode =
+  | 'NOT_A_REPO'
+  | 'GIT_MISSING'
+  | 'LFS_MISSING'
+  | 'LFS_NOT_CONFIGURED'
+  | 'NOT_LFS'
+  | 'MERGE_IN_PROGRESS'
+  | 'REBASE_IN_PROGRESS'
+  | 'OPERATION_IN_PROGRESS'
+  | 'CONFLICT'
+  | 'UNCHANGED'
+  | 'INDEX_LOCKED'
+  | 'HOOK_FAILED'
+  | 'GIT_FAILED'
+  | 'NOT_FOUND'
+  | 'OUTSIDE_REPO'
+  | 'NO_SUCH_MODEL'
+  | 'NO_SUCH_VERSION'
+  | 'INVALID_NAME'
+  | 'TAG_EXISTS'
+  | 'TAG_NOT_FOUND'
+  | 'ALIAS_NOT_FOUND'
+  | 'CONCURRENT_UPDATE'
+  | 'NON_FAST_FORWARD'
+  | 'VERIFY_FAILED'
+  | 'LFS_FETCH_FAILED'
+  | 'NO_REMOTE'
+  | 'DETACHED_HEAD';
+
+export class RepoError extends Error {
+  override readonly name = 'RepoError';
+  constructor(
+    readonly code: RepoErrorCode,
+    message: string,
+    /** output of the git process that failed, when there was one */
+    readonly details?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const LFS_INSTALL_HINT =
+  'Install Git LFS (Debian/Ubuntu: `sudo apt-get install git-lfs`; macOS: `brew install git-lfs`; ' +
+  'Windows: it ships with Git for Windows), then run `git lfs install` once.';

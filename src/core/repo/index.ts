@@ -1,0 +1,14 @@
+/**
+ * The repository layer: models, versions, commit, tag, alias, notes, restore, push/fetch on
+ * git + Git LFS. Pure Node (no vscode). The storage layout is a public contract: docs/storage.md.
+ */
+export { ModelRepository } from './repository';
+export type { OpenOptions, CommitOptions, PushResult, FetchResult, VersionSpec } from './repository';
+export { RepoError, LFS_INSTALL_HINT } from './errors';
+export type { RepoErrorCode } from './errors';
+export * from './types';
+export { DEFAULT_MODEL_PATTERNS, ModelMatcher, normalizePattern } from './patterns';
+export { parsePointer, formatPointer, sha256File, type LfsPointer } from './lfs';
+export { parseTrailers, appendTrailers, TRAILER } from './trailers';
+export { ALIAS_REF, ALIAS_FILE } from './aliases';
+export { NOTES_REF } from './notes';

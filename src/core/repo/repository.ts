@@ -1,0 +1,1172 @@
+/**
+ * ModelRepository: models, versions, commit, tag, alias, notes, restore, push/fetch — on plain
+ * git + git-lfs, readable without us (see docs/storage.md).
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ALIAS_REF, ALIAS_TRAILER, readAliasLog, readAliasState, writeAliasState } from './aliases';
+import { RepoError } from './errors';
+import { Git } from './git';
+import { HistoryStore, readBlobInfos, type HistoryIndex } from './history';
+import { checkLfsFilters, lfsObjectPath, lfsVersion, localLfsDir, sha256File, type LfsPointer } from './lfs';
+import { readModelSummary } from '../formats';
+import { mergeDeep, NOTES_REF, readAllNotes, readNote, writeNote, type NotesDoc } from './notes';
+import { DEFAULT_MODEL_PATTERNS, ModelMatcher } from './patterns';
+import { appendTrailers, TRAILER } from './trailers';
+import type {
+  AliasEntry,
+  AliasEvent,
+  AliasTarget,
+  CommitResult,
+  ModelEntry,
+  ModelHistory,
+  ModelVersion,
+  ProgressFn,
+  ReadResult,
+  RestoreResult,
+  TagInfo,
+} from './types';
+import { buildHistories } from './versions';
+
+export interface OpenOptions {
+  /** model file patterns (globs over repository paths); default DEFAULT_MODEL_PATTERNS */
+  patterns?: string[];
+  /** environment for every git process (PATH, identity, …); default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface CommitOptions {
+  /** read the model (ONNX/Keras) to record Model-Params/Inputs/Outputs trailers; default true */
+  summarize?: boolean;
+  /** more trailers to record */
+  trailers?: Record<string, string>;
+}
+
+export interface PushResult {
+  remote: string;
+  branch: string;
+  refs: string[];
+  output: string;
+}
+
+export interface FetchResult {
+  remote: string;
+  /** refs that changed here, with a word on how */
+  updated: { ref: string; how: 'created' | 'fast-forward' | 'up-to-date' | 'local-ahead' }[];
+  output: string;
+}
+
+/** A version spec: 'v3', '3', 3, 'latest', a tag, an alias, or a commit id (prefix). */
+export type VersionSpec = string | number;
+
+const NAME_CHARS = /^[A-Za-z0-9._/+@=,-]+$/;
+const ALIAS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Find the repository containing a path (a file or a folder). */
+async function toplevel(p: string, env: NodeJS.ProcessEnv): Promise<{ root: string; gitDir: string; commonDir: string }> {
+  let dir = path.resolve(p);
+  while (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  const git = new Git(dir, env);
+  const r = await git.run(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'], { allowFail: true });
+  if (r.code !== 0) {
+    if (/not a git repository/i.test(r.stderr)) {
+      throw new RepoError('NOT_A_REPO', `${p} is not inside a git repository (run \`git init\` there first).`, r.stderr);
+    }
+    throw new RepoError('NOT_A_REPO', `Cannot find the git repository of ${p}: ${r.stderr.trim()}`, r.stderr);
+  }
+  const [root, gitDir, common] = r.stdout.toString('utf8').trim().split('\n');
+  if (!root) throw new RepoError('NOT_A_REPO', `${p} is inside a bare repository or a .git folder, not a work tree.`);
+  return { root, gitDir, commonDir: path.resolve(dir, common) };
+}
+
+export class ModelRepository {
+  readonly git: Git;
+  readonly matcher: ModelMatcher;
+  /** `<git common dir>/model-versions`: cache, backups, temporary indexes */
+  readonly dataDir: string;
+  private readonly store: HistoryStore;
+  private readonly realRoot: string;
+  private lfsDirCache: string | undefined;
+
+  private constructor(
+    readonly root: string,
+    readonly gitDir: string,
+    readonly commonDir: string,
+    readonly env: NodeJS.ProcessEnv,
+    patterns: string[],
+  ) {
+    this.git = new Git(root, env);
+    this.matcher = new ModelMatcher(patterns);
+    this.dataDir = path.join(commonDir, 'model-versions');
+    this.store = new HistoryStore({ git: this.git, cacheDir: this.dataDir, key: this.matcher.key(), isModel: (p) => this.matcher.matches(p) });
+    this.realRoot = fs.realpathSync(root);
+  }
+
+  /** The repository that contains `p` (a file or folder). */
+  static async open(p: string, opts: OpenOptions = {}): Promise<ModelRepository> {
+    const env = opts.env ?? process.env;
+    const t = await toplevel(p, env);
+    return new ModelRepository(t.root, t.gitDir, t.commonDir, env, opts.patterns ?? DEFAULT_MODEL_PATTERNS);
+  }
+
+  /**
+   * The repositories of some folders (e.g. the workspace folders): each folder's own repository,
+   * or, for a folder that is not in one, the repositories found up to `depth` levels below it.
+   */
+  static async discover(folders: string[], opts: OpenOptions & { depth?: number } = {}): Promise<ModelRepository[]> {
+    const found = new Map<string, ModelRepository>();
+    const visit = async (dir: string, depth: number): Promise<void> => {
+      try {
+        const r = await ModelRepository.open(dir, opts);
+        if (!found.has(r.root)) found.set(r.root, r);
+        return;
+      } catch (e) {
+        if (!(e instanceof RepoError) || e.code !== 'NOT_A_REPO') throw e;
+      }
+      if (depth <= 0) return;
+      let entries: fs.Dirent[] = [];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const d of entries) {
+        if (d.isDirectory() && d.name !== 'node_modules' && !d.name.startsWith('.')) await visit(path.join(dir, d.name), depth - 1);
+      }
+    };
+    for (const f of folders) await visit(f, opts.depth ?? 2);
+    return [...found.values()];
+  }
+
+  // ---------------------------------------------------------------- paths and state
+
+  /**
+   * Repository-relative path (forward slashes) of a file given absolute, relative to the current
+   * directory, or relative to the repository root.
+   */
+  rel(file: string): string {
+    const candidates = path.isAbsolute(file) ? [file] : [path.resolve(process.cwd(), file), path.resolve(this.root, file)];
+    for (const c of candidates) {
+      const r = this.relIfInside(c);
+      if (r !== undefined) return r;
+    }
+    throw new RepoError('OUTSIDE_REPO', `${file} is outside the repository ${this.root}.`);
+  }
+
+  private relIfInside(abs: string): string | undefined {
+    let real = abs;
+    let tail = '';
+    // realpath of the nearest existing ancestor (the file itself may not exist)
+    for (;;) {
+      try {
+        real = path.join(fs.realpathSync(real), tail);
+        break;
+      } catch {
+        const up = path.dirname(real);
+        if (up === real) return undefined;
+        tail = path.join(path.basename(real), tail);
+        real = up;
+      }
+    }
+    const r = path.relative(this.realRoot, real);
+    if (!r || r.startsWith('..') || path.isAbsolute(r)) return undefined;
+    const posix = r.split(path.sep).join('/');
+    if (posix === '.git' || posix.startsWith('.git/')) return undefined;
+    return posix;
+  }
+
+  abs(rel: string): string {
+    return path.join(this.root, ...rel.split('/'));
+  }
+
+  private lfsChecked = false;
+
+  /** git-lfs installed and its filters configured (checked once per instance, when it succeeds). */
+  private async checkLfs(): Promise<void> {
+    if (this.lfsChecked) return;
+    await lfsVersion(this.git);
+    await checkLfsFilters(this.git);
+    this.lfsChecked = true;
+  }
+
+  /** `git lfs version`; throws RepoError('LFS_MISSING') with install instructions. */
+  lfsVersion(): Promise<string> {
+    return lfsVersion(this.git);
+  }
+
+  async head(): Promise<string | undefined> {
+    return this.store.head();
+  }
+
+  async currentBranch(): Promise<string | undefined> {
+    const r = await this.git.run(['symbolic-ref', '-q', '--short', 'HEAD'], { allowFail: true });
+    return r.code === 0 ? r.stdout.toString('utf8').trim() : undefined;
+  }
+
+  /** The raw history index (the one pass), refreshed to HEAD. */
+  historyIndex(): Promise<HistoryIndex> {
+    return this.store.get();
+  }
+
+  /** Wait until the history cache is written to disk (it is written after answers are returned). */
+  flushCache(): Promise<void> {
+    return this.store.flush();
+  }
+
+  /** Statistics of the last history refresh (memory / disk / incremental / full). */
+  get lastRefresh() {
+    return this.store.lastRefresh;
+  }
+
+  // ---------------------------------------------------------------- models and versions
+
+  /** Model files: those in HEAD or the index that match the patterns, plus untracked ones. */
+  async listModels(): Promise<ModelEntry[]> {
+    const head = await this.head();
+    const entries = new Map<string, ModelEntry>();
+    const histories = await this.historiesRaw();
+    const mk = (p: string): ModelEntry => ({
+      path: p,
+      absPath: this.abs(p),
+      committed: false,
+      lfs: false,
+      untracked: false,
+      staged: false,
+      versionCount: histories.get(p)?.versions.length ?? 0,
+      exists: fs.existsSync(this.abs(p)),
+    });
+    if (head) {
+      const out = (await this.git.run(['ls-tree', '-r', '-z', '--full-tree', head])).stdout.toString('utf8');
+      const blobs: [string, string][] = [];
+      for (const rec of out.split('\0')) {
+        if (!rec) continue;
+        const tab = rec.indexOf('\t');
+        const [, type, sha] = rec.slice(0, tab).split(' ');
+        const p = rec.slice(tab + 1);
+        if (type === 'blob' && this.matcher.matches(p)) blobs.push([p, sha]);
+      }
+      const infos = await readBlobInfos(this.git, [...new Set(blobs.map((b) => b[1]))]);
+      for (const [p, sha] of blobs) {
+        const e = mk(p);
+        e.committed = true;
+        const info = infos[sha];
+        e.lfs = !!info?.lfs;
+        e.headOid = info?.oid;
+        e.headSize = info?.size;
+        entries.set(p, e);
+      }
+    }
+    const ls = async (extra: string[]): Promise<string[]> =>
+      (await this.git.run(['ls-files', '-z', ...extra, '--', ...this.matcher.pathspecs()])).stdout
+        .toString('utf8')
+        .split('\0')
+        .filter((p) => p && this.matcher.matches(p));
+    for (const p of await ls([])) {
+      if (!entries.has(p)) entries.set(p, { ...mk(p), staged: true });
+    }
+    for (const p of await ls(['--others', '--exclude-standard'])) {
+      if (!entries.has(p)) entries.set(p, { ...mk(p), untracked: true });
+    }
+    return [...entries.values()].sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  private built: { idx: HistoryIndex; head: string; histories: Map<string, ModelHistory> } | undefined;
+
+  /** Every model's history, without tags/aliases/notes. Fresh objects on each call. */
+  private async historiesRaw(): Promise<Map<string, ModelHistory>> {
+    const idx = await this.store.get();
+    if (!this.built || this.built.idx !== idx || this.built.head !== idx.head) {
+      this.built = { idx, head: idx.head, histories: buildHistories(idx, (p) => this.matcher.matches(p)) };
+    }
+    const out = new Map<string, ModelHistory>();
+    for (const [k, h] of this.built.histories) {
+      out.set(k, { ...h, paths: [...h.paths], versions: h.versions.map((v) => ({ ...v, tags: [], aliases: [] })) });
+    }
+    return out;
+  }
+
+  /** Every model's history (keyed by current path), with tags, aliases and notes attached. */
+  async histories(): Promise<Map<string, ModelHistory>> {
+    const [h, tags, aliases, notes] = await Promise.all([this.historiesRaw(), this.listTags(), readAliasState(this.git), readAllNotes(this.git)]);
+    const tagsByCommit = new Map<string, TagInfo[]>();
+    for (const t of tags) {
+      const l = tagsByCommit.get(t.commit) ?? [];
+      l.push(t);
+      tagsByCommit.set(t.commit, l);
+    }
+    for (const m of h.values()) {
+      const al: [string, AliasTarget][] = [];
+      for (const p of m.paths) for (const [name, t] of Object.entries(aliases.state.aliases[p] ?? {})) al.push([name, t]);
+      for (const v of m.versions) {
+        v.tags = tagsByCommit.get(v.commit) ?? [];
+        v.aliases = al.filter(([, t]) => t.commit === v.commit).map(([n]) => n);
+        const doc = notes.get(v.commit);
+        if (doc) {
+          const md = doc.models[v.path] ?? doc.models[v.model];
+          if (md) v.metadata = md;
+        }
+      }
+    }
+    return h;
+  }
+
+  /** One model's history (by any of its paths). Throws NO_SUCH_MODEL. */
+  async history(model: string): Promise<ModelHistory> {
+    const rel = this.rel(model);
+    const all = await this.histories();
+    const found = all.get(rel) ?? [...all.values()].find((h) => h.paths.includes(rel));
+    if (!found) {
+      throw new RepoError('NO_SUCH_MODEL', `${rel} has no committed versions yet (commit it with \`modelver commit ${rel} -m "…"\`).`);
+    }
+    return found;
+  }
+
+  /** The versions of one model, or of every model (sorted by model, then version). */
+  async versions(model?: string): Promise<ModelVersion[]> {
+    if (model !== undefined) return (await this.history(model)).versions;
+    const all = await this.histories();
+    return [...all.values()].sort((a, b) => a.path.localeCompare(b.path)).flatMap((h) => h.versions);
+  }
+
+  /** Resolve 'v3', 3, 'latest', a tag, an alias or a commit id to a version of the model. */
+  async resolveVersion(model: string, spec: VersionSpec = 'latest'): Promise<ModelVersion> {
+    const h = await this.history(model);
+    const vs = h.versions;
+    const s = String(spec).trim();
+    const fail = (): never => {
+      throw new RepoError(
+        'NO_SUCH_VERSION',
+        `${h.path} has no version '${s}' (it has v1..v${vs.length}; a version is vN, a tag, an alias or a commit id).`,
+      );
+    };
+    if (s === 'latest' || s === 'HEAD') return vs[vs.length - 1];
+    const m = /^v?(\d+)$/i.exec(s);
+    if (m && (s.toLowerCase().startsWith('v') || s.length < 7)) {
+      const n = Number(m[1]);
+      return vs[n - 1] ?? fail();
+    }
+    const byAlias = vs.find((v) => v.aliases.includes(s));
+    if (byAlias) return byAlias;
+    const byTag = vs.find((v) => v.tags.some((t) => t.name === s));
+    if (byTag) return byTag;
+    if (/^[0-9a-f]{4,40}$/i.test(s)) {
+      const hits = vs.filter((v) => v.commit.startsWith(s.toLowerCase()));
+      if (hits.length === 1) return hits[0];
+      if (hits.length > 1) throw new RepoError('NO_SUCH_VERSION', `Commit id '${s}' is ambiguous; give more digits.`);
+      // a commit that is not itself a version: the version current at that commit
+      const r = await this.git.run(['rev-parse', '-q', '--verify', `${s}^{commit}`], { allowFail: true });
+      if (r.code === 0) {
+        const c = r.stdout.toString('utf8').trim();
+        const hit = vs.find((v) => v.commit === c);
+        if (hit) return hit;
+        for (let i = vs.length - 1; i >= 0; i--) if (await this.git.ok(['merge-base', '--is-ancestor', vs[i].commit, c])) return vs[i];
+      }
+    }
+    return fail();
+  }
+
+  // ---------------------------------------------------------------- commit
+
+  /** Refuse when a commit now would be wrong (merge/rebase in progress, index locked, conflict). */
+  private async checkCommitState(rel: string): Promise<void> {
+    const g = (f: string) => fs.existsSync(path.join(this.gitDir, f));
+    if (g('MERGE_HEAD')) {
+      throw new RepoError(
+        'MERGE_IN_PROGRESS',
+        'A merge is in progress: finish it (`git commit`) or abort it (`git merge --abort`) before committing a model version.',
+      );
+    }
+    if (g('rebase-merge') || g('rebase-apply')) {
+      throw new RepoError(
+        'REBASE_IN_PROGRESS',
+        'A rebase is in progress: finish it (`git rebase --continue`) or abort it (`git rebase --abort`) before committing a model version.',
+      );
+    }
+    if (g('CHERRY_PICK_HEAD') || g('REVERT_HEAD')) {
+      throw new RepoError(
+        'OPERATION_IN_PROGRESS',
+        'A cherry-pick or revert is in progress: finish or abort it (`git cherry-pick --abort` / `git revert --abort`) first.',
+      );
+    }
+    if (g('index.lock')) {
+      throw new RepoError(
+        'INDEX_LOCKED',
+        `Another git process is running, or a crashed one left ${path.join(this.gitDir, 'index.lock')}: remove that file if no git process is running, then try again.`,
+      );
+    }
+    const u = await this.git.text(['ls-files', '-u', '-z', '--', `:(literal)${rel}`]);
+    if (u) {
+      throw new RepoError(
+        'CONFLICT',
+        `${rel} has unresolved merge conflicts: resolve them (\`git checkout --ours/--theirs -- ${rel}\`, then \`git add\`) first.`,
+      );
+    }
+  }
+
+  /** The blob at `<rev>:<path>` and its LFS pointer, if it is one. */
+  private async blobAt(rev: string, rel: string): Promise<{ blob: string; size: number; pointer?: LfsPointer } | undefined> {
+    const r = await this.git.run(['rev-parse', '-q', '--verify', `${rev}:${rel}`], { allowFail: true });
+    if (r.code !== 0) return undefined;
+    const blob = r.stdout.toString('utf8').trim();
+    const info = (await readBlobInfos(this.git, [blob]))[blob];
+    if (!info) return undefined;
+    return { blob, size: info.size, pointer: info.lfs && info.oid ? { oid: info.oid, size: info.size } : undefined };
+  }
+
+  private async isLfsTracked(rel: string, env?: NodeJS.ProcessEnv, cached = false): Promise<boolean> {
+    const args = ['check-attr', '-z', ...(cached ? ['--cached'] : []), 'filter', '--', rel];
+    const out = (await this.git.run(args, { env })).stdout.toString('utf8').split('\0');
+    return out[2] === 'lfs';
+  }
+
+  private lfsRule(rel: string): string {
+    const base = rel.split('/').pop()!;
+    const ext = path.extname(base);
+    const pattern = ext && /^\.[A-Za-z0-9_+-]+$/.test(ext) ? `*${ext}` : '/' + rel.replace(/[^A-Za-z0-9._/+-]/g, '?');
+    return `${pattern} filter=lfs diff=lfs merge=lfs -text`;
+  }
+
+  private async indexBlob(rel: string, env?: NodeJS.ProcessEnv): Promise<{ mode: string; blob: string } | undefined> {
+    const out = (await this.git.run(['ls-files', '-s', '-z', '--', `:(literal)${rel}`], { env })).stdout.toString('utf8');
+    const first = out.split('\0')[0];
+    if (!first) return undefined;
+    const [mode, blob] = first.split('\t')[0].split(' ');
+    return { mode, blob };
+  }
+
+  private async hashText(text: string): Promise<string> {
+    return (await this.git.run(['hash-object', '-w', '--no-filters', '--stdin'], { input: text })).stdout.toString('utf8').trim();
+  }
+
+  private async catBlob(spec: string, env?: NodeJS.ProcessEnv): Promise<string> {
+    const r = await this.git.run(['cat-file', 'blob', spec], { env, allowFail: true });
+    return r.code === 0 ? r.stdout.toString('utf8') : '';
+  }
+
+  /** Remove temporary indexes left by a commit that was killed (its process is gone). */
+  private cleanStaleTemp(): void {
+    try {
+      for (const f of fs.readdirSync(this.gitDir)) {
+        const m = /^modelver-index-(\d+)-/.exec(f);
+        if (!m) continue;
+        const pid = Number(m[1]);
+        let alive = true;
+        if (pid !== process.pid) {
+          try {
+            process.kill(pid, 0);
+          } catch (e) {
+            alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+          }
+        }
+        const file = path.join(this.gitDir, f);
+        if (!alive || Date.now() - fs.statSync(file).mtimeMs > 24 * 3600_000) fs.rmSync(file, { force: true });
+      }
+    } catch {
+      /* nothing to clean */
+    }
+  }
+
+  /** Trailers that describe the model: format, parameter count, IO signature (best effort). */
+  private async summaryTrailers(abs: string): Promise<[string, string][]> {
+    const ext = path.extname(abs).toLowerCase();
+    if (!['.onnx', '.h5', '.hdf5', '.keras'].includes(ext)) return [];
+    try {
+      const s = await readModelSummary(abs);
+      const io = (l: { name: string; dtype: string; shape: (number | string | null)[] | null }[]) =>
+        l.map((v) => `${v.name}:${v.dtype}${v.shape ? '[' + v.shape.map((d) => (d === null ? '?' : String(d))).join(',') + ']' : ''}`).join(', ');
+      const t: [string, string][] = [[TRAILER.format, s.format], [TRAILER.params, String(s.parameterCount)]];
+      if (s.inputs.length) t.push([TRAILER.inputs, io(s.inputs)]);
+      if (s.outputs.length) t.push([TRAILER.outputs, io(s.outputs)]);
+      return t;
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Commit one model file as a new version. Only that file (and .gitattributes when its LFS
+   * tracking has to be added) is committed; whatever else is staged stays staged and is not
+   * committed; unstaged work is untouched. Hooks run (it is a real `git commit`, on a temporary
+   * index that holds HEAD plus the model).
+   */
+  async commitModel(file: string, message: string, opts: CommitOptions = {}): Promise<CommitResult> {
+    if (!message.trim()) throw new RepoError('INVALID_NAME', 'The commit message is empty: say what changed in this version.');
+    const rel = this.rel(file);
+    if (/[\n\r]/.test(rel)) throw new RepoError('INVALID_NAME', 'File names with line breaks are not supported.');
+    const abs = this.abs(rel);
+    await this.checkCommitState(rel);
+    await this.checkLfs();
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      throw new RepoError('NOT_FOUND', `${rel} does not exist.`);
+    }
+    if (!st.isFile()) throw new RepoError('NOT_FOUND', `${rel} is not a regular file.`);
+
+    const head = await this.head();
+    const atHead = head ? await this.blobAt(head, rel) : undefined;
+
+    this.cleanStaleTemp();
+    const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    // beside the real index (as git's own next-index-*.lock), so that split-index setups work
+    const tmpIndex = path.join(this.gitDir, `modelver-index-${tag}`);
+    const msgFile = path.join(this.gitDir, `modelver-index-${tag}.msg`);
+    const attrsPath = path.join(this.root, '.gitattributes');
+    const rule = this.lfsRule(rel);
+    const savedModel = await this.indexBlob(rel);
+    const savedAttrs = await this.indexBlob('.gitattributes');
+    let savedWorkingAttrs: string | null | undefined; // undefined: not touched; null: did not exist
+    let attributesChanged = false;
+    let oid = '';
+    let size = 0;
+    const trailers: [string, string][] = [];
+    const withRule = (text: string) => (text && !text.endsWith('\n') ? text + '\n' : text) + rule + '\n';
+    try {
+      // 1. the working tree's .gitattributes must route the file through the LFS clean filter
+      if (!(await this.isLfsTracked(rel))) {
+        savedWorkingAttrs = fs.existsSync(attrsPath) ? fs.readFileSync(attrsPath, 'utf8') : null;
+        fs.writeFileSync(attrsPath, withRule(savedWorkingAttrs ?? ''));
+        if (!(await this.isLfsTracked(rel))) {
+          throw new RepoError(
+            'NOT_LFS',
+            `${rel} would be committed as a plain git blob, not through Git LFS: another .gitattributes rule ` +
+              `(see \`git check-attr -a -- ${rel}\`) overrides \`${rule}\`. Nothing was committed.`,
+          );
+        }
+      }
+      // 2. stage the model in the real index (the clean filter runs once, here)
+      await this.git.run(['add', '-f', '--', `:(literal)${rel}`]);
+      const staged = await this.indexBlob(rel);
+      const info = staged ? (await readBlobInfos(this.git, [staged.blob]))[staged.blob] : undefined;
+      if (!staged || !info?.lfs) {
+        throw new RepoError(
+          'NOT_LFS',
+          `${rel} was staged as a plain git blob, not as a Git LFS pointer, so nothing was committed. ` +
+            `Check that .gitattributes has \`${rule}\` and that \`git lfs install\` was run.`,
+        );
+      }
+      // the clean filter computed the sha256; no second read of a large file
+      oid = info.oid!;
+      size = info.size;
+      if (atHead?.pointer?.oid === oid) {
+        throw new RepoError('UNCHANGED', `${rel} is unchanged since the last commit (sha256 ${oid.slice(0, 12)}…): nothing to commit.`);
+      }
+      trailers.push([TRAILER.path, rel], [TRAILER.oid, `sha256:${oid}`], [TRAILER.size, String(size)]);
+      if (opts.summarize !== false) trailers.push(...(await this.summaryTrailers(abs)));
+      for (const [k, v] of Object.entries(opts.trailers ?? {})) trailers.push([k, v]);
+      if (!(await this.isLfsTracked(rel, undefined, true))) {
+        const blob = await this.hashText(withRule(await this.catBlob(':.gitattributes')));
+        await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},.gitattributes`]);
+      }
+
+      // 3. a temporary index = the real one (stat info kept) with every other staged change undone
+      const realIndex = path.join(this.gitDir, 'index');
+      if (fs.existsSync(realIndex)) fs.copyFileSync(realIndex, tmpIndex);
+      const env = { GIT_INDEX_FILE: tmpIndex };
+      const keep = new Set([rel, '.gitattributes']);
+      if (head) {
+        const changed = (await this.git.run(['diff-index', '--cached', '-z', '--name-only', '--no-renames', head], { env })).stdout
+          .toString('utf8')
+          .split('\0')
+          .filter((p) => p && !keep.has(p));
+        if (changed.length) {
+          await this.git.run(['reset', '-q', head, '--pathspec-from-file=-', '--pathspec-file-nul'], {
+            env,
+            input: changed.map((p) => `:(literal)${p}`).join('\0'),
+          });
+        }
+        // .gitattributes: HEAD's (plus the rule when HEAD's does not track the file)
+        const headAttrs = await this.blobAt(head, '.gitattributes');
+        if (headAttrs) await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${headAttrs.blob},.gitattributes`], { env });
+        else await this.git.run(['update-index', '--force-remove', '--', '.gitattributes'], { env });
+      } else {
+        const all = (await this.git.run(['ls-files', '-z'], { env })).stdout
+          .toString('utf8')
+          .split('\0')
+          .filter((p) => p && p !== rel);
+        if (all.length) await this.git.run(['update-index', '--force-remove', '-z', '--stdin'], { env, input: all.join('\0') + '\0' });
+      }
+      if (!(await this.isLfsTracked(rel, env, true))) {
+        const blob = await this.hashText(withRule(await this.catBlob(':.gitattributes', env)));
+        await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},.gitattributes`], { env });
+        attributesChanged = true;
+      }
+
+      // 4. a real `git commit` of that index: hooks run, HEAD is updated with a compare-and-swap
+      fs.writeFileSync(msgFile, appendTrailers(message, trailers));
+      const r = await this.git.run(['commit', '-q', '--no-edit', '--cleanup=whitespace', '-F', msgFile], { env, allowFail: true });
+      if (r.code !== 0) {
+        const output = (r.stderr + r.stdout.toString('utf8')).trim();
+        if (/cannot lock ref|is at .* but expected/i.test(output)) {
+          throw new RepoError('CONCURRENT_UPDATE', `HEAD moved while committing (another git process?); nothing was committed. Try again.`, output);
+        }
+        const hook = await this.hookThatRan();
+        if (hook) {
+          throw new RepoError('HOOK_FAILED', `The ${hook} hook refused the commit; nothing was committed.\n${output}`, output);
+        }
+        throw new RepoError('GIT_FAILED', `git commit failed; nothing was committed.\n${output}`, output);
+      }
+    } catch (e) {
+      // put the real index entries (and the working .gitattributes) back as they were
+      await this.restoreIndexEntry(rel, savedModel).catch(() => undefined);
+      await this.restoreIndexEntry('.gitattributes', savedAttrs).catch(() => undefined);
+      if (savedWorkingAttrs !== undefined) {
+        if (savedWorkingAttrs === null) fs.rmSync(attrsPath, { force: true });
+        else fs.writeFileSync(attrsPath, savedWorkingAttrs);
+      }
+      throw e;
+    } finally {
+      for (const f of [tmpIndex, `${tmpIndex}.lock`, msgFile]) fs.rmSync(f, { force: true });
+    }
+    const commit = (await this.head())!;
+    const all = await this.historiesRaw().catch(() => undefined);
+    const h = all?.get(rel) ?? [...(all?.values() ?? [])].find((x) => x.paths.includes(rel));
+    const v = h?.versions.find((x) => x.commit === commit);
+    return {
+      commit,
+      shortCommit: commit.slice(0, 7),
+      model: rel,
+      oid,
+      size,
+      version: v?.version ?? h?.versions.length ?? 1,
+      trailers: Object.fromEntries(trailers),
+      attributesChanged,
+    };
+  }
+
+  private async hookThatRan(): Promise<string | undefined> {
+    const hooksPath = (await this.git.run(['rev-parse', '--git-path', 'hooks'])).stdout.toString('utf8').trim();
+    const configured = (await this.git.run(['config', '--get', 'core.hooksPath'], { allowFail: true })).stdout.toString('utf8').trim();
+    const dir = configured ? path.resolve(this.root, configured) : path.resolve(this.root, hooksPath);
+    for (const h of ['pre-commit', 'prepare-commit-msg', 'commit-msg']) {
+      try {
+        fs.accessSync(path.join(dir, h), fs.constants.X_OK);
+        return h;
+      } catch {
+        /* not there */
+      }
+    }
+    return undefined;
+  }
+
+  private async restoreIndexEntry(rel: string, saved: { mode: string; blob: string } | undefined): Promise<void> {
+    const now = await this.indexBlob(rel);
+    if (now?.blob === saved?.blob && now?.mode === saved?.mode) return; // unchanged (keep its stat info)
+    if (saved) await this.git.run(['update-index', '--add', '--cacheinfo', `${saved.mode},${saved.blob},${rel}`]);
+    else await this.git.run(['update-index', '--force-remove', '--', rel]);
+  }
+
+  // ---------------------------------------------------------------- tags
+
+  /** A default tag name component from a model path: file name without extension, sanitized. */
+  static modelName(rel: string): string {
+    const base = rel.split('/').pop() ?? rel;
+    const stem = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
+    const s = stem
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/\.{2,}/g, '.')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .replace(/\.lock$/, '');
+    return s || 'model';
+  }
+
+  /** Validate a tag (or other ref) name; throws INVALID_NAME. No shell is ever involved, but names stay boring. */
+  async validateRefName(name: string, kind: 'tag' | 'alias' = 'tag'): Promise<void> {
+    const bad = (why: string): never => {
+      throw new RepoError('INVALID_NAME', `'${name}' is not a valid ${kind} name: ${why}.`);
+    };
+    if (!name) bad('it is empty');
+    if (name.startsWith('-')) bad('it starts with "-"');
+    if (/\s/.test(name)) bad('it contains whitespace');
+    if (name.includes('..')) bad('it contains ".."');
+    if (kind === 'alias' && !ALIAS_NAME.test(name)) bad('use letters, digits, ".", "_" and "-" (starting with a letter or digit)');
+    if (!NAME_CHARS.test(name)) bad('use letters, digits and . _ - / + @ = , only');
+    const ok = await this.git.ok(['check-ref-format', `refs/tags/${name}`]);
+    if (!ok) bad('git rejects it (see `git help check-ref-format`)');
+  }
+
+  async listTags(): Promise<TagInfo[]> {
+    const fmt = '%(refname:strip=2)%1f%(objecttype)%1f%(objectname)%1f%(*objectname)%1f%(taggername) %(taggeremail)%1f%(taggerdate:iso-strict)%1f%(contents)%1e';
+    const out = (await this.git.run(['for-each-ref', `--format=${fmt}`, 'refs/tags'])).stdout.toString('utf8');
+    const tags: TagInfo[] = [];
+    for (const rec of out.split('\x1e')) {
+      const r = rec.replace(/^\n/, '');
+      if (!r) continue;
+      const [name, type, obj, peeled, tagger, date, contents] = r.split('\x1f');
+      const annotated = type === 'tag';
+      tags.push({
+        name,
+        commit: annotated ? peeled : obj,
+        annotated,
+        message: annotated ? (contents ?? '').trim() : '',
+        tagger: annotated ? tagger.trim() : undefined,
+        date: annotated ? date : undefined,
+      });
+    }
+    return tags;
+  }
+
+  /** Annotated tag on a version; default name `<model-name>/v<N>`. Refuses duplicates. */
+  async tag(model: string, opts: { version?: VersionSpec; name?: string; message?: string } = {}): Promise<TagInfo> {
+    if (opts.name !== undefined) await this.validateRefName(opts.name, 'tag');
+    const v = await this.resolveVersion(model, opts.version ?? 'latest');
+    const name = opts.name ?? `${ModelRepository.modelName(v.model)}/v${v.version}`;
+    await this.validateRefName(name, 'tag');
+    if (await this.git.ok(['rev-parse', '-q', '--verify', `refs/tags/${name}`])) {
+      throw new RepoError('TAG_EXISTS', `Tag '${name}' already exists; choose another name or delete it first (\`modelver tag --delete ${name}\`).`);
+    }
+    const message = `${v.model} v${v.version} (${v.shortCommit})${opts.message?.trim() ? `\n\n${opts.message.trim()}` : ''}\n`;
+    await this.git.run(['tag', '-a', '--cleanup=whitespace', '-F', '-', name, v.commit], { input: message });
+    const t = (await this.listTags()).find((x) => x.name === name);
+    return t ?? { name, commit: v.commit, annotated: true, message: message.trim() };
+  }
+
+  async deleteTag(name: string): Promise<void> {
+    await this.validateRefName(name, 'tag');
+    if (!(await this.git.ok(['rev-parse', '-q', '--verify', `refs/tags/${name}`]))) {
+      throw new RepoError('TAG_NOT_FOUND', `There is no tag '${name}'.`);
+    }
+    await this.git.run(['tag', '-d', name]);
+  }
+
+  // ---------------------------------------------------------------- aliases
+
+  private versionLabel(h: ModelHistory | undefined, t: AliasTarget | undefined): string {
+    if (!t) return '(none)';
+    const v = h?.versions.find((x) => x.commit === t.commit);
+    return `${v ? `v${v.version}` : '?'} (${t.commit.slice(0, 7)})`;
+  }
+
+  /** Point an alias of a model at a version (default: the latest). Recorded in the alias log. */
+  async setAlias(model: string, alias: string, version: VersionSpec = 'latest'): Promise<AliasEvent> {
+    await this.validateRefName(alias, 'alias');
+    const h = await this.history(model);
+    const v = await this.resolveVersion(model, version);
+    for (let attempt = 0; ; attempt++) {
+      const { commit: parent, state } = await readAliasState(this.git);
+      // the alias is stored under the model's current path; an older path's entry moves along
+      const key = h.path;
+      const forModel = (state.aliases[key] ??= {});
+      let from: AliasTarget | undefined = forModel[alias];
+      for (const p of h.paths) {
+        if (p !== key && state.aliases[p]?.[alias]) {
+          from ??= state.aliases[p][alias];
+          delete state.aliases[p][alias];
+        }
+      }
+      const to: AliasTarget = { commit: v.commit, oid: v.contentId };
+      if (from && from.commit === to.commit) {
+        return {
+          logCommit: parent ?? '',
+          action: 'set',
+          model: key,
+          alias,
+          from,
+          to,
+          who: { name: '', email: '' },
+          date: new Date().toISOString(),
+          message: `${alias} already points at v${v.version}`,
+        };
+      }
+      forModel[alias] = to;
+      const subject = `set ${alias} ${key}: ${this.versionLabel(h, from)} -> ${this.versionLabel(h, to)}`;
+      const message = appendTrailers(subject, [
+        [ALIAS_TRAILER.action, 'set'],
+        [ALIAS_TRAILER.model, key],
+        [ALIAS_TRAILER.name, alias],
+        [ALIAS_TRAILER.fromCommit, from?.commit ?? 'none'],
+        [ALIAS_TRAILER.fromOid, from?.oid ?? 'none'],
+        [ALIAS_TRAILER.toCommit, to.commit],
+        [ALIAS_TRAILER.toOid, to.oid],
+      ]);
+      try {
+        await writeAliasState(this.git, state, message, parent);
+      } catch (e) {
+        if (e instanceof RepoError && e.code === 'CONCURRENT_UPDATE' && attempt < 3) continue;
+        throw e;
+      }
+      return (await readAliasLog(this.git))[0];
+    }
+  }
+
+  async removeAlias(model: string, alias: string): Promise<AliasEvent> {
+    await this.validateRefName(alias, 'alias');
+    const rel = this.rel(model);
+    const h = await this.history(rel).catch(() => undefined);
+    const paths = h?.paths ?? [rel];
+    for (let attempt = 0; ; attempt++) {
+      const { commit: parent, state } = await readAliasState(this.git);
+      const p = paths.find((x) => state.aliases[x]?.[alias]);
+      if (!p) throw new RepoError('ALIAS_NOT_FOUND', `${rel} has no alias '${alias}'.`);
+      const from = state.aliases[p][alias];
+      delete state.aliases[p][alias];
+      const subject = `remove ${alias} ${h?.path ?? p}: ${this.versionLabel(h, from)} -> (none)`;
+      const message = appendTrailers(subject, [
+        [ALIAS_TRAILER.action, 'remove'],
+        [ALIAS_TRAILER.model, h?.path ?? p],
+        [ALIAS_TRAILER.name, alias],
+        [ALIAS_TRAILER.fromCommit, from.commit],
+        [ALIAS_TRAILER.fromOid, from.oid],
+        [ALIAS_TRAILER.toCommit, 'none'],
+        [ALIAS_TRAILER.toOid, 'none'],
+      ]);
+      try {
+        await writeAliasState(this.git, state, message, parent);
+      } catch (e) {
+        if (e instanceof RepoError && e.code === 'CONCURRENT_UPDATE' && attempt < 3) continue;
+        throw e;
+      }
+      return (await readAliasLog(this.git))[0];
+    }
+  }
+
+  /** Current aliases (of one model, or all), with version numbers. */
+  async listAliases(model?: string): Promise<AliasEntry[]> {
+    const { state } = await readAliasState(this.git);
+    const hs = await this.historiesRaw();
+    const byPath = new Map<string, ModelHistory>();
+    for (const h of hs.values()) for (const p of h.paths) byPath.set(p, h);
+    let only: ModelHistory | undefined;
+    let onlyRel: string | undefined;
+    if (model !== undefined) {
+      onlyRel = this.rel(model);
+      only = byPath.get(onlyRel);
+    }
+    const out: AliasEntry[] = [];
+    for (const [p, names] of Object.entries(state.aliases)) {
+      const h = byPath.get(p);
+      if (model !== undefined && !(only ? h === only : p === onlyRel)) continue;
+      for (const [alias, t] of Object.entries(names)) {
+        const v = h?.versions.find((x) => x.commit === t.commit);
+        out.push({ model: h?.path ?? p, alias, commit: t.commit, oid: t.oid, version: v?.version });
+      }
+    }
+    return out.sort((a, b) => a.model.localeCompare(b.model) || a.alias.localeCompare(b.alias));
+  }
+
+  /** The alias log, newest first (optionally for one model and/or alias). */
+  async aliasLog(model?: string, alias?: string): Promise<AliasEvent[]> {
+    let paths: string[] | undefined;
+    if (model !== undefined) {
+      const rel = this.rel(model);
+      const h = await this.history(rel).catch(() => undefined);
+      paths = h?.paths ?? [rel];
+    }
+    return (await readAliasLog(this.git)).filter((e) => (!paths || paths.includes(e.model)) && (!alias || e.alias === alias));
+  }
+
+  // ---------------------------------------------------------------- notes (metadata added later)
+
+  async getMetadata(model: string, version: VersionSpec = 'latest'): Promise<Record<string, unknown> | undefined> {
+    const v = await this.resolveVersion(model, version);
+    const doc = await readNote(this.git, v.commit);
+    return doc?.models[v.path] ?? doc?.models[v.model];
+  }
+
+  /** Merge `data` into the version's metadata (deep merge of objects; undefined deletes a key). */
+  async addMetadata(model: string, version: VersionSpec, data: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const v = await this.resolveVersion(model, version);
+    const doc: NotesDoc = (await readNote(this.git, v.commit)) ?? { schema: 1, models: {} };
+    const cur = doc.models[v.path] ?? {};
+    doc.models[v.path] = mergeDeep({ ...cur }, data);
+    await writeNote(this.git, v.commit, doc);
+    return doc.models[v.path];
+  }
+
+  // ---------------------------------------------------------------- reading and restoring bytes
+
+  private async lfsDir(): Promise<string> {
+    return (this.lfsDirCache ??= await localLfsDir(this.git, this.commonDir));
+  }
+
+  /**
+   * Write the bytes of a version to `out` (default: a new temporary file) without touching the
+   * working tree. LFS objects come from the local store, else through `git lfs smudge` (which
+   * downloads them); the sha256 is always verified.
+   */
+  async readVersionBytes(model: string, version: VersionSpec, opts: { out?: string; onProgress?: ProgressFn } = {}): Promise<ReadResult> {
+    const v = await this.resolveVersion(model, version);
+    let out = opts.out;
+    if (!out) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-'));
+      out = path.join(dir, `v${v.version}-${v.path.split('/').pop()}`);
+    }
+    return this.readBlobTo(v.blob, v.path, path.resolve(out), opts.onProgress);
+  }
+
+  private async readBlobTo(blob: string, rel: string, out: string, onProgress?: ProgressFn): Promise<ReadResult> {
+    const info = (await readBlobInfos(this.git, [blob]))[blob];
+    if (!info) throw new RepoError('NOT_FOUND', `The blob of ${rel} (${blob.slice(0, 7)}) is not in this clone.`);
+    const tmp = `${out}.modelver-${process.pid}-${crypto.randomBytes(3).toString('hex')}.tmp`;
+    try {
+      let source: ReadResult['source'];
+      let oid: string;
+      if (!info.lfs || !info.oid) {
+        await this.git.run(['cat-file', 'blob', blob], { stdoutFile: tmp });
+        oid = (await sha256File(tmp)).oid;
+        source = 'git';
+      } else {
+        oid = info.oid;
+        const local = lfsObjectPath(await this.lfsDir(), oid);
+        if (fs.existsSync(local)) {
+          fs.copyFileSync(local, tmp);
+          source = 'local';
+        } else {
+          await this.smudge({ oid, size: info.size }, rel, tmp, onProgress);
+          source = 'fetched';
+        }
+        const got = await sha256File(tmp);
+        if (got.oid !== oid || got.size !== info.size) {
+          throw new RepoError(
+            'VERIFY_FAILED',
+            `The bytes of ${rel} do not match its LFS pointer (expected sha256 ${oid.slice(0, 12)}… ${info.size} bytes, got ${got.oid.slice(0, 12)}… ${got.size} bytes).`,
+          );
+        }
+      }
+      fs.renameSync(tmp, out);
+      return { file: out, oid, size: info.size, source };
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+
+  private async smudge(p: LfsPointer, rel: string, outFile: string, onProgress?: ProgressFn): Promise<void> {
+    await lfsVersion(this.git);
+    const progFile = `${outFile}.progress`;
+    let timer: NodeJS.Timeout | undefined;
+    if (onProgress) {
+      onProgress({ bytes: 0, total: p.size, message: `Downloading ${rel}` });
+      timer = setInterval(() => {
+        try {
+          const lines = fs.readFileSync(progFile, 'utf8').trim().split('\n');
+          const m = /(\d+)\/(\d+)\s*\S*$/.exec(lines[lines.length - 1] ?? '');
+          if (m) onProgress({ bytes: Number(m[1]), total: Number(m[2]), message: `Downloading ${rel}` });
+        } catch {
+          /* not written yet */
+        }
+      }, 200);
+    }
+    try {
+      const r = await this.git.run(['lfs', 'smudge', '--', rel], {
+        input: `version https://git-lfs.github.com/spec/v1\noid sha256:${p.oid}\nsize ${p.size}\n`,
+        stdoutFile: outFile,
+        env: { GIT_LFS_PROGRESS: progFile, GIT_LFS_SKIP_SMUDGE: '0' },
+        allowFail: true,
+      });
+      if (r.code !== 0) {
+        throw new RepoError(
+          'LFS_FETCH_FAILED',
+          `Git LFS could not download ${rel} (sha256 ${p.oid.slice(0, 12)}…): ${r.stderr.trim() || `exit code ${r.code}`}. Is the remote reachable, and was the object pushed?`,
+          r.stderr,
+        );
+      }
+      if (onProgress) onProgress({ bytes: p.size, total: p.size, message: `Downloaded ${rel}` });
+    } finally {
+      if (timer) clearInterval(timer);
+      fs.rmSync(progFile, { force: true });
+    }
+  }
+
+  /** Whether the working copy of a model differs from HEAD's content (or is untracked). */
+  private async workingDiffersFromHead(rel: string, workingOid: string): Promise<boolean> {
+    const head = await this.head();
+    const at = head ? await this.blobAt(head, rel) : undefined;
+    if (!at) return true;
+    if (at.pointer) return at.pointer.oid !== workingOid;
+    const h = await this.git.text(['hash-object', '--no-filters', '--', this.abs(rel)]);
+    return h !== at.blob;
+  }
+
+  /**
+   * Put a version's bytes back into the working tree (atomically: temp file + rename). When the
+   * working copy has uncommitted changes it is first copied to `.git/model-versions/backups/`.
+   */
+  async restore(model: string, version: VersionSpec, opts: { onProgress?: ProgressFn } = {}): Promise<RestoreResult> {
+    const v = await this.resolveVersion(model, version);
+    const rel = v.model;
+    const abs = this.abs(rel);
+    let backup: string | undefined;
+    let mode: number | undefined;
+    if (fs.existsSync(abs)) {
+      const st = fs.statSync(abs);
+      if (!st.isFile()) throw new RepoError('NOT_FOUND', `${rel} is not a regular file; not overwriting it.`);
+      mode = st.mode & 0o777;
+      const { oid } = await sha256File(abs);
+      const same = v.oid ? oid === v.oid : (await this.git.text(['hash-object', '--no-filters', '--', abs])) === v.blob;
+      if (same) return { path: rel, version: v.version, commit: v.commit, oid, unchanged: true };
+      if (await this.workingDiffersFromHead(rel, oid)) {
+        const dir = path.join(this.dataDir, 'backups');
+        fs.mkdirSync(dir, { recursive: true });
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        backup = path.join(dir, `${stamp}-${path.basename(abs)}`);
+        fs.copyFileSync(abs, backup, fs.constants.COPYFILE_EXCL);
+      }
+    }
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.modelver-restore-${process.pid}`);
+    try {
+      const r = await this.readBlobTo(v.blob, v.path, tmp, opts.onProgress);
+      if (mode !== undefined) fs.chmodSync(tmp, mode);
+      fs.renameSync(tmp, abs);
+      return { path: rel, version: v.version, commit: v.commit, oid: r.oid, backup, unchanged: false };
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+
+  /** A new commit whose model content equals an old version ("Revert <model> to vN (<short>)"). */
+  async revertTo(
+    model: string,
+    version: VersionSpec,
+    opts: { message?: string; onProgress?: ProgressFn; summarize?: boolean } = {},
+  ): Promise<CommitResult & { restore: RestoreResult }> {
+    const v = await this.resolveVersion(model, version);
+    const head = await this.head();
+    const atHead = head ? await this.blobAt(head, v.model) : undefined;
+    if (atHead?.pointer && atHead.pointer.oid === v.oid) {
+      throw new RepoError('UNCHANGED', `${v.model} at HEAD already has the content of v${v.version}: nothing to revert.`);
+    }
+    const restore = await this.restore(v.model, v.version, { onProgress: opts.onProgress });
+    const message = opts.message ?? `Revert ${v.model} to v${v.version} (${v.shortCommit})`;
+    const c = await this.commitModel(v.model, message, {
+      summarize: opts.summarize,
+      trailers: { [TRAILER.revertOf]: `v${v.version} ${v.commit}` },
+    });
+    return { ...c, restore };
+  }
+
+  // ---------------------------------------------------------------- push / fetch
+
+  async defaultRemote(): Promise<string> {
+    const branch = await this.currentBranch();
+    if (branch) {
+      const r = await this.git.run(['config', '--get', `branch.${branch}.remote`], { allowFail: true });
+      const name = r.stdout.toString('utf8').trim();
+      if (r.code === 0 && name && name !== '.') return name;
+    }
+    const remotes = (await this.git.text(['remote'])).split('\n').filter(Boolean);
+    if (remotes.includes('origin')) return 'origin';
+    if (remotes.length === 1) return remotes[0];
+    if (!remotes.length) throw new RepoError('NO_REMOTE', 'This repository has no remote: add one with `git remote add origin <url>`.');
+    throw new RepoError('NO_REMOTE', `Several remotes (${remotes.join(', ')}): say which one.`);
+  }
+
+  private async checkRemote(remote: string): Promise<void> {
+    if (remote.startsWith('-')) throw new RepoError('INVALID_NAME', `'${remote}' is not a remote name.`);
+    const remotes = (await this.git.text(['remote'])).split('\n');
+    if (!remotes.includes(remote)) throw new RepoError('NO_REMOTE', `There is no remote '${remote}' (see \`git remote -v\`).`);
+  }
+
+  /**
+   * Push the current branch, tags, the alias log, our notes and the LFS objects they need.
+   */
+  async push(remote?: string, opts: { onOutput?: (s: string) => void } = {}): Promise<PushResult> {
+    const rem = remote ?? (await this.defaultRemote());
+    await this.checkRemote(rem);
+    const branch = await this.currentBranch();
+    if (!branch) throw new RepoError('DETACHED_HEAD', 'HEAD is detached: check out a branch before pushing.');
+    await lfsVersion(this.git);
+    const tags = (await this.listTags()).map((t) => `refs/tags/${t.name}`);
+    const lfsRefs = [`refs/heads/${branch}`, ...tags];
+    const lfs = await this.git.run(['lfs', 'push', rem, ...lfsRefs], { allowFail: true, onStderr: opts.onOutput });
+    if (lfs.code !== 0) {
+      throw new RepoError('LFS_FETCH_FAILED', `git lfs push to ${rem} failed: ${lfs.stderr.trim()}`, lfs.stderr);
+    }
+    const refspecs = [`refs/heads/${branch}:refs/heads/${branch}`];
+    if (tags.length) refspecs.push('refs/tags/*:refs/tags/*');
+    if (await this.git.ok(['rev-parse', '-q', '--verify', ALIAS_REF])) refspecs.push('refs/model-versions/*:refs/model-versions/*');
+    if (await this.git.ok(['rev-parse', '-q', '--verify', NOTES_REF])) refspecs.push(`${NOTES_REF}:${NOTES_REF}`);
+    const r = await this.git.run(['push', '--porcelain', rem, ...refspecs], {
+      allowFail: true,
+      env: { GIT_LFS_SKIP_PUSH: '1' },
+      onStderr: opts.onOutput,
+    });
+    const output = r.stdout.toString('utf8') + r.stderr;
+    if (r.code !== 0) {
+      const rejected = output
+        .split('\n')
+        .filter((l) => l.startsWith('!'))
+        .map((l) => l.split('\t')[1]?.split(':')[1] ?? l);
+      if (rejected.length) {
+        throw new RepoError(
+          'NON_FAST_FORWARD',
+          `${rem} has changes that are not here, so these were not pushed: ${rejected.join(', ')}. Run \`modelver fetch ${rem}\` (and merge or rebase the branch), then push again.`,
+          output,
+        );
+      }
+      throw new RepoError('GIT_FAILED', `git push to ${rem} failed: ${r.stderr.trim()}`, output);
+    }
+    return { remote: rem, branch, refs: refspecs, output };
+  }
+
+  /**
+   * Fetch the branches (as configured), tags, the alias log and our notes. The alias log and the
+   * notes are fast-forwarded here; when they have diverged, a NON_FAST_FORWARD error says so.
+   */
+  async fetch(remote?: string, opts: { onOutput?: (s: string) => void } = {}): Promise<FetchResult> {
+    const rem = remote ?? (await this.defaultRemote());
+    await this.checkRemote(rem);
+    let output = '';
+    const r1 = await this.git.run(['fetch', rem], { allowFail: true, onStderr: opts.onOutput });
+    output += r1.stderr;
+    if (r1.code !== 0) throw new RepoError('GIT_FAILED', `git fetch ${rem} failed: ${r1.stderr.trim()}`, r1.stderr);
+    // tags: refuse to clobber (git's own rule); our refs go to a remote-tracking namespace first
+    const tracking = `refs/model-versions-remotes/${rem}`;
+    const specs = ['refs/tags/*:refs/tags/*', `+refs/model-versions/*:${tracking}/*`, `+${NOTES_REF}:${tracking}-notes/model-versions`];
+    const ls = (await this.git.run(['ls-remote', rem, 'refs/model-versions/*', NOTES_REF], { allowFail: true })).stdout.toString('utf8');
+    const remoteRefs = ls
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t')[1]);
+    const hasAliasRefs = remoteRefs.some((x) => x.startsWith('refs/model-versions/'));
+    const hasNotes = remoteRefs.includes(NOTES_REF);
+    const wanted = [specs[0], ...(hasAliasRefs ? [specs[1]] : []), ...(hasNotes ? [specs[2]] : [])];
+    const r2 = await this.git.run(['fetch', '--no-write-fetch-head', rem, ...wanted], { allowFail: true, onStderr: opts.onOutput });
+    output += r2.stderr;
+    if (r2.code !== 0) {
+      const clobber = r2.stderr.split('\n').filter((l) => /rejected|clobber/.test(l));
+      throw new RepoError(
+        'NON_FAST_FORWARD',
+        clobber.length
+          ? `Some refs on ${rem} conflict with local ones (a tag with the same name on another commit?):\n${clobber.join('\n')}`
+          : `git fetch ${rem} failed: ${r2.stderr.trim()}`,
+        r2.stderr,
+      );
+    }
+    const updated: FetchResult['updated'] = [];
+    const pairs: [string, string][] = remoteRefs.map((ref) =>
+      ref === NOTES_REF ? [NOTES_REF, `${tracking}-notes/model-versions`] : [ref, `${tracking}/${ref.slice('refs/model-versions/'.length)}`],
+    );
+    for (const [local, fetched] of pairs) {
+      const theirs = await this.git.text(['rev-parse', '-q', '--verify', fetched]).catch(() => '');
+      if (!theirs) continue;
+      const mine = (await this.git.run(['rev-parse', '-q', '--verify', local], { allowFail: true })).stdout.toString('utf8').trim();
+      if (!mine) {
+        await this.git.run(['update-ref', local, theirs, '0000000000000000000000000000000000000000']);
+        updated.push({ ref: local, how: 'created' });
+      } else if (mine === theirs) {
+        updated.push({ ref: local, how: 'up-to-date' });
+      } else if (await this.git.ok(['merge-base', '--is-ancestor', mine, theirs])) {
+        await this.git.run(['update-ref', local, theirs, mine]);
+        updated.push({ ref: local, how: 'fast-forward' });
+      } else if (await this.git.ok(['merge-base', '--is-ancestor', theirs, mine])) {
+        updated.push({ ref: local, how: 'local-ahead' });
+      } else {
+        const what = local === NOTES_REF ? 'the model notes' : local === ALIAS_REF ? 'the alias log' : local;
+        throw new RepoError(
+          'NON_FAST_FORWARD',
+          `${what} (${local}) changed both here and on ${rem} since they last matched; not overwriting either side. ` +
+            `Inspect with \`git log ${local}\` and \`git log ${fetched}\`; to take ${rem}'s side run \`git update-ref ${local} ${fetched}\`.`,
+        );
+      }
+    }
+    return { remote: rem, updated, output };
+  }
+}

@@ -1,0 +1,137 @@
+/** The public data types of the repository layer. */
+
+export interface TagInfo {
+  name: string;
+  /** the commit the tag points at */
+  commit: string;
+  annotated: boolean;
+  message: string;
+  tagger?: string;
+  date?: string;
+}
+
+export interface AliasTarget {
+  commit: string;
+  /** 'sha256:<hex>' (LFS) or 'git:<blob sha>' (a plain git blob) */
+  oid: string;
+}
+
+export interface ModelVersion {
+  /** the model's current path (the newest name in its history) */
+  model: string;
+  /** the file's path in this version's commit (differs from `model` before a rename) */
+  path: string;
+  /** 1-based, oldest = 1 */
+  version: number;
+  commit: string;
+  shortCommit: string;
+  parents: string[];
+  author: { name: string; email: string };
+  /** author date, ISO 8601 */
+  date: string;
+  committerDate: string;
+  /** the whole commit message */
+  message: string;
+  subject: string;
+  /** LFS sha256 oid (64 hex); undefined when the version is a plain git blob */
+  oid?: string;
+  /** `sha256:<oid>` or `git:<blob>` — identifies the bytes */
+  contentId: string;
+  size: number;
+  lfs: boolean;
+  blob: string;
+  change: 'added' | 'modified' | 'renamed' | 'copied';
+  /** for renames, the path before */
+  previousPath?: string;
+  tags: TagInfo[];
+  /** names of the aliases that point at this version */
+  aliases: string[];
+  /** the trailers of the commit message (Model-Oid, Model-Params, …, plus any others) */
+  trailers: Record<string, string>;
+  /** metadata recorded later in refs/notes/model-versions for this model */
+  metadata?: Record<string, unknown>;
+}
+
+export interface ModelHistory {
+  /** current path */
+  path: string;
+  /** every path the model had, oldest first */
+  paths: string[];
+  /** deleted at HEAD */
+  deleted: boolean;
+  versions: ModelVersion[];
+}
+
+export interface ModelEntry {
+  /** repository-relative path, forward slashes */
+  path: string;
+  absPath: string;
+  /** in HEAD's tree */
+  committed: boolean;
+  /** HEAD's blob is an LFS pointer */
+  lfs: boolean;
+  /** not in the index nor in HEAD */
+  untracked: boolean;
+  /** in the index but not in HEAD */
+  staged: boolean;
+  /** HEAD's LFS oid, when an LFS pointer */
+  headOid?: string;
+  headSize?: number;
+  versionCount: number;
+  /** the working file exists */
+  exists: boolean;
+}
+
+export interface AliasEntry {
+  model: string;
+  alias: string;
+  commit: string;
+  oid: string;
+  /** the version number, when the commit is in the model's history */
+  version?: number;
+}
+
+export interface AliasEvent {
+  /** commit of the alias log */
+  logCommit: string;
+  action: 'set' | 'remove';
+  model: string;
+  alias: string;
+  from?: AliasTarget;
+  to?: AliasTarget;
+  who: { name: string; email: string };
+  date: string;
+  message: string;
+}
+
+export interface CommitResult {
+  commit: string;
+  shortCommit: string;
+  model: string;
+  oid: string;
+  size: number;
+  version: number;
+  trailers: Record<string, string>;
+  attributesChanged: boolean;
+}
+
+export interface RestoreResult {
+  path: string;
+  version: number;
+  commit: string;
+  oid: string;
+  /** where the previous working copy was saved, when it had uncommitted changes */
+  backup?: string;
+  /** the working copy already had these bytes */
+  unchanged: boolean;
+}
+
+export interface ReadResult {
+  file: string;
+  oid: string;
+  size: number;
+  /** 'local': LFS store; 'fetched': downloaded through git-lfs; 'git': a plain blob */
+  source: 'local' | 'fetched' | 'git';
+}
+
+export type ProgressFn = (p: { bytes: number; total: number; message?: string }) => void;

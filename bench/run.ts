@@ -2,12 +2,14 @@
  * `npm run bench -- [name…]`: runs the named benchmarks (all when none is named) and prints their figures
  * as JSON lines. Every benchmark reports ratios against a baseline measured in the same process.
  */
+import { benchHistory } from './history';
 import { benchInspect } from './inspect';
 
 type Bench = () => Promise<Record<string, number | string>>;
 
 const benches: Record<string, Bench> = {
   inspect: () => benchInspect(),
+  history: () => benchHistory(),
 };
 
 async function main(): Promise<void> {

@@ -17,6 +17,11 @@ export interface TreeNodeInfo {
   contextValue?: string;
   resourceUri?: vscode.Uri;
   children?: TreeNodeInfo[];
+  /**
+   * The tree node itself (not enumerable, so JSON and deep-equal comparisons leave it out): pass it
+   * to a command as the tree's context menus do, e.g. executeCommand('modelVersions.restoreVersion', info.node).
+   */
+  readonly node?: unknown;
 }
 
 /** What activate() returns: used by our integration tests (and by other extensions, read-only). */
@@ -58,13 +63,14 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
   const describe = async (n: ModelsTreeNode): Promise<TreeNodeInfo> => {
     const item = models.getTreeItem(n);
     const kids = n instanceof VersionNode ? [] : await models.getChildren(n);
-    return {
+    const info: TreeNodeInfo = {
       label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
       description: typeof item.description === 'string' ? item.description : undefined,
       contextValue: item.contextValue,
       resourceUri: item.resourceUri,
       children: kids.length ? await Promise.all(kids.map(describe)) : undefined,
     };
+    return Object.defineProperty(info, 'node', { value: n, enumerable: false });
   };
   return {
     modelsView: { getChildren: async () => Promise.all((await models.getChildren()).map(describe)) },

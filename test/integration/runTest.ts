@@ -6,8 +6,16 @@
  *
  *   node out/test/integration/runTest.js      (after npm run build and npx tsc -p tsconfig.test.json)
  *
+ * A VS Code window has one workspace for its whole life, so this runs two passes, each in a fresh
+ * code-server:
+ *   repo    suite/*.test.js on a git + Git LFS repository (untracked hello_deepa.onnx, committed README.md);
+ *   noRepo  suite/noRepo/*.test.js on the same files in a folder that is not a git repository.
+ * Their counts are added up into one counts file.
+ *
  * Env: MV_EXTENSION_DEV_PATH (test another build of the extension; default: the repository),
- * MV_COUNTS_FILE (default .test-artifacts/counts/integration.json), TEST_TIMEOUT_MS, MV_SHIM_VERBOSE=1.
+ * MV_COUNTS_FILE (default .test-artifacts/counts/integration.json), MV_INTEGRATION_PASSES (e.g.
+ * 'repo' to run one pass), TEST_TIMEOUT_MS (per pass), MV_SHIM_VERBOSE=1. The noRepo pass keeps its
+ * code-server log and failure screenshot under .test-artifacts/integration-noRepo/.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,20 +23,28 @@ import * as path from 'path';
 import { runTests } from '@vscode/test-electron';
 import { extensionDevelopmentPath, missingBuild } from '../support/extension';
 import { ARTIFACTS, REPO_ROOT } from '../support/paths';
-import { modelWorkspace, removeWorkspace } from '../support/workspace';
+import { gitModelWorkspace, modelWorkspace, removeWorkspace } from '../support/workspace';
 
-async function main(): Promise<number> {
-  const devPath = extensionDevelopmentPath();
-  const notBuilt = missingBuild(devPath);
-  if (notBuilt) {
-    console.error(`integration: ${notBuilt}`);
-    return 1;
-  }
-  const countsFile = path.resolve(process.env.MV_COUNTS_FILE || path.join(ARTIFACTS, 'counts', 'integration.json'));
-  fs.rmSync(countsFile, { force: true }); // a crashed run must not leave an old result behind
+interface Pass {
+  name: 'repo' | 'noRepo';
+  makeWorkspace: () => string;
+  artifacts: string;
+}
 
-  const workspace = modelWorkspace('integration-ws');
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-integration-profile-'));
+const PASSES: Pass[] = [
+  { name: 'repo', makeWorkspace: () => gitModelWorkspace('integration-ws'), artifacts: ARTIFACTS },
+  { name: 'noRepo', makeWorkspace: () => modelWorkspace('integration-norepo'), artifacts: path.join(ARTIFACTS, 'integration-noRepo') },
+];
+
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+async function runPass(pass: Pass, devPath: string, countsFile: string): Promise<number> {
+  const workspace = pass.makeWorkspace();
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), `mv-integration-${pass.name}-profile-`));
   try {
     return await runTests({
       vscodeExecutablePath: path.join(REPO_ROOT, 'scripts', 'code-server-test-shim.js'),
@@ -41,20 +57,70 @@ async function main(): Promise<number> {
       ],
       extensionTestsEnv: {
         MV_COUNTS_FILE: countsFile,
-        MV_ARTIFACTS: ARTIFACTS,
+        MV_ARTIFACTS: pass.artifacts,
         MV_TEST_WORKSPACE: workspace,
+        MV_INTEGRATION_PASS: pass.name,
       },
     });
   } catch (e) {
     // runTests rejects with TestRunFailedError { code } when the run exits non-zero.
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'number' && code !== 0) return code;
-    console.error(`integration: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`integration (${pass.name}): ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   } finally {
     removeWorkspace(workspace);
     fs.rmSync(profile, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<number> {
+  const devPath = extensionDevelopmentPath();
+  const notBuilt = missingBuild(devPath);
+  if (notBuilt) {
+    console.error(`integration: ${notBuilt}`);
+    return 1;
+  }
+  const countsFile = path.resolve(process.env.MV_COUNTS_FILE || path.join(ARTIFACTS, 'counts', 'integration.json'));
+  fs.rmSync(countsFile, { force: true }); // a crashed run must not leave an old result behind
+  const only = process.env.MV_INTEGRATION_PASSES?.split(/[\s,]+/).filter(Boolean);
+  const passes = only ? PASSES.filter((p) => only.includes(p.name)) : PASSES;
+
+  const countsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-integration-counts-'));
+  const total: Counts = { passed: 0, failed: 0, skipped: 0 };
+  let exitCode = 0;
+  try {
+    for (const pass of passes) {
+      console.log(`\n[integration] pass '${pass.name}'`);
+      const passCounts = path.join(countsDir, `${pass.name}.json`);
+      const code = await runPass(pass, devPath, passCounts);
+      if (code !== 0 && exitCode === 0) exitCode = code;
+      let c: Counts | undefined;
+      try {
+        c = JSON.parse(fs.readFileSync(passCounts, 'utf8')) as Counts;
+      } catch {
+        c = undefined;
+      }
+      if (!c) {
+        console.error(`[integration] pass '${pass.name}' wrote no counts (exit ${code}); counted as 1 failed`);
+        total.failed += 1;
+        if (exitCode === 0) exitCode = 1;
+        continue;
+      }
+      total.passed += c.passed | 0;
+      total.failed += c.failed | 0;
+      total.skipped += c.skipped | 0;
+    }
+  } finally {
+    fs.rmSync(countsDir, { recursive: true, force: true });
+  }
+  fs.mkdirSync(path.dirname(countsFile), { recursive: true });
+  fs.writeFileSync(countsFile, JSON.stringify(total));
+  console.log(
+    `\n[integration] ${passes.map((p) => p.name).join(' + ')}: ${total.passed} passed, ${total.failed} failed` +
+      `${total.skipped ? `, ${total.skipped} skipped` : ''}`,
+  );
+  return exitCode;
 }
 
 main().then(

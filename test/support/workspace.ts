@@ -1,4 +1,6 @@
 /** Throwaway workspace folders for the integration and UI tests. */
+import { execFileSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -41,6 +43,42 @@ export function modelWorkspace(prefix: string): string {
     [HELLO_MODEL]: { copy: fixture('onnx', HELLO_MODEL) },
     'README.md': '# Test workspace\n\nOne model: hello_deepa.onnx.\n',
   });
+}
+
+/** The local identity of the test repositories' commits. */
+export const TEST_IDENTITY = { name: 'Model Versions Tests', email: 'tests@model-versions.invalid' };
+
+/** Runs git in `cwd` (argv array, no shell) and returns its stdout. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * Makes `dir` a git repository ready for model versions: `git init` (branch main), a local identity,
+ * `git lfs install --local`, and with `initialCommit` a first commit of README.md (when it exists),
+ * so that HEAD is born and README.md can be changed and staged later. Model files stay untracked.
+ */
+export function initGitRepo(dir: string, opts: { initialCommit?: boolean } = {}): string {
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'config', 'user.name', TEST_IDENTITY.name);
+  git(dir, 'config', 'user.email', TEST_IDENTITY.email);
+  git(dir, 'config', 'commit.gpgsign', 'false');
+  git(dir, 'lfs', 'install', '--local');
+  if (opts.initialCommit !== false && fs.existsSync(path.join(dir, 'README.md'))) {
+    git(dir, 'add', '--', 'README.md');
+    git(dir, 'commit', '-q', '-m', 'Initial commit');
+  }
+  return dir;
+}
+
+/** modelWorkspace() as a git + Git LFS repository whose only commit holds README.md; the model is untracked. */
+export function gitModelWorkspace(prefix: string): string {
+  return initGitRepo(modelWorkspace(prefix));
+}
+
+/** sha256 (hex) of a file's bytes — the Git LFS oid of that content. */
+export function sha256(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 export function removeWorkspace(dir: string): void {

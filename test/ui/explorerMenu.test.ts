@@ -1,9 +1,11 @@
-/** The Explorer context menu offers 'Inspect Model' on model files only. */
+/** The Explorer context menu offers the extension's entries (Inspect, Commit, Tag) on model files only. */
 import * as assert from 'assert';
-import { HELLO_MODEL, modelWorkspace, removeWorkspace } from '../support/workspace';
+import { gitModelWorkspace, HELLO_MODEL, removeWorkspace } from '../support/workspace';
 import { Workbench } from './helpers';
 
 const INSPECT = 'Inspect Model'; // contributes.commands[modelVersions.inspectModel].title
+const COMMIT = 'Commit Model Version…';
+const TAG = 'Tag Model Version…';
 
 describe('UI: Explorer context menu', function () {
   let wb: Workbench;
@@ -11,7 +13,7 @@ describe('UI: Explorer context menu', function () {
 
   before(async function () {
     this.timeout(120000);
-    workspace = modelWorkspace('ui-explorer');
+    workspace = gitModelWorkspace('ui-explorer');
     wb = new Workbench({ name: 'explorerMenu' });
     await wb.start(workspace);
   });
@@ -26,14 +28,16 @@ describe('UI: Explorer context menu', function () {
     if (workspace) removeWorkspace(workspace);
   });
 
-  it(`offers '${INSPECT}' on an .onnx file`, async () => {
+  it(`offers '${INSPECT}', '${COMMIT}' and '${TAG}' on an .onnx file`, async () => {
     const labels = await wb.rightClickExplorerItem(HELLO_MODEL, { waitForItem: INSPECT });
     await wb.screenshot('explorer-context-menu-onnx');
     await wb.closeMenu();
-    assert.ok(labels.includes(INSPECT), `context menu of ${HELLO_MODEL}: ${labels.join(' | ')}`);
+    for (const l of [INSPECT, COMMIT, TAG]) {
+      assert.ok(labels.includes(l), `context menu of ${HELLO_MODEL} lacks '${l}': ${labels.join(' | ')}`);
+    }
   });
 
-  it(`does not offer '${INSPECT}' on README.md`, async () => {
+  it(`does not offer the extension's entries on README.md`, async () => {
     // First make sure the extension's menu entries are loaded at all, so that the absence below means something.
     const onnx = await wb.rightClickExplorerItem(HELLO_MODEL, { waitForItem: INSPECT });
     await wb.closeMenu();
@@ -43,7 +47,9 @@ describe('UI: Explorer context menu', function () {
     await wb.screenshot('explorer-context-menu-readme');
     await wb.closeMenu();
     assert.ok(labels.length > 0, 'the README.md context menu has entries');
-    assert.ok(!labels.includes(INSPECT), `context menu of README.md: ${labels.join(' | ')}`);
+    for (const l of [INSPECT, COMMIT, TAG]) {
+      assert.ok(!labels.includes(l), `context menu of README.md has '${l}': ${labels.join(' | ')}`);
+    }
   });
 
   it(`'${INSPECT}' opens the Inspect panel for the model`, async () => {

@@ -5,8 +5,10 @@
  *
  * Every wait has a timeout. The extension's contributions reach the workbench about a second after the
  * Explorer first renders (once the remote extension host has scanned the extensions): start() waits
- * for them by polling the command palette, and the Explorer context menu is right-clicked again until
- * the extension's entry shows. There are no other retries.
+ * for them by polling the command palette, and a context menu (Explorer or tree row) is right-clicked
+ * again until the extension's entry shows. A context-menu entry is clicked a second time when the
+ * first click came before the menu armed itself. There are no other retries; tree and input-box
+ * waits poll the DOM until their condition holds or their timeout passes.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -179,6 +181,210 @@ export class Workbench {
       .first();
   }
 
+  /** Shows the Explorer side bar (Ctrl+Shift+E). */
+  async openExplorerView(timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+Shift+E');
+    await this.page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: timeoutMs });
+  }
+
+  /** A row of a view's tree, by its label (exactly). */
+  treeRow(viewName: string, label: string): Locator {
+    const page = this.page;
+    return this.viewPane(viewName)
+      .locator('.pane-body .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: exactly(label) }) })
+      .first();
+  }
+
+  /** The description (the grey text after the label) of a visible tree row; '' when it has none. */
+  async treeRowDescription(viewName: string, label: string): Promise<string> {
+    const d = this.treeRow(viewName, label).locator('.label-description').first();
+    return (await d.count()) ? ((await d.textContent()) ?? '').trim() : '';
+  }
+
+  /**
+   * Waits until a row with `label` shows in the view's tree and, with `description`, until its
+   * description matches; returns the description. The error says what the tree showed.
+   */
+  async waitForTreeRow(
+    viewName: string,
+    label: string,
+    opts: { description?: RegExp | string; timeoutMs?: number } = {},
+  ): Promise<string> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT;
+    const want = opts.description;
+    const matches = (d: string) => want === undefined || (typeof want === 'string' ? d.includes(want) : want.test(d));
+    const row = this.treeRow(viewName, label);
+    const deadline = Date.now() + timeoutMs;
+    let desc = '';
+    for (;;) {
+      if (await row.isVisible()) {
+        desc = await this.treeRowDescription(viewName, label).catch(() => '');
+        if (matches(desc)) return desc;
+      }
+      if (Date.now() > deadline) {
+        const rows = await this.readTree(viewName, { timeoutMs: 1 }).catch(() => [] as string[]);
+        throw new Error(
+          `no row '${label}'${want !== undefined ? ` with a description matching ${String(want)} (last: '${desc}')` : ''} ` +
+            `in ${viewName} after ${timeoutMs} ms; rows: ${rows.join(' | ') || '(none)'}`,
+        );
+      }
+      await sleep(200);
+    }
+  }
+
+  /** Expands a collapsible tree row (no-op when it is already expanded) and waits until it is. */
+  async expandTreeRow(viewName: string, label: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    const row = this.treeRow(viewName, label);
+    await row.waitFor({ state: 'visible', timeout: timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const expanded = await row.getAttribute('aria-expanded');
+      if (expanded === 'true') return;
+      if (expanded === 'false') await row.locator('.monaco-tl-twistie').click();
+      if (Date.now() > deadline) throw new Error(`could not expand '${label}' in ${viewName} (aria-expanded=${expanded})`);
+      await sleep(200);
+    }
+  }
+
+  /**
+   * Right-clicks a tree row (a view's context menu: view/item/context) and returns the menu's
+   * labels; the menu stays open. With `waitForItem`, retries until the menu has that entry.
+   */
+  async rightClickTreeRow(
+    viewName: string,
+    label: string,
+    opts: { waitForItem?: string; timeoutMs?: number } = {},
+  ): Promise<string[]> {
+    return this.rightClick(this.treeRow(viewName, label), opts);
+  }
+
+  /** Right-clicks a tree row and picks a context-menu entry (retrying until it shows). */
+  async pickTreeContextMenuItem(viewName: string, rowLabel: string, itemLabel: string, timeoutMs = 15000): Promise<void> {
+    const labels = await this.rightClickTreeRow(viewName, rowLabel, { waitForItem: itemLabel, timeoutMs });
+    if (!labels.includes(itemLabel)) {
+      await this.closeMenu();
+      throw new Error(`the context menu of '${rowLabel}' in ${viewName} has no '${itemLabel}': ${labels.join(' | ')}`);
+    }
+    await this.clickContextMenuItem(itemLabel);
+  }
+
+  /**
+   * Answers an input box (vscode.window.showInputBox): waits until it shows (with a title matching
+   * `title`, when given), replaces its value with `text` (undefined: keeps the proposed value) and
+   * presses Enter; waits until that box is gone (hidden, or replaced by the next box with another
+   * title). Returns the title and the value the box proposed.
+   */
+  async fillInputBox(
+    text: string | undefined,
+    opts: { title?: RegExp | string; timeoutMs?: number } = {},
+  ): Promise<{ title: string; proposed: string }> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT;
+    const page = this.page;
+    const widget = page.locator('.quick-input-widget');
+    const titleEl = widget.locator('.quick-input-title');
+    const input = widget.locator('.quick-input-box input');
+    const titleOk = (t: string) =>
+      opts.title === undefined || (typeof opts.title === 'string' ? t.includes(opts.title) : opts.title.test(t));
+    const deadline = Date.now() + timeoutMs;
+    let title = '';
+    for (;;) {
+      if (await widget.isVisible()) {
+        title = ((await titleEl.textContent().catch(() => '')) ?? '').trim();
+        if (titleOk(title)) break;
+      }
+      if (Date.now() > deadline) throw new Error(`no input box${opts.title ? ` titled ${String(opts.title)}` : ''} after ${timeoutMs} ms (last title: '${title}')`);
+      await sleep(100);
+    }
+    await input.waitFor({ state: 'visible', timeout: timeoutMs });
+    const proposed = await input.inputValue();
+    if (text !== undefined) await input.fill(text);
+    await input.press('Enter');
+    for (;;) {
+      const visible = await widget.isVisible();
+      const now = visible ? ((await titleEl.textContent().catch(() => '')) ?? '').trim() : '';
+      if (!visible || now !== title) return { title, proposed };
+      if (Date.now() > deadline) {
+        const message = ((await widget.locator('.quick-input-message').textContent().catch(() => '')) ?? '').trim();
+        throw new Error(`the input box '${title}' did not close after Enter${message ? `: ${message}` : ''}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  /** The open dialog (a modal showInformationMessage/showWarningMessage): its text. */
+  async dialogText(timeoutMs = DEFAULT_TIMEOUT): Promise<string> {
+    const dialog = this.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: timeoutMs });
+    return ((await dialog.locator('.dialog-message-row').textContent()) ?? '').trim();
+  }
+
+  /** Clicks a button of the open modal dialog by its label and waits until the dialog closes. */
+  async clickDialogButton(label: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
+    const dialog = this.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: timeoutMs });
+    const button = dialog.locator('.dialog-buttons .monaco-button', { hasText: exactly(label) }).first();
+    await button.click({ timeout: timeoutMs });
+    await dialog.waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
+  /** Waits until a notification toast whose message matches `text` shows; returns its message. */
+  async waitForNotification(text: RegExp | string, timeoutMs = DEFAULT_TIMEOUT): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast .notification-list-item-message', {
+      hasText: text,
+    });
+    await toast.first().waitFor({ state: 'visible', timeout: timeoutMs });
+    // Toasts fade in; for screenshots wait for the end of the animation (cosmetic: at most 2 s).
+    await this.page
+      .locator('.notifications-toasts .notification-toast-container.notification-fade-in-done', { hasText: text })
+      .first()
+      .waitFor({ state: 'visible', timeout: 2000 })
+      .catch(() => undefined);
+    return ((await toast.first().textContent()) ?? '').trim();
+  }
+
+  /** Collapses a side-bar pane by its title (no-op when it is collapsed already). */
+  async collapseViewPane(viewName: string): Promise<void> {
+    const header = this.viewPane(viewName).locator('.pane-header').first();
+    await header.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+    await this.page.waitForFunction(
+      (el) => el?.getAttribute('aria-expanded') === 'false',
+      await header.elementHandle(),
+      { timeout: 5000 },
+    );
+  }
+
+  /**
+   * Drags the side bar's edge `px` pixels to the right, so that tree rows show their whole
+   * descriptions in screenshots. Cosmetic: returns the new width and never throws.
+   */
+  async widenSideBar(px: number): Promise<number | undefined> {
+    const page = this.page;
+    try {
+      const box = await page.locator('.part.sidebar').boundingBox();
+      if (!box) return undefined;
+      const x = box.x + box.width;
+      const y = box.y + box.height / 2;
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      await page.mouse.move(x + px / 2, y, { steps: 5 });
+      await page.mouse.move(x + px, y, { steps: 5 });
+      await page.mouse.up();
+      return (await page.locator('.part.sidebar').boundingBox())?.width;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The text of a view's welcome content (viewsWelcome), or '' when none shows. */
+  async viewWelcomeText(viewName: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string> {
+    const welcome = this.viewPane(viewName).locator('.pane-body .welcome-view-content');
+    await welcome.waitFor({ state: 'visible', timeout: timeoutMs });
+    return ((await welcome.innerText()) ?? '').trim();
+  }
+
   /**
    * The labels of a view's visible tree rows. With `waitFor`, waits (up to timeoutMs) until a row
    * with that label shows; without, until any row shows.
@@ -235,15 +441,19 @@ export class Workbench {
     name: string,
     opts: { waitForItem?: string; timeoutMs?: number } = {},
   ): Promise<string[]> {
+    return this.rightClick(this.explorerItem(name), opts);
+  }
+
+  /** Right-clicks `target` (see rightClickExplorerItem); the menu stays open. */
+  private async rightClick(target: Locator, opts: { waitForItem?: string; timeoutMs?: number } = {}): Promise<string[]> {
     const timeoutMs = opts.timeoutMs ?? 15000;
-    const item = this.explorerItem(name);
-    await item.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
+    await target.waitFor({ state: 'visible', timeout: DEFAULT_TIMEOUT });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      await item.click({ button: 'right' });
+      await target.click({ button: 'right' });
       const labels = await this.contextMenuLabels();
       if (!opts.waitForItem || labels.includes(opts.waitForItem) || Date.now() > deadline) {
-        // Let the menu finish fading in (screenshots) and arm its entries (see pickContextMenuItem).
+        // Let the menu finish fading in (screenshots) and arm its entries (see clickContextMenuItem).
         await sleep(MENU_ARM_MS);
         return labels;
       }
@@ -259,11 +469,16 @@ export class Workbench {
       await this.closeMenu();
       throw new Error(`the context menu of ${fileName} has no '${itemLabel}' after ${timeoutMs} ms: ${labels.join(' | ')}`);
     }
+    await this.clickContextMenuItem(itemLabel);
+  }
+
+  /** Clicks an entry of the open context menu (opened by rightClickExplorerItem / rightClickTreeRow). */
+  async clickContextMenuItem(itemLabel: string): Promise<void> {
     const menu = this.page.locator('.context-view .monaco-menu').last();
     const entry = menu.locator('.action-item a.action-menu-item', { hasText: exactly(itemLabel) }).first();
     // VS Code's menu items start listening for mouse-up only 100 ms after they render (Menu's
     // runOnceToEnableMouseUp), so a click right after the menu opens is ignored and the menu stays;
-    // rightClickExplorerItem has waited MENU_ARM_MS.
+    // the right-click helpers have waited MENU_ARM_MS.
     await entry.hover();
     for (let attempt = 1; ; attempt++) {
       await entry.click();

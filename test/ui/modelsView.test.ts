@@ -1,6 +1,6 @@
-/** The Model Versions view in Source Control lists the workspace's models. */
+/** The Model Versions view in Source Control lists the models of the workspace's git repository. */
 import * as assert from 'assert';
-import { HELLO_MODEL, modelWorkspace, removeWorkspace } from '../support/workspace';
+import { gitModelWorkspace, HELLO_MODEL, removeWorkspace } from '../support/workspace';
 import { Workbench } from './helpers';
 
 describe('UI: Model Versions view', function () {
@@ -9,7 +9,7 @@ describe('UI: Model Versions view', function () {
 
   before(async function () {
     this.timeout(120000);
-    workspace = modelWorkspace('ui-view');
+    workspace = gitModelWorkspace('ui-view');
     wb = new Workbench({ name: 'modelsView' });
     await wb.start(workspace);
   });
@@ -31,5 +31,8 @@ describe('UI: Model Versions view', function () {
     await wb.screenshot('model-versions-view');
     assert.ok(labels.includes(HELLO_MODEL), `Model Versions tree rows: ${labels.join(' | ') || '(none)'}`);
     assert.ok(!labels.includes('README.md'), 'README.md is not a model');
+    const desc = await wb.treeRowDescription('Model Versions', HELLO_MODEL);
+    assert.match(desc, /no versions yet/, `description: ${desc}`);
+    assert.match(desc, /untracked/, `description: ${desc}`);
   });
 });

@@ -1,67 +1,34 @@
 /**
- * Runs inside the extension host of a real VS Code 1.100 (code-server) opened on a workspace with
- * hello_deepa.onnx and README.md (see ../runTest.ts).
+ * Runs inside the extension host of a real VS Code 1.100 (code-server) opened on a git + Git LFS
+ * repository with an untracked hello_deepa.onnx and a committed README.md (see ../runTest.ts).
  */
 import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'model-versions.model-versions';
-const VIEW_ID = 'modelVersions.models';
-const MODEL = 'hello_deepa.onnx';
-
-/** What activate() returns for tests (see src/extension/extension.ts). */
-interface TestApi {
-  modelsView: { getChildren(): Promise<{ label: string | vscode.TreeItemLabel; resourceUri?: vscode.Uri }[]> };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns a truthy value; fails with `what` after timeoutMs. */
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    }
-    await sleep(100);
-  }
-}
-
-function extension(): vscode.Extension<TestApi> {
-  const ext = vscode.extensions.getExtension<TestApi>(EXTENSION_ID);
-  assert.ok(ext, `extension ${EXTENSION_ID} is not installed in the test instance`);
-  return ext;
-}
-
-const labelText = (l: string | vscode.TreeItemLabel) => (typeof l === 'string' ? l : l.label);
+import { activeApi, extension, MODEL, showTree, VIEW_ID, waitFor, workspaceRoot } from './helpers';
 
 describe('Model Versions: activation in a real VS Code', () => {
   it('runs against the real vscode API of VS Code 1.100', () => {
     assert.match(vscode.version, /^1\.100\./, `vscode.version is ${vscode.version}`);
   });
 
-  it('opened the test workspace, which holds an .onnx model', async () => {
+  it('opened the test workspace, a git repository which holds an .onnx model', async () => {
     const folders = vscode.workspace.workspaceFolders ?? [];
     assert.strictEqual(folders.length, 1, 'one workspace folder');
+    if (process.env.MV_TEST_WORKSPACE) assert.strictEqual(workspaceRoot(), path.resolve(process.env.MV_TEST_WORKSPACE));
     const found = await vscode.workspace.findFiles('**/*.onnx');
     assert.deepStrictEqual(
       found.map((u) => path.basename(u.fsPath)),
       [MODEL],
     );
+    const gitDir = await vscode.workspace.fs.stat(vscode.Uri.joinPath(folders[0].uri, '.git'));
+    assert.strictEqual(gitDir.type & vscode.FileType.Directory, vscode.FileType.Directory, '.git is a folder');
   });
 
   it('activates by itself (workspaceContains:**/*.onnx), without activate() being called', async function () {
     this.timeout(40000);
     const ext = extension();
-    await waitFor(`${EXTENSION_ID} to become active`, () => ext.isActive, 30000);
+    await waitFor(`${ext.id} to become active`, () => ext.isActive, 30000);
   });
 
   it('contributes the Model Versions view to the Source Control container', () => {
@@ -74,7 +41,11 @@ describe('Model Versions: activation in a real VS Code', () => {
 
   it('registers its commands', async () => {
     const commands = new Set(await vscode.commands.getCommands(true));
-    for (const c of ['modelVersions.inspectModel', 'modelVersions.refresh', `${VIEW_ID}.focus`]) {
+    const ids = [
+      'inspectModel', 'refresh', 'commitModel', 'tagModel', 'setAlias', 'removeAlias', 'openVersion', 'restoreVersion',
+      'revertToVersion', 'copyCommitId', 'copyOid', 'push', 'fetch', 'initRepository',
+    ].map((c) => `modelVersions.${c}`);
+    for (const c of [...ids, `${VIEW_ID}.focus`]) {
       assert.ok(commands.has(c), `command ${c} is not registered`);
     }
   });
@@ -83,27 +54,31 @@ describe('Model Versions: activation in a real VS Code', () => {
     await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
   });
 
-  it('lists the workspace model in the Model Versions tree (test API modelsView)', async () => {
-    const ext = extension();
-    await waitFor('activation', () => ext.isActive, 30000);
-    const api = ext.exports;
-    assert.ok(api?.modelsView, 'activate() should return { modelsView } for tests');
+  it("finds the repository: ready() resolves 'ready'", async () => {
+    const api = await activeApi();
+    assert.strictEqual(await api.ready(), 'ready');
+  });
+
+  it('lists the untracked model (no versions yet) in the Model Versions tree, and no README.md', async () => {
+    const api = await activeApi();
+    let last: unknown;
     const items = await waitFor(
       `${MODEL} in modelsView.getChildren()`,
       async () => {
         const children = await api.modelsView.getChildren();
-        return children.some((c) => labelText(c.label) === MODEL) ? children : undefined;
+        last = children;
+        return children.some((c) => c.label === MODEL) ? children : undefined;
       },
       20000,
+      () => showTree(last as never),
     );
-    const item = items.find((c) => labelText(c.label) === MODEL)!;
-    if (item.resourceUri) {
-      const folder = vscode.workspace.workspaceFolders![0].uri;
-      assert.strictEqual(item.resourceUri.toString(), vscode.Uri.joinPath(folder, MODEL).toString());
-    }
-    assert.ok(
-      !items.some((c) => labelText(c.label) === 'README.md'),
-      'README.md is not a model and must not be listed',
-    );
+    const item = items.find((c) => c.label === MODEL)!;
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    assert.strictEqual(item.resourceUri?.toString(), vscode.Uri.joinPath(folder, MODEL).toString());
+    assert.match(item.description ?? '', /no versions yet/, `description: ${item.description}`);
+    assert.match(item.description ?? '', /untracked/, `description: ${item.description}`);
+    assert.strictEqual(item.contextValue, 'model.unversioned.exists');
+    assert.strictEqual(item.children, undefined, `an unversioned model has no version nodes: ${showTree([item])}`);
+    assert.ok(!items.some((c) => c.label === 'README.md'), `README.md is not a model: ${showTree(items)}`);
   });
 });

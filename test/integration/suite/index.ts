@@ -1,6 +1,8 @@
 /**
  * The extension tests' entry point: the extension host `require`s this module and awaits run().
- * Runs every *.test.js beside it with mocha; counts go to $MV_COUNTS_FILE (see countingReporter).
+ * Runs every *.test.js beside it with mocha — or, when $MV_INTEGRATION_PASS is 'noRepo' (the pass of
+ * ../runTest.ts whose workspace is not a git repository), those in ./noRepo/. Counts go to
+ * $MV_COUNTS_FILE (see countingReporter).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,11 +16,12 @@ export function run(): Promise<void> {
     color: false,
     reporter: CountingReporter,
   });
+  const dir = process.env.MV_INTEGRATION_PASS === 'noRepo' ? path.join(__dirname, 'noRepo') : __dirname;
   const files = fs
-    .readdirSync(__dirname)
+    .readdirSync(dir)
     .filter((f) => f.endsWith('.test.js'))
     .sort();
-  for (const f of files) mocha.addFile(path.join(__dirname, f));
+  for (const f of files) mocha.addFile(path.join(dir, f));
 
   return new Promise((resolve, reject) => {
     try {

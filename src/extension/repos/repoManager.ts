@@ -77,7 +77,10 @@ export class RepoManager implements vscode.Disposable {
       if (e instanceof RepoError && e.code === 'GIT_MISSING') return this.setState('noGit');
       return this.setState('noRepo');
     }
-    if (!this.repos.length) return this.setState('noRepo');
+    if (!this.repos.length) {
+      this.watchForNewRepository(folders);
+      return this.setState('noRepo');
+    }
     try {
       this.lfsVersion = await this.repos[0].lfsVersion();
     } catch (e) {
@@ -94,6 +97,17 @@ export class RepoManager implements vscode.Disposable {
   private async setState(s: WorkspaceState): Promise<void> {
     this.state = s;
     await vscode.commands.executeCommand('setContext', 'modelVersions.state', s);
+  }
+
+  /** `git init` run elsewhere (a terminal) makes a folder a repository: discover it then. */
+  private watchForNewRepository(folders: readonly vscode.WorkspaceFolder[]): void {
+    for (const f of folders) {
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(f, '{.git,.git/HEAD,*/.git,*/.git/HEAD}'), false, true, true);
+      this.watchers.push(w, w.onDidCreate(() => {
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = setTimeout(() => void this.discover(), 400);
+      }));
+    }
   }
 
   private watch(repo: ModelRepository): void {

@@ -38,6 +38,21 @@ describe('Model Versions: a workspace that is not a git repository', function ()
     assert.strictEqual(await api.ready(), 'noRepo');
   });
 
+  it('notices `git init` run outside VS Code (a terminal) and leaves the noRepo state by itself', async () => {
+    const root = workspaceRoot();
+    const api = await activeApi();
+    const sub = fs.mkdtempSync(path.join(root, 'terminal-'));
+    try {
+      // a nested repository created outside the extension: the watcher must rediscover without refresh()
+      git(sub, 'init', '-q');
+      await waitFor('state to leave noRepo', async () => ((await api.ready()) !== 'noRepo' ? true : undefined), 10000, () => 'the state stayed noRepo');
+    } finally {
+      fs.rmSync(sub, { recursive: true, force: true });
+      await api.refresh();
+    }
+    assert.strictEqual(await api.ready(), 'noRepo', 'back to noRepo once that repository is gone');
+  });
+
   it("'Initialize Repository with Git LFS' makes it a repository; then the untracked model shows", async () => {
     const root = workspaceRoot();
     await vscode.commands.executeCommand('modelVersions.initRepository');

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { registerModelCommands } from './commands/modelCommands';
-import { InspectPanel } from './inspect/inspectPanel';
+import { InspectPanel, MODEL_EDITOR_VIEW_TYPE, ModelEditorProvider } from './inspect/inspectPanel';
 import { log } from './log';
 import { ModelNode, ModelsTreeProvider, VersionNode, VIEW_ID, type ModelsTreeNode } from './models/modelsTree';
 import { RepoManager } from './repos/repoManager';
@@ -54,6 +54,11 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
         return;
       }
       InspectPanel.show(context.extensionUri, uri);
+    }),
+  );
+  context.subscriptions.push(
+    vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(context.extensionUri), {
+      supportsMultipleEditorsPerDocument: true,
     }),
   );
   registerModelCommands(context, repos);

@@ -1,4 +1,7 @@
-/** The Inspect panel: a model file's summary in a webview (one panel per file, reused). */
+/**
+ * A model file's summary in a webview: the Inspect panel (one per file, reused) and the read-only
+ * custom editor for .onnx/.h5/.keras files share one controller.
+ */
 import * as vscode from 'vscode';
 import { readModelSummary } from '../../core/formats';
 import { toInspectViewModel } from '../../core/formats/viewModel';
@@ -7,44 +10,24 @@ import { log } from '../log';
 import { webviewHtml, webviewOptions } from '../webview/html';
 
 export const INSPECT_VIEW_TYPE = 'modelVersions.inspect';
+export const MODEL_EDITOR_VIEW_TYPE = 'modelVersions.modelViewer';
 
-export class InspectPanel {
-  private static readonly open = new Map<string, InspectPanel>();
+/** Drives one webview that shows one model file: ready handshake, loading, errors, refresh. */
+export class InspectController implements vscode.Disposable {
   private ready = false;
   private pending: InspectHostMessage | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  static show(extensionUri: vscode.Uri, uri: vscode.Uri, opts: { title?: string; displayPath?: string } = {}): InspectPanel {
-    const key = uri.toString();
-    const existing = InspectPanel.open.get(key);
-    if (existing) {
-      existing.panel.reveal();
-      void existing.load();
-      return existing;
-    }
-    const panel = vscode.window.createWebviewPanel(
-      INSPECT_VIEW_TYPE,
-      opts.title ?? `Inspect ${uri.path.split('/').pop()}`,
-      vscode.ViewColumn.Active,
-      webviewOptions(extensionUri),
-    );
-    const p = new InspectPanel(panel, extensionUri, uri, opts.displayPath);
-    InspectPanel.open.set(key, p);
-    return p;
-  }
-
-  private constructor(
-    readonly panel: vscode.WebviewPanel,
+  constructor(
+    private readonly webview: vscode.Webview,
     extensionUri: vscode.Uri,
     readonly uri: vscode.Uri,
+    title: string,
     private readonly displayPath?: string,
   ) {
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'model.svg');
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'inspect.js', panel.title);
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: InspectWebviewMessage) => this.onMessage(m)),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    webview.options = webviewOptions(extensionUri);
+    webview.html = webviewHtml(webview, extensionUri, 'inspect.js', title);
+    this.disposables.push(webview.onDidReceiveMessage((m: InspectWebviewMessage) => this.onMessage(m)));
     void this.load();
   }
 
@@ -52,7 +35,7 @@ export class InspectPanel {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        if (this.pending) void this.panel.webview.postMessage(this.pending);
+        if (this.pending) void this.webview.postMessage(this.pending);
         break;
       case 'refresh':
         void this.load();
@@ -65,7 +48,7 @@ export class InspectPanel {
 
   private post(m: InspectHostMessage): void {
     this.pending = m;
-    if (this.ready) void this.panel.webview.postMessage(m);
+    if (this.ready) void this.webview.postMessage(m);
   }
 
   async load(): Promise<void> {
@@ -82,7 +65,68 @@ export class InspectPanel {
   }
 
   dispose(): void {
-    InspectPanel.open.delete(this.uri.toString());
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+export class InspectPanel {
+  private static readonly open = new Map<string, InspectPanel>();
+  private readonly controller: InspectController;
+
+  static show(extensionUri: vscode.Uri, uri: vscode.Uri, opts: { title?: string; displayPath?: string } = {}): InspectPanel {
+    const key = uri.toString();
+    const existing = InspectPanel.open.get(key);
+    if (existing) {
+      existing.panel.reveal();
+      void existing.controller.load();
+      return existing;
+    }
+    const title = opts.title ?? `Inspect ${uri.path.split('/').pop()}`;
+    const panel = vscode.window.createWebviewPanel(INSPECT_VIEW_TYPE, title, vscode.ViewColumn.Active, webviewOptions(extensionUri));
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'model.svg');
+    const p = new InspectPanel(panel, new InspectController(panel.webview, extensionUri, uri, title, opts.displayPath));
+    InspectPanel.open.set(key, p);
+    panel.onDidDispose(() => {
+      InspectPanel.open.delete(key);
+      p.controller.dispose();
+    });
+    return p;
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    controller: InspectController,
+  ) {
+    this.controller = controller;
+  }
+}
+
+/**
+ * Opening a model file shows its summary instead of binary bytes (read-only: we never write models
+ * from an editor). Refreshes when the file changes on disk (a restore, a checkout).
+ */
+export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider {
+  constructor(private readonly extensionUri: vscode.Uri) {}
+
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => undefined };
+  }
+
+  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
+    const c = new InspectController(panel.webview, this.extensionUri, document.uri, panel.title);
+    const dir = vscode.Uri.joinPath(document.uri, '..');
+    const name = document.uri.path.split('/').pop() ?? '';
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, name), true, false, true);
+    let timer: NodeJS.Timeout | undefined;
+    const sub = w.onDidChange(() => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void c.load(), 300);
+    });
+    panel.onDidDispose(() => {
+      if (timer) clearTimeout(timer);
+      sub.dispose();
+      w.dispose();
+      c.dispose();
+    });
   }
 }

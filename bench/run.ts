@@ -2,6 +2,7 @@
  * `npm run bench -- [name…]`: runs the named benchmarks (all when none is named) and prints their figures
  * as JSON lines. Every benchmark reports ratios against a baseline measured in the same process.
  */
+import { benchDiff } from './diff';
 import { benchHistory } from './history';
 import { benchInspect } from './inspect';
 
@@ -10,6 +11,7 @@ type Bench = () => Promise<Record<string, number | string>>;
 const benches: Record<string, Bench> = {
   inspect: () => benchInspect(),
   history: () => benchHistory(),
+  diff: () => benchDiff(),
 };
 
 async function main(): Promise<void> {

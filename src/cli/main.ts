@@ -12,6 +12,7 @@ import { restoreCommand } from './commands/restore';
 import { showCommand } from './commands/show';
 import { pushCommand } from './commands/push';
 import { fetchCommand } from './commands/fetch';
+import { diffCommand } from './commands/diff';
 
 export interface CliIO {
   out: (s: string) => void;
@@ -34,6 +35,7 @@ const commands: Record<string, Command> = {
   show: showCommand,
   push: pushCommand,
   fetch: fetchCommand,
+  diff: diffCommand,
 };
 
 function help(): string {

@@ -1,0 +1,610 @@
+/**
+ * Weight comparison, rename-aware and streaming.
+ *
+ * 1. Every tensor of both models is hashed (sha256), one at a time. ONNX tensors stored as a plain
+ *    run of little-endian bytes (raw_data or external data) are hashed straight from the file with
+ *    positional reads, in chunks, without decoding. Other tensors (packed fields, Keras HDF5
+ *    datasets, sub-byte types) are decoded one at a time (Keras: in batches of at most 64 MiB) and
+ *    the bytes of their values hashed. Only the digests are kept.
+ * 2. Tensors are paired: same name and same content → identical; then same (dtype, shape, content
+ *    hash) under another name → identical, renamed; then same name → changed (or shape/dtype
+ *    changed); Keras: then the same weight under a renamed layer; the rest are removed / added.
+ * 3. Only pairs whose hashes differ are read again, both tensors in step, chunk by chunk where the
+ *    bytes allow it, for max |Δ|, ‖Δ‖₂, ‖Δ‖/‖a‖, cosine similarity and the fraction of changed
+ *    elements. At most one pair of chunks (or, for tensors that must be decoded whole, one pair of
+ *    tensors) is held at a time.
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import { readTensor } from '../formats';
+import { readKerasTensors } from '../formats/keras';
+import type { ModelSummary, TensorData, TensorInfo } from '../formats/types';
+import type { DiffOptions, TensorRef, WeightCounts, WeightRow, WeightStats, WeightsDiff } from './types';
+
+/** Chunk for positional reads while hashing (bytes). */
+const HASH_CHUNK = 8 * 1024 * 1024;
+/** Elements per chunk when computing statistics. */
+const STAT_CHUNK = 1 << 20;
+/** Keras tensors are read in batches of at most this many bytes. */
+const KERAS_BATCH = 64 * 1024 * 1024;
+/** Constants and integer tensors with fewer elements are shape plumbing / epsilons, not weights, for verdicts. */
+export const SMALL_CONSTANT = 16;
+
+/** Types whose decoded values are exactly their little-endian bytes in the file (element size ≥ 1 byte). */
+const BYTE_EXACT = new Set([
+  'float32',
+  'float64',
+  'float16',
+  'bfloat16',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+  'complex64',
+  'complex128',
+  'float8e4m3fn',
+  'float8e4m3fnuz',
+  'float8e5m2',
+  'float8e5m2fnuz',
+  'float8e8m0',
+]);
+
+const ELEMENT_BYTES: Record<string, number> = {
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+  bool: 1,
+  complex64: 8,
+  complex128: 16,
+};
+
+/** Types whose values are not numbers we can subtract (compared for equality only). */
+const NON_NUMERIC = new Set(['string', 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float8e8m0', 'float4e2m1']);
+
+// ---------------------------------------------------------------- file access
+
+/** Open file handles, one per file, closed at the end of a diff. */
+class Files {
+  private readonly open = new Map<string, Promise<fs.promises.FileHandle>>();
+  get(file: string): Promise<fs.promises.FileHandle> {
+    let h = this.open.get(file);
+    if (!h) {
+      h = fs.promises.open(file, 'r');
+      this.open.set(file, h);
+      h.catch(() => this.open.delete(file));
+    }
+    return h;
+  }
+  async closeAll(): Promise<void> {
+    const hs = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(hs.map((h) => h.then((x) => x.close()).catch(() => undefined)));
+  }
+}
+
+/** Where a tensor's values lie as plain bytes in a file, if they do. */
+function byteRange(summary: ModelSummary, t: TensorInfo): { file: string; offset: number; length: number } | undefined {
+  if (summary.format !== 'onnx' || !BYTE_EXACT.has(t.dtype) || t.origin === 'sparse-initializer') return undefined;
+  const loc = t.location;
+  if (loc.kind === 'raw' && loc.length === t.byteSize) return { file: summary.path, offset: loc.offset, length: loc.length };
+  if (loc.kind === 'external' && loc.length === t.byteSize && fs.existsSync(loc.file)) return { file: loc.file, offset: loc.offset, length: loc.length };
+  return undefined;
+}
+
+async function readFully(fh: fs.promises.FileHandle, buf: Uint8Array, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
+    done += bytesRead;
+  }
+}
+
+function dataBytes(d: TensorData['data']): Uint8Array[] {
+  if (Array.isArray(d)) {
+    const parts: Uint8Array[] = [];
+    for (const s of d) {
+      const b = Buffer.from(s, 'utf8');
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(b.length);
+      parts.push(len, b);
+    }
+    return parts;
+  }
+  return [new Uint8Array(d.buffer, d.byteOffset, d.byteLength)];
+}
+
+function hashData(d: TensorData['data']): string {
+  const h = crypto.createHash('sha256');
+  for (const p of dataBytes(d)) h.update(p);
+  return h.digest('hex');
+}
+
+/** sha256 of every tensor's value bytes, in order. Returns the digests and the bytes read. */
+async function hashTensors(
+  file: string,
+  summary: ModelSummary,
+  files: Files,
+  onEach: () => void,
+): Promise<{ hashes: string[]; bytes: number }> {
+  const hashes: string[] = new Array(summary.tensors.length);
+  let bytes = 0;
+  if (summary.format !== 'onnx') {
+    // Keras: HDF5 datasets have no byte range here; decode in bounded batches
+    let batch: number[] = [];
+    let size = 0;
+    const flush = async () => {
+      if (!batch.length) return;
+      const data = await readKerasTensors(file, batch.map((i) => summary.tensors[i]));
+      data.forEach((d, k) => {
+        hashes[batch[k]] = hashData(d.data);
+        bytes += dataBytes(d.data).reduce((n, p) => n + p.byteLength, 0);
+        onEach();
+      });
+      batch = [];
+      size = 0;
+    };
+    for (let i = 0; i < summary.tensors.length; i++) {
+      const t = summary.tensors[i];
+      if (batch.length && size + t.byteSize > KERAS_BATCH) await flush();
+      batch.push(i);
+      size += t.byteSize;
+    }
+    await flush();
+    return { hashes, bytes };
+  }
+  let buf: Uint8Array | undefined;
+  for (let i = 0; i < summary.tensors.length; i++) {
+    const t = summary.tensors[i];
+    const r = byteRange(summary, t);
+    if (r) {
+      const fh = await files.get(r.file);
+      const h = crypto.createHash('sha256');
+      buf ??= new Uint8Array(Math.min(HASH_CHUNK, Math.max(r.length, 1 << 16)));
+      if (buf.length < Math.min(HASH_CHUNK, r.length)) buf = new Uint8Array(Math.min(HASH_CHUNK, r.length));
+      for (let off = 0; off < r.length; off += buf.length) {
+        const n = Math.min(buf.length, r.length - off);
+        await readFully(fh, buf, n, r.offset + off);
+        h.update(buf.subarray(0, n));
+      }
+      hashes[i] = h.digest('hex');
+      bytes += r.length;
+    } else {
+      const d = await readTensor(file, summary, t);
+      hashes[i] = hashData(d.data);
+      bytes += dataBytes(d.data).reduce((n, p) => n + p.byteLength, 0);
+    }
+    onEach();
+  }
+  return { hashes, bytes };
+}
+
+// ---------------------------------------------------------------- values, chunk by chunk
+
+let halfTable: Float32Array | undefined;
+function halfToFloat(): Float32Array {
+  if (halfTable) return halfTable;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1;
+    const e = (h >> 10) & 0x1f;
+    const f = h & 0x3ff;
+    t[h] = e === 0 ? s * 2 ** -14 * (f / 1024) : e === 31 ? (f ? NaN : s * Infinity) : s * 2 ** (e - 15) * (1 + f / 1024);
+  }
+  return (halfTable = t);
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+function bf16(bits: number): number {
+  u32[0] = bits << 16;
+  return f32[0];
+}
+
+/** Values [from, from+n) of decoded data as float64 (or the raw elements for non-numeric types). */
+function slice(dtype: string, d: TensorData['data'], from: number, n: number): ArrayLike<number> | ArrayLike<unknown> {
+  if (Array.isArray(d) || NON_NUMERIC.has(dtype)) return (d as ArrayLike<unknown> & { slice(a: number, b: number): ArrayLike<unknown> }).slice(from, from + n);
+  if (d instanceof Float32Array || d instanceof Float64Array || d instanceof Int8Array || d instanceof Uint8Array || d instanceof Int16Array || d instanceof Int32Array || d instanceof Uint32Array || (d instanceof Uint16Array && dtype !== 'float16' && dtype !== 'bfloat16')) {
+    return d.subarray(from, from + n);
+  }
+  const out = new Float64Array(n);
+  if (dtype === 'float16' && d instanceof Uint16Array) {
+    const t = halfToFloat();
+    for (let k = 0; k < n; k++) out[k] = t[d[from + k]];
+  } else if (dtype === 'bfloat16' && d instanceof Uint16Array) {
+    for (let k = 0; k < n; k++) out[k] = bf16(d[from + k]);
+  } else if (d instanceof BigInt64Array || d instanceof BigUint64Array) {
+    for (let k = 0; k < n; k++) out[k] = Number(d[from + k]);
+  } else {
+    const a = d as unknown as ArrayLike<number>;
+    for (let k = 0; k < n; k++) out[k] = a[from + k];
+  }
+  return out;
+}
+
+/** Decoded view of little-endian bytes of a BYTE_EXACT type (the buffer starts at offset 0). */
+function view(dtype: string, bytes: Uint8Array, count: number): TensorData['data'] {
+  const b = bytes.buffer;
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(b, 0, count);
+    case 'float64':
+      return new Float64Array(b, 0, count);
+    case 'float16':
+    case 'bfloat16':
+    case 'uint16':
+      return new Uint16Array(b, 0, count);
+    case 'int16':
+      return new Int16Array(b, 0, count);
+    case 'int8':
+      return new Int8Array(b, 0, count);
+    case 'int32':
+      return new Int32Array(b, 0, count);
+    case 'uint32':
+      return new Uint32Array(b, 0, count);
+    case 'int64':
+      return new BigInt64Array(b, 0, count);
+    case 'uint64':
+      return new BigUint64Array(b, 0, count);
+    case 'complex64':
+      return new Float32Array(b, 0, count * 2);
+    case 'complex128':
+      return new Float64Array(b, 0, count * 2);
+    default:
+      return new Uint8Array(b, 0, count);
+  }
+}
+
+interface ValueReader {
+  /** number of scalar values (complex: 2 a element) */
+  count: number;
+  numeric: boolean;
+  /** the next n values (n ≤ what is left) */
+  next(n: number): Promise<ArrayLike<number> | ArrayLike<unknown>>;
+}
+
+async function openValues(file: string, summary: ModelSummary, t: TensorInfo, files: Files): Promise<ValueReader> {
+  const numeric = !NON_NUMERIC.has(t.dtype);
+  const r = byteRange(summary, t);
+  const esize = ELEMENT_BYTES[t.dtype];
+  if (r && esize && !t.dtype.startsWith('complex')) {
+    const fh = await files.get(r.file);
+    let pos = 0;
+    let buf: Uint8Array | undefined;
+    return {
+      count: t.paramCount,
+      numeric,
+      async next(n: number) {
+        const len = n * esize;
+        if (!buf || buf.length < len) buf = new Uint8Array(len);
+        await readFully(fh, buf, len, r.offset + pos * esize);
+        pos += n;
+        return slice(t.dtype, view(t.dtype, buf, n), 0, n);
+      },
+    };
+  }
+  const d = await readTensor(file, summary, t);
+  let pos = 0;
+  return {
+    count: d.data.length,
+    numeric,
+    async next(n: number) {
+      const out = slice(t.dtype, d.data, pos, n);
+      pos += n;
+      return out;
+    },
+  };
+}
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Statistics of b − a over two tensors of the same element count, read chunk by chunk. */
+async function compareValues(ra: ValueReader, rb: ValueReader): Promise<WeightStats> {
+  const count = Math.min(ra.count, rb.count);
+  const numeric = ra.numeric && rb.numeric;
+  let changed = 0;
+  let nonFinite = 0;
+  let maxAbs = 0;
+  let sumAbs = 0;
+  let d2 = 0;
+  let a2 = 0;
+  let b2 = 0;
+  let dot = 0;
+  let finite = 0;
+  for (let from = 0; from < count; from += STAT_CHUNK) {
+    const n = Math.min(STAT_CHUNK, count - from);
+    const x = await ra.next(n);
+    const y = await rb.next(n);
+    if (numeric) {
+      const xa = x as ArrayLike<number>;
+      const ya = y as ArrayLike<number>;
+      for (let k = 0; k < n; k++) {
+        const p = xa[k];
+        const q = ya[k];
+        const dd = q - p;
+        if (dd === 0) {
+          // equal finite values (+0 and −0 included)
+          a2 += p * p;
+          b2 += q * q;
+          dot += p * q;
+          finite++;
+          continue;
+        }
+        if (dd !== dd || dd === Infinity || dd === -Infinity) {
+          // NaN or ±Infinity on a side (or a finite overflow): left out of the norms
+          if (!(p === q || (p !== p && q !== q))) changed++;
+          nonFinite++;
+          continue;
+        }
+        changed++;
+        const ad = dd < 0 ? -dd : dd;
+        if (ad > maxAbs) maxAbs = ad;
+        sumAbs += ad;
+        d2 += dd * dd;
+        a2 += p * p;
+        b2 += q * q;
+        dot += p * q;
+        finite++;
+      }
+    } else {
+      for (let k = 0; k < n; k++) if (x[k] !== y[k]) changed++;
+    }
+  }
+  if (!numeric) {
+    return { count, changedCount: changed, changedFraction: count ? changed / count : 0, maxAbs: null, meanAbs: null, l2: null, normA: null, normB: null, relative: null, cosine: null, nonFinite: 0 };
+  }
+  const l2 = Math.sqrt(d2);
+  const na = Math.sqrt(a2);
+  const nb = Math.sqrt(b2);
+  const cos = na > 0 && nb > 0 ? Math.max(-1, Math.min(1, dot / (na * nb))) : null;
+  return {
+    count,
+    changedCount: changed,
+    changedFraction: count ? changed / count : 0,
+    maxAbs: finiteOrNull(maxAbs),
+    meanAbs: finite ? finiteOrNull(sumAbs / finite) : null,
+    l2: finiteOrNull(l2),
+    normA: finiteOrNull(na),
+    normB: finiteOrNull(nb),
+    relative: na > 0 ? finiteOrNull(l2 / na) : null,
+    cosine: cos === null ? null : finiteOrNull(cos),
+    nonFinite,
+  };
+}
+
+// ---------------------------------------------------------------- matching
+
+function ref(t: TensorInfo): TensorRef {
+  const r: TensorRef = { name: t.name, dtype: t.dtype, shape: t.shape, paramCount: t.paramCount, origin: t.origin, graphPath: t.graphPath };
+  if (t.owner !== undefined) r.owner = t.owner;
+  return r;
+}
+
+const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const isFloat = (dtype: string) => dtype.startsWith('float') || dtype.startsWith('bfloat') || dtype.startsWith('complex');
+/** Shape plumbing and epsilons, not weights: Constants, and integer tensors, with fewer than 16 elements. */
+const isSmall = (t: TensorInfo) => t.paramCount < SMALL_CONSTANT && (t.origin === 'constant' || !isFloat(t.dtype));
+
+function emptyCounts(a: number, b: number): WeightCounts {
+  return { identical: 0, renamed: 0, changed: 0, shapeChanged: 0, dtypeChanged: 0, added: 0, removed: 0, a, b };
+}
+
+/** Pair A's tensors with B's. Returns, for each tensor of A, the index of its partner in B (or -1) and how. */
+function pairTensors(
+  ta: TensorInfo[],
+  tb: TensorInfo[],
+  ha: string[] | undefined,
+  hb: string[] | undefined,
+  layerRenames: Map<string, string>,
+): { partner: number[]; how: Array<'name' | 'content' | 'layer' | undefined> } {
+  const partner = new Array<number>(ta.length).fill(-1);
+  const how = new Array<'name' | 'content' | 'layer' | undefined>(ta.length);
+  const usedB = new Set<number>();
+  const byName = new Map<string, number[]>();
+  tb.forEach((t, j) => {
+    const l = byName.get(t.name);
+    if (l) l.push(j);
+    else byName.set(t.name, [j]);
+  });
+  const takeByName = (name: string, ok: (j: number) => boolean): number => {
+    const l = byName.get(name);
+    if (!l) return -1;
+    for (const j of l) if (!usedB.has(j) && ok(j)) return j;
+    return -1;
+  };
+  const key = (t: TensorInfo, h: string) => `${t.dtype}|${t.shape.join('x')}|${h}`;
+  const link = (i: number, j: number, h: 'name' | 'content' | 'layer') => {
+    partner[i] = j;
+    how[i] = h;
+    usedB.add(j);
+  };
+  // 1. same name, same content (and same graph first, for names repeated across subgraphs)
+  if (ha && hb) {
+    ta.forEach((t, i) => {
+      const k = key(t, ha[i]);
+      let j = takeByName(t.name, (j) => tb[j].graphPath === t.graphPath && key(tb[j], hb[j]) === k);
+      if (j < 0) j = takeByName(t.name, (j) => key(tb[j], hb[j]) === k);
+      if (j >= 0) link(i, j, 'name');
+    });
+    // 2. same dtype, shape and content under another name
+    const byContent = new Map<string, number[]>();
+    tb.forEach((t, j) => {
+      if (usedB.has(j)) return;
+      const k = key(t, hb[j]);
+      const l = byContent.get(k);
+      if (l) l.push(j);
+      else byContent.set(k, [j]);
+    });
+    ta.forEach((t, i) => {
+      if (partner[i] >= 0) return;
+      const l = byContent.get(key(t, ha[i]));
+      while (l && l.length) {
+        const j = l.shift()!;
+        if (usedB.has(j)) continue;
+        link(i, j, 'content');
+        break;
+      }
+    });
+  }
+  // 3. same name, other content
+  ta.forEach((t, i) => {
+    if (partner[i] >= 0) return;
+    let j = takeByName(t.name, (j) => tb[j].graphPath === t.graphPath);
+    if (j < 0) j = takeByName(t.name, () => true);
+    if (j >= 0) link(i, j, 'name');
+  });
+  // 4. Keras: the same weight of a renamed layer (gru_1/kernel:0 → gru/kernel:0)
+  if (layerRenames.size) {
+    ta.forEach((t, i) => {
+      if (partner[i] >= 0 || !t.owner) return;
+      const nb = layerRenames.get(t.owner);
+      if (!nb) return;
+      const candidate = t.name
+        .split('/')
+        .map((seg) => (seg === t.owner ? nb : seg.startsWith(`${t.owner}_`) ? nb + seg.slice(t.owner!.length) : seg))
+        .join('/');
+      const j = takeByName(candidate, (j) => tb[j].owner === nb);
+      if (j >= 0) link(i, j, 'layer');
+    });
+  }
+  return { partner, how };
+}
+
+// ---------------------------------------------------------------- the weights diff
+
+export async function diffWeights(
+  fileA: string,
+  a: ModelSummary,
+  fileB: string,
+  b: ModelSummary,
+  layerRenames: Map<string, string>,
+  opts: DiffOptions = {},
+): Promise<WeightsDiff> {
+  const ta = a.tensors;
+  const tb = b.tensors;
+  const compare = opts.weights !== false;
+  const files = new Files();
+  const total = ta.length + tb.length;
+  let done = 0;
+  const tick = () => opts.onProgress?.({ phase: 'hash', done: ++done, total });
+  let bytesHashed = 0;
+  let tensorsDecoded = 0;
+  try {
+    let ha: string[] | undefined;
+    let hb: string[] | undefined;
+    if (compare) {
+      const ra = await hashTensors(fileA, a, files, tick);
+      const rb = await hashTensors(fileB, b, files, tick);
+      ha = ra.hashes;
+      hb = rb.hashes;
+      bytesHashed = ra.bytes + rb.bytes;
+    }
+    const { partner, how } = pairTensors(ta, tb, ha, hb, layerRenames);
+    const counts = emptyCounts(ta.length, tb.length);
+    const weightCounts = emptyCounts(ta.filter((t) => !isSmall(t)).length, tb.filter((t) => !isSmall(t)).length);
+    const bump = (small: boolean, k: keyof WeightCounts) => {
+      counts[k]++;
+      if (!small) weightCounts[k]++;
+    };
+    const rows: WeightRow[] = [];
+    const toCompare = partner.filter((j, i) => j >= 0 && ha && hb && ha[i] !== hb[j]).length;
+    let compared = 0;
+    for (let i = 0; i < ta.length; i++) {
+      const x = ta[i];
+      const j = partner[i];
+      const small = isSmall(x);
+      if (j < 0) {
+        rows.push({ status: 'removed', renamed: false, a: ref(x), ...(small ? { small } : {}) });
+        bump(small, 'removed');
+        continue;
+      }
+      const y = tb[j];
+      const renamed = x.name !== y.name;
+      const row: WeightRow = { status: 'identical', renamed, matchedBy: how[i], a: ref(x), b: ref(y) };
+      if (small) row.small = true;
+      if (!compare) {
+        row.status = x.dtype !== y.dtype ? 'dtype-changed' : !sameShape(x.shape, y.shape) ? 'shape-changed' : 'identical';
+        row.note = 'values not compared';
+      } else if (ha![i] === hb![j] && x.dtype === y.dtype && sameShape(x.shape, y.shape)) {
+        row.status = 'identical';
+      } else if (!sameShape(x.shape, y.shape)) {
+        row.status = x.dtype !== y.dtype ? 'dtype-changed' : 'shape-changed';
+        if (x.dtype !== y.dtype) row.note = 'dtype and shape changed';
+      } else if (x.paramCount !== y.paramCount) {
+        row.status = 'shape-changed';
+      } else {
+        // same shape, different bytes: read both, chunk by chunk
+        const ra = await openValues(fileA, a, x, files);
+        const rb = await openValues(fileB, b, y, files);
+        tensorsDecoded += 2;
+        row.stats = await compareValues(ra, rb);
+        opts.onProgress?.({ phase: 'compare', done: ++compared, total: toCompare });
+        if (x.dtype !== y.dtype) row.status = 'dtype-changed';
+        else if (row.stats.changedCount === 0) {
+          row.status = 'identical';
+          row.note = 'equal values, different bytes';
+          delete row.stats;
+        } else row.status = 'changed';
+      }
+      if (!compare && row.status === 'identical') {
+        // values not compared: neither identical nor changed
+        if (renamed) rows.push(row);
+        continue;
+      }
+      switch (row.status) {
+        case 'identical':
+          bump(small, 'identical');
+          if (renamed) bump(small, 'renamed');
+          break;
+        case 'changed':
+          bump(small, 'changed');
+          break;
+        case 'shape-changed':
+          bump(small, 'shapeChanged');
+          break;
+        case 'dtype-changed':
+          bump(small, 'dtypeChanged');
+          break;
+      }
+      if (row.status !== 'identical' || renamed || opts.allWeightRows) rows.push(row);
+    }
+    const usedB = new Set(partner.filter((j) => j >= 0));
+    tb.forEach((y, j) => {
+      if (usedB.has(j)) return;
+      const small = isSmall(y);
+      rows.push({ status: 'added', renamed: false, b: ref(y), ...(small ? { small } : {}) });
+      bump(small, 'added');
+    });
+    const max = opts.maxWeightRows ?? 5000;
+    const kept = rows.slice(0, max);
+    const same =
+      counts.changed + counts.shapeChanged + counts.dtypeChanged + counts.added + counts.removed + counts.renamed === 0;
+    return {
+      counts,
+      weightCounts,
+      parameters: { a: a.parameterCount, b: b.parameterCount, delta: b.parameterCount - a.parameterCount },
+      compared: compare,
+      bytesHashed,
+      tensorsDecoded,
+      rows: kept,
+      rowsOmitted: rows.length - kept.length,
+      same,
+    };
+  } finally {
+    await files.closeAll();
+  }
+}

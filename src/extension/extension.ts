@@ -5,6 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { registerModelCommands } from './commands/modelCommands';
+import { registerDetails } from './details/detailsView';
+import { registerDiff } from './diff/diffPanel';
 import { InspectPanel, MODEL_EDITOR_VIEW_TYPE, ModelEditorProvider } from './inspect/inspectPanel';
 import { log } from './log';
 import { ModelNode, ModelsTreeProvider, VersionNode, VIEW_ID, type ModelsTreeNode } from './models/modelsTree';
@@ -62,6 +64,8 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
     }),
   );
   registerModelCommands(context, repos);
+  registerDiff(context, repos, view);
+  registerDetails(context, repos, view);
   void repos.discover();
   log().info(`activated in ${Date.now() - started} ms (VS Code ${vscode.version})`);
 

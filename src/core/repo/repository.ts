@@ -11,6 +11,7 @@ import { RepoError } from './errors';
 import { Git } from './git';
 import { HistoryStore, readBlobInfos, type HistoryIndex } from './history';
 import { checkLfsFilters, lfsObjectPath, lfsVersion, localLfsDir, sha256File, type LfsPointer } from './lfs';
+import { diffModels } from '../diff';
 import { readModelSummary } from '../formats';
 import { mergeDeep, NOTES_REF, readAllNotes, readNote, writeNote, type NotesDoc } from './notes';
 import { DEFAULT_MODEL_PATTERNS, ModelMatcher } from './patterns';
@@ -60,6 +61,9 @@ export interface FetchResult {
 
 /** A version spec: 'v3', '3', 3, 'latest', a tag, an alias, or a commit id (prefix). */
 export type VersionSpec = string | number;
+
+/** Largest model (bytes) whose weights are compared at commit time for the change record. */
+export const CHANGE_WEIGHTS_MAX_BYTES = 256 * 1024 * 1024;
 
 const NAME_CHARS = /^[A-Za-z0-9._/+@=,-]+$/;
 const ALIAS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -490,6 +494,28 @@ export class ModelRepository {
   }
 
   /**
+   * The change record: what changed against the previous version (HEAD's content of the same path),
+   * from the structural diff, plus the weight diff when both files are at most CHANGE_WEIGHTS_MAX_BYTES
+   * (a commit must stay about as fast as `git commit`). Skipped when the previous bytes are not in the
+   * local LFS store (no download during a commit) or the format cannot be read.
+   */
+  private async changeTrailers(abs: string, prevOid: string, prevSize: number, size: number): Promise<[string, string][]> {
+    const ext = path.extname(abs).toLowerCase();
+    if (!['.onnx', '.h5', '.hdf5', '.keras'].includes(ext)) return [];
+    const prev = lfsObjectPath(await this.lfsDir(), prevOid);
+    if (!fs.existsSync(prev)) return [];
+    try {
+      const weights = prevSize <= CHANGE_WEIGHTS_MAX_BYTES && size <= CHANGE_WEIGHTS_MAX_BYTES;
+      const d = await diffModels({ file: prev }, { file: abs }, { weights });
+      const t: [string, string][] = [[TRAILER.change, d.verdicts.slice(0, 3).join('; ').replace(/[\r\n]+/g, ' ')]];
+      if (d.breaking) t.push([TRAILER.breaking, 'true']);
+      return t;
+    } catch {
+      return [];
+    }
+  }
+
+  /**
    * Commit one model file as a new version. Only that file (and .gitattributes when its LFS
    * tracking has to be added) is committed; whatever else is staged stays staged and is not
    * committed; unstaged work is untouched. Hooks run (it is a real `git commit`, on a temporary
@@ -559,7 +585,10 @@ export class ModelRepository {
         throw new RepoError('UNCHANGED', `${rel} is unchanged since the last commit (sha256 ${oid.slice(0, 12)}…): nothing to commit.`);
       }
       trailers.push([TRAILER.path, rel], [TRAILER.oid, `sha256:${oid}`], [TRAILER.size, String(size)]);
-      if (opts.summarize !== false) trailers.push(...(await this.summaryTrailers(abs)));
+      if (opts.summarize !== false) {
+        trailers.push(...(await this.summaryTrailers(abs)));
+        if (atHead?.pointer) trailers.push(...(await this.changeTrailers(abs, atHead.pointer.oid, atHead.pointer.size, size)));
+      }
       for (const [k, v] of Object.entries(opts.trailers ?? {})) trailers.push([k, v]);
       if (!(await this.isLfsTracked(rel, undefined, true))) {
         const blob = await this.hashText(withRule(await this.catBlob(':.gitattributes')));

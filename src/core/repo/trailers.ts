@@ -9,6 +9,8 @@ export const TRAILER = {
   inputs: 'Model-Inputs',
   outputs: 'Model-Outputs',
   revertOf: 'Model-Revert-Of',
+  change: 'Model-Change',
+  breaking: 'Model-Breaking',
 } as const;
 
 /** The trailers of a message's last paragraph (the same rule as `git interpret-trailers`, simplified). */

@@ -139,6 +139,7 @@ function versionItem(n: VersionNode): vscode.TreeItem {
 }
 
 const TRAILER_LABELS: Record<string, string> = {
+  'Model-Change': 'Change',
   'Model-Params': 'Parameters',
   'Model-Inputs': 'Inputs',
   'Model-Outputs': 'Outputs',
@@ -154,6 +155,7 @@ export function versionTooltip(v: ModelVersion): vscode.MarkdownString {
   md.appendMarkdown(`$(person) ${esc(v.author.name)} · $(calendar) ${new Date(v.date).toLocaleString()}\n\n`);
   md.appendMarkdown(`Size ${formatBytes(v.size)} · ${v.lfs ? `LFS \`sha256:${v.oid?.slice(0, 16)}…\`` : 'plain git blob'}\n\n`);
   if (v.path !== v.model) md.appendMarkdown(`Path in this version: \`${esc(v.path)}\`\n\n`);
+  if (v.trailers['Model-Breaking'] === 'true') md.appendMarkdown('$(warning) **Breaking interface change**  \n');
   for (const [k, label] of Object.entries(TRAILER_LABELS)) {
     if (v.trailers[k]) md.appendMarkdown(`${label}: \`${esc(v.trailers[k])}\`  \n`);
   }

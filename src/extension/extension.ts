@@ -11,6 +11,7 @@ import { InspectPanel, MODEL_EDITOR_VIEW_TYPE, ModelEditorProvider } from './ins
 import { log } from './log';
 import { ModelNode, ModelsTreeProvider, VersionNode, VIEW_ID, type ModelsTreeNode } from './models/modelsTree';
 import { RepoManager } from './repos/repoManager';
+import { materializeUri } from './repos/materialize';
 
 /** A node of the Model Versions tree as the test API shows it. */
 export interface TreeNodeInfo {
@@ -59,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
     }),
   );
   context.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(context.extensionUri), {
+    vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(context.extensionUri, (uri) => materializeUri(context, repos, uri)), {
       supportsMultipleEditorsPerDocument: true,
     }),
   );

@@ -37,3 +37,29 @@ describe('change records: what a commit changed, in its trailers', function () {
     assert.strictEqual(c.trailers['Model-Breaking'], undefined);
   });
 });
+
+describe('readAtRevision: a model file at HEAD, a commit or the index', function () {
+  this.timeout(60000);
+  let space: TempSpace;
+  before(() => (space = new TempSpace()));
+  after(() => space.cleanup());
+
+  it('returns the LFS content (not the pointer) at HEAD and at an older commit, verified', async () => {
+    const fs = await import('fs');
+    const path = await import('path');
+    const dir = space.repo('rev');
+    const repo = await ModelRepository.open(dir, { env: space.env });
+    put(dir, 'm.onnx', fixture('onnx', 'hello_deepa_old.onnx'));
+    const v1 = await repo.commitModel('m.onnx', 'one');
+    put(dir, 'm.onnx', fixture('onnx', 'hello_deepa.onnx'));
+    await repo.commitModel('m.onnx', 'two');
+    const out = path.join(space.dir, 'out.onnx');
+    const head = await repo.readAtRevision('HEAD', 'm.onnx', out);
+    assert.ok(fs.readFileSync(out).equals(fs.readFileSync(fixture('onnx', 'hello_deepa.onnx'))));
+    assert.strictEqual(head.source, 'local');
+    await repo.readAtRevision(v1.commit, path.join(dir, 'm.onnx'), out);
+    assert.ok(fs.readFileSync(out).equals(fs.readFileSync(fixture('onnx', 'hello_deepa_old.onnx'))));
+    await assert.rejects(repo.readAtRevision('HEAD', 'missing.onnx', out), /does not exist at HEAD/);
+    await assert.rejects(repo.readAtRevision('--output=/tmp/x', 'm.onnx', out), /Not a revision/);
+  });
+});

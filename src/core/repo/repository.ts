@@ -930,6 +930,19 @@ export class ModelRepository {
     return this.readBlobTo(v.blob, v.path, path.resolve(out), opts.onProgress);
   }
 
+  /**
+   * The bytes of a file at any revision (`HEAD`, a commit, a tag; `''` for the index), LFS content
+   * resolved and verified — what editors need to show "the file at HEAD" of a model.
+   */
+  async readAtRevision(rev: string, file: string, out: string, onProgress?: ProgressFn): Promise<ReadResult> {
+    const rel = this.rel(file);
+    if (rev.startsWith('-')) throw new RepoError('INVALID_NAME', `Not a revision: ${rev}`);
+    const r = await this.git.run(['rev-parse', '--verify', '--quiet', `${rev}:${rel}`], { allowFail: true });
+    const blob = r.stdout.toString('utf8').trim();
+    if (r.code !== 0 || !blob) throw new RepoError('NOT_FOUND', `${rel} does not exist at ${rev || 'the index'}.`);
+    return this.readBlobTo(blob, rel, out, onProgress);
+  }
+
   private async readBlobTo(blob: string, rel: string, out: string, onProgress?: ProgressFn): Promise<ReadResult> {
     const info = (await readBlobInfos(this.git, [blob]))[blob];
     if (!info) throw new RepoError('NOT_FOUND', `The blob of ${rel} (${blob.slice(0, 7)}) is not in this clone.`);

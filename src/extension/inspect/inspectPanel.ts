@@ -106,13 +106,38 @@ export class InspectPanel {
  * from an editor). Refreshes when the file changes on disk (a restore, a checkout).
  */
 export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider {
-  constructor(private readonly extensionUri: vscode.Uri) {}
+  /**
+   * @param materialize turns a non-`file:` URI (the `git:` side of a diff from the Source Control view
+   * or the timeline) into a local file holding those bytes, LFS content resolved.
+   */
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly materialize: (uri: vscode.Uri) => Promise<{ file: string; label: string }>,
+  ) {}
 
   openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
     return { uri, dispose: () => undefined };
   }
 
-  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
+  async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
+    if (document.uri.scheme !== 'file') {
+      try {
+        const { file, label } = await this.materialize(document.uri);
+        const c = new InspectController(panel.webview, this.extensionUri, vscode.Uri.file(file), panel.title, label);
+        panel.onDidDispose(() => c.dispose());
+      } catch (e) {
+        panel.webview.options = webviewOptions(this.extensionUri);
+        panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'inspect.js', panel.title);
+        const message = (e as Error).message ?? String(e);
+        log().warn(`cannot open ${document.uri.toString()}: ${message}`);
+        const fileName = document.uri.path.split('/').pop() ?? '';
+        const sub = panel.webview.onDidReceiveMessage((m: InspectWebviewMessage) => {
+          if (m.type === 'ready') void panel.webview.postMessage({ type: 'error', fileName, message } satisfies InspectHostMessage);
+        });
+        panel.onDidDispose(() => sub.dispose());
+      }
+      return;
+    }
     const c = new InspectController(panel.webview, this.extensionUri, document.uri, panel.title);
     const dir = vscode.Uri.joinPath(document.uri, '..');
     const name = document.uri.path.split('/').pop() ?? '';

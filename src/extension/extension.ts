@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { registerModelCommands } from './commands/modelCommands';
-import { registerDetails } from './details/detailsView';
+import { registerDetails, type DetailsTestHook } from './details/detailsView';
 import { registerDiff } from './diff/diffPanel';
 import { InspectPanel, MODEL_EDITOR_VIEW_TYPE, ModelEditorProvider } from './inspect/inspectPanel';
 import { log } from './log';
@@ -37,6 +37,10 @@ export interface ModelVersionsApi {
   ready(): Promise<string>;
   /** refresh now and wait for it */
   refresh(): Promise<void>;
+  /** select a tree node (from modelsView.getChildren().node), as a click does */
+  select(node: unknown): Promise<void>;
+  /** what the Version Details view shows */
+  details: DetailsTestHook;
 }
 
 export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
@@ -66,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
   );
   registerModelCommands(context, repos);
   registerDiff(context, repos, view);
-  registerDetails(context, repos, view);
+  const details = registerDetails(context, repos, view);
   void repos.discover();
   log().info(`activated in ${Date.now() - started} ms (VS Code ${vscode.version})`);
 
@@ -91,6 +95,10 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
     refresh: async () => {
       await repos.discover();
     },
+    select: async (node: unknown) => {
+      await view.reveal(node as ModelsTreeNode, { select: true, focus: true, expand: true });
+    },
+    details: { current: () => details.current(), settled: () => details.settled() },
   };
 }
 

@@ -1,5 +1,4 @@
 /** Commands on models and versions: commit, tag, alias, open, restore, revert, copy, push, fetch. */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { LFS_INSTALL_HINT, RepoError, type ModelRepository, type ModelVersion } from '../../core/repo';
@@ -8,6 +7,7 @@ import { InspectPanel } from '../inspect/inspectPanel';
 import { log } from '../log';
 import { ModelNode, VersionNode } from '../models/modelsTree';
 import type { RepoManager } from '../repos/repoManager';
+import { progressReporter, versionFile } from '../versions';
 
 /** Options that callers (tests, other extensions) can pass instead of answering the prompts. */
 export interface PromptAnswers {
@@ -252,33 +252,4 @@ async function versionOf(repos: RepoManager, arg: unknown): Promise<{ repo: Mode
 
 function modelNameOf(model: string): string {
   return path.posix.basename(model).replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]+/g, '-');
-}
-
-/** A read-only copy of a version's bytes in the extension's storage, named by content. */
-async function versionFile(context: vscode.ExtensionContext, repo: ModelRepository, model: string, v: ModelVersion): Promise<string> {
-  const dir = path.join(context.globalStorageUri.fsPath, 'versions', (v.oid ?? v.blob).slice(0, 2));
-  const file = path.join(dir, `${(v.oid ?? v.blob)}${path.posix.extname(model)}`);
-  if (fs.existsSync(file)) return file;
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.part-${process.pid}`;
-  try {
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Reading ${model} v${v.version}…` },
-      (p) => repo.readVersionBytes(model, v.version, { out: tmp, onProgress: progressReporter(p) }),
-    );
-    fs.chmodSync(tmp, 0o444);
-    fs.renameSync(tmp, file);
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-  return file;
-}
-
-function progressReporter(p: vscode.Progress<{ message?: string; increment?: number }>) {
-  let last = 0;
-  return (x: { bytes: number; total: number; message?: string }) => {
-    const pct = x.total ? (100 * x.bytes) / x.total : 0;
-    p.report({ message: x.message ?? `${(x.bytes / 1048576).toFixed(1)} / ${(x.total / 1048576).toFixed(1)} MiB`, increment: pct - last });
-    last = pct;
-  };
 }

@@ -1,6 +1,325 @@
-// placeholder replaced by the Version Details work (issue #4)
-import type * as vscode from 'vscode';
-import type { ModelsTreeNode } from '../models/modelsTree';
+/**
+ * Version Details: a webview view below the Model Versions tree that follows the tree's selection.
+ * A version shows its change record and what changed since the previous version (core/diff, computed
+ * lazily and cached per commit pair); a model shows its summary line. While the next selection is
+ * prepared the previous content stays (with a thin progress bar), and results of a selection that
+ * has since changed are dropped (request ids, here and in the webview).
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { diffModels } from '../../core/diff';
+import type { ModelVersion } from '../../core/repo';
+import type { DetailsAction, DetailsContent, DetailsHostMessage, DetailsWebviewMessage, DiffState } from '../../shared/detailsProtocol';
+import { log } from '../log';
+import { ModelNode, RepoNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import type { RepoManager } from '../repos/repoManager';
+import { versionFile } from '../versions';
+import { webviewHtml, webviewOptions } from '../webview/html';
+import { diffSummary, versionRecord } from './viewModel';
 
-export function registerDetails(_context: vscode.ExtensionContext, _repos: RepoManager, _view: vscode.TreeView<ModelsTreeNode>): void {}
+export const DETAILS_VIEW_ID = 'modelVersions.details';
+
+/** How long the previous content stays while a diff is computed, before the record shows alone. */
+const DIFF_WAIT_MS = 1500;
+/** Diffs kept in memory (by model and commit pair). */
+const CACHE_SIZE = 64;
+
+const HINT = 'Select a version in the Model Versions tree to see its change record and what changed since the version before.';
+
+const COMMANDS: Record<DetailsAction, string> = {
+  openDiff: 'modelVersions.compareWithPrevious',
+  restore: 'modelVersions.restoreVersion',
+  tag: 'modelVersions.tagModel',
+  alias: 'modelVersions.setAlias',
+  open: 'modelVersions.openVersion',
+};
+
+/** What tests (through the extension's test API, if the lead wires it) can read of the view. */
+export interface DetailsTestHook {
+  /** the last state the host sent (content as the webview shows it), or undefined before any */
+  current(): DetailsHostMessage | undefined;
+  /** resolves when no selection is being prepared */
+  settled(): Promise<void>;
+}
+
+export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.Disposable, DetailsTestHook {
+  private webviewView: vscode.WebviewView | undefined;
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  /** the id of the newest selection; older work is dropped */
+  private seq = 0;
+  /** the last message with content, and whether work for a newer request is in flight */
+  private shown: DetailsHostMessage | undefined;
+  private loadingId = 0;
+  /** the node whose content is shown (for the buttons) */
+  private shownNode: ModelsTreeNode | undefined;
+  /** the node last selected (to follow repository refreshes) */
+  private selected: ModelsTreeNode | undefined;
+  private readonly results = new Map<string, DiffState>();
+  private readonly inflight = new Map<string, Promise<DiffState>>();
+  private work: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly repos: RepoManager,
+  ) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.webviewView = view;
+    this.ready = false;
+    view.webview.options = webviewOptions(this.context.extensionUri);
+    view.webview.html = webviewHtml(view.webview, this.context.extensionUri, 'details.js', 'Version Details');
+    const subs = [
+      view.webview.onDidReceiveMessage((m: DetailsWebviewMessage) => this.onMessage(m)),
+      // a hidden view loses its page; shown again, the page reloads and says 'ready' again
+      view.onDidChangeVisibility(() => {
+        if (!view.visible) this.ready = false;
+      }),
+      view.onDidDispose(() => {
+        if (this.webviewView === view) {
+          this.webviewView = undefined;
+          this.ready = false;
+        }
+        for (const s of subs) s.dispose();
+      }),
+    ];
+  }
+
+  private onMessage(m: DetailsWebviewMessage): void {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.replay();
+        break;
+      case 'action':
+        void this.runAction(m.action, m.requestId);
+        break;
+    }
+  }
+
+  /** A fresh webview (first shown, or shown again after being hidden) gets the current state. */
+  private replay(): void {
+    const shown = this.shown ?? { type: 'state', requestId: 0, loading: false, content: { kind: 'hint', text: HINT } };
+    this.send({ ...shown, loading: this.loadingId === this.seq && this.loadingId > 0 });
+  }
+
+  private send(m: DetailsHostMessage): void {
+    if (this.ready && this.webviewView) void this.webviewView.webview.postMessage(m);
+  }
+
+  private show(id: number, content: DetailsContent, node: ModelsTreeNode | undefined, loading = false): void {
+    if (id !== this.seq) return;
+    this.shown = { type: 'state', requestId: id, loading, content };
+    this.shownNode = node;
+    this.loadingId = loading ? id : 0;
+    this.send(this.shown);
+  }
+
+  private setLoading(id: number): void {
+    if (id !== this.seq) return;
+    this.loadingId = id;
+    this.send({ type: 'state', requestId: id, loading: true });
+  }
+
+  current(): DetailsHostMessage | undefined {
+    return this.shown && { ...this.shown, loading: this.loadingId === this.seq && this.loadingId > 0 };
+  }
+
+  async settled(): Promise<void> {
+    for (;;) {
+      const w = this.work;
+      await w;
+      if (w === this.work) return;
+    }
+  }
+
+  /** The tree's selection changed. */
+  select(selection: readonly ModelsTreeNode[]): void {
+    const id = ++this.seq;
+    this.selected = selection.length === 1 ? selection[0] : undefined;
+    const job = this.render(id, selection).catch((e) => {
+      log().error('Version Details', e);
+      this.show(id, { kind: 'hint', text: `Cannot show the details: ${(e as Error).message ?? e}` }, undefined);
+    });
+    this.work = this.work.then(() => job);
+  }
+
+  /** The repositories were refreshed (a commit, tag, alias…): show the selected node's fresh data. */
+  async reselect(): Promise<void> {
+    const node = this.selected;
+    if (!node || node instanceof RepoNode) return;
+    let fresh: ModelsTreeNode | undefined;
+    try {
+      fresh = await this.freshNode(node);
+    } catch (e) {
+      log().warn(`Version Details: ${(e as Error).message ?? e}`);
+      return;
+    }
+    if (this.selected !== node) return; // the selection changed meanwhile
+    this.selected = fresh;
+    if (fresh) {
+      this.select([fresh]);
+    } else {
+      const id = ++this.seq;
+      this.show(id, { kind: 'hint', text: 'This version is no longer in the history of the current branch.' }, undefined);
+    }
+  }
+
+  private async freshNode(node: ModelNode | VersionNode): Promise<ModelsTreeNode | undefined> {
+    const model = node instanceof VersionNode ? node.model : node;
+    const snap = (await this.repos.snapshot()).find((s) => s.repo.root === node.repo.root);
+    const entry = snap?.models.find((m) => m.path === model.entry.path);
+    if (!snap || !entry) return undefined;
+    const fresh = new ModelNode(snap.repo, entry, snap.histories.get(entry.path));
+    if (node instanceof ModelNode) return fresh;
+    const versions = fresh.history?.versions ?? [];
+    const v = versions.find((x) => x.commit === node.version.commit);
+    return v ? new VersionNode(snap.repo, fresh, v, v === versions[versions.length - 1]) : undefined;
+  }
+
+  private async render(id: number, selection: readonly ModelsTreeNode[]): Promise<void> {
+    if (selection.length !== 1) {
+      const text = selection.length > 1 ? `${selection.length} items selected. Select one version to see its details.` : HINT;
+      this.show(id, { kind: 'hint', text }, undefined);
+      return;
+    }
+    const node = selection[0];
+    if (node instanceof RepoNode) {
+      this.show(id, { kind: 'hint', text: `${node.label}: ${HINT}` }, undefined);
+      return;
+    }
+    if (node instanceof ModelNode) {
+      this.show(id, modelContent(node), node);
+      return;
+    }
+    const versions = node.model.history?.versions ?? [];
+    const i = versions.findIndex((v) => v.commit === node.version.commit);
+    const previous = i > 0 ? versions[i - 1] : undefined;
+    const record = versionRecord(node.version, { latest: node.latest, previous });
+    const content = (diff: DiffState): DetailsContent => ({ kind: 'version', version: record, diff });
+    if (!previous) {
+      this.show(id, content({ state: 'none' }), node);
+      return;
+    }
+    const key = cacheKey(node, previous);
+    const cached = this.results.get(key);
+    if (cached) {
+      this.show(id, content(cached), node);
+      return;
+    }
+    // Keep the previous content (with the loading bar) until the diff is ready, or for at most
+    // DIFF_WAIT_MS; then show the record with the diff still loading.
+    this.setLoading(id);
+    const pending = this.diff(key, node, previous);
+    let cancel = () => undefined as void;
+    const wait = new Promise<undefined>((r) => {
+      const t = setTimeout(() => r(undefined), DIFF_WAIT_MS);
+      cancel = () => clearTimeout(t);
+    });
+    const first = await Promise.race([pending, wait]);
+    cancel();
+    if (id !== this.seq) return;
+    if (!first) {
+      const from = { version: previous.version, shortCommit: previous.shortCommit };
+      this.show(id, content({ state: 'loading', from }), node, true);
+    }
+    const result = first ?? (await pending);
+    this.show(id, content(result), node);
+  }
+
+  /** The diff previous → version, computed once per commit pair (errors are not cached). */
+  private diff(key: string, node: VersionNode, previous: ModelVersion): Promise<DiffState> {
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = (async (): Promise<DiffState> => {
+      const { repo, version } = node;
+      const model = version.model;
+      try {
+        const fileA = await versionFile(this.context, repo, model, previous, { quiet: true });
+        const fileB = await versionFile(this.context, repo, model, version, { quiet: true });
+        const name = path.posix.basename(model);
+        const d = await diffModels(
+          { file: fileA, displayPath: repo.abs(previous.path), version: { model, version: previous.version, commit: previous.commit, spec: `v${previous.version}` } },
+          { file: fileB, displayPath: repo.abs(version.path), version: { model, version: version.version, commit: version.commit, spec: `v${version.version}` } },
+          { labelA: `${name}@v${previous.version}`, labelB: `${name}@v${version.version}`, maxNodeRows: 200 },
+        );
+        const state: DiffState = { state: 'ready', diff: diffSummary(d, previous, version) };
+        this.remember(key, state);
+        return state;
+      } catch (e) {
+        const message = (e as Error).message ?? String(e);
+        log().warn(`Version Details: cannot compare ${model} v${previous.version} → v${version.version}: ${message}`);
+        return { state: 'error', from: { version: previous.version, shortCommit: previous.shortCommit }, message };
+      } finally {
+        this.inflight.delete(key);
+      }
+    })();
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private remember(key: string, state: DiffState): void {
+    this.results.delete(key);
+    this.results.set(key, state);
+    while (this.results.size > CACHE_SIZE) this.results.delete(this.results.keys().next().value!);
+  }
+
+  private async runAction(action: DetailsAction, requestId: number): Promise<void> {
+    const node = this.shownNode;
+    if (!(node instanceof VersionNode) || this.shown?.requestId !== requestId) return;
+    try {
+      await vscode.commands.executeCommand(COMMANDS[action], node);
+    } catch (e) {
+      // the commands report their own errors; this catches a command that is not registered
+      log().warn(`Version Details: ${COMMANDS[action]} failed: ${(e as Error).message ?? e}`);
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function cacheKey(node: VersionNode, previous: ModelVersion): string {
+  return `${node.repo.root}\0${node.version.model}\0${previous.commit}..${node.version.commit}`;
+}
+
+function modelContent(n: ModelNode): DetailsContent {
+  const versions = n.history?.versions ?? [];
+  const last = versions[versions.length - 1];
+  const e = n.entry;
+  const status = e.untracked
+    ? 'Untracked: commit it (right-click → Commit Model Version…) to start its history.'
+    : !e.exists
+      ? 'Deleted from the working tree.'
+      : e.staged && !e.committed
+        ? 'Staged, not committed yet.'
+        : versions.length
+          ? 'Select one of its versions to see its change record.'
+          : 'No versions yet.';
+  return {
+    kind: 'model',
+    model: e.path,
+    modelName: n.label,
+    versions: versions.length,
+    latest: last && { version: last.version, shortCommit: last.shortCommit, subject: last.subject, dateText: new Date(last.date).toLocaleString() },
+    aliases: versions.flatMap((v) => v.aliases.map((alias) => ({ alias, version: v.version }))),
+    status,
+  };
+}
+
+/**
+ * Registers the Version Details view and makes it follow the Model Versions tree's selection.
+ * Returns the provider; its DetailsTestHook methods can be put on the test API.
+ */
+export function registerDetails(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): DetailsViewProvider {
+  const provider = new DetailsViewProvider(context, repos);
+  context.subscriptions.push(
+    provider,
+    vscode.window.registerWebviewViewProvider(DETAILS_VIEW_ID, provider),
+    view.onDidChangeSelection((e) => provider.select(e.selection)),
+    repos.onDidChange(() => void provider.reselect()),
+  );
+  if (view.selection.length) provider.select(view.selection);
+  return provider;
+}

@@ -1,0 +1,56 @@
+/** Helpers shared by the commands that read committed versions (open, compare, details). */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ModelRepository, ModelVersion } from '../core/repo';
+
+const inFlight = new Map<string, Promise<string>>();
+
+/**
+ * A read-only copy of a version's bytes in the extension's storage, named by content. Concurrent
+ * callers for the same bytes (the diff panel and Version Details) share one read.
+ * @param opts.quiet progress in the status bar instead of a notification (for views that follow the selection)
+ */
+export function versionFile(
+  context: vscode.ExtensionContext,
+  repo: ModelRepository,
+  model: string,
+  v: ModelVersion,
+  opts: { quiet?: boolean } = {},
+): Promise<string> {
+  const id = v.oid ?? v.blob;
+  const dir = path.join(context.globalStorageUri.fsPath, 'versions', id.slice(0, 2));
+  const file = path.join(dir, `${id}${path.posix.extname(model)}`);
+  if (fs.existsSync(file)) return Promise.resolve(file);
+  let p = inFlight.get(file);
+  if (!p) {
+    p = (async () => {
+      fs.mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.part-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+      try {
+        await vscode.window.withProgress(
+          { location: opts.quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Reading ${model} v${v.version}…` },
+          (pr) => repo.readVersionBytes(model, v.version, { out: tmp, onProgress: progressReporter(pr) }),
+        );
+        fs.chmodSync(tmp, 0o444);
+        fs.renameSync(tmp, file);
+      } finally {
+        fs.rmSync(tmp, { force: true });
+      }
+      return file;
+    })().finally(() => inFlight.delete(file));
+    inFlight.set(file, p);
+  }
+  return p;
+}
+
+/** Turns the core's byte progress into a vscode.Progress (percent increments, MiB message). */
+export function progressReporter(p: vscode.Progress<{ message?: string; increment?: number }>) {
+  let last = 0;
+  return (x: { bytes: number; total: number; message?: string }) => {
+    const pct = x.total ? (100 * x.bytes) / x.total : 0;
+    p.report({ message: x.message ?? `${(x.bytes / 1048576).toFixed(1)} / ${(x.total / 1048576).toFixed(1)} MiB`, increment: pct - last });
+    last = pct;
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The diff panel through the workbench UI: Source Control › Model Versions › right-click v2 ›
+ * Compare with Previous Version opens "hello_deepa.onnx v1 ↔ v2", whose webview shows the breaking
+ * verdict and the weight table; the filter box filters that table. On v1 the same entry says that
+ * there is no previous version. The two versions are committed with the core library before the
+ * workbench starts (the commit UI is repoFlow.test.ts's subject).
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Frame } from 'playwright-core';
+import { ModelRepository } from '../../src/core/repo';
+import { fixture } from '../support/paths';
+import { gitModelWorkspace, HELLO_MODEL, removeWorkspace } from '../support/workspace';
+import { Workbench } from './helpers';
+
+const VIEW = 'Model Versions';
+const COMPARE_PREVIOUS = 'Compare with Previous Version'; // contributes.commands title
+const PANEL_TITLE = `${HELLO_MODEL} v1 ↔ v2`;
+const V2_BYTES = fixture('onnx', 'hello_deepa_old.onnx');
+
+describe('UI: the model diff panel', function () {
+  let wb: Workbench;
+  let workspace: string;
+
+  before(async function () {
+    this.timeout(120000);
+    workspace = gitModelWorkspace('ui-diff');
+    const repo = await ModelRepository.open(workspace);
+    const modelFile = path.join(workspace, HELLO_MODEL);
+    await repo.commitModel(modelFile, 'First version');
+    fs.copyFileSync(V2_BYTES, modelFile);
+    await repo.commitModel(modelFile, 'Second version: the old weights');
+    wb = new Workbench({ name: 'diffPanel' });
+    await wb.start(workspace);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await wb?.screenshotOnFailure(this.currentTest.fullTitle());
+  });
+
+  after(async function () {
+    this.timeout(30000);
+    await wb?.stop();
+    if (workspace) removeWorkspace(workspace);
+  });
+
+  /** The webview frame that holds the diff panel's document (the one with `selector`). */
+  async function diffFrame(selector: string, timeoutMs = 30000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const f of wb.page.frames()) {
+        if (f === wb.page.mainFrame()) continue;
+        const n = await f.locator(selector).count().catch(() => 0);
+        if (n > 0) return f;
+      }
+      if (Date.now() > deadline) throw new Error(`no webview frame has ${selector} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async function showVersions(): Promise<void> {
+    await wb.openSourceControlView();
+    await wb.focusModelVersionsView();
+    await wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b2 versions\b/ });
+    await wb.expandTreeRow(VIEW, HELLO_MODEL);
+    await wb.waitForTreeRow(VIEW, 'v2', { description: 'Second version' });
+  }
+
+  it(`'${COMPARE_PREVIOUS}' on v2 opens '${PANEL_TITLE}' with the breaking verdict and the weight table`, async () => {
+    await showVersions();
+    for (const pane of ['Changes', 'Graph']) await wb.collapseViewPane(pane).catch(() => undefined);
+    await wb.pickTreeContextMenuItem(VIEW, 'v2', COMPARE_PREVIOUS);
+    await wb.page.locator('.tabs-container .tab', { hasText: PANEL_TITLE }).waitFor({ state: 'visible' });
+
+    const verdicts = await wb.readWebviewText('ul.verdicts');
+    assert.match(verdicts, /breaking: input onnx::Flatten_0 \[1,25,96\] → \[1,24,96\]/, `verdicts: ${verdicts}`);
+    const heading = await wb.readWebviewText('header.title h1');
+    assert.ok(heading.includes(PANEL_TITLE), `panel heading: ${heading}`);
+    const table = await wb.readWebviewText('#weights-table');
+    assert.match(table, /layer1\.weight/, 'the weight table lists layer1.weight');
+    assert.match(table, /shape-changed/, 'layer1.weight changed shape');
+    assert.match(table, /float32\[32,2400\] → float32\[32,2304\]/);
+    // let the progress toasts ("Reading …", "Comparing …") go before the screenshot (cosmetic)
+    await wb.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 8000 }).catch(() => undefined);
+    await wb.screenshot('diff-panel');
+  });
+
+  it('the filter box filters the weight table; a header click sorts it', async () => {
+    const frame = await diffFrame('#weights-table tbody tr');
+    const rows = frame.locator('#weights-table tbody tr');
+    const all = await rows.count();
+    assert.strictEqual(all, 14, 'hello_deepa.onnx has 14 tensors (identical ones included)');
+
+    await frame.locator('#weight-filter input').fill('bias');
+    await frame.waitForFunction((n) => document.querySelectorAll('#weights-table tbody tr').length !== n, all, { timeout: 10000 });
+    const names = await frame.locator('#weights-table tbody tr td.name').allInnerTexts();
+    assert.strictEqual(names.length, 5, `rows after filtering 'bias': ${names.join(', ')}`);
+    assert.ok(names.every((n) => n.includes('bias')), names.join(', '));
+    const note = await frame.locator('#weights-note').innerText();
+    assert.match(note, /5 of 5 shown \(filtered from 14\)/, note);
+    await wb.screenshot('diff-panel-filtered');
+
+    // sort by max |Δ| (largest first), then clear the filter: all rows come back
+    await frame.locator('#weights-table th[data-key="maxAbs"]').click();
+    assert.strictEqual(await frame.locator('#weights-table th[data-key="maxAbs"]').getAttribute('aria-sort'), 'descending');
+    const sorted = await frame.locator('#weights-table tbody tr td.name').allInnerTexts();
+    assert.strictEqual(sorted[0].trim(), 'blocks.0.fcn_layer.bias', `largest max|Δ| among the biases first: ${sorted.join(', ')}`);
+    await frame.locator('#weight-filter input').fill('');
+    await frame.waitForFunction((n) => document.querySelectorAll('#weights-table tbody tr').length === n, all, { timeout: 10000 });
+  });
+
+  it(`'${COMPARE_PREVIOUS}' on v1 says there is no previous version`, async () => {
+    await showVersions();
+    await wb.pickTreeContextMenuItem(VIEW, 'v1', COMPARE_PREVIOUS);
+    const text = await wb.waitForNotification(/no previous version/);
+    assert.match(text, /hello_deepa\.onnx v1 is its first version/, text);
+  });
+});

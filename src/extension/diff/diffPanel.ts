@@ -297,6 +297,33 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
     return show(versionEnd(context, x.repo, x.version), versionEnd(context, y.repo, y.version));
   });
 
+  // Source Control changes list: a model file's last committed version ↔ its working copy
+  reg('modelVersions.openModelChanges', async (arg?: vscode.Uri | { resourceUri?: vscode.Uri }) => {
+    const uri = arg instanceof vscode.Uri ? arg : arg?.resourceUri ?? activeFileUri();
+    if (!uri || !/\.(onnx|h5|hdf5|keras)$/i.test(uri.fsPath)) {
+      void vscode.window.showInformationMessage('Model Versions: "Open Model Changes" compares ONNX and Keras model files; pick one in the Source Control changes list.');
+      return undefined;
+    }
+    const repo = await repos.repoFor(uri.fsPath);
+    const latest = await repo.resolveVersion(repo.rel(uri.fsPath), 'latest');
+    return show(versionEnd(context, repo, latest), fileEnd(uri));
+  });
+
+  // Timeline (git history of a file): that commit's version ↔ the version before it
+  reg('modelVersions.openTimelineChanges', async (item?: { id?: string }, uri?: vscode.Uri) => {
+    const file = uri ?? activeFileUri();
+    if (!item?.id || !file) return undefined;
+    const repo = await repos.repoFor(file.fsPath);
+    const v = await repo.resolveVersion(repo.rel(file.fsPath), item.id);
+    const all = await repo.versions(v.model);
+    const prev = all.find((x) => x.version === v.version - 1);
+    if (!prev) {
+      void vscode.window.showInformationMessage(`Model Versions: v${v.version} is the first version of ${v.model}; there is nothing before it to compare with.`);
+      return undefined;
+    }
+    return show(versionEnd(context, repo, prev), versionEnd(context, repo, v));
+  });
+
   reg('modelVersions.compareFiles', async (arg?: vscode.Uri, second?: vscode.Uri | readonly vscode.Uri[]) => {
     // the Explorer passes (clicked, all selected): with two model files selected, compare them
     if (Array.isArray(second) && second.length === 2) return show(fileEnd(second[0]), fileEnd(second[1]));

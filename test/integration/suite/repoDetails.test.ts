@@ -3,9 +3,15 @@
  * v2 = hello_deepa_old with the input [1,25,96] → [1,24,96]).
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as vscode from 'vscode';
+import { formatShape, readModelSummary } from '../../../src/core/formats';
+import { ModelRepository } from '../../../src/core/repo';
+import { fixture } from '../../support/paths';
 import type { DetailsContent } from '../../../src/shared/detailsProtocol';
-import { activeApi, MODEL, showTree, waitFor, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
+import { activeApi, MODEL, showTree, waitFor, workspaceRoot, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
 
 describe('Model Versions: Version Details follows the selection', function () {
   this.timeout(60000);
@@ -50,5 +56,47 @@ describe('Model Versions: Version Details follows the selection', function () {
     }, 20000);
     assert.strictEqual(c.version.previous, undefined);
     assert.strictEqual(c.diff.state, 'none');
+  });
+});
+
+describe('Model Versions: model changes from the Source Control list and the timeline', function () {
+  this.timeout(60000);
+  after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+
+  it('Open Model Changes (a changes-list entry) diffs the last version against the working copy', async () => {
+    const file = path.join(workspaceRoot(), MODEL);
+    const saved = fs.readFileSync(file);
+    try {
+      // the working copy gets a model whose input shape differs from the last version's
+      const repo = await ModelRepository.open(file);
+      const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mv-latest-')), MODEL);
+      await repo.readVersionBytes(MODEL, 'latest', { out: tmp });
+      const latestShape = formatShape((await readModelSummary(tmp)).inputs[0].shape);
+      const other = latestShape === '[1,24,96]' ? 'hello_deepa.onnx' : 'hello_deepa_old.onnx';
+      const otherShape = other === 'hello_deepa.onnx' ? '[1,25,96]' : '[1,24,96]';
+      fs.copyFileSync(fixture('onnx', other), file);
+      const d = await vscode.commands.executeCommand<{ verdicts: string[]; breaking: boolean; b: { label: string } }>(
+        'modelVersions.openModelChanges',
+        { resourceUri: vscode.Uri.file(file) },
+      );
+      assert.ok(d, 'a ModelDiff is returned');
+      assert.ok(d.breaking);
+      assert.ok(d.verdicts[0].includes(`${latestShape} → ${otherShape}`), d.verdicts[0]);
+    } finally {
+      fs.writeFileSync(file, saved);
+    }
+  });
+
+  it('Open Model Changes on a timeline commit compares that version with the one before', async () => {
+    const file = path.join(workspaceRoot(), MODEL);
+    const vs = await (await ModelRepository.open(file)).versions(MODEL);
+    const d = await vscode.commands.executeCommand<{ a: { label: string }; b: { label: string }; verdicts: string[] }>(
+      'modelVersions.openTimelineChanges',
+      { id: vs[1].commit },
+      vscode.Uri.file(file),
+    );
+    assert.ok(d);
+    assert.strictEqual(d.a.label, `${MODEL}@v1`);
+    assert.strictEqual(d.b.label, `${MODEL}@v2`);
   });
 });

@@ -28,11 +28,11 @@ function tensor(name, dims, values) {
   return onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw });
 }
 
-function mlp(seed, hidden) {
+function mlp(seed, hidden, features = FEATURES) {
   const r = rng(seed);
   const glorot = (fanIn, fanOut) => Math.sqrt(6 / (fanIn + fanOut));
   const w = (n, lim) => Array.from({ length: n }, () => (r() * 2 - 1) * lim);
-  const n = FEATURES.length;
+  const n = features.length;
   const io = (name, dims) => onnx.ValueInfoProto.create({
     name,
     type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
@@ -61,16 +61,45 @@ function mlp(seed, hidden) {
     opsetImport: [{ domain: '', version: 17 }],
     graph,
     docString: 'Predicts whether a visitor will buy, from their behaviour on the site (Dense 128 relu, Dropout 0.2, Dense 1 sigmoid).',
-    metadataProps: [{ key: 'features', value: FEATURES.join(',') }, { key: 'dropout', value: '0.2 (training only)' }],
+    metadataProps: [{ key: 'features', value: features.join(',') }, { key: 'dropout', value: '0.2 (training only)' }],
   });
   return Buffer.from(onnx.ModelProto.encode(model).finish());
 }
 
-fs.writeFileSync(path.join(dest, 'models', 'purchase_model.onnx'), mlp(1, 128));
+const { execFileSync } = require('child_process');
+const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+const model = path.join(dest, 'models', 'purchase_model.onnx');
+const git = (...args) => execFileSync('git', args, { cwd: dest, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+const modelver = (...args) => execFileSync(process.execPath, [cli, ...args, '-C', dest], { cwd: dest, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+
 fs.writeFileSync(
   path.join(dest, 'README.md'),
-  '# Model Versions sample\n\nRight-click `models/purchase_model.onnx` in the Explorer and choose **Inspect Model**, or open the\n**Model Versions** view in Source Control.\n',
+  '# Model Versions sample\n\nAn e-commerce site predicts whether a visitor will buy from their behaviour on the site.\n' +
+    '`models/purchase_model.onnx` has three versions. Open the **Model Versions** view in Source Control, select a\n' +
+    'version to see its change record, or right-click one → *Compare with Previous Version*.\n',
 );
+const fresh = !fs.existsSync(path.join(dest, '.git'));
+if (fresh) {
+  // A git repository with Git LFS and three versions of the purchase model, committed through our CLI
+  git('init', '-q', '-b', 'main');
+  git('lfs', 'install', '--local');
+  git('config', 'user.name', 'Model Versions Sample');
+  git('config', 'user.email', 'sample@model-versions.invalid');
+  git('add', 'README.md');
+  git('commit', '-q', '-m', 'Sample project');
+  fs.writeFileSync(model, mlp(1, 128));
+  modelver('commit', model, '-m', 'Baseline purchase model: Dense 128 relu, Dropout 0.2, Dense 1 sigmoid');
+  fs.writeFileSync(model, mlp(2, 128));
+  modelver('commit', model, '-m', 'Retrained on November sessions');
+  modelver('tag', model, '--version', 'v2', '-m', 'Released to the shop front');
+  modelver('alias', 'set', model, 'production', '--version', 'v2');
+  fs.writeFileSync(model, mlp(3, 128, [...FEATURES, 'coupon_used', 'support_chats']));
+  modelver('commit', model, '-m', 'Two more behaviour features: coupon use and support chats');
+  modelver('alias', 'set', model, 'staging', '--version', 'v3');
+} else {
+  console.log(`reusing the sample repository in ${dest} (delete the folder to recreate it)`);
+}
+
 // The team's real fixtures, when this checkout has them beside it.
 const fixtures = path.resolve(__dirname, '..', '..', 'shared', 'fixtures');
 for (const [dir, files] of [['onnx', ['silero_vad_v5.onnx', 'hello_deepa.onnx']], ['keras', ['keras2c_example_model.h5']]]) {

@@ -11,8 +11,8 @@ import * as path from 'path';
 import type { Frame } from 'playwright-core';
 import { ModelRepository } from '../../src/core/repo';
 import { fixture } from '../support/paths';
-import { gitModelWorkspace, HELLO_MODEL, removeWorkspace } from '../support/workspace';
-import { Workbench } from './helpers';
+import { gitModelWorkspace, HELLO_MODEL } from '../support/workspace';
+import { workbenchSuite } from './helpers';
 
 const VIEW = 'Model Versions';
 const COMPARE_PREVIOUS = 'Compare with Previous Version'; // contributes.commands title
@@ -20,37 +20,22 @@ const PANEL_TITLE = `${HELLO_MODEL} v1 ↔ v2`;
 const V2_BYTES = fixture('onnx', 'hello_deepa_old.onnx');
 
 describe('UI: the model diff panel', function () {
-  let wb: Workbench;
-  let workspace: string;
-
-  before(async function () {
-    this.timeout(120000);
-    workspace = gitModelWorkspace('ui-diff');
+  const suite = workbenchSuite('diffPanel', async () => {
+    const workspace = gitModelWorkspace('ui-diff');
     const repo = await ModelRepository.open(workspace);
     const modelFile = path.join(workspace, HELLO_MODEL);
     await repo.commitModel(modelFile, 'First version');
     fs.copyFileSync(V2_BYTES, modelFile);
     await repo.commitModel(modelFile, 'Second version: the old weights');
-    wb = new Workbench({ name: 'diffPanel' });
-    await wb.start(workspace);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await wb?.screenshotOnFailure(this.currentTest.fullTitle());
-  });
-
-  after(async function () {
-    this.timeout(30000);
-    await wb?.stop();
-    if (workspace) removeWorkspace(workspace);
+    return workspace;
   });
 
   /** The webview frame that holds the diff panel's document (the one with `selector`). */
   async function diffFrame(selector: string, timeoutMs = 30000): Promise<Frame> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      for (const f of wb.page.frames()) {
-        if (f === wb.page.mainFrame()) continue;
+      for (const f of suite.wb.page.frames()) {
+        if (f === suite.wb.page.mainFrame()) continue;
         const n = await f.locator(selector).count().catch(() => 0);
         if (n > 0) return f;
       }
@@ -60,30 +45,30 @@ describe('UI: the model diff panel', function () {
   }
 
   async function showVersions(): Promise<void> {
-    await wb.openSourceControlView();
-    await wb.focusModelVersionsView();
-    await wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b2 versions\b/ });
-    await wb.expandTreeRow(VIEW, HELLO_MODEL);
-    await wb.waitForTreeRow(VIEW, 'v2', { description: 'Second version' });
+    await suite.wb.openSourceControlView();
+    await suite.wb.focusModelVersionsView();
+    await suite.wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b2 versions\b/ });
+    await suite.wb.expandTreeRow(VIEW, HELLO_MODEL);
+    await suite.wb.waitForTreeRow(VIEW, 'v2', { description: 'Second version' });
   }
 
   it(`'${COMPARE_PREVIOUS}' on v2 opens '${PANEL_TITLE}' with the breaking verdict and the weight table`, async () => {
     await showVersions();
-    for (const pane of ['Changes', 'Graph']) await wb.collapseViewPane(pane).catch(() => undefined);
-    await wb.pickTreeContextMenuItem(VIEW, 'v2', COMPARE_PREVIOUS);
-    await wb.page.locator('.tabs-container .tab', { hasText: PANEL_TITLE }).waitFor({ state: 'visible' });
+    for (const pane of ['Changes', 'Graph']) await suite.wb.collapseViewPane(pane).catch(() => undefined);
+    await suite.wb.pickTreeContextMenuItem(VIEW, 'v2', COMPARE_PREVIOUS);
+    await suite.wb.page.locator('.tabs-container .tab', { hasText: PANEL_TITLE }).waitFor({ state: 'visible' });
 
-    const verdicts = await wb.readWebviewText('ul.verdicts');
+    const verdicts = await suite.wb.readWebviewText('ul.verdicts');
     assert.match(verdicts, /breaking: input onnx::Flatten_0 \[1,25,96\] → \[1,24,96\]/, `verdicts: ${verdicts}`);
-    const heading = await wb.readWebviewText('header.title h1');
+    const heading = await suite.wb.readWebviewText('header.title h1');
     assert.ok(heading.includes(PANEL_TITLE), `panel heading: ${heading}`);
-    const table = await wb.readWebviewText('#weights-table');
+    const table = await suite.wb.readWebviewText('#weights-table');
     assert.match(table, /layer1\.weight/, 'the weight table lists layer1.weight');
     assert.match(table, /shape-changed/, 'layer1.weight changed shape');
     assert.match(table, /float32\[32,2400\] → float32\[32,2304\]/);
     // let the progress toasts ("Reading …", "Comparing …") go before the screenshot (cosmetic)
-    await wb.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 8000 }).catch(() => undefined);
-    await wb.screenshot('diff-panel');
+    await suite.wb.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 8000 }).catch(() => undefined);
+    await suite.wb.screenshot('diff-panel');
   });
 
   it('the filter box filters the weight table; a header click sorts it', async () => {
@@ -99,7 +84,7 @@ describe('UI: the model diff panel', function () {
     assert.ok(names.every((n) => n.includes('bias')), names.join(', '));
     const note = await frame.locator('#weights-note').innerText();
     assert.match(note, /5 of 5 shown \(filtered from 14\)/, note);
-    await wb.screenshot('diff-panel-filtered');
+    await suite.wb.screenshot('diff-panel-filtered');
 
     // sort by max |Δ| (largest first), then clear the filter: all rows come back
     await frame.locator('#weights-table th[data-key="maxAbs"]').click();
@@ -112,8 +97,8 @@ describe('UI: the model diff panel', function () {
 
   it(`'${COMPARE_PREVIOUS}' on v1 says there is no previous version`, async () => {
     await showVersions();
-    await wb.pickTreeContextMenuItem(VIEW, 'v1', COMPARE_PREVIOUS);
-    const text = await wb.waitForNotification(/no previous version/);
+    await suite.wb.pickTreeContextMenuItem(VIEW, 'v1', COMPARE_PREVIOUS);
+    const text = await suite.wb.waitForNotification(/no previous version/);
     assert.match(text, /hello_deepa\.onnx v1 is its first version/, text);
   });
 });

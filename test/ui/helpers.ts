@@ -16,6 +16,7 @@ import type { Frame, Locator, Page } from 'playwright-core';
 import type * as CodeServerLib from '../../scripts/lib/codeServer';
 import { extensionDevelopmentPath } from '../support/extension';
 import { ARTIFACTS, REPO_ROOT } from '../support/paths';
+import { removeWorkspace } from '../support/workspace';
 
 // Plain JS shared with scripts/code-server-test-shim.js; required at run time by absolute path
 // because out/test/ui/ and scripts/lib/ are not siblings the way test/ui/ and scripts/lib/ are.
@@ -547,4 +548,33 @@ export class Workbench {
     await this.page.screenshot({ path: file, timeout: 15000 });
     return file;
   }
+}
+
+/** A UI suite's workbench and workspace, set by the hooks that `workbenchSuite` registers. */
+export interface WorkbenchSuite {
+  wb: Workbench;
+  workspace: string;
+}
+
+/**
+ * Registers the hooks every UI suite needs (call it inside `describe`): prepare a workspace folder,
+ * start a workbench on it; a screenshot of each failing test; stop the workbench and remove the folder.
+ */
+export function workbenchSuite(name: string, prepare: () => string | Promise<string>, timeoutMs = 120000): WorkbenchSuite {
+  const s = {} as WorkbenchSuite;
+  before(async function () {
+    this.timeout(timeoutMs);
+    s.workspace = await prepare();
+    s.wb = new Workbench({ name });
+    await s.wb.start(s.workspace);
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await s.wb?.screenshotOnFailure(this.currentTest.fullTitle());
+  });
+  after(async function () {
+    this.timeout(30000);
+    await s.wb?.stop();
+    if (s.workspace) removeWorkspace(s.workspace);
+  });
+  return s;
 }

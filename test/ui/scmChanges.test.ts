@@ -20,8 +20,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ModelRepository } from '../../src/core/repo';
 import { fixture } from '../support/paths';
-import { git, gitModelWorkspace, HELLO_MODEL, removeWorkspace } from '../support/workspace';
-import { Workbench } from './helpers';
+import { git, gitModelWorkspace, HELLO_MODEL } from '../support/workspace';
+import { workbenchSuite } from './helpers';
 
 const CHANGES = 'Changes'; // the git extension's pane in Source Control
 const TIMELINE = 'Timeline';
@@ -30,12 +30,8 @@ const PANEL_TITLE = `${HELLO_MODEL} v1 ↔ working file`;
 const WORKING_BYTES = fixture('onnx', 'hello_deepa_old.onnx');
 
 describe('UI: Open Model Changes from the Source Control changes list and the Timeline', function () {
-  let wb: Workbench;
-  let workspace: string;
-
-  before(async function () {
-    this.timeout(120000);
-    workspace = gitModelWorkspace('ui-scm');
+  const suite = workbenchSuite('scmChanges', async () => {
+    const workspace = gitModelWorkspace('ui-scm');
     const repo = await ModelRepository.open(workspace);
     const modelFile = path.join(workspace, HELLO_MODEL);
     await repo.commitModel(modelFile, 'First version');
@@ -43,63 +39,52 @@ describe('UI: Open Model Changes from the Source Control changes list and the Ti
     fs.appendFileSync(path.join(workspace, 'README.md'), '\nThe working copy of the model holds other weights.\n');
     const status = git(workspace, 'status', '--porcelain').split('\n').filter(Boolean).sort();
     assert.deepStrictEqual(status, [' M README.md', ` M ${HELLO_MODEL}`], 'precondition: both files modified, nothing else');
-    wb = new Workbench({ name: 'scmChanges' });
-    await wb.start(workspace);
+    return workspace;
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await wb?.screenshotOnFailure(this.currentTest.fullTitle());
-  });
-
-  after(async function () {
-    this.timeout(30000);
-    await wb?.stop();
-    if (workspace) removeWorkspace(workspace);
-  });
-
-  const panelTabs = () => wb.page.locator('.tabs-container .tab', { hasText: PANEL_TITLE });
+  const panelTabs = () => suite.wb.page.locator('.tabs-container .tab', { hasText: PANEL_TITLE });
 
   it(`the git Changes list offers '${OPEN_MODEL_CHANGES}' on the modified model; it opens the structural diff`, async () => {
-    await wb.openSourceControlView();
-    await wb.readTree(CHANGES, { waitFor: HELLO_MODEL });
-    await wb.readTree(CHANGES, { waitFor: 'README.md' });
+    await suite.wb.openSourceControlView();
+    await suite.wb.readTree(CHANGES, { waitFor: HELLO_MODEL });
+    await suite.wb.readTree(CHANGES, { waitFor: 'README.md' });
     // more room for the changes list in the screenshots (cosmetic)
-    await wb.collapseViewPane('Model Versions').catch(() => undefined);
-    await wb.widenSideBar(150);
+    await suite.wb.collapseViewPane('Model Versions').catch(() => undefined);
+    await suite.wb.widenSideBar(150);
 
-    const labels = await wb.rightClickTreeRow(CHANGES, HELLO_MODEL, { waitForItem: OPEN_MODEL_CHANGES });
-    await wb.screenshot('scm-context-menu');
+    const labels = await suite.wb.rightClickTreeRow(CHANGES, HELLO_MODEL, { waitForItem: OPEN_MODEL_CHANGES });
+    await suite.wb.screenshot('scm-context-menu');
     assert.ok(labels.includes(OPEN_MODEL_CHANGES), `context menu of ${HELLO_MODEL} in ${CHANGES}: ${labels.join(' | ')}`);
     assert.ok(labels.includes('Open Changes') && labels.includes('Discard Changes'), `the git extension's own menu: ${labels.join(' | ')}`);
 
-    await wb.clickContextMenuItem(OPEN_MODEL_CHANGES);
+    await suite.wb.clickContextMenuItem(OPEN_MODEL_CHANGES);
     await panelTabs().first().waitFor({ state: 'visible' });
-    const verdicts = await wb.readWebviewText('ul.verdicts');
+    const verdicts = await suite.wb.readWebviewText('ul.verdicts');
     assert.match(verdicts, /breaking: input onnx::Flatten_0 \[1,25,96\] → \[1,24,96\]/, `verdicts: ${verdicts}`);
-    const heading = await wb.readWebviewText('header.title h1');
+    const heading = await suite.wb.readWebviewText('header.title h1');
     assert.ok(heading.includes(PANEL_TITLE), `panel heading: ${heading}`);
     // let the progress toasts ("Reading …", "Comparing …") go before the screenshot (cosmetic)
-    await wb.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 8000 }).catch(() => undefined);
-    await wb.screenshot('scm-open-model-changes');
+    await suite.wb.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 8000 }).catch(() => undefined);
+    await suite.wb.screenshot('scm-open-model-changes');
   });
 
   it(`on README.md the entry shows too (no per-file when keys there) and answers with a notice, no panel`, async () => {
-    await wb.openSourceControlView();
-    const labels = await wb.rightClickTreeRow(CHANGES, 'README.md', { waitForItem: OPEN_MODEL_CHANGES });
+    await suite.wb.openSourceControlView();
+    const labels = await suite.wb.rightClickTreeRow(CHANGES, 'README.md', { waitForItem: OPEN_MODEL_CHANGES });
     assert.ok(labels.includes(OPEN_MODEL_CHANGES), `context menu of README.md: ${labels.join(' | ')}`);
-    await wb.clickContextMenuItem(OPEN_MODEL_CHANGES);
-    const text = await wb.waitForNotification(/compares ONNX and Keras model files/);
+    await suite.wb.clickContextMenuItem(OPEN_MODEL_CHANGES);
+    const text = await suite.wb.waitForNotification(/compares ONNX and Keras model files/);
     assert.match(text, /Open Model Changes/, text);
     assert.strictEqual(await panelTabs().count(), 1, 'no second diff panel');
-    assert.strictEqual(await wb.page.locator('.tabs-container .tab', { hasText: 'README.md ↔' }).count(), 0);
+    assert.strictEqual(await suite.wb.page.locator('.tabs-container .tab', { hasText: 'README.md ↔' }).count(), 0);
   });
 
   /** Focuses the Timeline (it follows the active editor) and returns the label of its row that starts with `prefix`. */
   async function timelineRow(prefix: string): Promise<string> {
-    await wb.runPaletteCommand('Explorer: Focus on Timeline View');
+    await suite.wb.runPaletteCommand('Explorer: Focus on Timeline View');
     const deadline = Date.now() + 30000;
     for (;;) {
-      const rows = await wb.readTree(TIMELINE, { timeoutMs: 5000 }).catch(() => [] as string[]);
+      const rows = await suite.wb.readTree(TIMELINE, { timeoutMs: 5000 }).catch(() => [] as string[]);
       const row = rows.find((r) => r.startsWith(prefix));
       if (row) return row;
       if (Date.now() > deadline) throw new Error(`no Timeline row starting with '${prefix}': ${rows.join(' | ') || '(none)'}`);
@@ -108,25 +93,25 @@ describe('UI: Open Model Changes from the Source Control changes list and the Ti
   }
 
   it(`the Timeline of ${HELLO_MODEL} (Model Summary editor active) offers '${OPEN_MODEL_CHANGES}' on its commit; README.md's does not`, async () => {
-    await wb.openExplorerView();
-    await wb.explorerItem(HELLO_MODEL).click(); // opens the Model Summary editor (the default editor of .onnx)
-    await wb.page.locator('.tabs-container .tab.active', { hasText: HELLO_MODEL }).waitFor({ state: 'visible' });
+    await suite.wb.openExplorerView();
+    await suite.wb.explorerItem(HELLO_MODEL).click(); // opens the Model Summary editor (the default editor of .onnx)
+    await suite.wb.page.locator('.tabs-container .tab.active', { hasText: HELLO_MODEL }).waitFor({ state: 'visible' });
     const v1 = await timelineRow('First version');
-    const labels = await wb.rightClickTreeRow(TIMELINE, v1, { waitForItem: OPEN_MODEL_CHANGES });
-    await wb.screenshot('timeline-context-menu');
+    const labels = await suite.wb.rightClickTreeRow(TIMELINE, v1, { waitForItem: OPEN_MODEL_CHANGES });
+    await suite.wb.screenshot('timeline-context-menu');
     assert.ok(labels.includes(OPEN_MODEL_CHANGES), `Timeline context menu of '${v1}': ${labels.join(' | ')}`);
     assert.ok(labels.includes('Open Changes'), `the git extension's own Timeline entries: ${labels.join(' | ')}`);
-    await wb.clickContextMenuItem(OPEN_MODEL_CHANGES);
-    const text = await wb.waitForNotification(/first version of hello_deepa\.onnx/);
+    await suite.wb.clickContextMenuItem(OPEN_MODEL_CHANGES);
+    const text = await suite.wb.waitForNotification(/first version of hello_deepa\.onnx/);
     assert.match(text, /v1 is the first version of hello_deepa\.onnx; there is nothing before it to compare with/, text);
 
     // README.md (a text editor) active: its Timeline's commit has git's entries but not this one
-    await wb.openExplorerView();
-    await wb.explorerItem('README.md').click();
-    await wb.page.locator('.tabs-container .tab.active', { hasText: 'README.md' }).waitFor({ state: 'visible' });
+    await suite.wb.openExplorerView();
+    await suite.wb.explorerItem('README.md').click();
+    await suite.wb.page.locator('.tabs-container .tab.active', { hasText: 'README.md' }).waitFor({ state: 'visible' });
     const initial = await timelineRow('Initial commit');
-    const readme = await wb.rightClickTreeRow(TIMELINE, initial, { waitForItem: 'Open Changes' });
-    await wb.closeMenu();
+    const readme = await suite.wb.rightClickTreeRow(TIMELINE, initial, { waitForItem: 'Open Changes' });
+    await suite.wb.closeMenu();
     assert.ok(readme.includes('Open Changes'), `README.md's Timeline menu: ${readme.join(' | ')}`);
     assert.ok(!readme.includes(OPEN_MODEL_CHANGES), `README.md's Timeline menu has '${OPEN_MODEL_CHANGES}': ${readme.join(' | ')}`);
   });

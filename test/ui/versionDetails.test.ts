@@ -9,8 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ModelRepository } from '../../src/core/repo';
 import { fixture } from '../support/paths';
-import { gitModelWorkspace, HELLO_MODEL, removeWorkspace } from '../support/workspace';
-import { Workbench } from './helpers';
+import { gitModelWorkspace, HELLO_MODEL } from '../support/workspace';
+import { workbenchSuite } from './helpers';
 
 const VIEW = 'Model Versions';
 const DETAILS = 'Version Details';
@@ -20,12 +20,8 @@ const V2_BODY = 'Retrained on the longer window; the first Flatten input grows b
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('UI: Version Details follows the Model Versions selection', function () {
-  let wb: Workbench;
-  let workspace: string;
-
-  before(async function () {
-    this.timeout(150000);
-    workspace = gitModelWorkspace('ui-details');
+  const suite = workbenchSuite('versionDetails', async () => {
+    const workspace = gitModelWorkspace('ui-details');
     const file = path.join(workspace, HELLO_MODEL);
     const repo = await ModelRepository.open(workspace);
     fs.copyFileSync(fixture('onnx', 'hello_deepa_old.onnx'), file);
@@ -34,26 +30,15 @@ describe('UI: Version Details follows the Model Versions selection', function ()
     await repo.commitModel(file, `${V2_SUBJECT}\n\n${V2_BODY}`);
     await repo.setAlias(HELLO_MODEL, 'staging', 2);
     await repo.addMetadata(HELLO_MODEL, 2, { metrics: { accuracy: 0.9412, loss: 0.183 } });
-    wb = new Workbench({ name: 'versionDetails' });
-    await wb.start(workspace);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await wb?.screenshotOnFailure(this.currentTest.fullTitle());
-  });
-
-  after(async function () {
-    this.timeout(30000);
-    await wb?.stop();
-    if (workspace) removeWorkspace(workspace);
-  });
+    return workspace;
+  }, 150000);
 
   /** Polls the details webview until `selector`'s text satisfies `ok`; returns that text. */
   async function waitForDetails(selector: string, ok: (text: string) => boolean, what: string, timeoutMs = 30000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     for (;;) {
-      last = await wb.readWebviewText(selector, 2000).catch(() => last);
+      last = await suite.wb.readWebviewText(selector, 2000).catch(() => last);
       if (ok(last)) return last;
       if (Date.now() > deadline) throw new Error(`Version Details never showed ${what} (${selector}: '${last}')`);
       await sleep(250);
@@ -64,8 +49,8 @@ describe('UI: Version Details follows the Model Versions selection', function ()
   async function clickInDetails(selector: string, timeoutMs = 15000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      for (const frame of wb.page.frames()) {
-        if (frame === wb.page.mainFrame()) continue;
+      for (const frame of suite.wb.page.frames()) {
+        if (frame === suite.wb.page.mainFrame()) continue;
         const el = frame.locator(selector).first();
         if ((await el.count().catch(() => 0)) === 0) continue;
         await el.click({ timeout: 5000 });
@@ -78,10 +63,10 @@ describe('UI: Version Details follows the Model Versions selection', function ()
 
   /** Expands a collapsed side-bar pane by clicking its header. */
   async function expandPane(name: string): Promise<void> {
-    const header = wb.viewPane(name).locator('.pane-header').first();
+    const header = suite.wb.viewPane(name).locator('.pane-header').first();
     await header.waitFor({ state: 'visible' });
     if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-    await wb.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await header.elementHandle(), { timeout: 5000 });
+    await suite.wb.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await header.elementHandle(), { timeout: 5000 });
   }
 
   /**
@@ -91,19 +76,19 @@ describe('UI: Version Details follows the Model Versions selection', function ()
   async function growPaneUp(name: string, px: number): Promise<void> {
     try {
       await sleep(500);
-      const header = await wb.viewPane(name).locator('.pane-header').first().boundingBox();
+      const header = await suite.wb.viewPane(name).locator('.pane-header').first().boundingBox();
       if (!header) return;
-      const sashes = await wb.page.locator('.part.sidebar .monaco-sash.horizontal').all();
+      const sashes = await suite.wb.page.locator('.part.sidebar .monaco-sash.horizontal').all();
       for (const sash of sashes) {
         const box = await sash.boundingBox();
         if (!box || Math.abs(box.y + box.height / 2 - header.y) > 6) continue;
         const x = header.x + header.width / 2;
         const y = box.y + box.height / 2;
-        await wb.page.mouse.move(x, y);
-        await wb.page.mouse.down();
-        await wb.page.mouse.move(x, y - px / 2, { steps: 5 });
-        await wb.page.mouse.move(x, y - px, { steps: 5 });
-        await wb.page.mouse.up();
+        await suite.wb.page.mouse.move(x, y);
+        await suite.wb.page.mouse.down();
+        await suite.wb.page.mouse.move(x, y - px / 2, { steps: 5 });
+        await suite.wb.page.mouse.move(x, y - px, { steps: 5 });
+        await suite.wb.page.mouse.up();
         return;
       }
     } catch {
@@ -113,17 +98,17 @@ describe('UI: Version Details follows the Model Versions selection', function ()
 
   /** Selects a row of the Model Versions tree (a click also opens the version read-only, as usual). */
   async function selectVersion(label: string): Promise<void> {
-    const row = wb.treeRow(VIEW, label);
+    const row = suite.wb.treeRow(VIEW, label);
     await row.waitFor({ state: 'visible' });
     await row.locator('.label-name').click();
   }
 
   it('expands Version Details below the tree; it first shows a hint', async () => {
-    await wb.openSourceControlView();
-    await wb.focusModelVersionsView();
-    await wb.widenSideBar(200);
-    for (const pane of ['Changes', 'Graph']) await wb.collapseViewPane(pane).catch(() => undefined);
-    await wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b2 versions\b/ });
+    await suite.wb.openSourceControlView();
+    await suite.wb.focusModelVersionsView();
+    await suite.wb.widenSideBar(200);
+    for (const pane of ['Changes', 'Graph']) await suite.wb.collapseViewPane(pane).catch(() => undefined);
+    await suite.wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b2 versions\b/ });
     await expandPane(DETAILS);
     await growPaneUp(DETAILS, 470);
     const hint = await waitForDetails('.record .hint', (t) => /Select a version/.test(t), 'the hint');
@@ -131,42 +116,42 @@ describe('UI: Version Details follows the Model Versions selection', function ()
   });
 
   it('v2: the change record and the diff against v1 (breaking input shape change)', async () => {
-    await wb.expandTreeRow(VIEW, HELLO_MODEL);
+    await suite.wb.expandTreeRow(VIEW, HELLO_MODEL);
     await selectVersion('v2');
     const version = await waitForDetails('.record .head .version', (t) => t.trim() === 'v2', "'v2'");
     assert.strictEqual(version.trim(), 'v2');
-    assert.strictEqual((await wb.readWebviewText('.record .subject')).trim(), V2_SUBJECT);
-    assert.strictEqual((await wb.readWebviewText('.record .body')).trim(), V2_BODY);
-    const chips = await wb.readWebviewText('.record .chips');
+    assert.strictEqual((await suite.wb.readWebviewText('.record .subject')).trim(), V2_SUBJECT);
+    assert.strictEqual((await suite.wb.readWebviewText('.record .body')).trim(), V2_BODY);
+    const chips = await suite.wb.readWebviewText('.record .chips');
     assert.match(chips, /latest/);
     assert.match(chips, /staging/);
-    const facts = await wb.readWebviewText('.record .facts');
+    const facts = await suite.wb.readWebviewText('.record .facts');
     for (const want of [/Author\s+Model Versions Tests/, /LFS oid\s+sha256:[0-9a-f]{12}/, /Inputs/, /accuracy\s+0\.9412/]) {
       assert.match(facts, want, `facts: ${facts}`);
     }
     const verdicts = await waitForDetails('.changes .verdicts', (t) => /input/.test(t), 'the verdicts');
     assert.match(verdicts, /breaking: input onnx::Flatten_0 \[1,24,96\] → \[1,25,96\]/, `verdicts: ${verdicts}`);
-    const changes = await wb.readWebviewText('.changes');
+    const changes = await suite.wb.readWebviewText('.changes');
     assert.match(changes, /Changes since v1/);
     assert.match(changes, /Parameters\s+74,977 → 78,049 \(\+3,072\)/, `changes: ${changes}`);
     assert.match(changes, /Most changed weights/);
     // the read-only Inspect editor that the click opened is not what this screenshot is about
-    await wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);
+    await suite.wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);
     await sleep(300);
-    await wb.screenshot('version-details');
+    await suite.wb.screenshot('version-details');
     // and the lower part: the most-changed weights
-    for (const frame of wb.page.frames()) {
+    for (const frame of suite.wb.page.frames()) {
       const top = frame.locator('.changes .top');
       if ((await top.count().catch(() => 0)) > 0) await top.scrollIntoViewIfNeeded().catch(() => undefined);
     }
     await sleep(200);
-    await wb.screenshot('version-details-changes');
+    await suite.wb.screenshot('version-details-changes');
   });
 
   it('v1: the first version, nothing to compare with; Open Full Diff is disabled', async () => {
     await selectVersion('v1');
     await waitForDetails('.record .head .version', (t) => t.trim() === 'v1', "'v1'");
-    assert.strictEqual((await wb.readWebviewText('.record .subject')).trim(), V1_SUBJECT);
+    assert.strictEqual((await suite.wb.readWebviewText('.record .subject')).trim(), V1_SUBJECT);
     const first = await waitForDetails('.changes', (t) => /first version/.test(t), "'first version'");
     assert.match(first, /no previous version/);
     const disabled = await waitForDetails(
@@ -176,7 +161,7 @@ describe('UI: Version Details follows the Model Versions selection', function ()
       5000,
     );
     assert.match(disabled, /Open Full Diff/);
-    await wb.screenshot('version-details-v1');
+    await suite.wb.screenshot('version-details-v1');
   });
 
   it('back to v2: the cached diff shows again', async () => {
@@ -188,13 +173,13 @@ describe('UI: Version Details follows the Model Versions selection', function ()
 
   it("Tag… in Version Details tags v2; the details show the new tag", async () => {
     await clickInDetails('.actions [data-action="tag"]');
-    const name = await wb.fillInputBox(undefined, { title: /^Tag hello_deepa\.onnx v2\b/ });
+    const name = await suite.wb.fillInputBox(undefined, { title: /^Tag hello_deepa\.onnx v2\b/ });
     assert.strictEqual(name.proposed, 'hello_deepa/v2');
-    await wb.fillInputBox(undefined, { title: 'Tag hello_deepa/v2' });
+    await suite.wb.fillInputBox(undefined, { title: 'Tag hello_deepa/v2' });
     const chips = await waitForDetails('.record .chips', (t) => t.includes('hello_deepa/v2'), 'the new tag');
     assert.match(chips, /staging/);
-    assert.strictEqual((await wb.readWebviewText('.record .head .version')).trim(), 'v2', 'still v2 after the refresh');
-    const tags = await (await ModelRepository.open(workspace)).listTags();
+    assert.strictEqual((await suite.wb.readWebviewText('.record .head .version')).trim(), 'v2', 'still v2 after the refresh');
+    const tags = await (await ModelRepository.open(suite.workspace)).listTags();
     assert.deepStrictEqual(tags.map((t) => t.name), ['hello_deepa/v2']);
   });
 });

@@ -8,7 +8,7 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 /** Native or ESM-only modules that must be loaded from node_modules at run time. */
-const nodeExternals = ['vscode', 'onnxruntime-node', 'h5wasm', 'h5wasm/node'];
+const nodeExternals = ['vscode', 'onnxruntime-node', 'h5wasm', 'h5wasm/node', 'bufferutil', 'utf-8-validate'];
 
 const common = {
   bundle: true,
@@ -21,7 +21,7 @@ const common = {
 const builds = [
   {
     ...common,
-    entryPoints: { extension: 'src/extension/extension.ts', kerasWorker: 'src/core/formats/kerasWorker.ts' },
+    entryPoints: { extension: 'src/extension/extension.ts', kerasWorker: 'src/core/formats/kerasWorker.ts', evalHost: 'src/evalHost/main.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

@@ -1,0 +1,1 @@
+// placeholder: the evaluation host (issue #5) replaces this file

@@ -1,0 +1,824 @@
+/**
+ * Evaluation datasets: a spec names a file (CSV/TSV, JSON, JSONL, NPY, NPZ), the label and the features;
+ * `loadDataset` turns it into a dense float32 feature matrix plus labels, and `batchesFor` cuts that
+ * matrix into tensors shaped for one model input.
+ *
+ * Rules:
+ * - Feature values must be numbers (JSON numbers, numeric CSV cells, booleans → 0/1). Anything else is a
+ *   NON_NUMERIC error that names the row and the column: choose numeric columns with `features`.
+ * - Missing cells (null, absent keys, NaN, and the strings in `missingValues`, by default '', 'NA', 'N/A',
+ *   'NaN', 'nan', 'null', 'NULL', 'None') in the label or in a chosen feature either drop the row
+ *   (`missing: 'drop'`, the default; counted in `dropped` and reported in `warnings`) or fail
+ *   (`missing: 'error'`). Missing cells in columns that are not used do not matter.
+ * - Classification labels become class indices into `classNames`: by default the distinct labels sorted
+ *   (numerically when all are numbers, else by code point); with `classNames` given, labels are matched by
+ *   name, or, when every label is an integer in [0, classNames.length), taken as indices.
+ * - `inputShape` says how one row maps onto the model's input (without the batch dimension), e.g. [4] or
+ *   [1, 24, 96]; its product must equal the number of features. By default a row is [featureCount], or for
+ *   NPZ the shape of one x sample.
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Dim, ValueInfo } from '../formats/types';
+import { DatasetError } from './datasetErrors';
+import { csvTable, jsonlTable, jsonTable, npyTable, type Table } from './datasetTable';
+import { isNpy, isZip, parseNpy, readNpz, type NpyArray } from './npy';
+
+export { DatasetError, isDatasetError, type DatasetErrorCode } from './datasetErrors';
+
+export type DatasetFormat = 'csv' | 'tsv' | 'json' | 'jsonl' | 'npy' | 'npz';
+export type DatasetTask = 'binary' | 'multiclass' | 'regression';
+/** a column by name, or by 0-based index (negative counts from the end: -1 is the last column) */
+export type ColumnRef = string | number;
+
+export interface DatasetSpec {
+  /** path of the data file; relative paths resolve against `baseDir` (loadDataset's option) or the cwd */
+  file: string;
+  /** default: from the extension (.csv .tsv .json .jsonl/.ndjson .npy .npz), else from the first bytes */
+  format?: DatasetFormat;
+  /** the label column; required except for NPZ files with a label array */
+  labelColumn?: ColumnRef;
+  /** feature columns, in the order the model takes them (default: every column except the label) */
+  features?: ColumnRef[];
+  task: DatasetTask;
+  /** class names in class-index order (default: the sorted distinct labels) */
+  classNames?: string[];
+  /** what a row with a missing label or feature does (default 'drop') */
+  missing?: 'error' | 'drop';
+  /** cell strings that mean "missing" (default '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None') */
+  missingValues?: string[];
+  /** how one row maps onto the model's input, without the batch dimension; product = feature count */
+  inputShape?: number[];
+  /** NPZ: the feature and label arrays (default x: 'x' | 'X' | 'features' | 'arr_0', y: 'y' | 'Y' | 'labels' | 'arr_1') */
+  npz?: { x?: string; y?: string };
+  /** CSV/TSV: delimiter (default ',' for csv, tab for tsv) and whether the first record is a header (default true) */
+  csv?: { delimiter?: string; header?: boolean };
+}
+
+export interface Dataset {
+  /** absolute path of the file read */
+  file: string;
+  format: DatasetFormat;
+  task: DatasetTask;
+  /** rowCount × featureCount values, row-major */
+  features: Float32Array;
+  rowCount: number;
+  featureCount: number;
+  featureNames: string[];
+  /** how one row maps onto the model input (product = featureCount) */
+  rowShape: number[];
+  /** true when rowShape came from spec.inputShape (so it must be matched exactly, never reshaped) */
+  rowShapeFromSpec: boolean;
+  /** class indices (Int32Array) for binary/multiclass; values (Float32Array) for regression */
+  labels: Int32Array | Float32Array;
+  labelName: string;
+  classNames?: string[];
+  /** rows per class, in classNames order */
+  classCounts?: number[];
+  /** rows dropped for missing values */
+  dropped: number;
+  /** data rows in the file before dropping */
+  totalRows: number;
+  /** hex sha256 of the file's bytes: content identity for caching results */
+  sha256: string;
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  /** directory relative `spec.file` paths resolve against (default: process.cwd()) */
+  baseDir?: string;
+}
+
+const DEFAULT_MISSING = ['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None'];
+const TASKS: DatasetTask[] = ['binary', 'multiclass', 'regression'];
+const FORMATS: DatasetFormat[] = ['csv', 'tsv', 'json', 'jsonl', 'npy', 'npz'];
+
+export async function loadDataset(spec: DatasetSpec, opts: LoadOptions = {}): Promise<Dataset> {
+  if (!spec || typeof spec.file !== 'string' || spec.file === '') {
+    throw new DatasetError('BAD_SPEC', '', 'the dataset spec names no file');
+  }
+  const file = path.resolve(opts.baseDir ?? process.cwd(), spec.file);
+  const base = path.basename(file);
+  if (!TASKS.includes(spec.task)) {
+    throw new DatasetError('BAD_SPEC', file, `unknown task ${JSON.stringify(spec.task)} for ${base}; use 'binary', 'multiclass' or 'regression'`);
+  }
+  const missingMode = spec.missing ?? 'drop';
+  if (missingMode !== 'drop' && missingMode !== 'error') {
+    throw new DatasetError('BAD_SPEC', file, `unknown missing-value mode ${JSON.stringify(spec.missing)} for ${base}; use 'drop' or 'error'`);
+  }
+  if (spec.format !== undefined && !FORMATS.includes(spec.format)) {
+    throw new DatasetError('UNKNOWN_FORMAT', file, `unknown dataset format ${JSON.stringify(spec.format)} for ${base}; use one of ${FORMATS.join(', ')}`);
+  }
+
+  let bytes: Buffer;
+  try {
+    const st = await fs.promises.stat(file);
+    if (!st.isFile()) throw new DatasetError('NOT_FOUND', file, `the dataset ${file} is not a file`);
+    bytes = await fs.promises.readFile(file);
+  } catch (e) {
+    if (e instanceof DatasetError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new DatasetError('NOT_FOUND', file, `the dataset file ${file} does not exist${spec.file !== file ? ` (spec.file ${JSON.stringify(spec.file)})` : ''}`);
+    }
+    throw new DatasetError('READ_ERROR', file, `could not read the dataset file ${file}: ${(e as Error).message}`);
+  }
+  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  const format = spec.format ?? detectFormat(file, bytes);
+  const ctx: Ctx = {
+    spec,
+    file,
+    base,
+    missing: new Set(spec.missingValues ?? DEFAULT_MISSING),
+    missingMode,
+    warnings: [],
+  };
+
+  let raw: RawData;
+  if (format === 'npz') {
+    raw = fromNpz(ctx, bytes);
+  } else {
+    let table: Table;
+    switch (format) {
+      case 'csv':
+      case 'tsv':
+        table = csvTable(bytes.toString('utf8'), base, {
+          delimiter: spec.csv?.delimiter ?? (format === 'tsv' ? '\t' : ','),
+          header: spec.csv?.header,
+        });
+        break;
+      case 'json':
+        table = jsonTable(bytes.toString('utf8'), base);
+        break;
+      case 'jsonl':
+        table = jsonlTable(bytes.toString('utf8'), base);
+        break;
+      case 'npy':
+        table = npyTable(parseNpy(bytes, base), base);
+        break;
+    }
+    raw = fromTable(ctx, table);
+  }
+  return finish(ctx, format, sha256, raw);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Ctx {
+  spec: DatasetSpec;
+  file: string;
+  base: string;
+  missing: Set<string>;
+  missingMode: 'drop' | 'error';
+  warnings: string[];
+}
+
+/** the rows kept, before labels are mapped */
+interface RawData {
+  features: Float32Array;
+  rowCount: number;
+  featureNames: string[];
+  /** raw label values of the kept rows */
+  labels: unknown[];
+  labelName: string;
+  /** where each kept row came from (for label errors) */
+  where: (k: number) => string;
+  totalRows: number;
+  dropped: number;
+  /** shape of one sample when the file has one (NPZ x) */
+  sampleShape?: number[];
+}
+
+function detectFormat(file: string, bytes: Buffer): DatasetFormat {
+  const ext = path.extname(file).toLowerCase();
+  switch (ext) {
+    case '.csv':
+      return 'csv';
+    case '.tsv':
+    case '.tab':
+      return 'tsv';
+    case '.json':
+      return 'json';
+    case '.jsonl':
+    case '.ndjson':
+      return 'jsonl';
+    case '.npy':
+      return 'npy';
+    case '.npz':
+      return 'npz';
+  }
+  if (isNpy(bytes)) return 'npy';
+  if (isZip(bytes)) return 'npz';
+  const head = bytes.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (head.startsWith('[')) return 'json';
+  if (head.startsWith('{')) return 'jsonl';
+  throw new DatasetError(
+    'UNKNOWN_FORMAT',
+    file,
+    `cannot tell the format of ${path.basename(file)} from its name or its first bytes; set spec.format to one of ${FORMATS.join(', ')}`,
+  );
+}
+
+function isMissing(ctx: Ctx, v: unknown): boolean {
+  if (v === null || v === undefined) return true;
+  if (typeof v === 'number') return Number.isNaN(v);
+  if (typeof v === 'string') return ctx.missing.has(v.trim()) || ctx.missing.has(v);
+  return false;
+}
+
+const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** a finite number, or undefined when the value is not one */
+function toNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (!NUMERIC.test(s)) return undefined;
+    const n = Number(s);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+function showValue(v: unknown): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v);
+  return s.length > 60 ? s.slice(0, 57) + '…' : s;
+}
+
+function listColumns(table: Table): string {
+  if (!table.hasHeader) return `indices 0–${table.columns.length - 1}`;
+  const shown = table.columns.slice(0, 40).map((c) => `'${c}'`);
+  return shown.join(', ') + (table.columns.length > 40 ? `, … (${table.columns.length} in all)` : '');
+}
+
+function resolveColumn(ctx: Ctx, table: Table, ref: ColumnRef, role: string): number {
+  const n = table.columns.length;
+  const noSuch = (what: string): DatasetError =>
+    new DatasetError(
+      'UNKNOWN_COLUMN',
+      ctx.file,
+      `${role} ${what} is not a column of ${ctx.base}; ` +
+        (table.hasHeader
+          ? `its columns are ${listColumns(table)}`
+          : `its rows have no column names, so choose columns by index: ${listColumns(table)} (-1 is the last)`),
+    );
+  if (typeof ref === 'number') {
+    if (!Number.isInteger(ref)) throw noSuch(String(ref));
+    const i = ref < 0 ? n + ref : ref;
+    if (i < 0 || i >= n) throw noSuch(`${ref} (out of range: ${n} columns)`);
+    return i;
+  }
+  if (typeof ref !== 'string') throw noSuch(showValue(ref));
+  const exact = table.columns.indexOf(ref);
+  if (exact >= 0) return exact;
+  const lower = ref.toLowerCase();
+  const ci = table.columns.map((c, i) => [c, i] as const).filter(([c]) => c.toLowerCase() === lower);
+  if (ci.length === 1) return ci[0][1];
+  if (!table.hasHeader && /^-?\d+$/.test(ref.trim())) return resolveColumn(ctx, table, Number(ref.trim()), role);
+  throw noSuch(`'${ref}'`);
+}
+
+function fromTable(ctx: Ctx, table: Table): RawData {
+  const { spec } = ctx;
+  if (table.rowCount === 0) {
+    throw new DatasetError('EMPTY', ctx.file, `${ctx.base} has no data rows`);
+  }
+  if (spec.labelColumn === undefined || spec.labelColumn === null) {
+    throw new DatasetError(
+      'BAD_SPEC',
+      ctx.file,
+      `the spec for ${ctx.base} names no labelColumn; ` +
+        (table.hasHeader ? `its columns are ${listColumns(table)}` : `choose one by index: ${listColumns(table)} (-1 is the last)`),
+    );
+  }
+  const labelIdx = resolveColumn(ctx, table, spec.labelColumn, 'the label column');
+  let featIdx: number[];
+  if (spec.features !== undefined) {
+    if (!Array.isArray(spec.features) || spec.features.length === 0) {
+      throw new DatasetError('BAD_SPEC', ctx.file, `spec.features for ${ctx.base} must be a non-empty list of column names or indices`);
+    }
+    featIdx = spec.features.map((f) => resolveColumn(ctx, table, f, 'the feature column'));
+    const seen = new Set<number>();
+    for (const i of featIdx) {
+      if (i === labelIdx) {
+        throw new DatasetError('BAD_SPEC', ctx.file, `column '${table.columns[i]}' of ${ctx.base} is both the label and a feature`);
+      }
+      if (seen.has(i)) throw new DatasetError('BAD_SPEC', ctx.file, `column '${table.columns[i]}' of ${ctx.base} is listed twice in spec.features`);
+      seen.add(i);
+    }
+  } else {
+    featIdx = table.columns.map((_, i) => i).filter((i) => i !== labelIdx);
+    if (featIdx.length === 0) {
+      throw new DatasetError('BAD_SPEC', ctx.file, `${ctx.base} has only the label column '${table.columns[labelIdx]}': no features`);
+    }
+  }
+  const fc = featIdx.length;
+  const colName = (i: number): string => (table.hasHeader ? `'${table.columns[i]}'` : `${i}`);
+  const features = new Float32Array(table.rowCount * fc);
+  const labels: unknown[] = [];
+  const kept: number[] = [];
+  let dropped = 0;
+  const missingCols = new Map<number, number>();
+  for (let r = 0; r < table.rowCount; r++) {
+    let rowMissing = false;
+    const labelRaw = table.get(r, labelIdx);
+    if (isMissing(ctx, labelRaw)) {
+      if (ctx.missingMode === 'error') {
+        throw new DatasetError('MISSING_VALUE', ctx.file, `${ctx.base} ${table.where(r)}: the label (column ${colName(labelIdx)}) is missing; use missing: 'drop' to skip such rows`);
+      }
+      rowMissing = true;
+      missingCols.set(labelIdx, (missingCols.get(labelIdx) ?? 0) + 1);
+    }
+    const off = kept.length * fc;
+    for (let j = 0; j < fc; j++) {
+      const v = table.get(r, featIdx[j]);
+      if (isMissing(ctx, v)) {
+        if (ctx.missingMode === 'error') {
+          throw new DatasetError('MISSING_VALUE', ctx.file, `${ctx.base} ${table.where(r)}: column ${colName(featIdx[j])} is missing; use missing: 'drop' to skip such rows`);
+        }
+        rowMissing = true;
+        missingCols.set(featIdx[j], (missingCols.get(featIdx[j]) ?? 0) + 1);
+        continue;
+      }
+      const x = toNumber(v);
+      if (x === undefined) {
+        throw new DatasetError(
+          'NON_NUMERIC',
+          ctx.file,
+          `${ctx.base} ${table.where(r)}: column ${colName(featIdx[j])} holds ${showValue(v)}, which is not a number; ` +
+            `features must be numeric: leave this column out (spec.features) or encode it as numbers first`,
+        );
+      }
+      if (!rowMissing) features[off + j] = x;
+    }
+    if (rowMissing) {
+      dropped++;
+      continue;
+    }
+    labels.push(labelRaw);
+    kept.push(r);
+  }
+  if (dropped > 0) {
+    const cols = [...missingCols.entries()].map(([i, k]) => `${colName(i)} ×${k}`).join(', ');
+    ctx.warnings.push(`dropped ${dropped} of ${table.rowCount} rows of ${ctx.base} with missing values (${cols})`);
+  }
+  return {
+    features: features.slice(0, kept.length * fc),
+    rowCount: kept.length,
+    featureNames: featIdx.map((i) => table.columns[i]),
+    labels,
+    labelName: table.columns[labelIdx],
+    where: (k) => table.where(kept[k]),
+    totalRows: table.rowCount,
+    dropped,
+  };
+}
+
+function pickArray(ctx: Ctx, names: string[], given: string | undefined, defaults: string[], role: string): string | undefined {
+  if (given !== undefined) {
+    if (!names.includes(given)) {
+      throw new DatasetError(
+        'UNKNOWN_COLUMN',
+        ctx.file,
+        `${ctx.base} has no array '${given}' (spec.npz.${role}); it holds ${names.map((n) => `'${n}'`).join(', ') || 'no arrays'}`,
+      );
+    }
+    return given;
+  }
+  return defaults.find((d) => names.includes(d));
+}
+
+function fromNpz(ctx: Ctx, bytes: Buffer): RawData {
+  const { spec } = ctx;
+  const archive = readNpz(bytes, ctx.base);
+  const list = archive.names.map((n) => `'${n}'`).join(', ') || 'no arrays';
+  const xName = pickArray(ctx, archive.names, spec.npz?.x, ['x', 'X', 'features', 'arr_0'], 'x');
+  if (!xName) {
+    throw new DatasetError('UNKNOWN_COLUMN', ctx.file, `${ctx.base} has no feature array named x, X, features or arr_0; it holds ${list}: set spec.npz.x`);
+  }
+  // the label array: spec.npz.y, else a labelColumn that names an array, else a default name
+  const labelIsArray = typeof spec.labelColumn === 'string' && archive.has(spec.labelColumn) && spec.labelColumn !== xName;
+  const yName = pickArray(ctx, archive.names, spec.npz?.y ?? (labelIsArray ? (spec.labelColumn as string) : undefined), ['y', 'Y', 'labels', 'arr_1'], 'y');
+  const x = archive.get(xName);
+  if (!yName || (spec.npz?.y === undefined && !labelIsArray && spec.labelColumn !== undefined)) {
+    // no label array: the label is a column of a 2-D x
+    if (spec.labelColumn === undefined) {
+      throw new DatasetError(
+        'UNKNOWN_COLUMN',
+        ctx.file,
+        `${ctx.base} has no label array named y, Y, labels or arr_1; it holds ${list}: set spec.npz.y, or spec.labelColumn for a label column inside '${xName}'`,
+      );
+    }
+    return fromTable(ctx, npyTable(x, `${ctx.base}:${xName}`));
+  }
+  const y = archive.get(yName);
+  if (x.shape.length < 1) throw new DatasetError('BAD_SPEC', ctx.file, `array '${xName}' of ${ctx.base} is a scalar; it must hold one sample per row`);
+  const n = x.shape[0];
+  if (y.shape.length === 0 || y.shape[0] !== n) {
+    throw new DatasetError(
+      'RAGGED',
+      ctx.file,
+      `${ctx.base}: '${xName}' has ${n} rows (shape (${x.shape.join(', ')})) but '${yName}' has shape (${y.shape.join(', ')}); they must have the same first dimension`,
+    );
+  }
+  if (n === 0) throw new DatasetError('EMPTY', ctx.file, `${ctx.base}: '${xName}' has no rows`);
+  const sample = x.shape.slice(1);
+  const width = sample.reduce((a, b) => a * b, 1);
+  let cols: number[] | undefined;
+  let featureNames: string[];
+  if (spec.features !== undefined) {
+    if (x.shape.length !== 2) {
+      throw new DatasetError('BAD_SPEC', ctx.file, `spec.features picks columns, but '${xName}' of ${ctx.base} has shape (${x.shape.join(', ')}), not rows × columns`);
+    }
+    const t: Table = { columns: Array.from({ length: width }, (_, k) => String(k)), hasHeader: false, rowCount: n, get: () => undefined, where: (r) => `row ${r}` };
+    cols = spec.features.map((f) => resolveColumn(ctx, t, f, 'the feature column'));
+    featureNames = cols.map((c) => `${xName}[${c}]`);
+  } else {
+    featureNames = Array.from({ length: width }, (_, k) => `${xName}[${k}]`);
+  }
+  const fc = cols ? cols.length : width;
+  if (fc === 0) throw new DatasetError('EMPTY', ctx.file, `${ctx.base}: '${xName}' has no features per row (shape (${x.shape.join(', ')}))`);
+
+  // labels: [n], [n, 1], or one-hot [n, k]
+  const yWidth = y.shape.slice(1).reduce((a, b) => a * b, 1);
+  let yValue: (r: number) => number;
+  if (yWidth === 1) {
+    yValue = (r) => y.data[r];
+  } else if (spec.task !== 'regression' && y.shape.length === 2) {
+    yValue = (r) => oneHotIndex(y, r, yWidth);
+    ctx.warnings.push(`'${yName}' of ${ctx.base} has shape (${y.shape.join(', ')}): read as one-hot labels (argmax)`);
+  } else {
+    throw new DatasetError(
+      'BAD_SPEC',
+      ctx.file,
+      `'${yName}' of ${ctx.base} has shape (${y.shape.join(', ')}); labels must be one value per row (shape (${n},) or (${n}, 1))${spec.task !== 'regression' ? ' or one-hot (n, classes)' : ''}`,
+    );
+  }
+  if (x.dtype === 'int64' || x.dtype === 'uint64') {
+    ctx.warnings.push(`'${xName}' of ${ctx.base} is ${x.dtype}; values are converted to float32`);
+  }
+
+  const features = new Float32Array(n * fc);
+  const labels: unknown[] = [];
+  const kept: number[] = [];
+  let dropped = 0;
+  for (let r = 0; r < n; r++) {
+    const lv = yValue(r);
+    let bad = Number.isNaN(lv);
+    const off = kept.length * fc;
+    const rowOff = r * width;
+    for (let j = 0; j < fc && !bad; j++) {
+      const v = x.data[rowOff + (cols ? cols[j] : j)];
+      if (Number.isNaN(v)) bad = true;
+      else features[off + j] = v;
+    }
+    if (bad) {
+      if (ctx.missingMode === 'error') {
+        throw new DatasetError('MISSING_VALUE', ctx.file, `${ctx.base} row ${r}: NaN in '${Number.isNaN(lv) ? yName : xName}'; use missing: 'drop' to skip such rows`);
+      }
+      dropped++;
+      continue;
+    }
+    labels.push(lv);
+    kept.push(r);
+  }
+  if (dropped > 0) ctx.warnings.push(`dropped ${dropped} of ${n} rows of ${ctx.base} with NaN values`);
+  return {
+    features: features.slice(0, kept.length * fc),
+    rowCount: kept.length,
+    featureNames,
+    labels,
+    labelName: yName,
+    where: (k) => `row ${kept[k]}`,
+    totalRows: n,
+    dropped,
+    sampleShape: cols ? undefined : sample.length ? sample : [1],
+  };
+}
+
+function oneHotIndex(y: NpyArray, r: number, k: number): number {
+  let best = -1;
+  let bestV = -Infinity;
+  for (let j = 0; j < k; j++) {
+    const v = y.data[r * k + j];
+    if (Number.isNaN(v)) return NaN;
+    if (v > bestV) {
+      bestV = v;
+      best = j;
+    }
+  }
+  return best;
+}
+
+function labelKey(v: unknown): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined;
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') {
+    const s = v.trim();
+    return NUMERIC.test(s) ? String(Number(s)) : s;
+  }
+  return undefined;
+}
+
+function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): Dataset {
+  const { spec } = ctx;
+  if (raw.rowCount === 0) {
+    throw new DatasetError(
+      'EMPTY',
+      ctx.file,
+      `no rows of ${ctx.base} are left: all ${raw.totalRows} have a missing value in the label or a chosen feature; choose other columns with spec.features`,
+    );
+  }
+  const fc = raw.featureNames.length;
+  let labels: Int32Array | Float32Array;
+  let classNames: string[] | undefined;
+  let classCounts: number[] | undefined;
+
+  if (spec.task === 'regression') {
+    labels = new Float32Array(raw.rowCount);
+    for (let k = 0; k < raw.rowCount; k++) {
+      const v = toNumber(raw.labels[k]);
+      if (v === undefined) {
+        throw new DatasetError(
+          'NON_NUMERIC',
+          ctx.file,
+          `${ctx.base} ${raw.where(k)}: the label (column '${raw.labelName}') holds ${showValue(raw.labels[k])}, which is not a number; a regression task needs numeric labels (or use task 'binary'/'multiclass')`,
+        );
+      }
+      labels[k] = v;
+    }
+    if (spec.classNames) ctx.warnings.push(`classNames is ignored for a regression task`);
+  } else {
+    const keys: string[] = new Array(raw.rowCount);
+    for (let k = 0; k < raw.rowCount; k++) {
+      const key = labelKey(raw.labels[k]);
+      if (key === undefined) {
+        throw new DatasetError(
+          'NON_NUMERIC',
+          ctx.file,
+          `${ctx.base} ${raw.where(k)}: the label (column '${raw.labelName}') holds ${showValue(raw.labels[k])}; a class label must be a string, a number or a boolean`,
+        );
+      }
+      keys[k] = key;
+    }
+    const distinct = [...new Set(keys)];
+    labels = new Int32Array(raw.rowCount);
+    if (spec.classNames) {
+      if (!Array.isArray(spec.classNames) || spec.classNames.length === 0) {
+        throw new DatasetError('BAD_SPEC', ctx.file, `spec.classNames for ${ctx.base} must be a non-empty list of names`);
+      }
+      classNames = spec.classNames.map(String);
+      const index = new Map<string, number>();
+      classNames.forEach((c, i) => {
+        index.set(c, i);
+        const k = labelKey(c);
+        if (k !== undefined && !index.has(k)) index.set(k, i);
+      });
+      const unknown = distinct.filter((d) => !index.has(d));
+      if (unknown.length > 0) {
+        const asIndex = distinct.every((d) => /^\d+$/.test(d) && Number(d) < classNames!.length);
+        if (!asIndex) {
+          throw new DatasetError(
+            'UNKNOWN_LABEL',
+            ctx.file,
+            `${ctx.base} has labels that are not in classNames [${classNames.map((c) => `'${c}'`).join(', ')}]: ` +
+              `${unknown.slice(0, 10).map((u) => `'${u}'`).join(', ')}${unknown.length > 10 ? ', …' : ''}; add them to classNames or leave classNames out`,
+          );
+        }
+        for (let k = 0; k < raw.rowCount; k++) labels[k] = Number(keys[k]);
+        ctx.warnings.push(`labels of ${ctx.base} are read as class indices into classNames`);
+      } else {
+        for (let k = 0; k < raw.rowCount; k++) labels[k] = index.get(keys[k])!;
+      }
+    } else {
+      const allNumeric = distinct.every((d) => NUMERIC.test(d));
+      classNames = allNumeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const index = new Map(classNames.map((c, i) => [c, i] as const));
+      for (let k = 0; k < raw.rowCount; k++) labels[k] = index.get(keys[k])!;
+    }
+    if (spec.task === 'binary' && classNames.length !== 2) {
+      throw new DatasetError(
+        'BAD_SPEC',
+        ctx.file,
+        `task 'binary' needs 2 classes but the label '${raw.labelName}' of ${ctx.base} has ${classNames.length}: ${classNames.slice(0, 10).map((c) => `'${c}'`).join(', ')}` +
+          (classNames.length > 2 ? `; use task 'multiclass'` : `; give both names with spec.classNames`),
+      );
+    }
+    classCounts = new Array<number>(classNames.length).fill(0);
+    for (let k = 0; k < raw.rowCount; k++) classCounts[labels[k]]++;
+    if (classNames.length < 2) ctx.warnings.push(`the label '${raw.labelName}' of ${ctx.base} has a single class '${classNames[0]}'`);
+    const absent = classNames.filter((_, i) => classCounts![i] === 0);
+    if (absent.length > 0) ctx.warnings.push(`classes with no rows in ${ctx.base}: ${absent.map((c) => `'${c}'`).join(', ')}`);
+  }
+
+  let rowShape: number[];
+  let rowShapeFromSpec = false;
+  if (spec.inputShape !== undefined) {
+    const s = spec.inputShape;
+    if (!Array.isArray(s) || s.length === 0 || !s.every((d) => Number.isInteger(d) && d > 0)) {
+      throw new DatasetError('BAD_INPUT_SHAPE', ctx.file, `spec.inputShape ${JSON.stringify(s)} must be a non-empty list of positive integers (one row's shape without the batch dimension)`);
+    }
+    const p = s.reduce((a, b) => a * b, 1);
+    if (p !== fc) {
+      throw new DatasetError(
+        'BAD_INPUT_SHAPE',
+        ctx.file,
+        `spec.inputShape [${s.join(',')}] holds ${p} values but each row of ${ctx.base} has ${fc} features; the product of inputShape must equal the feature count`,
+      );
+    }
+    rowShape = [...s];
+    rowShapeFromSpec = true;
+  } else {
+    rowShape = raw.sampleShape ?? [fc];
+  }
+
+  return {
+    file: ctx.file,
+    format,
+    task: spec.task,
+    features: raw.features,
+    rowCount: raw.rowCount,
+    featureCount: fc,
+    featureNames: raw.featureNames,
+    rowShape,
+    rowShapeFromSpec,
+    labels,
+    labelName: raw.labelName,
+    classNames,
+    classCounts,
+    dropped: raw.dropped,
+    totalRows: raw.totalRows,
+    sha256,
+    warnings: ctx.warnings,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batching
+
+export interface Batch {
+  /** values of this batch, row-major, length = product of dims */
+  data: Float32Array;
+  /** the tensor's dims, batch dimension first when the model has one */
+  dims: number[];
+  /** index of the batch's first dataset row */
+  start: number;
+  /** dataset rows in this batch (less than dims[0] only for a fixed-size batch padded with zeros) */
+  count: number;
+  /** labels of those rows */
+  labels: Int32Array | Float32Array;
+}
+
+export interface BatchPlan {
+  /** dims of one row as the model takes them (without the batch dimension) */
+  rowDims: number[];
+  /** false when the model input has no batch dimension: one row per tensor, dims = rowDims */
+  batchAxis: boolean;
+  /** rows per tensor */
+  batchSize: number;
+  /** the model's first dim is a fixed number: every tensor has exactly that many rows (the last padded) */
+  fixedBatch: boolean;
+  notes: string[];
+}
+
+const isFree = (d: Dim): boolean => d === null || typeof d === 'string' || (typeof d === 'number' && d < 0);
+const prod = (a: number[]): number => a.reduce((x, y) => x * y, 1);
+
+/** 'float32[batch,10]' */
+export function formatInputShape(info: ValueInfo): string {
+  const dims = info.shape === null ? '…' : info.shape.map((d) => (d === null ? '?' : String(d))).join(',');
+  return `${info.dtype}[${dims}]`;
+}
+
+/** model dims (without batch) against a row's shape; the resolved dims, or undefined when they do not fit */
+function matchDims(model: Dim[], row: number[], allowReshape: boolean, notes: string[]): number[] | undefined {
+  if (model.length === row.length) {
+    const out: number[] = [];
+    for (let i = 0; i < model.length; i++) {
+      const d = model[i];
+      if (isFree(d)) out.push(row[i]);
+      else if (d === row[i]) out.push(d as number);
+      else return undefined;
+    }
+    return out;
+  }
+  // leading 1s on either side do not change the layout: a row [1,24,96] fits [24,96] and the reverse
+  let mLead = 0;
+  while (mLead < model.length && model[mLead] === 1) mLead++;
+  let rLead = 0;
+  while (rLead < row.length && row[rLead] === 1) rLead++;
+  if ((mLead > 0 || rLead > 0) && model.length - mLead === row.length - rLead) {
+    const out: number[] = new Array<number>(mLead).fill(1);
+    let ok = true;
+    for (let i = 0; i < row.length - rLead && ok; i++) {
+      const d = model[mLead + i];
+      const r = row[rLead + i];
+      if (isFree(d) || d === r) out.push(r);
+      else ok = false;
+    }
+    if (ok) {
+      notes.push(`each row of [${row.join(',')}] is fed as [${out.join(',')}] (the same values; only unit dimensions differ)`);
+      return out;
+    }
+  }
+  if (allowReshape && model.every((d) => !isFree(d)) && prod(model as number[]) === prod(row)) {
+    notes.push(`each row of [${row.join(',')}] is reshaped to [${model.join(',')}] (row-major); set spec.inputShape to make this explicit`);
+    return model as number[];
+  }
+  return undefined;
+}
+
+/** How `dataset` rows feed `input`; throws DatasetError SHAPE_MISMATCH naming both shapes when they cannot. */
+export function planBatches(dataset: Dataset, input: ValueInfo, batchSize: number): BatchPlan {
+  const base = path.basename(dataset.file);
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new DatasetError('BAD_SPEC', dataset.file, `batch size must be a positive integer, not ${batchSize}`);
+  }
+  if (input.dtype === 'string') {
+    throw new DatasetError(
+      'SHAPE_MISMATCH',
+      dataset.file,
+      `the model's input '${input.name}' takes ${formatInputShape(input)} (strings) but ${base} gives numeric rows; this input cannot be fed from a numeric dataset`,
+    );
+  }
+  const notes: string[] = [];
+  const row = dataset.rowShape;
+  const allowReshape = !dataset.rowShapeFromSpec;
+  const shape = input.shape;
+  if (shape === null) {
+    notes.push(`the model gives no shape for input '${input.name}'; feeding [batch,${row.join(',')}]`);
+    return { rowDims: [...row], batchAxis: true, batchSize, fixedBatch: false, notes };
+  }
+  if (shape.length >= 1) {
+    const first = shape[0];
+    const inner = matchDims(shape.slice(1), row, allowReshape, notes);
+    if (inner) {
+      if (isFree(first)) return { rowDims: inner, batchAxis: true, batchSize, fixedBatch: false, notes };
+      const k = first as number;
+      if (k > 0) {
+        if (k !== batchSize) notes.push(`the model's input '${input.name}' has a fixed batch of ${k}: batches of ${k} rows${k > 1 ? ' (the last one padded with zeros)' : ''}`);
+        return { rowDims: inner, batchAxis: true, batchSize: k, fixedBatch: true, notes };
+      }
+    }
+  }
+  // no batch dimension: the whole input is one row
+  const whole = matchDims(shape, row, allowReshape, notes);
+  if (whole) {
+    notes.push(`the model's input '${input.name}' has no batch dimension: one row per run`);
+    return { rowDims: whole, batchAxis: false, batchSize: 1, fixedBatch: false, notes };
+  }
+  throw new DatasetError('SHAPE_MISMATCH', dataset.file, mismatchMessage(dataset, input));
+}
+
+function mismatchMessage(dataset: Dataset, input: ValueInfo): string {
+  const base = path.basename(dataset.file);
+  const fc = dataset.featureCount;
+  const row = dataset.rowShape;
+  let msg = `the model's input '${input.name}' takes ${formatInputShape(input)} but each row of ${base} has ${fc} feature${fc === 1 ? '' : 's'}`;
+  if (dataset.rowShapeFromSpec) msg += ` shaped [${row.join(',')}] by spec.inputShape`;
+  else if (row.length > 1) msg += ` (shape [${row.join(',')}])`;
+  msg += '. ';
+  const shape = input.shape ?? [];
+  const inner = shape.slice(1);
+  const fixedInner = inner.every((d) => !isFree(d));
+  if (shape.length >= 1 && fixedInner) {
+    const need = prod(inner as number[]);
+    if (need === fc) {
+      msg += `The counts agree, so set spec.inputShape to [${inner.join(',')}]${dataset.rowShapeFromSpec ? ' (or leave it out)' : ''}.`;
+    } else {
+      msg += `The model needs ${need} value${need === 1 ? '' : 's'} per row: choose ${need} feature columns with spec.features (the label is not a feature), or check that this is the data the model was trained on.`;
+    }
+  } else {
+    msg += `Choose the feature columns the model takes with spec.features and set spec.inputShape to how one row maps onto [${inner.map((d) => (d === null ? '?' : String(d))).join(',')}], or check that this is the data the model was trained on.`;
+  }
+  return msg;
+}
+
+/**
+ * Cuts the dataset into tensors for `input` (the model's input). Checks the shapes when called (not on
+ * the first `next()`), so a mismatch throws here.
+ */
+export function batchesFor(dataset: Dataset, input: ValueInfo, batchSize: number): IterableIterator<Batch> {
+  const plan = planBatches(dataset, input, batchSize);
+  return iterate(dataset, plan);
+}
+
+function* iterate(dataset: Dataset, plan: BatchPlan): IterableIterator<Batch> {
+  const fc = dataset.featureCount;
+  const step = plan.batchSize;
+  for (let start = 0; start < dataset.rowCount; start += step) {
+    const count = Math.min(step, dataset.rowCount - start);
+    const rows = plan.fixedBatch ? step : count;
+    const data = new Float32Array(rows * fc);
+    data.set(dataset.features.subarray(start * fc, (start + count) * fc));
+    yield {
+      data,
+      dims: plan.batchAxis ? [rows, ...plan.rowDims] : [...plan.rowDims],
+      start,
+      count,
+      labels: dataset.labels.slice(start, start + count),
+    };
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * Tabular dataset files (CSV/TSV, JSON, JSONL, 2-D NPY) read into one shape: named columns and a cell
+ * accessor. Cells keep their raw values (strings for CSV; whatever JSON holds); the dataset loader
+ * (./dataset.ts) turns them into numbers.
+ */
+import { DatasetError } from './datasetErrors';
+import type { NpyArray } from './npy';
+
+export interface Table {
+  /** column names; for header-less data '0', '1', … */
+  columns: string[];
+  /** false when the columns are positions only (JSON arrays, CSV without header, NPY) */
+  hasHeader: boolean;
+  rowCount: number;
+  /** the raw cell; undefined when the row has no such key (JSON objects) */
+  get(row: number, col: number): unknown;
+  /** where a row is in the file, for messages: 'line 12', 'row 4' */
+  where(row: number): string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV (RFC 4180)
+
+export interface CsvOptions {
+  delimiter?: string;
+  /** the first record names the columns (default true) */
+  header?: boolean;
+}
+
+/**
+ * Splits CSV text into records per RFC 4180: fields may be quoted with '"', a quote inside a quoted
+ * field is written '""', quoted fields may hold delimiters and line breaks; records end with CRLF, LF
+ * or CR. A byte-order mark is skipped. Returns the records with the line each starts on (1-based).
+ */
+export function parseCsvRecords(text: string, delimiter = ',', file = ''): { records: string[][]; lines: number[] } {
+  const records: string[][] = [];
+  const lines: number[] = [];
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const n = text.length;
+  let line = 1;
+  let field = '';
+  let record: string[] = [];
+  let recordLine = 1;
+  let fieldStarted = false; // anything seen in this record (so a blank line is not a record)
+  const endField = (): void => {
+    record.push(field);
+    field = '';
+  };
+  const endRecord = (): void => {
+    endField();
+    // skip blank lines: a record of one empty unquoted field
+    if (!(record.length === 1 && record[0] === '' && !fieldStarted)) {
+      records.push(record);
+      lines.push(recordLine);
+    }
+    record = [];
+    fieldStarted = false;
+  };
+  while (i < n) {
+    const c = text[i];
+    if (c === '"' && field === '') {
+      // quoted field
+      fieldStarted = true;
+      const startLine = line;
+      i++;
+      for (;;) {
+        if (i >= n) {
+          throw new DatasetError('PARSE_ERROR', file, `${file || 'the CSV'}: the quoted field that starts on line ${startLine} is never closed`);
+        }
+        const d = text[i];
+        if (d === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        if (d === '\n' || (d === '\r' && text[i + 1] !== '\n')) line++;
+        field += d;
+        i++;
+      }
+      // after the closing quote: up to the next delimiter or line end (spaces are tolerated, other text is appended)
+      while (i < n && text[i] !== delimiter && text[i] !== '\n' && text[i] !== '\r') {
+        if (text[i] !== ' ' && text[i] !== '\t') field += text[i];
+        i++;
+      }
+      continue;
+    }
+    if (c === delimiter) {
+      fieldStarted = true;
+      endField();
+      i++;
+      continue;
+    }
+    if (c === '\r' || c === '\n') {
+      endRecord();
+      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
+      line++;
+      recordLine = line;
+      continue;
+    }
+    fieldStarted = true;
+    field += c;
+    i++;
+  }
+  if (fieldStarted || field !== '' || record.length > 0) endRecord();
+  return { records, lines };
+}
+
+export function csvTable(text: string, file: string, opts: CsvOptions = {}): Table {
+  const delimiter = opts.delimiter ?? ',';
+  const { records, lines } = parseCsvRecords(text, delimiter, file);
+  const header = opts.header ?? true;
+  let columns: string[];
+  let body: string[][];
+  let bodyLines: number[];
+  if (header) {
+    if (records.length === 0) throw new DatasetError('EMPTY', file, `${file || 'the CSV'} is empty: not even a header row`);
+    columns = records[0].map((c) => c.trim());
+    body = records.slice(1);
+    bodyLines = lines.slice(1);
+  } else {
+    const width = records.length ? records[0].length : 0;
+    columns = Array.from({ length: width }, (_, k) => String(k));
+    body = records;
+    bodyLines = lines;
+  }
+  for (let r = 0; r < body.length; r++) {
+    if (body[r].length !== columns.length) {
+      throw new DatasetError(
+        'RAGGED',
+        file,
+        `${file || 'the CSV'} line ${bodyLines[r]} has ${body[r].length} fields but ${header ? 'the header has' : 'the first row has'} ${columns.length}` +
+          ` (a field that holds '${delimiter}' must be quoted)`,
+      );
+    }
+  }
+  return {
+    columns,
+    hasHeader: header,
+    rowCount: body.length,
+    get: (r, c) => body[r][c],
+    where: (r) => `line ${bodyLines[r]}`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON and JSONL
+
+/** Rows that are all arrays or all objects. `where` gives each row's place in the file. */
+export function rowsTable(rows: unknown[], file: string, where: (r: number) => string): Table {
+  if (rows.length === 0) return { columns: [], hasHeader: false, rowCount: 0, get: () => undefined, where };
+  const first = rows[0];
+  if (Array.isArray(first)) {
+    const width = first.length;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      if (!Array.isArray(row)) {
+        throw new DatasetError('PARSE_ERROR', file, `${file}: ${where(r)} is ${describeJson(row)} but ${where(0)} is an array; rows must all be arrays or all be objects`);
+      }
+      if (row.length !== width) {
+        throw new DatasetError('RAGGED', file, `${file}: ${where(r)} has ${row.length} values but ${where(0)} has ${width}; every row must have the same length`);
+      }
+    }
+    const arr = rows as unknown[][];
+    return {
+      columns: Array.from({ length: width }, (_, k) => String(k)),
+      hasHeader: false,
+      rowCount: rows.length,
+      get: (r, c) => arr[r][c],
+      where,
+    };
+  }
+  if (isPlainObject(first)) {
+    const seen = new Set<string>();
+    const columns: string[] = [];
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      if (!isPlainObject(row)) {
+        throw new DatasetError('PARSE_ERROR', file, `${file}: ${where(r)} is ${describeJson(row)} but ${where(0)} is an object; rows must all be arrays or all be objects`);
+      }
+      for (const k of Object.keys(row)) {
+        if (!seen.has(k)) {
+          seen.add(k);
+          columns.push(k);
+        }
+      }
+    }
+    const objs = rows as Record<string, unknown>[];
+    return {
+      columns,
+      hasHeader: true,
+      rowCount: rows.length,
+      get: (r, c) => objs[r][columns[c]],
+      where,
+    };
+  }
+  throw new DatasetError('PARSE_ERROR', file, `${file}: ${where(0)} is ${describeJson(first)}; each row must be an array of values or an object of column → value`);
+}
+
+export function jsonTable(text: string, file: string): Table {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stripBom(text));
+  } catch (e) {
+    throw new DatasetError('PARSE_ERROR', file, `${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) {
+    throw new DatasetError(
+      'PARSE_ERROR',
+      file,
+      `${file} holds ${describeJson(parsed)}; a JSON dataset must be an array of rows (arrays like [5.1, 3.5, "setosa"] or objects like {"x": 1, "label": "a"})`,
+    );
+  }
+  return rowsTable(parsed, file, (r) => `row ${r + 1}`);
+}
+
+export function jsonlTable(text: string, file: string): Table {
+  const rows: unknown[] = [];
+  const lineOf: number[] = [];
+  const lines = stripBom(text).split(/\r\n|\n|\r/);
+  for (let k = 0; k < lines.length; k++) {
+    const s = lines[k].trim();
+    if (s === '') continue;
+    try {
+      rows.push(JSON.parse(s));
+    } catch (e) {
+      throw new DatasetError('PARSE_ERROR', file, `${file} line ${k + 1} is not valid JSON: ${(e as Error).message}`);
+    }
+    lineOf.push(k + 1);
+  }
+  return rowsTable(rows, file, (r) => `line ${lineOf[r]}`);
+}
+
+/** A 2-D array as a table: columns '0', '1', …; NaN cells are missing. */
+export function npyTable(arr: NpyArray, file: string): Table {
+  if (arr.shape.length !== 2) {
+    throw new DatasetError(
+      'BAD_SPEC',
+      file,
+      `${file} holds an array of shape (${arr.shape.join(', ')}); a single .npy dataset must be 2-D (rows × columns, the label one of the columns). ` +
+        `For other shapes save features and labels apart: np.savez(path, x=features, y=labels).`,
+    );
+  }
+  const [rows, cols] = arr.shape;
+  const d = arr.data;
+  return {
+    columns: Array.from({ length: cols }, (_, k) => String(k)),
+    hasHeader: false,
+    rowCount: rows,
+    get: (r, c) => d[r * cols + c],
+    where: (r) => `row ${r}`,
+  };
+}
+
+function stripBom(s: string): string {
+  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v} (${JSON.stringify(v)})`;
+}

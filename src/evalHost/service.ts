@@ -1,0 +1,329 @@
+/**
+ * The eval host's request handlers, bound to one JSON-RPC connection (stdio, or one WebSocket client).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ProgressType, ResponseError } from 'vscode-jsonrpc/node';
+import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc/node';
+import type {
+  DatasetData,
+  EvaluateParams,
+  EvaluateProgress,
+  EvaluateResult,
+  HasParams,
+  HasResult,
+  InitializeParams,
+  InitializeResult,
+  OutputTensor,
+  ProviderChoice,
+  PutParams,
+  PutResult,
+} from '../shared/evalProtocol';
+import { EVAL_PROTOCOL_VERSION, EvalErrorCodes, Methods, PROVIDER_CHOICES, base64ToFloat32, float32ToBase64 } from '../shared/evalProtocol';
+import { BlobError, BlobStore } from './blobStore';
+import { ProviderError, Runtime, shortenError } from './runtime';
+
+export interface ServiceOptions {
+  provider: ProviderChoice;
+  intraOpNumThreads: number;
+  cacheDir: string;
+  maxBlobBytes: number;
+  chunkBytes: number;
+  /** remote only */
+  maxMessageBytes?: number;
+  /** called after `shutdown` has been answered */
+  onShutdown: () => void;
+}
+
+export const evalProgress = new ProgressType<EvaluateProgress>();
+
+function hostVersion(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    const f = path.join(dir, 'package.json');
+    try {
+      const pkg = JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'model-versions' && pkg.version) return pkg.version;
+    } catch {
+      /* keep looking */
+    }
+    dir = path.dirname(dir);
+  }
+  return '0.0.0';
+}
+
+const badInput = (msg: string): ResponseError<void> => new ResponseError(EvalErrorCodes.BadInput, msg);
+const isPosInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
+const isNonNegInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/** Maps internal errors onto protocol errors. */
+function toResponseError(e: unknown): ResponseError<unknown> {
+  if (e instanceof ResponseError) return e;
+  if (e instanceof BlobError) return new ResponseError(e.kind === 'unknown' ? EvalErrorCodes.UnknownBlob : EvalErrorCodes.BadUpload, e.message);
+  if (e instanceof ProviderError) return new ResponseError(EvalErrorCodes.ProviderUnavailable, e.message, { skipped: e.skipped });
+  return new ResponseError(EvalErrorCodes.RuntimeError, shortenError(e, 2000));
+}
+
+function wrap<P, R>(fn: (p: P, token: CancellationToken) => Promise<R>): (p: P, token: CancellationToken) => Promise<R | ResponseError<unknown>> {
+  return async (p, token) => {
+    try {
+      return await fn(p, token);
+    } catch (e) {
+      return toResponseError(e);
+    }
+  };
+}
+
+/** One input's rows, readable batch by batch. */
+interface RowSource {
+  name: string;
+  dims: number[];
+  rowFloats: number;
+  rows: number;
+  /** copies rows [start, start+count) into dst at dstOffset (floats) */
+  copy(start: number, count: number, dst: Float32Array, dstOffset: number): void;
+}
+
+export class EvalService {
+  private readonly blobs: BlobStore;
+  private runtime: Runtime;
+  private readonly datasetCache = new Map<string, Float32Array>();
+
+  constructor(
+    private readonly conn: MessageConnection,
+    private readonly opts: ServiceOptions,
+  ) {
+    this.blobs = new BlobStore(opts.cacheDir, opts.maxBlobBytes);
+    this.runtime = new Runtime({ provider: opts.provider, intraOpNumThreads: opts.intraOpNumThreads });
+    conn.onRequest(Methods.initialize, wrap((p: InitializeParams) => this.initialize(p ?? {})));
+    conn.onRequest(Methods.has, wrap(async (p: HasParams) => this.has(p ?? {})));
+    conn.onRequest(Methods.putModel, wrap((p: PutParams) => this.put('model', p)));
+    conn.onRequest(Methods.putDataset, wrap((p: PutParams) => this.put('dataset', p)));
+    conn.onRequest(Methods.evaluate, wrap((p: EvaluateParams, token) => this.evaluate(p, token)));
+    conn.onRequest(Methods.shutdown, async () => {
+      setImmediate(() => opts.onShutdown());
+      return null;
+    });
+  }
+
+  async initialize(p: InitializeParams): Promise<InitializeResult> {
+    if (p.provider !== undefined && !PROVIDER_CHOICES.includes(p.provider)) {
+      throw badInput(`provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
+    }
+    if (p.intraOpNumThreads !== undefined && !isNonNegInt(p.intraOpNumThreads)) throw badInput('intraOpNumThreads must be a non-negative integer');
+    const provider = p.provider ?? this.runtime.opts.provider;
+    const threads = p.intraOpNumThreads ?? this.runtime.opts.intraOpNumThreads;
+    if (provider !== this.runtime.opts.provider || threads !== this.runtime.opts.intraOpNumThreads) {
+      await this.runtime.dispose();
+      this.runtime = new Runtime({ provider, intraOpNumThreads: threads });
+    }
+    const ort = this.runtime.ort; // loads onnxruntime-node (the first time: can take seconds when cold)
+    const chosen = await this.runtime.choose();
+    return {
+      version: hostVersion(),
+      protocolVersion: EVAL_PROTOCOL_VERSION,
+      onnxruntimeVersion: ort.env.versions?.common ?? 'unknown',
+      executionProviders: ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled })),
+      requestedProvider: provider,
+      provider: chosen.provider,
+      skipped: chosen.skipped,
+      intraOpNumThreads: threads,
+      cpuCount: os.cpus().length,
+      platform: process.platform,
+      arch: process.arch,
+      hostname: os.hostname(),
+      nodeVersion: process.version,
+      maxMessageBytes: this.opts.maxMessageBytes,
+      maxBlobBytes: this.opts.maxBlobBytes,
+      chunkBytes: this.opts.chunkBytes,
+    };
+  }
+
+  has(p: HasParams): HasResult {
+    return { models: this.blobs.has('model', p.models), datasets: this.blobs.has('dataset', p.datasets) };
+  }
+
+  put(kind: 'model' | 'dataset', p: PutParams): Promise<PutResult> {
+    return this.blobs.put(kind, p);
+  }
+
+  private async datasetFloats(hash: string): Promise<Float32Array> {
+    const hit = this.datasetCache.get(hash);
+    if (hit) return hit;
+    const buf = await fs.promises.readFile(this.blobs.file('dataset', hash));
+    if (buf.length % 4 !== 0) throw badInput(`dataset ${hash} has ${buf.length} bytes, not a whole number of float32 values`);
+    const a = new Float32Array(buf.length / 4);
+    new Uint8Array(a.buffer).set(buf);
+    this.datasetCache.clear(); // keep one dataset in memory
+    this.datasetCache.set(hash, a);
+    return a;
+  }
+
+  private async rowSource(input: EvaluateParams['inputs'][number], i: number): Promise<RowSource> {
+    if (!input || typeof input.name !== 'string') throw badInput(`inputs[${i}] has no name`);
+    const { name, dims } = input;
+    if (!Array.isArray(dims) || !dims.every(isPosInt)) throw badInput(`input ${name}: dims must be positive integers (the shape of one row), got ${JSON.stringify(dims)}`);
+    const rowFloats = dims.reduce((a, b) => a * b, 1);
+    const data = input.data as Partial<DatasetData> & { base64?: unknown };
+    if (!data || typeof data !== 'object') throw badInput(`input ${name}: no data`);
+    if (typeof data.base64 === 'string') {
+      const a = base64ToFloat32(data.base64);
+      if (a.length % rowFloats !== 0) throw badInput(`input ${name}: ${a.length} floats are not a whole number of rows of ${rowFloats} (dims ${JSON.stringify(dims)})`);
+      return {
+        name,
+        dims,
+        rowFloats,
+        rows: a.length / rowFloats,
+        copy: (start, count, dst, off) => dst.set(a.subarray(start * rowFloats, (start + count) * rowFloats), off),
+      };
+    }
+    if (typeof data.datasetHash !== 'string') throw badInput(`input ${name}: data needs base64 or datasetHash`);
+    const all = await this.datasetFloats(BlobStore.checkHash(data.datasetHash));
+    const width = data.rowWidth;
+    if (!isPosInt(width)) throw badInput(`input ${name}: rowWidth must be a positive integer`);
+    if (all.length % width !== 0) throw badInput(`input ${name}: dataset has ${all.length} floats, not a whole number of rows of ${width}`);
+    const total = all.length / width;
+    const startRow = data.startRow ?? 0;
+    if (!isNonNegInt(startRow) || startRow > total) throw badInput(`input ${name}: startRow ${startRow} outside the dataset's ${total} rows`);
+    const rows = data.rowCount ?? total - startRow;
+    if (!isNonNegInt(rows) || startRow + rows > total) throw badInput(`input ${name}: rowCount ${rows} from row ${startRow} runs past the dataset's ${total} rows`);
+    const cols = data.columns;
+    if (cols !== undefined) {
+      if (!Array.isArray(cols) || !cols.every((c) => isNonNegInt(c) && c < width)) throw badInput(`input ${name}: columns must be indices below rowWidth ${width}`);
+      if (cols.length !== rowFloats) throw badInput(`input ${name}: ${cols.length} columns do not fill a row of dims ${JSON.stringify(dims)} (${rowFloats} values)`);
+      return {
+        name,
+        dims,
+        rowFloats,
+        rows,
+        copy: (start, count, dst, off) => {
+          for (let r = 0; r < count; r++) {
+            const base = (startRow + start + r) * width;
+            const o = off + r * rowFloats;
+            for (let c = 0; c < rowFloats; c++) dst[o + c] = all[base + cols[c]];
+          }
+        },
+      };
+    }
+    if (width !== rowFloats) throw badInput(`input ${name}: dataset rows have ${width} values but dims ${JSON.stringify(dims)} take ${rowFloats}; give columns`);
+    return {
+      name,
+      dims,
+      rowFloats,
+      rows,
+      copy: (start, count, dst, off) => dst.set(all.subarray((startRow + start) * width, (startRow + start + count) * width), off),
+    };
+  }
+
+  async evaluate(p: EvaluateParams, token: CancellationToken): Promise<EvaluateResult> {
+    if (!p || typeof p !== 'object') throw badInput('no params');
+    const modelFile = this.blobs.file('model', BlobStore.checkHash(p.modelHash));
+    if (!Array.isArray(p.inputs) || p.inputs.length === 0) throw badInput('inputs must be a non-empty array');
+    const sources: RowSource[] = [];
+    for (let i = 0; i < p.inputs.length; i++) sources.push(await this.rowSource(p.inputs[i], i));
+    const rows = sources[0].rows;
+    for (const s of sources) if (s.rows !== rows) throw badInput(`inputs have different row counts: ${sources[0].name} ${rows}, ${s.name} ${s.rows}`);
+    const batchAxis = p.batchAxis !== false;
+    const batchSize = batchAxis ? (p.batchSize ?? 256) : 1;
+    if (!isPosInt(batchSize)) throw badInput('batchSize must be a positive integer');
+    const pad = batchAxis && p.padLastBatch === true;
+
+    const { session, provider, skipped, ms: sessionMs } = await this.runtime.session(p.modelHash, modelFile);
+    for (const s of sources) {
+      if (!session.inputNames.includes(s.name)) throw badInput(`the model has no input ${s.name} (inputs: ${session.inputNames.join(', ')})`);
+    }
+    const missing = session.inputNames.filter((n) => !sources.some((s) => s.name === n));
+    if (missing.length) throw badInput(`no data for model input(s) ${missing.join(', ')}`);
+    if (p.outputName !== undefined && !session.outputNames.includes(p.outputName)) {
+      throw badInput(`the model has no output ${p.outputName} (outputs: ${session.outputNames.join(', ')})`);
+    }
+    const outNames = p.outputName !== undefined ? [p.outputName] : [...session.outputNames];
+
+    const ort = this.runtime.ort;
+    const batches = Math.ceil(rows / batchSize);
+    const collected = new Map<string, { chunks: Float32Array[]; rowDims: number[] | undefined }>(outNames.map((n) => [n, { chunks: [], rowDims: undefined }]));
+    const progressToken = p.progressToken;
+    let lastProgress = 0;
+    const t0 = performance.now();
+    for (let b = 0; b < batches; b++) {
+      // let $/cancelRequest in before each batch
+      await new Promise((r) => setImmediate(r));
+      if (token.isCancellationRequested) throw new ResponseError(EvalErrorCodes.Cancelled, `evaluation cancelled after ${b} of ${batches} batches`);
+      const start = b * batchSize;
+      const count = Math.min(batchSize, rows - start);
+      const n = pad ? batchSize : count;
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+      for (const s of sources) {
+        const buf = new Float32Array(n * s.rowFloats);
+        s.copy(start, count, buf, 0);
+        feeds[s.name] = new ort.Tensor('float32', buf, batchAxis ? [n, ...s.dims] : s.dims);
+      }
+      let out: Record<string, InstanceType<typeof ort.Tensor>>;
+      try {
+        out = await session.run(feeds, outNames);
+      } catch (e) {
+        throw new ResponseError(EvalErrorCodes.RuntimeError, `batch ${b + 1} of ${batches} (rows ${start}–${start + count - 1}): ${shortenError(e, 1500)}`);
+      }
+      for (const name of outNames) {
+        const t = out[name];
+        const c = collected.get(name)!;
+        const data = toFloat32(t.data, name);
+        let rowDims: number[];
+        let keep: Float32Array;
+        if (batchAxis) {
+          if (t.dims.length === 0 || t.dims[0] !== n) {
+            throw badInput(`output ${name} has dims [${t.dims.join(',')}] for a batch of ${n}: its first dimension is not the batch; use batchAxis false or outputName`);
+          }
+          rowDims = t.dims.slice(1).map(Number);
+          const per = rowDims.reduce((a, x) => a * x, 1);
+          keep = n === count ? data : data.subarray(0, count * per);
+        } else {
+          rowDims = t.dims.map(Number);
+          keep = data;
+        }
+        if (c.rowDims && c.rowDims.join(',') !== rowDims.join(',')) {
+          throw badInput(`output ${name} changed shape between batches: [${c.rowDims.join(',')}] then [${rowDims.join(',')}]`);
+        }
+        c.rowDims = rowDims;
+        c.chunks.push(keep);
+      }
+      const now = performance.now();
+      if (progressToken !== undefined && (b === batches - 1 || b === 0 || now - lastProgress >= 20)) {
+        lastProgress = now;
+        void this.conn.sendProgress(evalProgress, progressToken, { batchesDone: b + 1, batchesTotal: batches, rowsDone: start + count, rowsTotal: rows }).catch(() => undefined);
+      }
+    }
+    const runMs = performance.now() - t0;
+    const outputs: OutputTensor[] = outNames.map((name) => {
+      const c = collected.get(name)!;
+      const len = c.chunks.reduce((a, x) => a + x.length, 0);
+      const all = new Float32Array(len);
+      let o = 0;
+      for (const x of c.chunks) {
+        all.set(x, o);
+        o += x.length;
+      }
+      return { name, dims: [rows, ...(c.rowDims ?? [])], type: 'float32', base64: float32ToBase64(all) };
+    });
+    return { outputs, rows, batches, provider, skipped, sessionMs, runMs };
+  }
+
+  async dispose(): Promise<void> {
+    this.datasetCache.clear();
+    await this.blobs.dispose();
+    await this.runtime.dispose();
+  }
+}
+
+function toFloat32(data: unknown, name: string): Float32Array {
+  if (data instanceof Float32Array) return data;
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    const src = data as unknown as ArrayLike<number | bigint>;
+    const out = new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
+    return out;
+  }
+  if (Array.isArray(data) && data.every((v) => typeof v === 'number' || typeof v === 'boolean')) return Float32Array.from(data as number[]);
+  throw badInput(`output ${name} is not numeric (${Object.prototype.toString.call(data)}); choose another output with outputName`);
+}

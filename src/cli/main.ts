@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 the command failed (bad model, git error, …), 2 usage error.
  */
 import { CliError, UsageError } from './errors';
+import { evalHostCommand } from './commands/serveEvalHost';
 import { inspectCommand } from './commands/inspect';
 import { logCommand } from './commands/log';
 import { commitCommand } from './commands/commit';
@@ -27,6 +28,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   inspect: inspectCommand,
+  'eval-host': evalHostCommand,
   log: logCommand,
   commit: commitCommand,
   tag: tagCommand,

@@ -14,6 +14,8 @@ import { showCommand } from './commands/show';
 import { pushCommand } from './commands/push';
 import { fetchCommand } from './commands/fetch';
 import { diffCommand } from './commands/diff';
+import { evaluateCommand } from './commands/evaluate';
+import { compareCommand } from './commands/compare';
 
 export interface CliIO {
   out: (s: string) => void;
@@ -38,6 +40,8 @@ const commands: Record<string, Command> = {
   push: pushCommand,
   fetch: fetchCommand,
   diff: diffCommand,
+  evaluate: evaluateCommand,
+  compare: compareCommand,
 };
 
 function help(): string {

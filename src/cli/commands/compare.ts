@@ -1,0 +1,87 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { EvalClient } from '../../core/eval/client';
+import { compareModels, evaluateModel, evaluationJson, gate, type ModelEvaluation } from '../../core/eval/evaluate';
+import { renderComparisonMarkdown, renderComparisonText } from '../../core/eval/report';
+import { CliError, UsageError } from '../errors';
+import type { CliIO } from '../main';
+import { DATA_OPTIONS_HELP, EVAL_OPTIONS, asCliError, evalSettings, loadEvalDataset, openClient, resolveModel } from './evaluate';
+import { parse } from './repoCommon';
+
+const usage = `usage: modelver compare <A> <B> [<C>…] --data FILE --label COL [--metric M] [--alpha 0.05]
+                       [--gate [--min-delta X]] [--json | --md]
+
+Evaluate several models on the same rows and test each one against the first (the baseline):
+McNemar's test on per-row correctness (classification) and a paired bootstrap interval of the
+difference in the main metric (and log-loss / R²), with a verdict "B better", "B worse" or
+"no significant difference".
+
+  <A> <B> …           model files or <model-file>@<version> (e.g. models/m.onnx@production models/m.onnx)
+${DATA_OPTIONS_HELP}
+  --metric M          the main metric (default accuracy; regression rmse): accuracy, f1Macro, f1Weighted,
+                      logLoss, rocAuc | mse, rmse, mae, r2
+  --alpha A           significance level (default 0.05)
+  --rounds N          bootstrap resamples (default 1000)
+  --gate              exit 1 when the last model (the candidate) is significantly worse than the first
+                      (the baseline) on the main metric, or worse by more than --min-delta
+  --min-delta X       with --gate: the largest tolerated loss on the main metric (metric units)
+  --json              print JSON
+  --md                print Markdown (for a pull-request comment or $GITHUB_STEP_SUMMARY)
+
+exit status: 0 compared (and the gate passed), 1 the gate failed, 2 error`;
+
+export const compareCommand = {
+  summary: 'evaluate models on the same data and test the differences (CI gate)',
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parse(args, {
+      ...EVAL_OPTIONS,
+      metric: { type: 'string' },
+      alpha: { type: 'string' },
+      rounds: { type: 'string' },
+      gate: { type: 'boolean' },
+      'min-delta': { type: 'string' },
+      md: { type: 'boolean' },
+    });
+    if (positionals.length < 2) throw new UsageError(positionals.length ? 'missing the second model' : 'missing the models to compare');
+    if (values.json && values.md) throw new UsageError('--json and --md cannot be used together');
+    const { spec, opts, seed } = evalSettings(values);
+    const alpha = values.alpha === undefined ? 0.05 : Number(values.alpha);
+    if (!(alpha > 0 && alpha < 1)) throw new UsageError(`--alpha must be in (0, 1), not '${values.alpha}'`);
+    const rounds = values.rounds === undefined ? 1000 : Number(values.rounds);
+    if (!Number.isInteger(rounds) || rounds < 10) throw new UsageError(`--rounds must be a whole number ≥ 10, not '${values.rounds}'`);
+    const minDelta = values['min-delta'] === undefined ? undefined : Number(values['min-delta']);
+    if (minDelta !== undefined && !(minDelta >= 0)) throw new UsageError(`--min-delta must be a number ≥ 0, not '${values['min-delta']}'`);
+    if (minDelta !== undefined && !values.gate) throw new UsageError('--min-delta needs --gate');
+    const base = path.resolve(values.C ?? '.');
+    let tmpDir: string | undefined;
+    const tmp = () => (tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-compare-')));
+    let client: EvalClient | undefined;
+    try {
+      const models = [];
+      for (const [i, arg] of positionals.entries()) models.push(await resolveModel(arg, base, tmp, i));
+      const ds = await loadEvalDataset(spec, base);
+      client = await openClient(values, base);
+      const results: ModelEvaluation[] = [];
+      for (const m of models) results.push(await evaluateModel({ file: m.file, label: m.label }, ds, client, { ...opts, task: ds.task }));
+      const rep = compareModels(results, { alpha, bootstrapRounds: rounds, seed, metric: values.metric });
+      const g = values.gate ? gate(rep, { minDelta }) : undefined;
+      if (values.json) {
+        io.out(JSON.stringify({ ...rep, gate: g ?? null, evaluations: results.map((r) => ({ ...evaluationJson(r), file: undefined })) }, null, 2));
+      } else {
+        for (const w of ds.warnings) io.err(`warning: ${w}`);
+        io.out(values.md ? renderComparisonMarkdown(rep, g) : renderComparisonText(rep, g));
+      }
+      return g && !g.pass ? 1 : 0;
+    } catch (e) {
+      const c = asCliError(e, 2);
+      if (c instanceof UsageError || c instanceof CliError) throw c;
+      const err = c as Error;
+      throw new CliError(`unexpected error: ${err?.stack ?? String(c)}`, 2);
+    } finally {
+      client?.dispose();
+      if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,194 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { EvalClient } from '../../core/eval/client';
+import { loadDataset, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
+import { evaluateModel, evaluationJson, recordEvaluation, type EvaluateModelOptions } from '../../core/eval/evaluate';
+import { renderEvaluationText } from '../../core/eval/report';
+import { ModelRepository } from '../../core/repo';
+import { CliError, UsageError } from '../errors';
+import type { CliIO } from '../main';
+import { splitVersionSpec } from './diff';
+import { parse } from './repoCommon';
+import { evalHostScript } from './serveEvalHost';
+
+export const DATA_OPTIONS_HELP = `  --data FILE         the evaluation data (CSV/TSV, JSON, JSONL, NPY, NPZ)
+  --label COL         the label column (name, or 0-based index; -1 = last)
+  --task T            binary | multiclass | regression (default: from the labels: 2 classes → binary,
+                      numeric labels with fractions → regression, else multiclass)
+  --features a,b,…    the feature columns, in the model's input order (default: all but the label)
+  --output NAME       the model output to read (default: the first)
+  --batch N           rows per run (default 256)
+  --folds K           cross-validation folds of the evaluation set, no retraining (default 5; 0 = none)
+  --seed N            seed of the fold assignment and the bootstrap
+  --host ws://H:P     use a remote evaluation host (\`modelver eval-host --listen\`) instead of a local one
+  --token-file F      the remote host's token
+  --provider P        local host: auto | cuda | webgpu | cpu (default auto)
+  -C DIR              resolve paths as if started in DIR
+
+Model outputs: binary = one column P(class 1) (a logit when outside [0,1]) or two class columns;
+multiclass = one column per class (softmax applied when the rows are logits); regression = one value.`;
+
+const usage = `usage: modelver evaluate <model>[@version] --data FILE --label COL [--task binary|multiclass|regression]
+                        [--features a,b,…] [--batch N] [--folds K] [--host ws://… --token-file F]
+                        [--record] [--json]
+
+Run a model over a dataset in the evaluation host and print its metrics (classification: accuracy,
+precision/recall/F1 macro and weighted, log-loss, ROC-AUC, confusion matrix; regression: MSE, RMSE,
+MAE, R²) with cross-validated 95% intervals.
+
+  <model>             a model file, or <model-file>@<version> for a committed version (vN, latest, a tag,
+                      an alias, a commit id)
+${DATA_OPTIONS_HELP}
+  --record            store the metrics in the repository notes of that version (needs <model>@<version>)
+  --json              print JSON
+
+exit status: 0 evaluated, 1 failed, 2 usage error`;
+
+export const EVAL_OPTIONS = {
+  data: { type: 'string' },
+  label: { type: 'string' },
+  task: { type: 'string' },
+  features: { type: 'string' },
+  output: { type: 'string' },
+  batch: { type: 'string' },
+  folds: { type: 'string' },
+  seed: { type: 'string' },
+  host: { type: 'string' },
+  'token-file': { type: 'string' },
+  provider: { type: 'string' },
+  C: { type: 'string', short: 'C' },
+  json: { type: 'boolean' },
+} as const;
+
+export interface EvalValues {
+  data?: string;
+  label?: string;
+  task?: string;
+  features?: string;
+  output?: string;
+  batch?: string;
+  folds?: string;
+  seed?: string;
+  host?: string;
+  'token-file'?: string;
+  provider?: string;
+  C?: string;
+}
+
+export interface ResolvedModel {
+  file: string;
+  label: string;
+  /** set for <file>@<version> */
+  version?: { repo: ModelRepository; model: string; version: number; spec: string };
+}
+
+/** A model file, or <file>@<version> written to a temporary file (like `modelver diff`). */
+export async function resolveModel(arg: string, base: string, tmp: () => string, index: number): Promise<ResolvedModel> {
+  const abs = path.resolve(base, arg);
+  if (fs.existsSync(abs)) return { file: abs, label: arg };
+  const [file, spec] = splitVersionSpec(arg);
+  if (spec === undefined) throw new CliError(`${arg} does not exist.`);
+  if (spec === '') throw new UsageError(`no version after '@' in '${arg}'`);
+  const model = path.resolve(base, file);
+  const repo = await ModelRepository.open(model);
+  const v = await repo.resolveVersion(model, spec);
+  const out = path.join(tmp(), `${index}-v${v.version}-${path.basename(v.path)}`);
+  await repo.readVersionBytes(model, v.version, { out });
+  return { file: out, label: `${file}@${spec}${spec === `v${v.version}` ? '' : ` (v${v.version})`}`, version: { repo, model, version: v.version, spec } };
+}
+
+function int(v: string | undefined, name: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be a whole number ≥ ${min}, not '${v}'`);
+  return n;
+}
+
+export function evalSettings(values: EvalValues): { spec: Omit<DatasetSpec, 'task'> & { task?: DatasetTask }; opts: EvaluateModelOptions; seed?: number } {
+  if (!values.data) throw new UsageError('missing --data FILE');
+  if (values.label === undefined) throw new UsageError('missing --label COL');
+  const task = values.task as DatasetTask | undefined;
+  if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task)) throw new UsageError(`--task must be binary, multiclass or regression, not '${task}'`);
+  const features = values.features?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (features && features.length === 0) throw new UsageError('--features lists no columns');
+  const seed = int(values.seed, '--seed', 0);
+  const spec = { file: values.data, labelColumn: values.label, features, task };
+  const opts: EvaluateModelOptions = { batchSize: int(values.batch, '--batch', 1), folds: int(values.folds, '--folds', 0), seed, outputName: values.output };
+  if (values.host && !values['token-file']) throw new UsageError('--host needs --token-file');
+  if (values.provider && !['auto', 'cuda', 'webgpu', 'cpu'].includes(values.provider)) throw new UsageError(`--provider must be auto, cuda, webgpu or cpu, not '${values.provider}'`);
+  return { spec, opts, seed };
+}
+
+/** Loads the dataset; without a task, infers it from the labels (see DATA_OPTIONS_HELP). */
+export async function loadEvalDataset(spec: Omit<DatasetSpec, 'task'> & { task?: DatasetTask }, baseDir: string): Promise<Dataset> {
+  if (spec.task) return loadDataset({ ...spec, task: spec.task }, { baseDir });
+  const ds = await loadDataset({ ...spec, task: 'multiclass' }, { baseDir });
+  const names = ds.classNames ?? [];
+  const numeric = names.every((n) => n.trim() !== '' && Number.isFinite(Number(n)));
+  if (numeric && names.some((n) => !Number.isInteger(Number(n)))) return loadDataset({ ...spec, task: 'regression' }, { baseDir });
+  if (names.length === 2) return { ...ds, task: 'binary' };
+  return ds;
+}
+
+export async function openClient(values: EvalValues, base: string): Promise<EvalClient> {
+  if (values.host) {
+    const tokenFile = path.resolve(base, values['token-file']!);
+    let token: string;
+    try {
+      token = fs.readFileSync(tokenFile, 'utf8').trim();
+    } catch (e) {
+      throw new CliError(`cannot read the token file ${tokenFile}: ${(e as Error).message}`);
+    }
+    return EvalClient.remote(values.host, token);
+  }
+  return EvalClient.local(evalHostScript(), { args: values.provider ? ['--provider', values.provider] : [] });
+}
+
+/** Known failures as CliErrors with `code`; anything else stays as is. */
+export function asCliError(e: unknown, code: number): unknown {
+  if (e instanceof UsageError) return e;
+  if (e instanceof CliError) return e.exitCode === code ? e : new CliError(e.message, code);
+  const err = e as Error;
+  if (err && ['ModelFormatError', 'RepoError', 'DatasetError', 'EvalHostError', 'EvalCancelledError', 'EvaluationError'].includes(err.name)) {
+    return new CliError(err.message, code);
+  }
+  return e;
+}
+
+export const evaluateCommand = {
+  summary: 'evaluate a model on a dataset (metrics, cross-validated intervals)',
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parse(args, { ...EVAL_OPTIONS, record: { type: 'boolean' } });
+    if (positionals.length < 1) throw new UsageError('missing the model to evaluate');
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (to compare models use \`modelver compare\`)`);
+    const { spec, opts, seed } = evalSettings(values);
+    const base = path.resolve(values.C ?? '.');
+    let tmpDir: string | undefined;
+    const tmp = () => (tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-eval-')));
+    let client: EvalClient | undefined;
+    try {
+      const m = await resolveModel(positionals[0], base, tmp, 0);
+      if (values.record && !m.version) throw new UsageError('--record needs a committed version: <model>@<version> (e.g. models/m.onnx@v3)');
+      const ds = await loadEvalDataset(spec, base);
+      client = await openClient(values, base);
+      const ev = await evaluateModel({ file: m.file, label: m.label }, ds, client, { ...opts, task: ds.task });
+      let recorded: { key: string } | undefined;
+      if (values.record && m.version) recorded = await recordEvaluation(m.version.repo, m.version.model, m.version.version, ev, { seed });
+      if (values.json) {
+        io.out(JSON.stringify({ ...evaluationJson(ev), file: undefined, warnings: ds.warnings, recorded: recorded ? { version: m.version!.version, key: recorded.key } : null }, null, 2));
+      } else {
+        for (const w of ds.warnings) io.err(`warning: ${w}`);
+        io.out(renderEvaluationText(ev));
+        if (recorded) io.out(`\nrecorded in the notes of ${m.version!.model ? path.relative(base, m.version!.model) || m.version!.model : ''} v${m.version!.version} (key ${recorded.key.slice(0, 12)})`);
+      }
+      return 0;
+    } catch (e) {
+      throw asCliError(e, 1);
+    } finally {
+      client?.dispose();
+      if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+    }
+  },
+};

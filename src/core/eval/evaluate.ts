@@ -1,0 +1,554 @@
+/**
+ * Evaluating a model on a dataset through the evaluation host, and comparing models on the same rows.
+ *
+ * `evaluateModel` uploads the model and the dataset's feature matrix to the host (only what it lacks),
+ * runs one output of the model over every row, interprets that output for the task and computes the
+ * metrics (src/core/metrics) plus resampled cross-validation intervals (k folds of the evaluation set,
+ * no retraining). The per-row predictions are kept so that `compareModels` can run paired tests.
+ *
+ * How the output is read (the output named by `outputName`, else the model's first output):
+ * - binary: one column = P(class 1); two columns = [P(class 0), P(class 1)]. Values outside [0, 1]
+ *   (one column) are taken as a logit and passed through a sigmoid; two columns that are not a
+ *   probability distribution (a negative value, or a row sum off 1 by more than 1e-3) are logits and
+ *   get a softmax.
+ * - multiclass: one column per class (in the dataset's classNames order); rows that are not a
+ *   probability distribution (as above) are logits and get a softmax.
+ * - regression: one value per row.
+ * The result's `interpretation` says which of these happened.
+ */
+import * as crypto from 'crypto';
+import * as path from 'path';
+import type { DatasetTask, Dataset } from './dataset';
+import { planBatches } from './dataset';
+import type { EvalClient } from './client';
+import { base64ToFloat32 } from '../../shared/evalProtocol';
+import type { EvaluateProgress, ProviderName } from '../../shared/evalProtocol';
+import { readModelSummary } from '../formats';
+import {
+  accuracy,
+  classificationReport,
+  crossValidateClassifier,
+  crossValidateRegressor,
+  f1Score,
+  labelsFromProbabilities,
+  logLoss,
+  mcnemar,
+  mcnemarVerdict,
+  meanAbsoluteError,
+  meanSquaredError,
+  pairedBootstrapAccuracy,
+  pairedBootstrapMetric,
+  bootstrapVerdict,
+  r2Score,
+  regressionReport,
+  rocAuc,
+  type BootstrapResult,
+  type Labels,
+  type McNemarResult,
+  type Verdict,
+  type VerdictResult,
+} from '../metrics';
+
+export interface EvalTarget {
+  /** the model file (a temporary copy for committed versions) */
+  file: string;
+  /** how reports name it (default: the file's base name) */
+  label?: string;
+}
+
+export interface EvaluateModelOptions {
+  /** default: dataset.task */
+  task?: DatasetTask;
+  /** rows per run (default 256; a model with a fixed batch dimension uses its own) */
+  batchSize?: number;
+  /** cross-validation folds of the evaluation set (default 5; 0 or 1 = none) */
+  folds?: number;
+  /** seed of the fold assignment */
+  seed?: number;
+  /** the model output to read (default: the first output) */
+  outputName?: string;
+  onProgress?: (p: EvaluateProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface CvSummary {
+  mean: number;
+  std: number;
+  /** 95% t-interval of the mean over folds */
+  ci95: [number, number];
+}
+
+export interface ModelPredictions {
+  /** true class indices / values */
+  yTrue: Labels;
+  /** predicted class indices (classification) or values (regression) */
+  yPred: Int32Array | Float64Array;
+  /** classification: one probability row per dataset row (K columns) */
+  probabilities?: Float64Array[];
+}
+
+export interface ModelEvaluation {
+  label: string;
+  file: string;
+  /** sha256 of the model file (what the host knows it by; equals the LFS oid of a committed version) */
+  modelHash: string;
+  task: DatasetTask;
+  provider: ProviderName;
+  rows: number;
+  /** the output read and how */
+  outputName: string;
+  interpretation: string;
+  classNames?: string[];
+  /** flat metric values: accuracy, precisionMacro, …, logLoss, rocAuc  |  mse, rmse, mae, r2 */
+  metrics: Record<string, number>;
+  /** classification: confusion[true][predicted] */
+  confusion?: number[][];
+  /** per metric, over `cvFolds` resampled folds (empty when folds < 2) */
+  cv: Record<string, CvSummary>;
+  cvFolds: number;
+  predictions: ModelPredictions;
+  dataset: { file: string; sha256: string; rows: number; label: string; features: string[] };
+  sessionMs: number;
+  runMs: number;
+  notes: string[];
+}
+
+export class EvaluationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvaluationError';
+  }
+}
+
+/** metrics where a lower value is better */
+export const LOWER_IS_BETTER = new Set(['logLoss', 'mse', 'rmse', 'mae']);
+export const CLASSIFICATION_METRICS = ['accuracy', 'precisionMacro', 'recallMacro', 'f1Macro', 'precisionWeighted', 'recallWeighted', 'f1Weighted', 'logLoss', 'rocAuc'];
+export const REGRESSION_METRICS = ['mse', 'rmse', 'mae', 'r2'];
+
+const isClassification = (t: DatasetTask): boolean => t !== 'regression';
+
+export async function evaluateModel(target: EvalTarget, dataset: Dataset, client: EvalClient, opts: EvaluateModelOptions = {}): Promise<ModelEvaluation> {
+  const task = opts.task ?? dataset.task;
+  const label = target.label ?? path.basename(target.file);
+  if (isClassification(task) && !dataset.classNames) {
+    throw new EvaluationError(`task '${task}' needs class labels, but the dataset was loaded for '${dataset.task}'`);
+  }
+  if (!isClassification(task) && dataset.task !== 'regression') {
+    throw new EvaluationError(`task 'regression' needs numeric labels, but the dataset was loaded for '${dataset.task}'`);
+  }
+  const summary = await readModelSummary(target.file);
+  if (summary.inputs.length === 0) throw new EvaluationError(`${label} has no inputs`);
+  if (summary.inputs.length > 1) {
+    throw new EvaluationError(`${label} takes ${summary.inputs.length} inputs (${summary.inputs.map((i) => i.name).join(', ')}); evaluation feeds one input from the dataset`);
+  }
+  const input = summary.inputs[0];
+  const plan = planBatches(dataset, input, opts.batchSize ?? 256);
+  const outputName = opts.outputName ?? summary.outputs[0]?.name;
+  if (!outputName) throw new EvaluationError(`${label} has no outputs`);
+  if (opts.outputName && !summary.outputs.some((o) => o.name === opts.outputName)) {
+    throw new EvaluationError(`${label} has no output '${opts.outputName}'; its outputs are ${summary.outputs.map((o) => `'${o.name}'`).join(', ')}`);
+  }
+
+  if (!client.initialized) await client.initialize({ clientName: 'modelver evaluate' });
+  const modelHash = await client.ensureModel(target.file);
+  const datasetHash = await client.ensureDataset(dataset.features);
+  const res = await client.evaluate(
+    {
+      modelHash,
+      inputs: [{ name: input.name, dims: plan.rowDims, data: { datasetHash, rowWidth: dataset.featureCount } }],
+      batchSize: plan.batchSize,
+      batchAxis: plan.batchAxis,
+      padLastBatch: plan.fixedBatch,
+      outputName,
+    },
+    { onProgress: opts.onProgress, signal: opts.signal },
+  );
+  const out = res.outputs.find((o) => o.name === outputName) ?? res.outputs[0];
+  if (!out) throw new EvaluationError(`the evaluation host returned no output for ${label}`);
+  const values = base64ToFloat32(out.base64);
+  const n = dataset.rowCount;
+  if (values.length % n !== 0) {
+    throw new EvaluationError(`${label}: output '${out.name}' [${out.dims.join(',')}] has ${values.length} values, not a whole number per row for ${n} rows`);
+  }
+  const width = values.length / n;
+  const notes = [...plan.notes];
+
+  const base = {
+    label,
+    file: target.file,
+    modelHash,
+    task,
+    provider: res.provider,
+    rows: n,
+    outputName: out.name,
+    dataset: { file: dataset.file, sha256: dataset.sha256, rows: n, label: dataset.labelName, features: dataset.featureNames },
+    sessionMs: res.sessionMs,
+    runMs: res.runMs,
+    notes,
+  };
+  const folds = opts.folds ?? 5;
+  const doCv = folds >= 2 && folds <= n;
+  if (folds >= 2 && folds > n) notes.push(`no cross-validation: ${folds} folds need at least ${folds} rows`);
+
+  if (!isClassification(task)) {
+    if (width !== 1) throw new EvaluationError(`${label}: a regression model must give one value per row; output '${out.name}' gives ${width}`);
+    const yTrue = dataset.labels;
+    const yPred = Float64Array.from(values);
+    const r = regressionReport(yTrue, yPred);
+    const metrics: Record<string, number> = { mse: r.mse, rmse: r.rmse, mae: r.mae, r2: r.r2 };
+    const cv = doCv ? cvOf(crossValidateRegressor({ yTrue, yPred }, { k: folds, seed: opts.seed }).metrics) : {};
+    return { ...base, interpretation: 'one value per row', metrics, cv, cvFolds: doCv ? folds : 0, predictions: { yTrue, yPred } };
+  }
+
+  const k = dataset.classNames!.length;
+  const { probabilities, interpretation } = toProbabilities(values, n, width, k, task, label, out.name);
+  const yTrue = dataset.labels as Int32Array;
+  const yPred = labelsFromProbabilities(probabilities);
+  const rep = classificationReport(yTrue, yPred, k);
+  const metrics: Record<string, number> = {
+    accuracy: rep.accuracy,
+    precisionMacro: rep.macro.precision,
+    recallMacro: rep.macro.recall,
+    f1Macro: rep.macro.f1,
+    precisionWeighted: rep.weighted.precision,
+    recallWeighted: rep.weighted.recall,
+    f1Weighted: rep.weighted.f1,
+    logLoss: logLoss(yTrue, probabilities),
+    rocAuc: safe(() => rocAuc(yTrue, probabilities, k).auc),
+  };
+  let cv: Record<string, CvSummary> = {};
+  if (doCv) {
+    const rcv = crossValidateClassifier({ yTrue, yPred, probabilities, numClasses: k }, { k: folds, seed: opts.seed });
+    cv = cvOf(rcv.metrics);
+    notes.push(...rcv.warnings);
+  }
+  return {
+    ...base,
+    interpretation,
+    classNames: dataset.classNames,
+    metrics,
+    confusion: rep.confusion,
+    cv,
+    cvFolds: doCv ? folds : 0,
+    predictions: { yTrue, yPred, probabilities },
+  };
+}
+
+function safe(f: () => number): number {
+  try {
+    return f();
+  } catch {
+    return NaN;
+  }
+}
+
+function cvOf(m: Record<string, { mean: number; std: number; lower: number; upper: number }>): Record<string, CvSummary> {
+  const out: Record<string, CvSummary> = {};
+  for (const [name, s] of Object.entries(m)) out[name] = { mean: s.mean, std: s.std, ci95: [s.lower, s.upper] };
+  return out;
+}
+
+const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+function isDistribution(values: Float32Array, n: number, w: number): boolean {
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let j = 0; j < w; j++) {
+      const v = values[r * w + j];
+      if (!(v >= 0 && v <= 1)) return false;
+      s += v;
+    }
+    if (Math.abs(s - 1) > 1e-3) return false;
+  }
+  return true;
+}
+
+/** The model's output as K-column probability rows (see the module header). */
+export function toProbabilities(
+  values: Float32Array,
+  n: number,
+  width: number,
+  k: number,
+  task: DatasetTask,
+  label = 'the model',
+  outputName = 'output',
+): { probabilities: Float64Array[]; interpretation: string } {
+  const rows: Float64Array[] = new Array(n);
+  if (task === 'binary' && width === 1) {
+    let inUnit = true;
+    for (let i = 0; i < n && inUnit; i++) if (!(values[i] >= 0 && values[i] <= 1)) inUnit = false;
+    for (let i = 0; i < n; i++) {
+      const p = inUnit ? values[i] : sigmoid(values[i]);
+      rows[i] = Float64Array.of(1 - p, p);
+    }
+    return { probabilities: rows, interpretation: inUnit ? 'one column = P(class 1)' : 'one column = logit of class 1 (sigmoid applied)' };
+  }
+  if (width !== k) {
+    throw new EvaluationError(
+      `${label}: output '${outputName}' gives ${width} value${width === 1 ? '' : 's'} per row but the dataset has ${k} classes; ` +
+        (task === 'binary' ? 'a binary model must give P(class 1) or one column per class' : 'a multiclass model must give one column per class') +
+        ' (choose another output with outputName)',
+    );
+  }
+  const dist = isDistribution(values, n, width);
+  for (let r = 0; r < n; r++) {
+    const row = new Float64Array(width);
+    if (dist) {
+      for (let j = 0; j < width; j++) row[j] = values[r * width + j];
+    } else {
+      let m = -Infinity;
+      for (let j = 0; j < width; j++) m = Math.max(m, values[r * width + j]);
+      let s = 0;
+      for (let j = 0; j < width; j++) s += row[j] = Math.exp(values[r * width + j] - m);
+      for (let j = 0; j < width; j++) row[j] /= s;
+    }
+    rows[r] = row;
+  }
+  return { probabilities: rows, interpretation: dist ? `one probability column per class (${width})` : `one logit column per class (${width}; softmax applied)` };
+}
+
+// ------------------------------------------------------------------------------------------------
+// comparison
+
+export interface CompareOptions {
+  /** significance level (default 0.05) */
+  alpha?: number;
+  /** paired bootstrap resamples (default 1000) */
+  bootstrapRounds?: number;
+  seed?: number;
+  /** the main metric (default accuracy for classification, rmse for regression) */
+  metric?: string;
+  /** further metrics to bootstrap (default: classification logLoss, regression r2) */
+  extraMetrics?: string[];
+}
+
+export interface MetricComparison {
+  metric: string;
+  higherIsBetter: boolean;
+  baseline: number;
+  candidate: number;
+  /** candidate − baseline */
+  delta: number;
+  /** paired bootstrap interval of the difference at 1 − α */
+  ciLower: number;
+  ciUpper: number;
+  pValue: number;
+  verdict: Verdict;
+  text: string;
+}
+
+export interface PairComparison {
+  baseline: string;
+  candidate: string;
+  rows: number;
+  /** classification: McNemar's test on per-row correctness */
+  mcnemar?: McNemarResult & { verdict: Verdict; text: string };
+  metrics: MetricComparison[];
+  /** the verdict on the main metric (McNemar for accuracy, the bootstrap otherwise) */
+  verdict: Verdict;
+  text: string;
+}
+
+export interface ComparisonReport {
+  task: DatasetTask;
+  alpha: number;
+  metric: string;
+  bootstrapRounds: number;
+  models: { label: string; modelHash: string; metrics: Record<string, number> }[];
+  /** each model after the first against the first (the baseline) */
+  pairs: PairComparison[];
+}
+
+type RowScorer = (yTrue: Labels, pred: Float64Array[] | Labels) => number;
+
+function scorer(metric: string, task: DatasetTask, k: number): RowScorer {
+  const probs = (p: Float64Array[] | Labels): Float64Array[] => p as Float64Array[];
+  const labels = (p: Float64Array[] | Labels): Labels => labelsFromProbabilities(probs(p));
+  if (isClassification(task)) {
+    switch (metric) {
+      case 'accuracy':
+        return (t, p) => accuracy(t, labels(p));
+      case 'f1Macro':
+        return (t, p) => f1Score(t, labels(p), 'macro', k);
+      case 'f1Weighted':
+        return (t, p) => f1Score(t, labels(p), 'weighted', k);
+      case 'logLoss':
+        return (t, p) => logLoss(t, probs(p));
+      case 'rocAuc':
+        return (t, p) => safe(() => rocAuc(t, probs(p), k).auc);
+    }
+  } else {
+    switch (metric) {
+      case 'mse':
+        return (t, p) => meanSquaredError(t, p as Labels);
+      case 'rmse':
+        return (t, p) => Math.sqrt(meanSquaredError(t, p as Labels));
+      case 'mae':
+        return (t, p) => meanAbsoluteError(t, p as Labels);
+      case 'r2':
+        return (t, p) => r2Score(t, p as Labels);
+    }
+  }
+  const names = isClassification(task) ? ['accuracy', 'f1Macro', 'f1Weighted', 'logLoss', 'rocAuc'] : REGRESSION_METRICS;
+  throw new EvaluationError(`cannot compare on '${metric}' for a ${task} task; choose one of ${names.join(', ')}`);
+}
+
+export function compareModels(results: ModelEvaluation[], opts: CompareOptions = {}): ComparisonReport {
+  if (results.length < 2) throw new EvaluationError('a comparison needs at least two evaluated models');
+  const alpha = opts.alpha ?? 0.05;
+  if (!(alpha > 0 && alpha < 1)) throw new EvaluationError(`alpha must be in (0, 1), not ${alpha}`);
+  const rounds = opts.bootstrapRounds ?? 1000;
+  const a = results[0];
+  const task = a.task;
+  const cls = isClassification(task);
+  const metric = opts.metric ?? (cls ? 'accuracy' : 'rmse');
+  const k = a.classNames?.length ?? 0;
+  const extra = (opts.extraMetrics ?? (cls ? ['logLoss'] : ['r2'])).filter((m) => m !== metric);
+  const metricNames = [metric, ...extra];
+  for (const m of metricNames) scorer(m, task, k); // validates the names
+  const pairs: PairComparison[] = [];
+  for (const b of results.slice(1)) {
+    if (b.task !== task) throw new EvaluationError(`${b.label} was evaluated as ${b.task}, ${a.label} as ${task}`);
+    if (b.dataset.sha256 !== a.dataset.sha256 || b.rows !== a.rows) {
+      throw new EvaluationError(`${a.label} and ${b.label} were evaluated on different data; a paired comparison needs the same rows`);
+    }
+    const yTrue = a.predictions.yTrue;
+    const pa = cls ? a.predictions.probabilities! : a.predictions.yPred;
+    const pb = cls ? b.predictions.probabilities! : b.predictions.yPred;
+    let mc: PairComparison['mcnemar'];
+    if (cls) {
+      const m = mcnemar(yTrue, a.predictions.yPred, b.predictions.yPred);
+      const v = mcnemarVerdict(m, { alpha });
+      mc = { ...m, verdict: v.verdict, text: v.text };
+    }
+    const metrics: MetricComparison[] = metricNames.map((name) => {
+      const higherIsBetter = !LOWER_IS_BETTER.has(name);
+      const boot: BootstrapResult =
+        cls && name === 'accuracy'
+          ? pairedBootstrapAccuracy(yTrue, a.predictions.yPred, b.predictions.yPred, { rounds, seed: opts.seed })
+          : pairedBootstrapMetric(scorer(name, task, k) as never, yTrue, pa as never, pb as never, { rounds, seed: opts.seed });
+      const v: VerdictResult = bootstrapVerdict(boot, { alpha, higherIsBetter });
+      const baseline = a.metrics[name] ?? scorer(name, task, k)(yTrue, pa);
+      const candidate = b.metrics[name] ?? scorer(name, task, k)(yTrue, pb);
+      return { metric: name, higherIsBetter, baseline, candidate, delta: candidate - baseline, ciLower: v.lower, ciUpper: v.upper, pValue: v.pValue, verdict: v.verdict, text: v.text };
+    });
+    const main = cls && metric === 'accuracy' ? mc! : metrics[0];
+    pairs.push({ baseline: a.label, candidate: b.label, rows: a.rows, mcnemar: mc, metrics, verdict: main.verdict, text: main.text });
+  }
+  return {
+    task,
+    alpha,
+    metric,
+    bootstrapRounds: rounds,
+    models: results.map((r) => ({ label: r.label, modelHash: r.modelHash, metrics: r.metrics })),
+    pairs,
+  };
+}
+
+export interface GateOptions {
+  /** fail also when the candidate is worse than the baseline by more than this (in metric units) */
+  minDelta?: number;
+}
+
+export interface GateResult {
+  pass: boolean;
+  reasons: string[];
+}
+
+/** The CI gate on the last pair (the candidate against the baseline). */
+export function gate(report: ComparisonReport, opts: GateOptions = {}): GateResult {
+  const pair = report.pairs[report.pairs.length - 1];
+  const m = pair.metrics[0];
+  const reasons: string[] = [];
+  if (pair.verdict === 'B worse') reasons.push(`${pair.candidate} is significantly worse than ${pair.baseline} on ${m.metric} (${pair.text})`);
+  if (opts.minDelta !== undefined) {
+    const worseBy = m.higherIsBetter ? m.baseline - m.candidate : m.candidate - m.baseline;
+    if (worseBy > opts.minDelta) {
+      reasons.push(`${m.metric} ${fmt(m.candidate)} is worse than the baseline ${fmt(m.baseline)} by ${fmt(worseBy)}, more than --min-delta ${opts.minDelta}`);
+    }
+  }
+  return { pass: reasons.length === 0, reasons };
+}
+
+const fmt = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
+
+// ------------------------------------------------------------------------------------------------
+// caching and recording in the repository notes
+
+export interface EvaluationSettings {
+  task: DatasetTask;
+  label: string;
+  features: string[];
+  folds: number;
+  seed?: number;
+  outputName?: string;
+  classNames?: string[];
+}
+
+/** sha256 of (model oid, dataset sha256, settings JSON): the key results are cached and recorded under. */
+export function evaluationKey(modelOid: string, datasetSha256: string, settings: EvaluationSettings): string {
+  const json = JSON.stringify({ model: modelOid, dataset: datasetSha256, settings: sortKeys(settings) });
+  return crypto.createHash('sha256').update(json).digest('hex');
+}
+
+function sortKeys(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(o).sort()) {
+    const v = (o as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+export function settingsOf(ev: ModelEvaluation, seed?: number): EvaluationSettings {
+  return { task: ev.task, label: ev.dataset.label, features: ev.dataset.features, folds: ev.cvFolds, seed, outputName: ev.outputName, classNames: ev.classNames };
+}
+
+/** finite numbers only, rounded to 6 significant digits (what the notes keep) */
+function cleanMetrics(m: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m)) if (Number.isFinite(v)) out[k] = Number(v.toPrecision(6));
+  return out;
+}
+
+/** The notes entry of one evaluation: `{ evaluations: { [key]: … }, metrics: {…latest…} }`. */
+export function evaluationNote(ev: ModelEvaluation, key: string, date = new Date()): Record<string, unknown> {
+  const cv: Record<string, CvSummary> = {};
+  for (const [k, s] of Object.entries(ev.cv)) {
+    cv[k] = { mean: Number(s.mean.toPrecision(6)), std: Number(s.std.toPrecision(6)), ci95: [Number(s.ci95[0].toPrecision(6)), Number(s.ci95[1].toPrecision(6))] };
+  }
+  return {
+    evaluations: {
+      [key]: {
+        dataset: { file: path.basename(ev.dataset.file), sha256: ev.dataset.sha256, rows: ev.rows, label: ev.dataset.label },
+        task: ev.task,
+        metrics: cleanMetrics(ev.metrics),
+        cv,
+        cvFolds: ev.cvFolds,
+        provider: ev.provider,
+        date: date.toISOString(),
+      },
+    },
+    metrics: cleanMetrics(ev.metrics),
+  };
+}
+
+/** Records an evaluation in the repository notes of a committed version (ModelRepository.addMetadata). */
+export async function recordEvaluation(
+  repo: { addMetadata(model: string, version: number | string, data: Record<string, unknown>): Promise<Record<string, unknown>> },
+  model: string,
+  version: number | string,
+  ev: ModelEvaluation,
+  opts: { key?: string; seed?: number; date?: Date } = {},
+): Promise<{ key: string; metadata: Record<string, unknown> }> {
+  const key = opts.key ?? evaluationKey(ev.modelHash, ev.dataset.sha256, settingsOf(ev, opts.seed));
+  const metadata = await repo.addMetadata(model, version, evaluationNote(ev, key, opts.date));
+  return { key, metadata };
+}
+
+/** An evaluation without its per-row predictions (for JSON output). */
+export function evaluationJson(ev: ModelEvaluation): Omit<ModelEvaluation, 'predictions'> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { predictions, ...rest } = ev;
+  return rest;
+}

@@ -41,7 +41,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { inspect: 'webview-ui/inspect/main.ts', diff: 'webview-ui/diff/main.ts', details: 'webview-ui/details/main.ts' },
+    entryPoints: { inspect: 'webview-ui/inspect/main.ts', diff: 'webview-ui/diff/main.ts', details: 'webview-ui/details/main.ts', compare: 'webview-ui/compare/main.ts' },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'esm',

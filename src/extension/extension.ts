@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { registerModelCommands } from './commands/modelCommands';
 import { registerDetails, type DetailsTestHook } from './details/detailsView';
 import { registerDiff } from './diff/diffPanel';
+import { registerEvaluate } from './evaluate/evaluateCommands';
 import { InspectPanel, MODEL_EDITOR_VIEW_TYPE, ModelEditorProvider } from './inspect/inspectPanel';
 import { log } from './log';
 import { ModelNode, ModelsTreeProvider, VersionNode, VIEW_ID, type ModelsTreeNode } from './models/modelsTree';
@@ -70,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
   );
   registerModelCommands(context, repos);
   registerDiff(context, repos, view);
+  registerEvaluate(context, repos, view);
   const details = registerDetails(context, repos, view);
   void repos.discover();
   log().info(`activated in ${Date.now() - started} ms (VS Code ${vscode.version})`);

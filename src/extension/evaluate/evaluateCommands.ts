@@ -1,0 +1,396 @@
+/**
+ * Compare Models… and Evaluate Version…: run model versions or files over a dataset in the
+ * evaluation host (a local child process, or a remote host from `modelVersions.evalHosts`), show the
+ * comparison in a panel (./comparePanel.ts) and record a version's metrics in its notes. The work is
+ * done by src/core/eval; this file gathers the inputs (quick picks, or command arguments) and owns
+ * the host processes' lifetime. Both commands return their result (tests use it), or undefined when
+ * cancelled or failed (the reason shows to the user).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { EvalClient, isEvalCancelled } from '../../core/eval/client';
+import { loadDataset, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
+import { compareModels, evaluateModel, evaluationJson, recordEvaluation, type ModelEvaluation } from '../../core/eval/evaluate';
+import type { ModelRepository, ModelVersion } from '../../core/repo';
+import type { ExportFormat } from '../../shared/compareProtocol';
+import { log } from '../log';
+import { VersionNode, type ModelsTreeNode } from '../models/modelsTree';
+import type { RepoManager } from '../repos/repoManager';
+import { versionFile } from '../versions';
+import { ComparePanel, exportComparison } from './comparePanel';
+import { compareResult, type CompareResult } from './viewModel';
+
+/** A dataset as the commands take it: DatasetSpec without a required task (it is inferred). */
+export type DatasetArg = Omit<DatasetSpec, 'task'> & { task?: DatasetTask };
+
+/** Arguments of modelVersions.compareModels / evaluateVersion (all optional: what is missing is asked). */
+export interface EvaluateArgs {
+  /** VersionNodes (from the tree), file Uris or absolute paths */
+  models?: unknown[];
+  dataset?: DatasetArg;
+  /** 'local' (default when models and dataset are given) or the name of a `modelVersions.evalHosts` entry */
+  host?: string;
+  metric?: string;
+  alpha?: number;
+  folds?: number;
+  seed?: number;
+}
+
+interface ModelInput {
+  label: string;
+  file(): Promise<string>;
+  version?: { repo: ModelRepository; v: ModelVersion };
+}
+
+interface HostChoice {
+  name: string;
+  url?: string;
+}
+
+const LAST_DATASET_KEY = 'modelVersions.lastDataset';
+const DATASET_GLOB = '**/*.{csv,tsv,json,jsonl,npy,npz}';
+
+export class EvaluationCancelled extends Error {
+  constructor() {
+    super('The evaluation was cancelled.');
+    this.name = 'EvaluationCancelled';
+  }
+}
+
+function isArgs(x: unknown): x is EvaluateArgs {
+  return !!x && typeof x === 'object' && !(x instanceof VersionNode) && !(x instanceof vscode.Uri) && !Array.isArray(x) && ('models' in x || 'dataset' in x || 'host' in x);
+}
+
+/** Loads the dataset; without a task, infers it from the labels (like `modelver evaluate`). */
+export async function loadEvalDataset(spec: DatasetArg, baseDir?: string): Promise<Dataset> {
+  if (spec.task) return loadDataset({ ...spec, task: spec.task }, { baseDir });
+  const ds = await loadDataset({ ...spec, task: 'multiclass' }, { baseDir });
+  const names = ds.classNames ?? [];
+  const numeric = names.every((n) => n.trim() !== '' && Number.isFinite(Number(n)));
+  if (numeric && names.some((n) => !Number.isInteger(Number(n)))) return loadDataset({ ...spec, task: 'regression' }, { baseDir });
+  if (names.length === 2) return { ...ds, task: 'binary' };
+  return ds;
+}
+
+/** What to do about an error, in one sentence. */
+function hintFor(e: unknown): string {
+  const err = e as Error & { code?: string };
+  switch (err?.name) {
+    case 'DatasetError':
+      return 'Check the dataset file, its label column and that its feature columns match the model\'s input, then run the comparison again.';
+    case 'EvaluationError':
+      return 'The models and the dataset do not fit together (task, classes or output shape): pick another label column or other models.';
+    case 'EvalHostError':
+      return 'The evaluation host failed: Output › Model Versions has the details. For a remote host, check its address and token.';
+    case 'ModelFormatError':
+      return 'A file is not a model the evaluation host can run (ONNX).';
+    case 'RepoError':
+      return 'The version\'s bytes are not available here: run "Model Versions: Fetch" (git lfs fetch) and try again.';
+    case 'EvaluationCancelled':
+    case 'EvalCancelledError':
+      return 'Run it again with "Run Again".';
+  }
+  return 'Try again; Output › Model Versions has the details.';
+}
+
+export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): void {
+  /** clients with a host process or connection open: disposed on deactivate */
+  const live = new Set<EvalClient>();
+  context.subscriptions.push({ dispose: () => [...live].forEach((c) => c.dispose()) });
+
+  const hostScript = () => path.join(context.extensionPath, 'dist', 'evalHost.js');
+  const baseDir = () => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+
+  const openClient = async (host: HostChoice): Promise<EvalClient> => {
+    if (!host.url) {
+      const script = hostScript();
+      if (!fs.existsSync(script)) throw new Error(`the evaluation host is not built (${script})`);
+      return EvalClient.local(script, { onStderr: (l) => log().info(`eval host: ${l}`) });
+    }
+    const key = `modelVersions.evalHostToken:${host.url}`;
+    let token = await context.secrets.get(key);
+    if (!token) {
+      token = await vscode.window.showInputBox({ title: `Token of the evaluation host ${host.name}`, prompt: host.url, password: true, ignoreFocusOut: true });
+      if (!token) throw new EvaluationCancelled();
+      await context.secrets.store(key, token);
+    }
+    return EvalClient.remote(host.url, token);
+  };
+
+  const modelInput = (x: unknown): ModelInput => {
+    if (x instanceof VersionNode) {
+      const { repo, version: v } = x;
+      return { label: `${v.model}@v${v.version}`, file: () => versionFile(context, repo, v.model, v), version: { repo, v } };
+    }
+    const file = x instanceof vscode.Uri ? x.fsPath : typeof x === 'string' ? path.resolve(baseDir() ?? '.', x) : undefined;
+    if (!file) throw new Error(`not a model version or file: ${String(x)}`);
+    return { label: vscode.workspace.asRelativePath(file, false), file: async () => file };
+  };
+
+  /** Runs the evaluations with a cancellable progress notification; `signal` also cancels (panel closed). */
+  const evaluateAll = async (inputs: ModelInput[], spec: DatasetArg, host: HostChoice, args: EvaluateArgs, signal?: AbortSignal): Promise<{ evals: ModelEvaluation[]; ds: Dataset }> =>
+    vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: inputs.length > 1 ? 'Comparing models' : `Evaluating ${inputs[0].label}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        signal?.addEventListener('abort', () => abort.abort());
+        const check = () => {
+          if (abort.signal.aborted) throw new EvaluationCancelled();
+        };
+        progress.report({ message: `reading ${path.basename(spec.file)}…` });
+        const ds = await loadEvalDataset(spec, baseDir());
+        check();
+        const files: string[] = [];
+        for (const m of inputs) files.push(await m.file());
+        check();
+        progress.report({ message: `starting the ${host.url ? `host ${host.name}` : 'local evaluation host'}…` });
+        const client = await openClient(host);
+        live.add(client);
+        try {
+          const evals: ModelEvaluation[] = [];
+          for (const [i, m] of inputs.entries()) {
+            let last = 0;
+            const ev = await evaluateModel({ file: files[i], label: m.label }, ds, client, {
+              task: ds.task,
+              folds: args.folds,
+              seed: args.seed,
+              signal: abort.signal,
+              onProgress: (p) => {
+                const pct = p.rowsTotal ? Math.floor((100 * p.rowsDone) / p.rowsTotal) : 0;
+                if (pct - last < 5 && p.rowsDone !== p.rowsTotal) return;
+                last = pct;
+                progress.report({ message: `${m.label} (${i + 1}/${inputs.length}): ${p.rowsDone}/${p.rowsTotal} rows` });
+              },
+            }).catch((e) => {
+              if (abort.signal.aborted || isEvalCancelled(e)) throw new EvaluationCancelled();
+              throw e;
+            });
+            evals.push(ev);
+            check();
+          }
+          return { evals, ds };
+        } finally {
+          live.delete(client);
+          client.dispose();
+        }
+      },
+    );
+
+  // ------------------------------------------------------------------ pickers
+
+  const pickModels = async (preselected: ModelInput[]): Promise<ModelInput[] | undefined> => {
+    type It = vscode.QuickPickItem & { input?: ModelInput; browse?: boolean };
+    const items: It[] = [];
+    const chosen = new Set(preselected.map((p) => p.label));
+    for (const repo of repos.repositories) {
+      const all = await repo.versions().catch(() => [] as ModelVersion[]);
+      for (const v of [...all].reverse()) {
+        const input: ModelInput = { label: `${v.model}@v${v.version}`, file: () => versionFile(context, repo, v.model, v), version: { repo, v } };
+        items.push({ label: `${v.model} v${v.version}`, description: [...v.aliases.map((a) => `⟨${a}⟩`), v.subject, v.shortCommit].filter(Boolean).join(' · '), input, picked: chosen.has(input.label) });
+      }
+    }
+    items.push({ label: '$(folder-opened) Other model file…', browse: true });
+    const picks = await vscode.window.showQuickPick(items, { title: 'Compare Models: pick the models (the first is the baseline)', canPickMany: true, matchOnDescription: true });
+    if (!picks) return undefined;
+    const out = picks.filter((p) => p.input).map((p) => p.input!);
+    if (picks.some((p) => p.browse)) {
+      const files = await vscode.window.showOpenDialog({ title: 'Model files to compare', canSelectMany: true, filters: { 'ONNX models': ['onnx'], 'All files': ['*'] } });
+      for (const f of files ?? []) out.push(modelInput(f));
+    }
+    return out;
+  };
+
+  const pickDataset = async (): Promise<DatasetArg | undefined> => {
+    const last = context.workspaceState.get<DatasetArg>(LAST_DATASET_KEY);
+    type It = vscode.QuickPickItem & { file?: string; browse?: boolean };
+    const found = (await vscode.workspace.findFiles(DATASET_GLOB, '{**/node_modules/**,**/.git/**,**/package*.json,**/tsconfig*.json}', 500)).map((u) => u.fsPath).sort();
+    const items: It[] = [];
+    if (last && fs.existsSync(path.resolve(baseDir() ?? '.', last.file))) items.push({ label: `$(history) ${path.basename(last.file)}`, description: `last used · label ${String(last.labelColumn)}`, file: last.file });
+    items.push(...found.map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(path.dirname(f), false), file: f })));
+    items.push({ label: '$(folder-opened) Browse…', browse: true });
+    const pick = await vscode.window.showQuickPick(items, { title: 'Evaluation data (CSV, TSV, JSON, JSONL, NPY, NPZ)', matchOnDescription: true });
+    if (!pick) return undefined;
+    let file = pick.file;
+    if (pick.browse) {
+      const f = await vscode.window.showOpenDialog({ title: 'Evaluation data', filters: { Data: ['csv', 'tsv', 'json', 'jsonl', 'npy', 'npz'], 'All files': ['*'] } });
+      file = f?.[0]?.fsPath;
+    }
+    if (!file) return undefined;
+    const columns = await datasetColumns(file, baseDir());
+    let labelColumn: ColumnRef | undefined;
+    if (columns.length) {
+      const prev = last && path.resolve(baseDir() ?? '.', last.file) === path.resolve(baseDir() ?? '.', file) ? String(last.labelColumn) : undefined;
+      const ordered = [...columns].reverse();
+      if (prev && ordered.includes(prev)) ordered.splice(ordered.indexOf(prev), 1), ordered.unshift(prev);
+      const col = await vscode.window.showQuickPick(ordered, { title: `The label column of ${path.basename(file)}`, placeHolder: 'the task (binary, multiclass, regression) is inferred from its values' });
+      if (!col) return undefined;
+      labelColumn = col;
+    } else {
+      const npz = file.toLowerCase().endsWith('.npz');
+      const col = npz ? '' : await vscode.window.showInputBox({ title: `The label column of ${path.basename(file)}`, prompt: 'a 0-based column index (-1 = last)', value: '-1' });
+      if (col === undefined) return undefined;
+      if (col !== '') labelColumn = Number.isFinite(Number(col)) ? Number(col) : col;
+    }
+    return { file, labelColumn };
+  };
+
+  const pickHost = async (name: string | undefined, ask: boolean): Promise<HostChoice | undefined> => {
+    const hosts = vscode.workspace.getConfiguration('modelVersions').get<{ name?: string; url?: string }[]>('evalHosts', []).filter((h) => h && typeof h.url === 'string');
+    if (name !== undefined) {
+      if (name.toLowerCase() === 'local') return { name: 'Local' };
+      const h = hosts.find((x) => x.name === name || x.url === name);
+      if (!h) throw new Error(`no evaluation host named '${name}' in the setting modelVersions.evalHosts`);
+      return { name: h.name ?? h.url!, url: h.url };
+    }
+    if (!ask || hosts.length === 0) return { name: 'Local' };
+    const items: (vscode.QuickPickItem & { host: HostChoice })[] = [
+      { label: '$(vm) Local', description: 'a child process on this machine', host: { name: 'Local' } },
+      ...hosts.map((h) => ({ label: `$(remote) ${h.name ?? h.url}`, description: h.url, host: { name: h.name ?? h.url!, url: h.url } })),
+    ];
+    return (await vscode.window.showQuickPick(items, { title: 'Evaluation host' }))?.host;
+  };
+
+  const datasetOf = async (args: EvaluateArgs): Promise<DatasetArg | undefined> => {
+    const spec = args.dataset ?? (await pickDataset());
+    if (spec) await context.workspaceState.update(LAST_DATASET_KEY, { file: spec.file, labelColumn: spec.labelColumn });
+    return spec;
+  };
+
+  const fail = (id: string, e: unknown): undefined => {
+    const err = e as Error;
+    if (err instanceof EvaluationCancelled) {
+      log().info(`${id}: cancelled`);
+      return undefined;
+    }
+    log().error(`${id}: ${err?.message ?? String(e)}`);
+    void vscode.window.showErrorMessage(`Model Versions: ${err?.message ?? String(e)}`);
+    return undefined;
+  };
+
+  // ------------------------------------------------------------------ Compare Models…
+
+  let lastRun: { inputs: ModelInput[]; spec: DatasetArg; host: HostChoice; args: EvaluateArgs } | undefined;
+
+  const compare = async (inputs: ModelInput[], spec: DatasetArg, host: HostChoice, args: EvaluateArgs): Promise<CompareResult | undefined> => {
+    lastRun = { inputs, spec, host, args };
+    const title = `Compare ${inputs.length} models`;
+    const panel = ComparePanel.show(context.extensionUri, title);
+    panel.onRerun = () => {
+      if (lastRun) void compare(lastRun.inputs, lastRun.spec, lastRun.host, lastRun.args);
+    };
+    panel.abort?.abort();
+    const abort = (panel.abort = new AbortController());
+    panel.showLoading(title, `Evaluating ${inputs.map((m) => m.label).join(', ')} on ${path.basename(spec.file)} (host ${host.name})…`);
+    try {
+      const { evals, ds } = await evaluateAll(inputs, spec, host, args, abort.signal);
+      const report = compareModels(evals, { alpha: args.alpha, metric: args.metric, seed: args.seed });
+      const result = compareResult(report, evals, host.name, ds.warnings);
+      panel.showResult(result, title);
+      log().info(`compare ${inputs.map((m) => m.label).join(' | ')}: ${report.pairs.map((p) => `${p.candidate}: ${p.verdict}`).join('; ')}`);
+      return result;
+    } catch (e) {
+      const err = e as Error;
+      if (ComparePanel.current === panel && panel.abort === abort) {
+        panel.showError(title, err instanceof EvaluationCancelled ? 'The comparison was cancelled.' : (err?.message ?? String(e)), hintFor(e));
+      }
+      if (!(err instanceof EvaluationCancelled)) log().error(`compare: ${err?.stack ?? String(e)}`);
+      return undefined;
+    } finally {
+      if (panel.abort === abort) panel.abort = undefined;
+    }
+  };
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('modelVersions.compareModels', async (first?: unknown, selected?: unknown) => {
+      try {
+        const args: EvaluateArgs = isArgs(first) ? first : {};
+        let raw: unknown[] = args.models ?? [];
+        if (!isArgs(first)) {
+          const sel = Array.isArray(selected) && selected.length ? selected : view.selection.length ? [...view.selection] : first ? [first] : [];
+          if (first && !sel.includes(first)) sel.unshift(first);
+          raw = sel.filter((n) => n instanceof VersionNode || n instanceof vscode.Uri);
+          // the older version first (the baseline) when they are versions of one model
+          raw.sort((a, b) => (a instanceof VersionNode && b instanceof VersionNode && a.repo === b.repo && a.version.model === b.version.model ? a.version.version - b.version.version : 0));
+        }
+        let inputs = raw.map(modelInput);
+        const interactive = !args.models || !args.dataset;
+        if (inputs.length < 2 && !args.models) {
+          const picked = await pickModels(inputs);
+          if (!picked) return undefined;
+          inputs = picked;
+        }
+        if (inputs.length < 2) {
+          void vscode.window.showWarningMessage('Model Versions: pick at least two models to compare (the first is the baseline).');
+          return undefined;
+        }
+        const spec = await datasetOf(args);
+        if (!spec) return undefined;
+        const host = await pickHost(args.host, interactive);
+        if (!host) return undefined;
+        return await compare(inputs, spec, host, args);
+      } catch (e) {
+        return fail('compareModels', e);
+      }
+    }),
+
+    vscode.commands.registerCommand('modelVersions.exportComparison', (format: ExportFormat = 'md', to: 'file' | 'clipboard' = 'file', target?: vscode.Uri) =>
+      exportComparison(ComparePanel.current?.result, format, to, target),
+    ),
+
+    // ---------------------------------------------------------------- Evaluate Version…
+    vscode.commands.registerCommand('modelVersions.evaluateVersion', async (node?: unknown, more?: unknown) => {
+      try {
+        const args: EvaluateArgs = isArgs(more) ? more : isArgs(node) ? node : {};
+        const target = node instanceof VersionNode ? node : (args.models?.[0] ?? view.selection.find((n) => n instanceof VersionNode));
+        if (!(target instanceof VersionNode)) {
+          void vscode.window.showInformationMessage('Model Versions: right-click a version in the Model Versions view, then "Evaluate Version…".');
+          return undefined;
+        }
+        const input = modelInput(target);
+        const spec = await datasetOf(args);
+        if (!spec) return undefined;
+        const host = await pickHost(args.host, !args.dataset);
+        if (!host) return undefined;
+        const { evals, ds } = await evaluateAll([input], spec, host, args);
+        const ev = evals[0];
+        const { repo, v } = input.version!;
+        const recorded = await recordEvaluation(repo, v.model, v.version, ev, { seed: args.seed });
+        repos.refresh();
+        const main = ev.task === 'regression' ? `rmse ${ev.metrics.rmse?.toFixed(4)}` : `accuracy ${ev.metrics.accuracy?.toFixed(4)}`;
+        void vscode.window.showInformationMessage(`Model Versions: ${input.label} on ${path.basename(spec.file)}: ${main}. The metrics are recorded in the version's notes.`);
+        log().info(`evaluate ${input.label}: ${JSON.stringify(ev.metrics)} (key ${recorded.key.slice(0, 12)})`);
+        return { evaluation: evaluationJson(ev), recorded: { model: v.model, version: v.version, key: recorded.key }, warnings: ds.warnings };
+      } catch (e) {
+        return fail('evaluateVersion', e);
+      }
+    }),
+  );
+}
+
+/** The dataset's column names, read cheaply (CSV/TSV header), or from a load; [] when unknown (NPY). */
+export async function datasetColumns(file: string, baseDir?: string): Promise<string[]> {
+  const abs = path.resolve(baseDir ?? '.', file);
+  const ext = path.extname(abs).toLowerCase();
+  if (ext === '.csv' || ext === '.tsv') {
+    const fd = fs.openSync(abs, 'r');
+    try {
+      const buf = Buffer.alloc(65536);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      const line = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0];
+      return line.split(ext === '.tsv' ? '\t' : ',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  if (ext === '.json' || ext === '.jsonl') {
+    try {
+      const ds = await loadDataset({ file: abs, labelColumn: -1, task: 'regression', missing: 'drop' });
+      return [...ds.featureNames, ds.labelName];
+    } catch {
+      return [];
+    }
+  }
+  return [];
+}

@@ -1,0 +1,172 @@
+/**
+ * Compare Models… and Evaluate Version… through the real vscode API, with a local evaluation host
+ * (dist/evalHost.js, a child process of the extension host).
+ *
+ * Runs last in the repo pass ('repoEvaluate.test.js' sorts after repo*.test.js; nothing after it
+ * reads the tree). It adds its own model, eval/tiny.onnx, committed through the core API as
+ * v1 = a poor logistic model and v2 = a good one (built with onnx-proto, like
+ * test/unit/evaluate.test.ts), and a seeded CSV (label y = x0 + x1 > 1).
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { onnx } from 'onnx-proto';
+import { ModelRepository } from '../../../src/core/repo';
+import type { CompareResult } from '../../../src/extension/evaluate/viewModel';
+import { activeApi, showTree, waitFor, workspaceRoot, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
+
+const VIEW_TYPE = 'modelVersions.compareModels';
+const MODEL = 'eval/tiny.onnx';
+
+function rng(seed: number): () => number {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** x [batch,2] → Gemm(w [2,1], b [1]) → Sigmoid → y [batch,1] */
+function logisticModel(w: [number, number], b: number): Buffer {
+  const tensor = (name: string, dims: number[], v: number[]) =>
+    onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: Buffer.from(Float32Array.from(v).buffer) });
+  const io = (name: string, dims: (string | number)[]) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    });
+  const graph = onnx.GraphProto.create({
+    name: 'logistic',
+    node: [
+      onnx.NodeProto.create({ name: 'fc', opType: 'Gemm', input: ['x', 'w', 'b'], output: ['z'] }),
+      onnx.NodeProto.create({ name: 'sig', opType: 'Sigmoid', input: ['z'], output: ['y'] }),
+    ],
+    initializer: [tensor('w', [2, 1], w), tensor('b', [1], [b])],
+    input: [io('x', ['batch', 2])],
+    output: [io('y', ['batch', 1])],
+  });
+  const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'repoEvaluate.test', opsetImport: [{ domain: '', version: 17 }], graph });
+  return Buffer.from(onnx.ModelProto.encode(model).finish());
+}
+
+const exec = <T>(command: string, ...args: unknown[]): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(`modelVersions.${command}`, ...args));
+
+function panelTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes(VIEW_TYPE));
+}
+
+/** Every node of the tree, depth first. */
+function flatten(nodes: TreeNodeInfo[] | undefined): TreeNodeInfo[] {
+  return (nodes ?? []).flatMap((n) => [n, ...flatten(n.children)]);
+}
+
+describe('Model Versions: Compare Models… and Evaluate Version… (evaluation host)', function () {
+  this.timeout(120000);
+  let api: ModelVersionsApi;
+  let root: string;
+  let repo: ModelRepository;
+  let v1: TreeNodeInfo;
+  let v2: TreeNodeInfo;
+  let dataset: { file: string; labelColumn: string };
+
+  before(async function () {
+    this.timeout(60000);
+    api = await activeApi();
+    assert.strictEqual(await api.ready(), 'ready');
+    root = workspaceRoot();
+    repo = await ModelRepository.open(root);
+    const file = path.join(root, MODEL);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, logisticModel([1, -1], 0));
+    await repo.commitModel(file, 'tiny: a poor model');
+    fs.writeFileSync(file, logisticModel([10, 10], -10));
+    await repo.commitModel(file, 'tiny: a good model');
+    const r = rng(7);
+    const rows = ['x0,x1,y'];
+    for (let i = 0; i < 200; i++) {
+      const x0 = r();
+      const x1 = r();
+      rows.push(`${x0.toFixed(5)},${x1.toFixed(5)},${x0 + x1 > 1 ? 1 : 0}`);
+    }
+    dataset = { file: path.join(root, 'eval', 'data.csv'), labelColumn: 'y' };
+    fs.writeFileSync(dataset.file, rows.join('\n') + '\n');
+    await api.refresh();
+    let last: TreeNodeInfo[] = [];
+    const model = await waitFor(
+      `${MODEL} with v1 and v2 in the tree`,
+      async () => {
+        last = await api.modelsView.getChildren();
+        const m = flatten(last).find((n) => n.resourceUri?.fsPath === file);
+        return m?.children?.some((c) => c.label === 'v2') ? m : undefined;
+      },
+      20000,
+      () => showTree(last),
+    );
+    v1 = model.children!.find((c) => c.label === 'v1')!;
+    v2 = model.children!.find((c) => c.label === 'v2')!;
+    assert.ok(v1?.node && v2?.node);
+  });
+
+  after(async () => {
+    for (const t of panelTabs()) await vscode.window.tabGroups.close(t);
+  });
+
+  it('registers Compare Models… and Evaluate Version…', async () => {
+    const commands = new Set(await vscode.commands.getCommands(true));
+    for (const c of ['compareModels', 'evaluateVersion', 'exportComparison']) assert.ok(commands.has(`modelVersions.${c}`), c);
+  });
+
+  let report: CompareResult;
+
+  it('compares v1 and v2 on the dataset: v2 is significantly better (McNemar), in a panel', async () => {
+    const r = await exec<CompareResult | undefined>('compareModels', { models: [v1.node, v2.node], dataset, host: 'local', seed: 1 });
+    assert.ok(r, 'compareModels returns the report');
+    report = r;
+    assert.strictEqual(r.task, 'binary');
+    assert.deepStrictEqual(r.models.map((m) => m.label), [`${MODEL}@v1`, `${MODEL}@v2`]);
+    assert.strictEqual(r.dataset.rows, 200);
+    const pair = r.pairs[0];
+    assert.strictEqual(pair.verdict, 'B better', pair.text);
+    assert.ok(pair.mcnemar && pair.mcnemar.pValue < 0.05, `McNemar p = ${pair.mcnemar?.pValue}`);
+    assert.ok(r.evaluations[1].metrics.accuracy > 0.95, `v2 accuracy ${r.evaluations[1].metrics.accuracy}`);
+    assert.ok(r.evaluations[0].metrics.accuracy < r.evaluations[1].metrics.accuracy);
+    assert.ok(r.evaluations[1].cvFolds >= 2 && r.evaluations[1].cv.accuracy, 'cross-validation spread');
+    assert.ok(r.evaluations[1].confusion, 'confusion matrix');
+    assert.ok(!('predictions' in r.evaluations[0]), 'no per-row predictions in the result');
+    await waitFor('the comparison panel', () => panelTabs().length === 1);
+  });
+
+  it('exports the comparison as CSV, JSON and Markdown', async () => {
+    const out = path.join(root, 'eval', 'out');
+    fs.mkdirSync(out, { recursive: true });
+    const csv = await exec<string>('exportComparison', 'csv', 'file', vscode.Uri.file(path.join(out, 'c.csv')));
+    assert.ok(csv.startsWith('model,metric,value,cv_mean'), csv.slice(0, 80));
+    assert.ok(fs.readFileSync(path.join(out, 'c.csv'), 'utf8').includes(`${MODEL}@v2,accuracy,`));
+    await exec<string>('exportComparison', 'json', 'file', vscode.Uri.file(path.join(out, 'c.json')));
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'c.json'), 'utf8')) as CompareResult;
+    assert.strictEqual(json.pairs[0].verdict, report.pairs[0].verdict);
+    const md = await exec<string>('exportComparison', 'md', 'clipboard');
+    assert.strictEqual(await vscode.env.clipboard.readText(), md);
+    assert.ok(md.includes('|'), 'a Markdown table');
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it('shows an error with a hint in the panel for a bad label column, and returns undefined', async () => {
+    const r = await exec<CompareResult | undefined>('compareModels', { models: [v1.node, v2.node], dataset: { ...dataset, labelColumn: 'nope' }, host: 'local' });
+    assert.strictEqual(r, undefined);
+    assert.strictEqual(panelTabs().length, 1, 'the panel is reused');
+  });
+
+  it('evaluates v2 and records its metrics in the version notes', async () => {
+    const r = await exec<{ evaluation: { metrics: Record<string, number> }; recorded: { version: number; key: string } } | undefined>('evaluateVersion', v2.node, { dataset, host: 'local' });
+    assert.ok(r, 'evaluateVersion returns the evaluation');
+    assert.strictEqual(r.recorded.version, 2);
+    const meta = (await repo.getMetadata(MODEL, 2)) as { metrics?: Record<string, number>; evaluations?: Record<string, unknown> } | undefined;
+    assert.ok(meta?.metrics, `notes of v2: ${JSON.stringify(meta)}`);
+    assert.strictEqual(meta.metrics.accuracy, Number(r.evaluation.metrics.accuracy.toPrecision(6)));
+    assert.ok(meta.evaluations?.[r.recorded.key], 'the evaluation is keyed');
+  });
+});

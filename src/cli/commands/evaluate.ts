@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { EvalClient } from '../../core/eval/client';
-import { loadDataset, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
+import { loadDatasetInferringTask, type Dataset, type DatasetSpec, type DatasetSpecInput, type DatasetTask } from '../../core/eval/dataset';
 import { evaluateModel, evaluationJson, recordEvaluation, type EvaluateModelOptions } from '../../core/eval/evaluate';
 import { renderEvaluationText } from '../../core/eval/report';
 import { ModelRepository } from '../../core/repo';
@@ -121,14 +121,8 @@ export function evalSettings(values: EvalValues): { spec: Omit<DatasetSpec, 'tas
 }
 
 /** Loads the dataset; without a task, infers it from the labels (see DATA_OPTIONS_HELP). */
-export async function loadEvalDataset(spec: Omit<DatasetSpec, 'task'> & { task?: DatasetTask }, baseDir: string): Promise<Dataset> {
-  if (spec.task) return loadDataset({ ...spec, task: spec.task }, { baseDir });
-  const ds = await loadDataset({ ...spec, task: 'multiclass' }, { baseDir });
-  const names = ds.classNames ?? [];
-  const numeric = names.every((n) => n.trim() !== '' && Number.isFinite(Number(n)));
-  if (numeric && names.some((n) => !Number.isInteger(Number(n)))) return loadDataset({ ...spec, task: 'regression' }, { baseDir });
-  if (names.length === 2) return { ...ds, task: 'binary' };
-  return ds;
+export function loadEvalDataset(spec: DatasetSpecInput, baseDir: string): Promise<Dataset> {
+  return loadDatasetInferringTask(spec, { baseDir });
 }
 
 export async function openClient(values: EvalValues, base: string): Promise<EvalClient> {

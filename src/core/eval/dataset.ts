@@ -822,3 +822,21 @@ function* iterate(dataset: Dataset, plan: BatchPlan): IterableIterator<Batch> {
     };
   }
 }
+
+
+/** A dataset spec whose task may be left out: it is then inferred from the labels. */
+export type DatasetSpecInput = Omit<DatasetSpec, 'task'> & { task?: DatasetTask };
+
+/**
+ * Loads a dataset; without a task, infers it from the labels: two classes → binary; numeric labels with
+ * fractions → regression; anything else → multiclass.
+ */
+export async function loadDatasetInferringTask(spec: DatasetSpecInput, opts: { baseDir?: string } = {}): Promise<Dataset> {
+  if (spec.task) return loadDataset({ ...spec, task: spec.task }, opts);
+  const ds = await loadDataset({ ...spec, task: 'multiclass' }, opts);
+  const names = ds.classNames ?? [];
+  const numeric = names.every((n) => n.trim() !== '' && Number.isFinite(Number(n)));
+  if (numeric && names.some((n) => !Number.isInteger(Number(n)))) return loadDataset({ ...spec, task: 'regression' }, opts);
+  if (names.length === 2) return { ...ds, task: 'binary' };
+  return ds;
+}

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EvalClient, isEvalCancelled } from '../../core/eval/client';
-import { loadDataset, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
+import { loadDataset, loadDatasetInferringTask, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
 import { compareModels, evaluateModel, evaluationJson, recordEvaluation, type ModelEvaluation } from '../../core/eval/evaluate';
 import type { ModelRepository, ModelVersion } from '../../core/repo';
 import type { ExportFormat } from '../../shared/compareProtocol';
@@ -63,14 +63,8 @@ function isArgs(x: unknown): x is EvaluateArgs {
 }
 
 /** Loads the dataset; without a task, infers it from the labels (like `modelver evaluate`). */
-export async function loadEvalDataset(spec: DatasetArg, baseDir?: string): Promise<Dataset> {
-  if (spec.task) return loadDataset({ ...spec, task: spec.task }, { baseDir });
-  const ds = await loadDataset({ ...spec, task: 'multiclass' }, { baseDir });
-  const names = ds.classNames ?? [];
-  const numeric = names.every((n) => n.trim() !== '' && Number.isFinite(Number(n)));
-  if (numeric && names.some((n) => !Number.isInteger(Number(n)))) return loadDataset({ ...spec, task: 'regression' }, { baseDir });
-  if (names.length === 2) return { ...ds, task: 'binary' };
-  return ds;
+export function loadEvalDataset(spec: DatasetArg, baseDir?: string): Promise<Dataset> {
+  return loadDatasetInferringTask(spec, { baseDir });
 }
 
 /** What to do about an error, in one sentence. */

@@ -44,8 +44,14 @@ const commands: Record<string, Command> = {
   compare: compareCommand,
 };
 
+/** Other names for commands (`modelver eval` is `modelver evaluate`). */
+const aliases: Record<string, string> = { eval: 'evaluate' };
+
 function help(): string {
-  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const rows = Object.entries(commands).map(([name, c]) => {
+    const also = Object.keys(aliases).filter((a) => aliases[a] === name);
+    return `  ${name.padEnd(10)} ${c.summary}${also.length ? ` (also: ${also.join(', ')})` : ''}`;
+  });
   return [
     'usage: modelver <command> [options]',
     '',
@@ -59,7 +65,8 @@ function help(): string {
 }
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
-  const [name, ...rest] = argv;
+  const [given, ...rest] = argv;
+  const name = given && Object.prototype.hasOwnProperty.call(aliases, given) ? aliases[given] : given;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(help());
     return name ? 0 : 2;
@@ -68,7 +75,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.out(typeof __MODELVER_VERSION__ !== 'undefined' ? __MODELVER_VERSION__ : 'dev');
     return 0;
   }
-  const cmd = commands[name];
+  const cmd = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
   if (!cmd) {
     io.err(`modelver: unknown command '${name}'\n\n${help()}`);
     return 2;

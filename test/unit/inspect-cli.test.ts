@@ -67,6 +67,13 @@ describe('modelver inspect', () => {
     assert.strictEqual((await cli('inspect', 'a', '--tensors', 'x')).code, 2);
     assert.strictEqual((await cli('inspect', 'a', '--bogus')).code, 2);
     assert.strictEqual((await cli('no-such-command')).code, 2);
+    assert.strictEqual((await cli('constructor')).code, 2, 'object prototype names are not commands');
+  });
+
+  it('knows `eval` as another name of `evaluate`', async () => {
+    const r = await cli('eval', '--help');
+    assert.strictEqual(r.code, 0);
+    assert.match(r.out, /^usage: modelver evaluate /);
   });
 
   it('exit 1 for a missing file', async () => {

@@ -17,6 +17,7 @@ import type { EvaluateProgress } from '../../src/shared/evalProtocol';
 import { parseEvalHostArgs, parseListen, tokenMatches } from '../../src/evalHost/main';
 import { missingCudaLibraries, shortenError } from '../../src/evalHost/runtime';
 import * as crypto from 'crypto';
+import { rng } from '../support/onnxModels';
 
 /** the compiled host; EVAL_HOST_SCRIPT=dist/evalHost.js runs the same tests against the bundle */
 const HOST = process.env.EVAL_HOST_SCRIPT ? path.resolve(process.env.EVAL_HOST_SCRIPT) : path.join(__dirname, '..', '..', 'src', 'evalHost', 'main.js');
@@ -27,16 +28,6 @@ const HOST = process.env.EVAL_HOST_SCRIPT ? path.resolve(process.env.EVAL_HOST_S
 const IN = 6;
 const HID = 16;
 const OUT = 4;
-
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Mlp {
   bytes: Buffer;

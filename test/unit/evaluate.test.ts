@@ -8,7 +8,6 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { onnx } from 'onnx-proto';
 import { runCli } from '../../src/cli/main';
 import { EvalClient } from '../../src/core/eval/client';
 import { loadDataset, type Dataset } from '../../src/core/eval/dataset';
@@ -16,40 +15,9 @@ import { compareModels, evaluateModel, evaluationKey, gate, settingsOf, toProbab
 import { renderComparisonMarkdown, renderEvaluationText } from '../../src/core/eval/report';
 import { ModelRepository } from '../../src/core/repo';
 import { TempSpace, put } from './repoTestUtil';
+import { linearModel, rng } from '../support/onnxModels';
 
 const HOST = process.env.EVAL_HOST_SCRIPT ? path.resolve(process.env.EVAL_HOST_SCRIPT) : path.join(__dirname, '..', '..', 'src', 'evalHost', 'main.js');
-
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** x [batch,2] → Gemm(w [2,1], b [1]) → (Sigmoid) → y [batch,1] */
-function linearModel(w: [number, number], b: number, sigmoid: boolean): Buffer {
-  const tensor = (name: string, dims: number[], v: number[]) =>
-    onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: Buffer.from(Float32Array.from(v).buffer) });
-  const io = (name: string, dims: (string | number)[]) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
-    });
-  const nodes = [onnx.NodeProto.create({ name: 'fc', opType: 'Gemm', input: ['x', 'w', 'b'], output: [sigmoid ? 'z' : 'y'] })];
-  if (sigmoid) nodes.push(onnx.NodeProto.create({ name: 'sig', opType: 'Sigmoid', input: ['z'], output: ['y'] }));
-  const graph = onnx.GraphProto.create({
-    name: 'logistic',
-    node: nodes,
-    initializer: [tensor('w', [2, 1], w), tensor('b', [1], [b])],
-    input: [io('x', ['batch', 2])],
-    output: [io('y', ['batch', 1])],
-  });
-  const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'evaluate.test', opsetImport: [{ domain: '', version: 17 }], graph });
-  return Buffer.from(onnx.ModelProto.encode(model).finish());
-}
 
 const GOOD: [[number, number], number] = [[10, 10], -10];
 const BAD: [[number, number], number] = [[1, -1], 0];

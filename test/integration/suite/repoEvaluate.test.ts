@@ -11,46 +11,13 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { onnx } from 'onnx-proto';
 import { ModelRepository } from '../../../src/core/repo';
 import type { CompareResult } from '../../../src/extension/evaluate/viewModel';
 import { activeApi, showTree, waitFor, workspaceRoot, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
+import { linearModel, rng } from '../../support/onnxModels';
 
 const VIEW_TYPE = 'modelVersions.compareModels';
 const MODEL = 'eval/tiny.onnx';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** x [batch,2] → Gemm(w [2,1], b [1]) → Sigmoid → y [batch,1] */
-function logisticModel(w: [number, number], b: number): Buffer {
-  const tensor = (name: string, dims: number[], v: number[]) =>
-    onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: Buffer.from(Float32Array.from(v).buffer) });
-  const io = (name: string, dims: (string | number)[]) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
-    });
-  const graph = onnx.GraphProto.create({
-    name: 'logistic',
-    node: [
-      onnx.NodeProto.create({ name: 'fc', opType: 'Gemm', input: ['x', 'w', 'b'], output: ['z'] }),
-      onnx.NodeProto.create({ name: 'sig', opType: 'Sigmoid', input: ['z'], output: ['y'] }),
-    ],
-    initializer: [tensor('w', [2, 1], w), tensor('b', [1], [b])],
-    input: [io('x', ['batch', 2])],
-    output: [io('y', ['batch', 1])],
-  });
-  const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'repoEvaluate.test', opsetImport: [{ domain: '', version: 17 }], graph });
-  return Buffer.from(onnx.ModelProto.encode(model).finish());
-}
 
 const exec = <T>(command: string, ...args: unknown[]): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(`modelVersions.${command}`, ...args));
 
@@ -80,9 +47,9 @@ describe('Model Versions: Compare Models… and Evaluate Version… (evaluation 
     repo = await ModelRepository.open(root);
     const file = path.join(root, MODEL);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, logisticModel([1, -1], 0));
+    fs.writeFileSync(file, linearModel([1, -1], 0));
     await repo.commitModel(file, 'tiny: a poor model');
-    fs.writeFileSync(file, logisticModel([10, 10], -10));
+    fs.writeFileSync(file, linearModel([10, 10], -10));
     await repo.commitModel(file, 'tiny: a good model');
     const r = rng(7);
     const rows = ['x0,x1,y'];

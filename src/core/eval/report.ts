@@ -43,20 +43,30 @@ export function renderEvaluationText(ev: ModelEvaluation): string {
   return lines.join('\n');
 }
 
+/** 'p = 0.03' or 'p < 0.001' */
+const pIs = (v: string): string => (v.startsWith('<') ? `p ${v}` : `p = ${v}`);
+
+/** One line per test of a pair: McNemar with its counts, then each metric's bootstrap difference. */
+export function pairDetailLines(rep: ComparisonReport, p: ComparisonReport['pairs'][number]): string[] {
+  const lines: string[] = [];
+  if (p.mcnemar) {
+    lines.push(`McNemar: baseline right/candidate wrong ${p.mcnemar.b}, baseline wrong/candidate right ${p.mcnemar.c}, ${pIs(fmtP(p.mcnemar.pValue))} (${p.mcnemar.method}) → ${p.mcnemar.text}`);
+  }
+  for (const m of p.metrics) {
+    lines.push(
+      `${m.metric}: ${fmtMetric(m.baseline)} → ${fmtMetric(m.candidate)} (Δ ${fmtSigned(m.delta)}, ${Math.round((1 - rep.alpha) * 100)}% CI [${fmtSigned(m.ciLower)}, ${fmtSigned(m.ciUpper)}], bootstrap ${pIs(fmtP(m.pValue, rep.bootstrapRounds))}) → ${m.text}`,
+    );
+  }
+  return lines;
+}
+
 export function renderComparisonText(rep: ComparisonReport, g?: GateResult): string {
   const lines: string[] = [];
   const names = [...new Set(rep.models.flatMap((m) => Object.keys(m.metrics)))];
   lines.push(...table(['metric', ...rep.models.map((m) => m.label)], names.map((n) => [n, ...rep.models.map((m) => fmtMetric(m.metrics[n]))])));
   for (const p of rep.pairs) {
     lines.push('', `${p.candidate} vs ${p.baseline} (baseline), ${p.rows} rows: ${p.text}`);
-    if (p.mcnemar) {
-      lines.push(`  McNemar: baseline right/candidate wrong ${p.mcnemar.b}, baseline wrong/candidate right ${p.mcnemar.c}, p = ${fmtP(p.mcnemar.pValue)} (${p.mcnemar.method}) → ${p.mcnemar.text}`);
-    }
-    for (const m of p.metrics) {
-      lines.push(
-        `  ${m.metric}: ${fmtMetric(m.baseline)} → ${fmtMetric(m.candidate)} (Δ ${fmtSigned(m.delta)}, ${Math.round((1 - rep.alpha) * 100)}% CI [${fmtSigned(m.ciLower)}, ${fmtSigned(m.ciUpper)}], bootstrap p = ${fmtP(m.pValue, rep.bootstrapRounds)}) → ${m.text}`,
-      );
-    }
+    for (const l of pairDetailLines(rep, p)) lines.push(`  ${l}`);
   }
   if (g) lines.push('', g.pass ? 'gate: pass' : `gate: FAIL\n${g.reasons.map((r) => `  - ${r}`).join('\n')}`);
   return lines.join('\n');

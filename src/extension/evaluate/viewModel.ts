@@ -1,7 +1,7 @@
 /** The comparison panel's view model and the CSV / JSON / Markdown exports of a comparison. */
 import * as path from 'path';
 import { LOWER_IS_BETTER, evaluationJson, type ComparisonReport, type ModelEvaluation } from '../../core/eval/evaluate';
-import { fmtMetric, renderComparisonMarkdown } from '../../core/eval/report';
+import { fmtMetric, pairDetailLines, renderComparisonMarkdown } from '../../core/eval/report';
 import type { CompareViewModel, ExportFormat } from '../../shared/compareProtocol';
 
 /** What modelVersions.compareModels returns: the core report plus each model's evaluation (no per-row predictions). */
@@ -64,8 +64,11 @@ export function toCompareViewModel(r: CompareResult, title: string): CompareView
       candidate: p.candidate,
       verdict: p.verdict,
       text: p.text,
-      mcnemar: p.mcnemar ? p.mcnemar.text : '',
-      metrics: p.metrics.map((m) => m.text),
+      // the same detail lines as the CLI: McNemar counts and p; each metric's Δ, interval and p
+      ...(() => {
+        const lines = pairDetailLines(r, p);
+        return { mcnemar: p.mcnemar ? lines[0] : '', metrics: p.mcnemar ? lines.slice(1) : lines };
+      })(),
     })),
     confusions: r.evaluations
       .filter((e) => e.confusion && e.classNames)

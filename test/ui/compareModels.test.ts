@@ -1,0 +1,151 @@
+/**
+ * Compare Models… through the workbench UI: Source Control › Model Versions › tiny.onnx, select v2,
+ * Ctrl+click v1, right-click › Compare Models…, answer the quick picks (dataset data.csv, label
+ * column 'label'; no host pick: no remote hosts are configured), and read the comparison panel:
+ * v2 (a good logistic model) is better than the baseline v1 (a poor one), with accuracies in the
+ * metrics table. The versions are committed with the core API before the workbench starts, like
+ * test/integration/suite/repoEvaluate.test.ts.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ModelRepository } from '../../src/core/repo';
+import { linearModel, rng } from '../support/onnxModels';
+import { gitModelWorkspace } from '../support/workspace';
+import { workbenchSuite } from './helpers';
+
+const VIEW = 'Model Versions';
+const MODEL = 'eval/tiny.onnx';
+const COMPARE_MODELS = 'Compare Models…'; // contributes.commands title
+const PANEL_TITLE = 'Compare 2 models';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** 200 seeded rows x0,x1,label with label = x0 + x1 > 1 (rows within 0.01 of the boundary skipped). */
+function dataCsv(): string {
+  const r = rng(7);
+  const rows = ['x0,x1,label'];
+  while (rows.length < 201) {
+    const x0 = r();
+    const x1 = r();
+    if (Math.abs(x0 + x1 - 1) < 0.01) continue;
+    rows.push(`${x0.toFixed(5)},${x1.toFixed(5)},${x0 + x1 > 1 ? 1 : 0}`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+describe('UI: Compare Models… from the Model Versions view', function () {
+  const suite = workbenchSuite('compareModels', async () => {
+    const workspace = gitModelWorkspace('ui-compare');
+    const repo = await ModelRepository.open(workspace);
+    const file = path.join(workspace, MODEL);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, linearModel([1, -1], 0));
+    await repo.commitModel(file, 'tiny: a poor model');
+    fs.writeFileSync(file, linearModel([10, 10], -10));
+    await repo.commitModel(file, 'tiny: a good model');
+    fs.writeFileSync(path.join(workspace, 'data.csv'), dataCsv());
+    return workspace;
+  }, 150000);
+
+  /**
+   * Answers a single-choice quick pick whose title matches `title`: types `filter` and clicks the
+   * row whose label is exactly `label`; waits until that pick is gone.
+   */
+  async function pickQuickPick(title: RegExp, filter: string, label: string, timeoutMs = 20000): Promise<void> {
+    const page = suite.wb.page;
+    const widget = page.locator('.quick-input-widget');
+    const titleEl = widget.locator('.quick-input-title');
+    const deadline = Date.now() + timeoutMs;
+    let seen = '';
+    for (;;) {
+      if (await widget.isVisible()) {
+        seen = ((await titleEl.textContent().catch(() => '')) ?? '').trim();
+        if (title.test(seen)) break;
+      }
+      if (Date.now() > deadline) throw new Error(`no quick pick titled ${String(title)} after ${timeoutMs} ms (last title: '${seen}')`);
+      await sleep(100);
+    }
+    await widget.locator('.quick-input-box input').fill(filter);
+    const rows = widget.locator('.quick-input-list .monaco-list-row');
+    for (;;) {
+      const labels = await rows.evaluateAll((els) => els.map((el) => (el.querySelector('.label-name') ?? el).textContent?.trim() ?? ''));
+      const i = labels.indexOf(label);
+      if (i >= 0) {
+        await rows.nth(i).click();
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the quick pick '${seen}' has no row '${label}': ${labels.join(' | ')}`);
+      await sleep(100);
+    }
+    for (;;) {
+      const visible = await widget.isVisible();
+      const now = visible ? ((await titleEl.textContent().catch(() => '')) ?? '').trim() : '';
+      if (!visible || now !== seen) return;
+      if (Date.now() > deadline) throw new Error(`the quick pick '${seen}' did not close`);
+      await sleep(100);
+    }
+  }
+
+  /** Polls the webviews until `selector`'s text satisfies `ok`; returns that text. */
+  async function waitForPanel(selector: string, ok: (text: string) => boolean, what: string, timeoutMs = 60000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      last = await suite.wb.readWebviewText(selector, 1000).catch(() => last);
+      if (ok(last)) return last;
+      const error = await suite.wb.readWebviewText('.error', 250).catch(() => '');
+      if (error) throw new Error(`the comparison failed: ${error}`);
+      if (Date.now() > deadline) throw new Error(`the panel never showed ${what} (${selector}: '${last}')`);
+      await sleep(250);
+    }
+  }
+
+  it(`v2 + Ctrl+click v1 › '${COMPARE_MODELS}' › data.csv, label: v2 is better than the baseline v1`, async function () {
+    this.timeout(150000);
+    await suite.wb.openSourceControlView();
+    await suite.wb.focusModelVersionsView();
+    await suite.wb.widenSideBar(150);
+    for (const pane of ['Changes', 'Graph']) await suite.wb.collapseViewPane(pane).catch(() => undefined);
+    await suite.wb.waitForTreeRow(VIEW, 'tiny.onnx', { description: /\b2 versions\b/ });
+    await suite.wb.expandTreeRow(VIEW, 'tiny.onnx');
+    await suite.wb.waitForTreeRow(VIEW, 'v2');
+
+    // select v2, then Ctrl+click v1: both selected
+    const v2 = suite.wb.treeRow(VIEW, 'v2');
+    const v1 = suite.wb.treeRow(VIEW, 'v1');
+    await v2.locator('.label-name').click();
+    await v1.locator('.label-name').click({ modifiers: ['Control'] });
+    await suite.wb.page.waitForFunction(
+      ([a, b]) => a?.getAttribute('aria-selected') === 'true' && b?.getAttribute('aria-selected') === 'true',
+      [await v1.elementHandle(), await v2.elementHandle()],
+      { timeout: 10000 },
+    );
+
+    await suite.wb.pickTreeContextMenuItem(VIEW, 'v1', COMPARE_MODELS);
+    await pickQuickPick(/^Evaluation data/, 'data.csv', 'data.csv');
+    await pickQuickPick(/^The label column of data\.csv/, 'label', 'label');
+    // no remote hosts in modelVersions.evalHosts: no host pick, the local evaluation host runs
+
+    await suite.wb.page.locator('.tabs-container .tab', { hasText: PANEL_TITLE }).waitFor({ state: 'visible', timeout: 30000 });
+    const verdicts = await waitForPanel('#verdicts', (t) => /better|worse|no significant|not/i.test(t), 'the verdicts');
+    assert.match(verdicts, /eval\/tiny\.onnx@v2: B better/, `verdicts: ${verdicts}`);
+    const heading = await suite.wb.readWebviewText('h3');
+    assert.match(heading, /baseline \(eval\/tiny\.onnx@v1\)/, heading);
+    const subtitle = await suite.wb.readWebviewText('.subtitle');
+    assert.match(subtitle, /binary · 200 rows · label 'label' · data\.csv · host Local/, subtitle);
+
+    const table = await suite.wb.readWebviewText('#metrics');
+    assert.match(table, /eval\/tiny\.onnx@v1 \(baseline\)/, table);
+    const accuracyRow = table.split('\n').find((l) => /^accuracy\b/.test(l.trim()));
+    assert.ok(accuracyRow, `no accuracy row: ${table}`);
+    const values = [...accuracyRow.matchAll(/\d+(?:\.\d+)?%?/g)].map((m) => m[0]);
+    assert.strictEqual(values.length, 2, `accuracy row: ${accuracyRow}`);
+    const num = (s: string) => (s.endsWith('%') ? Number(s.slice(0, -1)) / 100 : Number(s));
+    assert.ok(num(values[1]) > num(values[0]), `v2's accuracy beats v1's: ${accuracyRow}`);
+    assert.ok(num(values[1]) >= 0.95, `v2 is nearly perfect: ${accuracyRow}`);
+    assert.match(accuracyRow, /★\s*\S+\s*$/, `the best (v2) is starred: ${accuracyRow}`);
+
+    await suite.wb.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 8000 }).catch(() => undefined);
+    await suite.wb.screenshot('compare-models');
+  });
+});

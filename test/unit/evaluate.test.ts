@@ -11,7 +11,7 @@ import * as path from 'path';
 import { runCli } from '../../src/cli/main';
 import { EvalClient } from '../../src/core/eval/client';
 import { loadDataset, type Dataset } from '../../src/core/eval/dataset';
-import { compareModels, evaluateModel, evaluationKey, gate, settingsOf, toProbabilities } from '../../src/core/eval/evaluate';
+import { compareModels, evaluateModel, evaluationKey, gate, parseGateRule, settingsOf, toProbabilities } from '../../src/core/eval/evaluate';
 import { renderComparisonMarkdown, renderEvaluationText } from '../../src/core/eval/report';
 import { ModelRepository } from '../../src/core/repo';
 import { TempSpace, put } from './repoTestUtil';
@@ -174,6 +174,14 @@ describe('evaluate / compare', function () {
     assert.notStrictEqual(k1, evaluationKey(g.modelHash, ds.sha256, settingsOf(g, 4)));
   });
 
+  it('reads gate rules: metric, operator, baseline offset or absolute threshold, short names', () => {
+    assert.deepStrictEqual(parseGateRule('f1 >= baseline - 0.01'), { text: 'f1 >= baseline - 0.01', metric: 'f1Macro', op: '>=', baseline: true, offset: -0.01 });
+    assert.deepStrictEqual(parseGateRule(' accuracy>0.9 '), { text: 'accuracy>0.9', metric: 'accuracy', op: '>', baseline: false, offset: 0.9 });
+    assert.deepStrictEqual(parseGateRule('loss <= baseline + .02'), { text: 'loss <= baseline + .02', metric: 'logLoss', op: '<=', baseline: true, offset: 0.02 });
+    assert.strictEqual(parseGateRule('rocAuc >= baseline').offset, 0);
+    for (const bad of ['f1 = 0.9', 'f1 >= baseline * 2', '>= 0.9', 'f1 >= 0.9; rm -rf /']) assert.throws(() => parseGateRule(bad), /cannot read the gate rule/);
+  });
+
   it('modelver compare --gate: 0 when the candidate is better, 1 when significantly worse, 2 on errors', async () => {
     const common = ['--data', csv, '--label', 'y', '--features', 'x0,x1', '--rounds', '300'];
     const up = await cli(['compare', bad, good, ...common, '--gate']);
@@ -186,6 +194,16 @@ describe('evaluate / compare', function () {
     // the same model twice: no difference, within a zero tolerance
     const same = await cli(['compare', good, good, ...common, '--gate', '--min-delta', '0']);
     assert.strictEqual(same.code, 0, same.err);
+    // a rule, as in a CI recipe: the candidate's macro F1 may be at most 0.01 below the baseline's
+    const ruleUp = await cli(['compare', bad, good, ...common, '--gate', 'f1 >= baseline - 0.01']);
+    assert.strictEqual(ruleUp.code, 0, ruleUp.err);
+    const ruleDown = await cli(['compare', good, bad, ...common, '--gate', 'f1 >= baseline - 0.01']);
+    assert.strictEqual(ruleDown.code, 1, ruleDown.err);
+    assert.match(ruleDown.out, /f1Macro [\d.]+ fails 'f1 >= baseline - 0\.01' \(threshold [\d.]+\)/);
+    const absolute = await cli(['compare', bad, good, ...common, '--gate', 'accuracy > 1.5']);
+    assert.strictEqual(absolute.code, 1, 'no model reaches accuracy 1.5');
+    assert.strictEqual((await cli(['compare', bad, good, ...common, '--gate', 'f1 >= whatever'])).code, 2);
+    assert.strictEqual((await cli(['compare', bad, good, ...common, '--gate', 'nosuchmetric > 0'])).code, 2);
 
     const md = await cli(['compare', good, bad, ...common, '--md']);
     assert.strictEqual(md.code, 0, md.err);

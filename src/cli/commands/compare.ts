@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { EvalClient } from '../../core/eval/client';
-import { compareModels, evaluateModel, evaluationJson, gate, type ModelEvaluation } from '../../core/eval/evaluate';
+import { compareModels, evaluateModel, evaluationJson, gate, parseGateRule, type GateRule, type ModelEvaluation } from '../../core/eval/evaluate';
 import { renderComparisonMarkdown, renderComparisonText } from '../../core/eval/report';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
@@ -10,7 +10,7 @@ import { DATA_OPTIONS_HELP, EVAL_OPTIONS, asCliError, evalSettings, loadEvalData
 import { parse } from './repoCommon';
 
 const usage = `usage: modelver compare <A> <B> [<C>…] --data FILE --label COL [--metric M] [--alpha 0.05]
-                       [--gate [--min-delta X]] [--json | --md]
+                       [--gate [RULE | --min-delta X]] [--json | --md]
 
 Evaluate several models on the same rows and test each one against the first (the baseline):
 McNemar's test on per-row correctness (classification) and a paired bootstrap interval of the
@@ -26,6 +26,8 @@ ${DATA_OPTIONS_HELP}
   --gate              exit 1 when the last model (the candidate) is significantly worse than the first
                       (the baseline) on the main metric, or worse by more than --min-delta
   --min-delta X       with --gate: the largest tolerated loss on the main metric (metric units)
+  --gate RULE         instead: a rule on the candidate, e.g. "f1 >= baseline - 0.01", "accuracy > 0.9",
+                      "logLoss <= baseline + 0.02" (f1/precision/recall are macro averages; auc, loss)
   --json              print JSON
   --md                print Markdown (for a pull-request comment or $GITHUB_STEP_SUMMARY)
 
@@ -35,6 +37,13 @@ export const compareCommand = {
   summary: 'evaluate models on the same data and test the differences (CI gate)',
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    // `--gate "f1 >= baseline - 0.01"`: a rule right after --gate (parseArgs knows --gate only as a switch)
+    const gi = args.indexOf('--gate');
+    let ruleText: string | undefined;
+    if (gi >= 0 && gi + 1 < args.length && /[<>]/.test(args[gi + 1])) {
+      ruleText = args[gi + 1];
+      args = [...args.slice(0, gi + 1), ...args.slice(gi + 2)];
+    }
     const { values, positionals } = parse(args, {
       ...EVAL_OPTIONS,
       metric: { type: 'string' },
@@ -54,6 +63,15 @@ export const compareCommand = {
     const minDelta = values['min-delta'] === undefined ? undefined : Number(values['min-delta']);
     if (minDelta !== undefined && !(minDelta >= 0)) throw new UsageError(`--min-delta must be a number ≥ 0, not '${values['min-delta']}'`);
     if (minDelta !== undefined && !values.gate) throw new UsageError('--min-delta needs --gate');
+    let rule: GateRule | undefined;
+    if (ruleText !== undefined) {
+      try {
+        rule = parseGateRule(ruleText);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      if (minDelta !== undefined) throw new UsageError('give either a gate rule or --min-delta, not both');
+    }
     const base = path.resolve(values.C ?? '.');
     let tmpDir: string | undefined;
     const tmp = () => (tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-compare-')));
@@ -66,7 +84,7 @@ export const compareCommand = {
       const results: ModelEvaluation[] = [];
       for (const m of models) results.push(await evaluateModel({ file: m.file, label: m.label }, ds, client, { ...opts, task: ds.task }));
       const rep = compareModels(results, { alpha, bootstrapRounds: rounds, seed, metric: values.metric });
-      const g = values.gate ? gate(rep, { minDelta }) : undefined;
+      const g = values.gate ? gate(rep, { minDelta, rule }) : undefined;
       if (values.json) {
         io.out(JSON.stringify({ ...rep, gate: g ?? null, evaluations: results.map((r) => ({ ...evaluationJson(r), file: undefined })) }, null, 2));
       } else {

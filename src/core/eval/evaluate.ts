@@ -448,6 +448,63 @@ export function compareModels(results: ModelEvaluation[], opts: CompareOptions =
 export interface GateOptions {
   /** fail also when the candidate is worse than the baseline by more than this (in metric units) */
   minDelta?: number;
+  /** an explicit rule (`f1 >= baseline - 0.01`): when given, it alone decides */
+  rule?: GateRule;
+}
+
+/** `<metric> <op> baseline [± x]` or `<metric> <op> <number>`, checked on the candidate (the last model). */
+export interface GateRule {
+  text: string;
+  metric: string;
+  op: '>=' | '>' | '<=' | '<';
+  /** relative to the baseline's value of the metric, or absolute */
+  baseline: boolean;
+  offset: number;
+}
+
+/** Short metric names people write in rules. */
+const METRIC_ALIASES: Record<string, string> = {
+  f1: 'f1Macro',
+  precision: 'precisionMacro',
+  recall: 'recallMacro',
+  auc: 'rocAuc',
+  roc_auc: 'rocAuc',
+  loss: 'logLoss',
+  log_loss: 'logLoss',
+  cross_entropy: 'logLoss',
+};
+
+/** Parses a gate rule such as `f1 >= baseline - 0.01`, `accuracy > 0.9`, `logLoss <= baseline + 0.02`. */
+export function parseGateRule(text: string): GateRule {
+  const m = /^\s*([A-Za-z][\w]*)\s*(>=|>|<=|<)\s*(?:(baseline)\s*(?:([+-])\s*(\d+(?:\.\d+)?|\.\d+))?|(-?\d+(?:\.\d+)?|\.\d+))\s*$/.exec(text);
+  if (!m) {
+    throw new Error(`cannot read the gate rule '${text}': write it as '<metric> >= baseline - 0.01' or '<metric> >= 0.9' (operators >=, >, <=, <)`);
+  }
+  const [, name, op, base, sign, off, abs] = m;
+  const metric = METRIC_ALIASES[name.toLowerCase()] ?? name;
+  return {
+    text: text.trim(),
+    metric,
+    op: op as GateRule['op'],
+    baseline: !!base,
+    offset: base ? (sign === '-' ? -1 : 1) * Number(off ?? 0) : Number(abs),
+  };
+}
+
+function checkRule(report: ComparisonReport, rule: GateRule): string | undefined {
+  const baseline = report.models[0];
+  const candidate = report.models[report.models.length - 1];
+  const known = Object.keys(candidate.metrics);
+  const value = candidate.metrics[rule.metric];
+  if (value === undefined) throw new Error(`the gate rule names '${rule.metric}', which this evaluation does not report (it reports ${known.join(', ')})`);
+  let threshold = rule.offset;
+  if (rule.baseline) {
+    const b = baseline.metrics[rule.metric];
+    if (b === undefined) throw new Error(`the baseline has no '${rule.metric}' to compare with`);
+    threshold = b + rule.offset;
+  }
+  const ok = rule.op === '>=' ? value >= threshold : rule.op === '>' ? value > threshold : rule.op === '<=' ? value <= threshold : value < threshold;
+  return ok ? undefined : `${candidate.label}: ${rule.metric} ${fmt(value)} fails '${rule.text}' (threshold ${fmt(threshold)})`;
 }
 
 export interface GateResult {
@@ -457,6 +514,10 @@ export interface GateResult {
 
 /** The CI gate on the last pair (the candidate against the baseline). */
 export function gate(report: ComparisonReport, opts: GateOptions = {}): GateResult {
+  if (opts.rule) {
+    const failed = checkRule(report, opts.rule);
+    return { pass: !failed, reasons: failed ? [failed] : [] };
+  }
   const pair = report.pairs[report.pairs.length - 1];
   const m = pair.metrics[0];
   const reasons: string[] = [];

@@ -19,6 +19,19 @@ async function rejectsWith(p: Promise<unknown>, code: RepoErrorCode, msg?: RegEx
   assert.fail(`expected RepoError ${code}`);
 }
 
+
+/** A new repository in which `rel` has v1..v3 (the first three keras2cpp versions). */
+async function threeVersions(rel: string): Promise<{ t: TempSpace; dir: string; repo: ModelRepository }> {
+  const t = new TempSpace();
+  const dir = t.repo();
+  const repo = await ModelRepository.open(dir, { env: t.env });
+  for (const f of KERAS_VERSIONS.slice(0, 3)) {
+    put(dir, rel, f);
+    await repo.commitModel(rel, 'train');
+  }
+  return { t, dir, repo };
+}
+
 describe('repo: versions of a model (keras2cpp v1..v6)', function () {
   this.timeout(120000);
   let t: TempSpace;
@@ -317,7 +330,7 @@ describe('repo: committing a model leaves the rest of the work alone', function 
 
   it('a commit killed mid-way (SIGKILL during a slow pre-commit hook) leaves git fsck clean and the model intact', async function () {
     const cli = path.resolve(__dirname, '..', '..', 'src', 'cli', 'bin.js');
-    if (!fs.existsSync(cli)) this.skip();
+    assert.ok(fs.existsSync(cli), `${cli} is missing: compile the tests with \`npx tsc -p tsconfig.test.json\``);
     const dir = t.repo('killed');
     const repo = await ModelRepository.open(dir, { env: t.env });
     put(dir, 'm.onnx', SILERO[0]);
@@ -355,15 +368,7 @@ describe('repo: tags, aliases, notes', function () {
   let dir: string;
   let repo: ModelRepository;
   const rel = 'models/my_nn.h5';
-  before(async () => {
-    t = new TempSpace();
-    dir = t.repo();
-    repo = await ModelRepository.open(dir, { env: t.env });
-    for (const f of KERAS_VERSIONS.slice(0, 3)) {
-      put(dir, rel, f);
-      await repo.commitModel(rel, 'train');
-    }
-  });
+  before(async () => ({ t, dir, repo } = await threeVersions(rel)));
   after(() => t.cleanup());
 
   it('tags a version (default name <model>/vN) with a message; refuses duplicates; deletes', async () => {
@@ -465,15 +470,7 @@ describe('repo: restore, revert, read bytes', function () {
   let dir: string;
   let repo: ModelRepository;
   const rel = 'm.h5';
-  before(async () => {
-    t = new TempSpace();
-    dir = t.repo();
-    repo = await ModelRepository.open(dir, { env: t.env });
-    for (const f of KERAS_VERSIONS.slice(0, 3)) {
-      put(dir, rel, f);
-      await repo.commitModel(rel, 'train');
-    }
-  });
+  before(async () => ({ t, dir, repo } = await threeVersions(rel)));
   after(() => t.cleanup());
 
   it('reads any version without touching the working tree', async () => {

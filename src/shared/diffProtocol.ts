@@ -134,3 +134,14 @@ export type DiffHostMessage =
 
 /** refresh: run the diff again; copyMarkdown: put the diff as Markdown (renderMarkdown) on the clipboard */
 export type DiffWebviewMessage = { type: 'ready' } | { type: 'refresh' } | { type: 'copyMarkdown' };
+
+/** The order weight rows are listed in: the most telling changes first (host and webview agree on it). */
+export const WEIGHT_STATUS_ORDER: Record<WeightRowStatus, number> = {
+  'shape-changed': 0,
+  'dtype-changed': 1,
+  changed: 2,
+  removed: 3,
+  added: 4,
+  renamed: 5,
+  identical: 6,
+};

@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import type { DiffHostMessage, DiffViewModel, DiffWebviewMessage, NodeRowView, WeightRowView } from '../../src/shared/diffProtocol';
+import { WEIGHT_STATUS_ORDER, type DiffHostMessage, type DiffViewModel, type DiffWebviewMessage, type NodeRowView, type WeightRowView } from '../../src/shared/diffProtocol';
 import { connect, h } from '../shared/vscodeApi';
 
 const app = document.getElementById('app')!;
@@ -234,16 +234,6 @@ function nodeTable(all: NodeRowView[], omitted: number): HTMLElement {
 
 type SortKey = 'status' | 'name' | 'shape' | 'maxAbs' | 'relative' | 'cosine' | 'changedFraction';
 
-const STATUS_RANK: Record<WeightRowView['status'], number> = {
-  'shape-changed': 0,
-  'dtype-changed': 1,
-  changed: 2,
-  removed: 3,
-  added: 4,
-  renamed: 5,
-  identical: 6,
-};
-
 const COLUMNS: { key: SortKey; label: string; numeric: boolean; title: string }[] = [
   { key: 'status', label: 'Status', numeric: false, title: 'identical, renamed, changed, shape-changed, dtype-changed, added, removed' },
   { key: 'name', label: 'Tensor (A → B)', numeric: false, title: 'the tensor name in A, and in B when it differs' },
@@ -257,7 +247,7 @@ const COLUMNS: { key: SortKey; label: string; numeric: boolean; title: string }[
 function sortValue(r: WeightRowView, k: SortKey, i: number): number | string {
   switch (k) {
     case 'status':
-      return STATUS_RANK[r.status] * 1e9 + i;
+      return WEIGHT_STATUS_ORDER[r.status] * 1e9 + i;
     case 'name':
       return (r.nameA || r.nameB).toLowerCase();
     case 'shape':

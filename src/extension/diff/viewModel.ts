@@ -2,7 +2,7 @@
 import { formatDims, type DiffSide, type ModelDiff, type TensorRef, type WeightRow } from '../../core/diff';
 import { formatBytes } from '../../core/formats/describe';
 import type { ValueInfo } from '../../core/formats/types';
-import type { DiffSideView, DiffViewModel, NodeRowView, ValueRowView, WeightRowStatus, WeightRowView } from '../../shared/diffProtocol';
+import { WEIGHT_STATUS_ORDER, type DiffSideView, type DiffViewModel, type NodeRowView, type ValueRowView, type WeightRowStatus, type WeightRowView } from '../../shared/diffProtocol';
 
 /** Most weight rows and node rows sent to the webview (it pages them further). */
 export const MAX_WEIGHT_ROWS = 5000;
@@ -37,16 +37,6 @@ function sideView(s: DiffSide, origin: string): DiffSideView {
 }
 
 const tensorType = (t: TensorRef | undefined) => (t ? `${t.dtype}${formatDims(t.shape)}` : '');
-
-const STATUS_ORDER: Record<WeightRowStatus, number> = {
-  'shape-changed': 0,
-  'dtype-changed': 1,
-  changed: 2,
-  removed: 3,
-  added: 4,
-  renamed: 5,
-  identical: 6,
-};
 
 function weightRow(r: WeightRow): WeightRowView {
   const s = r.stats;
@@ -126,7 +116,7 @@ export function toDiffViewModel(d: ModelDiff, o: DiffViewOptions): DiffViewModel
   // changes first (the most serious first, larger tensors first within a status), identical rows last
   const weightRows = d.weights.rows
     .map((r, i) => ({ v: weightRow(r), i }))
-    .sort((x, y) => STATUS_ORDER[x.v.status] - STATUS_ORDER[y.v.status] || Number(x.v.small) - Number(y.v.small) || x.i - y.i)
+    .sort((x, y) => WEIGHT_STATUS_ORDER[x.v.status] - WEIGHT_STATUS_ORDER[y.v.status] || Number(x.v.small) - Number(y.v.small) || x.i - y.i)
     .map((x) => x.v);
   const keptWeights = weightRows.slice(0, MAX_WEIGHT_ROWS);
 

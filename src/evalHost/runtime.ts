@@ -8,9 +8,13 @@ import * as path from 'path';
 import type * as OrtModule from 'onnxruntime-node';
 import type { ProviderChoice, ProviderName, SkippedProvider } from '../shared/evalProtocol';
 import { AUTO_PROVIDER_ORDER } from '../shared/evalProtocol';
+import type { EvalEngine } from '../shared/evalProtocol';
+import { isHdf5, isZip } from '../core/formats/sniff';
+import type { KerasSession } from './keras/runner';
 
 export type Ort = typeof OrtModule;
-type Session = OrtModule.InferenceSession;
+/** an onnxruntime session, or a Keras model run by TensorFlow.js behind the same run/release surface */
+type Session = OrtModule.InferenceSession | KerasSession;
 
 let ortModule: Ort | undefined;
 
@@ -130,14 +134,15 @@ export class Runtime {
    * A session for the model at `file` (cached by hash). Under `auto`, a provider that fails to create a
    * session for this model falls back to the next one (reported in skipped).
    */
-  async session(hash: string, file: string): Promise<{ session: Session; provider: ProviderName; skipped: SkippedProvider[]; ms: number }> {
+  async session(hash: string, file: string): Promise<{ session: Session; provider: ProviderName; skipped: SkippedProvider[]; ms: number; engine: EvalEngine }> {
+    if (await isKerasFile(file)) return this.kerasSession(hash, file);
     const { provider, skipped: chooseSkipped } = await this.choose();
     const key = `${hash}:${provider}`;
     const cached = this.sessions.get(key);
     if (cached) {
       this.sessions.delete(key);
       this.sessions.set(key, cached);
-      return { session: cached, provider, skipped: chooseSkipped, ms: 0 };
+      return { session: cached, provider, skipped: chooseSkipped, ms: 0, engine: 'onnxruntime' };
     }
     const order = this.candidates();
     const tryList = this.opts.provider === 'auto' ? order.slice(order.indexOf(provider)) : [provider];
@@ -149,13 +154,8 @@ export class Runtime {
       try {
         const session = await this.ort.InferenceSession.create(bytes, this.sessionOptions(p));
         const ms = performance.now() - t0;
-        this.sessions.set(`${hash}:${p}`, session);
-        while (this.sessions.size > Runtime.MAX_SESSIONS) {
-          const [oldKey, old] = this.sessions.entries().next().value as [string, Session];
-          this.sessions.delete(oldKey);
-          void old.release().catch(() => undefined);
-        }
-        return { session, provider: p, skipped, ms };
+        this.remember(`${hash}:${p}`, session);
+        return { session, provider: p, skipped, ms, engine: 'onnxruntime' };
       } catch (e) {
         lastErr = e;
         if (p !== tryList[tryList.length - 1]) skipped.push({ provider: p, reason: shortenError(e) });
@@ -164,9 +164,51 @@ export class Runtime {
     throw lastErr;
   }
 
+  private remember(key: string, session: Session): void {
+    this.sessions.set(key, session);
+    while (this.sessions.size > Runtime.MAX_SESSIONS) {
+      const [oldKey, old] = this.sessions.entries().next().value as [string, Session];
+      this.sessions.delete(oldKey);
+      void old.release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * A Keras model (HDF5 or .keras): TensorFlow.js on the CPU, whatever provider onnxruntime uses
+   * (reported as provider 'cpu', engine 'tfjs-cpu'). tfjs is loaded on the first Keras model only.
+   */
+  private async kerasSession(hash: string, file: string): Promise<{ session: Session; provider: ProviderName; skipped: SkippedProvider[]; ms: number; engine: EvalEngine }> {
+    const key = `${hash}:tfjs-cpu`;
+    const cached = this.sessions.get(key);
+    if (cached) {
+      this.sessions.delete(key);
+      this.sessions.set(key, cached);
+      return { session: cached, provider: 'cpu', skipped: [], ms: 0, engine: 'tfjs-cpu' };
+    }
+    const t0 = performance.now();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { KerasSession } = require('./keras/runner') as typeof import('./keras/runner');
+    const session = await KerasSession.create(file, 'the Keras model');
+    this.remember(key, session);
+    return { session, provider: 'cpu', skipped: [], ms: performance.now() - t0, engine: 'tfjs-cpu' };
+  }
+
   async dispose(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map((s) => s.release().catch(() => undefined)));
+  }
+}
+
+/** HDF5 (\x89HDF) or zip (a Keras 3 .keras archive): a Keras model, run by TensorFlow.js. */
+export async function isKerasFile(file: string): Promise<boolean> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const head = Buffer.alloc(4096); // the HDF5 signature may follow a user block (512, 1024, 2048)
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const h = head.subarray(0, bytesRead);
+    return isHdf5(h) || isZip(h);
+  } finally {
+    await fh.close();
   }
 }

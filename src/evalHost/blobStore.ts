@@ -62,12 +62,13 @@ export class BlobStore {
     const size = p.size;
     if (!Number.isSafeInteger(size) || size < 0) throw new BlobError('size must be a non-negative integer', 'upload');
     if (size > this.maxBlobBytes) throw new BlobError(`${kind} of ${size} bytes exceeds the host's limit of ${this.maxBlobBytes} bytes`, 'upload');
-    if (typeof p.data !== 'string') throw new BlobError('data must be base64 text', 'upload');
+    const data: unknown = p.data;
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new BlobError('data must be base64 text or (binary connections) bytes', 'upload');
     const dir = this.kindDir(kind);
     const final = path.join(dir, hash);
     const key = `${kind}:${hash}`;
     if (fs.existsSync(final)) return { received: size, complete: true };
-    const chunk = Buffer.from(p.data, 'base64');
+    const chunk = typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     let st = this.pending.get(key);
     if (p.offset === 0) {
       if (st) await this.abort(key);

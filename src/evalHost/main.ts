@@ -3,9 +3,11 @@
  * so the extension host never loads it. Bundled to dist/evalHost.js.
  *
  *   node dist/evalHost.js [--provider auto|cuda|webgpu|cpu] [--threads N] [--cache-dir DIR]
- *       JSON-RPC over stdin/stdout (the extension spawns it). Nothing else may write to stdout.
+ *       JSON-RPC over stdin/stdout (the extension spawns it), Content-Length framing with binary
+ *       attachments (src/evalHost/wsTransport.ts). Nothing else may write to stdout.
  *   node dist/evalHost.js --listen [HOST:]PORT --token-file FILE [--max-message-mb N] ...
- *       JSON-RPC over WebSocket, one message per text frame; clients send `Authorization: Bearer TOKEN`.
+ *       JSON-RPC over WebSocket, one message per frame (text, or binary with attachments); clients send
+ *       `Authorization: Bearer TOKEN`.
  *       Binds to 127.0.0.1 unless HOST is given. Prints `eval host listening on ws://HOST:PORT` on stderr.
  *
  * `startEvalHost(argv)` is the entry the `modelver eval-host` CLI calls.
@@ -17,12 +19,12 @@ import * as os from 'os';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
 import { WebSocketServer } from 'ws';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { createMessageConnection } from 'vscode-jsonrpc/node';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import type { ProviderChoice } from '../shared/evalProtocol';
 import { PROVIDER_CHOICES } from '../shared/evalProtocol';
 import { EvalService } from './service';
-import { WebSocketMessageReader, WebSocketMessageWriter } from './wsTransport';
+import { BinaryStreamMessageReader, BinaryStreamMessageWriter, WebSocketMessageReader, WebSocketMessageWriter } from './wsTransport';
 
 export interface EvalHostOptions {
   provider: ProviderChoice;
@@ -137,6 +139,8 @@ function serviceOptions(o: EvalHostOptions, onShutdown: () => void, remote: bool
     maxBlobBytes: o.maxBlobBytes,
     // leave room for base64 (4/3) and the JSON envelope
     chunkBytes: remote ? Math.max(1024, Math.min(4 * MB, Math.floor((o.maxMessageBytes - 4096) * 0.7))) : 4 * MB,
+    // binary attachments: no base64 growth, only the small JSON envelope and frame header
+    binaryChunkBytes: remote ? Math.max(1024, Math.min(16 * MB, o.maxMessageBytes - 64 * 1024)) : 16 * MB,
     maxMessageBytes: remote ? o.maxMessageBytes : undefined,
     onShutdown,
   };
@@ -148,7 +152,7 @@ function serveStdio(o: EvalHostOptions): EvalHostHandle {
   console.log = toErr;
   console.info = toErr;
   console.debug = toErr;
-  const conn = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+  const conn = createMessageConnection(new BinaryStreamMessageReader(process.stdin), new BinaryStreamMessageWriter(process.stdout));
   let service: EvalService | undefined;
   let closing = false;
   const close = async (): Promise<void> => {

@@ -32,6 +32,8 @@ export interface ServiceOptions {
   chunkBytes: number;
   /** remote only */
   maxMessageBytes?: number;
+  /** raw bytes per upload chunk on a binary (protocol 2) connection (default chunkBytes) */
+  binaryChunkBytes?: number;
   /** called after `shutdown` has been answered */
   onShutdown: () => void;
 }
@@ -89,6 +91,10 @@ export class EvalService {
   private readonly blobs: BlobStore;
   private runtime: Runtime;
   private readonly datasetCache = new Map<string, Float32Array>();
+  /** protocol 2 binary attachments negotiated in initialize */
+  private binary = false;
+  /** batches run by this service (all evaluations); lets tests see that a cancelled evaluation stopped */
+  batchesRun = 0;
 
   constructor(
     private readonly conn: MessageConnection,
@@ -112,6 +118,8 @@ export class EvalService {
       throw badInput(`provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
     }
     if (p.intraOpNumThreads !== undefined && !isNonNegInt(p.intraOpNumThreads)) throw badInput('intraOpNumThreads must be a non-negative integer');
+    if (p.binary !== undefined && typeof p.binary !== 'boolean') throw badInput('binary must be true or false');
+    this.binary = p.binary === true;
     const provider = p.provider ?? this.runtime.opts.provider;
     const threads = p.intraOpNumThreads ?? this.runtime.opts.intraOpNumThreads;
     if (provider !== this.runtime.opts.provider || threads !== this.runtime.opts.intraOpNumThreads) {
@@ -136,7 +144,8 @@ export class EvalService {
       nodeVersion: process.version,
       maxMessageBytes: this.opts.maxMessageBytes,
       maxBlobBytes: this.opts.maxBlobBytes,
-      chunkBytes: this.opts.chunkBytes,
+      chunkBytes: this.binary ? (this.opts.binaryChunkBytes ?? this.opts.chunkBytes) : this.opts.chunkBytes,
+      binary: this.binary,
     };
   }
 
@@ -165,10 +174,10 @@ export class EvalService {
     const { name, dims } = input;
     if (!Array.isArray(dims) || !dims.every(isPosInt)) throw badInput(`input ${name}: dims must be positive integers (the shape of one row), got ${JSON.stringify(dims)}`);
     const rowFloats = dims.reduce((a, b) => a * b, 1);
-    const data = input.data as Partial<DatasetData> & { base64?: unknown };
+    const data = input.data as Partial<DatasetData> & { base64?: unknown; data?: unknown };
     if (!data || typeof data !== 'object') throw badInput(`input ${name}: no data`);
-    if (typeof data.base64 === 'string') {
-      const a = base64ToFloat32(data.base64);
+    if (typeof data.base64 === 'string' || data.data instanceof Float32Array) {
+      const a = data.data instanceof Float32Array ? data.data : base64ToFloat32(data.base64 as string);
       if (a.length % rowFloats !== 0) throw badInput(`input ${name}: ${a.length} floats are not a whole number of rows of ${rowFloats} (dims ${JSON.stringify(dims)})`);
       return {
         name,
@@ -178,7 +187,7 @@ export class EvalService {
         copy: (start, count, dst, off) => dst.set(a.subarray(start * rowFloats, (start + count) * rowFloats), off),
       };
     }
-    if (typeof data.datasetHash !== 'string') throw badInput(`input ${name}: data needs base64 or datasetHash`);
+    if (typeof data.datasetHash !== 'string') throw badInput(`input ${name}: data needs base64, data (float32, binary connections) or datasetHash`);
     const all = await this.datasetFloats(BlobStore.checkHash(data.datasetHash));
     const width = data.rowWidth;
     if (!isPosInt(width)) throw badInput(`input ${name}: rowWidth must be a positive integer`);
@@ -229,7 +238,7 @@ export class EvalService {
     if (!isPosInt(batchSize)) throw badInput('batchSize must be a positive integer');
     const pad = batchAxis && p.padLastBatch === true;
 
-    const { session, provider, skipped, ms: sessionMs } = await this.runtime.session(p.modelHash, modelFile);
+    const { session, provider, skipped, ms: sessionMs, engine } = await this.runtime.session(p.modelHash, modelFile);
     for (const s of sources) {
       if (!session.inputNames.includes(s.name)) throw badInput(`the model has no input ${s.name} (inputs: ${session.inputNames.join(', ')})`);
     }
@@ -259,8 +268,9 @@ export class EvalService {
         s.copy(start, count, buf, 0);
         feeds[s.name] = new ort.Tensor('float32', buf, batchAxis ? [n, ...s.dims] : s.dims);
       }
-      let out: Record<string, InstanceType<typeof ort.Tensor>>;
+      let out: Record<string, { readonly data: unknown; readonly dims: readonly number[] }>;
       try {
+        this.batchesRun++;
         out = await session.run(feeds, outNames);
       } catch (e) {
         throw new ResponseError(EvalErrorCodes.RuntimeError, `batch ${b + 1} of ${batches} (rows ${start}–${start + count - 1}): ${shortenError(e, 1500)}`);
@@ -304,9 +314,10 @@ export class EvalService {
         all.set(x, o);
         o += x.length;
       }
-      return { name, dims: [rows, ...(c.rowDims ?? [])], type: 'float32', base64: float32ToBase64(all) };
+      const dims = [rows, ...(c.rowDims ?? [])];
+      return this.binary ? { name, dims, type: 'float32', data: all } : { name, dims, type: 'float32', base64: float32ToBase64(all) };
     });
-    return { outputs, rows, batches, provider, skipped, sessionMs, runMs };
+    return { outputs, rows, batches, provider, skipped, sessionMs, runMs, engine };
   }
 
   async dispose(): Promise<void> {

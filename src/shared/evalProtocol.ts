@@ -1,14 +1,26 @@
 /**
  * The evaluation host's JSON-RPC protocol (issue #5), shared by the host (src/evalHost) and its client
- * (src/core/eval/client.ts). Local hosts speak it over stdio (vscode-jsonrpc Content-Length framing);
- * remote hosts over a WebSocket, one JSON-RPC message per text frame.
+ * (src/core/eval/client.ts). Local hosts speak it over stdio (Content-Length framing as in LSP); remote
+ * hosts over a WebSocket (token-checked), one JSON-RPC message per frame.
  *
  * Flow: `initialize` → `has` (which blobs the host lacks) → `putModel` / `putDataset` in chunks (only the
  * missing ones) → `evaluate` (with `$/progress` and `$/cancelRequest`) … → `shutdown`.
  * Blobs (model files, dataset feature matrices) are named by the hex sha256 of their bytes.
+ *
+ * Versions:
+ * 1  bytes (upload chunks, inline rows, outputs) travel as base64 strings inside the JSON.
+ * 2  binary attachments (src/evalHost/wsTransport.ts): a Float32Array / Uint8Array in a message travels as
+ *    raw bytes beside its JSON (stdio: a `Binary-Lengths` header after `Content-Length`, the bytes after
+ *    the JSON; WebSocket: one binary frame). Negotiated: the client sends `initialize` with
+ *    `binary: true`; a version-2 host answers `binary: true` and from then on puts outputs in
+ *    `OutputTensor.data`, and the client may send `PutParams.data` and `InlineData.data` as typed arrays.
+ *    A version-1 host ignores the flag and answers without `binary`: the client then stays on base64.
+ *    Messages without typed arrays are framed exactly as in version 1. Size bounds are unchanged: the
+ *    host's `--max-message-mb` (remote) limits a whole frame, attachments included, and `chunkBytes`
+ *    (now without the base64 overhead) keeps each upload chunk below it.
  */
 
-export const EVAL_PROTOCOL_VERSION = 1;
+export const EVAL_PROTOCOL_VERSION = 2;
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
 export type ProviderChoice = ProviderName | 'auto';
@@ -43,6 +55,8 @@ export interface InitializeParams {
   /** overrides the host's --threads flag (onnxruntime intraOpNumThreads; 0 = onnxruntime's default) */
   intraOpNumThreads?: number;
   clientName?: string;
+  /** protocol 2: the client reads and sends binary attachments (see the header) */
+  binary?: boolean;
 }
 
 export interface SkippedProvider {
@@ -74,8 +88,10 @@ export interface InitializeResult {
   maxMessageBytes?: number;
   /** largest model/dataset blob the host accepts, bytes */
   maxBlobBytes: number;
-  /** recommended raw bytes per putModel/putDataset chunk (before base64) */
+  /** recommended raw bytes per putModel/putDataset chunk (before base64, if base64 is used) */
   chunkBytes: number;
+  /** protocol 2: binary attachments are on for this connection (the client asked, the host can) */
+  binary?: boolean;
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -101,8 +117,8 @@ export interface PutParams {
   size: number;
   /** where this chunk starts */
   offset: number;
-  /** the chunk, base64 */
-  data: string;
+  /** the chunk: base64 text, or (binary connections) the bytes */
+  data: string | Uint8Array;
 }
 export interface PutResult {
   /** bytes received so far */
@@ -114,10 +130,8 @@ export interface PutResult {
 // -------------------------------------------------------------------------------------------------
 // evaluate
 
-/** Float32 rows given inline (little-endian float32 bytes, base64). */
-export interface InlineData {
-  base64: string;
-}
+/** Float32 rows given inline: little-endian float32 bytes as base64, or (binary connections) the floats. */
+export type InlineData = { base64: string } | { data: Float32Array };
 
 /**
  * Rows taken from an uploaded dataset blob: a row-major float32 matrix of `rowWidth` columns
@@ -174,8 +188,10 @@ export interface OutputTensor {
   /** full dims, rows first (batch outputs concatenated along the first axis) */
   dims: number[];
   type: 'float32';
-  /** little-endian float32 bytes, base64 */
-  base64: string;
+  /** little-endian float32 bytes, base64 (connections without binary) */
+  base64?: string;
+  /** the values (binary connections) */
+  data?: Float32Array;
 }
 
 export interface EvaluateResult {
@@ -187,7 +203,12 @@ export interface EvaluateResult {
   /** session create (or 0 when cached) and run time, milliseconds */
   sessionMs: number;
   runMs: number;
+  /** what ran the model: onnxruntime (ONNX) or TensorFlow.js on the CPU (Keras .h5/.keras); absent from older hosts */
+  engine?: EvalEngine;
 }
+
+/** The engine that ran a model: onnxruntime-node, or TensorFlow.js layers on the CPU backend (Keras models). */
+export type EvalEngine = 'onnxruntime' | 'tfjs-cpu';
 
 // -------------------------------------------------------------------------------------------------
 
@@ -219,4 +240,11 @@ export function base64ToFloat32(b64: string): Float32Array {
   const out = new Float32Array(buf.length / 4);
   new Uint8Array(out.buffer).set(buf);
   return out;
+}
+
+/** An output tensor's values, whichever way they travelled. */
+export function outputFloats(o: OutputTensor): Float32Array {
+  if (o.data instanceof Float32Array) return o.data;
+  if (typeof o.base64 === 'string') return base64ToFloat32(o.base64);
+  throw new Error(`output ${o.name} carries no data`);
 }

@@ -12,7 +12,7 @@ import * as path from 'path';
 import WebSocket from 'ws';
 import { onnx } from 'onnx-proto';
 import { EvalClient, EvalHostError, isEvalCancelled, sha256Bytes } from '../../src/core/eval/client';
-import { EvalErrorCodes, base64ToFloat32, float32ToBase64 } from '../../src/shared/evalProtocol';
+import { EvalErrorCodes, float32ToBase64, outputFloats } from '../../src/shared/evalProtocol';
 import type { EvaluateProgress } from '../../src/shared/evalProtocol';
 import { parseEvalHostArgs, parseListen, tokenMatches } from '../../src/evalHost/main';
 import { missingCudaLibraries, shortenError } from '../../src/evalHost/runtime';
@@ -219,10 +219,10 @@ describe('evalHost', function () {
         ],
       );
       const expected = forward(mlp, x);
-      const logits = base64ToFloat32(r.outputs[0].base64);
+      const logits = outputFloats(r.outputs[0]);
       const err = maxAbsErr(logits, expected);
       assert.ok(err < 1e-5, `max abs error ${err}`);
-      const prob = base64ToFloat32(r.outputs[1].base64);
+      const prob = outputFloats(r.outputs[1]);
       assert.ok(maxAbsErr(prob, Array.from(expected, (v) => 1 / (1 + Math.exp(-v)))) < 1e-5);
       // progress arrives before the reply (same ordered channel)
       assert.ok(progress.length >= 2, `progress: ${JSON.stringify(progress)}`);
@@ -252,14 +252,14 @@ describe('evalHost', function () {
       );
       const x = new Float32Array(250 * IN);
       for (let rr = 0; rr < 250; rr++) for (let c = 0; c < IN; c++) x[rr * IN + c] = wide[(10 + rr) * width + cols[c]];
-      assert.ok(maxAbsErr(base64ToFloat32(r.outputs[0].base64), forward(mlp, x)) < 1e-5);
+      assert.ok(maxAbsErr(outputFloats(r.outputs[0]), forward(mlp, x)) < 1e-5);
     });
 
     it('pads a fixed-size last batch and drops the padding', async () => {
       const x = inputs(10, 3);
       const r = await client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [IN], data: { base64: float32ToBase64(x) } }], batchSize: 4, padLastBatch: true, outputName: 'logits' });
       assert.deepStrictEqual(r.outputs[0].dims, [10, OUT]);
-      assert.ok(maxAbsErr(base64ToFloat32(r.outputs[0].base64), forward(mlp, x)) < 1e-5);
+      assert.ok(maxAbsErr(outputFloats(r.outputs[0]), forward(mlp, x)) < 1e-5);
     });
 
     it('cancels between batches with a cancelled error, and the host stays usable', async () => {
@@ -292,7 +292,7 @@ describe('evalHost', function () {
       await assert.rejects(client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [IN], data: { base64: '' } }] }, { signal: ac.signal }), (e: unknown) => isEvalCancelled(e));
       const small = inputs(5, 9);
       const r = await client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [IN], data: { base64: float32ToBase64(small) } }], outputName: 'logits' });
-      assert.ok(maxAbsErr(base64ToFloat32(r.outputs[0].base64), forward(mlp, small)) < 1e-5);
+      assert.ok(maxAbsErr(outputFloats(r.outputs[0]), forward(mlp, small)) < 1e-5);
     });
 
     it('refuses bad uploads and unknown models with protocol errors', async () => {
@@ -350,7 +350,7 @@ describe('evalHost', function () {
       assert.strictEqual(c.uploads.models, 0, 'a second host on the same cache dir already has the model');
       const x = inputs(3, 2);
       const r = await c.evaluate({ modelHash: h, inputs: [{ name: 'x', dims: [IN], data: { base64: float32ToBase64(x) } }], outputName: 'logits' });
-      assert.ok(maxAbsErr(base64ToFloat32(r.outputs[0].base64), forward(mlp, x)) < 1e-5);
+      assert.ok(maxAbsErr(outputFloats(r.outputs[0]), forward(mlp, x)) < 1e-5);
     });
 
     it('shutdown ends the host process', async () => {
@@ -420,19 +420,21 @@ describe('evalHost', function () {
       const info = await c.initialize();
       assert.strictEqual(info.provider, 'cpu');
       assert.strictEqual(info.maxMessageBytes, 1024 * 1024);
-      assert.ok(info.chunkBytes * 4 / 3 < info.maxMessageBytes!);
+      // binary chunks travel without base64 growth: chunk + JSON envelope stay below the limit
+      assert.strictEqual(info.binary, true);
+      assert.ok(info.chunkBytes + 4096 < info.maxMessageBytes!);
       const h = await c.ensureModel(modelFile);
       assert.strictEqual(c.uploads.models, 1);
       const x = inputs(200, 21);
       const r = await c.evaluate({ modelHash: h, inputs: [{ name: 'x', dims: [IN], data: { base64: float32ToBase64(x) } }], batchSize: 32, outputName: 'logits' });
-      assert.ok(maxAbsErr(base64ToFloat32(r.outputs[0].base64), forward(mlp, x)) < 1e-5);
+      assert.ok(maxAbsErr(outputFloats(r.outputs[0]), forward(mlp, x)) < 1e-5);
       // a large dataset goes up in several chunks below the message limit
       const big = inputs(60_000, 4); // 1.44 MB of floats > 1 MB limit
       const before = c.uploads.chunks;
       const dh = await c.ensureDataset(big);
       assert.ok(c.uploads.chunks - before >= 2, `chunks: ${c.uploads.chunks - before}`);
       const r2 = await c.evaluate({ modelHash: h, inputs: [{ name: 'x', dims: [IN], data: { datasetHash: dh, rowWidth: IN, rowCount: 100 } }], outputName: 'logits' });
-      assert.ok(maxAbsErr(base64ToFloat32(r2.outputs[0].base64), forward(mlp, big.subarray(0, 100 * IN))) < 1e-5);
+      assert.ok(maxAbsErr(outputFloats(r2.outputs[0]), forward(mlp, big.subarray(0, 100 * IN))) < 1e-5);
       await c.shutdown();
     });
 

@@ -1,13 +1,16 @@
 /**
  * Client of the evaluation host (src/evalHost): spawns a local host process (JSON-RPC over stdio) or
  * connects to a remote one (JSON-RPC over WebSocket with a bearer token). Never loads onnxruntime.
+ * Asks for binary attachments (protocol 2, src/shared/evalProtocol.ts) and falls back to base64 when the
+ * host does not offer them. When the host dies or the connection drops, every pending and later request
+ * rejects with an EvalHostError that names the host and what happened.
  */
 import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import WebSocket from 'ws';
-import { CancellationTokenSource, createMessageConnection, ProgressType, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource, createMessageConnection, ProgressType, ResponseError } from 'vscode-jsonrpc/node';
 import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc/node';
 import type {
   EvaluateParams,
@@ -21,7 +24,7 @@ import type {
   PutResult,
 } from '../../shared/evalProtocol';
 import { EvalErrorCodes, Methods } from '../../shared/evalProtocol';
-import { WebSocketMessageReader, WebSocketMessageWriter } from '../../evalHost/wsTransport';
+import { BinaryStreamMessageReader, BinaryStreamMessageWriter, WebSocketMessageReader, WebSocketMessageWriter } from '../../evalHost/wsTransport';
 
 export interface LocalHostOptions {
   /** extra host flags: --provider, --threads, --cache-dir … */
@@ -83,8 +86,13 @@ export class EvalClient {
   /** how many put chunks this client sent (models and datasets) */
   uploads = { models: 0, datasets: 0, chunks: 0, bytes: 0 };
   private info: InitializeResult | undefined;
+  private initializing: Promise<InitializeResult> | undefined;
+  /** how reports name the host: `the local evaluation host (pid N)` or `the evaluation host at ws://…` */
+  hostName = 'the evaluation host';
   private disposed = false;
   private closeReason: string | undefined;
+  /** the host's last stderr lines when it exited (local) */
+  private closeDetail = '';
   private readonly stderrTail: string[] = [];
 
   private constructor(
@@ -96,15 +104,22 @@ export class EvalClient {
 
   /** The transport ended (process exit, socket close): reject what is pending, refuse what comes. */
   private lost(): void {
-    // after the other close/exit listeners have recorded why
-    setImmediate(() => {
-      this.closeReason ??= 'the evaluation host closed the connection';
+    if (this.losing) return;
+    this.losing = true;
+    // after the other close/exit listeners have recorded why (a local host: once its exit is known,
+    // which can come a little after its stdout closes)
+    const settle = this.settleExit ? this.settleExit() : Promise.resolve();
+    void settle.then(() => setImmediate(() => {
+      this.closeReason ??= `${this.hostName} closed the connection`;
       if (this.disposed) return;
       this.disposed = true;
       this.conn.dispose();
       this.closeTransport();
-    });
+    }));
   }
+  private losing = false;
+  /** local: resolves when the host process has exited (or after a second) */
+  private settleExit: (() => Promise<void>) | undefined;
 
   /** Spawns `node hostScript [args]` with stdio pipes. */
   static local(hostScript: string, opts: LocalHostOptions = {}): EvalClient {
@@ -112,11 +127,22 @@ export class EvalClient {
     const env = { ...process.env, ...opts.env };
     if (process.versions.electron && !opts.execPath) env.ELECTRON_RUN_AS_NODE = '1';
     const child: ChildProcess = spawn(execPath, [hostScript, ...(opts.args ?? [])], { stdio: ['pipe', 'pipe', 'pipe'], env, windowsHide: true });
-    const conn = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const conn = createMessageConnection(new BinaryStreamMessageReader(child.stdout!), new BinaryStreamMessageWriter(child.stdin!));
     const client = new EvalClient(conn, () => {
       if (child.exitCode === null && child.signalCode === null) child.kill();
     });
     client.child = child;
+    client.hostName = `the local evaluation host (pid ${child.pid ?? '?'})`;
+    client.settleExit = () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve();
+        const timer = setTimeout(resolve, 1000);
+        timer.unref?.();
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     let partial = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
@@ -126,7 +152,11 @@ export class EvalClient {
       for (const l of lines) client.noteStderr(l, opts.onStderr);
     });
     child.on('exit', (code, signal) => {
-      client.closeReason ??= `the evaluation host exited (${signal ?? `code ${code}`})${client.stderrTail.length ? ': ' + client.stderrTail.slice(-3).join(' | ') : ''}`;
+      const how = signal ? `was killed (${signal})` : `exited (code ${code})`;
+      if (client.closeReason === undefined) {
+        client.closeReason = `${client.hostName} ${how}`;
+        if (client.stderrTail.length) client.closeDetail = `. Its last output: ${client.stderrTail.slice(-3).join(' | ')}`;
+      }
       client.lost();
     });
     child.on('error', (e) => {
@@ -155,11 +185,25 @@ export class EvalClient {
     });
     const conn = createMessageConnection(new WebSocketMessageReader(ws), new WebSocketMessageWriter(ws));
     const client = new EvalClient(conn, () => ws.close(1000));
+    client.hostName = `the evaluation host at ${url}`;
     ws.on('close', (code, reason) => {
-      client.closeReason ??= `the evaluation host closed the connection (${code}${code === 1009 ? ': message too big' : ''}${reason.length ? ': ' + reason.toString() : ''})`;
+      const why = code === 1006 ? ': the connection dropped without a close frame; the host process may have died or the network failed' : code === 1009 ? ': message too big' : '';
+      client.closeReason ??= `${client.hostName} closed the connection (${code}${why}${reason.length ? ': ' + reason.toString() : ''})`;
       client.lost();
     });
     ws.on('error', () => undefined);
+    conn.listen();
+    return client;
+  }
+
+  /**
+   * A client over a pair of streams (an in-process host, a pipe set up elsewhere): the same framing as the
+   * local host's stdio. `close` runs on dispose.
+   */
+  static overStreams(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, hostName = 'the evaluation host', close: () => void = () => undefined): EvalClient {
+    const conn = createMessageConnection(new BinaryStreamMessageReader(input as import('stream').Readable), new BinaryStreamMessageWriter(output as import('stream').Writable));
+    const client = new EvalClient(conn, close);
+    client.hostName = hostName;
     conn.listen();
     return client;
   }
@@ -183,22 +227,38 @@ export class EvalClient {
   }
 
   private async request<R>(method: string, params: unknown, token?: CancellationToken): Promise<R> {
-    if (this.disposed) throw new EvalHostError(this.closeReason ?? 'the evaluation client is disposed', -32097);
+    if (this.disposed) throw new EvalHostError(this.closeReason ? `${this.closeReason}${this.closeDetail}` : 'the evaluation client is disposed', -32097);
     try {
       return (await (token ? this.conn.sendRequest(method, params, token) : this.conn.sendRequest(method, params))) as R;
     } catch (e) {
       if (e instanceof ResponseError) {
         const closed = e.code === -32097 || e.code === -32099;
-        throw new EvalHostError(closed && this.closeReason ? `${e.message} (${this.closeReason})` : e.message, e.code, e.data);
+        throw new EvalHostError(closed && this.closeReason ? `${this.closeReason} during ${method}${this.closeDetail}` : e.message, e.code, e.data);
       }
       const msg = e instanceof Error ? e.message : String(e);
-      throw new EvalHostError(this.closeReason ? `${msg} (${this.closeReason})` : msg, -32099);
+      throw new EvalHostError(this.closeReason ? `${this.closeReason} during ${method}${this.closeDetail}` : msg, -32099);
     }
   }
 
+  /**
+   * Negotiates with the host (binary attachments unless `binary: false`). A call without provider or
+   * thread settings while another is in flight shares it, so callers can start it early.
+   */
   async initialize(params: InitializeParams = {}): Promise<InitializeResult> {
-    this.info = await this.request<InitializeResult>(Methods.initialize, params);
-    return this.info;
+    if (this.initializing && params.provider === undefined && params.intraOpNumThreads === undefined) return this.initializing;
+    const p = this.request<InitializeResult>(Methods.initialize, { ...params, binary: params.binary ?? true });
+    this.initializing = p;
+    try {
+      this.info = await p;
+      return this.info;
+    } finally {
+      if (this.initializing === p) this.initializing = undefined;
+    }
+  }
+
+  /** binary attachments are on for this connection */
+  get binary(): boolean {
+    return this.info?.binary === true;
   }
 
   has(params: HasParams): Promise<HasResult> {
@@ -218,7 +278,7 @@ export class EvalClient {
     let offset = 0;
     do {
       const piece = bytes.subarray(offset, offset + chunk);
-      const p: PutParams = { hash, size: bytes.length, offset, data: piece.toString('base64') };
+      const p: PutParams = { hash, size: bytes.length, offset, data: this.binary ? piece : piece.toString('base64') };
       const r = kind === 'model' ? await this.putModel(p) : await this.putDataset(p);
       this.uploads.chunks++;
       this.uploads.bytes += piece.length;

@@ -33,6 +33,46 @@ export interface CompareConfusionView {
   matrix: number[][];
 }
 
+/** One bar series of the metric chart: a model's value per charted metric and its CV 95% interval. */
+export interface CompareChartSeries {
+  model: string;
+  /** null where the model has no finite value */
+  values: (number | null)[];
+  /** cross-validation 95% interval (null without cross-validation) */
+  lo: (number | null)[];
+  hi: (number | null)[];
+}
+
+export interface CompareMetricChart {
+  /** the charted metrics (same scale: fractions for classification, label units for regression) */
+  metrics: string[];
+  series: CompareChartSeries[];
+  /** per metric, the indices of the best model(s) (highlighted) */
+  best: number[][];
+  /** per metric, whether lower is better */
+  lowerIsBetter: boolean[];
+  /** y axis 0…1 (fractions) or from the data */
+  fraction: boolean;
+}
+
+export interface CompareRocCurve {
+  model: string;
+  /** the positive class (binary: class 1; multiclass: one-vs-rest) */
+  classIndex: number;
+  auc: number;
+  /** at most 200 points, (0,0) … (1,1) */
+  fpr: number[];
+  tpr: number[];
+}
+
+export interface CompareRocView {
+  binary: boolean;
+  classNames: string[];
+  /** the classes that have curves (multiclass: the class selector's options) */
+  classes: number[];
+  curves: CompareRocCurve[];
+}
+
 export interface CompareViewModel {
   title: string;
   /** 'binary · 200 rows · label y · data.csv · host Local' */
@@ -43,6 +83,10 @@ export interface CompareViewModel {
   pairs: ComparePairView[];
   confusions: CompareConfusionView[];
   warnings: string[];
+  /** e.g. which models' outputs were reused from the cache */
+  notes: string[];
+  chart?: CompareMetricChart;
+  roc?: CompareRocView;
 }
 
 export type ExportFormat = 'csv' | 'json' | 'md';

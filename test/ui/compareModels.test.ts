@@ -3,8 +3,9 @@
  * Ctrl+click v1, right-click › Compare Models…, answer the quick picks (dataset data.csv, label
  * column 'label'; no host pick: no remote hosts are configured), and read the comparison panel:
  * v2 (a good logistic model) is better than the baseline v1 (a poor one), with accuracies in the
- * metrics table. The versions are committed with the core API before the workbench starts, like
- * test/integration/suite/repoEvaluate.test.ts.
+ * metrics table, the ROC legend with each model's AUC, and the charts (Chart.js canvases that really
+ * drew under the panel's CSP). The versions are committed with the core API before the workbench
+ * starts, like test/integration/suite/repoEvaluate.test.ts.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -86,6 +87,25 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     }
   }
 
+  /** How many non-transparent pixels the webview canvas `selector` has (undefined: no such canvas). */
+  async function paintedPixels(selector: string): Promise<number | undefined> {
+    for (const frame of suite.wb.page.frames()) {
+      if (frame === suite.wb.page.mainFrame()) continue;
+      const n = await frame
+        .evaluate((sel) => {
+          const c = document.querySelector(sel) as HTMLCanvasElement | null;
+          if (!c || !c.width || !c.height) return undefined;
+          const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          let painted = 0;
+          for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+          return painted;
+        }, selector)
+        .catch(() => undefined);
+      if (n !== undefined) return n;
+    }
+    return undefined;
+  }
+
   /** Polls the webviews until `selector`'s text satisfies `ok`; returns that text. */
   async function waitForPanel(selector: string, ok: (text: string) => boolean, what: string, timeoutMs = 60000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
@@ -144,6 +164,25 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     assert.ok(num(values[1]) > num(values[0]), `v2's accuracy beats v1's: ${accuracyRow}`);
     assert.ok(num(values[1]) >= 0.95, `v2 is nearly perfect: ${accuracyRow}`);
     assert.match(accuracyRow, /★\s*\S+\s*$/, `the best (v2) is starred: ${accuracyRow}`);
+
+    // the ROC legend: one curve per model with its AUC; the good model's is ≈ 1 and beats the baseline's
+    const legend = await waitForPanel('#roc-legend', (t) => /@v2: AUC/.test(t), 'the ROC legend');
+    const auc = (v: string) => {
+      const m = new RegExp(`eval/tiny\\.onnx@${v}: AUC (\\d\\.\\d+)`).exec(legend);
+      assert.ok(m, `no AUC for ${v} in the ROC legend: ${legend}`);
+      return Number(m[1]);
+    };
+    assert.ok(auc('v2') >= 0.99, `v2's AUC: ${legend}`);
+    assert.ok(auc('v1') < auc('v2'), `v1's AUC is lower: ${legend}`);
+    const rocHead = await suite.wb.readWebviewText('figure.chart:has(#roc-chart) h3');
+    assert.match(rocHead, /ROC curves \(positive class 1\)/, rocHead);
+    // both charts drew on their canvases (Chart.js runs under the strict CSP)
+    for (const id of ['#metric-chart', '#roc-chart']) {
+      const painted = await paintedPixels(id);
+      assert.ok(painted !== undefined && painted > 1000, `${id} drew ${painted} pixels`);
+    }
+    const confusion = await suite.wb.readWebviewText('#confusions');
+    assert.match(confusion, /true \\ predicted/, confusion);
 
     await suite.wb.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 8000 }).catch(() => undefined);
     await suite.wb.screenshot('compare-models');

@@ -1,15 +1,47 @@
 /**
  * Model comparison panel: renders a CompareViewModel (src/shared/compareProtocol.ts): verdicts
- * against the baseline, metrics per model (best highlighted) with the cross-validation spread,
- * confusion matrices, and export buttons. All strings go in as text nodes (h()), never as HTML.
+ * against the baseline, a metric chart (each model's value per metric with the cross-validation 95%
+ * interval as whiskers, the best outlined), ROC curves (binary: one per model; multiclass: one-vs-rest
+ * for the class picked), metrics per model (best highlighted) with the cross-validation spread,
+ * confusion matrices as heatmaps, and export buttons. Charts are Chart.js on canvases (bundled, no
+ * inline styles: the strict CSP holds), coloured from the theme's CSS variables and redrawn when the
+ * theme changes; every number is also in a table. All strings go in as text nodes (h()), never as HTML.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import type { CompareHostMessage, CompareViewModel, CompareWebviewMessage, ExportFormat } from '../../src/shared/compareProtocol';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import type { Chart, Plugin } from 'chart.js' with { 'resolution-mode': 'import' };
+import type { CompareHostMessage, CompareMetricChart, CompareRocView, CompareViewModel, CompareWebviewMessage, ExportFormat } from '../../src/shared/compareProtocol';
+import { alpha, chartTheme, onThemeChange, type ChartTheme } from '../shared/chartTheme';
 import { connect, h } from '../shared/vscodeApi';
 
+/**
+ * Chart.js (an ES module; esbuild bundles this dynamic import into compare.js — nothing is fetched).
+ * The panel says `ready` once it is loaded, so rendering stays synchronous.
+ */
+type ChartJs = typeof import('chart.js', { with: { 'resolution-mode': 'import' } });
+let C: ChartJs;
+
 const app = document.getElementById('app')!;
-const post = connect<CompareHostMessage, CompareWebviewMessage>(render);
+let charts: Chart[] = [];
+let last: CompareHostMessage | undefined;
+/** the class shown in the multiclass ROC chart (kept across theme redraws) */
+let rocClass: number | undefined;
+const post = connect<CompareHostMessage, CompareWebviewMessage>((m) => {
+  if (m.type === 'report' && last?.type !== 'report') rocClass = undefined;
+  last = m;
+  render(m);
+});
+
+// ------------------------------------------------------------------------------------------ theme
+
+type Theme = ChartTheme;
+const theme = (): Theme => chartTheme();
+
+onThemeChange(() => last && render(last));
+
+// ------------------------------------------------------------------------------------------ page
 
 function titleBar(title: string): HTMLElement {
   return h('header', { class: 'title' }, h('h1', null, h('span', { class: 'codicon codicon-beaker' }), ' ', title));
@@ -22,6 +54,8 @@ function button(label: string, icon: string, onClick: () => void, secondary = tr
 }
 
 function render(m: CompareHostMessage): void {
+  for (const c of charts) c.destroy();
+  charts = [];
   app.replaceChildren();
   switch (m.type) {
     case 'loading':
@@ -46,6 +80,7 @@ function render(m: CompareHostMessage): void {
 const exp = (format: ExportFormat, to: 'file' | 'clipboard') => () => post({ type: 'export', format, to });
 
 function renderReport(vm: CompareViewModel): void {
+  const t = theme();
   const verdictClass = (v: string) => (v === 'B better' ? 'plus' : v === 'B worse' ? 'minus' : 'where');
   app.append(
     titleBar(vm.title),
@@ -59,6 +94,7 @@ function renderReport(vm: CompareViewModel): void {
     ),
   );
   for (const w of vm.warnings) app.append(h('div', { class: 'subtitle' }, h('span', { class: 'codicon codicon-warning' }), ' ', w));
+  for (const n of vm.notes ?? []) app.append(h('div', { class: 'subtitle cache-note', id: 'cache-note' }, h('span', { class: 'codicon codicon-database' }), ' ', n));
 
   app.append(h('h3', null, `Against the baseline (${vm.models[0]})`));
   app.append(
@@ -69,12 +105,19 @@ function renderReport(vm: CompareViewModel): void {
           h('div', null,
             h('strong', null, p.candidate), ': ', h('span', { class: verdictClass(p.verdict) }, p.verdict), ' — ', p.text,
             p.mcnemar ? h('div', { class: 'where' }, p.mcnemar) : null,
-            ...p.metrics.map((t) => h('div', { class: 'where' }, t)),
+            ...p.metrics.map((x) => h('div', { class: 'where' }, x)),
           ),
         ),
       ),
     ),
   );
+
+  if (vm.chart || vm.roc) {
+    const row = h('div', { class: 'charts' });
+    app.append(row);
+    if (vm.chart) row.append(metricChart(vm.chart, vm.cvFolds, t));
+    if (vm.roc) row.append(rocChart(vm.roc, vm.models, t));
+  }
 
   app.append(h('h3', null, 'Metrics'), h('div', { class: 'where' }, 'Best value per metric in bold.'));
   app.append(
@@ -99,15 +142,20 @@ function renderReport(vm: CompareViewModel): void {
   }
 
   if (vm.confusions.length) {
-    app.append(h('h3', null, 'Confusion matrices (rows = true, columns = predicted)'));
-    const wrap = h('div', { class: 'overview' });
+    app.append(h('h3', null, 'Confusion matrices (rows = true, columns = predicted; shade = share of the true class)'));
+    const wrap = h('div', { class: 'overview', id: 'confusions' });
     for (const c of vm.confusions) {
       wrap.append(
         h('div', null,
           h('div', null, h('strong', null, c.model)),
-          h('table', { class: 'grid sides confusion' },
-            h('thead', null, h('tr', null, h('th', null, ''), ...c.classNames.map((n) => h('th', { class: 'num' }, n)))),
-            h('tbody', null, ...c.matrix.map((row, i) => h('tr', null, h('th', null, c.classNames[i]), ...row.map((x, j) => h('td', { class: 'num mono' }, i === j ? h('strong', null, String(x)) : String(x)))))),
+          h('table', { class: 'grid sides confusion', 'aria-label': `Confusion matrix of ${c.model}` },
+            h('thead', null, h('tr', null, h('th', null, 'true \\ predicted'), ...c.classNames.map((n) => h('th', { class: 'num' }, n)))),
+            h('tbody', null,
+              ...c.matrix.map((row, i) => {
+                const total = row.reduce((s, x) => s + x, 0);
+                return h('tr', null, h('th', null, c.classNames[i]), ...row.map((x, j) => heatCell(x, total, i === j, `true ${c.classNames[i]}, predicted ${c.classNames[j]}`, t)));
+              }),
+            ),
           ),
         ),
       );
@@ -116,4 +164,177 @@ function renderReport(vm: CompareViewModel): void {
   }
 }
 
-post({ type: 'ready' });
+/** A confusion-matrix cell shaded by its share of the row: the diagonal in the theme's green, errors in red. */
+function heatCell(x: number, rowTotal: number, diagonal: boolean, what: string, t: Theme): HTMLElement {
+  const share = rowTotal ? x / rowTotal : 0;
+  const td = h('td', { class: 'num mono heat', title: `${what}: ${x} of ${rowTotal} (${(100 * share).toFixed(1)}%)` }, diagonal ? h('strong', null, String(x)) : String(x));
+  if (x > 0) td.style.backgroundColor = alpha(diagonal ? t.palette[2] : t.palette[4], 0.12 + 0.6 * share); // CSSOM, allowed by the CSP
+  return td;
+}
+
+function canvasBox(id: string, label: string): { box: HTMLElement; canvas: HTMLCanvasElement } {
+  const canvas = h('canvas', { id, role: 'img', 'aria-label': label });
+  return { box: h('div', { class: 'chart-box' }, canvas), canvas };
+}
+
+// ------------------------------------------------------------------------------------------ metric chart
+
+/** Draws each bar's cross-validation 95% interval as a whisker. */
+const whiskers = (chart: CompareMetricChart, color: string): Plugin<'bar'> => ({
+  id: 'cvWhiskers',
+  afterDatasetsDraw(c) {
+    const y = c.scales.y;
+    const ctx = c.ctx;
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.5;
+    chart.series.forEach((s, i) => {
+      const meta = c.getDatasetMeta(i);
+      if (meta.hidden) return;
+      meta.data.forEach((bar, j) => {
+        const lo = s.lo[j];
+        const hi = s.hi[j];
+        if (lo === null || hi === null) return;
+        const x = bar.x;
+        const w = Math.min(8, ((bar as unknown as { width: number }).width ?? 16) / 3);
+        const y0 = y.getPixelForValue(lo);
+        const y1 = y.getPixelForValue(hi);
+        ctx.beginPath();
+        ctx.moveTo(x, y0);
+        ctx.lineTo(x, y1);
+        ctx.moveTo(x - w, y0);
+        ctx.lineTo(x + w, y0);
+        ctx.moveTo(x - w, y1);
+        ctx.lineTo(x + w, y1);
+        ctx.stroke();
+      });
+    });
+    ctx.restore();
+  },
+});
+
+function metricChart(mc: CompareMetricChart, folds: number, t: Theme): HTMLElement {
+  const label = `Bar chart of ${mc.metrics.join(', ')} per model${folds > 1 ? ` with ${folds}-fold cross-validation 95% intervals` : ''}; best outlined`;
+  const { box, canvas } = canvasBox('metric-chart', label);
+  const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
+  const chart = new C.Chart(canvas, {
+    type: 'bar',
+    data: {
+      labels: mc.metrics.map((m, i) => (mc.lowerIsBetter[i] ? `${m} (lower is better)` : m)),
+      datasets: mc.series.map((s, i) => {
+        const color = t.palette[i % t.palette.length];
+        return {
+          label: s.model,
+          data: s.values,
+          backgroundColor: mc.metrics.map((_, j) => alpha(color, mc.best[j].includes(i) ? 0.9 : 0.55)),
+          borderColor: mc.metrics.map((_, j) => (mc.best[j].includes(i) ? t.fg : color)),
+          borderWidth: mc.metrics.map((_, j) => (mc.best[j].includes(i) ? 2 : 1)),
+        };
+      }),
+    },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      color: t.fg,
+      font: { family: t.font },
+      scales: {
+        x: { ticks: { color: t.fg }, grid: { color: t.grid } },
+        y: { ...(mc.fraction ? { min: 0, max: 1 } : { beginAtZero: true }), ticks: { color: t.muted }, grid: { color: t.grid } },
+      },
+      plugins: {
+        legend: { labels: { color: t.fg, boxWidth: 12 } },
+        tooltip: {
+          callbacks: {
+            label: (ctx) => {
+              const s = mc.series[ctx.datasetIndex];
+              const j = ctx.dataIndex;
+              const ci = s.lo[j] !== null && s.hi[j] !== null ? `, CV 95% [${fmt(s.lo[j])}, ${fmt(s.hi[j])}]` : '';
+              return `${s.model}: ${fmt(s.values[j])}${ci}${mc.best[j].includes(ctx.datasetIndex) ? ' ★ best' : ''}`;
+            },
+          },
+        },
+      },
+    },
+    plugins: [whiskers(mc, t.fg)],
+  });
+  charts.push(chart);
+  return h('figure', { class: 'chart' },
+    h('figcaption', null, h('h3', null, 'Metrics per model'), h('span', { class: 'where' }, folds > 1 ? `whiskers: ${folds}-fold cross-validation 95% interval; best outlined` : 'best outlined')),
+    box,
+  );
+}
+
+// ------------------------------------------------------------------------------------------ ROC
+
+function rocChart(roc: CompareRocView, models: string[], t: Theme): HTMLElement {
+  if (rocClass === undefined || !roc.classes.includes(rocClass)) rocClass = roc.classes[0];
+  const cls = rocClass;
+  const curves = roc.curves.filter((c) => c.classIndex === cls);
+  const className = roc.classNames[cls] ?? String(cls);
+  const what = roc.binary ? `positive class ${className}` : `${className} vs rest`;
+  const { box, canvas } = canvasBox('roc-chart', `ROC curves (${what}): ${curves.map((c) => `${c.model} AUC ${c.auc.toFixed(4)}`).join('; ')}`);
+  const colorOf = (model: string) => t.palette[Math.max(0, models.indexOf(model)) % t.palette.length];
+  const chart = new C.Chart(canvas, {
+    type: 'line',
+    data: {
+      datasets: [
+        ...curves.map((c) => ({
+          label: `${c.model} (AUC ${c.auc.toFixed(3)})`,
+          data: c.fpr.map((x, i) => ({ x, y: c.tpr[i] })),
+          borderColor: colorOf(c.model),
+          backgroundColor: colorOf(c.model),
+          borderWidth: 2,
+          pointRadius: 0,
+          tension: 0,
+          clip: 4, // a perfect curve runs along the axes: draw it over them, not under the chart's edge
+        })),
+        { label: 'chance', data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: t.muted, borderDash: [4, 4], borderWidth: 1, pointRadius: 0 },
+      ],
+    },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      color: t.fg,
+      font: { family: t.font },
+      scales: {
+        x: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'false-positive rate', color: t.muted }, ticks: { color: t.muted }, grid: { color: t.grid } },
+        y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'true-positive rate', color: t.muted }, ticks: { color: t.muted }, grid: { color: t.grid } },
+      },
+      plugins: { legend: { labels: { color: t.fg, boxWidth: 12, filter: (item) => item.text !== 'chance' } } },
+    },
+  });
+  charts.push(chart);
+
+  const head = h('figcaption', null, h('h3', null, `ROC curves (${what})`), h('span', { class: 'where' }, 'dashed: chance'));
+  if (!roc.binary && roc.classes.length > 1) {
+    const select = h('vscode-single-select', { id: 'roc-class', 'aria-label': 'ROC curves for class' },
+      ...roc.classes.map((c) => h('vscode-option', c === cls ? { value: String(c), selected: '' } : { value: String(c) }, `${roc.classNames[c] ?? c} vs rest`)),
+    );
+    select.addEventListener('change', () => {
+      const v = Number((select as unknown as { value: string }).value);
+      if (Number.isInteger(v) && v !== rocClass) {
+        rocClass = v;
+        if (last) render(last);
+      }
+    });
+    head.append(h('label', { class: 'where' }, 'class: '), select);
+  }
+  // the legend as text too (screen readers, tests, copying)
+  const legend = h('ul', { class: 'roc-legend', id: 'roc-legend' },
+    ...curves.map((c) => {
+      const sw = h('span', { class: 'swatch' });
+      sw.style.backgroundColor = colorOf(c.model);
+      return h('li', null, sw, `${c.model}: AUC ${c.auc.toFixed(4)}`);
+    }),
+  );
+  return h('figure', { class: 'chart' }, head, box, legend);
+}
+
+void import('chart.js').then((m) => {
+  m.Chart.register(m.BarController, m.BarElement, m.CategoryScale, m.LinearScale, m.LineController, m.LineElement, m.PointElement, m.Legend, m.Tooltip);
+  C = m;
+  post({ type: 'ready' });
+});

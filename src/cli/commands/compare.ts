@@ -6,7 +6,8 @@ import { compareModels, evaluateModel, evaluationJson, gate, parseGateRule, type
 import { renderComparisonMarkdown, renderComparisonText } from '../../core/eval/report';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
-import { DATA_OPTIONS_HELP, EVAL_OPTIONS, asCliError, evalSettings, loadEvalDataset, openClient, resolveModel } from './evaluate';
+import { DATA_OPTIONS_HELP, EVAL_OPTIONS, asCliError, cacheLine, evalSettings, loadEvalDataset, openClient, openEvalCache, resolveModel } from './evaluate';
+import { progressBarFor } from '../progress';
 import { parse } from './repoCommon';
 
 const usage = `usage: modelver compare <A> <B> [<C>…] --data FILE --label COL [--metric M] [--alpha 0.05]
@@ -80,9 +81,22 @@ export const compareCommand = {
       const models = [];
       for (const [i, arg] of positionals.entries()) models.push(await resolveModel(arg, base, tmp, i));
       const ds = await loadEvalDataset(spec, base);
-      client = await openClient(values, base);
+      const cache = await openEvalCache(values, base, models);
+      const host = async (): Promise<EvalClient> => (client ??= await openClient(values, base));
       const results: ModelEvaluation[] = [];
-      for (const m of models) results.push(await evaluateModel({ file: m.file, label: m.label }, ds, client, { ...opts, task: ds.task }));
+      const bar = progressBarFor(io.errStream, { json: values.json });
+      for (const [i, m] of models.entries()) {
+        bar?.restart(`${m.label} (${i + 1}/${models.length})`);
+        let ev: ModelEvaluation;
+        try {
+          ev = await evaluateModel({ file: m.file, label: m.label }, ds, host, { ...opts, task: ds.task, cache, onProgress: bar && ((p) => bar.update(p)) });
+        } finally {
+          bar?.done();
+        }
+        const reused = cacheLine(ev);
+        if (reused) io.err(reused);
+        results.push(ev);
+      }
       const rep = compareModels(results, { alpha, bootstrapRounds: rounds, seed, metric: values.metric });
       const g = values.gate ? gate(rep, { minDelta, rule }) : undefined;
       if (values.json) {

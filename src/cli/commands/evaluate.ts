@@ -3,12 +3,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { EvalClient } from '../../core/eval/client';
 import { loadDatasetInferringTask, type Dataset, type DatasetSpec, type DatasetSpecInput, type DatasetTask } from '../../core/eval/dataset';
-import { evaluateModel, evaluationJson, recordEvaluation, type EvaluateModelOptions } from '../../core/eval/evaluate';
+import { EvalCache } from '../../core/eval/cache';
+import { evaluateModel, evaluationJson, recordEvaluation, type EvaluateModelOptions, type ModelEvaluation } from '../../core/eval/evaluate';
 import { renderEvaluationText } from '../../core/eval/report';
 import { ModelRepository } from '../../core/repo';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
 import { splitVersionSpec } from './diff';
+import { progressBarFor } from '../progress';
 import { parse } from './repoCommon';
 import { evalHostScript } from './serveEvalHost';
 
@@ -24,6 +26,9 @@ export const DATA_OPTIONS_HELP = `  --data FILE         the evaluation data (CSV
   --host ws://H:P     use a remote evaluation host (\`modelver eval-host --listen\`) instead of a local one
   --token-file F      the remote host's token
   --provider P        local host: auto | cuda | webgpu | cpu (default auto)
+  --no-cache          run the model even when the same bytes, data and settings ran before
+                      (outputs are cached in <git dir>/model-versions/eval-cache inside a repository)
+  --cache-dir DIR     cache the host's outputs in DIR (e.g. outside a repository)
   -C DIR              resolve paths as if started in DIR
 
 Model outputs: binary = one column P(class 1) (a logit when outside [0,1]) or two class columns;
@@ -57,6 +62,8 @@ export const EVAL_OPTIONS = {
   host: { type: 'string' },
   'token-file': { type: 'string' },
   provider: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
   C: { type: 'string', short: 'C' },
   json: { type: 'boolean' },
 } as const;
@@ -73,6 +80,8 @@ export interface EvalValues {
   host?: string;
   'token-file'?: string;
   provider?: string;
+  'no-cache'?: boolean;
+  'cache-dir'?: string;
   C?: string;
 }
 
@@ -139,6 +148,26 @@ export async function openClient(values: EvalValues, base: string): Promise<Eval
   return EvalClient.local(evalHostScript(), { args: values.provider ? ['--provider', values.provider] : [] });
 }
 
+/**
+ * The outputs cache: --cache-dir, else the repository's (`<git common dir>/model-versions/eval-cache`)
+ * of the first committed version or of the working folder; none with --no-cache or outside a repository.
+ */
+export async function openEvalCache(values: EvalValues, base: string, models: ResolvedModel[]): Promise<EvalCache | undefined> {
+  if (values['no-cache']) {
+    if (values['cache-dir']) throw new UsageError('--no-cache and --cache-dir cannot be used together');
+    return undefined;
+  }
+  if (values['cache-dir']) return new EvalCache(path.resolve(base, values['cache-dir']));
+  const repo = models.find((m) => m.version)?.version?.repo ?? (await ModelRepository.open(base).catch(() => undefined));
+  return repo ? EvalCache.inDataDir(repo.dataDir) : undefined;
+}
+
+/** The line that says a model's outputs came from the cache (stderr, so stdout stays the report). */
+export function cacheLine(ev: ModelEvaluation): string | undefined {
+  if (!ev.cache?.hit) return undefined;
+  return `reused cached outputs of ${ev.label} (computed ${ev.cache.created ?? '?'} on ${ev.provider}, key ${ev.cache.key.slice(0, 12)}); --no-cache runs the model again`;
+}
+
 /** Known failures as CliErrors with `code`; anything else stays as is. */
 export function asCliError(e: unknown, code: number): unknown {
   if (e instanceof UsageError) return e;
@@ -166,8 +195,21 @@ export const evaluateCommand = {
       const m = await resolveModel(positionals[0], base, tmp, 0);
       if (values.record && !m.version) throw new UsageError('--record needs a committed version: <model>@<version> (e.g. models/m.onnx@v3)');
       const ds = await loadEvalDataset(spec, base);
-      client = await openClient(values, base);
-      const ev = await evaluateModel({ file: m.file, label: m.label }, ds, client, { ...opts, task: ds.task });
+      const cache = await openEvalCache(values, base, [m]);
+      const bar = progressBarFor(io.errStream, { json: values.json, label: m.label });
+      let ev: ModelEvaluation;
+      try {
+        ev = await evaluateModel({ file: m.file, label: m.label }, ds, async () => (client ??= await openClient(values, base)), {
+          ...opts,
+          task: ds.task,
+          cache,
+          onProgress: bar && ((p) => bar.update(p)),
+        });
+      } finally {
+        bar?.done();
+      }
+      const reused = cacheLine(ev);
+      if (reused) io.err(reused);
       let recorded: { key: string } | undefined;
       if (values.record && m.version) recorded = await recordEvaluation(m.version.repo, m.version.model, m.version.version, ev, { seed });
       if (values.json) {

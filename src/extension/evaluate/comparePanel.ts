@@ -1,6 +1,7 @@
 /**
  * The model comparison panel (one, reused): metrics per model with the best highlighted, the
- * cross-validation spread, verdicts against the baseline, confusion matrices and exports.
+ * cross-validation spread, verdicts against the baseline, a metric chart and ROC curves (Chart.js,
+ * bundled into dist/webview/compare.js), confusion matrices as heatmaps, and exports.
  */
 import * as vscode from 'vscode';
 import type { CompareHostMessage, CompareWebviewMessage, ExportFormat } from '../../shared/compareProtocol';
@@ -44,8 +45,9 @@ export class ComparePanel {
     title: string,
   ) {
     const webview = panel.webview;
-    const css = webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(extensionUri), 'diff.css'));
-    webview.html = webviewHtml(webview, extensionUri, 'compare.js', title).replace('</head>', `<link rel="stylesheet" href="${css.toString()}">\n</head>`);
+    const css = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(extensionUri), f)).toString();
+    const links = ['diff.css', 'compare.css'].map((f) => `<link rel="stylesheet" href="${css(f)}">`).join('\n');
+    webview.html = webviewHtml(webview, extensionUri, 'compare.js', title).replace('</head>', `${links}\n</head>`);
     this.disposables.push(webview.onDidReceiveMessage((m: CompareWebviewMessage) => this.onMessage(m)));
   }
 

@@ -11,9 +11,11 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { EvalClient, isEvalCancelled } from '../../core/eval/client';
 import { loadDataset, loadDatasetInferringTask, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
-import { compareModels, evaluateModel, evaluationJson, recordEvaluation, type ModelEvaluation } from '../../core/eval/evaluate';
+import { EvalCache } from '../../core/eval/cache';
+import { compareModels, evaluateModel, evaluationJson, plannedEvaluationKey, recordEvaluation, type ModelEvaluation } from '../../core/eval/evaluate';
 import type { ModelRepository, ModelVersion } from '../../core/repo';
 import type { ExportFormat } from '../../shared/compareProtocol';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../../shared/evalProtocol';
 import { log } from '../log';
 import { VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import type { RepoManager } from '../repos/repoManager';
@@ -35,6 +37,22 @@ export interface EvaluateArgs {
   alpha?: number;
   folds?: number;
   seed?: number;
+  /** run the models even when their outputs are cached (default false) */
+  noCache?: boolean;
+  /** Evaluate Version…: evaluate again even when the version's notes hold this evaluation (default false) */
+  force?: boolean;
+  /** rows per run (default 256) */
+  batchSize?: number;
+}
+
+/** What the integration tests look at (through the extension's API). */
+export interface EvaluateTestHook {
+  /** pids of the local evaluation host processes open now */
+  hostPids(): number[];
+  /** rows done in the latest progress report of the running evaluation */
+  rowsDone(): number;
+  /** the errors the evaluation commands reported (notification or panel), oldest first */
+  errors(): string[];
 }
 
 interface ModelInput {
@@ -78,7 +96,7 @@ function hintFor(e: unknown): string {
     case 'EvalHostError':
       return 'The evaluation host failed: Output › Model Versions has the details. For a remote host, check its address and token.';
     case 'ModelFormatError':
-      return 'A file is not a model the evaluation host can run (ONNX).';
+      return 'A file is not a model the evaluation host can run (ONNX, or a full Keras .h5/.keras model).';
     case 'RepoError':
       return 'The version\'s bytes are not available here: run "Model Versions: Fetch" (git lfs fetch) and try again.';
     case 'EvaluationCancelled':
@@ -88,9 +106,11 @@ function hintFor(e: unknown): string {
   return 'Try again; Output › Model Versions has the details.';
 }
 
-export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): void {
+export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): EvaluateTestHook {
   /** clients with a host process or connection open: disposed on deactivate */
   const live = new Set<EvalClient>();
+  const reported: string[] = [];
+  let rowsDone = 0;
   context.subscriptions.push({ dispose: () => [...live].forEach((c) => c.dispose()) });
 
   const hostScript = () => path.join(context.extensionPath, 'dist', 'evalHost.js');
@@ -100,7 +120,11 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
     if (!host.url) {
       const script = hostScript();
       if (!fs.existsSync(script)) throw new Error(`the evaluation host is not built (${script})`);
-      return EvalClient.local(script, { onStderr: (l) => log().info(`eval host: ${l}`) });
+      const cfg = vscode.workspace.getConfiguration('modelVersions');
+      const provider = cfg.get<string>('evalProvider', 'auto');
+      const threads = cfg.get<number>('evalThreads', 0);
+      const args = [...(PROVIDER_CHOICES.includes(provider as ProviderChoice) ? ['--provider', provider] : []), ...(threads > 0 ? ['--threads', String(Math.floor(threads))] : [])];
+      return EvalClient.local(script, { args, onStderr: (l) => log().info(`eval host: ${l}`) });
     }
     const key = `modelVersions.evalHostToken:${host.url}`;
     let token = await context.secrets.get(key);
@@ -122,8 +146,21 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
     return { label: vscode.workspace.asRelativePath(file, false), file: async () => file };
   };
 
-  /** Runs the evaluations with a cancellable progress notification; `signal` also cancels (panel closed). */
-  const evaluateAll = async (inputs: ModelInput[], spec: DatasetArg, host: HostChoice, args: EvaluateArgs, signal?: AbortSignal): Promise<{ evals: ModelEvaluation[]; ds: Dataset }> =>
+  /**
+   * The outputs cache: the repository's (`<git common dir>/model-versions/eval-cache`) of the first
+   * version compared, else of the first workspace repository, else in the extension's global storage.
+   */
+  const cacheFor = (inputs: ModelInput[], args: EvaluateArgs): EvalCache | undefined => {
+    if (args.noCache) return undefined;
+    const repo = inputs.find((m) => m.version)?.version?.repo ?? repos.repositories[0];
+    return repo ? EvalCache.inDataDir(repo.dataDir) : new EvalCache(path.join(context.globalStorageUri.fsPath, 'eval-cache'));
+  };
+
+  /**
+   * Runs the evaluations with a cancellable progress notification; `signal` also cancels (panel
+   * closed). The host starts only when some model's outputs are not cached.
+   */
+  const evaluateAll = async (inputs: ModelInput[], spec: DatasetArg, host: HostChoice, args: EvaluateArgs, signal?: AbortSignal, loaded?: Dataset): Promise<{ evals: ModelEvaluation[]; ds: Dataset }> =>
     vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: inputs.length > 1 ? 'Comparing models' : `Evaluating ${inputs[0].label}`, cancellable: true },
       async (progress, token) => {
@@ -133,25 +170,35 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
         const check = () => {
           if (abort.signal.aborted) throw new EvaluationCancelled();
         };
+        rowsDone = 0;
         progress.report({ message: `reading ${path.basename(spec.file)}…` });
-        const ds = await loadEvalDataset(spec, baseDir());
+        const ds = loaded ?? (await loadEvalDataset(spec, baseDir()));
         check();
         const files: string[] = [];
         for (const m of inputs) files.push(await m.file());
         check();
-        progress.report({ message: `starting the ${host.url ? `host ${host.name}` : 'local evaluation host'}…` });
-        const client = await openClient(host);
-        live.add(client);
+        const cache = cacheFor(inputs, args);
+        let client: EvalClient | undefined;
+        const openHost = async (): Promise<EvalClient> => {
+          if (client) return client;
+          progress.report({ message: `starting the ${host.url ? `host ${host.name}` : 'local evaluation host'}…` });
+          client = await openClient(host);
+          live.add(client);
+          return client;
+        };
         try {
           const evals: ModelEvaluation[] = [];
           for (const [i, m] of inputs.entries()) {
             let last = 0;
-            const ev = await evaluateModel({ file: files[i], label: m.label }, ds, client, {
+            const ev = await evaluateModel({ file: files[i], label: m.label }, ds, openHost, {
               task: ds.task,
               folds: args.folds,
               seed: args.seed,
               signal: abort.signal,
+              cache,
+              batchSize: args.batchSize,
               onProgress: (p) => {
+                rowsDone = p.rowsDone;
                 const pct = p.rowsTotal ? Math.floor((100 * p.rowsDone) / p.rowsTotal) : 0;
                 if (pct - last < 5 && p.rowsDone !== p.rowsTotal) return;
                 last = pct;
@@ -161,13 +208,16 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
               if (abort.signal.aborted || isEvalCancelled(e)) throw new EvaluationCancelled();
               throw e;
             });
+            if (ev.cache?.hit) log().info(`${m.label}: reused cached outputs (computed ${ev.cache.created}, key ${ev.cache.key.slice(0, 12)})`);
             evals.push(ev);
             check();
           }
           return { evals, ds };
         } finally {
-          live.delete(client);
-          client.dispose();
+          if (client) {
+            live.delete(client);
+            (client as EvalClient).dispose();
+          }
         }
       },
     );
@@ -190,7 +240,7 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
     if (!picks) return undefined;
     const out = picks.filter((p) => p.input).map((p) => p.input!);
     if (picks.some((p) => p.browse)) {
-      const files = await vscode.window.showOpenDialog({ title: 'Model files to compare', canSelectMany: true, filters: { 'ONNX models': ['onnx'], 'All files': ['*'] } });
+      const files = await vscode.window.showOpenDialog({ title: 'Model files to compare', canSelectMany: true, filters: { 'Models (ONNX, Keras)': ['onnx', 'h5', 'hdf5', 'keras'], 'All files': ['*'] } });
       for (const f of files ?? []) out.push(modelInput(f));
     }
     return out;
@@ -259,6 +309,7 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
       return undefined;
     }
     log().error(`${id}: ${err?.message ?? String(e)}`);
+    reported.push(err?.message ?? String(e));
     void vscode.window.showErrorMessage(`Model Versions: ${err?.message ?? String(e)}`);
     return undefined;
   };
@@ -289,7 +340,10 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
       if (ComparePanel.current === panel && panel.abort === abort) {
         panel.showError(title, err instanceof EvaluationCancelled ? 'The comparison was cancelled.' : (err?.message ?? String(e)), hintFor(e));
       }
-      if (!(err instanceof EvaluationCancelled)) log().error(`compare: ${err?.stack ?? String(e)}`);
+      if (!(err instanceof EvaluationCancelled)) {
+        log().error(`compare: ${err?.stack ?? String(e)}`);
+        reported.push(err?.message ?? String(e));
+      }
       return undefined;
     } finally {
       if (panel.abort === abort) panel.abort = undefined;
@@ -345,15 +399,37 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
         const input = modelInput(target);
         const spec = await datasetOf(args);
         if (!spec) return undefined;
+        const { repo: vRepo, v: ver } = input.version!;
+        const loaded = await loadEvalDataset(spec, baseDir());
+        if (!args.force) {
+          // the same bytes, data and settings already recorded in the version's notes: say so, do not redo
+          const key = await plannedEvaluationKey(await input.file(), loaded, { folds: args.folds, seed: args.seed });
+          const md = await vRepo.getMetadata(ver.model, ver.version).catch(() => undefined);
+          const prior = (md?.evaluations as Record<string, { metrics?: Record<string, number>; date?: string; dataset?: { file?: string } }> | undefined)?.[key];
+          if (prior) {
+            const m = prior.metrics ?? {};
+            const main = m.accuracy !== undefined ? `accuracy ${m.accuracy.toFixed(4)}` : m.rmse !== undefined ? `rmse ${m.rmse.toFixed(4)}` : '';
+            const again = 'Evaluate Again';
+            void vscode.window
+              .showInformationMessage(
+                `Model Versions: ${input.label} was already evaluated on ${path.basename(spec.file)} with these settings${prior.date ? ` (${prior.date.slice(0, 16).replace('T', ' ')})` : ''}${main ? `: ${main}` : ''}. The result is in the version's notes.`,
+                again,
+              )
+              .then((c) => (c === again ? vscode.commands.executeCommand('modelVersions.evaluateVersion', target, { ...args, dataset: spec, host: args.host, force: true }) : undefined));
+            log().info(`evaluate ${input.label}: already recorded under key ${key.slice(0, 12)}; not evaluated again`);
+            return { alreadyRecorded: { model: ver.model, version: ver.version, key, metrics: m, date: prior.date } };
+          }
+        }
         const host = await pickHost(args.host, !args.dataset);
         if (!host) return undefined;
-        const { evals, ds } = await evaluateAll([input], spec, host, args);
+        const { evals, ds } = await evaluateAll([input], spec, host, args, undefined, loaded);
         const ev = evals[0];
         const { repo, v } = input.version!;
         const recorded = await recordEvaluation(repo, v.model, v.version, ev, { seed: args.seed });
         repos.refresh();
         const main = ev.task === 'regression' ? `rmse ${ev.metrics.rmse?.toFixed(4)}` : `accuracy ${ev.metrics.accuracy?.toFixed(4)}`;
-        void vscode.window.showInformationMessage(`Model Versions: ${input.label} on ${path.basename(spec.file)}: ${main}. The metrics are recorded in the version's notes.`);
+        const reused = ev.cache?.hit ? ' (reused cached outputs: the model was not run again)' : '';
+        void vscode.window.showInformationMessage(`Model Versions: ${input.label} on ${path.basename(spec.file)}: ${main}${reused}. The metrics are recorded in the version's notes.`);
         log().info(`evaluate ${input.label}: ${JSON.stringify(ev.metrics)} (key ${recorded.key.slice(0, 12)})`);
         return { evaluation: evaluationJson(ev), recorded: { model: v.model, version: v.version, key: recorded.key }, warnings: ds.warnings };
       } catch (e) {
@@ -361,6 +437,12 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
       }
     }),
   );
+
+  return {
+    hostPids: () => [...live].map((c) => c.child?.pid).filter((p): p is number => p !== undefined),
+    rowsDone: () => rowsDone,
+    errors: () => [...reported],
+  };
 }
 
 /** The dataset's column names, read cheaply (CSV/TSV header), or from a load; [] when unknown (NPY). */

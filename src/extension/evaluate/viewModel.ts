@@ -2,7 +2,8 @@
 import * as path from 'path';
 import { LOWER_IS_BETTER, evaluationJson, type ComparisonReport, type ModelEvaluation } from '../../core/eval/evaluate';
 import { fmtMetric, pairDetailLines, renderComparisonMarkdown } from '../../core/eval/report';
-import type { CompareViewModel, ExportFormat } from '../../shared/compareProtocol';
+import { rocSeries, type RocSeries } from '../../core/eval/roc';
+import type { CompareMetricChart, CompareRocView, CompareViewModel, ExportFormat } from '../../shared/compareProtocol';
 
 /** What modelVersions.compareModels returns: the core report plus each model's evaluation (no per-row predictions). */
 export interface CompareResult extends ComparisonReport {
@@ -10,6 +11,8 @@ export interface CompareResult extends ComparisonReport {
   dataset: { file: string; rows: number; label: string; task: string };
   host: string;
   warnings: string[];
+  /** classification: each model's ROC curves (at most 200 points each), in model order */
+  roc: { model: string; curves: RocSeries[] }[];
 }
 
 export function compareResult(report: ComparisonReport, evals: ModelEvaluation[], host: string, warnings: string[]): CompareResult {
@@ -20,7 +23,49 @@ export function compareResult(report: ComparisonReport, evals: ModelEvaluation[]
     dataset: { file: a.dataset.file, rows: a.rows, label: a.dataset.label, task: a.task },
     host,
     warnings,
+    roc: evals.map((e) => ({
+      model: e.label,
+      curves: e.task !== 'regression' && e.predictions.probabilities && e.classNames ? rocSeries(e.predictions.yTrue, e.predictions.probabilities, e.classNames) : [],
+    })),
   };
+}
+
+/** Metrics on one scale, charted side by side. */
+const CHART_METRICS = { classification: ['accuracy', 'precisionMacro', 'recallMacro', 'f1Macro', 'rocAuc'], regression: ['rmse', 'mae'] };
+
+function metricChart(r: CompareResult): CompareMetricChart | undefined {
+  const regression = r.task === 'regression';
+  const metrics = CHART_METRICS[regression ? 'regression' : 'classification'].filter((m) => r.evaluations.some((e) => Number.isFinite(e.metrics[m])));
+  if (!metrics.length) return undefined;
+  const num = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) ? v : null);
+  return {
+    metrics,
+    series: r.evaluations.map((e) => ({
+      model: e.label,
+      values: metrics.map((m) => num(e.metrics[m])),
+      lo: metrics.map((m) => num(e.cv[m]?.ci95[0])),
+      hi: metrics.map((m) => num(e.cv[m]?.ci95[1])),
+    })),
+    best: metrics.map((m) => bestOf(m, r.evaluations.map((e) => e.metrics[m]))),
+    lowerIsBetter: metrics.map((m) => LOWER_IS_BETTER.has(m)),
+    fraction: !regression,
+  };
+}
+
+function rocView(r: CompareResult): CompareRocView | undefined {
+  const names = r.evaluations[0]?.classNames;
+  const curves = (r.roc ?? []).flatMap((m) => m.curves.map((c) => ({ model: m.model, classIndex: c.classIndex, auc: c.auc, fpr: c.fpr, tpr: c.tpr })));
+  if (!names || !curves.length) return undefined;
+  return { binary: names.length === 2, classNames: names, classes: [...new Set(curves.map((c) => c.classIndex))].sort((a, b) => a - b), curves };
+}
+
+/** What the panel says about the cache (which models' outputs were reused). */
+function cacheNotes(r: CompareResult): string[] {
+  const reused = r.evaluations.filter((e) => e.cache?.hit);
+  if (!reused.length) return [];
+  return [
+    `Reused cached outputs of ${reused.map((e) => e.label).join(', ')} (same model bytes, data and settings): the evaluation host did not run ${reused.length === 1 ? 'it' : 'them'} again.`,
+  ];
 }
 
 /** Metrics in the order of the first evaluation, then any others. */
@@ -74,6 +119,9 @@ export function toCompareViewModel(r: CompareResult, title: string): CompareView
       .filter((e) => e.confusion && e.classNames)
       .map((e) => ({ model: e.label, classNames: e.classNames!, matrix: e.confusion! })),
     warnings: r.warnings,
+    notes: cacheNotes(r),
+    chart: metricChart(r),
+    roc: rocView(r),
   };
 }
 

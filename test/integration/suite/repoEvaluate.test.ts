@@ -136,4 +136,37 @@ describe('Model Versions: Compare Models… and Evaluate Version… (evaluation 
     assert.strictEqual(meta.metrics.accuracy, Number(r.evaluation.metrics.accuracy.toPrecision(6)));
     assert.ok(meta.evaluations?.[r.recorded.key], 'the evaluation is keyed');
   });
+
+  it('reports a local host killed mid-evaluation, and the next evaluation works', async () => {
+    // 100,000 rows fed one at a time: long enough to be killed while it runs
+    const r = rng(11);
+    const rows = ['x0,x1,y'];
+    for (let i = 0; i < 100_000; i++) {
+      const x0 = r();
+      const x1 = r();
+      rows.push(`${x0.toFixed(4)},${x1.toFixed(4)},${x0 + x1 > 1 ? 1 : 0}`);
+    }
+    const big = { file: path.join(root, 'eval', 'big.csv'), labelColumn: 'y' };
+    fs.writeFileSync(big.file, rows.join('\n') + '\n');
+    const before = api.evaluate.errors().length;
+    const running = exec<unknown>('evaluateVersion', v1.node, { dataset: big, host: 'local', force: true, noCache: true, batchSize: 1, folds: 0 });
+    const pid = await waitFor('the local host running batches', () => (api.evaluate.rowsDone() > 0 ? api.evaluate.hostPids()[0] : undefined), 60000);
+    process.kill(pid, 'SIGKILL');
+    const t0 = Date.now();
+    assert.strictEqual(await running, undefined, 'the command fails');
+    assert.ok(Date.now() - t0 < 15000, `noticed after ${Date.now() - t0} ms`);
+    const errors = api.evaluate.errors().slice(before);
+    assert.strictEqual(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0], new RegExp(`the local evaluation host \\(pid ${pid}\\) was killed \\(SIGKILL\\) during evaluate`));
+    assert.deepStrictEqual(api.evaluate.hostPids(), [], 'the dead host is let go');
+    const md = (await repo.getMetadata(MODEL, 1)) as { evaluations?: Record<string, { dataset?: { rows?: number } }> } | undefined;
+    assert.ok(!Object.values(md?.evaluations ?? {}).some((e) => e.dataset?.rows === 100_000), 'nothing recorded for the killed run');
+    // a new host for the next evaluation
+    const ok = await exec<{ evaluation: { rows: number; metrics: Record<string, number> } } | undefined>('evaluateVersion', v2.node, { dataset, host: 'local', force: true, noCache: true });
+    assert.ok(ok?.evaluation, 'the next evaluation works');
+    assert.strictEqual(ok.evaluation.rows, 200);
+    assert.ok(ok.evaluation.metrics.accuracy > 0.95);
+    assert.strictEqual(api.evaluate.errors().length, before + 1);
+    fs.rmSync(big.file, { force: true });
+  });
 });

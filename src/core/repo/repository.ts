@@ -16,6 +16,8 @@ import { readModelSummary } from '../formats';
 import { mergeDeep, NOTES_REF, readAllNotes, readNote, writeNote, type NotesDoc } from './notes';
 import { DEFAULT_MODEL_PATTERNS, ModelMatcher } from './patterns';
 import { appendTrailers, TRAILER } from './trailers';
+import { lineageTrailers, resolveLineage } from '../lineage/record';
+import type { LineageInput, LineageRecorded } from '../lineage/types';
 import type {
   AliasEntry,
   AliasEvent,
@@ -43,6 +45,8 @@ export interface CommitOptions {
   summarize?: boolean;
   /** more trailers to record */
   trailers?: Record<string, string>;
+  /** where this version came from: recorded as Model-Derived-From / Model-Dataset / Model-Code / Model-Train-Params trailers */
+  lineage?: LineageInput;
 }
 
 export interface PushResult {
@@ -538,6 +542,8 @@ export class ModelRepository {
 
     const head = await this.head();
     const atHead = head ? await this.blobAt(head, rel) : undefined;
+    // checked and resolved before anything is staged: bad lineage input changes nothing
+    const lineage: LineageRecorded | undefined = opts.lineage ? await resolveLineage(this, opts.lineage, head, rel) : undefined;
 
     this.cleanStaleTemp();
     const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
@@ -590,6 +596,7 @@ export class ModelRepository {
         if (atHead?.pointer) trailers.push(...(await this.changeTrailers(abs, atHead.pointer.oid, atHead.pointer.size, size)));
       }
       for (const [k, v] of Object.entries(opts.trailers ?? {})) trailers.push([k, v]);
+      if (lineage) trailers.push(...lineageTrailers(lineage));
       if (!(await this.isLfsTracked(rel, undefined, true))) {
         const blob = await this.hashText(withRule(await this.catBlob(':.gitattributes')));
         await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},.gitattributes`]);
@@ -667,6 +674,7 @@ export class ModelRepository {
       version: v?.version ?? h?.versions.length ?? 1,
       trailers: Object.fromEntries(trailers),
       attributesChanged,
+      ...(lineage ? { lineage } : {}),
     };
   }
 

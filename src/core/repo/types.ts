@@ -113,6 +113,8 @@ export interface CommitResult {
   version: number;
   trailers: Record<string, string>;
   attributesChanged: boolean;
+  /** what was recorded when CommitOptions.lineage was given (src/core/lineage) */
+  lineage?: import('../lineage/types').LineageRecorded;
 }
 
 export interface RestoreResult {

@@ -1,0 +1,5 @@
+// js-yaml 4 (bundled by esbuild) ships no types; the part we use.
+declare module 'js-yaml' {
+  export const CORE_SCHEMA: unknown;
+  export function load(text: string, opts?: { schema?: unknown; filename?: string }): unknown;
+}

@@ -1,0 +1,249 @@
+/**
+ * The Lineage panel: one webview panel per repository showing the graph of every version of every
+ * model (src/core/lineage), with datasets, code commits and evaluations. Node actions come back as
+ * typed intents (src/shared/lineageProtocol.ts) and run the existing commands on a tree node.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { lineageGraph, type LineageGraph, type LineageNode } from '../../core/lineage';
+import { RepoError, type ModelRepository } from '../../core/repo';
+import type { LineageHostMessage, LineageIntent, LineageViewModel, LineageViewNode, LineageWebviewMessage } from '../../shared/lineageProtocol';
+import { log } from '../log';
+import { ModelNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
+import type { RepoManager } from '../repos/repoManager';
+import { webviewHtml, webviewOptions, webviewRoot } from '../webview/html';
+
+export const LINEAGE_VIEW_TYPE = 'modelVersions.lineage';
+
+/** The webview's shape of a core node (small: no messages, params as one JSON line). */
+export function toViewNode(n: LineageNode): LineageViewNode {
+  const { params, metrics, ...rest } = n;
+  return {
+    ...rest,
+    ...(params ? { params: JSON.stringify(params) } : {}),
+    ...(metrics ? { metrics: Object.entries(metrics).map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`) } : {}),
+  };
+}
+
+export function toLineageViewModel(g: LineageGraph, repoName: string, focusModel = ''): LineageViewModel {
+  return {
+    title: `Lineage · ${repoName}`,
+    repo: repoName,
+    models: g.models,
+    nodes: g.nodes.map(toViewNode),
+    edges: g.edges.map((e) => ({ ...e })),
+    focusModel,
+  };
+}
+
+export class LineagePanel {
+  private static readonly open = new Map<string, LineagePanel>();
+  private ready = false;
+  private pending: LineageHostMessage[] = [];
+  private graph: LineageGraph | undefined;
+  private rendered: ((r: { ms: number; nodes: number; edges: number }) => void)[] = [];
+  /** the last layout the webview reported (tests and the log) */
+  lastRender: { ms: number; nodes: number; edges: number } | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  static async show(
+    context: vscode.ExtensionContext,
+    repos: RepoManager,
+    view: vscode.TreeView<ModelsTreeNode>,
+    repo: ModelRepository,
+    focusModel = '',
+  ): Promise<LineagePanel> {
+    const existing = LineagePanel.open.get(repo.root);
+    if (existing) {
+      existing.panel.reveal();
+      existing.focusModel = focusModel;
+      await existing.load();
+      return existing;
+    }
+    const name = path.basename(repo.root);
+    const panel = vscode.window.createWebviewPanel(LINEAGE_VIEW_TYPE, `Lineage · ${name}`, vscode.ViewColumn.Active, {
+      ...webviewOptions(context.extensionUri),
+      retainContextWhenHidden: true, // keeps the layout, zoom, filter and selection
+    });
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'model.svg');
+    const p = new LineagePanel(panel, context, repos, view, repo, focusModel);
+    LineagePanel.open.set(repo.root, p);
+    panel.onDidDispose(() => {
+      LineagePanel.open.delete(repo.root);
+      p.dispose();
+    });
+    await p.load();
+    return p;
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
+    private readonly repos: RepoManager,
+    private readonly view: vscode.TreeView<ModelsTreeNode>,
+    private readonly repo: ModelRepository,
+    private focusModel: string,
+  ) {
+    const webview = panel.webview;
+    const css = webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(context.extensionUri), 'lineage.css'));
+    webview.html = webviewHtml(webview, context.extensionUri, 'lineage.js', panel.title).replace('</head>', `<link rel="stylesheet" href="${css.toString()}">\n</head>`);
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: LineageWebviewMessage) => void this.onMessage(m)),
+      repos.onDidChange(() => {
+        if (this.panel.visible) void this.load();
+      }),
+    );
+  }
+
+  /** Resolves when the webview has laid out the graph it was last sent. */
+  whenRendered(): Promise<{ ms: number; nodes: number; edges: number }> {
+    return new Promise((resolve) => this.rendered.push(resolve));
+  }
+
+  private async onMessage(m: LineageWebviewMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        for (const p of this.pending.splice(0)) void this.panel.webview.postMessage(p);
+        break;
+      case 'refresh':
+        await this.load();
+        break;
+      case 'rendered':
+        this.lastRender = { ms: m.ms, nodes: m.nodes, edges: m.edges };
+        log().info(`lineage: laid out ${m.nodes} nodes and ${m.edges} edges in ${m.ms} ms`);
+        for (const r of this.rendered.splice(0)) r(this.lastRender);
+        break;
+      case 'action':
+        try {
+          await this.act(m.action, m.id);
+        } catch (e) {
+          const err = e as Error;
+          log().error(`lineage ${m.action}: ${err?.message ?? String(e)}`);
+          void vscode.window.showErrorMessage(`Model Versions: ${err?.message ?? String(e)}`);
+        }
+        break;
+    }
+  }
+
+  private post(m: LineageHostMessage): void {
+    if (this.ready) void this.panel.webview.postMessage(m);
+    else this.pending.push(m);
+  }
+
+  async load(): Promise<LineageGraph | undefined> {
+    const title = this.panel.title;
+    this.post({ type: 'loading', title });
+    try {
+      const started = Date.now();
+      const g = await lineageGraph(this.repo);
+      this.graph = g;
+      this.post({ type: 'graph', model: toLineageViewModel(g, path.basename(this.repo.root), this.focusModel) });
+      log().info(`lineage: ${g.nodes.length} nodes, ${g.edges.length} edges in ${Date.now() - started} ms`);
+      return g;
+    } catch (e) {
+      const err = e as Error;
+      log().error(`lineage: ${err?.message ?? String(e)}`);
+      this.post({
+        type: 'error',
+        title,
+        message: err?.message ?? String(e),
+        hint: err instanceof RepoError ? 'Check the repository (Output › Model Versions has the details), then refresh.' : 'Refresh to try again; Output › Model Versions has the details.',
+      });
+      return undefined;
+    }
+  }
+
+  /** The tree node of a version (for the commands that take one). */
+  private async versionNode(model: string, commit: string): Promise<VersionNode> {
+    const snaps = await this.repos.snapshot();
+    const snap = snaps.find((s) => s.repo.root === this.repo.root);
+    const entry = snap?.models.find((m) => m.path === model);
+    const history = snap?.histories.get(model);
+    const v = history?.versions.find((x) => x.commit === commit);
+    if (!snap || !entry || !history || !v) {
+      throw new RepoError('NO_SUCH_VERSION', `${model} @ ${commit.slice(0, 7)} is not a version on this branch (any more): refresh the lineage.`);
+    }
+    const latest = v.version === history.versions.length;
+    return new VersionNode(snap.repo, new ModelNode(snap.repo, entry, history), v, latest);
+  }
+
+  private async act(action: LineageIntent, id: string): Promise<unknown> {
+    const n = this.graph?.nodes.find((x) => x.id === id);
+    if (!n) throw new RepoError('NOT_FOUND', 'That node is no longer in the graph: refresh the lineage.');
+    if (action === 'copyId') {
+      const text = n.kind === 'dataset' ? `sha256:${n.oid}` : (n.commit ?? n.id);
+      await vscode.env.clipboard.writeText(text);
+      void vscode.window.setStatusBarMessage(`Copied ${text.slice(0, 19)}…`, 3000);
+      return text;
+    }
+    if (action === 'openFile') {
+      const file = n.path ? this.repo.abs(n.path) : undefined;
+      if (!file || !fs.existsSync(file)) {
+        void vscode.window.showInformationMessage(`Model Versions: ${n.path ?? 'that dataset'} is not in the working tree (its sha256 is ${n.oid}).`);
+        return undefined;
+      }
+      return vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+    }
+    if (n.kind !== 'version' && n.kind !== 'evaluation') throw new RepoError('NOT_FOUND', `A ${n.kind} node has no ${action} action.`);
+    if (n.external) {
+      throw new RepoError('NO_SUCH_VERSION', `${n.model} @ ${n.shortCommit} is not in this branch's history: check out or fetch the branch that has it.`);
+    }
+    const node = await this.versionNode(n.model!, n.commit!);
+    switch (action) {
+      case 'openDiff':
+        return vscode.commands.executeCommand('modelVersions.compareWithPrevious', node);
+      case 'compare':
+        return vscode.commands.executeCommand('modelVersions.compareWith', node);
+      case 'restore':
+        return vscode.commands.executeCommand('modelVersions.restoreVersion', node);
+      case 'reveal':
+        await vscode.commands.executeCommand('workbench.view.scm');
+        await this.view.reveal(node, { select: true, focus: true, expand: true });
+        return node;
+    }
+    return undefined;
+  }
+
+  private dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** `modelVersions.showLineage` (command palette; tree title and context menus). */
+export function registerLineage(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('modelVersions.showLineage', async (arg?: unknown) => {
+      try {
+        await repos.ready();
+        let repo: ModelRepository | undefined;
+        let focus = '';
+        if (arg instanceof VersionNode) [repo, focus] = [arg.repo, arg.version.model];
+        else if (arg instanceof ModelNode) [repo, focus] = [arg.repo, arg.entry.path];
+        else if (arg instanceof vscode.Uri) {
+          repo = await repos.repoFor(arg.fsPath);
+          focus = repo.rel(arg.fsPath);
+        } else {
+          const all = repos.repositories;
+          if (!all.length) {
+            void vscode.window.showInformationMessage('Model Versions: open a folder with a git repository to see the lineage of its models.');
+            return undefined;
+          }
+          repo =
+            all.length === 1
+              ? all[0]
+              : (await vscode.window.showQuickPick(all.map((r) => ({ label: path.basename(r.root), description: r.root, r })), { title: 'Show Lineage of…' }))?.r;
+        }
+        if (!repo) return undefined;
+        const p = await LineagePanel.show(context, repos, view, repo, focus);
+        return { panel: p.panel.title };
+      } catch (e) {
+        const err = e as Error;
+        log().error(`showLineage: ${err?.message ?? String(e)}`);
+        void vscode.window.showErrorMessage(`Model Versions: ${err?.message ?? String(e)}`);
+        return undefined;
+      }
+    }),
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * The typed message contract between the extension host and the Lineage panel
+ * (webview-ui/lineage/main.ts). The webview posts `{ type: 'ready' }` once its script runs; only then
+ * does the host send the graph. User actions go back as intents on a node id; the host runs the
+ * existing commands (diff, compare, restore, reveal in the tree).
+ */
+
+export type LineageViewKind = 'version' | 'dataset' | 'code' | 'evaluation';
+export type LineageViewEdgeKind = 'parent' | 'derived-from' | 'trained-on' | 'built-from' | 'evaluated' | 'evaluated-on';
+
+export interface LineageViewNode {
+  id: string;
+  kind: LineageViewKind;
+  label: string;
+  model?: string;
+  version?: number;
+  commit?: string;
+  shortCommit?: string;
+  subject?: string;
+  date?: string;
+  author?: string;
+  aliases?: string[];
+  tags?: string[];
+  contentId?: string;
+  /** training parameters as compact JSON */
+  params?: string;
+  external?: boolean;
+  path?: string;
+  oid?: string;
+  /** evaluation: 'accuracy 0.91' … */
+  metrics?: string[];
+  rows?: number;
+}
+
+export interface LineageViewEdge {
+  id: string;
+  kind: LineageViewEdgeKind;
+  source: string;
+  target: string;
+  label?: string;
+}
+
+export interface LineageViewModel {
+  title: string;
+  /** the repository folder's name */
+  repo: string;
+  models: { path: string; versions: number }[];
+  nodes: LineageViewNode[];
+  edges: LineageViewEdge[];
+  /** the model preselected in the filter ('' = all) */
+  focusModel: string;
+}
+
+export type LineageHostMessage =
+  | { type: 'loading'; title: string }
+  | { type: 'graph'; model: LineageViewModel }
+  | { type: 'error'; title: string; message: string; hint: string }
+  /** select (and center) a node, as a click does */
+  | { type: 'select'; id: string };
+
+/** What a node's action buttons ask the host to do. */
+export type LineageIntent = 'openDiff' | 'compare' | 'restore' | 'reveal' | 'openFile' | 'copyId';
+
+export type LineageWebviewMessage =
+  | { type: 'ready' }
+  | { type: 'refresh' }
+  | { type: 'action'; action: LineageIntent; id: string }
+  /** the layout finished: how long it took and what is shown (for tests and the output log) */
+  | { type: 'rendered'; ms: number; nodes: number; edges: number };
+
+/** The intents each node kind offers, in button order. */
+export const LINEAGE_ACTIONS: Record<LineageViewKind, LineageIntent[]> = {
+  version: ['openDiff', 'compare', 'restore', 'reveal', 'copyId'],
+  evaluation: ['reveal', 'openDiff'],
+  dataset: ['openFile', 'copyId'],
+  code: ['copyId'],
+};

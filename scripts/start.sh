@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# `npm start`: build the extension and open it in a real VS Code on a sample workspace.
+# `npm start`: build the extension and open it in a real VS Code on the demo repository.
 # Installs what it needs first (apt packages on Debian, npm packages, code-server) and skips what is there.
-# Env: MV_PORT (default 8080), MV_SAMPLE (sample folder, default ./demo), MV_NO_BROWSER=1.
+# Usage: npm start [-- --recreate]   (--recreate: make the demo repository afresh)
+# Env: MV_PORT (default 8080), MV_SAMPLE (demo folder, default ./demo), MV_RECREATE=1 (as --recreate),
+#      MV_USE_CODE_SERVER=1 (code-server even when `code` is on PATH).
 set -euo pipefail
+RECREATE=${MV_RECREATE:+--recreate}
+for arg in "$@"; do
+  case "$arg" in
+    --recreate) RECREATE=--recreate ;;
+    *) echo "npm start: unknown option '$arg' (known: --recreate)" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export ONNXRUNTIME_NODE_INSTALL=skip
@@ -13,7 +22,9 @@ bash scripts/install-code-server.sh
 npm run build --silent
 
 SAMPLE=${MV_SAMPLE:-$ROOT/demo}
-node scripts/make-sample.js "$SAMPLE"
+# the demo repository (src/demo): reused when it is current, else made (trained, committed, evaluated)
+node dist/demo.js "$SAMPLE" ${RECREATE:+"$RECREATE"}
+SAMPLE=$(cd "$SAMPLE" && pwd)
 
 if command -v code >/dev/null 2>&1 && [ -z "${MV_USE_CODE_SERVER:-}" ]; then
   echo "Opening $SAMPLE in your VS Code (code --extensionDevelopmentPath)…"

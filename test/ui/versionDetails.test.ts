@@ -135,7 +135,10 @@ describe('UI: Version Details follows the Model Versions selection', function ()
     assert.match(changes, /Changes since v1/);
     assert.match(changes, /Parameters\s+74,977 → 78,049 \(\+3,072\)/, `changes: ${changes}`);
     assert.match(changes, /Most changed weights/);
-    // the read-only Inspect editor that the click opened is not what this screenshot is about
+    // the click opened v2 read-only: headed by the model's name, not by its temporary copy's hash
+    const heading = await suite.wb.readWebviewText('header.title h1');
+    assert.strictEqual(heading.trim(), path.basename(HELLO_MODEL), `the read-only editor's heading: ${heading}`);
+    // that editor is not what this screenshot is about
     await suite.wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);
     await sleep(300);
     await suite.wb.screenshot('version-details');

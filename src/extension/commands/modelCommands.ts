@@ -3,6 +3,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { LFS_INSTALL_HINT, RepoError, type ModelRepository, type ModelVersion } from '../../core/repo';
 import { initRepository } from '../../core/repo/init';
+import type { LineageInput } from '../../core/lineage';
+import { askCommitMessage } from '../lineage/commitLineage';
+import { commitMetricTrailers } from '../history/commitMetrics';
 import { InspectPanel } from '../inspect/inspectPanel';
 import { log } from '../log';
 import { ModelNode, VersionNode } from '../models/modelsTree';
@@ -12,8 +15,12 @@ import { progressReporter, versionFile } from '../versions';
 /** Options that callers (tests, other extensions) can pass instead of answering the prompts. */
 export interface PromptAnswers {
   message?: string;
+  /** commit: metrics recorded as the Model-Metrics trailer ({accuracy: 0.93} or 'accuracy=0.93, f1=0.9') */
+  metrics?: Record<string, number> | string;
   name?: string;
   alias?: string;
+  /** lineage to record with a commit (skips the lineage steps) */
+  lineage?: LineageInput;
   /** skip the confirmation of restore / revert */
   confirm?: boolean;
 }
@@ -28,21 +35,21 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     const file = fileOf(arg);
     const repo = await repos.repoFor(file);
     const rel = repo.rel(file);
-    const message = answers?.message ?? (await vscode.window.showInputBox({
-      title: `Commit Model Version: ${rel}`,
-      prompt: 'Describe this version (what changed, how it was trained). Only this model file is committed; your other staged changes stay staged.',
-      placeHolder: 'e.g. Retrained on November data, dropout 0.2',
-      validateInput: (s) => (s.trim() ? undefined : 'A message is required.'),
-      ignoreFocusOut: true,
-    }));
+    // the message box's button opens the optional lineage steps (src/extension/lineage/commitLineage.ts)
+    const asked = answers?.message === undefined ? await askCommitMessage(repo, rel) : undefined;
+    const message = answers?.message ?? asked?.message;
+    const lineage = answers?.lineage ?? asked?.lineage;
     if (!message?.trim()) return;
+    const trailers = await commitMetricTrailers(repo, rel, answers?.metrics, answers?.message === undefined);
+    if (!trailers) return;
     const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Committing ${rel}…` },
-      () => repo.commitModel(file, message.trim()),
+      () => repo.commitModel(file, message.trim(), { trailers, ...(lineage ? { lineage } : {}) }),
     );
     log().info(`committed ${r.model} v${r.version} as ${r.shortCommit} (sha256:${r.oid})`);
     repos.refresh();
     void vscode.window.showInformationMessage(`Committed ${r.model} as v${r.version} (${r.shortCommit}).`);
+    for (const w of r.lineage?.warnings ?? []) void vscode.window.showWarningMessage(`Model Versions: ${w}`);
     return r;
   });
 
@@ -116,6 +123,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     const file = await versionFile(context, repo, model, version);
     InspectPanel.show(context.extensionUri, vscode.Uri.file(file), {
       title: `${path.posix.basename(model)} @ v${version.version}`,
+      name: path.posix.basename(model),
       displayPath: `${model} @ v${version.version} (${version.shortCommit}, read-only)`,
     });
     return file;

@@ -24,6 +24,8 @@ export class InspectController implements vscode.Disposable {
     readonly uri: vscode.Uri,
     title: string,
     private readonly displayPath?: string,
+    /** the heading (default: the file's name; a committed version's copy is named by its hash) */
+    private readonly name?: string,
   ) {
     webview.options = webviewOptions(extensionUri);
     webview.html = webviewHtml(webview, extensionUri, 'inspect.js', title);
@@ -52,11 +54,11 @@ export class InspectController implements vscode.Disposable {
   }
 
   async load(): Promise<void> {
-    const fileName = this.uri.path.split('/').pop() ?? '';
+    const fileName = this.name ?? this.uri.path.split('/').pop() ?? '';
     this.post({ type: 'loading', fileName });
     try {
       const summary = await readModelSummary(this.uri.fsPath);
-      this.post({ type: 'summary', model: toInspectViewModel(summary, this.displayPath ?? vscode.workspace.asRelativePath(this.uri)) });
+      this.post({ type: 'summary', model: { ...toInspectViewModel(summary, this.displayPath ?? vscode.workspace.asRelativePath(this.uri)), fileName } });
     } catch (e) {
       const message = (e as Error).message ?? String(e);
       log().warn(`cannot read ${this.uri.fsPath}: ${message}`);
@@ -73,7 +75,7 @@ export class InspectPanel {
   private static readonly open = new Map<string, InspectPanel>();
   private readonly controller: InspectController;
 
-  static show(extensionUri: vscode.Uri, uri: vscode.Uri, opts: { title?: string; displayPath?: string } = {}): InspectPanel {
+  static show(extensionUri: vscode.Uri, uri: vscode.Uri, opts: { title?: string; displayPath?: string; name?: string } = {}): InspectPanel {
     const key = uri.toString();
     const existing = InspectPanel.open.get(key);
     if (existing) {
@@ -84,7 +86,7 @@ export class InspectPanel {
     const title = opts.title ?? `Inspect ${uri.path.split('/').pop()}`;
     const panel = vscode.window.createWebviewPanel(INSPECT_VIEW_TYPE, title, vscode.ViewColumn.Active, webviewOptions(extensionUri));
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'model.svg');
-    const p = new InspectPanel(panel, new InspectController(panel.webview, extensionUri, uri, title, opts.displayPath));
+    const p = new InspectPanel(panel, new InspectController(panel.webview, extensionUri, uri, title, opts.displayPath, opts.name));
     InspectPanel.open.set(key, p);
     panel.onDidDispose(() => {
       InspectPanel.open.delete(key);
@@ -123,7 +125,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
     if (document.uri.scheme !== 'file') {
       try {
         const { file, label } = await this.materialize(document.uri);
-        const c = new InspectController(panel.webview, this.extensionUri, vscode.Uri.file(file), panel.title, label);
+        const c = new InspectController(panel.webview, this.extensionUri, vscode.Uri.file(file), panel.title, label, document.uri.path.split('/').pop());
         panel.onDidDispose(() => c.dispose());
       } catch (e) {
         panel.webview.options = webviewOptions(this.extensionUri);

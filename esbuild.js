@@ -21,7 +21,7 @@ const common = {
 const builds = [
   {
     ...common,
-    entryPoints: { extension: 'src/extension/extension.ts', kerasWorker: 'src/core/formats/kerasWorker.ts', evalHost: 'src/evalHost/main.ts' },
+    entryPoints: { extension: 'src/extension/extension.ts', kerasWorker: 'src/core/formats/kerasWorker.ts', evalHost: 'src/evalHost/main.ts', demo: 'src/demo/main.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
@@ -41,7 +41,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { inspect: 'webview-ui/inspect/main.ts', diff: 'webview-ui/diff/main.ts', details: 'webview-ui/details/main.ts', compare: 'webview-ui/compare/main.ts' },
+    entryPoints: { inspect: 'webview-ui/inspect/main.ts', diff: 'webview-ui/diff/main.ts', details: 'webview-ui/details/main.ts', compare: 'webview-ui/compare/main.ts', lineage: 'webview-ui/lineage/main.ts', history: 'webview-ui/history/main.ts' },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'esm',

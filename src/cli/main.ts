@@ -16,10 +16,13 @@ import { fetchCommand } from './commands/fetch';
 import { diffCommand } from './commands/diff';
 import { evaluateCommand } from './commands/evaluate';
 import { compareCommand } from './commands/compare';
+import { lineageCommand } from './commands/lineage';
 
 export interface CliIO {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** the terminal behind `err`, for progress bars (drawn only when it is a TTY); default none */
+  errStream?: import('./progress').ProgressStream;
 }
 
 interface Command {
@@ -42,6 +45,7 @@ const commands: Record<string, Command> = {
   diff: diffCommand,
   evaluate: evaluateCommand,
   compare: compareCommand,
+  lineage: lineageCommand,
 };
 
 /** Other names for commands (`modelver eval` is `modelver evaluate`). */

@@ -7,7 +7,9 @@ import * as vscode from 'vscode';
 import { registerModelCommands } from './commands/modelCommands';
 import { registerDetails, type DetailsTestHook } from './details/detailsView';
 import { registerDiff } from './diff/diffPanel';
-import { registerEvaluate } from './evaluate/evaluateCommands';
+import { registerEvaluate, type EvaluateTestHook } from './evaluate/evaluateCommands';
+import { registerLineage } from './lineage/lineagePanel';
+import { registerHistory } from './history/historyPanel';
 import { InspectPanel, MODEL_EDITOR_VIEW_TYPE, ModelEditorProvider } from './inspect/inspectPanel';
 import { log } from './log';
 import { ModelNode, ModelsTreeProvider, VersionNode, VIEW_ID, type ModelsTreeNode } from './models/modelsTree';
@@ -42,6 +44,8 @@ export interface ModelVersionsApi {
   select(node: unknown): Promise<void>;
   /** what the Version Details view shows */
   details: DetailsTestHook;
+  /** the evaluation commands' host processes and reported errors */
+  evaluate: EvaluateTestHook;
 }
 
 export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
@@ -71,7 +75,9 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
   );
   registerModelCommands(context, repos);
   registerDiff(context, repos, view);
-  registerEvaluate(context, repos, view);
+  const evaluate = registerEvaluate(context, repos, view);
+  registerLineage(context, repos, view);
+  registerHistory(context, repos, view, models);
   const details = registerDetails(context, repos, view);
   void repos.discover();
   log().info(`activated in ${Date.now() - started} ms (VS Code ${vscode.version})`);
@@ -101,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
       await view.reveal(node as ModelsTreeNode, { select: true, focus: true, expand: true });
     },
     details: { current: () => details.current(), settled: () => details.settled() },
+    evaluate,
   };
 }
 

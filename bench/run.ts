@@ -3,8 +3,10 @@
  * as JSON lines. Every benchmark reports ratios against a baseline measured in the same process.
  */
 import { benchDiff } from './diff';
+import { benchEval } from './eval';
 import { benchHistory } from './history';
 import { benchInspect } from './inspect';
+import { benchLineage } from './lineage';
 
 type Bench = () => Promise<Record<string, number | string>>;
 
@@ -12,6 +14,8 @@ const benches: Record<string, Bench> = {
   inspect: () => benchInspect(),
   history: () => benchHistory(),
   diff: () => benchDiff(),
+  eval: () => benchEval(),
+  lineage: () => benchLineage(),
 };
 
 async function main(): Promise<void> {

@@ -9,9 +9,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { batchesFor, loadDataset, planBatches, type Dataset, type DatasetSpec } from '../../src/core/eval/dataset';
+import { batchesFor, loadDataset, parseCsvNumber, planBatches, type Dataset, type DatasetSpec } from '../../src/core/eval/dataset';
 import { DatasetError, type DatasetErrorCode } from '../../src/core/eval/datasetErrors';
-import { parseCsvRecords } from '../../src/core/eval/datasetTable';
+import { CsvByteScanner, parseCsvRecords } from '../../src/core/eval/datasetTable';
 import { fortranToC, parseNpy, readNpz } from '../../src/core/eval/npy';
 import { readOnnxSummary } from '../../src/core/formats/onnx';
 import type { ValueInfo } from '../../src/core/formats/types';
@@ -667,4 +667,176 @@ print(json.dumps(res))
       await rejects(loadDataset({ file: write('fake.npy', 'nope'), labelColumn: 0, task: 'binary' }), 'PARSE_ERROR', 'magic');
     });
   });
+  // -------------------------------------------------------------------------------------------
+  describe('CSV numeric fast path = the general path', () => {
+    const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+    const TRICKY = [
+      '0', '-0', '+0', '1', '-1', '+1', '.5', '-.5', '+.5', '5.', '-5.', '1e3', '1E3', '1e+3', '1e-3', '-2.5E-2', '1.5e0',
+      '0.1', '0.2', '0.3', '16777217', '16777219', '-16777217', '0.1234567890123456789012345', '1234567890123456789012',
+      '123456789012345', '1234567890123456', '0.000000000000000000000000000001', '3.4028234663852886e38', '3.4028235677973366e38',
+      '3.4028236e38', '1e38', '1e39', '1.4e-45', '7e-46', '7.000001e-46', '1e-46', '1e-400', '-1e-400', '1e400', '1e22', '1e23',
+      '9007199254740993', '4.35', '2.675', '0e999999', '00001.5000', '1.00000005960464477539062', '1.0000000596046448',
+      'nan', 'NaN', 'inf', '-inf', 'Infinity', '', ' ', ' 1.5', '1.5 ', '1e', '1e+', 'e5', '.', '-', '+', '+-1', '1.5.2', '0x10',
+      '1_000', '１', '1,5', '--1', '.e1', '5.e2', '.5e-2',
+    ];
+    const bytesOf = (t: string): Buffer => Buffer.from(t, 'latin1');
+    const expected = (t: string): number => {
+      const x = NUMERIC.test(t) ? Number(t) : NaN;
+      return Number.isFinite(x) ? x : NaN;
+    };
+
+    it('parseCsvNumber gives Number(text) (so the same float32) for every plain number, NaN for the rest', () => {
+      const rnd = mulberry(5);
+      const digits = (k: number): string => Array.from({ length: k }, () => String(Math.floor(rnd() * 10))).join('');
+      const samples = [...TRICKY];
+      for (let i = 0; i < 20000; i++) {
+        const sign = ['', '-', '+'][Math.floor(rnd() * 3)];
+        const int = digits(Math.floor(rnd() * 12));
+        const frac = rnd() < 0.7 ? '.' + digits(Math.floor(rnd() * 20)) : '';
+        const exp = rnd() < 0.3 ? ['e', 'E'][Math.floor(rnd() * 2)] + ['', '-', '+'][Math.floor(rnd() * 3)] + digits(Math.floor(rnd() * 3)) : '';
+        samples.push(sign + int + frac + exp);
+        // float32 halfway points: exact midpoints between neighbouring float32s, written out in full
+        const f = Math.fround((rnd() - 0.5) * 10 ** Math.floor(rnd() * 20 - 10));
+        const next = new Float32Array([f]);
+        new Uint32Array(next.buffer)[0]++;
+        samples.push(((f + next[0]) / 2).toPrecision(17), ((f + next[0]) / 2).toPrecision(9));
+      }
+      let numbers = 0;
+      for (const t of samples) {
+        const b = bytesOf(' ' + t + ','); // a field inside other bytes
+        const got = parseCsvNumber(b, 1, 1 + t.length);
+        const want = expected(t);
+        assert.ok(Object.is(got, want), `${JSON.stringify(t)}: got ${got}, Number() gives ${want}`);
+        assert.ok(Object.is(Math.fround(got), Math.fround(want)), JSON.stringify(t));
+        if (!Number.isNaN(want)) numbers++;
+      }
+      assert.ok(numbers > 15000, `only ${numbers} of the samples were numbers`);
+    });
+
+    const CASES: { name: string; text: string | Buffer; spec?: Partial<DatasetSpec> }[] = [
+      { name: 'plain', text: 'a,b,label\n1e3,-2.5E-2,x\n+1,.5,y\n5.,-0,x\n' },
+      { name: 'crlf, no final newline', text: 'a,b,label\r\n1,2,x\r\n3,4,y' },
+      { name: 'lone CR line ends and blank lines', text: 'a,b,label\r1,2,x\r\r\n\n3,4,y\r' },
+      { name: 'BOM', text: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a,b,label\n1,2,x\n3,4,y\n')]) },
+      { name: 'nan / NaN are missing, rows dropped', text: 'a,b,label\nnan,1,x\n1,NaN,y\n2,3,x\n4,5,y\n' },
+      { name: 'inf is not a number', text: 'a,b,label\n1,inf,x\n' },
+      { name: 'empty fields', text: 'a,b,label\n1,,x\n,2,y\n3,4,\n5,6,x\n7,8,y\n' },
+      { name: 'empty fields, missing: error', text: 'a,b,label\n1,2,x\n1,,x\n', spec: { missing: 'error' } },
+      { name: 'missing label, missing: error', text: 'a,b,label\n1,2,x\n1,3,NA\n', spec: { missing: 'error' } },
+      { name: 'quoted fields mixed in', text: 'a,b,label\n"1.5",2,"x"\n3," 4 ",y\n"5" ,6,z\n' },
+      { name: 'quoted field with a quote', text: 'a,b,label\n"5""",6,z\n' },
+      { name: 'quoted label over two lines', text: '"a","b","label"\n1,2,"multi\nline"\n2,3,y\n' },
+      { name: 'unclosed quote', text: 'a,b,label\n1,2,x\n3,4,"y\n' },
+      { name: 'long digit strings', text: 'a,b,label\n0.1234567890123456789012345,1234567890123456789012,x\n1.00000005960464477539062,16777217,y\n' },
+      { name: 'float32 rounding', text: 'a,b,label\n3.4028235677973366e38,7e-46,x\n1.4e-45,3.4028236e38,y\n1e-400,-1e-400,x\n' },
+      { name: 'overflow', text: 'a,b,label\n1e400,1,x\n' },
+      { name: 'spaces around numbers', text: 'a,b,label\n 1.5,2 ,x\n\t3,4,y\n' },
+      { name: 'ragged row', text: 'a,b,label\n1,2,x\n1,2\n' },
+      { name: 'too many fields', text: 'a,b,label\n1,2,x,9\n' },
+      { name: 'non-numeric feature', text: 'a,b,label\n1,2,x\n1,two,y\n' },
+      { name: 'non-ASCII labels and header', text: 'α,b,label\n1,2,café\n3,4,naïve\n' },
+      { name: 'numeric labels', text: 'a,b,label\n1,2,10\n3,4,2\n5,6,10.0\n' },
+      { name: 'regression', text: 'a,b,y\n1,2,0.5\n3,4,1.25\n5,6,2\n', spec: { labelColumn: 'y', task: 'regression' } },
+      { name: 'regression, bad label', text: 'a,b,y\n1,2,0.5\n3,4,big\n', spec: { labelColumn: 'y', task: 'regression' } },
+      { name: 'features reordered, missing counts in that order', text: 'a,b,c,label\n1,,3,x\n,2,,y\n1,2,3,x\n4,5,6,y\n', spec: { features: ['c', 'b'] } },
+      { name: 'label in the middle by index, no header', text: '1,x,2\n3,y,4\n', spec: { labelColumn: 1, csv: { header: false } } },
+      { name: 'no header, label -1', text: '1,2,0\n3,4,1\n', spec: { labelColumn: -1, csv: { header: false } } },
+      { name: 'tsv', text: 'a\tb\tlabel\n1\t2\tx\n3\t4\ty\n', spec: { format: 'tsv' } },
+      { name: 'semicolon', text: 'a;b;label\n1,5;2;x\n3;4;y\n', spec: { csv: { delimiter: ';' } } },
+      { name: 'missing marker that is a number', text: 'a,b,label\n-999,2,x\n3,4,y\n5,6,x\n', spec: { missingValues: ['-999'] } },
+      { name: 'unknown label column', text: 'a,b,label\n1,2,x\n', spec: { labelColumn: 'nope' } },
+      { name: 'header only', text: 'a,b,label\n' },
+      { name: 'empty file', text: '' },
+      { name: 'every row dropped', text: 'a,b,label\n,1,x\n' },
+      { name: 'a quote inside an unquoted field', text: 'a,b,label\n1,2,x"y\n3,4,z\n' },
+      { name: 'only blank lines after the header', text: 'a,b,label\n\n\r\n' },
+    ];
+
+    async function both(text: string | Buffer, spec: Partial<DatasetSpec>, name: string): Promise<void> {
+      const file = write(`fast-${name.replace(/[^a-z0-9]+/gi, '_')}.${spec.format === 'tsv' ? 'tsv' : 'csv'}`, text);
+      const full: DatasetSpec = { file, labelColumn: 'label', task: 'multiclass', ...spec };
+      const run = async (csvFastPath: boolean): Promise<Dataset | Error> => {
+        try {
+          return await loadDataset(full, { csvFastPath });
+        } catch (e) {
+          return e as Error;
+        }
+      };
+      const general = await run(false);
+      const fast = await run(true);
+      if (general instanceof Error || fast instanceof Error) {
+        assert.ok(general instanceof Error && fast instanceof Error, `${name}: one path threw, the other not: ${String(general instanceof Error ? general : fast)}`);
+        assert.strictEqual(fast.constructor, general.constructor, name);
+        assert.strictEqual((fast as DatasetError).code, (general as DatasetError).code, name);
+        assert.strictEqual(fast.message, general.message, name);
+        return;
+      }
+      const bits = (a: Float32Array | Int32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      assert.ok(bits(fast.features).equals(bits(general.features)), `${name}: features differ: ${fast.features} vs ${general.features}`);
+      assert.strictEqual(fast.features.length, general.features.length, name);
+      assert.ok(bits(fast.labels).equals(bits(general.labels)) && fast.labels.constructor === general.labels.constructor, `${name}: labels differ`);
+      const rest = (d: Dataset): unknown => ({ ...d, features: undefined, labels: undefined });
+      assert.deepStrictEqual(rest(fast), rest(general), name);
+    }
+
+    for (const c of CASES) {
+      it(c.name, async () => {
+        await both(c.text, c.spec ?? {}, c.name);
+      });
+    }
+
+    it('CsvByteScanner splits records exactly as parseCsvRecords (random CSV)', () => {
+      const rnd = mulberry(9);
+      const tokens = ['1', '-2.5', '.5', '5.', '1e3', '', ' ', 'x', 'café', '"', '""', '"a,b"', '"q""q"', '"\n"', ',', ',', ',', '\n', '\n', '\r\n', '\r', 'nan', '\t'];
+      for (let it = 0; it < 3000; it++) {
+        const n = Math.floor(rnd() * 30);
+        let text = rnd() < 0.1 ? '\uFEFF' : '';
+        for (let i = 0; i < n; i++) text += tokens[Math.floor(rnd() * tokens.length)];
+        let want: { records: string[][]; lines: number[] } | undefined;
+        try {
+          want = parseCsvRecords(text, ',', 'f.csv');
+        } catch {
+          want = undefined;
+        }
+        const sc = new CsvByteScanner(Buffer.from(text, 'utf8'), ',');
+        const records: string[][] = [];
+        const lines: number[] = [];
+        while (sc.next()) {
+          records.push(Array.from({ length: sc.count }, (_, f) => sc.text(f)));
+          lines.push(sc.recordLine);
+        }
+        if (!want) {
+          assert.ok(sc.failed, `general parser failed but the scanner did not: ${JSON.stringify(text)}`);
+          continue;
+        }
+        assert.ok(!sc.failed, JSON.stringify(text));
+        assert.deepStrictEqual({ records, lines }, want, JSON.stringify(text));
+      }
+    });
+
+    it('random numeric CSVs with missing cells, quotes and odd numbers load the same both ways', async () => {
+      const rnd = mulberry(13);
+      const cells = ['1', '-0', '0.1', '16777217', '1e-46', '3.4028236e38', '.5', '5.', '+2', '', 'NA', 'nan', ' 3', '"4"', '1e400', 'x'];
+      for (let it = 0; it < 60; it++) {
+        const rows = 1 + Math.floor(rnd() * 8);
+        let text = 'a,b,c,label\n';
+        for (let r = 0; r < rows; r++) {
+          const pick = (): string => cells[Math.floor(rnd() * (rnd() < 0.8 ? 9 : cells.length))];
+          text += `${pick()},${pick()},${pick()},${['p', 'q', 'r'][Math.floor(rnd() * 3)]}${rnd() < 0.5 ? '\n' : '\r\n'}`;
+        }
+        await both(text, { features: rnd() < 0.5 ? ['c', 'a'] : undefined, missing: rnd() < 0.2 ? 'error' : 'drop' }, `random-${it}`);
+      }
+    });
+  });
 });
+
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

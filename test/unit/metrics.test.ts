@@ -30,6 +30,9 @@ import {
   regressionReport,
   rocAuc,
   rocAucBinary,
+  rocAucFolds,
+  sortFloat64,
+  argsortFloat64,
   rocCurve,
   rootMeanSquaredError,
   stratifiedKFold,
@@ -546,5 +549,114 @@ describe('metrics: A/B comparison on the same rows', () => {
     assert.ok(res.observed <= 2 / 60);
     assert.strictEqual(bootstrapVerdict(res).verdict, 'no significant difference');
     assert.ok(res.lower <= 0);
+  });
+});
+
+describe('metrics: ROC-AUC sorted once per class (rocAucFolds) = rocAuc per fold, exactly', () => {
+  /** the rank formula with a comparator sort: (Σ midranks of positives − n₊(n₊+1)/2) / (n₊ n₋) */
+  const rankAuc = (y: ArrayLike<number>, s: ArrayLike<number>, positive: number): number => {
+    const n = y.length;
+    const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => s[a] - s[b] || a - b);
+    let nPos = 0;
+    let rs = 0;
+    for (let i = 0; i < n; ) {
+      let j = i;
+      while (j + 1 < n && s[idx[j + 1]] === s[idx[i]]) j++;
+      for (let t = i; t <= j; t++) if (y[idx[t]] === positive) (nPos++, (rs += (i + j) / 2 + 1));
+      i = j + 1;
+    }
+    const nNeg = n - nPos;
+    return nPos === 0 || nNeg === 0 ? NaN : (rs - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+  };
+  const data = (seed: number, n: number, k: number, levels: number): { y: Int32Array; rows: Float64Array[] } => {
+    const rnd = mulberry32(seed);
+    const y = new Int32Array(n);
+    const rows: Float64Array[] = [];
+    for (let i = 0; i < n; i++) {
+      y[i] = Math.floor(rnd() * k);
+      // few levels ⇒ many ties; -0 and 0 both appear
+      rows.push(Float64Array.from({ length: k }, () => (levels ? Math.floor(rnd() * levels) / levels : rnd()) * (rnd() < 0.05 ? -0 : 1)));
+    }
+    return { y, rows };
+  };
+
+  it('sortFloat64 and argsortFloat64 (radix) give the bytes of the native sort: -0, infinities, subnormals, negatives, ties', () => {
+    const rnd = mulberry32(3);
+    const special = [0, -0, Infinity, -Infinity, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 1, -1, 0.5, 2.2250738585072014e-308];
+    for (const n of [0, 1, 511, 512, 513, 2000, 30000]) {
+      const a = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const u = rnd();
+        a[i] = u < 0.2 ? special[Math.floor(rnd() * special.length)] : u < 0.4 ? Math.floor(rnd() * 5) - 2 : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20);
+      }
+      const want = a.slice().sort();
+      const got = sortFloat64(a.slice());
+      assert.ok(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `n ${n}`);
+      // argsortFloat64: a permutation that gives the same bytes, stable among equal bit patterns
+      const order = argsortFloat64(a);
+      assert.strictEqual(new Set(order).size, n);
+      const viaOrder = Float64Array.from(order, (i) => a[i]);
+      assert.ok(Buffer.from(viaOrder.buffer).equals(Buffer.from(want.buffer)), `argsort n ${n}`);
+      for (let i = 1; i < n; i++) if (Object.is(a[order[i]], a[order[i - 1]])) assert.ok(order[i] > order[i - 1], `stable at ${i}`);
+      // probabilities in [0, 1] (the usual input), as a view into a larger buffer
+      const big = new Float64Array(n + 3);
+      for (let i = 0; i < n + 3; i++) big[i] = rnd();
+      const view = big.subarray(2, 2 + n);
+      const edges = [big[0], big[1], big[n + 2]];
+      const want2 = view.slice().sort();
+      sortFloat64(view);
+      assert.ok(Buffer.from(view.slice().buffer).equals(Buffer.from(want2.buffer)), `view n ${n}`);
+      assert.deepStrictEqual([big[0], big[1], big[n + 2]], edges, 'values outside the view are untouched');
+    }
+  });
+
+  it('rocAucBinary equals the rank formula bit for bit (ties, -0, infinities)', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const { y, rows } = data(seed, 50 + seed * 7, 2, seed % 3 === 0 ? 0 : 1 + (seed % 5));
+      const s = rows.map((r) => (seed % 7 === 0 && r[0] > 0.9 ? Infinity : r[1]));
+      assert.ok(Object.is(rocAucBinary(y, s), rankAuc(y, s, 1)), `seed ${seed}`);
+      assert.ok(Object.is(rocAucBinary(y, s, 0), rankAuc(y, s, 0)), `seed ${seed}`);
+    }
+    assert.throws(() => rocAucBinary([0, 1], [0.5, NaN]), /NaN score/);
+  });
+
+  it('per fold and over all rows: the same values as rocAuc on the gathered fold and on all rows', () => {
+    for (const [k, levels] of [[2, 3], [2, 0], [3, 4], [5, 0], [10, 7]] as const) {
+      for (let seed = 1; seed <= 4; seed++) {
+        const { y, rows } = data(seed * 31 + k, 300 + 40 * seed, k, levels);
+        const folds = stratifiedKFold(y, 5, seed);
+        const res = rocAucFolds(y, rows, k, folds);
+        assert.ok(Object.is(res.full.auc, rocAuc(y, rows, k).auc), `k ${k} seed ${seed}`);
+        assert.deepStrictEqual(res.full, rocAuc(y, rows, k));
+        folds.forEach((f, i) => {
+          const t = Array.from(f, (j) => y[j]);
+          const p = Array.from(f, (j) => rows[j]);
+          assert.ok(Object.is(res.perFold[i], rocAuc(t, p, k).auc), `k ${k} seed ${seed} fold ${i}`);
+        });
+        const cv = crossValidateClassifier({ yTrue: y, probabilities: rows, numClasses: k }, { k: 5, seed });
+        assert.ok(Object.is(cv.full?.rocAuc, rocAuc(y, rows, k).auc));
+        assert.deepStrictEqual(cv.metrics.rocAuc.values, res.perFold);
+      }
+    }
+    // a single P(class 1) column
+    const { y, rows } = data(77, 200, 2, 5);
+    const one = rows.map((r) => [r[1]]);
+    const folds = stratifiedKFold(y, 4, 3);
+    const res = rocAucFolds(y, one, 2, folds);
+    assert.deepStrictEqual(res.full, rocAuc(y, one, 2));
+    folds.forEach((f, i) => assert.ok(Object.is(res.perFold[i], rocAuc(Array.from(f, (j) => y[j]), Array.from(f, (j) => one[j]), 2).auc)));
+  });
+
+  it('a class absent from a fold gives NaN there and is left out of the macro average; NaN scores throw as rocAuc does', () => {
+    const y = Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1, 0, 1]);
+    const rows = Array.from(y, (c, i) => Float64Array.from([0.1 * i, c === 1 ? 0.9 : 0.05, 0.3]));
+    const folds = [Uint32Array.from([0, 1, 2, 3, 4, 5]), Uint32Array.from([6, 7, 8, 9])];
+    const res = rocAucFolds(y, rows, 3, folds);
+    assert.ok(Object.is(res.perFold[1], rocAuc([0, 1, 0, 1], [rows[6], rows[7], rows[8], rows[9]], 3).auc));
+    assert.deepStrictEqual(res.full, rocAuc(y, rows, 3));
+    rows[4][2] = NaN;
+    assert.throws(() => rocAucFolds(y, rows, 3, folds), /NaN score/);
+    assert.throws(() => rocAuc(y, rows, 3), /NaN score/);
+    assert.throws(() => rocAucFolds(y, rows, 3, [folds[0]]), /folds hold 6 rows, not 10/);
   });
 });

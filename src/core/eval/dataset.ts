@@ -16,13 +16,15 @@
  * - `inputShape` says how one row maps onto the model's input (without the batch dimension), e.g. [4] or
  *   [1, 24, 96]; its product must equal the number of features. By default a row is [featureCount], or for
  *   NPZ the shape of one x sample.
+ * - CSV/TSV: plain numeric records are read from the bytes straight into the feature matrix (see
+ *   fromCsvBytes); every other record, and every error, goes through the general parser (datasetTable).
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Dim, ValueInfo } from '../formats/types';
 import { DatasetError } from './datasetErrors';
-import { csvTable, jsonlTable, jsonTable, npyTable, type Table } from './datasetTable';
+import { CsvByteScanner, csvTable, jsonlTable, jsonTable, npyTable, type Table } from './datasetTable';
 import { isNpy, isZip, parseNpy, readNpz, type NpyArray } from './npy';
 
 export { DatasetError, isDatasetError, type DatasetErrorCode } from './datasetErrors';
@@ -88,6 +90,8 @@ export interface Dataset {
 export interface LoadOptions {
   /** directory relative `spec.file` paths resolve against (default: process.cwd()) */
   baseDir?: string;
+  /** CSV/TSV: false reads through the general parser only (tests and benchmarks compare the two); default true */
+  csvFastPath?: boolean;
 }
 
 const DEFAULT_MISSING = ['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None'];
@@ -142,12 +146,14 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions = {}): Pr
     let table: Table;
     switch (format) {
       case 'csv':
-      case 'tsv':
-        table = csvTable(bytes.toString('utf8'), base, {
-          delimiter: spec.csv?.delimiter ?? (format === 'tsv' ? '\t' : ','),
-          header: spec.csv?.header,
-        });
+      case 'tsv': {
+        const delimiter = spec.csv?.delimiter ?? (format === 'tsv' ? '\t' : ',');
+        // the numeric fast path; undefined where the general path must decide (and give any error)
+        const fast = opts.csvFastPath === false ? undefined : fromCsvBytes(ctx, bytes, delimiter, spec.csv?.header ?? true);
+        if (fast) return finish(ctx, format, sha256, fast);
+        table = csvTable(bytes.toString('utf8'), base, { delimiter, header: spec.csv?.header });
         break;
+      }
       case 'json':
         table = jsonTable(bytes.toString('utf8'), base);
         break;
@@ -280,11 +286,9 @@ function resolveColumn(ctx: Ctx, table: Table, ref: ColumnRef, role: string): nu
   throw noSuch(`'${ref}'`);
 }
 
-function fromTable(ctx: Ctx, table: Table): RawData {
+/** the label column and the feature columns (in the model's order) of `table`, per the spec */
+function chooseColumns(ctx: Ctx, table: Table): { labelIdx: number; featIdx: number[] } {
   const { spec } = ctx;
-  if (table.rowCount === 0) {
-    throw new DatasetError('EMPTY', ctx.file, `${ctx.base} has no data rows`);
-  }
   if (spec.labelColumn === undefined || spec.labelColumn === null) {
     throw new DatasetError(
       'BAD_SPEC',
@@ -314,6 +318,14 @@ function fromTable(ctx: Ctx, table: Table): RawData {
       throw new DatasetError('BAD_SPEC', ctx.file, `${ctx.base} has only the label column '${table.columns[labelIdx]}': no features`);
     }
   }
+  return { labelIdx, featIdx };
+}
+
+function fromTable(ctx: Ctx, table: Table): RawData {
+  if (table.rowCount === 0) {
+    throw new DatasetError('EMPTY', ctx.file, `${ctx.base} has no data rows`);
+  }
+  const { labelIdx, featIdx } = chooseColumns(ctx, table);
   const fc = featIdx.length;
   const colName = (i: number): string => (table.hasHeader ? `'${table.columns[i]}'` : `${i}`);
   const features = new Float32Array(table.rowCount * fc);
@@ -372,6 +384,282 @@ function fromTable(ctx: Ctx, table: Table): RawData {
     labelName: table.columns[labelIdx],
     where: (k) => table.where(kept[k]),
     totalRows: table.rowCount,
+    dropped,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV/TSV numeric fast path: fields are read straight from the bytes into the feature matrix; only
+// fields that are not plain numbers (quoted, missing markers, spaces, the label) are decoded to strings
+// and go through the same rules as fromTable. Gives exactly fromTable's result, or undefined whenever
+// the general path has to decide (any error: ragged rows, an unclosed quote, a bad column, a
+// non-numeric or, with missing: 'error', a missing cell), so every error comes from the general path.
+
+const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/** where the last parseNumberAt stopped */
+let numberEnd = 0;
+
+/**
+ * The number in bytes [s, e) when they are exactly /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/ and the
+ * value is finite: the same double as Number(text). NaN otherwise (the caller then decodes the text).
+ */
+export function parseCsvNumber(b: Uint8Array, s: number, e: number): number {
+  const x = parseNumberAt(b, s, e);
+  return numberEnd === e ? x : NaN;
+}
+
+/**
+ * Reads the longest run from `s` (before `limit`) of the form [+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?
+ * and sets numberEnd after it. Returns Number(run) when that is finite, else NaN (NaN too when an 'e'
+ * has no exponent digits). Up to 15 significant digits and a decimal exponent within ±22 are exact in
+ * one IEEE operation (Clinger's fast path); anything else goes through Number().
+ */
+function parseNumberAt(b: Uint8Array, s: number, limit: number): number {
+  let i = s;
+  let neg = false;
+  numberEnd = s;
+  if (i < limit) {
+    const c0 = b[i];
+    if (c0 === 0x2d) {
+      neg = true;
+      i++;
+    } else if (c0 === 0x2b) i++;
+  }
+  let m = 0;
+  let nd = 0;
+  let slow = false;
+  let scale = 0;
+  let intDigits = 0;
+  for (; i < limit; i++) {
+    const c = b[i] - 48;
+    if (c < 0 || c > 9) break;
+    intDigits++;
+    if (m === 0 && c === 0) continue;
+    if (nd < 15) {
+      m = m * 10 + c;
+      nd++;
+    } else slow = true;
+  }
+  let fracDigits = 0;
+  if (i < limit && b[i] === 0x2e) {
+    i++;
+    for (; i < limit; i++) {
+      const c = b[i] - 48;
+      if (c < 0 || c > 9) break;
+      fracDigits++;
+      scale--;
+      if (m === 0 && c === 0) continue;
+      if (nd < 15) {
+        m = m * 10 + c;
+        nd++;
+      } else slow = true;
+    }
+  }
+  if (intDigits === 0 && fracDigits === 0) return NaN;
+  let ex = 0;
+  if (i < limit && (b[i] === 0x65 || b[i] === 0x45)) {
+    i++;
+    let eneg = false;
+    if (i < limit && (b[i] === 0x2d || b[i] === 0x2b)) {
+      eneg = b[i] === 0x2d;
+      i++;
+    }
+    let ed = 0;
+    for (; i < limit; i++) {
+      const c = b[i] - 48;
+      if (c < 0 || c > 9) break;
+      ed++;
+      if (ex < 100000) ex = ex * 10 + c;
+    }
+    if (ed === 0) return NaN;
+    if (eneg) ex = -ex;
+  }
+  numberEnd = i;
+  let v: number;
+  if (m === 0 && !slow) v = 0;
+  else {
+    const e10 = scale + ex;
+    if (slow || e10 > 22 || e10 < -22) {
+      // plain ASCII (checked above)
+      v = Number(Buffer.from(b.buffer, b.byteOffset + s, i - s).toString('latin1'));
+      return Number.isFinite(v) ? v : NaN;
+    }
+    v = e10 === 0 ? m : e10 > 0 ? m * POW10[e10] : m / POW10[-e10];
+  }
+  return neg ? -v : v;
+}
+
+function fromCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolean): RawData | undefined {
+  if (!CsvByteScanner.usable(delimiter)) return undefined;
+  // a marker that is itself a plain number ('-999') must be seen as text: leave such files to fromTable
+  for (const m of ctx.missing) if (NUMERIC.test(m)) return undefined;
+  try {
+    return scanCsvBytes(ctx, bytes, delimiter, header);
+  } catch (e) {
+    if (e instanceof DatasetError) return undefined;
+    throw e;
+  }
+}
+
+function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolean): RawData | undefined {
+  const sc = new CsvByteScanner(bytes, delimiter);
+  if (!sc.next()) return undefined;
+  const width = sc.count;
+  const columns: string[] = [];
+  for (let f = 0; f < width; f++) columns.push(header ? sc.text(f).trim() : String(f));
+  const probe: Table = { columns, hasHeader: header, rowCount: 1, get: () => undefined, where: () => '' };
+  const { labelIdx, featIdx } = chooseColumns(ctx, probe);
+  const fc = featIdx.length;
+  // rows: at most one per line (CR-only line ends: the buffers grow)
+  let lines = bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? 1 : 0;
+  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) lines++;
+  let cap = Math.max(16, lines - (header ? 1 : 0));
+  let features = new Float32Array(cap * fc);
+  let keptLines = new Int32Array(cap);
+  const labels: unknown[] = [];
+  const missingCols = new Map<number, number>();
+  let kept = 0;
+  let total = 0;
+  let dropped = 0;
+  // what each column is: -2 the label, -1 unused, j ≥ 0 feature j
+  const role = new Int32Array(width).fill(-1);
+  role[labelIdx] = -2;
+  for (let j = 0; j < fc; j++) role[featIdx[j]] = j;
+  const n = bytes.length;
+  const delim = delimiter.charCodeAt(0);
+  let pending = !header; // without a header the first record is data, already in the scanner
+  let pos = sc.position;
+  let line = sc.lineNumber;
+  for (;;) {
+    if (kept === cap) {
+      cap *= 2;
+      const f2 = new Float32Array(cap * fc);
+      f2.set(features);
+      features = f2;
+      const l2 = new Int32Array(cap);
+      l2.set(keptLines);
+      keptLines = l2;
+    }
+    if (!pending) {
+      if (pos >= n) break;
+      // a plain record: unquoted fields, plain numbers for the features, the label there: read in place
+      const off = kept * fc;
+      const recordLine = line;
+      let i = pos;
+      let col = 0;
+      let labelStart = 0;
+      let labelEnd = 0;
+      let plain = true;
+      for (;;) {
+        const r = role[col];
+        if (r >= 0) {
+          const x = parseNumberAt(bytes, i, n);
+          if (x !== x) {
+            plain = false;
+            break;
+          }
+          features[off + r] = x;
+          i = numberEnd;
+        } else {
+          if (i < n && bytes[i] === 0x22) {
+            plain = false;
+            break;
+          }
+          const from = i;
+          while (i < n) {
+            const c = bytes[i];
+            if (c === delim || c === 10 || c === 13) break;
+            i++;
+          }
+          if (r === -2) {
+            labelStart = from;
+            labelEnd = i;
+          }
+        }
+        col++;
+        if (i < n && bytes[i] === delim) {
+          if (col === width) {
+            plain = false;
+            break;
+          }
+          i++;
+          continue;
+        }
+        break;
+      }
+      if (plain && col === width && (i >= n || bytes[i] === 10 || bytes[i] === 13)) {
+        const labelRaw = bytes.toString('utf8', labelStart, labelEnd);
+        if (!isMissing(ctx, labelRaw)) {
+          if (i < n) {
+            i += bytes[i] === 13 && bytes[i + 1] === 10 ? 2 : 1;
+            line++;
+          }
+          total++;
+          labels.push(labelRaw);
+          keptLines[kept++] = recordLine;
+          pos = i;
+          continue;
+        }
+      }
+      // anything else: this record through the scanner and the general cell rules
+      sc.seek(pos, line);
+      if (!sc.next()) break;
+    }
+    pending = false;
+    pos = sc.position;
+    line = sc.lineNumber;
+    if (sc.count !== width) return undefined;
+    total++;
+    let rowMissing = false;
+    const labelRaw = sc.text(labelIdx);
+    if (isMissing(ctx, labelRaw)) {
+      if (ctx.missingMode === 'error') return undefined;
+      rowMissing = true;
+      missingCols.set(labelIdx, (missingCols.get(labelIdx) ?? 0) + 1);
+    }
+    const off = kept * fc;
+    const st = sc.starts;
+    const en = sc.ends;
+    for (let j = 0; j < fc; j++) {
+      const col = featIdx[j];
+      const end = en[col];
+      let x = end === -1 ? NaN : parseCsvNumber(bytes, st[col], end);
+      if (x !== x) {
+        const v = sc.text(col);
+        if (isMissing(ctx, v)) {
+          if (ctx.missingMode === 'error') return undefined;
+          rowMissing = true;
+          missingCols.set(col, (missingCols.get(col) ?? 0) + 1);
+          continue;
+        }
+        const y = toNumber(v);
+        if (y === undefined) return undefined;
+        x = y;
+      }
+      if (!rowMissing) features[off + j] = x;
+    }
+    if (rowMissing) {
+      dropped++;
+      continue;
+    }
+    labels.push(labelRaw);
+    keptLines[kept++] = sc.recordLine;
+  }
+  if (sc.failed || total === 0) return undefined;
+  const colName = (i: number): string => (header ? `'${columns[i]}'` : `${i}`);
+  if (dropped > 0) {
+    const cols = [...missingCols.entries()].map(([i, k]) => `${colName(i)} ×${k}`).join(', ');
+    ctx.warnings.push(`dropped ${dropped} of ${total} rows of ${ctx.base} with missing values (${cols})`);
+  }
+  return {
+    features: kept * fc === features.length ? features : features.slice(0, kept * fc),
+    rowCount: kept,
+    featureNames: featIdx.map((i) => columns[i]),
+    labels,
+    labelName: columns[labelIdx],
+    where: (k) => `line ${keptLines[k]}`,
+    totalRows: total,
     dropped,
   };
 }
@@ -552,8 +840,15 @@ function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): 
     if (spec.classNames) ctx.warnings.push(`classNames is ignored for a regression task`);
   } else {
     const keys: string[] = new Array(raw.rowCount);
+    // labelKey of each distinct raw string once (a dataset has few distinct labels)
+    const memo = new Map<string, string | undefined>();
     for (let k = 0; k < raw.rowCount; k++) {
-      const key = labelKey(raw.labels[k]);
+      const lv = raw.labels[k];
+      let key: string | undefined;
+      if (typeof lv === 'string') {
+        key = memo.get(lv);
+        if (key === undefined && !memo.has(lv)) memo.set(lv, (key = labelKey(lv)));
+      } else key = labelKey(lv);
       if (key === undefined) {
         throw new DatasetError(
           'NON_NUMERIC',
@@ -831,7 +1126,7 @@ export type DatasetSpecInput = Omit<DatasetSpec, 'task'> & { task?: DatasetTask 
  * Loads a dataset; without a task, infers it from the labels: two classes → binary; numeric labels with
  * fractions → regression; anything else → multiclass.
  */
-export async function loadDatasetInferringTask(spec: DatasetSpecInput, opts: { baseDir?: string } = {}): Promise<Dataset> {
+export async function loadDatasetInferringTask(spec: DatasetSpecInput, opts: LoadOptions = {}): Promise<Dataset> {
   if (spec.task) return loadDataset({ ...spec, task: spec.task }, opts);
   const ds = await loadDataset({ ...spec, task: 'multiclass' }, opts);
   const names = ds.classNames ?? [];

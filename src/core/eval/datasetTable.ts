@@ -102,8 +102,15 @@ export function parseCsvRecords(text: string, delimiter = ',', file = ''): { rec
       continue;
     }
     fieldStarted = true;
-    field += c;
-    i++;
+    // an unquoted run: everything up to the next delimiter or line end, taken as one slice
+    const delim = delimiter.length === 1 ? delimiter.charCodeAt(0) : -1;
+    let j = i + 1;
+    for (; j < n; j++) {
+      const d = text.charCodeAt(j);
+      if (d === delim || d === 10 || d === 13) break;
+    }
+    field = field === '' ? text.slice(i, j) : field + text.slice(i, j);
+    i = j;
   }
   if (fieldStarted || field !== '' || record.length > 0) endRecord();
   return { records, lines };
@@ -268,4 +275,163 @@ function describeJson(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
   return `a ${typeof v} (${JSON.stringify(v)})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV over bytes (the numeric fast path of the dataset loader)
+
+const QUOTE = 0x22;
+const CR = 13;
+const LF = 10;
+
+/**
+ * Splits CSV bytes into records with exactly the rules of parseCsvRecords, without decoding the text:
+ * each field is a byte range [start, end) of the buffer, or, for a quoted field, its decoded string.
+ * Only for a single ASCII delimiter (not '"', CR or LF); `usable` says whether one was given. A quoted
+ * field that is never closed ends the scan with `failed` set (parseCsvRecords gives the error).
+ */
+export class CsvByteScanner {
+  /** 1-based line the current record starts on */
+  recordLine = 1;
+  /** fields of the current record */
+  count = 0;
+  starts: Int32Array;
+  ends: Int32Array;
+  /** decoded text of quoted fields (index = field), only where ends[f] === -1 */
+  quoted: string[] = [];
+  failed = false;
+  private pos: number;
+  private line = 1;
+  private readonly delim: number;
+
+  static usable(delimiter: string): boolean {
+    if (delimiter.length !== 1) return false;
+    const d = delimiter.charCodeAt(0);
+    return d < 0x80 && d !== QUOTE && d !== CR && d !== LF;
+  }
+
+  constructor(
+    private readonly bytes: Buffer,
+    delimiter: string,
+    width = 16,
+  ) {
+    this.delim = delimiter.charCodeAt(0);
+    this.pos = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    this.starts = new Int32Array(width);
+    this.ends = new Int32Array(width);
+  }
+
+  /** where the next record starts (byte offset) and the line it is on */
+  get position(): number {
+    return this.pos;
+  }
+  get lineNumber(): number {
+    return this.line;
+  }
+  /** continues at byte `pos`, a record start on line `line` (after records the caller read itself) */
+  seek(pos: number, line: number): void {
+    this.pos = pos;
+    this.line = line;
+  }
+
+  /** the text of field f of the current record (as parseCsvRecords gives it) */
+  text(f: number): string {
+    return this.ends[f] === -1 ? this.quoted[f] : this.bytes.toString('utf8', this.starts[f], this.ends[f]);
+  }
+
+  private push(start: number, end: number): void {
+    if (this.count === this.starts.length) {
+      const s = new Int32Array(this.count * 2);
+      s.set(this.starts);
+      this.starts = s;
+      const e = new Int32Array(this.count * 2);
+      e.set(this.ends);
+      this.ends = e;
+    }
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.count++;
+  }
+
+  /** Reads the next record; false at the end of the data (or when `failed`). Blank lines are skipped. */
+  next(): boolean {
+    const b = this.bytes;
+    const n = b.length;
+    const delim = this.delim;
+    for (;;) {
+      let i = this.pos;
+      if (i >= n || this.failed) return false;
+      this.count = 0;
+      this.recordLine = this.line;
+      let fieldStarted = false;
+      // one field per turn; i is at a field start
+      for (;;) {
+        if (i < n && b[i] === QUOTE) {
+          fieldStarted = true;
+          const startLine = this.line;
+          i++;
+          let s = '';
+          let from = i;
+          for (;;) {
+            if (i >= n) {
+              this.failed = true;
+              this.line = startLine;
+              return false;
+            }
+            const d = b[i];
+            if (d === QUOTE) {
+              if (b[i + 1] === QUOTE) {
+                s += b.toString('utf8', from, i + 1);
+                i += 2;
+                from = i;
+                continue;
+              }
+              s += b.toString('utf8', from, i);
+              i++;
+              break;
+            }
+            if (d === LF || (d === CR && b[i + 1] !== LF)) this.line++;
+            i++;
+          }
+          // after the closing quote: up to the next delimiter or line end, spaces and tabs dropped
+          let from2 = i;
+          while (i < n && b[i] !== delim && b[i] !== LF && b[i] !== CR) {
+            if (b[i] === 0x20 || b[i] === 0x09) {
+              if (i > from2) s += b.toString('utf8', from2, i);
+              from2 = i + 1;
+            }
+            i++;
+          }
+          if (i > from2) s += b.toString('utf8', from2, i);
+          this.quoted[this.count] = s;
+          this.push(0, -1);
+        } else {
+          const start = i;
+          while (i < n) {
+            const d = b[i];
+            if (d === delim || d === LF || d === CR) break;
+            i++;
+          }
+          if (i > start) fieldStarted = true;
+          this.push(start, i);
+        }
+        // i is at a delimiter, a line end or the end
+        if (i < n && b[i] === delim) {
+          fieldStarted = true;
+          i++;
+          continue;
+        }
+        break;
+      }
+      if (i < n) {
+        // a line end
+        i += b[i] === CR && b[i + 1] === LF ? 2 : 1;
+        this.line++;
+      }
+      this.pos = i;
+      // a blank line is no record
+      if (this.count === 1 && !fieldStarted) continue;
+      return true;
+    }
+  }
 }

@@ -20,9 +20,10 @@ import * as crypto from 'crypto';
 import * as path from 'path';
 import type { DatasetTask, Dataset } from './dataset';
 import { planBatches } from './dataset';
-import type { EvalClient } from './client';
-import { base64ToFloat32 } from '../../shared/evalProtocol';
-import type { EvaluateProgress, ProviderName } from '../../shared/evalProtocol';
+import { sha256File, type EvalClient } from './client';
+import type { EvalCache } from './cache';
+import { outputFloats } from '../../shared/evalProtocol';
+import type { EvaluateProgress, EvaluateResult, ProviderName } from '../../shared/evalProtocol';
 import { readModelSummary } from '../formats';
 import {
   accuracy,
@@ -69,6 +70,8 @@ export interface EvaluateModelOptions {
   outputName?: string;
   onProgress?: (p: EvaluateProgress) => void;
   signal?: AbortSignal;
+  /** reuse the host's outputs for the same model bytes, data and settings (./cache.ts); store new ones */
+  cache?: EvalCache;
 }
 
 export interface CvSummary {
@@ -111,6 +114,8 @@ export interface ModelEvaluation {
   sessionMs: number;
   runMs: number;
   notes: string[];
+  /** with a cache: the key, and whether the outputs came from it (`created`: when the host computed them) */
+  cache?: { key: string; hit: boolean; created?: string };
 }
 
 export class EvaluationError extends Error {
@@ -127,7 +132,11 @@ export const REGRESSION_METRICS = ['mse', 'rmse', 'mae', 'r2'];
 
 const isClassification = (t: DatasetTask): boolean => t !== 'regression';
 
-export async function evaluateModel(target: EvalTarget, dataset: Dataset, client: EvalClient, opts: EvaluateModelOptions = {}): Promise<ModelEvaluation> {
+/**
+ * @param client the evaluation host, or a function that opens it (called only when the outputs are
+ *   not in `opts.cache`, so an all-cached run starts no host)
+ */
+export async function evaluateModel(target: EvalTarget, dataset: Dataset, client: EvalClient | (() => Promise<EvalClient>), opts: EvaluateModelOptions = {}): Promise<ModelEvaluation> {
   const task = opts.task ?? dataset.task;
   const label = target.label ?? path.basename(target.file);
   if (isClassification(task) && !dataset.classNames) {
@@ -149,29 +158,45 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     throw new EvaluationError(`${label} has no output '${opts.outputName}'; its outputs are ${summary.outputs.map((o) => `'${o.name}'`).join(', ')}`);
   }
 
-  if (!client.initialized) await client.initialize({ clientName: 'modelver evaluate' });
-  const modelHash = await client.ensureModel(target.file);
-  const datasetHash = await client.ensureDataset(dataset.features);
-  const res = await client.evaluate(
-    {
-      modelHash,
-      inputs: [{ name: input.name, dims: plan.rowDims, data: { datasetHash, rowWidth: dataset.featureCount } }],
-      batchSize: plan.batchSize,
-      batchAxis: plan.batchAxis,
-      padLastBatch: plan.fixedBatch,
-      outputName,
-    },
-    { onProgress: opts.onProgress, signal: opts.signal },
-  );
+  let cacheInfo: ModelEvaluation['cache'];
+  let res: EvaluateResult;
+  let modelHash: string;
+  const cached = opts.cache ? await lookupOutputs(opts.cache, target.file, dataset, task, outputName, opts) : undefined;
+  if (cached?.hit) {
+    ({ result: res, modelHash } = cached.hit);
+    cacheInfo = { key: cached.key, hit: true, created: cached.hit.created };
+  } else {
+    const host = typeof client === 'function' ? await client() : client;
+    if (!host.initialized) await host.initialize({ clientName: 'modelver evaluate' });
+    modelHash = await host.ensureModel(target.file);
+    const datasetHash = await host.ensureDataset(dataset.features);
+    res = await host.evaluate(
+      {
+        modelHash,
+        inputs: [{ name: input.name, dims: plan.rowDims, data: { datasetHash, rowWidth: dataset.featureCount } }],
+        batchSize: plan.batchSize,
+        batchAxis: plan.batchAxis,
+        padLastBatch: plan.fixedBatch,
+        outputName,
+      },
+      { onProgress: opts.onProgress, signal: opts.signal },
+    );
+    if (opts.cache && cached) {
+      const kept = res.outputs.filter((o) => o.name === outputName);
+      opts.cache.put(cached.key, modelHash, { ...res, outputs: kept.length ? kept : res.outputs });
+      cacheInfo = { key: cached.key, hit: false };
+    }
+  }
   const out = res.outputs.find((o) => o.name === outputName) ?? res.outputs[0];
   if (!out) throw new EvaluationError(`the evaluation host returned no output for ${label}`);
-  const values = base64ToFloat32(out.base64);
+  const values = outputFloats(out);
   const n = dataset.rowCount;
   if (values.length % n !== 0) {
     throw new EvaluationError(`${label}: output '${out.name}' [${out.dims.join(',')}] has ${values.length} values, not a whole number per row for ${n} rows`);
   }
   const width = values.length / n;
   const notes = [...plan.notes];
+  if (cacheInfo?.hit) notes.push(`reused cached outputs computed ${cacheInfo.created ?? ''} on ${res.provider} (key ${cacheInfo.key.slice(0, 12)}); the host did not run the model again`);
 
   const base = {
     label,
@@ -182,9 +207,10 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     rows: n,
     outputName: out.name,
     dataset: { file: dataset.file, sha256: dataset.sha256, rows: n, label: dataset.labelName, features: dataset.featureNames },
-    sessionMs: res.sessionMs,
-    runMs: res.runMs,
+    sessionMs: cacheInfo?.hit ? 0 : res.sessionMs,
+    runMs: cacheInfo?.hit ? 0 : res.runMs,
     notes,
+    ...(cacheInfo ? { cache: cacheInfo } : {}),
   };
   const folds = opts.folds ?? 5;
   const doCv = folds >= 2 && folds <= n;
@@ -214,14 +240,18 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     recallWeighted: rep.weighted.recall,
     f1Weighted: rep.weighted.f1,
     logLoss: logLoss(yTrue, probabilities),
-    rocAuc: safe(() => rocAuc(yTrue, probabilities, k).auc),
+    rocAuc: NaN,
   };
   let cv: Record<string, CvSummary> = {};
+  let fullAuc: number | undefined;
   if (doCv) {
     const rcv = crossValidateClassifier({ yTrue, yPred, probabilities, numClasses: k }, { k: folds, seed: opts.seed });
     cv = cvOf(rcv.metrics);
     notes.push(...rcv.warnings);
+    // the cross-validation sorted each class's scores already: its all-rows ROC-AUC is rocAuc's value
+    fullAuc = rcv.full?.rocAuc;
   }
+  metrics.rocAuc = fullAuc ?? safe(() => rocAuc(yTrue, probabilities, k).auc);
   return {
     ...base,
     interpretation,
@@ -232,6 +262,45 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     cvFolds: doCv ? folds : 0,
     predictions: { yTrue, yPred, probabilities },
   };
+}
+
+/**
+ * The settings an evaluation will be recorded under (what settingsOf gives for its result), known
+ * before it runs: task, label, features, folds actually used, seed, the output read, class names.
+ */
+export function plannedSettings(dataset: Dataset, task: DatasetTask, outputName: string, opts: { folds?: number; seed?: number } = {}): EvaluationSettings {
+  const folds = opts.folds ?? 5;
+  const cvFolds = folds >= 2 && folds <= dataset.rowCount ? folds : 0;
+  return { task, label: dataset.labelName, features: dataset.featureNames, folds: cvFolds, seed: opts.seed, outputName, classNames: isClassification(task) ? dataset.classNames : undefined };
+}
+
+/**
+ * The key of the host's outputs: evaluationKey without the settings that only change what is
+ * computed from the outputs (folds, seed), so another fold count reuses the same outputs.
+ */
+export function outputsKey(modelHash: string, datasetSha256: string, settings: EvaluationSettings): string {
+  return evaluationKey(modelHash, datasetSha256, { ...settings, folds: 0, seed: undefined });
+}
+
+/** The key a model file's evaluation will be recorded under in the notes (recordEvaluation). */
+export async function plannedEvaluationKey(file: string, dataset: Dataset, opts: { task?: DatasetTask; outputName?: string; folds?: number; seed?: number } = {}): Promise<string> {
+  const outputName = opts.outputName ?? (await readModelSummary(file)).outputs[0]?.name ?? '';
+  return evaluationKey(await sha256File(file), dataset.sha256, plannedSettings(dataset, opts.task ?? dataset.task, outputName, opts));
+}
+
+async function lookupOutputs(
+  cache: EvalCache,
+  file: string,
+  dataset: Dataset,
+  task: DatasetTask,
+  outputName: string,
+  opts: EvaluateModelOptions,
+): Promise<{ key: string; hit?: { result: EvaluateResult; modelHash: string; created: string } }> {
+  const modelHash = await sha256File(file);
+  const key = outputsKey(modelHash, dataset.sha256, plannedSettings(dataset, task, outputName, opts));
+  const e = cache.get(key);
+  if (!e || e.modelHash !== modelHash || !e.result.outputs.some((o) => o.name === outputName)) return { key };
+  return { key, hit: { result: e.result, modelHash, created: e.created } };
 }
 
 function safe(f: () => number): number {
@@ -277,9 +346,13 @@ export function toProbabilities(
   if (task === 'binary' && width === 1) {
     let inUnit = true;
     for (let i = 0; i < n && inUnit; i++) if (!(values[i] >= 0 && values[i] <= 1)) inUnit = false;
+    // one buffer for all rows; each row is a view of it
+    const all = new Float64Array(n * 2);
     for (let i = 0; i < n; i++) {
       const p = inUnit ? values[i] : sigmoid(values[i]);
-      rows[i] = Float64Array.of(1 - p, p);
+      all[2 * i] = 1 - p;
+      all[2 * i + 1] = p;
+      rows[i] = all.subarray(2 * i, 2 * i + 2);
     }
     return { probabilities: rows, interpretation: inUnit ? 'one column = P(class 1)' : 'one column = logit of class 1 (sigmoid applied)' };
   }
@@ -291,8 +364,9 @@ export function toProbabilities(
     );
   }
   const dist = isDistribution(values, n, width);
+  const all = new Float64Array(n * width);
   for (let r = 0; r < n; r++) {
-    const row = new Float64Array(width);
+    const row = all.subarray(r * width, (r + 1) * width);
     if (dist) {
       for (let j = 0; j < width; j++) row[j] = values[r * width + j];
     } else {

@@ -14,7 +14,7 @@
  * Folds whose metric is undefined (NaN, e.g. ROC-AUC on a fold with one class) are left out of that
  * metric's summary; `n` says how many folds were used.
  */
-import { accuracy, classificationReport, logLoss, rocAuc } from './classification';
+import { accuracy, classificationReport, logLoss, rocAuc, rocAucFolds } from './classification';
 import { meanAbsoluteError, meanSquaredError, r2Score } from './regression';
 import { DEFAULT_SEED, mulberry32, shuffleInPlace } from './rng';
 import { studentTQuantile } from './special';
@@ -134,10 +134,12 @@ export interface CrossValidationReport {
   warnings: string[];
   /** always 'resampled evaluation set (no retraining)' — say so wherever this is shown */
   method: 'resampled evaluation set (no retraining)';
+  /** metrics over all rows that came out on the way (crossValidateClassifier: rocAuc), as the plain function gives them */
+  full?: Record<string, number>;
 }
 
-/** Evaluates a set of named metrics on a subset of rows. */
-export type FoldEvaluator = (indices: Uint32Array) => Record<string, number>;
+/** Evaluates a set of named metrics on a subset of rows (fold number `fold` of `folds`). */
+export type FoldEvaluator = (indices: Uint32Array, fold: number, folds: Uint32Array[]) => Record<string, number>;
 
 /** Generic cross-validation over rows 0..n−1: `evaluate` is called once per fold. */
 export function crossValidate(n: number, evaluate: FoldEvaluator, opts: CrossValidationOptions = {}): CrossValidationReport {
@@ -157,7 +159,7 @@ export function crossValidate(n: number, evaluate: FoldEvaluator, opts: CrossVal
   } else {
     folds = kFold(n, k, seed);
   }
-  const perFold = folds.map((f) => evaluate(f));
+  const perFold = folds.map((f, i) => evaluate(f, i, folds));
   const names: string[] = [];
   for (const r of perFold) for (const key of Object.keys(r)) if (!names.includes(key)) names.push(key);
   const metrics: Record<string, MetricSummary> = {};
@@ -184,9 +186,13 @@ export function crossValidateClassifier(data: ClassifierOutcomes, opts: Omit<Cro
   if (!yPred) throw new RangeError('crossValidateClassifier: give yPred or probabilities');
   const rows = probabilities && isRows(probabilities) ? probabilities : undefined;
   const k = inferNumClasses(data.numClasses, yTrue, yPred, rows);
-  return crossValidate(
+  // ROC-AUC of every fold (and of all rows) with each class's scores sorted once; where that fails, the
+  // per-fold rocAuc below runs and throws (or not) exactly as it always did
+  let aucs: { full: { auc: number }; perFold: number[] } | undefined;
+  let aucsTried = false;
+  const report = crossValidate(
     yTrue.length,
-    (idx) => {
+    (idx, fold, folds) => {
       const t = gatherAny(yTrue, idx);
       const p = gatherAny(yPred, idx);
       const r = classificationReport(t, p, k);
@@ -201,12 +207,22 @@ export function crossValidateClassifier(data: ClassifierOutcomes, opts: Omit<Cro
       if (probabilities) {
         const pr = gatherAny(probabilities, idx);
         out.logLoss = logLoss(t, pr);
-        out.rocAuc = rocAuc(t, pr, k).auc;
+        if (!aucsTried && rows) {
+          aucsTried = true;
+          try {
+            aucs = rocAucFolds(yTrue, rows, k, folds);
+          } catch {
+            aucs = undefined;
+          }
+        }
+        out.rocAuc = aucs ? aucs.perFold[fold] : rocAuc(t, pr, k).auc;
       }
       return out;
     },
     { ...opts, strata: yTrue },
   );
+  if (aucs) report.full = { rocAuc: aucs.full.auc };
+  return report;
 }
 
 /** Plain k-fold cross-validation of a trained regressor's outcomes: mse, rmse, mae, r2 per fold. */

@@ -152,7 +152,7 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     const heading = await suite.wb.readWebviewText('h3');
     assert.match(heading, /baseline \(eval\/tiny\.onnx@v1\)/, heading);
     const subtitle = await suite.wb.readWebviewText('.subtitle');
-    assert.match(subtitle, /binary · 200 rows · label 'label' · data\.csv · host Local/, subtitle);
+    assert.match(subtitle, /binary · 200 rows · label 'label' · data\.csv · host Local \(onnxruntime on CPU\)/, subtitle);
 
     const table = await suite.wb.readWebviewText('#metrics');
     assert.match(table, /eval\/tiny\.onnx@v1 \(baseline\)/, table);

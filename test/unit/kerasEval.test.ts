@@ -17,7 +17,8 @@ import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { EvalClient } from '../../src/core/eval/client';
 import { loadDataset } from '../../src/core/eval/dataset';
-import { evaluateModel } from '../../src/core/eval/evaluate';
+import { evaluateModel, runtimeLabel } from '../../src/core/eval/evaluate';
+import { renderEvaluationText } from '../../src/core/eval/report';
 import { readModelSummary } from '../../src/core/formats';
 import { KerasWriteError, writeKerasModel, type KerasSequentialSpec } from '../../src/core/formats/kerasWriter';
 import { normalizeModelConfig } from '../../src/evalHost/keras/config';
@@ -322,6 +323,10 @@ print(json.dumps({
       const ev = await evaluateModel({ file }, ds, client, { folds: 0 });
       assert.strictEqual(ev.metrics.accuracy, 1);
       assert.deepStrictEqual(ev.classNames, names.filter((n) => ds.classNames!.includes(n)));
+      // and the report says what ran it
+      assert.strictEqual(ev.engine, 'tfjs-cpu');
+      assert.strictEqual(runtimeLabel(ev), 'TensorFlow.js on CPU');
+      assert.match(renderEvaluationText(ev), /run by TensorFlow\.js on CPU/);
     });
   });
 

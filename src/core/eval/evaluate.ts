@@ -23,7 +23,7 @@ import { planBatches } from './dataset';
 import { sha256File, type EvalClient } from './client';
 import type { EvalCache } from './cache';
 import { outputFloats } from '../../shared/evalProtocol';
-import type { EvaluateProgress, EvaluateResult, ProviderName } from '../../shared/evalProtocol';
+import type { EvalEngine, EvaluateProgress, EvaluateResult, ProviderName } from '../../shared/evalProtocol';
 import { readModelSummary } from '../formats';
 import {
   accuracy,
@@ -97,6 +97,8 @@ export interface ModelEvaluation {
   modelHash: string;
   task: DatasetTask;
   provider: ProviderName;
+  /** what ran the model: onnxruntime-node, or TensorFlow.js layers on the CPU (Keras models) */
+  engine: EvalEngine;
   rows: number;
   /** the output read and how */
   outputName: string;
@@ -116,6 +118,13 @@ export interface ModelEvaluation {
   notes: string[];
   /** with a cache: the key, and whether the outputs came from it (`created`: when the host computed them) */
   cache?: { key: string; hit: boolean; created?: string };
+}
+
+const PROVIDER_LABELS: Record<ProviderName, string> = { cpu: 'CPU', webgpu: 'WebGPU', cuda: 'CUDA' };
+
+/** 'onnxruntime on CPU', 'onnxruntime on WebGPU', 'TensorFlow.js on CPU': what ran a model, for people. */
+export function runtimeLabel(ev: Pick<ModelEvaluation, 'engine' | 'provider'>): string {
+  return `${ev.engine === 'tfjs-cpu' ? 'TensorFlow.js' : 'onnxruntime'} on ${PROVIDER_LABELS[ev.provider] ?? ev.provider}`;
 }
 
 export class EvaluationError extends Error {
@@ -204,6 +213,7 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     modelHash,
     task,
     provider: res.provider,
+    engine: res.engine ?? 'onnxruntime',
     rows: n,
     outputName: out.name,
     dataset: { file: dataset.file, sha256: dataset.sha256, rows: n, label: dataset.labelName, features: dataset.featureNames },

@@ -1,6 +1,6 @@
 /** Text and Markdown renderings of evaluations and comparisons (src/core/eval/evaluate.ts). */
 import * as path from 'path';
-import type { ComparisonReport, GateResult, ModelEvaluation } from './evaluate';
+import { runtimeLabel, type ComparisonReport, type GateResult, type ModelEvaluation } from './evaluate';
 
 export function fmtMetric(x: number | undefined): string {
   if (x === undefined || Number.isNaN(x)) return '—';
@@ -25,7 +25,7 @@ function mdTable(head: string[], rows: string[][]): string[] {
 
 export function renderEvaluationText(ev: ModelEvaluation): string {
   const lines: string[] = [];
-  lines.push(`${ev.label}: ${ev.task}, ${ev.rows} rows of ${path.basename(ev.dataset.file)} (label '${ev.dataset.label}'), provider ${ev.provider}`);
+  lines.push(`${ev.label}: ${ev.task}, ${ev.rows} rows of ${path.basename(ev.dataset.file)} (label '${ev.dataset.label}'), run by ${runtimeLabel(ev)}`);
   lines.push(`output '${ev.outputName}': ${ev.interpretation}`);
   lines.push('');
   const cvHead = ev.cvFolds ? [`${ev.cvFolds}-fold mean ± std`, '95% CI'] : [];

@@ -1,6 +1,6 @@
 /** The comparison panel's view model and the CSV / JSON / Markdown exports of a comparison. */
 import * as path from 'path';
-import { LOWER_IS_BETTER, evaluationJson, type ComparisonReport, type ModelEvaluation } from '../../core/eval/evaluate';
+import { LOWER_IS_BETTER, evaluationJson, runtimeLabel, type ComparisonReport, type ModelEvaluation } from '../../core/eval/evaluate';
 import { fmtMetric, pairDetailLines, renderComparisonMarkdown } from '../../core/eval/report';
 import { rocSeries, type RocSeries } from '../../core/eval/roc';
 import type { CompareMetricChart, CompareRocView, CompareViewModel, ExportFormat } from '../../shared/compareProtocol';
@@ -89,7 +89,7 @@ export function toCompareViewModel(r: CompareResult, title: string): CompareView
   const folds = r.evaluations[0]?.cvFolds ?? 0;
   return {
     title,
-    subtitle: `${r.task} · ${r.dataset.rows.toLocaleString('en-US')} rows · label '${r.dataset.label}' · ${path.basename(r.dataset.file)} · host ${r.host} · α = ${r.alpha}`,
+    subtitle: `${r.task} · ${r.dataset.rows.toLocaleString('en-US')} rows · label '${r.dataset.label}' · ${path.basename(r.dataset.file)} · host ${r.host} (${[...new Set(r.evaluations.map(runtimeLabel))].join(', ')}) · α = ${r.alpha}`,
     models: labels,
     cvFolds: folds,
     metrics: metricNames(r).map((m) => {

@@ -394,7 +394,7 @@ async function build(dest: string, env: NodeJS.ProcessEnv, evalHost: string, log
       { kind: 'Dropout', name: 'dropout', rate: DROPOUT },
       { kind: 'Dense', name: 'dense_1', units: 1, activation: 'sigmoid', kernel: w1.kernel2, bias: w1.bias2 },
     ],
-  });
+  }, { time: new Date(at(1)) }); // HDF5 records object times: pinned, so the file (and every commit) is reproducible
   await (await open(1)).commitModel(path.join(dest, KERAS_MODEL), 'First purchase model (Keras): Dense 128 relu, Dropout 0.2, Dense 1 sigmoid', {
     lineage: { datasets, params: paramsOf(STEPS[0]), codeCommit: projectCommit },
     trailers: { [METRICS_TRAILER]: formatMetricsTrailer(trained[0].validation) },

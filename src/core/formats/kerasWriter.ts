@@ -155,8 +155,34 @@ function fixedStrings(values: string[]): string {
   return `A${n}`;
 }
 
+export interface KerasWriteOptions {
+  /**
+   * The modification time HDF5 records in each object header (default: now). Give a fixed one for a
+   * byte-for-byte reproducible file.
+   */
+  time?: Date;
+}
+
+/**
+ * Runs `fn` with Date.now() pinned to `time`: HDF5 (through h5wasm's Emscripten runtime) reads the
+ * clock only through Date.now() while objects are created. `fn` is synchronous, so nothing else runs
+ * meanwhile.
+ */
+function withClock<T>(time: Date | undefined, fn: () => T): T {
+  if (!time) return fn();
+  const ms = time.getTime();
+  if (!Number.isFinite(ms)) throw new KerasWriteError(`time must be a valid date, got ${String(time)}`);
+  const realNow = Date.now;
+  Date.now = () => ms;
+  try {
+    return fn();
+  } finally {
+    Date.now = realNow;
+  }
+}
+
 /** Writes `spec` to `file` (see the file comment). Throws KerasWriteError for a bad spec. */
-export async function writeKerasModel(file: string, spec: KerasSequentialSpec): Promise<void> {
+export async function writeKerasModel(file: string, spec: KerasSequentialSpec, opts: KerasWriteOptions = {}): Promise<void> {
   const { modelConfig, layers } = planKerasModel(spec);
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
@@ -165,32 +191,34 @@ export async function writeKerasModel(file: string, spec: KerasSequentialSpec): 
   const tmp = path.join(dir, `.${path.basename(abs)}.${process.pid}.${Date.now()}.tmp`);
   let f: InstanceType<typeof h5.File> | undefined;
   try {
-    f = new h5.File(tmp, 'w');
-    const str = (g: { create_attribute: (n: string, d: string, s?: number[] | null, t?: string | null) => void }, name: string, value: string): void =>
-      g.create_attribute(name, value, null, fixedStrings([value]));
-    str(f, 'backend', 'tensorflow');
-    str(f, 'keras_version', WRITTEN_KERAS_VERSION);
-    str(f, 'model_config', JSON.stringify(modelConfig));
-    const mw = f.create_group('model_weights');
-    str(mw, 'backend', 'tensorflow');
-    str(mw, 'keras_version', WRITTEN_KERAS_VERSION);
-    const layerNames = layers.map((l) => l.name);
-    mw.create_attribute('layer_names', layerNames, [layerNames.length], fixedStrings(layerNames));
-    for (const l of layers) {
-      const g = mw.create_group(l.name);
-      const names = l.weights.map((w) => w.name);
-      if (names.length) g.create_attribute('weight_names', names, [names.length], fixedStrings(names));
-      else g.create_attribute('weight_names', new Float64Array(0), [0], '<f8'); // what Keras writes for no weights: an empty float array
-      for (const w of l.weights) {
-        // datasets at <layer>/<layer>/kernel:0: the weight name's path under the layer group
-        const [sub, leaf] = w.name.split('/');
-        const sg = (g.get(sub) as InstanceType<typeof h5.Group> | null) ?? g.create_group(sub);
-        sg.create_dataset({ name: leaf, data: w.data, shape: w.shape, dtype: '<f4' });
+    withClock(opts.time, () => {
+      f = new h5.File(tmp, 'w');
+      const str = (g: { create_attribute: (n: string, d: string, s?: number[] | null, t?: string | null) => void }, name: string, value: string): void =>
+        g.create_attribute(name, value, null, fixedStrings([value]));
+      str(f, 'backend', 'tensorflow');
+      str(f, 'keras_version', WRITTEN_KERAS_VERSION);
+      str(f, 'model_config', JSON.stringify(modelConfig));
+      const mw = f.create_group('model_weights');
+      str(mw, 'backend', 'tensorflow');
+      str(mw, 'keras_version', WRITTEN_KERAS_VERSION);
+      const layerNames = layers.map((l) => l.name);
+      mw.create_attribute('layer_names', layerNames, [layerNames.length], fixedStrings(layerNames));
+      for (const l of layers) {
+        const g = mw.create_group(l.name);
+        const names = l.weights.map((w) => w.name);
+        if (names.length) g.create_attribute('weight_names', names, [names.length], fixedStrings(names));
+        else g.create_attribute('weight_names', new Float64Array(0), [0], '<f8'); // what Keras writes for no weights: an empty float array
+        for (const w of l.weights) {
+          // datasets at <layer>/<layer>/kernel:0: the weight name's path under the layer group
+          const [sub, leaf] = w.name.split('/');
+          const sg = (g.get(sub) as InstanceType<typeof h5.Group> | null) ?? g.create_group(sub);
+          sg.create_dataset({ name: leaf, data: w.data, shape: w.shape, dtype: '<f4' });
+        }
       }
-    }
-    f.flush();
-    f.close();
-    f = undefined;
+      f.flush();
+      f.close();
+      f = undefined;
+    });
     await fs.promises.rename(tmp, abs);
   } catch (e) {
     try {

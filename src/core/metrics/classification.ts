@@ -304,78 +304,19 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Sorts a Float64Array ascending in place, in the order of the native `a.sort()` (−0 before +0; no NaN
- * allowed): an LSD radix sort on the IEEE bits (6 passes of 11/11/10 bits per 32-bit half, a pass
- * skipped where every value shares its digit), several times faster than the native sort for long arrays.
+ * allowed): through argsortFloat64's radix sort for long arrays, several times faster than the native sort.
  */
 export function sortFloat64(a: Float64Array): Float64Array {
-  const n = a.length;
-  if (n < 512 || !LITTLE_ENDIAN) return a.sort();
-  const bits = new Uint32Array(a.buffer, a.byteOffset, n * 2);
-  let lo = new Uint32Array(n);
-  let hi = new Uint32Array(n);
-  const hist = new Uint32Array(6 * 2048);
-  for (let i = 0; i < n; i++) {
-    let l = bits[2 * i];
-    let h = bits[2 * i + 1];
-    // order-preserving key: negatives have every bit flipped, positives the sign bit set
-    if (h & 0x80000000) {
-      h = ~h >>> 0;
-      l = ~l >>> 0;
-    } else h = (h | 0x80000000) >>> 0;
-    lo[i] = l;
-    hi[i] = h;
-    hist[l & 0x7ff]++;
-    hist[2048 + ((l >>> 11) & 0x7ff)]++;
-    hist[4096 + (l >>> 22)]++;
-    hist[6144 + (h & 0x7ff)]++;
-    hist[8192 + ((h >>> 11) & 0x7ff)]++;
-    hist[10240 + (h >>> 22)]++;
-  }
-  let lo2 = new Uint32Array(n);
-  let hi2 = new Uint32Array(n);
-  const off = new Uint32Array(2048);
-  for (let p = 0; p < 6; p++) {
-    const base = p * 2048;
-    const shift = (p % 3) * 11;
-    const mask = p % 3 === 2 ? 0x3ff : 0x7ff;
-    let skip = false;
-    let sum = 0;
-    for (let d = 0; d < 2048; d++) {
-      const c = hist[base + d];
-      if (c === n) skip = true;
-      off[d] = sum;
-      sum += c;
-    }
-    if (skip) continue;
-    const word = p < 3 ? lo : hi;
-    for (let i = 0; i < n; i++) {
-      const at = off[(word[i] >>> shift) & mask]++;
-      lo2[at] = lo[i];
-      hi2[at] = hi[i];
-    }
-    let t = lo;
-    lo = lo2;
-    lo2 = t;
-    t = hi;
-    hi = hi2;
-    hi2 = t;
-  }
-  for (let i = 0; i < n; i++) {
-    const h = hi[i];
-    if (h & 0x80000000) {
-      bits[2 * i + 1] = h & 0x7fffffff;
-      bits[2 * i] = lo[i];
-    } else {
-      bits[2 * i + 1] = ~h;
-      bits[2 * i] = ~lo[i];
-    }
-  }
+  if (a.length < 512 || !LITTLE_ENDIAN) return a.sort();
+  const order = argsortFloat64(a);
+  a.set(Float64Array.from(order, (i) => a[i]));
   return a;
 }
 
 /**
- * The permutation that sorts `a` ascending (stable; −0 before +0; no NaN allowed): the same LSD radix
- * sort as sortFloat64, carrying each value's index.
+ * The permutation that sorts `a` ascending (stable; −0 before +0; no NaN allowed): for long arrays an LSD
+ * radix sort on the IEEE bits (6 passes of 11/11/10 bits per 32-bit half, a pass skipped where every value
+ * shares its digit) carrying each value's index.
  */
 export function argsortFloat64(a: Float64Array): Uint32Array {
   const n = a.length;

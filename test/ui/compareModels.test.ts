@@ -48,45 +48,6 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     return workspace;
   }, 150000);
 
-  /**
-   * Answers a single-choice quick pick whose title matches `title`: types `filter` and clicks the
-   * row whose label is exactly `label`; waits until that pick is gone.
-   */
-  async function pickQuickPick(title: RegExp, filter: string, label: string, timeoutMs = 20000): Promise<void> {
-    const page = suite.wb.page;
-    const widget = page.locator('.quick-input-widget');
-    const titleEl = widget.locator('.quick-input-title');
-    const deadline = Date.now() + timeoutMs;
-    let seen = '';
-    for (;;) {
-      if (await widget.isVisible()) {
-        seen = ((await titleEl.textContent().catch(() => '')) ?? '').trim();
-        if (title.test(seen)) break;
-      }
-      if (Date.now() > deadline) throw new Error(`no quick pick titled ${String(title)} after ${timeoutMs} ms (last title: '${seen}')`);
-      await sleep(100);
-    }
-    await widget.locator('.quick-input-box input').fill(filter);
-    const rows = widget.locator('.quick-input-list .monaco-list-row');
-    for (;;) {
-      const labels = await rows.evaluateAll((els) => els.map((el) => (el.querySelector('.label-name') ?? el).textContent?.trim() ?? ''));
-      const i = labels.indexOf(label);
-      if (i >= 0) {
-        await rows.nth(i).click();
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`the quick pick '${seen}' has no row '${label}': ${labels.join(' | ')}`);
-      await sleep(100);
-    }
-    for (;;) {
-      const visible = await widget.isVisible();
-      const now = visible ? ((await titleEl.textContent().catch(() => '')) ?? '').trim() : '';
-      if (!visible || now !== seen) return;
-      if (Date.now() > deadline) throw new Error(`the quick pick '${seen}' did not close`);
-      await sleep(100);
-    }
-  }
-
   /** How many non-transparent pixels the webview canvas `selector` has (undefined: no such canvas). */
   async function paintedPixels(selector: string): Promise<number | undefined> {
     for (const frame of suite.wb.page.frames()) {
@@ -142,8 +103,8 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     );
 
     await suite.wb.pickTreeContextMenuItem(VIEW, 'v1', COMPARE_MODELS);
-    await pickQuickPick(/^Evaluation data/, 'data.csv', 'data.csv');
-    await pickQuickPick(/^The label column of data\.csv/, 'label', 'label');
+    await suite.wb.pickQuickPick(/^Evaluation data/, 'data.csv', 'data.csv');
+    await suite.wb.pickQuickPick(/^The label column of data\.csv/, 'label', 'label');
     // no remote hosts in modelVersions.evalHosts: no host pick, the local evaluation host runs
 
     await suite.wb.page.locator('.tabs-container .tab', { hasText: PANEL_TITLE }).waitFor({ state: 'visible', timeout: 30000 });

@@ -312,8 +312,8 @@ describe('UI: the demo repository (README screenshots)', function () {
       await wb.closeMenu();
       await sleep(1000);
     }
-    await pickQuickPick(/^Evaluation data/, 'test.csv', 'test.csv');
-    await pickQuickPick(/^The label column of test\.csv/, 'purchased', 'purchased');
+    await wb.pickQuickPick(/^Evaluation data/, 'test.csv', 'test.csv');
+    await wb.pickQuickPick(/^The label column of test\.csv/, 'purchased', 'purchased');
     await page.locator('.tabs-container .tab', { hasText: 'Compare 2 models' }).waitFor({ state: 'visible', timeout: 60000 });
     const frame = await frameWith(suite, '#verdicts', 120000);
     const verdicts = await waitForText(frame, '#verdicts', (t) => /better|worse|no significant/i.test(t), 'the verdict', 180000);
@@ -334,40 +334,5 @@ describe('UI: the demo repository (README screenshots)', function () {
     }
     await tidy();
     await wb.screenshot('demo-compare');
-
-    /** Answers a single-choice quick pick (as compareModels.test.ts does). */
-    async function pickQuickPick(title: RegExp, filter: string, label: string, timeoutMs = 30000): Promise<void> {
-      const widget = page.locator('.quick-input-widget');
-      const titleEl = widget.locator('.quick-input-title');
-      const deadline = Date.now() + timeoutMs;
-      let seen = '';
-      for (;;) {
-        if (await widget.isVisible()) {
-          seen = ((await titleEl.textContent().catch(() => '')) ?? '').trim();
-          if (title.test(seen)) break;
-        }
-        if (Date.now() > deadline) throw new Error(`no quick pick titled ${String(title)} after ${timeoutMs} ms (last title: '${seen}')`);
-        await sleep(100);
-      }
-      await widget.locator('.quick-input-box input').fill(filter);
-      const rows = widget.locator('.quick-input-list .monaco-list-row');
-      for (;;) {
-        const labels = await rows.evaluateAll((els) => els.map((el) => (el.querySelector('.label-name') ?? el).textContent?.trim() ?? ''));
-        const i = labels.indexOf(label);
-        if (i >= 0) {
-          await rows.nth(i).click();
-          break;
-        }
-        if (Date.now() > deadline) throw new Error(`the quick pick '${seen}' has no row '${label}': ${labels.join(' | ')}`);
-        await sleep(100);
-      }
-      for (;;) {
-        const visible = await widget.isVisible();
-        const now = visible ? ((await titleEl.textContent().catch(() => '')) ?? '').trim() : '';
-        if (!visible || now !== seen) return;
-        if (Date.now() > deadline) throw new Error(`the quick pick '${seen}' did not close`);
-        await sleep(100);
-      }
-    }
   });
 });

@@ -506,6 +506,44 @@ export class Workbench {
    * The text of the first element matching `selector` inside any webview. Webview content lives in
    * nested iframes (an outer host frame and the inner content frame), so every frame is searched.
    */
+  /**
+   * Answers a single-choice quick pick whose title matches `title`: types `filter` and clicks the
+   * row whose label is exactly `label`; waits until that pick is gone.
+   */
+  async pickQuickPick(title: RegExp, filter: string, label: string, timeoutMs = 30000): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    const titleEl = widget.locator('.quick-input-title');
+    const deadline = Date.now() + timeoutMs;
+    let seen = '';
+    for (;;) {
+      if (await widget.isVisible()) {
+        seen = ((await titleEl.textContent().catch(() => '')) ?? '').trim();
+        if (title.test(seen)) break;
+      }
+      if (Date.now() > deadline) throw new Error(`no quick pick titled ${String(title)} after ${timeoutMs} ms (last title: '${seen}')`);
+      await sleep(100);
+    }
+    await widget.locator('.quick-input-box input').fill(filter);
+    const rows = widget.locator('.quick-input-list .monaco-list-row');
+    for (;;) {
+      const labels = await rows.evaluateAll((els) => els.map((el) => (el.querySelector('.label-name') ?? el).textContent?.trim() ?? ''));
+      const i = labels.indexOf(label);
+      if (i >= 0) {
+        await rows.nth(i).click();
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the quick pick '${seen}' has no row '${label}': ${labels.join(' | ')}`);
+      await sleep(100);
+    }
+    for (;;) {
+      const visible = await widget.isVisible();
+      const now = visible ? ((await titleEl.textContent().catch(() => '')) ?? '').trim() : '';
+      if (!visible || now !== seen) return;
+      if (Date.now() > deadline) throw new Error(`the quick pick '${seen}' did not close`);
+      await sleep(100);
+    }
+  }
+
   async readWebviewText(selector: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

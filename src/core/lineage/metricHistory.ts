@@ -153,7 +153,7 @@ export type MetricSource =
   | { kind: 'evaluation'; dataset: { file: string; sha256: string; label?: string } }
   | { kind: 'notes' };
 
-export interface MetricPoint {
+export interface HistoryVersion {
   version: number;
   commit: string;
   shortCommit: string;
@@ -163,6 +163,9 @@ export interface MetricPoint {
   date: string;
   tags: string[];
   aliases: string[];
+}
+
+export interface MetricPoint extends HistoryVersion {
   value: number;
   /** 95% interval of the cross-validation mean, when the evaluation resampled the data */
   ci95?: [number, number];
@@ -183,17 +186,6 @@ export interface MetricSeries {
   sourceLabel: string;
   /** points in version order (only versions that have the metric) */
   points: MetricPoint[];
-}
-
-export interface HistoryVersion {
-  version: number;
-  commit: string;
-  shortCommit: string;
-  subject: string;
-  author: string;
-  date: string;
-  tags: string[];
-  aliases: string[];
 }
 
 export interface MetricHistory {

@@ -102,6 +102,7 @@ describe('UI: the Lineage panel', function () {
 
   it('Show Lineage (command palette) draws the versions, datasets, code and evaluation with their edges; a click shows details', async function () {
     this.timeout(180000);
+    await suite.wb.waitForContributions('Model Versions: Show Lineage');
     await suite.wb.runPaletteCommand('Model Versions: Show Lineage');
     const frame = await frameWith(suite, '#lineage-nodes');
     await laidOut(frame);
@@ -226,6 +227,7 @@ describe('UI: the Lineage panel at 1,000+ nodes', function () {
 
   it('renders 1,050 versions; the model filter and the search work', async function () {
     this.timeout(300000);
+    await suite.wb.waitForContributions('Model Versions: Show Lineage');
     await suite.wb.runPaletteCommand('Model Versions: Show Lineage');
     const frame = await frameWith(suite, '#lineage-nodes', 120000);
     const all = await laidOut(frame);

@@ -13,7 +13,7 @@ import type { HistoryHostMessage, HistoryViewModel, HistoryWebviewMessage } from
 import { DETAILS_VIEW_ID } from '../details/detailsView';
 import { log } from '../log';
 import { ModelNode, RepoNode, VersionNode, type ModelsTreeNode, type ModelsTreeProvider } from '../models/modelsTree';
-import type { RepoManager } from '../repos/repoManager';
+import { requireTrust, type RepoManager } from '../repos/repoManager';
 import { webviewHtml, webviewOptions, webviewRoot } from '../webview/html';
 import { historyCsv, toHistoryViewModel } from './viewModel';
 
@@ -209,6 +209,7 @@ export function registerHistory(
   context.subscriptions.push(
     vscode.commands.registerCommand('modelVersions.showMetricHistory', async (arg?: ModelNode | VersionNode | vscode.Uri | string) => {
       try {
+        if (!requireTrust('the metric history of its models')) return undefined;
         let target: { repo: ModelRepository; model: string } | undefined;
         if (arg instanceof ModelNode) target = { repo: arg.repo, model: arg.history?.path ?? arg.entry.path };
         else if (arg instanceof VersionNode) target = { repo: arg.repo, model: arg.version.model };

@@ -11,7 +11,7 @@ import { RepoError, type ModelRepository } from '../../core/repo';
 import type { LineageHostMessage, LineageIntent, LineageViewModel, LineageViewNode, LineageWebviewMessage } from '../../shared/lineageProtocol';
 import { log } from '../log';
 import { ModelNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
-import type { RepoManager } from '../repos/repoManager';
+import { requireTrust, type RepoManager } from '../repos/repoManager';
 import { webviewHtml, webviewOptions, webviewRoot } from '../webview/html';
 
 export const LINEAGE_VIEW_TYPE = 'modelVersions.lineage';
@@ -216,6 +216,7 @@ export function registerLineage(context: vscode.ExtensionContext, repos: RepoMan
   context.subscriptions.push(
     vscode.commands.registerCommand('modelVersions.showLineage', async (arg?: unknown) => {
       try {
+        if (!requireTrust('the lineage of its models')) return undefined;
         await repos.ready();
         let repo: ModelRepository | undefined;
         let focus = '';

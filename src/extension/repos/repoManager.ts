@@ -21,6 +21,16 @@ export function modelPatterns(): string[] {
   return Array.isArray(p) && p.length ? p : ['**/*.onnx', '**/*.h5', '**/*.keras'];
 }
 
+/**
+ * True in a trusted workspace. Else says why nothing happens (Model Versions runs no git command in an
+ * untrusted workspace) and returns false. `what`: what the command would have shown.
+ */
+export function requireTrust(what: string): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window.showInformationMessage(`Model Versions: this workspace is not trusted, and Model Versions runs no git command in it. Trust the workspace to see ${what}.`);
+  return false;
+}
+
 export class RepoManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires after each refresh (debounced). */

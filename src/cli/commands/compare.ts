@@ -1,12 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { EvalClient } from '../../core/eval/client';
 import { compareModels, evaluateModel, evaluationJson, gate, parseGateRule, type GateRule, type ModelEvaluation } from '../../core/eval/evaluate';
 import { renderComparisonMarkdown, renderComparisonText } from '../../core/eval/report';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
-import { DATA_OPTIONS_HELP, EVAL_OPTIONS, asCliError, cacheLine, evalSettings, loadEvalDataset, openClient, openEvalCache, resolveModel } from './evaluate';
+import { DATA_OPTIONS_HELP, EVAL_OPTIONS, HostOpener, asCliError, cacheLine, evalSettings, loadEvalDataset, openEvalCache, resolveModel } from './evaluate';
 import { progressBarFor } from '../progress';
 import { parse } from './repoCommon';
 
@@ -76,13 +75,14 @@ export const compareCommand = {
     const base = path.resolve(values.C ?? '.');
     let tmpDir: string | undefined;
     const tmp = () => (tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-compare-')));
-    let client: EvalClient | undefined;
+    let opener: HostOpener | undefined;
     try {
       const models = [];
       for (const [i, arg] of positionals.entries()) models.push(await resolveModel(arg, base, tmp, i));
-      const ds = await loadEvalDataset(spec, base);
       const cache = await openEvalCache(values, base, models);
-      const host = async (): Promise<EvalClient> => (client ??= await openClient(values, base));
+      opener = new HostOpener(values, base, !cache);
+      const host = opener.get;
+      const ds = await loadEvalDataset(spec, base);
       const results: ModelEvaluation[] = [];
       const bar = progressBarFor(io.errStream, { json: values.json });
       for (const [i, m] of models.entries()) {
@@ -112,7 +112,7 @@ export const compareCommand = {
       const err = c as Error;
       throw new CliError(`unexpected error: ${err?.stack ?? String(c)}`, 2);
     } finally {
-      client?.dispose();
+      opener?.dispose();
       if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     }
   },

@@ -162,6 +162,39 @@ export async function openEvalCache(values: EvalValues, base: string, models: Re
   return repo ? EvalCache.inDataDir(repo.dataDir) : undefined;
 }
 
+/**
+ * The evaluation host of one CLI run. Without an outputs cache the host is surely needed: it is started
+ * (and initialized: onnxruntime loads) at once, so its start overlaps the parsing of the data; with a
+ * cache it is started on the first miss only, and a fully cached run starts none.
+ */
+export class HostOpener {
+  private starting: Promise<EvalClient> | undefined;
+
+  constructor(
+    private readonly values: EvalValues,
+    private readonly base: string,
+    eager: boolean,
+  ) {
+    if (eager) {
+      this.starting = this.start();
+      this.starting.catch(() => undefined); // reported when the host is asked for
+    }
+  }
+
+  private async start(): Promise<EvalClient> {
+    const c = await openClient(this.values, this.base);
+    c.initialize({ clientName: 'modelver' }).catch(() => undefined); // memoized: evaluateModel's call awaits this one
+    return c;
+  }
+
+  /** the host (started now if not yet) */
+  readonly get = (): Promise<EvalClient> => (this.starting ??= this.start());
+
+  dispose(): void {
+    this.starting?.then((c) => c.dispose(), () => undefined);
+  }
+}
+
 /** The line that says a model's outputs came from the cache (stderr, so stdout stays the report). */
 export function cacheLine(ev: ModelEvaluation): string | undefined {
   if (!ev.cache?.hit) return undefined;
@@ -190,16 +223,17 @@ export const evaluateCommand = {
     const base = path.resolve(values.C ?? '.');
     let tmpDir: string | undefined;
     const tmp = () => (tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-eval-')));
-    let client: EvalClient | undefined;
+    let host: HostOpener | undefined;
     try {
       const m = await resolveModel(positionals[0], base, tmp, 0);
       if (values.record && !m.version) throw new UsageError('--record needs a committed version: <model>@<version> (e.g. models/m.onnx@v3)');
-      const ds = await loadEvalDataset(spec, base);
       const cache = await openEvalCache(values, base, [m]);
+      host = new HostOpener(values, base, !cache);
+      const ds = await loadEvalDataset(spec, base);
       const bar = progressBarFor(io.errStream, { json: values.json, label: m.label });
       let ev: ModelEvaluation;
       try {
-        ev = await evaluateModel({ file: m.file, label: m.label }, ds, async () => (client ??= await openClient(values, base)), {
+        ev = await evaluateModel({ file: m.file, label: m.label }, ds, host.get, {
           ...opts,
           task: ds.task,
           cache,
@@ -223,7 +257,7 @@ export const evaluateCommand = {
     } catch (e) {
       throw asCliError(e, 1);
     } finally {
-      client?.dispose();
+      host?.dispose();
       if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     }
   },

@@ -14,7 +14,8 @@ import * as path from 'path';
 import type { Frame } from 'playwright-core';
 import { REPO_ROOT } from '../support/paths';
 import { git, makeWorkspace } from '../support/workspace';
-import { workbenchSuite, type WorkbenchSuite } from './helpers';
+import { workbenchSuite } from './helpers';
+import { readLineageGraph } from './lineagePage';
 
 const VIEW = 'Model Versions';
 const DETAILS = 'Version Details';
@@ -40,19 +41,6 @@ function makeDemoRepository(): string {
     throw new Error(`node dist/demo.js ${root} failed: ${err.stderr?.toString().trim() || err.message}`);
   }
   return root;
-}
-
-/** The webview frame whose document has `selector` (polls). */
-async function frameWith(suite: WorkbenchSuite, selector: string, timeoutMs = 60000): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const f of suite.wb.page.frames()) {
-      if (f === suite.wb.page.mainFrame()) continue;
-      if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview frame has ${selector} after ${timeoutMs} ms`);
-    await sleep(250);
-  }
 }
 
 /** Polls `frame` until `selector`'s text satisfies `ok`; returns that text. */
@@ -97,29 +85,6 @@ describe('UI: the demo repository (README screenshots)', function () {
     await sleep(300);
   }
 
-  /** Drags the sash above a side-bar pane `px` pixels up (cosmetic; never throws). */
-  async function growPaneUp(name: string, px: number): Promise<void> {
-    try {
-      await sleep(500);
-      const header = await suite.wb.viewPane(name).locator('.pane-header').first().boundingBox();
-      if (!header) return;
-      for (const sash of await suite.wb.page.locator('.part.sidebar .monaco-sash.horizontal').all()) {
-        const box = await sash.boundingBox();
-        if (!box || Math.abs(box.y + box.height / 2 - header.y) > 6) continue;
-        const x = header.x + header.width / 2;
-        const y = box.y + box.height / 2;
-        await suite.wb.page.mouse.move(x, y);
-        await suite.wb.page.mouse.down();
-        await suite.wb.page.mouse.move(x, y - px / 2, { steps: 5 });
-        await suite.wb.page.mouse.move(x, y - px, { steps: 5 });
-        await suite.wb.page.mouse.up();
-        return;
-      }
-    } catch {
-      // cosmetic
-    }
-  }
-
   it('the tree: purchase_model.onnx with 3 versions, tags and aliases, model_version_1.h5; v3 in Version Details', async function () {
     this.timeout(150000);
     const wb = suite.wb;
@@ -153,9 +118,9 @@ describe('UI: the demo repository (README screenshots)', function () {
     const header = wb.viewPane(DETAILS).locator('.pane-header').first();
     await header.waitFor({ state: 'visible' });
     if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-    await growPaneUp(DETAILS, 330);
+    await suite.wb.growPaneUp(DETAILS, 330);
     await wb.treeRow(VIEW, 'v3').locator('.label-name').click();
-    const frame = await frameWith(suite, '.record');
+    const frame = await suite.wb.frameWith('.record');
     await waitForText(frame, '.record .head .version', (t) => t.trim() === 'v3', "'v3' in Version Details");
     assert.strictEqual((await frame.locator('.record .subject').innerText()).trim(), 'Fine-tune v2 for 12 more epochs at lr 3e-4');
     const chips = await frame.locator('.record .chips').innerText();
@@ -164,7 +129,7 @@ describe('UI: the demo repository (README screenshots)', function () {
     assert.match(changes, /retrained: \d+\/\d+ weight tensors changed/, changes);
     // the click opened v3 read-only: its model summary beside the side bar
     await page.locator('.tabs-container .tab', { hasText: 'purchase_model.onnx @ v3' }).waitFor({ state: 'visible', timeout: 30000 });
-    const summary = await frameWith(suite, 'header.title h1 .codicon-symbol-structure');
+    const summary = await suite.wb.frameWith('header.title h1 .codicon-symbol-structure');
     assert.strictEqual((await summary.locator('header.title h1').innerText()).trim(), 'purchase_model.onnx');
     assert.match(await summary.locator('dl.facts').innerText(), /1,537/, 'the summary lists the parameter count');
     await tidy();
@@ -178,7 +143,7 @@ describe('UI: the demo repository (README screenshots)', function () {
     await narrowSideBar();
     await wb.pickTreeContextMenuItem(VIEW, 'v3', 'Compare with Previous Version');
     await wb.page.locator('.tabs-container .tab', { hasText: 'v2 ↔ v3' }).waitFor({ state: 'visible', timeout: 60000 });
-    const frame = await frameWith(suite, '#weights-table tbody tr');
+    const frame = await suite.wb.frameWith('#weights-table tbody tr');
     const heading = await frame.locator('header.title h1').innerText();
     assert.match(heading, /purchase_model\.onnx v2 ↔ v3/, heading);
     const verdicts = await frame.locator('ul.verdicts').innerText();
@@ -195,7 +160,7 @@ describe('UI: the demo repository (README screenshots)', function () {
     const wb = suite.wb;
     await closeEditors();
     await wb.pickTreeContextMenuItem(VIEW, 'purchase_model.onnx', 'Show Metric History');
-    const frame = await frameWith(suite, 'figure.history-chart[data-metric="accuracy"][data-hit]');
+    const frame = await suite.wb.frameWith('figure.history-chart[data-metric="accuracy"][data-hit]');
     for (const metric of ['accuracy', 'f1Macro']) {
       const fig = frame.locator(`figure.history-chart[data-metric="${metric}"]`);
       assert.strictEqual(await fig.getAttribute('data-versions'), '1,2,3', `${metric}: a point on every version`);
@@ -226,22 +191,9 @@ describe('UI: the demo repository (README screenshots)', function () {
     const wb = suite.wb;
     await closeEditors();
     await wb.pickTreeContextMenuItem(VIEW, 'purchase_model.onnx', 'Show Lineage');
-    const frame = await frameWith(suite, '#lineage-nodes li', 120000);
+    const frame = await suite.wb.frameWith('#lineage-nodes li', 120000);
     await frame.waitForFunction(() => document.getElementById('graph')?.dataset.layoutMs !== undefined, undefined, { timeout: 120000 });
-    const g = await frame.evaluate(() => ({
-      nodes: [...document.querySelectorAll('#lineage-nodes li')].map((li) => ({
-        id: li.getAttribute('data-id')!,
-        kind: li.getAttribute('data-kind')!,
-        text: li.textContent ?? '',
-        x: Number(li.getAttribute('data-x')),
-        y: Number(li.getAttribute('data-y')),
-      })),
-      edges: [...document.querySelectorAll('#lineage-edges li')].map((li) => ({
-        kind: li.getAttribute('data-kind')!,
-        source: li.getAttribute('data-source')!,
-        target: li.getAttribute('data-target')!,
-      })),
-    }));
+    const g = await readLineageGraph(frame);
     const id = (m: string, commit: string) => `version:${m}@${commit}`;
     const versions = g.nodes.filter((n) => n.kind === 'version');
     const ids = versions.map((n) => n.id).sort();
@@ -315,7 +267,7 @@ describe('UI: the demo repository (README screenshots)', function () {
     await wb.pickQuickPick(/^Evaluation data/, 'test.csv', 'test.csv');
     await wb.pickQuickPick(/^The label column of test\.csv/, 'purchased', 'purchased');
     await page.locator('.tabs-container .tab', { hasText: 'Compare 2 models' }).waitFor({ state: 'visible', timeout: 60000 });
-    const frame = await frameWith(suite, '#verdicts', 120000);
+    const frame = await suite.wb.frameWith('#verdicts', 120000);
     const verdicts = await waitForText(frame, '#verdicts', (t) => /better|worse|no significant/i.test(t), 'the verdict', 180000);
     assert.match(verdicts, /models\/purchase_model\.onnx@v3: .*(better|worse|no significant)/i, verdicts);
     const heading = await frame.locator('h3').first().innerText();

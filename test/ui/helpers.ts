@@ -506,6 +506,45 @@ export class Workbench {
    * The text of the first element matching `selector` inside any webview. Webview content lives in
    * nested iframes (an outer host frame and the inner content frame), so every frame is searched.
    */
+  /** The webview frame whose document has `selector` (polls). */
+  async frameWith(selector: string, timeoutMs = 60000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const f of this.page.frames()) {
+        if (f === this.page.mainFrame()) continue;
+        if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
+      }
+      if (Date.now() > deadline) throw new Error(`no webview frame has ${selector} after ${timeoutMs} ms`);
+      await sleep(250);
+    }
+  }
+
+  /**
+   * Drags the sash above a side-bar pane `px` pixels up, so that the pane gets the room (cosmetic:
+   * for screenshots; never throws).
+   */
+  async growPaneUp(viewName: string, px: number): Promise<void> {
+    try {
+      await sleep(500);
+      const header = await this.viewPane(viewName).locator('.pane-header').first().boundingBox();
+      if (!header) return;
+      for (const sash of await this.page.locator('.part.sidebar .monaco-sash.horizontal').all()) {
+        const box = await sash.boundingBox();
+        if (!box || Math.abs(box.y + box.height / 2 - header.y) > 6) continue;
+        const x = header.x + header.width / 2;
+        const y = box.y + box.height / 2;
+        await this.page.mouse.move(x, y);
+        await this.page.mouse.down();
+        await this.page.mouse.move(x, y - px / 2, { steps: 5 });
+        await this.page.mouse.move(x, y - px, { steps: 5 });
+        await this.page.mouse.up();
+        return;
+      }
+    } catch {
+      // cosmetic
+    }
+  }
+
   /**
    * Answers a single-choice quick pick whose title matches `title`: types `filter` and clicks the
    * row whose label is exactly `label`; waits until that pick is gone.

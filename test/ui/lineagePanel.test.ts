@@ -16,44 +16,10 @@ import { evaluationNote, type ModelEvaluation } from '../../src/core/eval/evalua
 import { ModelRepository } from '../../src/core/repo';
 import { fixture } from '../support/paths';
 import { git, gitModelWorkspace, HELLO_MODEL, initGitRepo, makeWorkspace, sha256 } from '../support/workspace';
-import { workbenchSuite, type WorkbenchSuite } from './helpers';
+import { workbenchSuite } from './helpers';
+import { readLineageGraph } from './lineagePage';
 
 const FT = 'models/ft.onnx';
-
-/** The webview frame whose document has `selector`. */
-async function frameWith(suite: WorkbenchSuite, selector: string, timeoutMs = 60000): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const f of suite.wb.page.frames()) {
-      if (f === suite.wb.page.mainFrame()) continue;
-      if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview frame has ${selector} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-interface PageGraph {
-  nodes: { id: string; kind: string; text: string; x: number; y: number }[];
-  edges: { kind: string; source: string; target: string }[];
-}
-
-async function readGraph(frame: Frame): Promise<PageGraph> {
-  return frame.evaluate(() => ({
-    nodes: [...document.querySelectorAll('#lineage-nodes li')].map((li) => ({
-      id: li.getAttribute('data-id')!,
-      kind: li.getAttribute('data-kind')!,
-      text: li.textContent ?? '',
-      x: Number(li.getAttribute('data-x')),
-      y: Number(li.getAttribute('data-y')),
-    })),
-    edges: [...document.querySelectorAll('#lineage-edges li')].map((li) => ({
-      kind: li.getAttribute('data-kind')!,
-      source: li.getAttribute('data-source')!,
-      target: li.getAttribute('data-target')!,
-    })),
-  }));
-}
 
 /** Waits for a layout of `#graph` different from `previous` (data-layout-ms and counts are set when it ends). */
 async function laidOut(frame: Frame, previous = ''): Promise<{ ms: number; nodes: number; edges: number }> {
@@ -104,9 +70,9 @@ describe('UI: the Lineage panel', function () {
     this.timeout(180000);
     await suite.wb.waitForContributions('Model Versions: Show Lineage');
     await suite.wb.runPaletteCommand('Model Versions: Show Lineage');
-    const frame = await frameWith(suite, '#lineage-nodes');
+    const frame = await suite.wb.frameWith('#lineage-nodes');
     await laidOut(frame);
-    const g = await readGraph(frame);
+    const g = await readLineageGraph(frame);
     const v = (m: string, commit: string) => `version:${m}@${commit}`;
     const versions = g.nodes.filter((n) => n.kind === 'version').map((n) => n.text).sort();
     assert.deepStrictEqual(versions, [
@@ -229,7 +195,7 @@ describe('UI: the Lineage panel at 1,000+ nodes', function () {
     this.timeout(300000);
     await suite.wb.waitForContributions('Model Versions: Show Lineage');
     await suite.wb.runPaletteCommand('Model Versions: Show Lineage');
-    const frame = await frameWith(suite, '#lineage-nodes', 120000);
+    const frame = await suite.wb.frameWith('#lineage-nodes', 120000);
     const all = await laidOut(frame);
     assert.strictEqual(all.nodes, MODELS * PER_MODEL + 5 + 1, '1,050 versions, 5 datasets, 1 code commit');
     assert.strictEqual(all.edges, MODELS * (PER_MODEL - 1) + 2 * MODELS * PER_MODEL, 'parent, trained-on and built-from edges');
@@ -243,7 +209,7 @@ describe('UI: the Lineage panel at 1,000+ nodes', function () {
     });
     const one = await laidOut(frame, `${all.ms}/${all.nodes}/${all.edges}`);
     assert.strictEqual(one.nodes, PER_MODEL + 1 + 1, 'm3 (version i = 10k + 3) is trained on d3 only, built from the one code commit');
-    const g = await readGraph(frame);
+    const g = await readLineageGraph(frame);
     assert.ok(g.nodes.filter((n) => n.kind === 'version').every((n) => n.text.startsWith('Model version: m3.onnx v')), 'only m3.onnx versions');
     console.log(`      layout of one model (${one.nodes} nodes): ${one.ms} ms`);
 

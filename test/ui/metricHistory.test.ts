@@ -8,7 +8,6 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Frame } from 'playwright-core';
 import { ModelRepository } from '../../src/core/repo';
 import { fixture } from '../support/paths';
 import { gitModelWorkspace, HELLO_MODEL } from '../support/workspace';
@@ -58,19 +57,6 @@ describe('UI: metric History panel', function () {
     return workspace;
   }, 150000);
 
-  /** The webview frame that holds `selector` (polls). */
-  async function frameWith(selector: string, timeoutMs = 30000): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (const frame of suite.wb.page.frames()) {
-        if (frame === suite.wb.page.mainFrame()) continue;
-        if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
-      }
-      if (Date.now() > deadline) throw new Error(`no webview shows ${selector} after ${timeoutMs} ms`);
-      await sleep(250);
-    }
-  }
-
   it('opens from the tree: one chart per metric, one point per version, tags and aliases, the table', async () => {
     await suite.wb.openSourceControlView();
     await suite.wb.focusModelVersionsView();
@@ -79,7 +65,7 @@ describe('UI: metric History panel', function () {
     await suite.wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b3 versions\b/ });
     await suite.wb.pickTreeContextMenuItem(VIEW, HELLO_MODEL, 'Show Metric History');
 
-    const frame = await frameWith('figure.history-chart[data-metric="accuracy"][data-hit]');
+    const frame = await suite.wb.frameWith('figure.history-chart[data-metric="accuracy"][data-hit]');
     const acc = frame.locator('figure.history-chart[data-metric="accuracy"]');
     assert.strictEqual(await acc.getAttribute('data-versions'), '1,2,3', 'accuracy: a point on every version');
     assert.strictEqual(await acc.getAttribute('data-series'), '2', 'commit trailer + evaluation on test.csv');
@@ -105,7 +91,7 @@ describe('UI: metric History panel', function () {
   });
 
   it('a click on a point selects that version in the Model Versions tree', async () => {
-    const frame = await frameWith('figure.history-chart[data-metric="accuracy"][data-hit]');
+    const frame = await suite.wb.frameWith('figure.history-chart[data-metric="accuracy"][data-hit]');
     const acc = frame.locator('figure.history-chart[data-metric="accuracy"]');
     const hits = JSON.parse((await acc.getAttribute('data-hit')) ?? '[]') as { v: number; s: number; x: number; y: number }[];
     const p2 = hits.find((p) => p.v === 2 && p.s === 0);
@@ -142,7 +128,7 @@ describe('UI: metric History panel', function () {
   it('follows the repository: an evaluation recorded on v1 shows without reopening the panel', async () => {
     const repo = await ModelRepository.open(suite.workspace);
     await repo.addMetadata(HELLO_MODEL, 1, evaluationNote(0.79, [0.77, 0.81], '2026-01-04T10:00:00.000Z'));
-    const frame = await frameWith('figure.history-chart[data-metric="accuracy"]');
+    const frame = await suite.wb.frameWith('figure.history-chart[data-metric="accuracy"]');
     const acc = frame.locator('figure.history-chart[data-metric="accuracy"]');
     const deadline = Date.now() + 20000;
     while ((await acc.getAttribute('data-points')) !== '6') {
@@ -168,7 +154,7 @@ describe('UI: metric History panel', function () {
     assert.match(text, /No metrics recorded for silero\.onnx yet/);
     assert.match(text, /modelver commit vad\/silero\.onnx -m "what changed" --metric accuracy=0\.93 --metric f1=0\.9/);
     assert.match(text, /Evaluate Version…/);
-    const frame = await frameWith('.empty');
+    const frame = await suite.wb.frameWith('.empty');
     assert.strictEqual(await frame.locator('table.history-table tbody tr').count(), 1, 'the one version is still listed');
     assert.strictEqual(await frame.locator('figure.history-chart').count(), 0);
     await suite.wb.screenshot('history-empty');

@@ -69,33 +69,6 @@ describe('UI: Version Details follows the Model Versions selection', function ()
     await suite.wb.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await header.elementHandle(), { timeout: 5000 });
   }
 
-  /**
-   * Drags the sash above a side-bar pane `px` pixels up, so that the pane gets the room (cosmetic:
-   * for the screenshot; never throws).
-   */
-  async function growPaneUp(name: string, px: number): Promise<void> {
-    try {
-      await sleep(500);
-      const header = await suite.wb.viewPane(name).locator('.pane-header').first().boundingBox();
-      if (!header) return;
-      const sashes = await suite.wb.page.locator('.part.sidebar .monaco-sash.horizontal').all();
-      for (const sash of sashes) {
-        const box = await sash.boundingBox();
-        if (!box || Math.abs(box.y + box.height / 2 - header.y) > 6) continue;
-        const x = header.x + header.width / 2;
-        const y = box.y + box.height / 2;
-        await suite.wb.page.mouse.move(x, y);
-        await suite.wb.page.mouse.down();
-        await suite.wb.page.mouse.move(x, y - px / 2, { steps: 5 });
-        await suite.wb.page.mouse.move(x, y - px, { steps: 5 });
-        await suite.wb.page.mouse.up();
-        return;
-      }
-    } catch {
-      // cosmetic
-    }
-  }
-
   /** Selects a row of the Model Versions tree (a click also opens the version read-only, as usual). */
   async function selectVersion(label: string): Promise<void> {
     const row = suite.wb.treeRow(VIEW, label);
@@ -110,7 +83,7 @@ describe('UI: Version Details follows the Model Versions selection', function ()
     for (const pane of ['Changes', 'Graph']) await suite.wb.collapseViewPane(pane).catch(() => undefined);
     await suite.wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b2 versions\b/ });
     await expandPane(DETAILS);
-    await growPaneUp(DETAILS, 470);
+    await suite.wb.growPaneUp(DETAILS, 470);
     const hint = await waitForDetails('.record .hint', (t) => /Select a version/.test(t), 'the hint');
     assert.match(hint, /Model Versions tree/);
   });
@@ -135,8 +108,16 @@ describe('UI: Version Details follows the Model Versions selection', function ()
     assert.match(changes, /Changes since v1/);
     assert.match(changes, /Parameters\s+74,977 → 78,049 \(\+3,072\)/, `changes: ${changes}`);
     assert.match(changes, /Most changed weights/);
-    // the click opened v2 read-only: headed by the model's name, not by its temporary copy's hash
-    const heading = await suite.wb.readWebviewText('header.title h1');
+    // the click opened v2 read-only: headed by the model's name, not by its temporary copy's hash.
+    // (A webview editor opened by a tree click has now and then stayed blank in code-server; then it is
+    // reopened once through the version's context menu, and the log says so.)
+    let heading = await suite.wb.readWebviewText('header.title h1', 20000).catch(() => undefined);
+    if (heading === undefined) {
+      console.log('    (the read-only editor stayed blank for 20 s: reopened through Open (read-only))');
+      await suite.wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);
+      await suite.wb.pickTreeContextMenuItem(VIEW, 'v2', 'Open (read-only)');
+      heading = await suite.wb.readWebviewText('header.title h1');
+    }
     assert.strictEqual(heading.trim(), path.basename(HELLO_MODEL), `the read-only editor's heading: ${heading}`);
     // that editor is not what this screenshot is about
     await suite.wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);

@@ -35,22 +35,15 @@ describe('modelver log/commit/tag/alias/restore/show/push/fetch', function () {
   let t: TempSpace;
   let dir: string;
   const rel = 'models/my_nn.h5';
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv: (() => void) | undefined;
 
   before(async () => {
     t = new TempSpace();
-    // the CLI runs with process.env: keep git away from the user's global config
-    for (const k of ['GIT_CONFIG_GLOBAL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL']) {
-      saved[k] = process.env[k];
-      process.env[k] = t.env[k];
-    }
+    restoreEnv = t.useProcessEnv();
     dir = t.repo();
   });
   after(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv?.();
     t.cleanup();
   });
 

@@ -229,11 +229,7 @@ describe('evaluate / compare', function () {
 
   it('modelver evaluate: table, --json, task inferred; --record writes notes metrics of a committed version', async () => {
     const t = new TempSpace();
-    const saved: Record<string, string | undefined> = {};
-    for (const k of ['GIT_CONFIG_GLOBAL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL']) {
-      saved[k] = process.env[k];
-      process.env[k] = t.env[k];
-    }
+    const restoreEnv = t.useProcessEnv();
     try {
       const text = await cli(['evaluate', good, '--data', csv, '--label', 'y', '--features', 'x0,x1']);
       assert.strictEqual(text.code, 0, text.err);
@@ -271,10 +267,7 @@ describe('evaluate / compare', function () {
       const v1 = (await repo.versions(path.join(dir, rel))).find((v) => v.version === 1)!;
       assert.ok((v1.metadata as { metrics?: object } | undefined)?.metrics);
     } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restoreEnv();
       t.cleanup();
     }
   });

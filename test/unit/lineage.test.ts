@@ -165,15 +165,12 @@ describe('lineage: recorded at commit, the graph, modelver lineage', function ()
   const BASE = 'models/base.onnx';
   const FT = 'models/we"ird #1 <ft>.onnx'; // a name that DOT and Mermaid must escape
   const OTHER = 'models/other.onnx';
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv: (() => void) | undefined;
   const c: Record<string, string> = {};
 
   before(async () => {
     t = new TempSpace();
-    for (const k of ['GIT_CONFIG_GLOBAL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL']) {
-      saved[k] = process.env[k];
-      process.env[k] = t.env[k];
-    }
+    restoreEnv = t.useProcessEnv();
     dir = t.repo();
     put(dir, 'data/train.csv', Buffer.from('a,b,bought\n1,2,0\n3,4,1\n'));
     put(dir, 'data/test.csv', Buffer.from('a,b,bought\n5,6,1\n7,8,0\n'));
@@ -184,10 +181,7 @@ describe('lineage: recorded at commit, the graph, modelver lineage', function ()
     repo = await ModelRepository.open(dir, { env: t.env });
   });
   after(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv?.();
     t.cleanup();
   });
 

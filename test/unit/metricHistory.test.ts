@@ -72,21 +72,15 @@ describe('metric history: trailers at commit and recorded evaluations', function
   let dir: string;
   const rel = 'models/my_nn.h5';
   const other = 'models/vad.onnx';
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv: (() => void) | undefined;
 
   before(async () => {
     t = new TempSpace();
-    for (const k of ['GIT_CONFIG_GLOBAL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL']) {
-      saved[k] = process.env[k];
-      process.env[k] = t.env[k];
-    }
+    restoreEnv = t.useProcessEnv();
     dir = t.repo();
   });
   after(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv?.();
     t.cleanup();
   });
 

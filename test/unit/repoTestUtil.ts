@@ -59,6 +59,23 @@ export class TempSpace {
     this.git(this.dir, 'init', '-q', '--bare', '-b', 'main', d);
     return d;
   }
+  /**
+   * Puts this space's git identity and global config into process.env (for code that runs git with
+   * process.env, as the CLI does); returns the function that puts the old values back.
+   */
+  useProcessEnv(): () => void {
+    const saved: Record<string, string | undefined> = {};
+    for (const k of ['GIT_CONFIG_GLOBAL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL']) {
+      saved[k] = process.env[k];
+      process.env[k] = this.env[k];
+    }
+    return () => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    };
+  }
   cleanup(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

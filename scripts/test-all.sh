@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test run (`npm test`): build, compile the tests, then the unit, integration (extension
-# tests in a real VS Code 1.100 via code-server) and UI (playwright + Chromium) suites.
+# tests in a real VS Code 1.100 via code-server) and UI (playwright + Chromium) suites, with the
+# per-layer type check and lint as steps (a failing step counts as 1 failed).
 # A failing step does not stop the others. The last line is the total over all suites:
 #   N passed, N failed[, N skipped]
 # and the exit status is non-zero when anything failed.
@@ -46,6 +47,12 @@ timed build npm run build || STEP_FAILURES+=("build: npm run build failed")
 banner "compile tests (tsc -p tsconfig.test.json)"
 rm -rf out # no stale compiled tests from deleted sources
 timed compile-tests npx tsc -p tsconfig.test.json || STEP_FAILURES+=("compile-tests: tsc -p tsconfig.test.json reported errors")
+
+banner "type check per layer (core and webview-ui without vscode; webview-ui without node)"
+timed typecheck npm run --silent typecheck || STEP_FAILURES+=("typecheck: npm run typecheck reported errors")
+
+banner "lint (npm run lint: floating promises, imports between layers)"
+timed lint npm run --silent lint || STEP_FAILURES+=("lint: npm run lint reported problems")
 
 banner "unit tests"
 if [ -n "$(find out/test/unit -name '*.test.js' -print -quit 2>/dev/null)" ]; then

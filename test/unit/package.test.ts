@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { REPO_ROOT } from '../support/paths';
 
@@ -44,6 +45,34 @@ describe('extension package (.vsix contents and manifest)', function () {
       f.startsWith('node_modules/onnxruntime-node/script/'),
     );
     assert.deepStrictEqual(bad, []);
+  });
+
+  it("ships every image the README shows, by a relative path that resolves in the installed extension", () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+    assert.ok(images.length >= 3, `the README shows screenshots (found ${images.length})`);
+    for (const img of images) {
+      assert.ok(!/^[a-z]+:/i.test(img), `${img}: a relative path, so that no host needs to be reached`);
+      assert.ok(files.includes(img.replace(/^\.\//, '')), `${img} must be packaged, or the Extensions view shows a broken image`);
+    }
+  });
+
+  it('npm run package builds minified bundles without source maps', function () {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    assert.match(pkg.scripts.package, /^node esbuild\.js --production && vsce package /);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-prod-'));
+    try {
+      execFileSync(process.execPath, [path.join(REPO_ROOT, 'esbuild.js'), '--production', `--outdir=${out}`], { cwd: REPO_ROOT, stdio: 'pipe' });
+      const prod = fs.readFileSync(path.join(out, 'extension.js'), 'utf8');
+      const dev = fs.readFileSync(path.join(REPO_ROOT, 'dist', 'extension.js'), 'utf8');
+      const lines = prod.split('\n').length;
+      assert.ok(lines < dev.split('\n').length / 20, `production extension.js has ${lines} lines (development: ${dev.split('\n').length})`);
+      assert.ok(prod.length < dev.length * 0.6, `production extension.js is ${prod.length} bytes (development: ${dev.length})`);
+      assert.ok(!fs.existsSync(path.join(out, 'extension.js.map')), 'no source map in a production build');
+      console.log(`      production extension.js: ${(prod.length / 1024).toFixed(0)} KiB in ${lines} lines (development ${(dev.length / 1024).toFixed(0)} KiB)`);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('declares what VS Code needs: engine, activation, trust, the scm view and the Explorer menu', () => {

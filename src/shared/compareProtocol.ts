@@ -18,7 +18,9 @@ export interface CompareMetricRow {
 export interface ComparePairView {
   baseline: string;
   candidate: string;
+  /** the machine verdict ('B better' | 'B worse' | 'no significant difference'; B = the candidate): for styling only */
   verdict: string;
+  /** the verdict in words, said once: 'better than the baseline at α = 0.05' (shown after the candidate's name) */
   text: string;
   /** McNemar line ('' for regression) */
   mcnemar: string;
@@ -77,12 +79,17 @@ export interface CompareViewModel {
   title: string;
   /** 'binary · 200 rows · label y · data.csv · host Local' */
   subtitle: string;
+  /** the baseline first, then the candidates */
   models: string[];
+  /** per model: 'baseline' (the first) or 'candidate' */
+  roles: ('baseline' | 'candidate')[];
   metrics: CompareMetricRow[];
   cvFolds: number;
   pairs: ComparePairView[];
   confusions: CompareConfusionView[];
   warnings: string[];
+  /** the label column does not fit the models' output (src/core/eval/labelFit.ts): a warning banner */
+  labelWarnings: string[];
   /** e.g. which models' outputs were reused from the cache */
   notes: string[];
   chart?: CompareMetricChart;
@@ -99,4 +106,6 @@ export type CompareHostMessage =
 export type CompareWebviewMessage =
   | { type: 'ready' }
   | { type: 'export'; format: ExportFormat; to: 'file' | 'clipboard' }
-  | { type: 'rerun' };
+  | { type: 'rerun' }
+  /** make models[model] the baseline (Swap with two models): the comparison is recomputed from the outputs it has, nothing runs again */
+  | { type: 'baseline'; model: number };

@@ -2,10 +2,14 @@
  * Compare Models… through the workbench UI: Source Control › Model Versions › tiny.onnx, select v2,
  * Ctrl+click v1, right-click › Compare Models…, answer the quick picks (dataset data.csv, label
  * column 'label'; no host pick: no remote hosts are configured), and read the comparison panel:
- * v2 (a good logistic model) is better than the baseline v1 (a poor one), with accuracies in the
- * metrics table, the ROC legend with each model's AUC, and the charts (Chart.js canvases that really
- * drew under the panel's CSP). The versions are committed with the core API before the workbench
- * starts, like test/integration/suite/repoEvaluate.test.ts.
+ * v2 (a good logistic model) is better than the baseline v1 (a poor one), said once in role words,
+ * with accuracies in the metrics table, the ROC legend with each model's AUC, and the charts
+ * (Chart.js canvases that really drew under the panel's CSP). Then Swap makes v2 the baseline
+ * (recomputed from the outputs already computed: data.csv is gone meanwhile), and the same comparison
+ * from the command palette's quick pick (listed newest first) gets the same baseline as the tree,
+ * reuses the "last used" label without asking, and replaces the panel instead of opening another.
+ * The versions are committed with the core API before the workbench starts, like
+ * test/integration/suite/repoEvaluate.test.ts. The tests run in order (each starts from the last).
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -34,6 +38,14 @@ function dataCsv(): string {
   return rows.join('\n') + '\n';
 }
 
+/** The same features with a continuous column 'minutes' (the wrong label for these classifiers). */
+function minutesCsv(): string {
+  const r = rng(8);
+  const rows = ['x0,x1,minutes'];
+  while (rows.length < 101) rows.push(`${r().toFixed(5)},${r().toFixed(5)},${(r() * 90 + 0.5).toFixed(2)}`);
+  return rows.join('\n') + '\n';
+}
+
 describe('UI: Compare Models… from the Model Versions view', function () {
   const suite = workbenchSuite('compareModels', async () => {
     const workspace = gitModelWorkspace('ui-compare');
@@ -45,6 +57,7 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     fs.writeFileSync(file, linearModel([10, 10], -10));
     await repo.commitModel(file, 'tiny: a good model');
     fs.writeFileSync(path.join(workspace, 'data.csv'), dataCsv());
+    fs.writeFileSync(path.join(workspace, 'minutes.csv'), minutesCsv());
     return workspace;
   }, 150000);
 
@@ -102,21 +115,43 @@ describe('UI: Compare Models… from the Model Versions view', function () {
       { timeout: 10000 },
     );
 
-    await suite.wb.pickTreeContextMenuItem(VIEW, 'v1', COMPARE_MODELS);
+    // the click on v2 opens it read-only; that editor takes the focus when it opens, which closes a
+    // context menu opened meanwhile: wait for its tab, and right-click again when the menu went away
+    const page = suite.wb.page;
+    await page.locator('.tabs-container .tab', { hasText: 'tiny.onnx @ v2' }).waitFor({ state: 'visible', timeout: 30000 });
+    const entry = page.locator('.context-view .monaco-menu').last().locator('.action-item a.action-menu-item', { hasText: /^\s*Compare Models…\s*$/ }).first();
+    const datasetPick = page.locator('.quick-input-widget .quick-input-title', { hasText: /^Evaluation data/ });
+    for (let attempt = 1; ; attempt++) {
+      const labels = await suite.wb.rightClickTreeRow(VIEW, 'v1', { waitForItem: COMPARE_MODELS });
+      assert.ok(labels.includes(COMPARE_MODELS), `the context menu of v1 (v1 and v2 selected): ${labels.join(' | ')}`);
+      const asked = await entry
+        .click({ timeout: 5000 })
+        .then(() => datasetPick.waitFor({ state: 'visible', timeout: 5000 }))
+        .then(() => true, () => false);
+      if (asked) break;
+      if (attempt >= 3) throw new Error(`'${COMPARE_MODELS}' on v1 did not ask for the evaluation data (${attempt} tries)`);
+      await suite.wb.closeMenu();
+    }
     await suite.wb.pickQuickPick(/^Evaluation data/, 'data.csv', 'data.csv');
     await suite.wb.pickQuickPick(/^The label column of data\.csv/, 'label', 'label');
     // no remote hosts in modelVersions.evalHosts: no host pick, the local evaluation host runs
 
     await suite.wb.page.locator('.tabs-container .tab', { hasText: PANEL_TITLE }).waitFor({ state: 'visible', timeout: 30000 });
     const verdicts = await waitForPanel('#verdicts', (t) => /better|worse|no significant|not/i.test(t), 'the verdicts');
-    assert.match(verdicts, /eval\/tiny\.onnx@v2: B better/, `verdicts: ${verdicts}`);
+    // the verdict once, in role words (not "B better — B better at α = 0.05")
+    const verdictLine = verdicts.split('\n')[0];
+    assert.strictEqual(verdictLine.trim(), 'eval/tiny.onnx@v2: better than the baseline at α = 0.05', `verdicts: ${verdicts}`);
+    assert.doesNotMatch(verdicts, /\bB (better|worse)\b/, verdicts);
     const heading = await suite.wb.readWebviewText('h3');
     assert.match(heading, /baseline \(eval\/tiny\.onnx@v1\)/, heading);
     const subtitle = await suite.wb.readWebviewText('.subtitle');
     assert.match(subtitle, /binary · 200 rows · label 'label' · data\.csv · host Local \(onnxruntime on CPU\)/, subtitle);
+    // the right label column: no warning banner
+    assert.strictEqual(await suite.wb.readWebviewText('#label-warnings', 500).catch(() => ''), '', 'no label warning');
 
     const table = await suite.wb.readWebviewText('#metrics');
     assert.match(table, /eval\/tiny\.onnx@v1 \(baseline\)/, table);
+    assert.match(table, /eval\/tiny\.onnx@v2 \(candidate\)/, table);
     const accuracyRow = table.split('\n').find((l) => /^accuracy\b/.test(l.trim()));
     assert.ok(accuracyRow, `no accuracy row: ${table}`);
     const values = [...accuracyRow.matchAll(/\d+(?:\.\d+)?%?/g)].map((m) => m[0]);
@@ -148,4 +183,97 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     await suite.wb.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 8000 }).catch(() => undefined);
     await suite.wb.screenshot('compare-models');
   });
+
+  it('Swap Baseline and Candidate: v2 becomes the baseline, v1 the candidate, recomputed without evaluating again', async function () {
+    this.timeout(60000);
+    // without the data file an evaluation could not run: the swap must reuse the outputs it has
+    const data = path.join(suite.workspace, 'data.csv');
+    const kept = fs.readFileSync(data);
+    fs.rmSync(data);
+    try {
+      const frame = await suite.wb.frameWith('#swap-roles', 20000);
+      await frame.locator('#swap-roles').click();
+      const heading = await waitForPanel('h3#roles', (t) => /@v2\)/.test(t), 'the swapped baseline', 20000);
+      assert.match(heading, /^Against the baseline \(eval\/tiny\.onnx@v2\)$/, heading);
+      const verdicts = await waitForPanel('#verdicts', (t) => /@v1:/.test(t), 'the swapped verdict', 20000);
+      assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v1: worse than the baseline at α = 0.05', verdicts);
+      const table = await suite.wb.readWebviewText('#metrics');
+      assert.match(table, /eval\/tiny\.onnx@v2 \(baseline\)/, table);
+      assert.match(table, /eval\/tiny\.onnx@v1 \(candidate\)/, table);
+    } finally {
+      fs.writeFileSync(data, kept);
+    }
+  });
+
+  it('from the command palette (the quick pick lists newest first): the same baseline v1 as the tree, the last label reused, the panel reused', async function () {
+    this.timeout(150000);
+    const page = suite.wb.page;
+    // mark what the panel shows now: the new comparison's page will not have the mark
+    const panel = await suite.wb.frameWith('#verdicts', 20000);
+    await panel.evaluate(() => document.getElementById('verdicts')?.setAttribute('data-previous', ''));
+    const pickTitle = await compareFromPalette();
+
+    // the dataset: "last used · label label" must not ask for the label column again
+    await suite.wb.pickQuickPick(/^Evaluation data/, 'last used', 'data.csv');
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      const now = (await title.isVisible()) ? ((await title.textContent()) ?? '').trim() : '';
+      assert.doesNotMatch(now, /label column/i, 'the last used label was asked for again');
+      if ((await panel.locator('#verdicts:not([data-previous])').count().catch(() => 0)) > 0) break;
+      if (Date.now() > deadline) throw new Error(`the palette comparison never showed its result (quick pick: '${now}')`);
+      await sleep(250);
+    }
+    const heading = await panel.locator('h3').first().innerText();
+    assert.match(heading, /^Against the baseline \(eval\/tiny\.onnx@v1\)$/, `the quick pick's baseline is the tree's: ${heading}`);
+    const verdicts = await waitForPanel('#verdicts', (t) => /@v2:/.test(t), 'the verdict');
+    assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v2: better than the baseline at α = 0.05', verdicts);
+    const subtitle = await suite.wb.readWebviewText('.subtitle');
+    assert.match(subtitle, /label 'label' · data\.csv/, subtitle);
+    // one comparison panel: the new comparison replaced the previous one
+    assert.strictEqual(await page.locator('.tabs-container .tab', { hasText: /Compare \d+ models/ }).count(), 1, 'one Compare panel');
+    // the pick said the rule
+    assert.match(pickTitle, /the oldest version is the baseline/, pickTitle);
+  });
+
+  it('a label column that does not fit the models (continuous, for classifiers): a warning banner in the panel', async function () {
+    this.timeout(150000);
+    const panel = await suite.wb.frameWith('#verdicts', 20000);
+    await panel.evaluate(() => document.getElementById('verdicts')?.setAttribute('data-previous', ''));
+    await compareFromPalette();
+    await suite.wb.pickQuickPick(/^Evaluation data/, 'minutes.csv', 'minutes.csv');
+    await suite.wb.pickQuickPick(/^The label column of minutes\.csv/, 'minutes', 'minutes');
+    await waitForPanel('#verdicts:not([data-previous])', (t) => /@v2:/.test(t), 'the comparison on minutes.csv', 90000);
+    const banner = await suite.wb.readWebviewText('#label-warnings', 5000);
+    assert.match(banner, /the label column 'minutes' is continuous \(values [\d.]+ … [\d.]+\), but every output of eval\/tiny\.onnx@v1 and eval\/tiny\.onnx@v2 is in \[0, 1\]/, banner);
+    await suite.wb.screenshot('compare-models-label-warning');
+  });
+
+  /** Compare Models… from the command palette, nothing selected in the tree: picks v1 and v2 (listed newest first); returns the pick's title. */
+  async function compareFromPalette(): Promise<string> {
+    const page = suite.wb.page;
+    // one row selected (the model, not a version): the palette command asks which models
+    await suite.wb.treeRow(VIEW, 'tiny.onnx').locator('.label-name').click();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15000 });
+    await input.fill('>Model Versions: Compare Models');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Model Versions: Compare Models…' }).first().click();
+
+    // the models pick (several): v2 is listed above v1; check both, then OK
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    await page.waitForFunction(() => /^Compare Models: pick/.test(document.querySelector('.quick-input-widget .quick-input-title')?.textContent?.trim() ?? ''), null, { timeout: 30000 });
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    const labels = await rows.evaluateAll((els) => els.map((el) => el.querySelector('.label-name')?.textContent?.trim() ?? ''));
+    assert.ok(labels.indexOf('eval/tiny.onnx v2') >= 0 && labels.indexOf('eval/tiny.onnx v2') < labels.indexOf('eval/tiny.onnx v1'), `newest first: ${labels.join(' | ')}`);
+    for (const v of ['v2', 'v1']) {
+      const row = rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^eval/tiny\\.onnx ${v}$`) }) }).first();
+      await row.click();
+      await page.waitForFunction((el) => el?.getAttribute('aria-checked') === 'true', await row.elementHandle(), { timeout: 5000 });
+    }
+    const pickTitle = ((await title.textContent()) ?? '').trim();
+    await page.keyboard.press('Enter');
+    return pickTitle;
+  }
 });

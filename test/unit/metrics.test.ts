@@ -468,7 +468,7 @@ describe('metrics: A/B comparison on the same rows', () => {
     assert.strictEqual(mcnemarVerdict(m).verdict, 'no significant difference');
     assert.strictEqual(mcnemarVerdict(mcnemarFromCounts(2, 10)).verdict, 'B better');
     assert.strictEqual(mcnemarVerdict(mcnemarFromCounts(10, 2)).verdict, 'B worse');
-    assert.strictEqual(mcnemarVerdict(mcnemarFromCounts(10, 2), { alpha: 0.01 }).text, 'no significant difference at α = 0.01');
+    assert.strictEqual(mcnemarVerdict(mcnemarFromCounts(10, 2), { alpha: 0.01 }).text, 'no significant difference from the baseline at α = 0.01');
   });
 
   /** 500 rows; A right on ~60%, B right on ~90%, independent. */
@@ -522,7 +522,7 @@ describe('metrics: A/B comparison on the same rows', () => {
     const { y, a, b } = twoModels(73);
     const better = pairedBootstrapAccuracy(y, a, b);
     assert.strictEqual(bootstrapVerdict(better).verdict, 'B better');
-    assert.strictEqual(bootstrapVerdict(better).text, 'B better at α = 0.05');
+    assert.strictEqual(bootstrapVerdict(better).text, 'better than the baseline at α = 0.05');
     assert.ok(better.lower > 0.2 && better.pValue === 0);
     assert.strictEqual(bootstrapVerdict(pairedBootstrapAccuracy(y, b, a)).verdict, 'B worse');
     const same = pairedBootstrapAccuracy(y, a, a.slice());
@@ -531,7 +531,7 @@ describe('metrics: A/B comparison on the same rows', () => {
     assert.strictEqual(same.upper, 0);
     const v = bootstrapVerdict(same);
     assert.strictEqual(v.verdict, 'no significant difference');
-    assert.strictEqual(v.text, 'no significant difference at α = 0.05');
+    assert.strictEqual(v.text, 'no significant difference from the baseline at α = 0.05');
     // log-loss: lower is better
     const toProbs = (p: number[], conf: number): number[][] => p.map((c) => [0, 1, 2].map((j) => (j === c ? conf : (1 - conf) / 2)));
     const ll = pairedBootstrapMetric(logLoss, y, toProbs(a, 0.7), toProbs(b, 0.7), { rounds: 300 });

@@ -1,6 +1,8 @@
 /**
- * Model comparison panel: renders a CompareViewModel (src/shared/compareProtocol.ts): verdicts
- * against the baseline, a metric chart (each model's value per metric with the cross-validation 95%
+ * Model comparison panel: renders a CompareViewModel (src/shared/compareProtocol.ts): a warning
+ * banner when the label column does not fit the models' output, the candidates' verdicts against the
+ * baseline (Swap, or a baseline picker with more than two models, asks the host to recompute with
+ * other roles), a metric chart (each model's value per metric with the cross-validation 95%
  * interval as whiskers, the best outlined), ROC curves (binary: one per model; multiclass: one-vs-rest
  * for the class picked), metrics per model (best highlighted) with the cross-validation spread,
  * confusion matrices as heatmaps, and export buttons. Charts are Chart.js on canvases (bundled, no
@@ -79,13 +81,43 @@ function render(m: CompareHostMessage): void {
 
 const exp = (format: ExportFormat, to: 'file' | 'clipboard') => () => post({ type: 'export', format, to });
 
+/** Swap (two models) or a baseline picker (more): the host recomputes the comparison with the new roles. */
+function rolesControl(vm: CompareViewModel): HTMLElement {
+  if (vm.models.length === 2) {
+    const b = button('Swap Baseline and Candidate', 'arrow-swap', () => post({ type: 'baseline', model: 1 }));
+    b.id = 'swap-roles';
+    b.title = `Make ${vm.models[1]} the baseline and ${vm.models[0]} the candidate`;
+    return b;
+  }
+  const select = h('vscode-single-select', { id: 'baseline-model', 'aria-label': 'Baseline' },
+    ...vm.models.map((m, i) => h('vscode-option', i === 0 ? { value: String(i), selected: '' } : { value: String(i) }, m)),
+  );
+  select.addEventListener('change', () => {
+    const v = Number((select as unknown as { value: string }).value);
+    if (Number.isInteger(v) && v > 0) post({ type: 'baseline', model: v });
+  });
+  return h('label', { class: 'baseline-pick' }, 'Baseline: ', select);
+}
+
 function renderReport(vm: CompareViewModel): void {
   const t = theme();
   const verdictClass = (v: string) => (v === 'B better' ? 'plus' : v === 'B worse' ? 'minus' : 'where');
+  const role = (i: number) => vm.roles?.[i] ?? (i === 0 ? 'baseline' : 'candidate');
   app.append(
     titleBar(vm.title),
     h('div', { class: 'subtitle' }, vm.subtitle),
+  );
+  if (vm.labelWarnings?.length) {
+    app.append(
+      h('div', { class: 'banner warning', id: 'label-warnings', role: 'alert' },
+        h('span', { class: 'codicon codicon-warning' }),
+        h('div', null, h('strong', null, 'The label column may not be what these models predict'), ...vm.labelWarnings.map((w) => h('p', null, w.charAt(0).toUpperCase() + w.slice(1)))),
+      ),
+    );
+  }
+  app.append(
     h('div', { class: 'toolbar' },
+      rolesControl(vm),
       button('Export CSV', 'save', exp('csv', 'file')),
       button('Export JSON', 'save', exp('json', 'file')),
       button('Export Markdown', 'save', exp('md', 'file')),
@@ -96,14 +128,15 @@ function renderReport(vm: CompareViewModel): void {
   for (const w of vm.warnings) app.append(h('div', { class: 'subtitle' }, h('span', { class: 'codicon codicon-warning' }), ' ', w));
   for (const n of vm.notes ?? []) app.append(h('div', { class: 'subtitle cache-note', id: 'cache-note' }, h('span', { class: 'codicon codicon-database' }), ' ', n));
 
-  app.append(h('h3', null, `Against the baseline (${vm.models[0]})`));
+  app.append(h('h3', { id: 'roles' }, `Against the baseline (${vm.models[0]})`));
   app.append(
     h('ul', { class: 'verdicts', id: 'verdicts' },
       ...vm.pairs.map((p) =>
         h('li', { class: 'verdict' },
           h('span', { class: 'codicon codicon-law' }),
           h('div', null,
-            h('strong', null, p.candidate), ': ', h('span', { class: verdictClass(p.verdict) }, p.verdict), ' — ', p.text,
+            // the verdict once, in role words: "m@v2: better than the baseline at α = 0.05"
+            h('strong', null, p.candidate), ': ', h('span', { class: verdictClass(p.verdict) }, p.text),
             p.mcnemar ? h('div', { class: 'where' }, p.mcnemar) : null,
             ...p.metrics.map((x) => h('div', { class: 'where' }, x)),
           ),
@@ -122,7 +155,7 @@ function renderReport(vm: CompareViewModel): void {
   app.append(h('h3', null, 'Metrics'), h('div', { class: 'where' }, 'Best value per metric in bold.'));
   app.append(
     h('table', { class: 'grid metrics', id: 'metrics' },
-      h('thead', null, h('tr', null, h('th', null, 'metric'), ...vm.models.map((m, i) => h('th', { class: 'num' }, i === 0 ? `${m} (baseline)` : m)))),
+      h('thead', null, h('tr', null, h('th', null, 'metric'), ...vm.models.map((m, i) => h('th', { class: 'num' }, `${m} (${role(i)})`)))),
       h('tbody', null,
         ...vm.metrics.map((r) =>
           h('tr', null, h('td', null, r.metric), ...r.values.map((v, i) => h('td', { class: 'num mono' }, r.best.includes(i) ? h('strong', { class: 'best' }, '★ ', v) : v))),
@@ -135,7 +168,7 @@ function renderReport(vm: CompareViewModel): void {
     app.append(h('h3', null, `Cross-validation spread (${vm.cvFolds} folds): mean ± std [95% interval]`));
     app.append(
       h('table', { class: 'grid cv', id: 'cv' },
-        h('thead', null, h('tr', null, h('th', null, 'metric'), ...vm.models.map((m) => h('th', { class: 'num' }, m)))),
+        h('thead', null, h('tr', null, h('th', null, 'metric'), ...vm.models.map((m, i) => h('th', { class: 'num' }, `${m} (${role(i)})`)))),
         h('tbody', null, ...vm.metrics.filter((r) => r.cv.some((c) => c)).map((r) => h('tr', null, h('td', null, r.metric), ...r.cv.map((c) => h('td', { class: 'num mono' }, c || '—'))))),
       ),
     );

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { compareModels, evaluateModel, evaluationJson, gate, parseGateRule, type GateRule, type ModelEvaluation } from '../../core/eval/evaluate';
+import { labelFitWarningsOf } from '../../core/eval/labelFit';
 import { renderComparisonMarkdown, renderComparisonText } from '../../core/eval/report';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
@@ -12,12 +13,16 @@ import { parse } from './repoCommon';
 const usage = `usage: modelver compare <A> <B> [<C>…] --data FILE --label COL [--metric M] [--alpha 0.05]
                        [--gate [RULE | --min-delta X]] [--json | --md]
 
-Evaluate several models on the same rows and test each one against the first (the baseline):
-McNemar's test on per-row correctness (classification) and a paired bootstrap interval of the
-difference in the main metric (and log-loss / R²), with a verdict "B better", "B worse" or
-"no significant difference".
+Evaluate several models on the same rows and test each candidate against the baseline: McNemar's
+test on per-row correctness (classification) and a paired bootstrap interval of the difference in
+the main metric (and log-loss / R²), with a verdict: better than the baseline, worse than the
+baseline, or no significant difference (in --json: "B better", "B worse", "no significant
+difference", B being the candidate). A warning says when the label's values do not fit the models'
+output (a continuous label for a classifier, class labels that are not 0 … K−1).
 
-  <A> <B> …           model files or <model-file>@<version> (e.g. models/m.onnx@production models/m.onnx)
+  <A> <B> …           model files or <model-file>@<version> (e.g. models/m.onnx@v1 models/m.onnx@v2):
+                      the first is the baseline, the others are candidates. Put the older version
+                      first (as the extension's Compare Models does: the older version is the baseline)
 ${DATA_OPTIONS_HELP}
   --metric M          the main metric (default accuracy; regression rmse): accuracy, f1Macro, f1Weighted,
                       logLoss, rocAuc | mse, rmse, mae, r2
@@ -99,11 +104,12 @@ export const compareCommand = {
       }
       const rep = compareModels(results, { alpha, bootstrapRounds: rounds, seed, metric: values.metric });
       const g = values.gate ? gate(rep, { minDelta, rule }) : undefined;
+      const fit = labelFitWarningsOf(results);
       if (values.json) {
-        io.out(JSON.stringify({ ...rep, gate: g ?? null, evaluations: results.map((r) => ({ ...evaluationJson(r), file: undefined })) }, null, 2));
+        io.out(JSON.stringify({ ...rep, gate: g ?? null, warnings: [...ds.warnings, ...fit], evaluations: results.map((r) => ({ ...evaluationJson(r), file: undefined })) }, null, 2));
       } else {
-        for (const w of ds.warnings) io.err(`warning: ${w}`);
-        io.out(values.md ? renderComparisonMarkdown(rep, g) : renderComparisonText(rep, g));
+        for (const w of [...ds.warnings, ...fit]) io.err(`warning: ${w}`);
+        io.out(values.md ? renderComparisonMarkdown(rep, g, fit) : renderComparisonText(rep, g));
       }
       return g && !g.pass ? 1 : 0;
     } catch (e) {

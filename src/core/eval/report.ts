@@ -1,6 +1,8 @@
 /** Text and Markdown renderings of evaluations and comparisons (src/core/eval/evaluate.ts). */
 import * as path from 'path';
+import { verdictLabel, type Verdict } from '../metrics/compare';
 import { runtimeLabel, type ComparisonReport, type GateResult, type ModelEvaluation } from './evaluate';
+import { labelFitWarnings } from './labelFit';
 
 export function fmtMetric(x: number | undefined): string {
   if (x === undefined || Number.isNaN(x)) return '—';
@@ -40,6 +42,7 @@ export function renderEvaluationText(ev: ModelEvaluation): string {
     lines.push(...table(['', ...ev.classNames], ev.confusion.map((r, i) => [ev.classNames![i], ...r.map(String)])));
   }
   for (const n of ev.notes) lines.push(`note: ${n}`);
+  for (const w of labelFitWarnings(ev)) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
 
@@ -72,11 +75,13 @@ export function renderComparisonText(rep: ComparisonReport, g?: GateResult): str
   return lines.join('\n');
 }
 
-const icon = (v: string): string => (v === 'B better' ? '🟢' : v === 'B worse' ? '🔴' : '⚪');
+const icon = (v: Verdict): string => (v === 'B better' ? '🟢' : v === 'B worse' ? '🔴' : '⚪');
 
-export function renderComparisonMarkdown(rep: ComparisonReport, g?: GateResult): string {
+/** @param warnings said first, as quoted warnings (e.g. the data's and labelFitWarnings) */
+export function renderComparisonMarkdown(rep: ComparisonReport, g?: GateResult, warnings: string[] = []): string {
   const lines: string[] = [];
   lines.push('### Model evaluation', '');
+  for (const w of warnings) lines.push(`> ⚠️ ${w.replace(/\n/g, ' ')}`, '');
   if (g) lines.push(g.pass ? '**Gate: pass** ✅' : `**Gate: FAIL** ❌\n\n${g.reasons.map((r) => `- ${r}`).join('\n')}`, '');
   for (const p of rep.pairs) lines.push(`${icon(p.verdict)} **${p.candidate}** vs **${p.baseline}** (baseline): ${p.text}`);
   lines.push('');
@@ -85,12 +90,12 @@ export function renderComparisonMarkdown(rep: ComparisonReport, g?: GateResult):
   lines.push('');
   const rows: string[][] = [];
   for (const p of rep.pairs) {
-    if (p.mcnemar) rows.push([p.candidate, 'accuracy (McNemar)', `${p.mcnemar.b} / ${p.mcnemar.c}`, '', fmtP(p.mcnemar.pValue), `${icon(p.mcnemar.verdict)} ${p.mcnemar.verdict}`]);
+    if (p.mcnemar) rows.push([p.candidate, 'accuracy (McNemar)', `${p.mcnemar.b} / ${p.mcnemar.c}`, '', fmtP(p.mcnemar.pValue), `${icon(p.mcnemar.verdict)} ${verdictLabel(p.mcnemar.verdict)}`]);
     for (const m of p.metrics) {
-      rows.push([p.candidate, m.metric, fmtSigned(m.delta), `[${fmtSigned(m.ciLower)}, ${fmtSigned(m.ciUpper)}]`, fmtP(m.pValue, rep.bootstrapRounds), `${icon(m.verdict)} ${m.verdict}`]);
+      rows.push([p.candidate, m.metric, fmtSigned(m.delta), `[${fmtSigned(m.ciLower)}, ${fmtSigned(m.ciUpper)}]`, fmtP(m.pValue, rep.bootstrapRounds), `${icon(m.verdict)} ${verdictLabel(m.verdict)}`]);
     }
   }
-  lines.push(...mdTable(['candidate', 'test', 'Δ (B − A) or b / c', `${Math.round((1 - rep.alpha) * 100)}% CI`, 'p', 'verdict'], rows));
+  lines.push(...mdTable(['candidate', 'test', 'Δ (candidate − baseline) or b / c', `${Math.round((1 - rep.alpha) * 100)}% CI`, 'p', 'verdict'], rows));
   lines.push('', `α = ${rep.alpha}; paired bootstrap with ${rep.bootstrapRounds} resamples; McNemar b = baseline right & candidate wrong, c = the reverse.`);
   return lines.join('\n');
 }

@@ -13,7 +13,9 @@
  *   side of 0 (its resolution is 1/rounds: p = 0 means p < 1/rounds). Seeded (mulberry32) ⇒
  *   reproducible: same data, seed and rounds give identical results.
  * - Verdict: "B better" / "B worse" when the (1 − α) interval excludes 0 and p < α (signs flipped
- *   for lower-is-better metrics such as log-loss or MSE), else "no significant difference".
+ *   for lower-is-better metrics such as log-loss or MSE), else "no significant difference". A is the
+ *   baseline, B the candidate: the verdict values are the stable machine form (JSON, gates); people
+ *   read `text` (verdictText), which names the roles and says the verdict once.
  */
 import { checkSameLength, gatherAny, Labels, Probabilities, ProbabilityRows, RowMetric, toLabels } from './types';
 import { DEFAULT_SEED, mulberry32 } from './rng';
@@ -228,12 +230,13 @@ export function pairedBootstrapMetric<P extends Labels | Probabilities>(
   );
 }
 
+/** B is the candidate, A the baseline (the stable values of JSON reports and gates; `verdictText` says them for people). */
 export type Verdict = 'B better' | 'B worse' | 'no significant difference';
 
 export interface VerdictResult {
   verdict: Verdict;
   alpha: number;
-  /** e.g. "B better at α = 0.05" or "no significant difference at α = 0.05" */
+  /** the verdict in words, once: "better than the baseline at α = 0.05", "no significant difference from the baseline at α = 0.05" */
   text: string;
   /** the (1 − α) interval of B − A used (bootstrap), NaN for McNemar */
   lower: number;
@@ -249,8 +252,18 @@ export interface VerdictOptions {
   higherIsBetter?: boolean;
 }
 
-function verdictText(v: Verdict, alpha: number): string {
-  return `${v} at α = ${alpha}`;
+/** The verdict in role words, short (a table cell, a badge): 'candidate better', 'candidate worse', 'no significant difference'. */
+export function verdictLabel(v: Verdict): string {
+  return v === 'B better' ? 'candidate better' : v === 'B worse' ? 'candidate worse' : 'no significant difference';
+}
+
+/**
+ * The verdict as people read it, a whole phrase that says it once (shown after the candidate's name:
+ * "m@v2: better than the baseline at α = 0.05").
+ */
+export function verdictText(v: Verdict, alpha: number): string {
+  const what = v === 'B better' ? 'better than the baseline' : v === 'B worse' ? 'worse than the baseline' : 'no significant difference from the baseline';
+  return `${what} at α = ${alpha}`;
 }
 
 /**

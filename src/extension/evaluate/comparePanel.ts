@@ -1,7 +1,9 @@
 /**
- * The model comparison panel (one, reused): metrics per model with the best highlighted, the
- * cross-validation spread, verdicts against the baseline, a metric chart and ROC curves (Chart.js,
- * bundled into dist/webview/compare.js), confusion matrices as heatmaps, and exports.
+ * The model comparison panel (one, reused: a new comparison replaces the previous one): metrics per
+ * model with the best highlighted, the cross-validation spread, verdicts of the candidates against
+ * the baseline (Swap exchanges the roles, recomputed from the outputs already computed), a metric
+ * chart and ROC curves (Chart.js, bundled into dist/webview/compare.js), confusion matrices as
+ * heatmaps, and exports.
  */
 import * as vscode from 'vscode';
 import type { CompareHostMessage, CompareWebviewMessage, ExportFormat } from '../../shared/compareProtocol';
@@ -18,6 +20,8 @@ export class ComparePanel {
   /** aborts the run in progress (panel closed) */
   abort: AbortController | undefined;
   onRerun: (() => void) | undefined;
+  /** makes the model at this position the baseline (Swap); set while a result shows, cleared when a new run starts */
+  onBaseline: ((index: number) => void) | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   static show(extensionUri: vscode.Uri, title: string): ComparePanel {
@@ -63,6 +67,9 @@ export class ComparePanel {
       case 'rerun':
         this.onRerun?.();
         break;
+      case 'baseline':
+        if (Number.isInteger(m.model)) this.onBaseline?.(m.model);
+        break;
     }
   }
 
@@ -73,6 +80,7 @@ export class ComparePanel {
 
   showLoading(title: string, message: string): void {
     this.result = undefined;
+    this.onBaseline = undefined;
     this.panel.title = title;
     this.post({ type: 'loading', title, message });
   }
@@ -83,6 +91,7 @@ export class ComparePanel {
   }
 
   showError(title: string, message: string, hint: string): void {
+    this.onBaseline = undefined;
     this.post({ type: 'error', title, message, hint });
   }
 }

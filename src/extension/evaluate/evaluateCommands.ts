@@ -21,6 +21,7 @@ import { VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import type { RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
 import { ComparePanel, exportComparison } from './comparePanel';
+import { baselineFirst, withBaseline, type VersionAge } from './roles';
 import { compareResult, type CompareResult } from './viewModel';
 
 /** A dataset as the commands take it: DatasetSpec without a required task (it is inferred). */
@@ -28,7 +29,11 @@ export type DatasetArg = Omit<DatasetSpec, 'task'> & { task?: DatasetTask };
 
 /** Arguments of modelVersions.compareModels / evaluateVersion (all optional: what is missing is asked). */
 export interface EvaluateArgs {
-  /** VersionNodes (from the tree), file Uris or absolute paths */
+  /**
+   * VersionNodes (from the tree), file Uris or absolute paths; Compare Models… takes them in this
+   * order (the first is the baseline). Models chosen in the tree or the quick pick are ordered by
+   * ./roles.ts instead: the older version is the baseline.
+   */
   models?: unknown[];
   dataset?: DatasetArg;
   /** 'local' (default when models and dataset are given) or the name of a `modelVersions.evalHosts` entry */
@@ -75,6 +80,10 @@ export class EvaluationCancelled extends Error {
     this.name = 'EvaluationCancelled';
   }
 }
+
+/** The roles rule's view of a model (./roles.ts): a version's age, undefined for a plain file. */
+const ageOf = (m: ModelInput): VersionAge | undefined =>
+  m.version ? { repo: m.version.repo.root, model: m.version.v.model, version: m.version.v.version, date: m.version.v.committerDate } : undefined;
 
 function isArgs(x: unknown): x is EvaluateArgs {
   return !!x && typeof x === 'object' && !(x instanceof VersionNode) && !(x instanceof vscode.Uri) && !Array.isArray(x) && ('models' in x || 'dataset' in x || 'host' in x);
@@ -236,7 +245,12 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
       }
     }
     items.push({ label: '$(folder-opened) Other model file…', browse: true });
-    const picks = await vscode.window.showQuickPick(items, { title: 'Compare Models: pick the models (the first is the baseline)', canPickMany: true, matchOnDescription: true });
+    const picks = await vscode.window.showQuickPick(items, {
+      title: 'Compare Models: pick two or more models (the oldest version is the baseline, the others are candidates)',
+      placeHolder: 'Swap in the comparison panel exchanges the baseline and the candidate',
+      canPickMany: true,
+      matchOnDescription: true,
+    });
     if (!picks) return undefined;
     const out = picks.filter((p) => p.input).map((p) => p.input!);
     if (picks.some((p) => p.browse)) {
@@ -248,10 +262,10 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
 
   const pickDataset = async (): Promise<DatasetArg | undefined> => {
     const last = context.workspaceState.get<DatasetArg>(LAST_DATASET_KEY);
-    type It = vscode.QuickPickItem & { file?: string; browse?: boolean };
+    type It = vscode.QuickPickItem & { file?: string; browse?: boolean; last?: boolean };
     const found = (await vscode.workspace.findFiles(DATASET_GLOB, '{**/node_modules/**,**/.git/**,**/package*.json,**/tsconfig*.json}', 500)).map((u) => u.fsPath).sort();
     const items: It[] = [];
-    if (last && fs.existsSync(path.resolve(baseDir() ?? '.', last.file))) items.push({ label: `$(history) ${path.basename(last.file)}`, description: `last used · label ${String(last.labelColumn)}`, file: last.file });
+    if (last && fs.existsSync(path.resolve(baseDir() ?? '.', last.file))) items.push({ label: `$(history) ${path.basename(last.file)}`, description: `last used · label ${String(last.labelColumn)}`, file: last.file, last: true });
     items.push(...found.map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(path.dirname(f), false), file: f })));
     items.push({ label: '$(folder-opened) Browse…', browse: true });
     const pick = await vscode.window.showQuickPick(items, { title: 'Evaluation data (CSV, TSV, JSON, JSONL, NPY, NPZ)', matchOnDescription: true });
@@ -263,11 +277,16 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
     }
     if (!file) return undefined;
     const columns = await datasetColumns(file, baseDir());
+    // "last used · label X": that file with that label, not asked again (unless the column is gone)
+    if (pick.last && last && (last.labelColumn === undefined || !columns.length || columns.includes(String(last.labelColumn)))) return { file: last.file, labelColumn: last.labelColumn };
     let labelColumn: ColumnRef | undefined;
     if (columns.length) {
       const prev = last && path.resolve(baseDir() ?? '.', last.file) === path.resolve(baseDir() ?? '.', file) ? String(last.labelColumn) : undefined;
       const ordered = [...columns].reverse();
-      if (prev && ordered.includes(prev)) ordered.splice(ordered.indexOf(prev), 1), ordered.unshift(prev);
+      if (prev && ordered.includes(prev)) {
+        ordered.splice(ordered.indexOf(prev), 1);
+        ordered.unshift(prev);
+      }
       const col = await vscode.window.showQuickPick(ordered, { title: `The label column of ${path.basename(file)}`, placeHolder: 'the task (binary, multiclass, regression) is inferred from its values' });
       if (!col) return undefined;
       labelColumn = col;
@@ -318,22 +337,44 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
 
   let lastRun: { inputs: ModelInput[]; spec: DatasetArg; host: HostChoice; args: EvaluateArgs } | undefined;
 
+  /** The comparison of evaluations in their order (the first is the baseline), shown in the panel. */
+  const showComparison = (panel: ComparePanel, title: string, evals: ModelEvaluation[], dsWarnings: string[], host: HostChoice, args: EvaluateArgs): CompareResult => {
+    const report = compareModels(evals, { alpha: args.alpha, metric: args.metric, seed: args.seed });
+    const result = compareResult(report, evals, host.name, dsWarnings);
+    panel.showResult(result, title);
+    log().info(`compare ${evals.map((m) => m.label).join(' | ')} (baseline ${evals[0].label}): ${report.pairs.map((p) => `${p.candidate}: ${p.verdict}`).join('; ')}`);
+    for (const w of result.labelWarnings) log().warn(`compare: ${w}`);
+    return result;
+  };
+
   const compare = async (inputs: ModelInput[], spec: DatasetArg, host: HostChoice, args: EvaluateArgs): Promise<CompareResult | undefined> => {
     lastRun = { inputs, spec, host, args };
     const title = `Compare ${inputs.length} models`;
+    // the one comparison panel: a new comparison replaces what it showed
     const panel = ComparePanel.show(context.extensionUri, title);
     panel.onRerun = () => {
       if (lastRun) void compare(lastRun.inputs, lastRun.spec, lastRun.host, lastRun.args);
     };
     panel.abort?.abort();
     const abort = (panel.abort = new AbortController());
-    panel.showLoading(title, `Evaluating ${inputs.map((m) => m.label).join(', ')} on ${path.basename(spec.file)} (host ${host.name})…`);
+    const roles = inputs.map((m, i) => `${m.label} (${i === 0 ? 'baseline' : 'candidate'})`).join(', ');
+    panel.showLoading(title, `Evaluating ${roles} on ${path.basename(spec.file)} (host ${host.name})…`);
     try {
       const { evals, ds } = await evaluateAll(inputs, spec, host, args, abort.signal);
-      const report = compareModels(evals, { alpha: args.alpha, metric: args.metric, seed: args.seed });
-      const result = compareResult(report, evals, host.name, ds.warnings);
-      panel.showResult(result, title);
-      log().info(`compare ${inputs.map((m) => m.label).join(' | ')}: ${report.pairs.map((p) => `${p.candidate}: ${p.verdict}`).join('; ')}`);
+      const result = showComparison(panel, title, evals, ds.warnings, host, args);
+      // Swap: another baseline, recomputed from these evaluations' outputs (no model runs again)
+      let order = { inputs, evals };
+      panel.onBaseline = (index) => {
+        if (index <= 0 || index >= order.evals.length) return;
+        order = { inputs: withBaseline(order.inputs, index), evals: withBaseline(order.evals, index) };
+        // Run Again keeps the roles the user chose (a new run clears onBaseline, so lastRun is this run)
+        if (lastRun) lastRun = { ...lastRun, inputs: order.inputs };
+        try {
+          showComparison(panel, title, order.evals, ds.warnings, host, args);
+        } catch (e) {
+          panel.showError(title, (e as Error)?.message ?? String(e), hintFor(e));
+        }
+      };
       return result;
     } catch (e) {
       const err = e as Error;
@@ -359,8 +400,6 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
           const sel = Array.isArray(selected) && selected.length ? selected : view.selection.length ? [...view.selection] : first ? [first] : [];
           if (first && !sel.includes(first)) sel.unshift(first);
           raw = sel.filter((n) => n instanceof VersionNode || n instanceof vscode.Uri);
-          // the older version first (the baseline) when they are versions of one model
-          raw.sort((a, b) => (a instanceof VersionNode && b instanceof VersionNode && a.repo === b.repo && a.version.model === b.version.model ? a.version.version - b.version.version : 0));
         }
         let inputs = raw.map(modelInput);
         const interactive = !args.models || !args.dataset;
@@ -369,8 +408,10 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
           if (!picked) return undefined;
           inputs = picked;
         }
+        // chosen in the tree or the quick pick: one rule, the older version is the baseline (./roles.ts)
+        if (!args.models) inputs = baselineFirst(inputs, ageOf);
         if (inputs.length < 2) {
-          void vscode.window.showWarningMessage('Model Versions: pick at least two models to compare (the first is the baseline).');
+          void vscode.window.showWarningMessage('Model Versions: pick at least two models to compare (the older version is the baseline, the newer the candidate).');
           return undefined;
         }
         const spec = await datasetOf(args);

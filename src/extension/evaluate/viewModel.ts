@@ -1,8 +1,10 @@
 /** The comparison panel's view model and the CSV / JSON / Markdown exports of a comparison. */
 import * as path from 'path';
 import { LOWER_IS_BETTER, evaluationJson, runtimeLabel, type ComparisonReport, type ModelEvaluation } from '../../core/eval/evaluate';
+import { labelFitWarningsOf } from '../../core/eval/labelFit';
 import { fmtMetric, pairDetailLines, renderComparisonMarkdown } from '../../core/eval/report';
 import { rocSeries, type RocSeries } from '../../core/eval/roc';
+import { toCsv, type CsvValue } from '../../core/util/csv';
 import type { CompareMetricChart, CompareRocView, CompareViewModel, ExportFormat } from '../../shared/compareProtocol';
 
 /** What modelVersions.compareModels returns: the core report plus each model's evaluation (no per-row predictions). */
@@ -10,7 +12,10 @@ export interface CompareResult extends ComparisonReport {
   evaluations: Omit<ModelEvaluation, 'predictions'>[];
   dataset: { file: string; rows: number; label: string; task: string };
   host: string;
+  /** the dataset's warnings (rows dropped, …) */
   warnings: string[];
+  /** the label column does not fit the models' output (src/core/eval/labelFit.ts) */
+  labelWarnings: string[];
   /** classification: each model's ROC curves (at most 200 points each), in model order */
   roc: { model: string; curves: RocSeries[] }[];
 }
@@ -23,6 +28,7 @@ export function compareResult(report: ComparisonReport, evals: ModelEvaluation[]
     dataset: { file: a.dataset.file, rows: a.rows, label: a.dataset.label, task: a.task },
     host,
     warnings,
+    labelWarnings: labelFitWarningsOf(evals),
     roc: evals.map((e) => ({
       model: e.label,
       curves: e.task !== 'regression' && e.predictions.probabilities && e.classNames ? rocSeries(e.predictions.yTrue, e.predictions.probabilities, e.classNames) : [],
@@ -91,6 +97,7 @@ export function toCompareViewModel(r: CompareResult, title: string): CompareView
     title,
     subtitle: `${r.task} · ${r.dataset.rows.toLocaleString('en-US')} rows · label '${r.dataset.label}' · ${path.basename(r.dataset.file)} · host ${r.host} (${[...new Set(r.evaluations.map(runtimeLabel))].join(', ')}) · α = ${r.alpha}`,
     models: labels,
+    roles: labels.map((_, i) => (i === 0 ? 'baseline' : 'candidate')),
     cvFolds: folds,
     metrics: metricNames(r).map((m) => {
       const vals = r.evaluations.map((e) => e.metrics[m]);
@@ -119,28 +126,24 @@ export function toCompareViewModel(r: CompareResult, title: string): CompareView
       .filter((e) => e.confusion && e.classNames)
       .map((e) => ({ model: e.label, classNames: e.classNames!, matrix: e.confusion! })),
     warnings: r.warnings,
+    labelWarnings: r.labelWarnings ?? [],
     notes: cacheNotes(r),
     chart: metricChart(r),
     roc: rocView(r),
   };
 }
 
-const csvCell = (s: string | number): string => {
-  const t = typeof s === 'number' ? (Number.isFinite(s) ? String(s) : '') : s;
-  return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-};
-
 /** CSV: one row per model and metric, with the CV spread and the verdict against the baseline. */
 export function renderComparisonCsv(r: CompareResult): string {
-  const lines = [['model', 'metric', 'value', 'cv_mean', 'cv_std', 'cv_ci95_low', 'cv_ci95_high', 'verdict_vs_baseline'].join(',')];
+  const rows: CsvValue[][] = [['model', 'metric', 'value', 'cv_mean', 'cv_std', 'cv_ci95_low', 'cv_ci95_high', 'verdict_vs_baseline']];
   for (const [i, e] of r.evaluations.entries()) {
     const verdict = i === 0 ? 'baseline' : (r.pairs[i - 1]?.verdict ?? '');
     for (const [m, v] of Object.entries(e.metrics)) {
       const c = e.cv[m];
-      lines.push([e.label, m, v, c?.mean ?? '', c?.std ?? '', c?.ci95[0] ?? '', c?.ci95[1] ?? '', verdict].map((x) => csvCell(x as string | number)).join(','));
+      rows.push([e.label, m, v, c?.mean, c?.std, c?.ci95[0], c?.ci95[1], verdict]);
     }
   }
-  return lines.join('\n') + '\n';
+  return toCsv(rows);
 }
 
 export function renderExport(r: CompareResult, format: ExportFormat): string {
@@ -150,6 +153,6 @@ export function renderExport(r: CompareResult, format: ExportFormat): string {
     case 'json':
       return JSON.stringify(r, null, 2) + '\n';
     case 'md':
-      return renderComparisonMarkdown(r);
+      return renderComparisonMarkdown(r, undefined, r.labelWarnings ?? []);
   }
 }

@@ -8,7 +8,8 @@
 # Why by hand: code-server's own postinstall refuses root and downloads ripgrep from GitHub; here
 # every step is offline except the npm registry. code-server 4.100.3 = VS Code 1.100.3, the newest
 # release that runs on Node 20 (4.103+ need Node 22, 4.133+ Node 24).
-# Needs (Debian): g++ make python3 pkg-config libkrb5-dev ripgrep.
+# Needs Node 20 + npm; the Debian packages g++ make python3 pkg-config libkrb5-dev ripgrep are installed
+# through scripts/ensure-apt.sh when missing.
 set -euo pipefail
 
 VER="${CODE_SERVER_VERSION:-4.100.3}"
@@ -29,28 +30,43 @@ if [ -x "$BIN" ] && cs_version | grep -q "^$VER "; then
 fi
 
 # ---- prerequisites ---------------------------------------------------------------------------
+# Debian packages for the native modules (node-pty, kerberos, ...) and ripgrep: installed through
+# scripts/ensure-apt.sh (waits for another apt, or says the exact command to run as root).
 missing_cmds=()
 missing_pkgs=()
-need_cmd() { # need_cmd COMMAND DEBIAN_PACKAGE
-  if ! command -v "$1" >/dev/null 2>&1; then missing_cmds+=("$1"); missing_pkgs+=("$2"); fi
+check_prereqs() {
+  missing_cmds=()
+  missing_pkgs=()
+  need_cmd() { # need_cmd COMMAND DEBIAN_PACKAGE
+    if ! command -v "$1" >/dev/null 2>&1; then missing_cmds+=("$1"); missing_pkgs+=("$2"); fi
+  }
+  need_cmd g++ g++
+  need_cmd make make
+  need_cmd python3 python3
+  need_cmd pkg-config pkg-config
+  need_cmd rg ripgrep
+  # kerberos (a code-server dependency) compiles against the GSSAPI headers.
+  if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists krb5-gssapi; } &&
+     [ ! -f /usr/include/gssapi/gssapi.h ]; then
+    missing_cmds+=("krb5 headers (gssapi/gssapi.h)"); missing_pkgs+=("libkrb5-dev")
+  fi
 }
-need_cmd node nodejs
-need_cmd npm npm
-need_cmd g++ g++
-need_cmd make make
-need_cmd python3 python3
-need_cmd pkg-config pkg-config
-need_cmd rg ripgrep
-# kerberos (a code-server dependency) compiles against the GSSAPI headers.
-if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists krb5-gssapi; } &&
-   [ ! -f /usr/include/gssapi/gssapi.h ]; then
-  missing_cmds+=("krb5 headers (gssapi/gssapi.h)"); missing_pkgs+=("libkrb5-dev")
-fi
+for c in node npm; do
+  if ! command -v "$c" >/dev/null 2>&1; then
+    echo "install-code-server: '$c' is not on PATH: install Node.js 20 (with npm) first, e.g. from https://nodejs.org/ or nvm." >&2
+    exit 1
+  fi
+done
+check_prereqs
 if [ ${#missing_pkgs[@]} -gt 0 ]; then
-  echo "install-code-server: missing prerequisites: ${missing_cmds[*]}" >&2
-  echo "  On Debian/Ubuntu run:  sudo apt-get update && sudo apt-get install -y ${missing_pkgs[*]}" >&2
-  echo "  (or: bash scripts/ensure-apt.sh)" >&2
-  exit 1
+  echo "install-code-server: installing the missing prerequisites (${missing_cmds[*]}) with scripts/ensure-apt.sh"
+  MV_APT_PACKAGES="${missing_pkgs[*]}" bash "$ROOT/scripts/ensure-apt.sh"
+  check_prereqs
+  if [ ${#missing_pkgs[@]} -gt 0 ]; then
+    echo "install-code-server: still missing: ${missing_cmds[*]}" >&2
+    echo "  On Debian/Ubuntu run:  sudo apt-get update && sudo apt-get install -y ${missing_pkgs[*]}" >&2
+    exit 1
+  fi
 fi
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 if [ "$VER" = "4.100.3" ] && [ "$node_major" != "20" ]; then

@@ -16,7 +16,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export ONNXRUNTIME_NODE_INSTALL=skip
 
-MV_APT_PACKAGES="git-lfs ripgrep libkrb5-dev pkg-config" bash scripts/ensure-apt.sh
+# git + git-lfs (the demo repository), curl (the readiness check below) and code-server's build
+# prerequisites, in one apt run (ensure-apt waits for another apt, or says what to run as root).
+MV_APT_PACKAGES="git git-lfs curl ripgrep libkrb5-dev pkg-config g++ make python3" bash scripts/ensure-apt.sh
 [ -x node_modules/.bin/esbuild ] || npm ci --no-audit --no-fund
 bash scripts/install-code-server.sh
 npm run build --silent

@@ -24,7 +24,7 @@ export function makeWorkspace(prefix: string, files: Record<string, FileSpec>): 
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     if (typeof spec === 'object' && !Buffer.isBuffer(spec)) {
       if (!fs.existsSync(spec.copy)) {
-        throw new Error(`fixture ${spec.copy} is missing (fixtures live in ../shared/fixtures, or set MV_FIXTURES)`);
+        throw new Error(`fixture ${spec.copy} is missing: the fixtures are part of the repository (test/fixtures/, listed in test/fixtures/PROVENANCE.md); restore it with git`);
       }
       fs.copyFileSync(spec.copy, dest);
     } else {

@@ -56,9 +56,10 @@ describe('datasets', function () {
 
   // -------------------------------------------------------------------------------------------
   describe('iris.json (shared fixture)', () => {
-    const rows = JSON.parse(fs.readFileSync(IRIS, 'utf8')) as [number, number, number, number, string][];
+    let rows: [number, number, number, number, string][];
     let ds: Dataset;
     before(async () => {
+      rows = JSON.parse(fs.readFileSync(IRIS, 'utf8')) as [number, number, number, number, string][];
       ds = await loadDataset({ file: IRIS, labelColumn: 4, task: 'multiclass' });
     });
 
@@ -119,7 +120,10 @@ describe('datasets', function () {
 
   // -------------------------------------------------------------------------------------------
   describe('penguins.json (shared fixture)', () => {
-    const rows = JSON.parse(fs.readFileSync(PENGUINS, 'utf8')) as Record<string, unknown>[];
+    let rows: Record<string, unknown>[];
+    before(() => {
+      rows = JSON.parse(fs.readFileSync(PENGUINS, 'utf8')) as Record<string, unknown>[];
+    });
     const NUMERIC = ['Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)'];
     const isNull = (v: unknown): boolean => v === null || v === undefined;
 

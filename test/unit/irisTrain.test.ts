@@ -1,6 +1,6 @@
 /**
  * Real training, end to end: a 4→8→3 MLP (ReLU, softmax) trained here on the real iris data
- * (../shared/fixtures/data/iris.json) with seeded full-batch gradient descent, exported to ONNX with
+ * (test/fixtures/data/iris.json) with seeded full-batch gradient descent, exported to ONNX with
  * onnx-proto (the standardisation is inside the graph: Sub, Div), checked by python3-onnx's checker,
  * its predictions checked against a numpy evaluation of the exported graph (python3-onnx reads the file;
  * Debian's onnx 1.12 has no onnx.reference.ReferenceEvaluator, so the five operators are evaluated with
@@ -233,6 +233,6 @@ describe('iris: train a classifier here, export it to ONNX, evaluate and compare
     // and the other way round, the trained model wins
     const t = cli(['compare', 'iris-worse.onnx', 'iris.onnx', '--data', IRIS, '--label', '4', '--seed', '1'], tmp);
     assert.strictEqual(t.code, 0, t.err);
-    assert.match(t.out, /B better/);
+    assert.match(t.out, /better than the baseline/);
   });
 });

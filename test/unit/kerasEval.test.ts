@@ -25,11 +25,12 @@ import { normalizeModelConfig } from '../../src/evalHost/keras/config';
 import { float32ToBase64, outputFloats } from '../../src/shared/evalProtocol';
 import type { EvaluateInput } from '../../src/shared/evalProtocol';
 import { rng } from '../support/onnxModels';
+import { fixture } from '../support/paths';
 
 const HOST = process.env.EVAL_HOST_SCRIPT ? path.resolve(process.env.EVAL_HOST_SCRIPT) : path.join(__dirname, '..', '..', 'src', 'evalHost', 'main.js');
 const ROOT = path.join(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
-const FIX = path.join(ROOT, '..', 'shared', 'fixtures', 'keras');
+const FIX = fixture('keras');
 const PY = '/usr/bin/python3';
 
 const FEATURES = ['pages_viewed', 'session_minutes', 'cart_adds', 'past_purchases', 'days_since_last_visit', 'is_returning', 'device_mobile', 'referral_ads', 'discount_seen', 'wishlist_items'];

@@ -220,7 +220,7 @@ describe('repo: commit refuses what would be wrong', function () {
   it('an index.lock left behind', async () => {
     put(dir, 'm.onnx', SILERO[2]);
     fs.writeFileSync(path.join(dir, '.git', 'index.lock'), '');
-    await rejectsWith(repo.commitModel('m.onnx', 'x'), 'INDEX_LOCKED', /index\.lock: remove that file if no git process is running/);
+    await rejectsWith(repo.commitModel('m.onnx', 'x'), 'INDEX_LOCKED', /index\.lock blocks the commit: .*If no git process is running, remove that file/s);
     assert.strictEqual(t.git(dir, 'rev-list', '--count', 'HEAD').trim(), '2');
   });
 

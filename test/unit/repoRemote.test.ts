@@ -33,8 +33,13 @@ describe('repo: push and fetch through a bare file:// remote', function () {
     const r = await repo.push();
     assert.strictEqual(r.remote, 'origin');
     assert.strictEqual(r.branch, 'main');
-    const refs = t.git(remote, 'for-each-ref', '--format=%(refname)').trim().split('\n').sort();
+    const all = t.git(remote, 'for-each-ref', '--format=%(refname)').trim().split('\n').sort();
+    const keep = 'refs/model-versions/keep/';
+    const refs = all.filter((r) => !r.startsWith(keep));
     assert.deepStrictEqual(refs, ['refs/heads/main', 'refs/model-versions/aliases', 'refs/notes/model-versions', 'refs/tags/my_nn/v2']);
+    // the commits the aliases point at are kept on the remote too (refs/model-versions/keep/<commit>)
+    const targets = [...new Set((await repo.listAliases()).map((a) => a.commit))].sort();
+    assert.deepStrictEqual(all.filter((r) => r.startsWith(keep)).map((r) => r.slice(keep.length)), targets);
     for (const f of KERAS_VERSIONS.slice(0, 4)) {
       const oid = sha256(f);
       assert.ok(fs.existsSync(path.join(remote, 'lfs', 'objects', oid.slice(0, 2), oid.slice(2, 4), oid)), `LFS object ${oid} on the remote`);

@@ -50,7 +50,12 @@ export const aliasCommand = {
           const list = await repo.listAliases(rest[0] !== undefined ? fileArg(values, rest[0]) : undefined);
           if (values.json) io.out(JSON.stringify(list, null, 2));
           else if (!list.length) io.out('No aliases.');
-          else for (const a of list) io.out(`${a.model}  ${a.alias} -> ${a.version ? `v${a.version}` : '?'} (${short(a.commit)})`);
+          else {
+            for (const a of list) {
+              const where = a.outsideHistory ? '  [not in the current branch\'s history]' : '';
+              io.out(`${a.model}  ${a.alias} -> ${a.version ? `v${a.version}` : '?'} (${short(a.commit)})${where}`);
+            }
+          }
           return 0;
         }
         case 'log': {

@@ -7,20 +7,25 @@ import { REPO_OPTIONS, REPO_OPTIONS_HELP, fileArg, formatSize, needPositionals, 
 
 const usage = `usage: modelver commit <model-file> -m <message> [--metric NAME=VALUE]… [--metrics FILE.json]
        [--derived-from MODEL@VERSION] [--dataset PATH[:ROLE]]… [--params FILE.json|.yaml]
-       [--code-commit REV] [--no-summary] [--json] [-C DIR]
+       [--code-commit REV] [--no-summary] [--force] [--clear-stale-lock] [--json] [-C DIR]
 
 Commit one model file as a new version (through Git LFS). Only that file is committed (plus
 .gitattributes when the LFS rule for it had to be added); anything else you staged stays staged
 and uncommitted. Hooks run as for \`git commit\`. The message gets trailers: Model-Path,
 Model-Oid, Model-Size and, for ONNX/Keras files, Model-Format, Model-Params, Model-Inputs,
 Model-Outputs; with --metric/--metrics also Model-Metrics (shown by the History panel).
+An .onnx/.h5/.hdf5/.keras file that does not parse is refused (say why) unless --force.
+Warnings (a detached HEAD, a forced file) go to stderr.
 
 options:
   -m, --message MSG    the message (repeat for more paragraphs)
   --metric NAME=VALUE  record a metric of this version (repeat), e.g. --metric accuracy=0.93
   --metrics FILE.json  record the metrics of a JSON object {"accuracy": 0.93, "f1": 0.9}
 ${LINEAGE_HELP}
-  --no-summary         do not read the model to record parameters and inputs/outputs
+  --no-summary         do not record parameters and inputs/outputs (the file is still checked)
+  --force              commit an .onnx/.h5/.keras file even though it does not parse
+  --clear-stale-lock   first remove .git/index.lock when a killed git process left it
+                       (refused while a git process works in the repository)
   --json               print the result as JSON
 ${REPO_OPTIONS_HELP}`;
 
@@ -32,6 +37,8 @@ export const commitCommand = {
       ...REPO_OPTIONS,
       message: { type: 'string', short: 'm', multiple: true },
       'no-summary': { type: 'boolean' },
+      force: { type: 'boolean' },
+      'clear-stale-lock': { type: 'boolean' },
       metric: { type: 'string', multiple: true },
       metrics: { type: 'string' },
       ...LINEAGE_OPTIONS,
@@ -46,9 +53,12 @@ export const commitCommand = {
       const lineage = lineageInputOf(values, repo);
       const r = await repo.commitModel(file, msgs.join('\n\n'), {
         summarize: !values['no-summary'],
+        force: !!values.force,
+        clearStaleLock: !!values['clear-stale-lock'],
         ...(lineage ? { lineage } : {}),
         ...(Object.keys(metrics).length ? { trailers: { [METRICS_TRAILER]: formatMetricsTrailer(metrics) } } : {}),
       });
+      for (const w of r.warnings) io.err(`warning: ${w}`);
       if (values.json) io.out(JSON.stringify(r, null, 2));
       else {
         io.out(`Committed ${r.model} as v${r.version} (${r.shortCommit}): sha256 ${r.oid.slice(0, 12)}…, ${formatSize(r.size)}`);

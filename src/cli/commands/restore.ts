@@ -2,7 +2,7 @@ import { UsageError } from '../errors';
 import type { CliIO } from '../main';
 import { REPO_OPTIONS, REPO_OPTIONS_HELP, fileArg, needPositionals, openRepo, parse, repoErrors } from './repoCommon';
 
-const usage = `usage: modelver restore <model-file> --version vN [--commit [-m MSG]] [--json] [-C DIR]
+const usage = `usage: modelver restore <model-file> --version vN [--commit [-m MSG] [--clear-stale-lock]] [--json] [-C DIR]
 
 Put an old version of a model back into the working tree. If the working copy has changes that
 are not committed, it is first copied to .git/model-versions/backups/ (the path is printed).
@@ -12,6 +12,7 @@ options:
   --version V          vN, a commit id, a tag or an alias (required)
   --commit             commit the restored content as a new version
   -m, --message MSG    the commit message (with --commit)
+  --clear-stale-lock   with --commit: first remove .git/index.lock when a killed git process left it
   --json               print the result as JSON
 ${REPO_OPTIONS_HELP}`;
 
@@ -24,16 +25,23 @@ export const restoreCommand = {
       version: { type: 'string' },
       commit: { type: 'boolean' },
       message: { type: 'string', short: 'm', multiple: true },
+      'clear-stale-lock': { type: 'boolean' },
     });
     needPositionals(positionals, 1, 1, 'the model file');
     if (!values.version) throw new UsageError('missing --version (e.g. --version v2)');
     if (values.message && !values.commit) throw new UsageError('-m goes with --commit');
+    if (values['clear-stale-lock'] && !values.commit) throw new UsageError('--clear-stale-lock goes with --commit');
     return repoErrors(async () => {
       const repo = await openRepo(values, positionals[0]);
       const file = fileArg(values, positionals[0]);
       const progress = (p: { bytes: number; total: number }) => io.err(`downloading… ${p.bytes}/${p.total} bytes`);
       if (values.commit) {
-        const r = await repo.revertTo(file, values.version!, { message: values.message?.join('\n\n'), onProgress: progress });
+        const r = await repo.revertTo(file, values.version!, {
+          message: values.message?.join('\n\n'),
+          onProgress: progress,
+          clearStaleLock: !!values['clear-stale-lock'],
+        });
+        for (const w of r.warnings) io.err(`warning: ${w}`);
         if (values.json) io.out(JSON.stringify(r, null, 2));
         else {
           if (r.restore.backup) io.out(`Saved your uncommitted working copy to ${r.restore.backup}`);

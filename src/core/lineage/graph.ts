@@ -7,7 +7,8 @@
 import { RepoError } from '../repo/errors';
 import type { Git } from '../repo/git';
 import type { ModelHistory, ModelVersion } from '../repo/types';
-import { parseLineage } from './record';
+import { formatMetric } from '../../shared/lineageText';
+import { lineageFromTrailers, parseLineage } from './record';
 import type { LineageEdge, LineageEdgeKind, LineageGraph, LineageNode } from './types';
 
 export interface LineageSource {
@@ -86,7 +87,8 @@ export function buildLineageGraph(histories: ModelHistory[]): LineageGraph {
       const me = byPathCommit.get(`${v.model}@${v.commit}`)!;
       if (prev) addEdge('parent', prev.id, me.id);
       prev = me;
-      const rec = parseLineage(v.message);
+      // what the repository layer recorded (a Model-Derived-From line a user typed is not lineage)
+      const rec = v.recorded ? lineageFromTrailers(v.recorded) : parseLineage(v.message);
       if (rec.params) me.params = rec.params;
       if (rec.derivedFrom) {
         const key = `${rec.derivedFrom.path}@${rec.derivedFrom.commit}`;
@@ -129,7 +131,7 @@ export function buildLineageGraph(histories: ModelHistory[]): LineageGraph {
           const n: LineageNode = {
             id,
             kind: 'evaluation',
-            label: `eval ${main ? `${main[0]} ${fmt(main[1])}` : key.slice(0, 8)}${file ? ` on ${basename(file)}` : ''}`,
+            label: `eval ${main ? `${main[0]} ${formatMetric(main[1])}` : key.slice(0, 8)}${file ? ` on ${basename(file)}` : ''}`,
             model: v.model,
             version: v.version,
             commit: v.commit,
@@ -249,10 +251,6 @@ function pickMetric(m: Record<string, number>): [string, number] | undefined {
   for (const k of PREFERRED) if (k in m) return [k, m[k]];
   const first = Object.entries(m)[0];
   return first;
-}
-
-function fmt(x: number): string {
-  return Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 0.001) ? x.toExponential(2) : String(Number(x.toPrecision(4)));
 }
 
 function basename(p: string): string {

@@ -173,8 +173,13 @@ export function trailerList(message: string): [string, string][] {
 
 /** The lineage recorded in a commit message; malformed trailers are skipped. */
 export function parseLineage(message: string): LineageRecord {
+  return lineageFromTrailers(trailerList(message));
+}
+
+/** The lineage in a list of trailers (e.g. ModelVersion.recorded: only what Model Versions recorded). */
+export function lineageFromTrailers(list: [string, string][]): LineageRecord {
   const rec: LineageRecord = { datasets: [] };
-  for (const [k, raw] of trailerList(message)) {
+  for (const [k, raw] of list) {
     const v = raw.trim();
     if (k === LINEAGE_TRAILER.derivedFrom) {
       const at = v.lastIndexOf('@');

@@ -3,6 +3,10 @@
  * previous state) whose tree holds `aliases.json`. Each move is one commit; the ref's history is
  * the audit log. Built with hash-object/mktree/commit-tree/update-ref, so the work tree and the
  * index are never touched. See docs/storage.md.
+ *
+ * Every commit an alias points at (or pointed at) is kept reachable by a ref of its own,
+ * `refs/model-versions/keep/<commit>`, written in the same ref transaction as the alias log: a
+ * version aliased on a detached HEAD or on a branch deleted later is never lost to `git gc`.
  */
 import type { Git } from './git';
 import { RepoError } from './errors';
@@ -17,6 +21,10 @@ export interface AliasState {
   /** model path → alias name → target */
   aliases: Record<string, Record<string, AliasTarget>>;
 }
+
+/** `refs/model-versions/keep/<commit>` points at <commit>: a commit an alias points (or pointed) at. */
+export const KEEP_REF_PREFIX = 'refs/model-versions/keep/';
+const ZERO = '0000000000000000000000000000000000000000';
 
 export const emptyAliasState = (): AliasState => ({ schema: 1, aliases: {} });
 
@@ -47,8 +55,18 @@ function stableJson(state: AliasState): string {
   return JSON.stringify({ schema: 1, aliases }, null, 2) + '\n';
 }
 
-/** Write a new state as one commit on the alias ref; compare-and-swap against `parent`. */
-export async function writeAliasState(git: Git, state: AliasState, message: string, parent: string | undefined): Promise<string> {
+/**
+ * Write a new state as one commit on the alias ref; compare-and-swap against `parent`. Every target
+ * of the state (and `keepAlso`: the target an alias moved away from) gets its keep ref in the same
+ * transaction.
+ */
+export async function writeAliasState(
+  git: Git,
+  state: AliasState,
+  message: string,
+  parent: string | undefined,
+  keepAlso: string[] = [],
+): Promise<string> {
   const blob = (await git.run(['hash-object', '-w', '--no-filters', '--stdin'], { input: stableJson(state) })).stdout
     .toString('utf8')
     .trim();
@@ -57,14 +75,45 @@ export async function writeAliasState(git: Git, state: AliasState, message: stri
   if (parent) args.push('-p', parent);
   args.push('-F', '-');
   const commit = (await git.run(args, { input: message })).stdout.toString('utf8').trim();
-  const r = await git.run(
-    ['update-ref', '-m', 'modelver: ' + message.split('\n')[0], ALIAS_REF, commit, parent ?? '0000000000000000000000000000000000000000'],
-    { allowFail: true },
-  );
+  // one transaction: the keep refs of every target, and the log ref moved by compare-and-swap
+  const keep = await missingKeepRefs(git, state, keepAlso);
+  const lines = keep.map((c) => `update ${KEEP_REF_PREFIX}${c} ${c}`);
+  lines.push(`update ${ALIAS_REF} ${commit} ${parent ?? ZERO}`);
+  const r = await git.run(['update-ref', '-m', 'modelver: ' + message.split('\n')[0], '--stdin'], {
+    input: lines.join('\n') + '\n',
+    allowFail: true,
+  });
   if (r.code !== 0) {
     throw new RepoError('CONCURRENT_UPDATE', `The alias log changed while it was being written (${r.stderr.trim()}); try again.`);
   }
   return commit;
+}
+
+/** The commits of a state's targets (and `also`) that have no keep ref yet (and exist in this clone). */
+export async function missingKeepRefs(git: Git, state: AliasState, also: string[] = []): Promise<string[]> {
+  const targets = new Set<string>(also.filter((c) => /^[0-9a-f]{40,64}$/.test(c)));
+  for (const names of Object.values(state.aliases)) for (const t of Object.values(names)) if (/^[0-9a-f]{40,64}$/.test(t.commit)) targets.add(t.commit);
+  if (!targets.size) return [];
+  const have = new Set(
+    (await git.run(['for-each-ref', '--format=%(refname)', KEEP_REF_PREFIX])).stdout
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((r) => r.slice(KEEP_REF_PREFIX.length)),
+  );
+  const want = [...targets].filter((c) => !have.has(c));
+  if (!want.length) return [];
+  // a commit this clone does not have (pruned before keep refs existed, or never fetched) cannot be kept
+  const r = await git.run(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: want.join('\n') + '\n' });
+  const present = new Set(
+    r.stdout
+      .toString('utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((p) => p[1] === 'commit')
+      .map((p) => p[0]),
+  );
+  return want.filter((c) => present.has(c)).sort();
 }
 
 export const ALIAS_TRAILER = {
@@ -80,12 +129,18 @@ export const ALIAS_TRAILER = {
 export async function readAliasLog(git: Git): Promise<AliasEvent[]> {
   const ok = await git.ok(['rev-parse', '-q', '--verify', `${ALIAS_REF}^{commit}`]);
   if (!ok) return [];
-  const out = (await git.run(['log', '--format=%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%B', ALIAS_REF])).stdout.toString('utf8');
+  // -z: records end with a NUL (a message cannot hold one); hash, name, email and date are one line
+  // each (none can hold a line break), so a name with \x1e or \x1f in it shifts nothing
+  const out = (await git.run(['log', '-z', '--format=%H%n%an%n%ae%n%aI%n%B', ALIAS_REF])).stdout.toString('utf8');
   const events: AliasEvent[] = [];
-  for (const rec of out.split('\x1e')) {
+  for (const rec of out.split('\0')) {
     if (!rec) continue;
-    const [hash, name, email, date, ...rest] = rec.split('\x1f');
-    const message = rest.join('\x1f').trim();
+    const f = rec.split('\n');
+    if (f.length < 5 || !/^[0-9a-f]{40,64}$/.test(f[0])) {
+      throw new RepoError('GIT_FAILED', `Unexpected \`git log ${ALIAS_REF}\` output: ${JSON.stringify(rec.slice(0, 120))}.`);
+    }
+    const [hash, name, email, date] = f;
+    const message = f.slice(4).join('\n').trim();
     const t = parseTrailers(message);
     const action = t[ALIAS_TRAILER.action];
     if (action !== 'set' && action !== 'remove') continue;

@@ -26,7 +26,9 @@ export type RepoErrorCode =
   | 'VERIFY_FAILED'
   | 'LFS_FETCH_FAILED'
   | 'NO_REMOTE'
-  | 'DETACHED_HEAD';
+  | 'DETACHED_HEAD'
+  /** a file in a format we read (ONNX, Keras) does not parse: commit refused unless forced */
+  | 'UNREADABLE_MODEL';
 
 export class RepoError extends Error {
   override readonly name = 'RepoError';

@@ -58,7 +58,48 @@ export interface HistoryIndex {
 }
 
 export const ZERO_OID = '0000000000000000000000000000000000000000';
-const FORMAT = '%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1d';
+/**
+ * One commit's header: \x1e, then hash, parents, author name, author email, author date and committer
+ * date on a line each (none of them can hold a line break: they come from single header lines of the
+ * commit object), then the message, closed by \x1d; `-z` ends it with a NUL (a message cannot hold
+ * one). A name, email or message may hold any other byte — \x1e, \x1f, \x1d included — without
+ * shifting a field: the first six fields are taken by line, the message is everything up to the last \x1d.
+ */
+const FORMAT = '%x1e%H%n%P%n%an%n%ae%n%aI%n%cI%n%B%x1d';
+const HASH = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const PARENTS = /^(?:(?:[0-9a-f]{40}|[0-9a-f]{64})(?: (?:[0-9a-f]{40}|[0-9a-f]{64}))*)?$/;
+
+/** Parse one header token (see FORMAT); throws on output that does not have its shape. */
+export function parseCommitHeader(tok: string): Omit<RawCommit, 'changes'> {
+  const start = tok.charCodeAt(0) === 10 ? 1 : 0;
+  if (tok.charCodeAt(start) !== 0x1e) throw badLog('a commit record does not start with \\x1e', tok);
+  const f: string[] = [];
+  let pos = start + 1;
+  for (let i = 0; i < 6; i++) {
+    const j = tok.indexOf('\n', pos);
+    if (j < 0) throw badLog('a commit record has fewer than 7 lines', tok);
+    f.push(tok.slice(pos, j));
+    pos = j + 1;
+  }
+  const end = tok.lastIndexOf('\x1d');
+  if (end < pos) throw badLog('a commit record has no end mark', tok);
+  if (!HASH.test(f[0]) || !PARENTS.test(f[1])) {
+    throw badLog('a commit record has a malformed hash or parent list', tok);
+  }
+  return {
+    hash: f[0],
+    parents: f[1] ? f[1].split(' ') : [],
+    authorName: f[2],
+    authorEmail: f[3],
+    authorDate: f[4],
+    committerDate: f[5],
+    message: tok.slice(pos, end).replace(/\n+$/, ''),
+  };
+}
+
+function badLog(what: string, tok: string): RepoError {
+  return new RepoError('GIT_FAILED', `Unexpected \`git log\` output: ${what} (${JSON.stringify(tok.slice(0, 120))}).`);
+}
 
 // ------------------------------------------------------------------------------------ blob reader
 
@@ -228,7 +269,7 @@ function poolSize(): number {
 
 /**
  * Incremental parser of `git log --raw -z --format=FORMAT` output. Emits each commit when the
- * next one starts (and at the end). Tokens are NUL-separated; a header token holds \x1e…\x1d.
+ * next one starts (and at the end). Tokens are NUL-separated; a header token is \x1e…\x1d (FORMAT).
  */
 class LogParser {
   private rest = '';
@@ -274,28 +315,10 @@ class LogParser {
       }
       return;
     }
-    const h = tok.indexOf('\x1e');
-    if (h >= 0) {
+    const first = tok.charCodeAt(0) === 10 ? tok.charCodeAt(1) : tok.charCodeAt(0);
+    if (first === 0x1e) {
       this.flushCommit();
-      const rec = tok.slice(h + 1);
-      const f: string[] = [];
-      let pos = 0;
-      for (let i = 0; i < 6; i++) {
-        const j = rec.indexOf('\x1f', pos);
-        f.push(rec.slice(pos, j));
-        pos = j + 1;
-      }
-      const end = rec.lastIndexOf('\x1d');
-      this.cur = {
-        hash: f[0],
-        parents: f[1] ? f[1].split(' ') : [],
-        authorName: f[2],
-        authorEmail: f[3],
-        authorDate: f[4],
-        committerDate: f[5],
-        message: rec.slice(pos, end < 0 ? undefined : end).replace(/\n+$/, ''),
-        changes: [],
-      };
+      this.cur = { ...parseCommitHeader(tok), changes: [] };
       return;
     }
     const t = tok.charCodeAt(0) === 10 ? tok.slice(1) : tok;
@@ -353,25 +376,36 @@ export async function scanHistory(
   const decoder = new StringDecoder('utf8');
   let stderr = '';
   proc.stdin.end();
+  let parseError: unknown;
   proc.stdout.on('data', (b: Buffer) => {
-    parser.push(decoder.write(b));
-    reader.flush();
+    if (parseError) return;
+    try {
+      parser.push(decoder.write(b));
+      reader.flush();
+    } catch (e) {
+      parseError = e; // output we cannot read: stop git, report after it exits
+      proc.kill();
+    }
   });
   proc.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
   const code: number = await new Promise((resolve, reject) => {
     proc.on('error', (e) => reject(new RepoError('GIT_MISSING', `Cannot run git: ${e.message}`)));
     proc.on('close', (c) => resolve(c ?? 128));
   });
-  parser.push(decoder.end());
-  parser.end();
+  if (!parseError) {
+    parser.push(decoder.end());
+    parser.end();
+  }
   const blobs = await reader.finish();
+  if (parseError) throw parseError;
   if (code !== 0) throw new RepoError('GIT_FAILED', `git log failed: ${stderr.trim()}`, stderr);
   return { commits: commits.reverse(), blobs };
 }
 
 // ------------------------------------------------------------------------------------ the store
 
-const CACHE_VERSION = 'modelver-history-2';
+// 3: records written by the parser of -2 could hold fields shifted by a \x1f in an author name
+const CACHE_VERSION = 'modelver-history-3';
 type EncodedChange = [string, string, string, string, string]; // status, path, oldPath, newBlob, newMode
 type EncodedCommit = [string, string, string, string, string, string, string, EncodedChange[]];
 

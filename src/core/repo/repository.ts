@@ -6,16 +6,19 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ALIAS_REF, ALIAS_TRAILER, readAliasLog, readAliasState, writeAliasState } from './aliases';
+import { ALIAS_REF, ALIAS_TRAILER, KEEP_REF_PREFIX, readAliasLog, readAliasState, writeAliasState } from './aliases';
+import { faultPoint } from './fault';
+import { cleanStaleFiles, indexLockInfo, removeIfSame } from './locks';
 import { RepoError } from './errors';
 import { Git } from './git';
-import { HistoryStore, readBlobInfos, type HistoryIndex } from './history';
+import { HistoryStore, readBlobInfos, scanHistory, type HistoryIndex } from './history';
 import { checkLfsFilters, lfsObjectPath, lfsVersion, localLfsDir, sha256File, type LfsPointer } from './lfs';
 import { diffModels } from '../diff';
-import { readModelSummary } from '../formats';
+import { isModelFormatError, readModelSummary, type ModelSummary } from '../formats';
+import { isHdf5, isLfsPointer, isZip } from '../formats/sniff';
 import { mergeDeep, NOTES_REF, readAllNotes, readNote, writeNote, type NotesDoc } from './notes';
 import { DEFAULT_MODEL_PATTERNS, ModelMatcher } from './patterns';
-import { appendTrailers, TRAILER } from './trailers';
+import { appendRecord, appendTrailers, TRAILER } from './trailers';
 import { lineageTrailers, resolveLineage } from '../lineage/record';
 import type { LineageInput, LineageRecorded } from '../lineage/types';
 import type {
@@ -23,6 +26,7 @@ import type {
   AliasEvent,
   AliasTarget,
   CommitResult,
+  IndexLockInfo,
   ModelEntry,
   ModelHistory,
   ModelVersion,
@@ -47,6 +51,13 @@ export interface CommitOptions {
   trailers?: Record<string, string>;
   /** where this version came from: recorded as Model-Derived-From / Model-Dataset / Model-Code / Model-Train-Params trailers */
   lineage?: LineageInput;
+  /**
+   * commit a file in a format we read (.onnx, .h5, .hdf5, .keras) even though it does not parse
+   * (otherwise refused with UNREADABLE_MODEL); the result then carries a warning
+   */
+  force?: boolean;
+  /** remove `.git/index.lock` first when it is stale (its process is gone); a live lock is still refused */
+  clearStaleLock?: boolean;
 }
 
 export interface PushResult {
@@ -68,6 +79,14 @@ export type VersionSpec = string | number;
 
 /** Largest model (bytes) whose weights are compared at commit time for the change record. */
 export const CHANGE_WEIGHTS_MAX_BYTES = 256 * 1024 * 1024;
+
+/** Extensions whose files we parse at commit time (a file that does not parse is refused unless forced). */
+const READ_FORMATS: Record<string, string> = { '.onnx': 'an ONNX model', '.h5': 'a Keras HDF5 file', '.hdf5': 'a Keras HDF5 file', '.keras': 'a Keras model' };
+/** ModelFormatError codes that mean "these bytes are not a valid file of that format" (others: we cannot read a valid one). */
+const DAMAGED = new Set(['EMPTY', 'TRUNCATED', 'NOT_A_MODEL', 'CORRUPT']);
+
+/** git's pseudo-refs and the names that mean HEAD: never a tag or alias name. */
+const PSEUDO_REF = /^(?:[A-Z][A-Z0-9_]*_HEAD|AUTO_MERGE|MERGE_AUTOSTASH|BISECT_EXPECTED_REV|NOTES_MERGE_PARTIAL|NOTES_MERGE_REF)$/;
 
 const NAME_CHARS = /^[A-Za-z0-9._/+@=,-]+$/;
 const ALIAS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -363,6 +382,23 @@ export class ModelRepository {
     if (byAlias) return byAlias;
     const byTag = vs.find((v) => v.tags.some((t) => t.name === s));
     if (byTag) return byTag;
+    // an alias or a tag on a commit outside the current branch's history (another branch, a detached HEAD)
+    const { state } = await readAliasState(this.git);
+    const aliased = h.paths.map((p) => state.aliases[p]?.[s]).find(Boolean);
+    const tagged = aliased ? undefined : (await this.listTags()).find((t) => t.name === s);
+    const target = aliased?.commit ?? tagged?.commit;
+    if (target) {
+      const v = await this.versionAt(h, target);
+      if (v) return v;
+      const what = aliased ? `The alias '${s}' of ${h.path}` : `The tag '${s}'`;
+      if (!(await this.git.ok(['cat-file', '-e', `${target}^{commit}`]))) {
+        throw new RepoError(
+          'NO_SUCH_VERSION',
+          `${what} points at ${target.slice(0, 7)}, which is not in this clone: \`git gc\` deleted it (before aliased commits were kept by refs/model-versions/keep/), or it was not fetched (\`modelver fetch\`).`,
+        );
+      }
+      throw new RepoError('NO_SUCH_VERSION', `${what} points at ${target.slice(0, 7)}, where ${h.path} has no version.`);
+    }
     if (/^[0-9a-f]{4,40}$/i.test(s)) {
       const hits = vs.filter((v) => v.commit.startsWith(s.toLowerCase()));
       if (hits.length === 1) return hits[0];
@@ -370,19 +406,50 @@ export class ModelRepository {
       // a commit that is not itself a version: the version current at that commit
       const r = await this.git.run(['rev-parse', '-q', '--verify', `${s}^{commit}`], { allowFail: true });
       if (r.code === 0) {
-        const c = r.stdout.toString('utf8').trim();
-        const hit = vs.find((v) => v.commit === c);
-        if (hit) return hit;
-        for (let i = vs.length - 1; i >= 0; i--) if (await this.git.ok(['merge-base', '--is-ancestor', vs[i].commit, c])) return vs[i];
+        const v = await this.versionAt(h, r.stdout.toString('utf8').trim());
+        if (v) return v;
       }
     }
     return fail();
   }
 
+  /** The model's version at a commit: the one it made, or the one current at it (in or outside HEAD's history). */
+  private async versionAt(h: ModelHistory, c: string): Promise<ModelVersion | undefined> {
+    const vs = h.versions;
+    const hit = vs.find((v) => v.commit === c);
+    if (hit) return hit;
+    const head = await this.head();
+    if (head && (await this.git.ok(['merge-base', '--is-ancestor', c, head]))) {
+      for (let i = vs.length - 1; i >= 0; i--) if (await this.git.ok(['merge-base', '--is-ancestor', vs[i].commit, c])) return vs[i];
+      return undefined;
+    }
+    return this.versionAtCommit(h, c);
+  }
+
+  /**
+   * The model's version at a commit outside the current branch's history (the version that commit
+   * made, or the one current at it), numbered in that commit's own history; undefined when the
+   * commit is not in this clone or the model has no version there.
+   */
+  private async versionAtCommit(h: ModelHistory, commit: string): Promise<ModelVersion | undefined> {
+    if (!(await this.git.ok(['cat-file', '-e', `${commit}^{commit}`]))) return undefined;
+    const isModel = (p: string) => this.matcher.matches(p);
+    const scan = await scanHistory(this.git, commit, isModel);
+    const there = buildHistories({ key: this.matcher.key(), head: commit, commits: scan.commits, blobs: scan.blobs }, isModel);
+    const line = [...there.values()].find((x) => x.paths.some((p) => h.paths.includes(p)));
+    if (!line?.versions.length) return undefined;
+    const v = line.versions.find((x) => x.commit === commit) ?? line.versions[line.versions.length - 1];
+    const inHistory = h.versions.find((x) => x.commit === v.commit);
+    if (inHistory) return inHistory;
+    const [tags, { state }] = await Promise.all([this.listTags(), readAliasState(this.git)]);
+    const aliases = h.paths.flatMap((p) => Object.entries(state.aliases[p] ?? {}).filter(([, t]) => t.commit === v.commit).map(([n]) => n));
+    return { ...v, model: h.path, tags: tags.filter((t) => t.commit === v.commit), aliases, outsideHistory: true };
+  }
+
   // ---------------------------------------------------------------- commit
 
   /** Refuse when a commit now would be wrong (merge/rebase in progress, index locked, conflict). */
-  private async checkCommitState(rel: string): Promise<void> {
+  private async checkCommitState(rel: string, clearStaleLock = false): Promise<void> {
     const g = (f: string) => fs.existsSync(path.join(this.gitDir, f));
     if (g('MERGE_HEAD')) {
       throw new RepoError(
@@ -403,10 +470,20 @@ export class ModelRepository {
       );
     }
     if (g('index.lock')) {
-      throw new RepoError(
-        'INDEX_LOCKED',
-        `Another git process is running, or a crashed one left ${path.join(this.gitDir, 'index.lock')}: remove that file if no git process is running, then try again.`,
-      );
+      if (clearStaleLock) await this.clearStaleIndexLock();
+      else {
+        const lock = await this.indexLock();
+        if (lock) {
+          throw new RepoError(
+            'INDEX_LOCKED',
+            lock.stale
+              ? `${lock.path} blocks the commit, and ${lock.reason}. Run the command again with --clear-stale-lock ` +
+                  `(\`modelver commit ${rel} -m … --clear-stale-lock\`) to remove it, or delete that file; nothing was committed.`
+              : `${lock.path} blocks the commit: ${lock.reason}. Nothing was committed. If no git process is running, ` +
+                  `remove that file (--clear-stale-lock does it once it is a few seconds old).`,
+          );
+        }
+      }
     }
     const u = await this.git.text(['ls-files', '-u', '-z', '--', `:(literal)${rel}`]);
     if (u) {
@@ -415,6 +492,36 @@ export class ModelRepository {
         `${rel} has unresolved merge conflicts: resolve them (\`git checkout --ours/--theirs -- ${rel}\`, then \`git add\`) first.`,
       );
     }
+  }
+
+  /**
+   * `<git dir>/index.lock`, when there is one: its age, the git processes working in this
+   * repository, and whether it is stale (no such process, at least a few seconds old).
+   */
+  async indexLock(): Promise<IndexLockInfo | undefined> {
+    return indexLockInfo(this.gitDir, [this.root, this.gitDir, this.commonDir]);
+  }
+
+  /**
+   * Remove a stale `<git dir>/index.lock` (left by a git process that was killed). Refuses with
+   * INDEX_LOCKED, removing nothing, while a git process works in this repository or the lock is
+   * only seconds old. Returns what was removed (undefined: there was no lock).
+   */
+  async clearStaleIndexLock(): Promise<IndexLockInfo | undefined> {
+    const file = path.join(this.gitDir, 'index.lock');
+    let before: fs.Stats;
+    try {
+      before = fs.statSync(file);
+    } catch {
+      return undefined;
+    }
+    const info = await this.indexLock();
+    if (!info) return undefined;
+    if (!info.stale) throw new RepoError('INDEX_LOCKED', `Not removing ${info.path}: ${info.reason}.`);
+    if (!removeIfSame(info, before)) {
+      if (fs.existsSync(file)) throw new RepoError('INDEX_LOCKED', `Not removing ${info.path}: a git process took it again meanwhile; try again when it is done.`);
+    }
+    return info;
   }
 
   /** The blob at `<rev>:<path>` and its LFS pointer, if it is one. */
@@ -457,44 +564,93 @@ export class ModelRepository {
     return r.code === 0 ? r.stdout.toString('utf8') : '';
   }
 
-  /** Remove temporary indexes left by a commit that was killed (its process is gone). */
-  private cleanStaleTemp(): void {
-    try {
-      for (const f of fs.readdirSync(this.gitDir)) {
-        const m = /^modelver-index-(\d+)-/.exec(f);
-        if (!m) continue;
-        const pid = Number(m[1]);
-        let alive = true;
-        if (pid !== process.pid) {
-          try {
-            process.kill(pid, 0);
-          } catch (e) {
-            alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-          }
-        }
-        const file = path.join(this.gitDir, f);
-        if (!alive || Date.now() - fs.statSync(file).mtimeMs > 24 * 3600_000) fs.rmSync(file, { force: true });
+  /** `<git common dir>/model-versions/tmp`: our temporary files, never in the working tree. */
+  private tmpDir(): string {
+    const dir = path.join(this.dataDir, 'tmp');
+    for (const d of [this.dataDir, dir]) {
+      try {
+        fs.mkdirSync(d); // not recursive: never recreates a git dir that was deleted
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
+    }
+    return dir;
+  }
+
+  /**
+   * A temporary path for a file that will be renamed to `target`: in tmpDir() (atomic rename, and a
+   * killed process leaves nothing in the working tree), or beside the target when tmpDir() is on
+   * another file system.
+   */
+  private tempFor(target: string, what: string): string {
+    const name = `${what}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    try {
+      const dir = this.tmpDir();
+      if (fs.statSync(dir).dev === fs.statSync(path.dirname(target)).dev) return path.join(dir, name);
     } catch {
-      /* nothing to clean */
+      /* no tmp dir (read-only git dir?): beside the target */
+    }
+    return path.join(path.dirname(target), `.${path.basename(target)}.modelver-${name}`);
+  }
+
+  /**
+   * Remove what killed processes left (their pid is dead): temporary indexes in the git dir, our
+   * temporaries in tmpDir(), and, beside a model, the temporaries of a restore (also those of
+   * versions that wrote them into the working tree).
+   */
+  private cleanStaleTemp(besideModel?: string): void {
+    cleanStaleFiles(this.gitDir, /^modelver-index-(\d+)-/);
+    cleanStaleFiles(path.join(this.dataDir, 'tmp'), /^[a-z]+-(\d+)-[0-9a-f]{8}/);
+    if (besideModel) {
+      cleanStaleFiles(path.dirname(besideModel), /^\..+\.modelver-(?:restore-|[a-z]+-)?(\d+)(?:-[0-9a-f]{6,8}(?:\.tmp)?)?(?:\.progress)?$/);
     }
   }
 
-  /** Trailers that describe the model: format, parameter count, IO signature (best effort). */
-  private async summaryTrailers(abs: string): Promise<[string, string][]> {
+  /**
+   * Read a file of a format we parse: its summary, or why it cannot be committed as it is
+   * (`damaged`: the bytes are not a valid file of that format) or why we could not read it
+   * although it may be valid (`unreadable`: an unsupported variant; committed with a warning).
+   */
+  private async readModelFile(abs: string): Promise<{ summary?: ModelSummary; damaged?: string; unreadable?: string }> {
     const ext = path.extname(abs).toLowerCase();
-    if (!['.onnx', '.h5', '.hdf5', '.keras'].includes(ext)) return [];
-    try {
-      const s = await readModelSummary(abs);
-      const io = (l: { name: string; dtype: string; shape: (number | string | null)[] | null }[]) =>
-        l.map((v) => `${v.name}:${v.dtype}${v.shape ? '[' + v.shape.map((d) => (d === null ? '?' : String(d))).join(',') + ']' : ''}`).join(', ');
-      const t: [string, string][] = [[TRAILER.format, s.format], [TRAILER.params, String(s.parameterCount)]];
-      if (s.inputs.length) t.push([TRAILER.inputs, io(s.inputs)]);
-      if (s.outputs.length) t.push([TRAILER.outputs, io(s.outputs)]);
-      return t;
-    } catch {
-      return [];
+    const kind = READ_FORMATS[ext];
+    if (!kind) return {};
+    if (ext !== '.onnx') {
+      // the readers pick the format by content: say what a .h5/.keras file should have been
+      const head = Buffer.alloc(4096);
+      const fd = fs.openSync(abs, 'r');
+      let n: number;
+      try {
+        n = fs.readSync(fd, head, 0, head.length, 0);
+      } finally {
+        fs.closeSync(fd);
+      }
+      const h = head.subarray(0, n);
+      if (n === 0) return { damaged: `it is empty (0 bytes), not ${kind}` };
+      if (isLfsPointer(h)) return { damaged: 'it is a Git LFS pointer, not the model itself (its content was not downloaded: `git lfs pull`)' };
+      if (!isHdf5(h) && !(ext === '.keras' && isZip(h))) {
+        return { damaged: `its bytes are not ${kind}: it does not start with the ${ext === '.keras' ? 'zip or ' : ''}HDF5 signature` };
+      }
     }
+    try {
+      return { summary: await readModelSummary(abs) };
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (isModelFormatError(e)) return DAMAGED.has(e.code) ? { damaged: msg } : { unreadable: msg };
+      // not a verdict on the bytes (the readers throw only ModelFormatError for bad input): a reader
+      // that could not run (h5wasm did not load, an overloaded machine) must not block a commit
+      return { unreadable: `reading it as ${kind} failed: ${msg}` };
+    }
+  }
+
+  /** Trailers that describe the model: format, parameter count, IO signature. */
+  private summaryTrailers(s: ModelSummary): [string, string][] {
+    const io = (l: { name: string; dtype: string; shape: (number | string | null)[] | null }[]) =>
+      l.map((v) => `${v.name}:${v.dtype}${v.shape ? '[' + v.shape.map((d) => (d === null ? '?' : String(d))).join(',') + ']' : ''}`).join(', ');
+    const t: [string, string][] = [[TRAILER.format, s.format], [TRAILER.params, String(s.parameterCount)]];
+    if (s.inputs.length) t.push([TRAILER.inputs, io(s.inputs)]);
+    if (s.outputs.length) t.push([TRAILER.outputs, io(s.outputs)]);
+    return t;
   }
 
   /**
@@ -530,7 +686,7 @@ export class ModelRepository {
     const rel = this.rel(file);
     if (/[\n\r]/.test(rel)) throw new RepoError('INVALID_NAME', 'File names with line breaks are not supported.');
     const abs = this.abs(rel);
-    await this.checkCommitState(rel);
+    await this.checkCommitState(rel, opts.clearStaleLock);
     await this.checkLfs();
     let st: fs.Stats;
     try {
@@ -539,13 +695,29 @@ export class ModelRepository {
       throw new RepoError('NOT_FOUND', `${rel} does not exist.`);
     }
     if (!st.isFile()) throw new RepoError('NOT_FOUND', `${rel} is not a regular file.`);
+    const warnings: string[] = [];
+    // a file of a format we read must parse: random bytes named .onnx are not committed as a version by accident
+    const read = await this.readModelFile(abs);
+    if (read.damaged) {
+      if (!opts.force) {
+        throw new RepoError(
+          'UNREADABLE_MODEL',
+          `${rel} does not parse as ${READ_FORMATS[path.extname(abs).toLowerCase()]}: ${read.damaged.replace(/\.$/, '')}. Nothing was committed. ` +
+            `If these bytes are what you mean to commit, commit it anyway: \`modelver commit ${rel} --force\`.`,
+        );
+      }
+      warnings.push(`${rel} was committed although it does not parse as ${READ_FORMATS[path.extname(abs).toLowerCase()]} (${read.damaged.replace(/\.$/, '')}).`);
+    } else if (read.unreadable && opts.summarize !== false) {
+      warnings.push(`Could not read ${rel} to record its format, parameters and inputs/outputs: ${read.unreadable}`);
+    }
 
     const head = await this.head();
     const atHead = head ? await this.blobAt(head, rel) : undefined;
     // checked and resolved before anything is staged: bad lineage input changes nothing
     const lineage: LineageRecorded | undefined = opts.lineage ? await resolveLineage(this, opts.lineage, head, rel) : undefined;
 
-    this.cleanStaleTemp();
+    this.cleanStaleTemp(abs);
+    const branch = await this.currentBranch();
     const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
     // beside the real index (as git's own next-index-*.lock), so that split-index setups work
     const tmpIndex = path.join(this.gitDir, `modelver-index-${tag}`);
@@ -592,7 +764,7 @@ export class ModelRepository {
       }
       trailers.push([TRAILER.path, rel], [TRAILER.oid, `sha256:${oid}`], [TRAILER.size, String(size)]);
       if (opts.summarize !== false) {
-        trailers.push(...(await this.summaryTrailers(abs)));
+        if (read.summary) trailers.push(...this.summaryTrailers(read.summary));
         if (atHead?.pointer) trailers.push(...(await this.changeTrailers(abs, atHead.pointer.oid, atHead.pointer.size, size)));
       }
       for (const [k, v] of Object.entries(opts.trailers ?? {})) trailers.push([k, v]);
@@ -636,7 +808,8 @@ export class ModelRepository {
       }
 
       // 4. a real `git commit` of that index: hooks run, HEAD is updated with a compare-and-swap
-      fs.writeFileSync(msgFile, appendTrailers(message, trailers));
+      fs.writeFileSync(msgFile, appendRecord(message, trailers));
+      await faultPoint('commit:index-written');
       const r = await this.git.run(['commit', '-q', '--no-edit', '--cleanup=whitespace', '-F', msgFile], { env, allowFail: true });
       if (r.code !== 0) {
         const output = (r.stderr + r.stdout.toString('utf8')).trim();
@@ -665,6 +838,12 @@ export class ModelRepository {
     const all = await this.historiesRaw().catch(() => undefined);
     const h = all?.get(rel) ?? [...(all?.values() ?? [])].find((x) => x.paths.includes(rel));
     const v = h?.versions.find((x) => x.commit === commit);
+    if (!branch) {
+      warnings.push(
+        `HEAD is detached: this version (${commit.slice(0, 7)}) is on no branch, and git deletes commits no branch reaches ` +
+          `(git gc) once you check out something else. Keep it on a branch: \`git switch -c <new-branch>\` (an alias or a tag on it keeps it too).`,
+      );
+    }
     return {
       commit,
       shortCommit: commit.slice(0, 7),
@@ -675,6 +854,7 @@ export class ModelRepository {
       trailers: Object.fromEntries(trailers),
       attributesChanged,
       ...(lineage ? { lineage } : {}),
+      warnings,
     };
   }
 
@@ -714,8 +894,43 @@ export class ModelRepository {
     return s || 'model';
   }
 
-  /** Validate a tag (or other ref) name; throws INVALID_NAME. No shell is ever involved, but names stay boring. */
+  /**
+   * Validate a new tag or alias name; throws INVALID_NAME. What `git check-ref-format` / `git tag`
+   * refuse is refused, and so is a name that would shadow another: HEAD, `@`, git's pseudo-refs
+   * (FETCH_HEAD, ORIG_HEAD, …), `refs/…`, an existing branch (git would warn "refname is ambiguous"
+   * on every command naming it); for aliases also `latest`, version numbers and existing tag names.
+   */
   async validateRefName(name: string, kind: 'tag' | 'alias' = 'tag'): Promise<void> {
+    await this.checkNameSyntax(name, kind);
+    const bad = (why: string): never => {
+      throw new RepoError('INVALID_NAME', `'${name}' cannot be ${kind === 'alias' ? 'an alias' : 'a tag'} name: ${why}. Choose another name.`);
+    };
+    if (name.toLowerCase() === 'head') bad('HEAD means the commit checked out, and git would read the name as that');
+    if (name === '@') bad('"@" is git\'s short name for HEAD');
+    if (PSEUDO_REF.test(name)) bad(`${name} is the name of a git pseudo-ref (like FETCH_HEAD, ORIG_HEAD, MERGE_HEAD)`);
+    if (name.startsWith('refs/')) bad('a name that starts with "refs/" reads as a full ref name to git');
+    if (kind === 'alias') {
+      if (name.toLowerCase() === 'latest') bad('"latest" already means the newest version');
+      if (/^v?\d+$/i.test(name)) bad('it reads as a version number (v1, 2, …)');
+    }
+    // git's own lookup order for a short name (git help revisions): a name that hits another ref is ambiguous
+    const candidates = kind === 'tag'
+      ? [`refs/${name}`, `refs/heads/${name}`, `refs/remotes/${name}`, `refs/remotes/${name}/HEAD`]
+      : [`refs/heads/${name}`, `refs/tags/${name}`];
+    const out = (await this.git.run(['for-each-ref', '--format=%(refname)', ...candidates])).stdout.toString('utf8').split('\n');
+    const hit = candidates.find((c) => out.includes(c));
+    if (hit) {
+      const what = hit.startsWith('refs/heads/') ? 'branch' : hit.startsWith('refs/tags/') ? 'tag' : hit.startsWith('refs/remotes/') ? 'remote-tracking ref' : 'ref';
+      bad(
+        kind === 'tag'
+          ? `it is also the name of a ${what} (${hit}), so git would warn "refname '${name}' is ambiguous" on every command that names it`
+          : `it is also the name of a ${what} (${hit}), so '${name}' as a version would be ambiguous`,
+      );
+    }
+  }
+
+  /** The syntax rules alone (what git refuses): enough to name an existing tag or alias, e.g. to delete it. */
+  private async checkNameSyntax(name: string, kind: 'tag' | 'alias'): Promise<void> {
     const bad = (why: string): never => {
       throw new RepoError('INVALID_NAME', `'${name}' is not a valid ${kind} name: ${why}.`);
     };
@@ -730,16 +945,21 @@ export class ModelRepository {
   }
 
   async listTags(): Promise<TagInfo[]> {
-    const fmt = '%(refname:strip=2)%1f%(objecttype)%1f%(objectname)%1f%(*objectname)%1f%(taggername) %(taggeremail)%1f%(taggerdate:iso-strict)%1f%(contents)%1e';
-    const out = (await this.git.run(['for-each-ref', `--format=${fmt}`, 'refs/tags'])).stdout.toString('utf8');
+    // NUL after each field: a tagger name or a message may hold any other byte (\x1e, \x1f …) but no NUL
+    const fields = ['%(refname)', '%(objecttype)', '%(objectname)', '%(*objectname)', '%(taggername) %(taggeremail)', '%(taggerdate:iso-strict)', '%(contents)'];
+    const out = (await this.git.run(['for-each-ref', `--format=${fields.join('%00')}%00`, 'refs/tags'])).stdout.toString('utf8');
+    const toks = out.split('\0');
     const tags: TagInfo[] = [];
-    for (const rec of out.split('\x1e')) {
-      const r = rec.replace(/^\n/, '');
-      if (!r) continue;
-      const [name, type, obj, peeled, tagger, date, contents] = r.split('\x1f');
+    // each record: 7 fields, each ended by NUL; for-each-ref puts a newline after a record
+    for (let i = 0; i + fields.length <= toks.length; i += fields.length) {
+      const [ref, type, obj, peeled, tagger, date, contents] = toks.slice(i, i + fields.length);
+      const refname = ref.replace(/^\n/, '');
+      if (!refname.startsWith('refs/tags/') || !/^[0-9a-f]{40,64}$/.test(obj)) {
+        throw new RepoError('GIT_FAILED', `Unexpected \`git for-each-ref refs/tags\` output near ${JSON.stringify(refname.slice(0, 80))}.`);
+      }
       const annotated = type === 'tag';
       tags.push({
-        name,
+        name: refname.slice('refs/tags/'.length),
         commit: annotated ? peeled : obj,
         annotated,
         message: annotated ? (contents ?? '').trim() : '',
@@ -766,7 +986,7 @@ export class ModelRepository {
   }
 
   async deleteTag(name: string): Promise<void> {
-    await this.validateRefName(name, 'tag');
+    await this.checkNameSyntax(name, 'tag'); // a tag named HEAD or main must be deletable
     if (!(await this.git.ok(['rev-parse', '-q', '--verify', `refs/tags/${name}`]))) {
       throw new RepoError('TAG_NOT_FOUND', `There is no tag '${name}'.`);
     }
@@ -824,7 +1044,7 @@ export class ModelRepository {
         [ALIAS_TRAILER.toOid, to.oid],
       ]);
       try {
-        await writeAliasState(this.git, state, message, parent);
+        await writeAliasState(this.git, state, message, parent, from ? [from.commit] : []);
       } catch (e) {
         if (e instanceof RepoError && e.code === 'CONCURRENT_UPDATE' && attempt < 3) continue;
         throw e;
@@ -834,7 +1054,7 @@ export class ModelRepository {
   }
 
   async removeAlias(model: string, alias: string): Promise<AliasEvent> {
-    await this.validateRefName(alias, 'alias');
+    await this.checkNameSyntax(alias, 'alias'); // an alias named HEAD or main must be removable
     const rel = this.rel(model);
     const h = await this.history(rel).catch(() => undefined);
     const paths = h?.paths ?? [rel];
@@ -855,7 +1075,7 @@ export class ModelRepository {
         [ALIAS_TRAILER.toOid, 'none'],
       ]);
       try {
-        await writeAliasState(this.git, state, message, parent);
+        await writeAliasState(this.git, state, message, parent, [from.commit]);
       } catch (e) {
         if (e instanceof RepoError && e.code === 'CONCURRENT_UPDATE' && attempt < 3) continue;
         throw e;
@@ -882,7 +1102,7 @@ export class ModelRepository {
       if (model !== undefined && !(only ? h === only : p === onlyRel)) continue;
       for (const [alias, t] of Object.entries(names)) {
         const v = h?.versions.find((x) => x.commit === t.commit);
-        out.push({ model: h?.path ?? p, alias, commit: t.commit, oid: t.oid, version: v?.version });
+        out.push({ model: h?.path ?? p, alias, commit: t.commit, oid: t.oid, version: v?.version, ...(v ? {} : { outsideHistory: true }) });
       }
     }
     return out.sort((a, b) => a.model.localeCompare(b.model) || a.alias.localeCompare(b.alias));
@@ -954,7 +1174,7 @@ export class ModelRepository {
   private async readBlobTo(blob: string, rel: string, out: string, onProgress?: ProgressFn): Promise<ReadResult> {
     const info = (await readBlobInfos(this.git, [blob]))[blob];
     if (!info) throw new RepoError('NOT_FOUND', `The blob of ${rel} (${blob.slice(0, 7)}) is not in this clone.`);
-    const tmp = `${out}.modelver-${process.pid}-${crypto.randomBytes(3).toString('hex')}.tmp`;
+    const tmp = this.tempFor(out, 'read');
     try {
       let source: ReadResult['source'];
       let oid: string;
@@ -1042,6 +1262,7 @@ export class ModelRepository {
     const v = await this.resolveVersion(model, version);
     const rel = v.model;
     const abs = this.abs(rel);
+    this.cleanStaleTemp(abs);
     let backup: string | undefined;
     let mode: number | undefined;
     if (fs.existsSync(abs)) {
@@ -1051,19 +1272,16 @@ export class ModelRepository {
       const { oid } = await sha256File(abs);
       const same = v.oid ? oid === v.oid : (await this.git.text(['hash-object', '--no-filters', '--', abs])) === v.blob;
       if (same) return { path: rel, version: v.version, commit: v.commit, oid, unchanged: true };
-      if (await this.workingDiffersFromHead(rel, oid)) {
-        const dir = path.join(this.dataDir, 'backups');
-        fs.mkdirSync(dir, { recursive: true });
-        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        backup = path.join(dir, `${stamp}-${path.basename(abs)}`);
-        fs.copyFileSync(abs, backup, fs.constants.COPYFILE_EXCL);
-      }
+      if (await this.workingDiffersFromHead(rel, oid)) backup = await this.backupWorkingCopy(abs);
     }
     fs.mkdirSync(path.dirname(abs), { recursive: true });
-    const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.modelver-restore-${process.pid}`);
+    // the bytes are written under the git dir and renamed over the working file: a process killed
+    // at any moment leaves either the old file or the new one, and no partial file in the work tree
+    const tmp = this.tempFor(abs, 'restore');
     try {
       const r = await this.readBlobTo(v.blob, v.path, tmp, opts.onProgress);
       if (mode !== undefined) fs.chmodSync(tmp, mode);
+      await faultPoint('restore:temp-written');
       fs.renameSync(tmp, abs);
       return { path: rel, version: v.version, commit: v.commit, oid: r.oid, backup, unchanged: false };
     } finally {
@@ -1071,11 +1289,30 @@ export class ModelRepository {
     }
   }
 
+  /** Copy a working file to `.git/model-versions/backups/<time>-<name>` (complete or not at all). */
+  private async backupWorkingCopy(abs: string): Promise<string> {
+    this.tmpDir(); // creates the data dir (never a deleted git dir)
+    const dir = path.join(this.dataDir, 'backups');
+    fs.mkdirSync(dir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    let backup = path.join(dir, `${stamp}-${path.basename(abs)}`);
+    for (let i = 1; fs.existsSync(backup); i++) backup = path.join(dir, `${stamp}-${i}-${path.basename(abs)}`);
+    const tmp = this.tempFor(backup, 'backup');
+    try {
+      fs.copyFileSync(abs, tmp);
+      await faultPoint('restore:backup-temp-written');
+      fs.renameSync(tmp, backup);
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    return backup;
+  }
+
   /** A new commit whose model content equals an old version ("Revert <model> to vN (<short>)"). */
   async revertTo(
     model: string,
     version: VersionSpec,
-    opts: { message?: string; onProgress?: ProgressFn; summarize?: boolean } = {},
+    opts: { message?: string; onProgress?: ProgressFn; summarize?: boolean; clearStaleLock?: boolean } = {},
   ): Promise<CommitResult & { restore: RestoreResult }> {
     const v = await this.resolveVersion(model, version);
     const head = await this.head();
@@ -1085,9 +1322,12 @@ export class ModelRepository {
     }
     const restore = await this.restore(v.model, v.version, { onProgress: opts.onProgress });
     const message = opts.message ?? `Revert ${v.model} to v${v.version} (${v.shortCommit})`;
+    // the bytes are a version already in history: committed again even if they do not parse (with the warning)
     const c = await this.commitModel(v.model, message, {
       summarize: opts.summarize,
       trailers: { [TRAILER.revertOf]: `v${v.version} ${v.commit}` },
+      force: true,
+      clearStaleLock: opts.clearStaleLock,
     });
     return { ...c, restore };
   }
@@ -1124,7 +1364,9 @@ export class ModelRepository {
     if (!branch) throw new RepoError('DETACHED_HEAD', 'HEAD is detached: check out a branch before pushing.');
     await lfsVersion(this.git);
     const tags = (await this.listTags()).map((t) => `refs/tags/${t.name}`);
-    const lfsRefs = [`refs/heads/${branch}`, ...tags];
+    // aliased versions on other (or deleted) branches: their LFS objects go too
+    const keep = (await this.git.text(['for-each-ref', '--format=%(refname)', KEEP_REF_PREFIX])).split('\n').filter(Boolean);
+    const lfsRefs = [`refs/heads/${branch}`, ...tags, ...keep];
     const lfs = await this.git.run(['lfs', 'push', rem, ...lfsRefs], { allowFail: true, onStderr: opts.onOutput });
     if (lfs.code !== 0) {
       throw new RepoError('LFS_FETCH_FAILED', `git lfs push to ${rem} failed: ${lfs.stderr.trim()}`, lfs.stderr);
@@ -1198,6 +1440,11 @@ export class ModelRepository {
       const theirs = await this.git.text(['rev-parse', '-q', '--verify', fetched]).catch(() => '');
       if (!theirs) continue;
       const mine = (await this.git.run(['rev-parse', '-q', '--verify', local], { allowFail: true })).stdout.toString('utf8').trim();
+      if (local.startsWith(KEEP_REF_PREFIX)) {
+        // a keep ref names its commit: taken when missing, never reported (it is not news to the user)
+        if (!mine) await this.git.run(['update-ref', local, theirs, '0000000000000000000000000000000000000000']);
+        continue;
+      }
       if (!mine) {
         await this.git.run(['update-ref', local, theirs, '0000000000000000000000000000000000000000']);
         updated.push({ ref: local, how: 'created' });

@@ -46,8 +46,23 @@ export interface ModelVersion {
   tags: TagInfo[];
   /** names of the aliases that point at this version */
   aliases: string[];
-  /** the trailers of the commit message (Model-Oid, Model-Params, …, plus any others) */
+  /**
+   * What the commit recorded about this version: the `Model-…` trailers Model Versions wrote (see
+   * `recorded`), plus the other keys of the message's final trailer block (Signed-off-by, …). A
+   * `Model-…` line the user typed is never here: it is part of `message` only.
+   */
   trailers: Record<string, string>;
+  /**
+   * The `Model-…` trailers recorded for this version, in order, repeated keys kept (Model-Dataset);
+   * empty when the commit holds no record of it (docs/storage.md, "What counts as recorded"). Set by
+   * the repository layer; absent on objects built by hand.
+   */
+  recorded?: [string, string][];
+  /**
+   * true when the version is not in the current branch's history (an alias or tag on a commit of
+   * another or a deleted branch): `version` then counts in that commit's own history.
+   */
+  outsideHistory?: boolean;
   /** metadata recorded later in refs/notes/model-versions for this model */
   metadata?: Record<string, unknown>;
 }
@@ -89,6 +104,8 @@ export interface AliasEntry {
   oid: string;
   /** the version number, when the commit is in the model's history */
   version?: number;
+  /** the commit is not in the current branch's history (it is kept by refs/model-versions/keep/<commit>) */
+  outsideHistory?: boolean;
 }
 
 export interface AliasEvent {
@@ -115,6 +132,24 @@ export interface CommitResult {
   attributesChanged: boolean;
   /** what was recorded when CommitOptions.lineage was given (src/core/lineage) */
   lineage?: import('../lineage/types').LineageRecorded;
+  /**
+   * Things the user should know about this commit (HEAD was detached; the file was committed with
+   * `force` although it does not parse; its summary could not be read). Faces show each one.
+   */
+  warnings: string[];
+}
+
+export interface IndexLockInfo {
+  /** absolute path of the lock file (`<git dir>/index.lock`) */
+  path: string;
+  /** how old the file is (from its modification time) */
+  ageMs: number;
+  /** no git process works in this repository and the lock is at least STALE_LOCK_MS old: safe to remove */
+  stale: boolean;
+  /** git processes found working in this repository (pid and command line) */
+  processes: { pid: number; command: string }[];
+  /** why it is or is not stale, in words */
+  reason: string;
 }
 
 export interface RestoreResult {

@@ -2,7 +2,7 @@
 import type { HistoryIndex, RawChange } from './history';
 import { ZERO_OID } from './history';
 import type { ModelHistory, ModelVersion } from './types';
-import { parseTrailers } from './trailers';
+import { recordedTrailers } from './trailers';
 
 interface Lineage {
   paths: string[];
@@ -30,7 +30,6 @@ export function buildHistories(idx: HistoryIndex, isModel: (p: string) => boolea
     return l;
   };
   for (const c of idx.commits) {
-    let trailers: Record<string, string> | undefined;
     // deletions first, so that a delete + add of the same path in one commit continues the lineage
     const changes = pairRenames(
       [...c.changes].sort((a, b) => (a.status === 'D' ? 0 : 1) - (b.status === 'D' ? 0 : 1)),
@@ -66,7 +65,7 @@ export function buildHistories(idx: HistoryIndex, isModel: (p: string) => boolea
       const content = contentIdOf(ch.newBlob, info);
       if (content === l.lastContent) continue; // a pure rename, or the pointer text changed only
       l.lastContent = content;
-      trailers ??= parseTrailers(c.message);
+      const { recorded, trailers } = recordedTrailers(c.message, { path: ch.path, contentId: content });
       const nl = c.message.indexOf('\n');
       l.versions.push({
         model: '',
@@ -90,6 +89,7 @@ export function buildHistories(idx: HistoryIndex, isModel: (p: string) => boolea
         tags: [],
         aliases: [],
         trailers,
+        recorded,
       });
     }
   }

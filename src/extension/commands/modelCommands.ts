@@ -9,7 +9,7 @@ import { commitMetricTrailers } from '../history/commitMetrics';
 import { InspectPanel } from '../inspect/inspectPanel';
 import { log } from '../log';
 import { ModelNode, VersionNode } from '../models/modelsTree';
-import type { RepoManager } from '../repos/repoManager';
+import { trustedTo, type RepoManager } from '../repos/repoManager';
 import { progressReporter, versionFile } from '../versions';
 
 /** Options that callers (tests, other extensions) can pass instead of answering the prompts. */
@@ -23,6 +23,10 @@ export interface PromptAnswers {
   lineage?: LineageInput;
   /** skip the confirmation of restore / revert */
   confirm?: boolean;
+  /** commit: the answer to "does not parse — Commit Anyway?" (true: commit, false: cancel) */
+  force?: boolean;
+  /** commit: the answer to "stale index.lock — Remove stale lock?" (true: remove it, false: cancel) */
+  clearStaleLock?: boolean;
 }
 
 const ALIAS_SUGGESTIONS = ['production', 'staging', 'champion', 'challenger'];
@@ -42,14 +46,16 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     if (!message?.trim()) return;
     const trailers = await commitMetricTrailers(repo, rel, answers?.metrics, answers?.message === undefined);
     if (!trailers) return;
-    const r = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Committing ${rel}…` },
-      () => repo.commitModel(file, message.trim(), { trailers, ...(lineage ? { lineage } : {}) }),
-    );
+    const commit = (force: boolean, clearStaleLock: boolean) =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Committing ${rel}…` }, () =>
+        repo.commitModel(file, message.trim(), { trailers, ...(lineage ? { lineage } : {}), force, clearStaleLock }),
+      );
+    const r = await commitAsking(repo, commit, answers);
+    if (!r) return;
     log().info(`committed ${r.model} v${r.version} as ${r.shortCommit} (sha256:${r.oid})`);
     repos.refresh();
     void vscode.window.showInformationMessage(`Committed ${r.model} as v${r.version} (${r.shortCommit}).`);
-    for (const w of r.lineage?.warnings ?? []) void vscode.window.showWarningMessage(`Model Versions: ${w}`);
+    for (const w of [...r.warnings, ...(r.lineage?.warnings ?? [])]) void vscode.window.showWarningMessage(`Model Versions: ${w}`);
     return r;
   });
 
@@ -118,13 +124,15 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return ev;
   });
 
-  reg('modelVersions.openVersion', async (arg?: VersionNode) => {
+  // the tree's click passes { preview: true }; a context menu passes the selection (an array): pinned
+  reg('modelVersions.openVersion', async (arg?: VersionNode, how?: { preview?: boolean } | readonly unknown[]) => {
     const { repo, model, version } = await versionOf(repos, arg);
     const file = await versionFile(context, repo, model, version);
     InspectPanel.show(context.extensionUri, vscode.Uri.file(file), {
       title: `${path.posix.basename(model)} @ v${version.version}`,
       name: path.posix.basename(model),
       displayPath: `${model} @ v${version.version} (${version.shortCommit}, read-only)`,
+      preview: !Array.isArray(how) && (how as { preview?: boolean } | undefined)?.preview === true,
     });
     return file;
   });
@@ -171,6 +179,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     );
     repos.refresh();
     void vscode.window.showInformationMessage(`${model} is now v${r.version} (${r.shortCommit}), with the content of v${version.version}.`);
+    for (const w of r.warnings) void vscode.window.showWarningMessage(`Model Versions: ${w}`);
     return r;
   });
 
@@ -208,6 +217,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
   }
 
   reg('modelVersions.initRepository', async () => {
+    if (!trustedTo('initialize a repository')) return; // git init would run git in it
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return;
     await initRepository(folder.uri.fsPath);
@@ -217,6 +227,51 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
   reg('modelVersions.showLfsHelp', async () => {
     void vscode.window.showInformationMessage(`Git LFS is needed to version model files. ${LFS_INSTALL_HINT}`, { modal: true });
   });
+}
+
+/**
+ * Commit; when the file does not parse, ask "Commit Anyway"; when a killed git process left a stale
+ * index.lock, ask "Remove stale lock" (a lock a live git process holds is only reported). Each
+ * question is asked once; undefined: the user said no.
+ */
+async function commitAsking<T>(
+  repo: ModelRepository,
+  commit: (force: boolean, clearStaleLock: boolean) => Thenable<T>,
+  answers: PromptAnswers | undefined,
+): Promise<T | undefined> {
+  let force = false;
+  let clearStaleLock = false;
+  for (;;) {
+    try {
+      return await commit(force, clearStaleLock);
+    } catch (e) {
+      if (!(e instanceof RepoError)) throw e;
+      if (e.code === 'UNREADABLE_MODEL' && !force) {
+        const ok = answers?.force ?? (await vscode.window.showWarningMessage(
+          'This file does not parse as a model.',
+          { modal: true, detail: `${e.message.replace(/ If these bytes are what you mean.*$/s, '')}\n\nCommit it as a new version anyway?` },
+          'Commit Anyway',
+        )) === 'Commit Anyway';
+        if (!ok) return undefined;
+        force = true;
+        continue;
+      }
+      if (e.code === 'INDEX_LOCKED' && !clearStaleLock) {
+        const lock = await repo.indexLock();
+        if (lock?.stale) {
+          const ok = answers?.clearStaleLock ?? (await vscode.window.showWarningMessage(
+            'A stale git lock blocks the commit.',
+            { modal: true, detail: `${lock.path}: ${lock.reason}.\n\nRemove it and commit?` },
+            'Remove stale lock',
+          )) === 'Remove stale lock';
+          if (!ok) return undefined;
+          clearStaleLock = true;
+          continue;
+        }
+      }
+      throw e;
+    }
+  }
 }
 
 /** Run a command; a RepoError or a model error becomes an error notification, never a crash. */

@@ -10,6 +10,11 @@
  *       `Authorization: Bearer TOKEN`.
  *       Binds to 127.0.0.1 unless HOST is given. Prints `eval host listening on ws://HOST:PORT` on stderr.
  *
+ * The blob cache (--cache-dir) defaults to a per-user folder (defaultCacheDir), created 0700; a folder
+ * that belongs to another user or that other users can write is refused (issue #10: a blob planted
+ * there could stand in for a model). Blobs are checked against their hash when used (blobStore.ts).
+ * Both transports answer `ping` (Methods.ping) at once: the client's liveness probe.
+ *
  * `startEvalHost(argv)` is the entry the `modelver eval-host` CLI calls.
  */
 import * as crypto from 'crypto';
@@ -22,9 +27,11 @@ import { WebSocketServer } from 'ws';
 import { createMessageConnection } from 'vscode-jsonrpc/node';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import type { ProviderChoice } from '../shared/evalProtocol';
-import { PROVIDER_CHOICES } from '../shared/evalProtocol';
+import { Methods, PROVIDER_CHOICES } from '../shared/evalProtocol';
+import { removeStaleSessionFolders } from './runtime';
 import { EvalService } from './service';
-import { BinaryStreamMessageReader, BinaryStreamMessageWriter, WebSocketMessageReader, WebSocketMessageWriter } from './wsTransport';
+import { serverStreamTransport, serverWebSocketTransport } from './wsTransport';
+import { AuthThrottle, admitUpgrade, tokenProblem } from './authGuard';
 
 export interface EvalHostOptions {
   provider: ProviderChoice;
@@ -41,7 +48,47 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const DEFAULT_CACHE_DIR = path.join(os.tmpdir(), 'model-versions-eval-cache');
+/**
+ * The per-user blob cache: $XDG_CACHE_HOME (when absolute) or ~/.cache on Linux and the BSDs,
+ * ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows; then model-versions/eval-host.
+ */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, home = os.homedir(), platform: NodeJS.Platform = process.platform): string {
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  let base: string;
+  if (platform === 'win32') base = env.LOCALAPPDATA && p.isAbsolute(env.LOCALAPPDATA) ? env.LOCALAPPDATA : p.join(home, 'AppData', 'Local');
+  else if (platform === 'darwin') base = p.join(home, 'Library', 'Caches');
+  else base = env.XDG_CACHE_HOME && p.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : p.join(home, '.cache');
+  return p.join(base, 'model-versions', 'eval-host');
+}
+
+export const DEFAULT_CACHE_DIR = defaultCacheDir();
+
+/**
+ * Creates the cache folder (0700, parents too) and checks that nobody else can put files in it: it must
+ * belong to this user and not be writable by the group or others. Throws UsageError saying what to do.
+ * (Windows: folders under the profile are private by their ACLs; only existence is checked.)
+ */
+export function prepareCacheDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new UsageError(`cannot create the cache folder ${dir}: ${(e as Error).message}`);
+  }
+  const st = fs.statSync(dir);
+  if (!st.isDirectory()) throw new UsageError(`the cache folder ${dir} is not a folder; choose another --cache-dir`);
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return;
+  const uid = process.getuid();
+  if (st.uid !== uid) {
+    throw new UsageError(
+      `the cache folder ${dir} belongs to another user (uid ${st.uid}, this host runs as uid ${uid}): blobs there could be planted. Choose another --cache-dir (the default is per user: ${DEFAULT_CACHE_DIR})`,
+    );
+  }
+  if (st.mode & 0o022) {
+    throw new UsageError(
+      `the cache folder ${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): anyone could plant models there. Run \`chmod 700 ${dir}\` or choose another --cache-dir`,
+    );
+  }
+}
 const MB = 1024 * 1024;
 
 export const USAGE = `usage: evalHost [--provider auto|cuda|webgpu|cpu] [--threads N] [--cache-dir DIR]
@@ -127,7 +174,8 @@ export interface EvalHostHandle {
  */
 export async function startEvalHost(argv: string[]): Promise<EvalHostHandle> {
   const o = parseEvalHostArgs(argv);
-  fs.mkdirSync(o.cacheDir, { recursive: true });
+  prepareCacheDir(o.cacheDir);
+  removeStaleSessionFolders(path.join(o.cacheDir, 'sessions'));
   return o.listen ? listen(o) : serveStdio(o);
 }
 
@@ -152,19 +200,20 @@ function serveStdio(o: EvalHostOptions): EvalHostHandle {
   console.log = toErr;
   console.info = toErr;
   console.debug = toErr;
-  const conn = createMessageConnection(new BinaryStreamMessageReader(process.stdin), new BinaryStreamMessageWriter(process.stdout));
-  let service: EvalService | undefined;
+  const { reader, writer } = serverStreamTransport(process.stdin, process.stdout);
+  const conn = createMessageConnection(reader, writer);
   let closing = false;
   const close = async (): Promise<void> => {
     if (closing) return;
     closing = true;
-    await service?.dispose().catch(() => undefined);
+    await service.dispose().catch(() => undefined);
     // let the last reply (e.g. shutdown's) reach the pipe before exiting
     await new Promise<void>((r) => process.stdout.write('', () => r()));
     conn.dispose();
     process.exit(0);
   };
-  service = new EvalService(conn, serviceOptions(o, () => void close(), false));
+  const service = new EvalService(conn, serviceOptions(o, () => void close(), false));
+  conn.onRequest(Methods.ping, () => null);
   conn.onClose(() => void close());
   conn.onError(([e]) => process.stderr.write(`eval host: ${e.message}\n`));
   conn.listen();
@@ -195,7 +244,8 @@ async function listen(o: EvalHostOptions): Promise<EvalHostHandle> {
   } catch (e) {
     throw new UsageError(`cannot read the token file ${o.tokenFile}: ${(e as Error).message}`);
   }
-  if (!token) throw new UsageError(`the token file ${o.tokenFile} is empty`);
+  const weak = tokenProblem(token);
+  if (weak) throw new UsageError(`the token file ${o.tokenFile} ${weak}`);
   const expected = digest(token);
 
   const server = http.createServer((_req, res) => {
@@ -204,19 +254,19 @@ async function listen(o: EvalHostOptions): Promise<EvalHostHandle> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes });
   const connections = new Set<{ conn: MessageConnection; service: EvalService; socket: import('ws').WebSocket }>();
 
+  const throttle = new AuthThrottle();
+  const log = (line: string): void => void process.stderr.write(`eval host: ${line}\n`);
   server.on('upgrade', (req, socket, head) => {
-    if (!tokenMatches(bearer(req), expected)) {
-      process.stderr.write(`eval host: refused a connection from ${req.socket.remoteAddress}: ${req.headers.authorization ? 'wrong' : 'no'} token\n`);
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
+    if (!admitUpgrade(throttle, req, socket, () => tokenMatches(bearer(req), expected), log)) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = createMessageConnection(new WebSocketMessageReader(ws), new WebSocketMessageWriter(ws));
+      const { reader, writer } = serverWebSocketTransport(ws, { log: (l) => log(`connection from ${req.socket.remoteAddress}: ${l}`) });
+      const conn = createMessageConnection(reader, writer);
       const entry = {
         conn,
         socket: ws,
         service: new EvalService(conn, serviceOptions(o, () => ws.close(1000, 'shutdown'), true)),
       };
+      conn.onRequest(Methods.ping, () => null);
       connections.add(entry);
       ws.on('close', () => {
         connections.delete(entry);

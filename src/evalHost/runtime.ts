@@ -2,7 +2,15 @@
  * onnxruntime-node inside the eval host: loaded lazily (first initialize), execution-provider choice
  * (auto: cuda → webgpu → cpu, each tried with a tiny probe model) and a small session cache.
  * Nothing here writes to stdout: ORT's own log goes to stderr at logSeverityLevel 3 (errors only).
+ *
+ * ONNX sessions are created from a file in a private per-session folder (0700, under the blob store's
+ * work folder) that holds the model and the external-data files the client sent, laid out where the
+ * model names them (hard links to the verified blobs, or copies). So external data resolves beside the
+ * model and nowhere else (issue #10): never against the host's working folder (ORT resolves a model
+ * loaded from bytes against the cwd), and a location outside the folder is refused (by the check below
+ * and by ORT itself). The folder goes when the session is released.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as OrtModule from 'onnxruntime-node';
@@ -10,6 +18,9 @@ import type { ProviderChoice, ProviderName, SkippedProvider } from '../shared/ev
 import { AUTO_PROVIDER_ORDER } from '../shared/evalProtocol';
 import type { EvalEngine } from '../shared/evalProtocol';
 import { isHdf5, isZip } from '../core/formats/sniff';
+import { ModelFormatError } from '../core/formats/errors';
+import { readOnnxSummary } from '../core/formats/onnx';
+import type { ModelFiles } from './blobStore';
 import type { KerasSession } from './keras/runner';
 
 export type Ort = typeof OrtModule;
@@ -43,7 +54,6 @@ export class ProviderError extends Error {
 /** ORT's messages carry source paths and colour codes; keep the useful tail, one line, bounded. */
 export function shortenError(e: unknown, max = 300): string {
   let s = e instanceof Error ? e.message : String(e);
-  // eslint-disable-next-line no-control-regex
   s = s.replace(/\x1b\[[0-9;]*m/g, '').replace(/\s+/g, ' ').trim();
   s = s.replace(/\/onnxruntime_src\/[^\s:]+:\d+ /g, '');
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
@@ -69,10 +79,110 @@ export interface RuntimeOptions {
   intraOpNumThreads: number;
 }
 
+/** An external-data problem the client can fix (sent as a bad-input error). */
+export class ExternalDataError extends Error {
+  override name = 'ExternalDataError';
+}
+
+const MODEL_NAME = 'model.onnx';
+
+/**
+ * Lays out the model and its external data in a new private folder under `workDir`: hard links to the
+ * blobs (copies where links are not possible). Returns the folder and the model's path in it.
+ */
+export function layOutModel(file: string, files: ModelFiles): { dir: string; model: string } {
+  const dir = fs.mkdtempSync(path.join(files.workDir, `s-${process.pid}-`));
+  try {
+    const place = (src: string, rel: string): string => {
+      const dst = path.join(dir, ...rel.split('/'));
+      if (path.relative(dir, dst).startsWith('..')) throw new ExternalDataError(`external data location "${rel}" leads out of the model's folder`);
+      fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
+      try {
+        fs.linkSync(src, dst);
+      } catch {
+        fs.copyFileSync(src, dst);
+      }
+      return dst;
+    };
+    const model = place(file, MODEL_NAME);
+    for (const x of files.external) {
+      if (x.location === MODEL_NAME) throw new ExternalDataError(`external data location "${x.location}" is the model's own name in the host's folder; rename the data file`);
+      place(x.file, x.location);
+    }
+    return { dir, model };
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * Before onnxruntime sees the model: every external-data location it names must lie inside its folder
+ * and be one of the files the client sent. Throws ExternalDataError with what to do. A model our reader
+ * cannot parse is left to onnxruntime (it then loads from the private folder, which holds nothing else).
+ */
+export async function checkExternalData(model: string, files: ModelFiles): Promise<void> {
+  let summary;
+  try {
+    summary = await readOnnxSummary(model);
+  } catch (e) {
+    if (e instanceof ModelFormatError && e.code === 'EXTERNAL_DATA_ESCAPES') {
+      throw new ExternalDataError(e.message.replace(`${MODEL_NAME}: `, 'the model: ').replace(/Model Versions only reads/, 'The evaluation host only reads'));
+    }
+    return;
+  }
+  const dir = path.dirname(model);
+  const sent = new Set(files.external.map((x) => x.location));
+  for (const t of summary.tensors) {
+    if (t.location.kind !== 'external') continue;
+    const rel = path.relative(dir, t.location.file).split(path.sep).join('/');
+    if (!sent.has(rel)) {
+      throw new ExternalDataError(
+        `the model keeps the data of tensor "${t.name}" in the external data file "${rel}", which was not sent with it. ` +
+          'The evaluation host reads external data only from the files the client sends beside the model; keep the file next to the model (as onnx.save_model(..., save_as_external_data=True) writes it) and evaluate again.',
+      );
+    }
+  }
+}
+
+/** Key of one model with its external data (sessions are cached by it). */
+export function modelKey(hash: string, files?: ModelFiles): string {
+  if (!files || files.external.length === 0) return hash;
+  const ext = files.external.map((x) => `${x.location}\u0000${x.hash}`).sort().join('\u0000');
+  return `${hash}+${crypto.createHash('sha256').update(ext).digest('hex').slice(0, 32)}`;
+}
+
+/** Removes session folders left by host processes that are gone (killed before they could clean up). */
+export function removeStaleSessionFolders(workDir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(workDir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^s-(\d+)-/.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive) fs.rmSync(path.join(workDir, n), { recursive: true, force: true });
+  }
+}
+
 export class Runtime {
   private chosen: ProviderName | undefined;
   private skipped: SkippedProvider[] = [];
   private readonly sessions = new Map<string, Session>();
+  /** each ONNX session's private folder (removed on release) */
+  private readonly folders = new Map<Session, string>();
   private static readonly MAX_SESSIONS = 4;
 
   constructor(readonly opts: RuntimeOptions) {}
@@ -131,13 +241,22 @@ export class Runtime {
   }
 
   /**
-   * A session for the model at `file` (cached by hash). Under `auto`, a provider that fails to create a
-   * session for this model falls back to the next one (reported in skipped).
+   * A session for the model at `file` (cached by hash and external data). Under `auto`, a provider that
+   * fails to create a session for this model falls back to the next one (reported in skipped). ONNX
+   * models are loaded from a private folder holding the model and `files.external` (see the top).
    */
-  async session(hash: string, file: string): Promise<{ session: Session; provider: ProviderName; skipped: SkippedProvider[]; ms: number; engine: EvalEngine }> {
-    if (await isKerasFile(file)) return this.kerasSession(hash, file);
+  async session(
+    hash: string,
+    file: string,
+    files: ModelFiles,
+  ): Promise<{ session: Session; provider: ProviderName; skipped: SkippedProvider[]; ms: number; engine: EvalEngine }> {
+    if (await isKerasFile(file)) {
+      if (files.external.length) throw new ExternalDataError('external data files were sent with a Keras model; only ONNX models have external data');
+      return this.kerasSession(hash, file);
+    }
     const { provider, skipped: chooseSkipped } = await this.choose();
-    const key = `${hash}:${provider}`;
+    const id = modelKey(hash, files);
+    const key = `${id}:${provider}`;
     const cached = this.sessions.get(key);
     if (cached) {
       this.sessions.delete(key);
@@ -147,16 +266,20 @@ export class Runtime {
     const order = this.candidates();
     const tryList = this.opts.provider === 'auto' ? order.slice(order.indexOf(provider)) : [provider];
     const skipped = [...chooseSkipped];
-    const bytes = await fs.promises.readFile(file);
     const t0 = performance.now();
     let lastErr: unknown;
     for (const p of tryList) {
+      const { dir, model } = layOutModel(file, files);
       try {
-        const session = await this.ort.InferenceSession.create(bytes, this.sessionOptions(p));
+        await checkExternalData(model, files);
+        const session = await this.ort.InferenceSession.create(model, this.sessionOptions(p));
         const ms = performance.now() - t0;
-        this.remember(`${hash}:${p}`, session);
+        this.folders.set(session, dir);
+        this.remember(`${id}:${p}`, session);
         return { session, provider: p, skipped, ms, engine: 'onnxruntime' };
       } catch (e) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        if (e instanceof ExternalDataError) throw e;
         lastErr = e;
         if (p !== tryList[tryList.length - 1]) skipped.push({ provider: p, reason: shortenError(e) });
       }
@@ -164,12 +287,21 @@ export class Runtime {
     throw lastErr;
   }
 
+  private release(session: Session): void {
+    const dir = this.folders.get(session);
+    this.folders.delete(session);
+    void session
+      .release()
+      .catch(() => undefined)
+      .finally(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+  }
+
   private remember(key: string, session: Session): void {
     this.sessions.set(key, session);
     while (this.sessions.size > Runtime.MAX_SESSIONS) {
       const [oldKey, old] = this.sessions.entries().next().value as [string, Session];
       this.sessions.delete(oldKey);
-      void old.release().catch(() => undefined);
+      this.release(old);
     }
   }
 
@@ -196,7 +328,14 @@ export class Runtime {
   async dispose(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(all.map((s) => s.release().catch(() => undefined)));
+    await Promise.all(
+      all.map(async (s) => {
+        await s.release().catch(() => undefined);
+        const dir = this.folders.get(s);
+        this.folders.delete(s);
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      }),
+    );
   }
 }
 

@@ -92,6 +92,11 @@ export interface InitializeResult {
   chunkBytes: number;
   /** protocol 2: binary attachments are on for this connection (the client asked, the host can) */
   binary?: boolean;
+  /**
+   * the host takes `EvaluateParams.externalData` and never resolves external data against its own folder
+   * (issue #10); absent: an older host, to which a client does not send models with external data
+   */
+  externalData?: boolean;
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -157,8 +162,21 @@ export interface EvaluateInput {
   data: InlineData | DatasetData;
 }
 
+/**
+ * One ONNX external-data file of the model: `location` as the model names it, relative to the model's
+ * folder ('/'-separated, inside that folder), and the sha256 of a blob uploaded with `putModel`. The host
+ * runs the model in a private folder holding only the model and these files, so external data resolves
+ * beside the model and nowhere else.
+ */
+export interface ExternalDataRef {
+  location: string;
+  hash: string;
+}
+
 export interface EvaluateParams {
   modelHash: string;
+  /** the model's external data files (absent: none; a model that names others is refused) */
+  externalData?: ExternalDataRef[];
   /** all inputs must have the same number of rows */
   inputs: EvaluateInput[];
   /** rows per run (default 256) */
@@ -219,6 +237,8 @@ export const Methods = {
   putDataset: 'putDataset',
   evaluate: 'evaluate',
   shutdown: 'shutdown',
+  /** liveness probe (answers null at once); the client sends it while requests are outstanding */
+  ping: 'ping',
 } as const;
 
 /** one `$/progress` notification's params */

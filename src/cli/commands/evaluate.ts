@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EvalClient } from '../../core/eval/client';
+import { EvalClient, livenessFromEnv, type LivenessOptions } from '../../core/eval/client';
 import { loadDatasetInferringTask, type Dataset, type DatasetSpec, type DatasetSpecInput, type DatasetTask } from '../../core/eval/dataset';
 import { EvalCache } from '../../core/eval/cache';
 import { evaluateModel, evaluationJson, recordEvaluation, type EvaluateModelOptions, type ModelEvaluation } from '../../core/eval/evaluate';
@@ -25,6 +25,11 @@ export const DATA_OPTIONS_HELP = `  --data FILE         the evaluation data (CSV
   --seed N            seed of the fold assignment and the bootstrap
   --host ws://H:P     use a remote evaluation host (\`modelver eval-host --listen\`) instead of a local one
   --token-file F      the remote host's token
+  --host-timeout S    fail when the evaluation host sends nothing for S seconds while a request waits
+                      (default 30, or MODELVER_HOST_TIMEOUT; 0 = wait forever). A local host that is
+                      busy computing counts as alive; raise it for a remote host whose single batch or
+                      model load takes longer
+  --host-heartbeat S  probe the host every S seconds while waiting (default 10, or MODELVER_HOST_HEARTBEAT)
   --provider P        local host: auto | cuda | webgpu | cpu (default auto)
   --no-cache          run the model even when the same bytes, data and settings ran before
                       (outputs are cached in <git dir>/model-versions/eval-cache inside a repository)
@@ -61,6 +66,8 @@ export const EVAL_OPTIONS = {
   seed: { type: 'string' },
   host: { type: 'string' },
   'token-file': { type: 'string' },
+  'host-timeout': { type: 'string' },
+  'host-heartbeat': { type: 'string' },
   provider: { type: 'string' },
   'no-cache': { type: 'boolean' },
   'cache-dir': { type: 'string' },
@@ -79,6 +86,8 @@ export interface EvalValues {
   seed?: string;
   host?: string;
   'token-file'?: string;
+  'host-timeout'?: string;
+  'host-heartbeat'?: string;
   provider?: string;
   'no-cache'?: boolean;
   'cache-dir'?: string;
@@ -125,6 +134,7 @@ export function evalSettings(values: EvalValues): { spec: Omit<DatasetSpec, 'tas
   const spec = { file: values.data, labelColumn: values.label, features, task };
   const opts: EvaluateModelOptions = { batchSize: int(values.batch, '--batch', 1), folds: int(values.folds, '--folds', 0), seed, outputName: values.output };
   if (values.host && !values['token-file']) throw new UsageError('--host needs --token-file');
+  livenessOf(values);
   if (values.provider && !['auto', 'cuda', 'webgpu', 'cpu'].includes(values.provider)) throw new UsageError(`--provider must be auto, cuda, webgpu or cpu, not '${values.provider}'`);
   return { spec, opts, seed };
 }
@@ -134,7 +144,29 @@ export function loadEvalDataset(spec: DatasetSpecInput, baseDir: string): Promis
   return loadDatasetInferringTask(spec, { baseDir });
 }
 
+/** --host-timeout / --host-heartbeat (seconds) as client options (unset: the environment, then the defaults). */
+export function livenessOf(values: EvalValues): LivenessOptions {
+  const secs = (v: string | undefined, flag: string, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(n >= min)) throw new UsageError(`${flag} must be a number of seconds${min > 0 ? ` above 0` : ''}, not '${v}'`);
+    return Math.round(n * 1000);
+  };
+  try {
+    livenessFromEnv(); // a bad MODELVER_HOST_TIMEOUT / MODELVER_HOST_HEARTBEAT is a usage error
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const out: LivenessOptions = {};
+  const dead = secs(values['host-timeout'], '--host-timeout', 0);
+  const hb = secs(values['host-heartbeat'], '--host-heartbeat', 0.01);
+  if (dead !== undefined) out.deadAfterMs = dead;
+  if (hb !== undefined) out.heartbeatMs = hb;
+  return out;
+}
+
 export async function openClient(values: EvalValues, base: string): Promise<EvalClient> {
+  const live = livenessOf(values);
   if (values.host) {
     const tokenFile = path.resolve(base, values['token-file']!);
     let token: string;
@@ -143,9 +175,9 @@ export async function openClient(values: EvalValues, base: string): Promise<Eval
     } catch (e) {
       throw new CliError(`cannot read the token file ${tokenFile}: ${(e as Error).message}`);
     }
-    return EvalClient.remote(values.host, token);
+    return EvalClient.remote(values.host, token, live);
   }
-  return EvalClient.local(evalHostScript(), { args: values.provider ? ['--provider', values.provider] : [] });
+  return EvalClient.local(evalHostScript(), { args: values.provider ? ['--provider', values.provider] : [], ...live });
 }
 
 /**

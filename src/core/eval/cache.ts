@@ -10,7 +10,9 @@
  *   `modelver-eval-cache 1 <payload bytes> <sha256 of the payload>\n`
  * then the payload, JSON `{ key, modelHash, created, result }` where `result` is the host's
  * EvaluateResult (only the output that was read; its values as base64 float32). A file is verified on every read (header, length,
- * hash, key); a file that fails is ignored, removed, and rewritten by the next run. Writes go to a
+ * hash, key, each output's values filling its dims); a file that fails is ignored, removed, and rewritten by the next run.
+ * The hash guards against damage, not against someone who writes a whole valid entry: the folder is
+ * created 0700, and (POSIX) a file that belongs to another user is ignored (issue #10). Writes go to a
  * temporary file in the same folder, then rename (atomic: a reader never sees half a file). The
  * folder is bounded: after each write the least recently used files (by mtime, which a hit touches)
  * are removed until the total is under `maxBytes`.
@@ -76,7 +78,18 @@ export class EvalCache {
     const file = this.fileOf(key);
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(file);
+      const fd = fs.openSync(file, 'r');
+      try {
+        const st = fs.fstatSync(fd);
+        // not written by this user (a shared --cache-dir): not trusted, left alone
+        if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+          this.stats.misses++;
+          return undefined;
+        }
+        bytes = fs.readFileSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
     } catch {
       this.stats.misses++;
       return undefined;
@@ -111,10 +124,10 @@ export class EvalCache {
     const hash = crypto.createHash('sha256').update(payload).digest('hex');
     const header = Buffer.from(`${MAGIC} ${VERSION} ${payload.length} ${hash}\n`, 'utf8');
     if (header.length + payload.length > this.maxBytes) return; // larger than the whole cache: not kept
-    fs.mkdirSync(this.dir, { recursive: true });
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const tmp = path.join(this.dir, `.${key}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
     try {
-      fs.writeFileSync(tmp, Buffer.concat([header, payload]));
+      fs.writeFileSync(tmp, Buffer.concat([header, payload]), { mode: 0o600 });
       fs.renameSync(tmp, file);
     } catch (e) {
       fs.rmSync(tmp, { force: true });
@@ -168,6 +181,12 @@ function decode(bytes: Buffer, key: string): CachedOutputs | undefined {
     const e = JSON.parse(payload.toString('utf8')) as CachedOutputs;
     if (e.key !== key || typeof e.modelHash !== 'string' || !e.result || !Array.isArray(e.result.outputs)) return undefined;
     if (!e.result.outputs.every((o) => typeof o?.name === 'string' && Array.isArray(o.dims) && typeof o.base64 === 'string')) return undefined;
+    // each output's values fill its dims exactly
+    for (const o of e.result.outputs) {
+      if (!o.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) return undefined;
+      const n = o.dims.reduce((a, d) => a * d, 1);
+      if (Buffer.byteLength(o.base64!, 'base64') !== n * 4) return undefined;
+    }
     return e;
   } catch {
     return undefined;

@@ -20,7 +20,7 @@ import * as crypto from 'crypto';
 import * as path from 'path';
 import type { DatasetTask, Dataset } from './dataset';
 import { planBatches } from './dataset';
-import { sha256File, type EvalClient } from './client';
+import { modelIdentity, sha256File, type EvalClient } from './client';
 import type { EvalCache } from './cache';
 import { outputFloats } from '../../shared/evalProtocol';
 import type { EvalEngine, EvaluateProgress, EvaluateResult, ProviderName } from '../../shared/evalProtocol';
@@ -192,7 +192,7 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     );
     if (opts.cache && cached) {
       const kept = res.outputs.filter((o) => o.name === outputName);
-      opts.cache.put(cached.key, modelHash, { ...res, outputs: kept.length ? kept : res.outputs });
+      opts.cache.put(cached.key, cached.identity, { ...res, outputs: kept.length ? kept : res.outputs });
       cacheInfo = { key: cached.key, hit: false };
     }
   }
@@ -305,12 +305,13 @@ async function lookupOutputs(
   task: DatasetTask,
   outputName: string,
   opts: EvaluateModelOptions,
-): Promise<{ key: string; hit?: { result: EvaluateResult; modelHash: string; created: string } }> {
-  const modelHash = await sha256File(file);
-  const key = outputsKey(modelHash, dataset.sha256, plannedSettings(dataset, task, outputName, opts));
+): Promise<{ key: string; identity: string; hit?: { result: EvaluateResult; modelHash: string; created: string } }> {
+  // the model's bytes, with its ONNX external data files when it has any (other weights: other outputs)
+  const { modelHash, identity } = await modelIdentity(file);
+  const key = outputsKey(identity, dataset.sha256, plannedSettings(dataset, task, outputName, opts));
   const e = cache.get(key);
-  if (!e || e.modelHash !== modelHash || !e.result.outputs.some((o) => o.name === outputName)) return { key };
-  return { key, hit: { result: e.result, modelHash, created: e.created } };
+  if (!e || e.modelHash !== identity || !e.result.outputs.some((o) => o.name === outputName)) return { key, identity };
+  return { key, identity, hit: { result: e.result, modelHash, created: e.created } };
 }
 
 function safe(f: () => number): number {

@@ -13,11 +13,17 @@
  *    bytes allow it, for max |Δ|, ‖Δ‖₂, ‖Δ‖/‖a‖, cosine similarity and the fraction of changed
  *    elements. At most one pair of chunks (or, for tensors that must be decoded whole, one pair of
  *    tensors) is held at a time.
+ *
+ * Large Keras weights (over 64 MiB) are read in blocks of the array (HDF5 hyperslabs), both for
+ * hashing and for the statistics: HDF5 runs in WebAssembly, whose memory ends at 2 GiB. ONNX tensors
+ * that must be decoded whole (sparse, packed fields, 2-/4-bit types, strings) may decode to at most
+ * 1 GiB; a larger one stops the diff with a ModelFormatError that names it and its size.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import { readTensor } from '../formats';
-import { readKerasTensors } from '../formats/keras';
+import * as path from 'path';
+import { ModelFormatError, readTensor } from '../formats';
+import { boxRanges, readKerasTensorRange, readKerasTensors } from '../formats/keras';
 import type { ModelSummary, TensorData, TensorInfo } from '../formats/types';
 import type { DiffOptions, TensorRef, WeightCounts, WeightRow, WeightStats, WeightsDiff } from './types';
 
@@ -27,6 +33,23 @@ const HASH_CHUNK = 8 * 1024 * 1024;
 const STAT_CHUNK = 1 << 20;
 /** Keras tensors are read in batches of at most this many bytes. */
 const KERAS_BATCH = 64 * 1024 * 1024;
+
+/** How much of a tensor is held at once (tests lower these to exercise the paths on small files). */
+export interface WeightReadLimits {
+  /** Keras weights larger than this are read in blocks of at most this many bytes */
+  kerasChunkBytes: number;
+  /** values that must be decoded whole may take at most this many bytes decoded */
+  wholeDecodeBytes: number;
+}
+
+const limits: WeightReadLimits = { kerasChunkBytes: KERAS_BATCH, wholeDecodeBytes: 1024 * 1024 * 1024 };
+
+/** Change the limits; returns the ones in force before. */
+export function configureWeightReads(o: Partial<WeightReadLimits>): WeightReadLimits {
+  const before = { ...limits };
+  Object.assign(limits, o);
+  return before;
+}
 /** Constants and integer tensors with fewer elements are shape plumbing / epsilons, not weights, for verdicts. */
 export const SMALL_CONSTANT = 16;
 
@@ -70,6 +93,11 @@ const ELEMENT_BYTES: Record<string, number> = {
   bool: 1,
   complex64: 8,
   complex128: 16,
+  float8e4m3fn: 1,
+  float8e4m3fnuz: 1,
+  float8e5m2: 1,
+  float8e5m2fnuz: 1,
+  float8e8m0: 1,
 };
 
 /** Types whose values are not numbers we can subtract (compared for equality only). */
@@ -134,6 +162,54 @@ function hashData(d: TensorData['data']): string {
   return h.digest('hex');
 }
 
+/** A Keras weight too large to read whole: read in blocks (elements per block). */
+function kerasBlocks(summary: ModelSummary, t: TensorInfo): Array<[number, number]> | undefined {
+  if (summary.format === 'onnx' || t.location.kind !== 'hdf5' || t.dtype === 'string' || t.byteSize <= limits.kerasChunkBytes || t.paramCount < 2) return undefined;
+  const per = Math.max(1, Math.floor(limits.kerasChunkBytes / (t.byteSize / t.paramCount)));
+  return boxRanges(t.shape, per);
+}
+
+const SUB_BYTE = new Set(['int4', 'uint4', 'int2', 'uint2', 'float4e2m1']);
+
+function sizeText(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${bytes} bytes` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** Read a tensor whole, after checking that its decoded values stay within limits.wholeDecodeBytes. */
+async function readWhole(file: string, summary: ModelSummary, t: TensorInfo): Promise<TensorData> {
+  const loc = t.location;
+  const stored = 'length' in loc && typeof loc.length === 'number' ? loc.length : 0;
+  const decoded =
+    t.dtype === 'string' ? stored : SUB_BYTE.has(t.dtype) ? t.paramCount : summary.format !== 'onnx' && t.dtype === 'float16' ? 4 * t.paramCount : t.byteSize;
+  if (decoded > limits.wholeDecodeBytes) {
+    const how =
+      t.origin === 'sparse-initializer'
+        ? 'as a sparse tensor'
+        : SUB_BYTE.has(t.dtype)
+          ? `as packed ${t.dtype} values`
+          : loc.kind === 'field'
+            ? `in the packed field ${loc.field}`
+            : t.dtype === 'string'
+              ? 'as strings'
+              : `as ${loc.kind === 'hdf5' ? 'an HDF5 dataset' : loc.kind} data that must be decoded whole`;
+    throw new ModelFormatError(
+      'UNSUPPORTED',
+      file,
+      `${path.basename(file)}: tensor "${t.name}" (${t.dtype} [${t.shape.join(', ')}], ${t.paramCount.toLocaleString('en-US')} values, ${sizeText(decoded)} decoded) ` +
+        `is stored ${how}; such tensors are compared only up to ${sizeText(limits.wholeDecodeBytes)}. ` +
+        'Save the model with this tensor as plain raw data (for ONNX, e.g. onnx.save_model(model, path, save_as_external_data=True)) to compare it.',
+    );
+  }
+  return readTensor(file, summary, t);
+}
+
 /** sha256 of every tensor's value bytes, in order. Returns the digests and the bytes read. */
 async function hashTensors(
   file: string,
@@ -160,6 +236,21 @@ async function hashTensors(
     };
     for (let i = 0; i < summary.tensors.length; i++) {
       const t = summary.tensors[i];
+      const blocks = kerasBlocks(summary, t);
+      if (blocks) {
+        // too large to read whole: block by block, in order
+        const h = crypto.createHash('sha256');
+        for (const [start, count] of blocks) {
+          const d = await readKerasTensorRange(file, t, start, count);
+          for (const p of dataBytes(d.data)) {
+            h.update(p);
+            bytes += p.byteLength;
+          }
+        }
+        hashes[i] = h.digest('hex');
+        onEach();
+        continue;
+      }
       if (batch.length && size + t.byteSize > KERAS_BATCH) await flush();
       batch.push(i);
       size += t.byteSize;
@@ -184,7 +275,7 @@ async function hashTensors(
       hashes[i] = h.digest('hex');
       bytes += r.length;
     } else {
-      const d = await readTensor(file, summary, t);
+      const d = await readWhole(file, summary, t);
       hashes[i] = hashData(d.data);
       bytes += dataBytes(d.data).reduce((n, p) => n + p.byteLength, 0);
     }
@@ -281,23 +372,29 @@ async function openValues(file: string, summary: ModelSummary, t: TensorInfo, fi
   const numeric = !NON_NUMERIC.has(t.dtype);
   const r = byteRange(summary, t);
   const esize = ELEMENT_BYTES[t.dtype];
-  if (r && esize && !t.dtype.startsWith('complex')) {
+  if (r && esize) {
+    // straight from the file, chunk by chunk (complex: the interleaved re, im scalars)
+    const complex = t.dtype.startsWith('complex');
+    const scalarType = t.dtype === 'complex64' ? 'float32' : t.dtype === 'complex128' ? 'float64' : t.dtype;
+    const ssize = complex ? esize / 2 : esize;
     const fh = await files.get(r.file);
     let pos = 0;
     let buf: Uint8Array | undefined;
     return {
-      count: t.paramCount,
+      count: t.paramCount * (complex ? 2 : 1),
       numeric,
       async next(n: number) {
-        const len = n * esize;
+        const len = n * ssize;
         if (!buf || buf.length < len) buf = new Uint8Array(len);
-        await readFully(fh, buf, len, r.offset + pos * esize);
+        await readFully(fh, buf, len, r.offset + pos * ssize);
         pos += n;
-        return slice(t.dtype, view(t.dtype, buf, n), 0, n);
+        return slice(scalarType, view(scalarType, buf, n), 0, n);
       },
     };
   }
-  const d = await readTensor(file, summary, t);
+  const blocks = kerasBlocks(summary, t);
+  if (blocks) return blockValues(t, numeric, blocks, (start, count) => readKerasTensorRange(file, t, start, count));
+  const d = await readWhole(file, summary, t);
   let pos = 0;
   return {
     count: d.data.length,
@@ -305,6 +402,42 @@ async function openValues(file: string, summary: ModelSummary, t: TensorInfo, fi
     async next(n: number) {
       const out = slice(t.dtype, d.data, pos, n);
       pos += n;
+      return out;
+    },
+  };
+}
+
+/** Values read block by block (`read` gives elements [start, start + count)); one block is held at a time. */
+function blockValues(t: TensorInfo, numeric: boolean, blocks: Array<[number, number]>, read: (start: number, count: number) => Promise<TensorData>): ValueReader {
+  let bi = 0;
+  let cur: TensorData['data'] | undefined;
+  let at = 0;
+  const take = async (n: number): Promise<ArrayLike<number> | ArrayLike<unknown>> => {
+    if (!cur || at === cur.length) {
+      if (bi >= blocks.length) throw new Error(`${t.name}: read past its last block`);
+      const [start, count] = blocks[bi++];
+      cur = (await read(start, count)).data;
+      at = 0;
+    }
+    const k = Math.min(n, cur.length - at);
+    const out = slice(t.dtype, cur, at, k);
+    at += k;
+    return out;
+  };
+  return {
+    count: t.paramCount,
+    numeric,
+    async next(n: number) {
+      const first = await take(n);
+      if (first.length === n) return first;
+      // the request spans blocks: gather it
+      const out: number[] | Float64Array = numeric ? new Float64Array(n) : new Array<number>(n);
+      let filled = 0;
+      for (let part = first; ; part = await take(n - filled)) {
+        for (let k = 0; k < part.length; k++) (out as unknown as unknown[])[filled + k] = (part as ArrayLike<unknown>)[k];
+        filled += part.length;
+        if (filled === n) break;
+      }
       return out;
     },
   };

@@ -19,15 +19,20 @@
  * - CSV/TSV: plain numeric records are read from the bytes straight into the feature matrix (see
  *   fromCsvBytes); every other record, and every error, goes through the general parser (datasetTable).
  */
+import { constants as bufferConstants } from 'buffer';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Dim, ValueInfo } from '../formats/types';
 import { DatasetError } from './datasetErrors';
-import { CsvByteScanner, csvTable, jsonlTable, jsonTable, npyTable, type Table } from './datasetTable';
+import { CsvByteScanner, csvTable, jsonlTable, jsonTable, MAX_CELL_BYTES, npyTable, type Table } from './datasetTable';
 import { isNpy, isZip, parseNpy, readNpz, type NpyArray } from './npy';
 
 export { DatasetError, isDatasetError, type DatasetErrorCode } from './datasetErrors';
+export { MAX_CELL_BYTES } from './datasetTable';
+
+/** The largest CSV/JSON/JSONL file read as one string (V8's longest string). */
+export const MAX_TEXT_BYTES = bufferConstants.MAX_STRING_LENGTH;
 
 export type DatasetFormat = 'csv' | 'tsv' | 'json' | 'jsonl' | 'npy' | 'npz';
 export type DatasetTask = 'binary' | 'multiclass' | 'regression';
@@ -92,6 +97,10 @@ export interface LoadOptions {
   baseDir?: string;
   /** CSV/TSV: false reads through the general parser only (tests and benchmarks compare the two); default true */
   csvFastPath?: boolean;
+  /** the longest CSV cell (default MAX_CELL_BYTES; tests lower it) */
+  maxCellBytes?: number;
+  /** the largest file decoded as text (default MAX_TEXT_BYTES; tests lower it) */
+  maxTextBytes?: number;
 }
 
 const DEFAULT_MISSING = ['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None'];
@@ -137,7 +146,9 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions = {}): Pr
     missing: new Set(spec.missingValues ?? DEFAULT_MISSING),
     missingMode,
     warnings: [],
+    maxCell: opts.maxCellBytes ?? MAX_CELL_BYTES,
   };
+  const text = (): string => decodeText(file, base, format, bytes, opts.maxTextBytes ?? MAX_TEXT_BYTES);
 
   let raw: RawData;
   if (format === 'npz') {
@@ -151,14 +162,14 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions = {}): Pr
         // the numeric fast path; undefined where the general path must decide (and give any error)
         const fast = opts.csvFastPath === false ? undefined : fromCsvBytes(ctx, bytes, delimiter, spec.csv?.header ?? true);
         if (fast) return finish(ctx, format, sha256, fast);
-        table = csvTable(bytes.toString('utf8'), base, { delimiter, header: spec.csv?.header });
+        table = csvTable(text(), base, { delimiter, header: spec.csv?.header, maxCell: ctx.maxCell });
         break;
       }
       case 'json':
-        table = jsonTable(bytes.toString('utf8'), base);
+        table = jsonTable(text(), base);
         break;
       case 'jsonl':
-        table = jsonlTable(bytes.toString('utf8'), base);
+        table = jsonlTable(text(), base);
         break;
       case 'npy':
         table = npyTable(parseNpy(bytes, base), base);
@@ -178,6 +189,27 @@ interface Ctx {
   missing: Set<string>;
   missingMode: 'drop' | 'error';
   warnings: string[];
+  /** the longest CSV cell, bytes */
+  maxCell: number;
+}
+
+/** The file as one string, or TOO_LARGE when it cannot be one (V8 strings end at about 512 MiB). */
+function decodeText(file: string, base: string, format: DatasetFormat, bytes: Buffer, limit: number): string {
+  const tooLarge = (): DatasetError =>
+    new DatasetError(
+      'TOO_LARGE',
+      file,
+      `${base} is ${bytes.length.toLocaleString('en-US')} bytes, more than the ${limit.toLocaleString('en-US')} bytes a ${format.toUpperCase()} dataset read as text may have. ` +
+        'Save a dataset this large as .npy or .npz (numpy.save / numpy.savez)' +
+        (format === 'csv' || format === 'tsv' ? ', or as a CSV of plain numbers with a one-character delimiter, which is read without decoding it as text.' : '.'),
+    );
+  if (bytes.length > limit) throw tooLarge();
+  try {
+    return bytes.toString('utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG') throw tooLarge();
+    throw e;
+  }
 }
 
 /** the rows kept, before labels are mapped */
@@ -248,6 +280,11 @@ function toNumber(v: unknown): number | undefined {
   return undefined;
 }
 
+/** A name (column, class) as messages show it: quoted, at most 60 characters. */
+function q(name: string): string {
+  return `'${name.length > 60 ? name.slice(0, 57) + '…' : name}'`;
+}
+
 function showValue(v: unknown): string {
   const s = typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v);
   return s.length > 60 ? s.slice(0, 57) + '…' : s;
@@ -255,7 +292,7 @@ function showValue(v: unknown): string {
 
 function listColumns(table: Table): string {
   if (!table.hasHeader) return `indices 0–${table.columns.length - 1}`;
-  const shown = table.columns.slice(0, 40).map((c) => `'${c}'`);
+  const shown = table.columns.slice(0, 40).map(q);
   return shown.join(', ') + (table.columns.length > 40 ? `, … (${table.columns.length} in all)` : '');
 }
 
@@ -283,7 +320,7 @@ function resolveColumn(ctx: Ctx, table: Table, ref: ColumnRef, role: string): nu
   const ci = table.columns.map((c, i) => [c, i] as const).filter(([c]) => c.toLowerCase() === lower);
   if (ci.length === 1) return ci[0][1];
   if (!table.hasHeader && /^-?\d+$/.test(ref.trim())) return resolveColumn(ctx, table, Number(ref.trim()), role);
-  throw noSuch(`'${ref}'`);
+  throw noSuch(q(ref));
 }
 
 /** the label column and the feature columns (in the model's order) of `table`, per the spec */
@@ -307,15 +344,15 @@ function chooseColumns(ctx: Ctx, table: Table): { labelIdx: number; featIdx: num
     const seen = new Set<number>();
     for (const i of featIdx) {
       if (i === labelIdx) {
-        throw new DatasetError('BAD_SPEC', ctx.file, `column '${table.columns[i]}' of ${ctx.base} is both the label and a feature`);
+        throw new DatasetError('BAD_SPEC', ctx.file, `column ${q(table.columns[i])} of ${ctx.base} is both the label and a feature`);
       }
-      if (seen.has(i)) throw new DatasetError('BAD_SPEC', ctx.file, `column '${table.columns[i]}' of ${ctx.base} is listed twice in spec.features`);
+      if (seen.has(i)) throw new DatasetError('BAD_SPEC', ctx.file, `column ${q(table.columns[i])} of ${ctx.base} is listed twice in spec.features`);
       seen.add(i);
     }
   } else {
     featIdx = table.columns.map((_, i) => i).filter((i) => i !== labelIdx);
     if (featIdx.length === 0) {
-      throw new DatasetError('BAD_SPEC', ctx.file, `${ctx.base} has only the label column '${table.columns[labelIdx]}': no features`);
+      throw new DatasetError('BAD_SPEC', ctx.file, `${ctx.base} has only the label column ${q(table.columns[labelIdx])}: no features`);
     }
   }
   return { labelIdx, featIdx };
@@ -327,7 +364,7 @@ function fromTable(ctx: Ctx, table: Table): RawData {
   }
   const { labelIdx, featIdx } = chooseColumns(ctx, table);
   const fc = featIdx.length;
-  const colName = (i: number): string => (table.hasHeader ? `'${table.columns[i]}'` : `${i}`);
+  const colName = (i: number): string => (table.hasHeader ? q(table.columns[i]) : `${i}`);
   const features = new Float32Array(table.rowCount * fc);
   const labels: unknown[] = [];
   const kept: number[] = [];
@@ -497,17 +534,21 @@ function fromCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolea
   try {
     return scanCsvBytes(ctx, bytes, delimiter, header);
   } catch (e) {
-    if (e instanceof DatasetError) return undefined;
+    // the general path gives every error, in file order; a cell over the limit is found only when the
+    // records before it were read without error, so it is the first error: give it here, before the
+    // general path decodes the whole file
+    if (e instanceof DatasetError && e.code !== 'TOO_LARGE') return undefined;
     throw e;
   }
 }
 
 function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolean): RawData | undefined {
-  const sc = new CsvByteScanner(bytes, delimiter);
+  const sc = new CsvByteScanner(bytes, delimiter, 16, ctx.maxCell, ctx.base);
   if (!sc.next()) return undefined;
   const width = sc.count;
   const columns: string[] = [];
   for (let f = 0; f < width; f++) columns.push(header ? sc.text(f).trim() : String(f));
+  if (header) sc.columnNames = columns;
   const probe: Table = { columns, hasHeader: header, rowCount: 1, get: () => undefined, where: () => '' };
   const { labelIdx, featIdx } = chooseColumns(ctx, probe);
   const fc = featIdx.length;
@@ -554,7 +595,8 @@ function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolea
       for (;;) {
         const r = role[col];
         if (r >= 0) {
-          const x = parseNumberAt(bytes, i, n);
+          // (at most a cell's worth: a longer run is left to the scanner, which refuses it)
+          const x = parseNumberAt(bytes, i, Math.min(n, i + ctx.maxCell + 1));
           if (x !== x) {
             plain = false;
             break;
@@ -567,10 +609,15 @@ function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolea
             break;
           }
           const from = i;
-          while (i < n) {
+          const stop = Math.min(n, i + ctx.maxCell + 1);
+          while (i < stop) {
             const c = bytes[i];
             if (c === delim || c === 10 || c === 13) break;
             i++;
+          }
+          if (i - from > ctx.maxCell) {
+            plain = false;
+            break;
           }
           if (r === -2) {
             labelStart = from;
@@ -647,7 +694,7 @@ function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolea
     keptLines[kept++] = sc.recordLine;
   }
   if (sc.failed || total === 0) return undefined;
-  const colName = (i: number): string => (header ? `'${columns[i]}'` : `${i}`);
+  const colName = (i: number): string => (header ? q(columns[i]) : `${i}`);
   if (dropped > 0) {
     const cols = [...missingCols.entries()].map(([i, k]) => `${colName(i)} ×${k}`).join(', ');
     ctx.warnings.push(`dropped ${dropped} of ${total} rows of ${ctx.base} with missing values (${cols})`);
@@ -832,7 +879,7 @@ function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): 
         throw new DatasetError(
           'NON_NUMERIC',
           ctx.file,
-          `${ctx.base} ${raw.where(k)}: the label (column '${raw.labelName}') holds ${showValue(raw.labels[k])}, which is not a number; a regression task needs numeric labels (or use task 'binary'/'multiclass')`,
+          `${ctx.base} ${raw.where(k)}: the label (column ${q(raw.labelName)}) holds ${showValue(raw.labels[k])}, which is not a number; a regression task needs numeric labels (or use task 'binary'/'multiclass')`,
         );
       }
       labels[k] = v;
@@ -853,7 +900,7 @@ function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): 
         throw new DatasetError(
           'NON_NUMERIC',
           ctx.file,
-          `${ctx.base} ${raw.where(k)}: the label (column '${raw.labelName}') holds ${showValue(raw.labels[k])}; a class label must be a string, a number or a boolean`,
+          `${ctx.base} ${raw.where(k)}: the label (column ${q(raw.labelName)}) holds ${showValue(raw.labels[k])}; a class label must be a string, a number or a boolean`,
         );
       }
       keys[k] = key;
@@ -878,8 +925,8 @@ function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): 
           throw new DatasetError(
             'UNKNOWN_LABEL',
             ctx.file,
-            `${ctx.base} has labels that are not in classNames [${classNames.map((c) => `'${c}'`).join(', ')}]: ` +
-              `${unknown.slice(0, 10).map((u) => `'${u}'`).join(', ')}${unknown.length > 10 ? ', …' : ''}; add them to classNames or leave classNames out`,
+            `${ctx.base} has labels that are not in classNames [${classNames.map(q).join(', ')}]: ` +
+              `${unknown.slice(0, 10).map(q).join(', ')}${unknown.length > 10 ? ', …' : ''}; add them to classNames or leave classNames out`,
           );
         }
         for (let k = 0; k < raw.rowCount; k++) labels[k] = Number(keys[k]);
@@ -897,15 +944,15 @@ function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): 
       throw new DatasetError(
         'BAD_SPEC',
         ctx.file,
-        `task 'binary' needs 2 classes but the label '${raw.labelName}' of ${ctx.base} has ${classNames.length}: ${classNames.slice(0, 10).map((c) => `'${c}'`).join(', ')}` +
+        `task 'binary' needs 2 classes but the label ${q(raw.labelName)} of ${ctx.base} has ${classNames.length}: ${classNames.slice(0, 10).map(q).join(', ')}` +
           (classNames.length > 2 ? `; use task 'multiclass'` : `; give both names with spec.classNames`),
       );
     }
     classCounts = new Array<number>(classNames.length).fill(0);
     for (let k = 0; k < raw.rowCount; k++) classCounts[labels[k]]++;
-    if (classNames.length < 2) ctx.warnings.push(`the label '${raw.labelName}' of ${ctx.base} has a single class '${classNames[0]}'`);
+    if (classNames.length < 2) ctx.warnings.push(`the label ${q(raw.labelName)} of ${ctx.base} has a single class ${q(classNames[0] ?? '')}`);
     const absent = classNames.filter((_, i) => classCounts![i] === 0);
-    if (absent.length > 0) ctx.warnings.push(`classes with no rows in ${ctx.base}: ${absent.map((c) => `'${c}'`).join(', ')}`);
+    if (absent.length > 0) ctx.warnings.push(`classes with no rows in ${ctx.base}: ${absent.map(q).join(', ')}`);
   }
 
   let rowShape: number[];

@@ -26,6 +26,8 @@ export type DatasetErrorCode =
   | 'UNKNOWN_LABEL'
   /** the spec contradicts itself or the data (binary task with 3 classes, a bad batch size, …) */
   | 'BAD_SPEC'
+  /** a cell longer than the cell limit (MAX_CELL_BYTES), or a text file too large to read as one string */
+  | 'TOO_LARGE'
   /** `inputShape` does not hold exactly one row's features */
   | 'BAD_INPUT_SHAPE'
   /** a row does not fit the model's input tensor */

@@ -21,10 +21,36 @@ export interface Table {
 // ---------------------------------------------------------------------------------------------
 // CSV (RFC 4180)
 
+/**
+ * The longest cell a dataset may hold: 16 MiB (bytes for the byte scanner, UTF-16 units for the text
+ * parser). Features are numbers and labels are class names; a longer cell is a damaged file or not a
+ * dataset, and refusing it early keeps memory bounded (a 700 MB cell once made a 1.4 GB string).
+ */
+export const MAX_CELL_BYTES = 16 * 1024 * 1024;
+
 export interface CsvOptions {
   delimiter?: string;
   /** the first record names the columns (default true) */
   header?: boolean;
+  /** the longest cell (default MAX_CELL_BYTES) */
+  maxCell?: number;
+}
+
+function sizeLimitText(n: number): string {
+  return n >= 1024 * 1024 && n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n.toLocaleString('en-US')} bytes`;
+}
+
+/** TOO_LARGE for a cell: where it is (line, column: name when known, else its 1-based position) and the limit. */
+export function cellTooLong(file: string, line: number, field: number, names: string[] | undefined, limit: number): DatasetError {
+  const name = names?.[field];
+  const shown = name !== undefined && name.length > 60 ? name.slice(0, 57) + '…' : name;
+  const column = shown !== undefined && shown !== '' ? `column '${shown}' (field ${field + 1})` : `field ${field + 1}`;
+  return new DatasetError(
+    'TOO_LARGE',
+    file,
+    `${file || 'the CSV'} line ${line}, ${column}: the cell is longer than the limit of ${sizeLimitText(limit)}. ` +
+      'A dataset cell holds a number or a label: check that this is the right file and that its quotes are balanced.',
+  );
 }
 
 /**
@@ -32,7 +58,7 @@ export interface CsvOptions {
  * field is written '""', quoted fields may hold delimiters and line breaks; records end with CRLF, LF
  * or CR. A byte-order mark is skipped. Returns the records with the line each starts on (1-based).
  */
-export function parseCsvRecords(text: string, delimiter = ',', file = ''): { records: string[][]; lines: number[] } {
+export function parseCsvRecords(text: string, delimiter = ',', file = '', maxCell = MAX_CELL_BYTES): { records: string[][]; lines: number[] } {
   const records: string[][] = [];
   const lines: number[] = [];
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -42,6 +68,7 @@ export function parseCsvRecords(text: string, delimiter = ',', file = ''): { rec
   let record: string[] = [];
   let recordLine = 1;
   let fieldStarted = false; // anything seen in this record (so a blank line is not a record)
+  const tooLong = (): DatasetError => cellTooLong(file, recordLine, record.length, records.length ? records[0] : undefined, maxCell);
   const endField = (): void => {
     record.push(field);
     field = '';
@@ -63,29 +90,34 @@ export function parseCsvRecords(text: string, delimiter = ',', file = ''): { rec
       fieldStarted = true;
       const startLine = line;
       i++;
+      const from = i;
       for (;;) {
-        if (i >= n) {
+        // the run up to the next quote, taken as one slice (a doubled quote is one quote)
+        const q = text.indexOf('"', i);
+        const end = q < 0 ? n : q;
+        if (end - from > maxCell) throw tooLong();
+        for (let k = i; k < end; k++) {
+          const d = text.charCodeAt(k);
+          if (d === 10 || (d === 13 && text.charCodeAt(k + 1) !== 10)) line++;
+        }
+        if (q < 0) {
           throw new DatasetError('PARSE_ERROR', file, `${file || 'the CSV'}: the quoted field that starts on line ${startLine} is never closed`);
         }
-        const d = text[i];
-        if (d === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
+        field += text.slice(i, q);
+        if (text.charCodeAt(q + 1) === 34) {
+          field += '"';
+          i = q + 2;
+          continue;
         }
-        if (d === '\n' || (d === '\r' && text[i + 1] !== '\n')) line++;
-        field += d;
-        i++;
+        i = q + 1;
+        break;
       }
       // after the closing quote: up to the next delimiter or line end (spaces are tolerated, other text is appended)
       while (i < n && text[i] !== delimiter && text[i] !== '\n' && text[i] !== '\r') {
         if (text[i] !== ' ' && text[i] !== '\t') field += text[i];
         i++;
       }
+      if (field.length > maxCell) throw tooLong();
       continue;
     }
     if (c === delimiter) {
@@ -109,6 +141,7 @@ export function parseCsvRecords(text: string, delimiter = ',', file = ''): { rec
       const d = text.charCodeAt(j);
       if (d === delim || d === 10 || d === 13) break;
     }
+    if (j - i + field.length > maxCell) throw tooLong();
     field = field === '' ? text.slice(i, j) : field + text.slice(i, j);
     i = j;
   }
@@ -118,7 +151,7 @@ export function parseCsvRecords(text: string, delimiter = ',', file = ''): { rec
 
 export function csvTable(text: string, file: string, opts: CsvOptions = {}): Table {
   const delimiter = opts.delimiter ?? ',';
-  const { records, lines } = parseCsvRecords(text, delimiter, file);
+  const { records, lines } = parseCsvRecords(text, delimiter, file, opts.maxCell);
   const header = opts.header ?? true;
   let columns: string[];
   let body: string[][];
@@ -288,9 +321,12 @@ const LF = 10;
  * Splits CSV bytes into records with exactly the rules of parseCsvRecords, without decoding the text:
  * each field is a byte range [start, end) of the buffer, or, for a quoted field, its decoded string.
  * Only for a single ASCII delimiter (not '"', CR or LF); `usable` says whether one was given. A quoted
- * field that is never closed ends the scan with `failed` set (parseCsvRecords gives the error).
+ * field that is never closed ends the scan with `failed` set (parseCsvRecords gives the error). A field
+ * longer than `maxCell` bytes throws TOO_LARGE (cellTooLong) before any of it is decoded.
  */
 export class CsvByteScanner {
+  /** column names for messages (set once the header is read) */
+  columnNames?: string[];
   /** 1-based line the current record starts on */
   recordLine = 1;
   /** fields of the current record */
@@ -314,6 +350,8 @@ export class CsvByteScanner {
     private readonly bytes: Buffer,
     delimiter: string,
     width = 16,
+    private readonly maxCell = MAX_CELL_BYTES,
+    private readonly file = '',
   ) {
     this.delim = delimiter.charCodeAt(0);
     this.pos = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
@@ -353,6 +391,10 @@ export class CsvByteScanner {
     this.count++;
   }
 
+  private tooLong(): DatasetError {
+    return cellTooLong(this.file, this.recordLine, this.count, this.columnNames, this.maxCell);
+  }
+
   /** Reads the next record; false at the end of the data (or when `failed`). Blank lines are skipped. */
   next(): boolean {
     const b = this.bytes;
@@ -372,7 +414,9 @@ export class CsvByteScanner {
           i++;
           let s = '';
           let from = i;
+          const opened = i;
           for (;;) {
+            if (i - opened > this.maxCell) throw this.tooLong();
             if (i >= n) {
               this.failed = true;
               this.line = startLine;
@@ -407,11 +451,13 @@ export class CsvByteScanner {
           this.push(0, -1);
         } else {
           const start = i;
-          while (i < n) {
+          const stop = Math.min(n, i + this.maxCell + 1);
+          while (i < stop) {
             const d = b[i];
             if (d === delim || d === LF || d === CR) break;
             i++;
           }
+          if (i - start > this.maxCell) throw this.tooLong();
           if (i > start) fieldStarted = true;
           this.push(start, i);
         }

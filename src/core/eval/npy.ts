@@ -5,6 +5,7 @@
  * Arrays come back in C (row-major) order: a Fortran-order array is transposed on read.
  * 64-bit integers are returned as Float64Array (exact up to 2^53; larger values lose precision).
  */
+import * as buffer from 'buffer';
 import * as zlib from 'zlib';
 import { DatasetError } from './datasetErrors';
 
@@ -346,6 +347,7 @@ export function readNpz(buf: Uint8Array, file = ''): NpzArchive {
     const extraLen = view.getUint16(p + 30, true);
     const commentLen = view.getUint16(p + 32, true);
     let localHeaderOffset = view.getUint32(p + 42, true);
+    if (p + 46 + nameLen + extraLen + commentLen > buf.length) throw bad(`central directory entry ${n} runs past the end of the file`);
     const entryName = Buffer.from(buf.buffer, buf.byteOffset + p + 46, nameLen).toString(flags & 0x800 ? 'utf8' : 'latin1');
     // zip64 extra field: values present only for the fields that are 0xffffffff, in this order
     let e = p + 46 + nameLen;
@@ -355,17 +357,16 @@ export function readNpz(buf: Uint8Array, file = ''): NpzArchive {
       const size = view.getUint16(e + 2, true);
       if (id === 0x0001) {
         let q = e + 4;
-        if (uncompressedSize === 0xffffffff) {
-          uncompressedSize = Number(view.getBigUint64(q, true));
+        const end = Math.min(extraEnd, e + 4 + size);
+        const next = (): number => {
+          if (q + 8 > end) throw bad(`the zip64 sizes of entry ${n} are cut off`);
+          const v = Number(view.getBigUint64(q, true));
           q += 8;
-        }
-        if (compressedSize === 0xffffffff) {
-          compressedSize = Number(view.getBigUint64(q, true));
-          q += 8;
-        }
-        if (localHeaderOffset === 0xffffffff) {
-          localHeaderOffset = Number(view.getBigUint64(q, true));
-        }
+          return v;
+        };
+        if (uncompressedSize === 0xffffffff) uncompressedSize = next();
+        if (compressedSize === 0xffffffff) compressedSize = next();
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = next();
       }
       e += 4 + size;
     }
@@ -401,7 +402,8 @@ export function readNpz(buf: Uint8Array, file = ''): NpzArchive {
         bytes = raw;
       } else if (en.method === 8) {
         try {
-          bytes = zlib.inflateRawSync(raw);
+          // never more than the directory says (a damaged or hostile size cannot make it inflate without end)
+          bytes = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, Math.min(en.uncompressedSize + 1, buffer.constants.MAX_LENGTH)) });
         } catch (err) {
           throw bad(`'${en.entryName}' does not inflate: ${(err as Error).message}`);
         }

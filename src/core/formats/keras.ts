@@ -18,7 +18,9 @@ import { pipeline } from 'stream/promises';
 import { Worker } from 'worker_threads';
 import { ModelFormatError, type ModelFormatErrorCode } from './errors';
 import { isLfsPointer, isZip } from './sniff';
-import { parseJsonAttr, loadH5, readHdf5Tensors, summarizeHdf5File, type ArchiveInfo, type Json } from './kerasHdf5';
+import { parseJsonAttr, loadH5, readHdf5TensorRange, readHdf5Tensors, summarizeHdf5File, type ArchiveInfo, type Json } from './kerasHdf5';
+
+export { boxRanges, flatRangeBox } from './kerasHdf5';
 import type { ModelSummary, TensorData, TensorInfo } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +177,7 @@ async function readZipDirectory(o: Opened): Promise<Map<string, ZipEntry>> {
     const loc = eocd - 20;
     if (loc < 0 || tail.readUInt32LE(loc) !== 0x07064b50) throw corrupt('zip64 locator missing');
     const z64At = Number(tail.readBigUInt64LE(loc + 8));
+    if (z64At + 56 > o.size) throw corrupt('zip64 directory record missing');
     const z64 = await readRange(o.abs, z64At, 56);
     if (z64.length < 56 || z64.readUInt32LE(0) !== 0x06064b50) throw corrupt('zip64 directory record missing');
     count = Number(z64.readBigUInt64LE(32));
@@ -197,6 +200,7 @@ async function readZipDirectory(o: Opened): Promise<Map<string, ZipEntry>> {
     const extraLen = cd.readUInt16LE(p + 30);
     const commentLen = cd.readUInt16LE(p + 32);
     let localOffset = cd.readUInt32LE(p + 42);
+    if (p + 46 + nameLen + extraLen + commentLen > cd.length) throw corrupt('a directory entry runs past the directory');
     const name = cd.subarray(p + 46, p + 46 + nameLen).toString('utf8');
     // zip64 extended information: the 64-bit values, in this order, for the fields set to 0xffffffff
     let e = p + 46 + nameLen;
@@ -206,9 +210,15 @@ async function readZipDirectory(o: Opened): Promise<Map<string, ZipEntry>> {
       const len = cd.readUInt16LE(e + 2);
       if (id === 0x0001) {
         let q = e + 4;
-        if (size === 0xffffffff && q + 8 <= e + 4 + len) (size = Number(cd.readBigUInt64LE(q))), (q += 8);
-        if (compSize === 0xffffffff && q + 8 <= e + 4 + len) (compSize = Number(cd.readBigUInt64LE(q))), (q += 8);
-        if (localOffset === 0xffffffff && q + 8 <= e + 4 + len) localOffset = Number(cd.readBigUInt64LE(q));
+        const end = Math.min(extraEnd, e + 4 + len);
+        const next = (): number => {
+          const v = Number(cd.readBigUInt64LE(q));
+          q += 8;
+          return v;
+        };
+        if (size === 0xffffffff && q + 8 <= end) size = next();
+        if (compSize === 0xffffffff && q + 8 <= end) compSize = next();
+        if (localOffset === 0xffffffff && q + 8 <= end) localOffset = next();
       }
       e += 4 + len;
     }
@@ -219,6 +229,9 @@ async function readZipDirectory(o: Opened): Promise<Map<string, ZipEntry>> {
 }
 
 async function entryDataStart(o: Opened, e: ZipEntry): Promise<number> {
+  if (e.localOffset + 30 > o.size) {
+    throw new ModelFormatError('CORRUPT', o.abs, `${o.name} is a damaged zip archive (the local header of ${e.name} lies past the end of the file).`);
+  }
   const lh = await readRange(o.abs, e.localOffset, 30);
   if (lh.length < 30 || lh.readUInt32LE(0) !== 0x04034b50) {
     throw new ModelFormatError('CORRUPT', o.abs, `${o.name} is a damaged zip archive (bad local header for ${e.name}).`);
@@ -259,6 +272,8 @@ async function extractEntry(o: Opened, e: ZipEntry, dest: string): Promise<void>
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       written += chunk.length;
+      // never write more than the directory says (a damaged or hostile archive could inflate without end)
+      if (written > e.size) return cb(new Error(`it holds more than the ${e.size} bytes its directory entry says`));
       if (crc32) crc = crc32(chunk, crc);
       cb(null, chunk);
     },
@@ -382,25 +397,49 @@ async function extractArchive(o: Opened): Promise<KerasArchive> {
 
 type HdfRequest =
   | { op: 'summary'; h5path: string; abs: string; fileSize: number; archive?: ArchiveInfo }
-  | { op: 'tensors'; h5path: string; abs: string; tensors: TensorInfo[] };
+  | { op: 'tensors'; h5path: string; abs: string; tensors: TensorInfo[] }
+  | { op: 'range'; h5path: string; abs: string; tensor: TensorInfo; start: number; count: number };
 
-/** What the worker answers (kerasWorker.ts). */
+/** What the worker answers (kerasWorker.ts): `started` once h5wasm is loaded and the HDF5 work begins, then the result. */
 export type KerasWorkerResponse =
+  | { id: number; started: true }
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { name: string; code?: ModelFormatErrorCode; file?: string; message: string } };
 
+/**
+ * Time limits of the HDF5 work, which runs in a worker so that a damaged file that sends the HDF5
+ * library into an endless loop can be stopped. The limit of one request is
+ * `timeoutMs + msPerMB × the file's size in MiB + 1 s per bytesPerSecond of values read`, counted from
+ * the moment the worker has h5wasm loaded and starts on the file.
+ */
 export interface KerasReaderOptions {
-  /** time limit for one summary (and the base limit for reading tensors), ms */
+  /** the floor of the time limit of one request, ms */
   timeoutMs: number;
-  /** reading tensors: the limit grows by 1 s per this many bytes */
+  /** the limit grows by this much per MiB of the file, ms */
+  msPerMB: number;
+  /** reading values: the limit grows by 1 s per this many bytes read */
   bytesPerSecond: number;
+  /** starting the worker and loading h5wasm in it (not the file's doing when slow), ms */
+  startupMs: number;
   /** an idle worker is stopped after this long (its WebAssembly memory is then freed), ms */
   idleMs: number;
   /** run h5wasm in this thread (no time limit) instead of a worker */
   inProcess: boolean;
 }
 
-const options: KerasReaderOptions = { timeoutMs: 30_000, bytesPerSecond: 20 * 1024 * 1024, idleMs: 30_000, inProcess: false };
+const options: KerasReaderOptions = {
+  timeoutMs: 2_000,
+  msPerMB: 50,
+  bytesPerSecond: 20 * 1024 * 1024,
+  startupMs: 60_000,
+  idleMs: 30_000,
+  inProcess: false,
+};
+
+/** The time limit (ms) of HDF5 work on a file of `fileSize` bytes that reads `valueBytes` bytes of values. */
+export function kerasTimeLimitMs(fileSize: number, valueBytes = 0): number {
+  return Math.round(options.timeoutMs + (options.msPerMB * fileSize) / (1024 * 1024) + (1000 * valueBytes) / options.bytesPerSecond);
+}
 
 /** Change the reader's limits (tests, or callers that know better). Returns the options now in force. */
 export function configureKerasReader(o: Partial<KerasReaderOptions>): KerasReaderOptions {
@@ -446,7 +485,12 @@ function runHdf5<T>(req: HdfRequest, limitMs: number): Promise<T> {
 async function inProcess<T>(req: HdfRequest): Promise<T> {
   const h5 = await loadH5();
   if (req.op === 'summary') return summarizeHdf5File(h5, req.h5path, req.abs, req.fileSize, req.archive) as T;
+  if (req.op === 'range') return [readHdf5TensorRange(h5, req.h5path, req.abs, req.tensor, req.start, req.count)] as T;
   return readHdf5Tensors(h5, req.h5path, req.abs, req.tensors) as T;
+}
+
+function seconds(ms: number): string {
+  return ms >= 10_000 ? String(Math.round(ms / 1000)) : (ms / 1000).toFixed(1).replace(/\.0$/, '');
 }
 
 function viaWorker<T>(req: HdfRequest, limitMs: number): Promise<T> {
@@ -476,10 +520,16 @@ function viaWorker<T>(req: HdfRequest, limitMs: number): Promise<T> {
     };
     const onMessage = (m: KerasWorkerResponse) => {
       if (m.id !== id) return;
+      if ('started' in m) {
+        // h5wasm is loaded and the work on the file begins: from now on the file's time limit runs
+        clearTimeout(timer);
+        timer = setTimeout(onTimeout, limitMs);
+        return;
+      }
       finish();
       if (m.ok) resolve(m.result as T);
       else if (m.error.name === 'ModelFormatError' && m.error.code) reject(new ModelFormatError(m.error.code, m.error.file ?? req.abs, m.error.message));
-      else reject(new Error(m.error.message));
+      else reject(new Error(m.error.message)); // not about the file (h5wasm failed to load, …)
     };
     const onError = (e: Error) => {
       finish();
@@ -491,17 +541,23 @@ function viaWorker<T>(req: HdfRequest, limitMs: number): Promise<T> {
       if (worker === w) worker = undefined;
       reject(new ModelFormatError('CORRUPT', req.abs, `The HDF5 reader stopped unexpectedly (exit code ${code}) while reading ${name}; the file may be damaged.`));
     };
-    const timer = setTimeout(() => {
+    const onTimeout = () => {
       finish();
       if (worker === w) stopWorker();
       reject(
         new ModelFormatError(
           'CORRUPT',
           req.abs,
-          `Reading ${name} did not finish within ${Math.round(limitMs / 1000)} s and was stopped; the HDF5 file looks damaged.`,
+          `Reading ${name} took longer than ${seconds(limitMs)} s (the limit for ${req.op === 'summary' ? 'a summary' : 'reading values'} of a file of this size) and was stopped; the file is probably corrupt.`,
         ),
       );
-    }, limitMs);
+    };
+    const onStartTimeout = () => {
+      finish();
+      if (worker === w) stopWorker();
+      reject(new Error(`The HDF5 reader did not start within ${seconds(options.startupMs)} s (to read ${name}); the machine may be overloaded. Try again.`));
+    };
+    let timer = setTimeout(onStartTimeout, options.startupMs);
     w.on('message', onMessage);
     w.on('error', onError);
     w.on('exit', onExit);
@@ -517,13 +573,13 @@ function viaWorker<T>(req: HdfRequest, limitMs: number): Promise<T> {
 export async function readKerasSummary(file: string): Promise<ModelSummary> {
   const o = await openChecked(file);
   if (await checkHdf5(o)) {
-    return runHdf5<ModelSummary>({ op: 'summary', h5path: o.abs, abs: o.abs, fileSize: o.size }, options.timeoutMs);
+    return runHdf5<ModelSummary>({ op: 'summary', h5path: o.abs, abs: o.abs, fileSize: o.size }, kerasTimeLimitMs(o.size));
   }
   if (isZip(o.head)) {
     return withArchive(o, (a) =>
       runHdf5<ModelSummary>(
         { op: 'summary', h5path: a.weightsFile, abs: o.abs, fileSize: o.size, archive: { config: a.config, metadata: a.metadata } },
-        options.timeoutMs,
+        kerasTimeLimitMs(weightsSize(a, o)),
       ),
     );
   }
@@ -540,12 +596,36 @@ export async function readKerasTensor(file: string, tensor: TensorInfo): Promise
 export async function readKerasTensors(file: string, tensors: TensorInfo[]): Promise<TensorData[]> {
   const o = await openChecked(file);
   const bytes = tensors.reduce((a, t) => a + t.byteSize, 0);
-  const limit = options.timeoutMs + (1000 * bytes) / options.bytesPerSecond;
-  if (await checkHdf5(o)) return runHdf5<TensorData[]>({ op: 'tensors', h5path: o.abs, abs: o.abs, tensors }, limit);
+  if (await checkHdf5(o)) return runHdf5<TensorData[]>({ op: 'tensors', h5path: o.abs, abs: o.abs, tensors }, kerasTimeLimitMs(o.size, bytes));
   if (!isZip(o.head)) {
     throw new ModelFormatError('NOT_A_MODEL', o.abs, `${o.name} is not a Keras model: it is neither an HDF5 file nor a .keras (zip) archive.`);
   }
-  return withArchive(o, (a) => runHdf5<TensorData[]>({ op: 'tensors', h5path: a.weightsFile, abs: o.abs, tensors }, limit));
+  return withArchive(o, (a) => runHdf5<TensorData[]>({ op: 'tensors', h5path: a.weightsFile, abs: o.abs, tensors }, kerasTimeLimitMs(weightsSize(a, o), bytes)));
+}
+
+/**
+ * Read elements [start, start + count) (C order) of one weight, for weights too large to read whole.
+ * The range must be one block of the array: take it from `boxRanges(tensor.shape, …)`.
+ */
+export async function readKerasTensorRange(file: string, tensor: TensorInfo, start: number, count: number): Promise<TensorData> {
+  const o = await openChecked(file);
+  const bytes = count * (tensor.paramCount ? tensor.byteSize / tensor.paramCount : 0);
+  const req = (h5path: string, size: number) =>
+    runHdf5<TensorData[]>({ op: 'range', h5path, abs: o.abs, tensor, start, count }, kerasTimeLimitMs(size, bytes)).then((r) => r[0]);
+  if (await checkHdf5(o)) return req(o.abs, o.size);
+  if (!isZip(o.head)) {
+    throw new ModelFormatError('NOT_A_MODEL', o.abs, `${o.name} is not a Keras model: it is neither an HDF5 file nor a .keras (zip) archive.`);
+  }
+  return withArchive(o, (a) => req(a.weightsFile, weightsSize(a, o)));
+}
+
+/** Size of the HDF5 file HDF5 works on: the archive's extracted weights, or the archive when that is unknown. */
+function weightsSize(a: KerasArchive, o: Opened): number {
+  try {
+    return fs.statSync(a.weightsFile).size;
+  } catch {
+    return o.size;
+  }
 }
 
 /** Run `fn` on the archive's extracted weights; once more if the copy vanished meanwhile (evicted by other reads). */

@@ -1052,9 +1052,9 @@ function asFormatError(e: unknown, abs: string, stderr: () => string): ModelForm
   );
 }
 
-function readOne(h5: H5Module, f: H5File, abs: string, t: TensorInfo): TensorData {
+/** The dataset of `t`, checked to have the shape the summary gave it. */
+function datasetOf(f: H5File, abs: string, t: TensorInfo): { ds: H5Dataset; dataset: string; shape: number[]; dtype: DType } {
   const name = path.basename(abs);
-  if (t.location.kind === 'none') return { dtype: t.dtype, shape: t.shape, data: emptyData(t.dtype) };
   if (t.location.kind !== 'hdf5') throw new ModelFormatError('UNSUPPORTED', abs, `${t.name} is not stored in an HDF5 dataset.`);
   const ds = asDataset(getEntity(f, t.location.dataset));
   if (!ds) {
@@ -1069,10 +1069,103 @@ function readOne(h5: H5Module, f: H5File, abs: string, t: TensorInfo): TensorDat
       `${name}: ${t.name} has shape [${shape.join(',')}], not [${t.shape.join(',')}] (was the file changed since it was summarized?).`,
     );
   }
-  const dtype = dtypeOf(m);
-  if (dtype === 'float16') return { dtype, shape, data: readFloat16(h5, f, t.location.dataset, product(shape)) };
+  return { ds, dataset: t.location.dataset, shape, dtype: dtypeOf(m) };
+}
+
+function readOne(h5: H5Module, f: H5File, abs: string, t: TensorInfo): TensorData {
+  if (t.location.kind === 'none') return { dtype: t.dtype, shape: t.shape, data: emptyData(t.dtype) };
+  const { ds, dataset, shape, dtype } = datasetOf(f, abs, t);
+  if (dtype === 'float16') return { dtype, shape, data: readFloat16(h5, f, dataset, product(shape)) };
   const v = ds.value;
   return { dtype, shape, data: toTyped(dtype, v, abs, t.name) };
+}
+
+/**
+ * The box (offset and count per dimension) that holds exactly the elements [start, start + count) of a
+ * C-order array of `shape`, or undefined when those elements do not form one box.
+ */
+export function flatRangeBox(shape: number[], start: number, count: number): { offset: number[]; count: number[] } | undefined {
+  const total = product(shape);
+  if (!(Number.isSafeInteger(start) && Number.isSafeInteger(count) && start >= 0 && count > 0 && start + count <= total)) return undefined;
+  if (shape.length === 0) return { offset: [], count: [] };
+  let inner = total;
+  for (let k = 0; k < shape.length; k++) {
+    inner /= shape[k]; // elements per index of axis k
+    if (start % inner !== 0 || count % inner !== 0) continue;
+    const first = start / inner; // index into the first k+1 axes, flattened
+    const n = count / inner;
+    const along = first % shape[k];
+    if (along + n > shape[k]) continue;
+    const offset = new Array<number>(shape.length).fill(0);
+    const cnt = shape.slice();
+    offset[k] = along;
+    cnt[k] = n;
+    let outer = Math.floor(first / shape[k]);
+    for (let i = k - 1; i >= 0; i--) {
+      offset[i] = outer % shape[i];
+      cnt[i] = 1;
+      outer = Math.floor(outer / shape[i]);
+    }
+    return { offset, count: cnt };
+  }
+  return undefined;
+}
+
+/**
+ * Consecutive element ranges [start, count) covering a C-order array of `shape`, each one box of at
+ * most `maxElements` elements (or one row of the last axis, when even that is larger), in order.
+ */
+export function boxRanges(shape: number[], maxElements: number): Array<[number, number]> {
+  const total = product(shape);
+  const out: Array<[number, number]> = [];
+  if (total === 0) return out;
+  if (total <= maxElements || shape.length === 0) return [[0, total]];
+  // the outermost axis k whose inner block (elements per index of k) fits; ranges run along axis k
+  let inner = total;
+  let k = 0;
+  for (; k < shape.length; k++) {
+    inner /= shape[k];
+    if (inner <= maxElements) break;
+  }
+  if (k === shape.length) k = shape.length - 1;
+  const per = Math.max(1, Math.floor(maxElements / inner)); // indices of axis k per range
+  const rows = total / (inner * shape[k]); // index tuples of the axes before k
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < shape[k]; j += per) {
+      const n = Math.min(per, shape[k] - j);
+      out.push([(r * shape[k] + j) * inner, n * inner]);
+    }
+  }
+  return out;
+}
+
+/** Elements [start, start + count) of one weight (C order); the range must be one box (see boxRanges). */
+export function readHdf5TensorRange(h5: H5Module, h5path: string, abs: string, t: TensorInfo, start: number, count: number): TensorData {
+  const abortsBefore = aborts;
+  return captureStderr((stderr) => {
+    let f: H5File | undefined;
+    try {
+      f = openH5(h5, h5path, abs, stderr);
+      const { ds, dataset, dtype } = datasetOf(f, abs, t);
+      const box = flatRangeBox(t.shape, start, count);
+      if (!box) throw new ModelFormatError('UNSUPPORTED', abs, `elements ${start}–${start + count} of ${t.name} [${t.shape.join(',')}] are not one block of the array.`);
+      let data: TensorData['data'];
+      if (dtype === 'float16') data = readFloat16(h5, f, dataset, count, box);
+      else if (dtype === 'string' || dtype === 'compound' || dtype === 'unknown') {
+        throw new ModelFormatError('UNSUPPORTED', abs, `${path.basename(abs)}: ${t.name} (${dtype}) cannot be read in parts.`);
+      } else data = toTyped(dtype, ds.slice(box.offset.map((o, i) => [o, o + box.count[i]])), abs, t.name);
+      if (data.length !== count) {
+        throw new ModelFormatError('CORRUPT', abs, `${path.basename(abs)}: reading elements ${start}–${start + count} of ${t.name} gave ${data.length} values.`);
+      }
+      checkNoAbort(abortsBefore, abs, stderr);
+      return { dtype, shape: [count], data };
+    } catch (e) {
+      checkNoAbort(abortsBefore, abs, stderr);
+      throw asFormatError(e, abs, stderr);
+    } finally {
+      closeQuietly(f);
+    }
+  });
 }
 
 function emptyData(dtype: DType): TensorData['data'] {
@@ -1119,12 +1212,12 @@ function toTyped(dtype: DType, v: unknown, abs: string, name: string): TensorDat
 }
 
 /** h5wasm refuses float16 in `Dataset.value`: read the raw (little-endian) bytes and decode them. */
-function readFloat16(h5: H5Module, f: H5File, dataset: string, count: number): Float32Array {
+function readFloat16(h5: H5Module, f: H5File, dataset: string, count: number, box?: { offset: number[]; count: number[] }): Float32Array {
   const mod = h5.Module as unknown as {
     _malloc(n: number): number;
     _free(p: number): void;
     HEAPU8: Uint8Array;
-    get_dataset_data(fileId: bigint, p: string, c: null, o: null, s: null, ptr: bigint): number;
+    get_dataset_data(fileId: bigint, p: string, c: bigint[] | null, o: bigint[] | null, s: bigint[] | null, ptr: bigint): number;
   };
   const nbytes = count * 2;
   const out = new Float32Array(count);
@@ -1132,7 +1225,10 @@ function readFloat16(h5: H5Module, f: H5File, dataset: string, count: number): F
   const ptr = mod._malloc(nbytes);
   if (!ptr) throw new Error(`cannot allocate ${nbytes} bytes`);
   try {
-    mod.get_dataset_data(f.file_id, dataset, null, null, null, BigInt(ptr));
+    if (box) {
+      const big = (a: number[]) => a.map((x) => BigInt(x));
+      mod.get_dataset_data(f.file_id, dataset, big(box.count), big(box.offset), box.count.map(() => 1n), BigInt(ptr));
+    } else mod.get_dataset_data(f.file_id, dataset, null, null, null, BigInt(ptr));
     const bytes = mod.HEAPU8.slice(ptr, ptr + nbytes);
     const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
     for (let i = 0; i < count; i++) out[i] = halfToFloat(u16[i]);

@@ -5,13 +5,14 @@
  */
 import { parentPort } from 'worker_threads';
 import { ModelFormatError } from './errors';
-import { h5Aborted, loadH5, readHdf5Tensors, summarizeHdf5File, type ArchiveInfo } from './kerasHdf5';
+import { h5Aborted, loadH5, readHdf5TensorRange, readHdf5Tensors, summarizeHdf5File, type ArchiveInfo } from './kerasHdf5';
 import type { KerasWorkerResponse } from './keras';
 import type { TensorData, TensorInfo } from './types';
 
 type Request =
   | { id: number; op: 'summary'; h5path: string; abs: string; fileSize: number; archive?: ArchiveInfo }
-  | { id: number; op: 'tensors'; h5path: string; abs: string; tensors: TensorInfo[] };
+  | { id: number; op: 'tensors'; h5path: string; abs: string; tensors: TensorInfo[] }
+  | { id: number; op: 'range'; h5path: string; abs: string; tensor: TensorInfo; start: number; count: number };
 
 const port = parentPort;
 if (port) {
@@ -21,10 +22,15 @@ if (port) {
       const transfer: ArrayBuffer[] = [];
       try {
         const h5 = await loadH5();
+        // the caller's time limit for this file starts now (loading h5wasm is not the file's doing)
+        port.postMessage({ id: req.id, started: true } satisfies KerasWorkerResponse);
         if (req.op === 'summary') {
           response = { id: req.id, ok: true, result: summarizeHdf5File(h5, req.h5path, req.abs, req.fileSize, req.archive) };
         } else {
-          const result: TensorData[] = readHdf5Tensors(h5, req.h5path, req.abs, req.tensors);
+          const result: TensorData[] =
+            req.op === 'range'
+              ? [readHdf5TensorRange(h5, req.h5path, req.abs, req.tensor, req.start, req.count)]
+              : readHdf5Tensors(h5, req.h5path, req.abs, req.tensors);
           const seen = new Set<ArrayBuffer>();
           for (const t of result) {
             if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer && !seen.has(t.data.buffer)) {

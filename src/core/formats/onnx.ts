@@ -1357,22 +1357,30 @@ function densify(d: OnnxDType, values: TensorData['data'], indices: TensorData['
   const count = dims.reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(count) || count < 0 || count > 2 ** 31) throw new CountMismatch(`its dense shape [${dims.join(',')}] is too large`);
   const nnz = Array.isArray(values) ? values.length : values.length / (d.name.startsWith('complex') ? 2 : 1);
-  const linear: number[] = [];
   if (!indices) {
     throw new CountMismatch('the sparse tensor has no indices');
   }
-  const idx = Array.from(indices as ArrayLike<number | bigint>, (v) => Number(v));
-  if (idxShape.length === 2) {
-    const rank = idxShape[1];
-    const strides = dims.map((_, i) => dims.slice(i + 1).reduce((a, b) => a * b, 1));
-    for (let k = 0; k < nnz; k++) {
-      let li = 0;
-      for (let j = 0; j < rank; j++) li += idx[k * rank + j] * strides[j];
-      linear.push(li);
-    }
-  } else linear.push(...idx);
-  if (linear.length !== nnz) throw new CountMismatch(`the sparse tensor has ${nnz} values but ${linear.length} indices`);
-  for (const li of linear) if (!(li >= 0 && li < count)) throw new CountMismatch(`a sparse index (${li}) is outside the shape`);
+  // linear positions, checked one by one (a loop, not push(...): a spread of 10⁵ indices overflows the stack)
+  const idx = indices as ArrayLike<number | bigint>;
+  const rank = idxShape.length === 2 ? idxShape[1] : 1;
+  if (idxShape.length === 2 ? idx.length !== nnz * rank : idx.length !== nnz) {
+    throw new CountMismatch(`the sparse tensor has ${nnz} values but ${idxShape.length === 2 ? `${idx.length / Math.max(rank, 1)} index rows` : `${idx.length} indices`}`);
+  }
+  if (idxShape.length === 2 && rank !== dims.length) throw new CountMismatch(`its indices have ${rank} coordinates but its shape has ${dims.length} dimensions`);
+  const strides = dims.map((_, i) => dims.slice(i + 1).reduce((a, b) => a * b, 1));
+  const linear = new Float64Array(nnz);
+  for (let k = 0; k < nnz; k++) {
+    let li = 0;
+    if (idxShape.length === 2) {
+      for (let j = 0; j < rank; j++) {
+        const c = Number(idx[k * rank + j]);
+        if (!(c >= 0 && c < dims[j])) throw new CountMismatch(`a sparse index (${c} in dimension ${j}) is outside the shape`);
+        li += c * strides[j];
+      }
+    } else li = Number(idx[k]);
+    if (!(li >= 0 && li < count)) throw new CountMismatch(`a sparse index (${li}) is outside the shape`);
+    linear[k] = li;
+  }
   if (Array.isArray(values)) {
     const out: string[] = new Array<string>(count).fill('');
     linear.forEach((li, k) => (out[li] = values[k]));

@@ -5,6 +5,7 @@
 import * as path from 'path';
 import { lowerIsBetter, type MetricHistory } from '../../core/lineage/metricHistory';
 import type { HistoryMetricView, HistoryViewModel } from '../../shared/historyProtocol';
+import { toCsv } from '../../core/util/csv';
 
 /** 'Jan 5, 2026, 14:03' in the user's locale (the extension host's). */
 export function dateText(iso: string | undefined): string {
@@ -76,13 +77,7 @@ export function historyCsv(m: HistoryViewModel): string {
   m.versions.forEach((v, x) => {
     rows.push([`v${v.version}`, v.commit, v.date, v.author, v.subject, v.tags.join(' '), v.aliases.join(' '), ...cols.map((c) => c.get(x))]);
   });
-  return rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
-}
-
-function csvCell(s: string): string {
-  // a leading =, +, -, @ would be a formula in a spreadsheet: quote it with a leading apostrophe
-  const safe = /^[=+@]/.test(s) || (/^-/.test(s) && !/^-\d/.test(s)) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  return toCsv(rows);
 }
 
 function quoteArg(s: string): string {

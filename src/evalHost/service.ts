@@ -56,6 +56,23 @@ function hostVersion(): string {
 }
 
 const badInput = (msg: string): ResponseError<void> => new ResponseError(EvalErrorCodes.BadInput, msg);
+
+/**
+ * A client's value as error messages show it: short, whatever was sent (issue #10: a reply never echoes
+ * a large value, so a bad request of megabytes gets an answer of bytes). Strings up to `max` characters
+ * stay as they are; arrays show their first items and their length; nesting shows one level.
+ */
+export function brief(v: unknown, max = 80, level = 0): string {
+  if (typeof v === 'string') return v.length > max ? `${v.slice(0, max)}… (${v.length} characters)` : v;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (typeof v !== 'object') return typeof v;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name} of ${v.byteLength} bytes`;
+  if (level > 0) return Array.isArray(v) ? `[…${v.length} items]` : '{…}';
+  const item = (x: unknown): string => (typeof x === 'string' ? JSON.stringify(brief(x, 20)) : brief(x, 20, level + 1));
+  if (Array.isArray(v)) return `[${v.slice(0, 8).map(item).join(',')}${v.length > 8 ? `,… ${v.length} items` : ''}]`;
+  const keys = Object.keys(v);
+  return `{${keys.slice(0, 8).map((k) => `${JSON.stringify(brief(k, 20))}:${item((v as Record<string, unknown>)[k])}`).join(',')}${keys.length > 8 ? `,… ${keys.length} keys` : ''}}`;
+}
 const isPosInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
 const isNonNegInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
@@ -146,6 +163,7 @@ export class EvalService {
       maxBlobBytes: this.opts.maxBlobBytes,
       chunkBytes: this.binary ? (this.opts.binaryChunkBytes ?? this.opts.chunkBytes) : this.opts.chunkBytes,
       binary: this.binary,
+      externalData: true,
     };
   }
 
@@ -172,13 +190,14 @@ export class EvalService {
   private async rowSource(input: EvaluateParams['inputs'][number], i: number): Promise<RowSource> {
     if (!input || typeof input.name !== 'string') throw badInput(`inputs[${i}] has no name`);
     const { name, dims } = input;
-    if (!Array.isArray(dims) || !dims.every(isPosInt)) throw badInput(`input ${name}: dims must be positive integers (the shape of one row), got ${JSON.stringify(dims)}`);
+    const label = brief(name);
+    if (!Array.isArray(dims) || !dims.every(isPosInt)) throw badInput(`input ${label}: dims must be positive integers (the shape of one row), got ${brief(dims)}`);
     const rowFloats = dims.reduce((a, b) => a * b, 1);
     const data = input.data as Partial<DatasetData> & { base64?: unknown; data?: unknown };
-    if (!data || typeof data !== 'object') throw badInput(`input ${name}: no data`);
+    if (!data || typeof data !== 'object') throw badInput(`input ${label}: no data`);
     if (typeof data.base64 === 'string' || data.data instanceof Float32Array) {
       const a = data.data instanceof Float32Array ? data.data : base64ToFloat32(data.base64 as string);
-      if (a.length % rowFloats !== 0) throw badInput(`input ${name}: ${a.length} floats are not a whole number of rows of ${rowFloats} (dims ${JSON.stringify(dims)})`);
+      if (a.length % rowFloats !== 0) throw badInput(`input ${label}: ${a.length} floats are not a whole number of rows of ${rowFloats} (dims ${brief(dims)})`);
       return {
         name,
         dims,
@@ -187,20 +206,20 @@ export class EvalService {
         copy: (start, count, dst, off) => dst.set(a.subarray(start * rowFloats, (start + count) * rowFloats), off),
       };
     }
-    if (typeof data.datasetHash !== 'string') throw badInput(`input ${name}: data needs base64, data (float32, binary connections) or datasetHash`);
+    if (typeof data.datasetHash !== 'string') throw badInput(`input ${label}: data needs base64, data (float32, binary connections) or datasetHash`);
     const all = await this.datasetFloats(BlobStore.checkHash(data.datasetHash));
     const width = data.rowWidth;
-    if (!isPosInt(width)) throw badInput(`input ${name}: rowWidth must be a positive integer`);
-    if (all.length % width !== 0) throw badInput(`input ${name}: dataset has ${all.length} floats, not a whole number of rows of ${width}`);
+    if (!isPosInt(width)) throw badInput(`input ${label}: rowWidth must be a positive integer`);
+    if (all.length % width !== 0) throw badInput(`input ${label}: dataset has ${all.length} floats, not a whole number of rows of ${width}`);
     const total = all.length / width;
     const startRow = data.startRow ?? 0;
-    if (!isNonNegInt(startRow) || startRow > total) throw badInput(`input ${name}: startRow ${startRow} outside the dataset's ${total} rows`);
+    if (!isNonNegInt(startRow) || startRow > total) throw badInput(`input ${label}: startRow ${brief(startRow)} outside the dataset's ${total} rows`);
     const rows = data.rowCount ?? total - startRow;
-    if (!isNonNegInt(rows) || startRow + rows > total) throw badInput(`input ${name}: rowCount ${rows} from row ${startRow} runs past the dataset's ${total} rows`);
+    if (!isNonNegInt(rows) || startRow + rows > total) throw badInput(`input ${label}: rowCount ${brief(rows)} from row ${brief(startRow)} runs past the dataset's ${total} rows`);
     const cols = data.columns;
     if (cols !== undefined) {
-      if (!Array.isArray(cols) || !cols.every((c) => isNonNegInt(c) && c < width)) throw badInput(`input ${name}: columns must be indices below rowWidth ${width}`);
-      if (cols.length !== rowFloats) throw badInput(`input ${name}: ${cols.length} columns do not fill a row of dims ${JSON.stringify(dims)} (${rowFloats} values)`);
+      if (!Array.isArray(cols) || !cols.every((c) => isNonNegInt(c) && c < width)) throw badInput(`input ${label}: columns must be indices below rowWidth ${width}`);
+      if (cols.length !== rowFloats) throw badInput(`input ${label}: ${cols.length} columns do not fill a row of dims ${brief(dims)} (${rowFloats} values)`);
       return {
         name,
         dims,
@@ -215,7 +234,7 @@ export class EvalService {
         },
       };
     }
-    if (width !== rowFloats) throw badInput(`input ${name}: dataset rows have ${width} values but dims ${JSON.stringify(dims)} take ${rowFloats}; give columns`);
+    if (width !== rowFloats) throw badInput(`input ${label}: dataset rows have ${width} values but dims ${brief(dims)} take ${rowFloats}; give columns`);
     return {
       name,
       dims,
@@ -232,20 +251,20 @@ export class EvalService {
     const sources: RowSource[] = [];
     for (let i = 0; i < p.inputs.length; i++) sources.push(await this.rowSource(p.inputs[i], i));
     const rows = sources[0].rows;
-    for (const s of sources) if (s.rows !== rows) throw badInput(`inputs have different row counts: ${sources[0].name} ${rows}, ${s.name} ${s.rows}`);
+    for (const s of sources) if (s.rows !== rows) throw badInput(`inputs have different row counts: ${brief(sources[0].name)} ${rows}, ${brief(s.name)} ${s.rows}`);
     const batchAxis = p.batchAxis !== false;
     const batchSize = batchAxis ? (p.batchSize ?? 256) : 1;
     if (!isPosInt(batchSize)) throw badInput('batchSize must be a positive integer');
     const pad = batchAxis && p.padLastBatch === true;
 
-    const { session, provider, skipped, ms: sessionMs, engine } = await this.runtime.session(p.modelHash, modelFile);
+    const { session, provider, skipped, ms: sessionMs, engine } = await this.runtime.session(p.modelHash, modelFile, this.blobs.modelFiles(p.externalData));
     for (const s of sources) {
-      if (!session.inputNames.includes(s.name)) throw badInput(`the model has no input ${s.name} (inputs: ${session.inputNames.join(', ')})`);
+      if (!session.inputNames.includes(s.name)) throw badInput(`the model has no input ${brief(s.name)} (inputs: ${session.inputNames.join(', ')})`);
     }
     const missing = session.inputNames.filter((n) => !sources.some((s) => s.name === n));
     if (missing.length) throw badInput(`no data for model input(s) ${missing.join(', ')}`);
     if (p.outputName !== undefined && !session.outputNames.includes(p.outputName)) {
-      throw badInput(`the model has no output ${p.outputName} (outputs: ${session.outputNames.join(', ')})`);
+      throw badInput(`the model has no output ${brief(p.outputName)} (outputs: ${session.outputNames.join(', ')})`);
     }
     const outNames = p.outputName !== undefined ? [p.outputName] : [...session.outputNames];
 

@@ -15,11 +15,21 @@
  *
  * Both readers refuse a frame larger than their `maxMessageBytes` (the WebSocket's own limit is ws's
  * maxPayload, which closes the connection with 1009).
+ *
+ * Hostile input (issue #10): every message is checked before the RPC layer sees it (`checkMessage`: nested
+ * at most MESSAGE_LIMITS.maxDepth deep, the shape of a JSON-RPC 2.0 request, notification or response, ids
+ * numbers or short strings), because vscode-jsonrpc recurses into what it is given and a stack overflow
+ * there ends the process. A message that fails is dropped and reported on the reader's error event; the
+ * host's transports (`serverWebSocketTransport`, `serverStreamTransport`) also answer it with a JSON-RPC
+ * error (-32700 parse error, -32600 invalid request). A throw while handling one message never escapes the
+ * reader. `serverWebSocketTransport` also bounds what one connection may have queued (`FlowGuard`): it
+ * stops reading from a client whose replies pile up unsent or that has too many requests unanswered, and
+ * closes it (1008, with the reason) when its unsent replies pass a hard limit or stop draining.
  */
 import type WebSocket from 'ws';
 import type { Readable, Writable } from 'stream';
 import { AbstractMessageReader, AbstractMessageWriter, Disposable } from 'vscode-jsonrpc/node';
-import type { DataCallback, Message, MessageReader, MessageWriter } from 'vscode-jsonrpc/node';
+import type { DataCallback, Message, MessageReader, MessageWriter, ResponseMessage } from 'vscode-jsonrpc/node';
 
 export const BIN_KEY = '$bin';
 
@@ -89,14 +99,125 @@ function inject(v: unknown, bins: Buffer[], used: Set<number>): unknown {
   return o;
 }
 
-/** Parses a JSON message and attaches `bins`. Throws on a malformed message. */
+// -------------------------------------------------------------------------------------------------
+// validation
+
+export const JSONRPC_PARSE_ERROR = -32700;
+export const JSONRPC_INVALID_REQUEST = -32600;
+
+/** What a message may be: our messages nest about 6 deep; ids are counters. */
+export const MESSAGE_LIMITS = { maxDepth: 64, maxIdLength: 256, maxMethodLength: 128 } as const;
+
+/** A frame that is not an acceptable JSON-RPC message. `id` is the message's id when it had a usable one. */
+export class BadMessageError extends Error {
+  override name = 'BadMessageError';
+  constructor(
+    readonly code: typeof JSONRPC_PARSE_ERROR | typeof JSONRPC_INVALID_REQUEST,
+    message: string,
+    readonly id: number | string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+const isId = (id: unknown): id is number | string =>
+  (typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.length <= MESSAGE_LIMITS.maxIdLength);
+
+/** The nesting depth of `v` if it is at most `max`, else max + 1 (iterative: any depth is safe). */
+export function jsonDepth(v: unknown, max: number = MESSAGE_LIMITS.maxDepth): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object' || ArrayBuffer.isView(x)) continue;
+    if (d > max) return max + 1;
+    if (d > deepest) deepest = d;
+    const items = Array.isArray(x) ? x : Object.values(x as Record<string, unknown>);
+    for (const y of items) if (y !== null && typeof y === 'object') stack.push([y, d + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * Checks that a parsed value is one JSON-RPC 2.0 message within MESSAGE_LIMITS: a request (`method`, `id`),
+ * a notification (`method`, no `id`) or a response (`id`, then `result` or `error`); `params`, when
+ * present, an object or an array. Throws BadMessageError saying what is wrong.
+ */
+export function checkMessage(v: unknown, depthChecked = false): Message {
+  const bad = (why: string, id: number | string | null = null): BadMessageError => new BadMessageError(JSONRPC_INVALID_REQUEST, `invalid JSON-RPC message: ${why}`, id);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`expected one JSON object, got ${Array.isArray(v) ? 'an array (batches are not supported)' : v === null ? 'null' : typeof v}`);
+  if (!depthChecked && jsonDepth(v) > MESSAGE_LIMITS.maxDepth) throw bad(`nested more than ${MESSAGE_LIMITS.maxDepth} levels deep`);
+  const m = v as Record<string, unknown>;
+  const id = m.id;
+  const replyId = isId(id) ? id : null;
+  if (m.jsonrpc !== '2.0') throw bad('"jsonrpc" must be "2.0"', replyId);
+  if (id !== undefined && id !== null && !isId(id)) throw bad(`"id" must be a number or a string of at most ${MESSAGE_LIMITS.maxIdLength} characters`);
+  if (m.method !== undefined) {
+    if (typeof m.method !== 'string' || m.method.length === 0 || m.method.length > MESSAGE_LIMITS.maxMethodLength) {
+      throw bad(`"method" must be a string of 1 to ${MESSAGE_LIMITS.maxMethodLength} characters`, replyId);
+    }
+    if (id === null) throw bad('a request\'s "id" may not be null (leave it out for a notification)');
+    if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null)) throw bad('"params" must be an object or an array (or left out)', replyId);
+    if (m.method === '$/cancelRequest' && !isId((m.params as { id?: unknown } | undefined)?.id)) {
+      throw bad(`$/cancelRequest needs params.id, a number or a string of at most ${MESSAGE_LIMITS.maxIdLength} characters`);
+    }
+    return v as Message;
+  }
+  if (id === undefined) throw bad('a message needs "method" (a request or notification) or "id" (a response)');
+  const hasResult = 'result' in m && m.result !== undefined;
+  const hasError = 'error' in m && m.error !== undefined;
+  if (hasResult === hasError) throw bad('a response needs exactly one of "result" and "error"', replyId);
+  if (hasError) {
+    const e = m.error as { code?: unknown; message?: unknown } | null;
+    if (typeof e !== 'object' || e === null || !Number.isInteger(e.code) || typeof e.message !== 'string') {
+      throw bad('"error" must be an object with an integer "code" and a string "message"', replyId);
+    }
+  }
+  return v as Message;
+}
+
+/** at most `max` characters of `s` */
+const clip = (s: string, max = 200): string => (s.length > max ? `${s.slice(0, max)}…` : s);
+
+/** Parses a JSON message, checks it (checkMessage) and attaches `bins`. Throws BadMessageError. */
 export function decodeMessage(json: string, bins: Buffer[]): Message {
-  const msg = JSON.parse(json) as unknown;
-  if (bins.length === 0) return msg as Message;
-  const used = new Set<number>();
-  const out = inject(msg, bins, used) as Message;
-  if (used.size !== bins.length) throw new Error(`${bins.length - used.size} of ${bins.length} attachments are not referenced`);
-  return out;
+  let msg: unknown;
+  try {
+    msg = JSON.parse(json);
+  } catch (e) {
+    throw new BadMessageError(JSONRPC_PARSE_ERROR, `parse error: not JSON (${clip((e as Error).message)})`);
+  }
+  // depth first: inject() and the RPC layer recurse
+  if (jsonDepth(msg) > MESSAGE_LIMITS.maxDepth) {
+    throw new BadMessageError(JSONRPC_INVALID_REQUEST, `invalid JSON-RPC message: nested more than ${MESSAGE_LIMITS.maxDepth} levels deep`);
+  }
+  if (bins.length > 0) {
+    const used = new Set<number>();
+    try {
+      msg = inject(msg, bins, used);
+    } catch (e) {
+      throw new BadMessageError(JSONRPC_INVALID_REQUEST, `invalid binary frame: ${clip((e as Error).message)}`);
+    }
+    if (used.size !== bins.length) throw new BadMessageError(JSONRPC_INVALID_REQUEST, `invalid binary frame: ${bins.length - used.size} of ${bins.length} attachments are not referenced`);
+  }
+  return checkMessage(msg, true);
+}
+
+/** The error response to a bad message (ids the message had, when usable, else null). */
+export function badMessageResponse(e: BadMessageError): ResponseMessage {
+  return { jsonrpc: '2.0', id: e.id, error: { code: e.code, message: clip(e.message, 500) } };
+}
+
+/**
+ * Passes `msg` to the RPC layer; a throw there (it should not happen once messages are checked, but one
+ * message must never end the process) becomes an error event instead of an uncaught exception.
+ */
+function deliver(callback: DataCallback, msg: Message, onError: (e: Error) => void): void {
+  try {
+    callback(msg);
+  } catch (e) {
+    onError(new Error(`handling a message failed: ${clip(e instanceof Error ? `${e.name}: ${e.message}` : String(e))}`));
+  }
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -106,6 +227,18 @@ const CRLF2 = Buffer.from('\r\n\r\n', 'ascii');
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
 /** Reads Content-Length framed messages with optional binary attachments from a stream. */
+/** What a reader does besides passing messages on (the host's transports set these). */
+export interface ReaderHooks {
+  /** a frame that is not an acceptable message (after the error event): e.g. answer it */
+  onBadMessage?: (e: BadMessageError) => void;
+  /** each accepted message, as it is passed on */
+  onMessage?: (m: Message) => void;
+  /** WebSocket reader: while this says true, accepted messages wait (see release()) */
+  holding?: () => boolean;
+  /** WebSocket reader: drop what arrives once the socket is closing (the host serves nothing more) */
+  onlyWhileOpen?: boolean;
+}
+
 export class BinaryStreamMessageReader extends AbstractMessageReader implements MessageReader {
   private callback: DataCallback | undefined;
   private readonly queue: Message[] = [];
@@ -118,6 +251,7 @@ export class BinaryStreamMessageReader extends AbstractMessageReader implements 
   constructor(
     readable: Readable,
     private readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+    private readonly hooks: ReaderHooks = {},
   ) {
     super();
     readable.on('data', (d: Buffer) => this.onData(d));
@@ -135,14 +269,15 @@ export class BinaryStreamMessageReader extends AbstractMessageReader implements 
 
   listen(callback: DataCallback): Disposable {
     this.callback = callback;
-    while (this.queue.length) callback(this.queue.shift()!);
+    while (this.queue.length) deliver(callback, this.queue.shift()!, (e) => this.fireError(e));
     return Disposable.create(() => {
       this.callback = undefined;
     });
   }
 
   private emit(m: Message): void {
-    if (this.callback) this.callback(m);
+    this.hooks.onMessage?.(m);
+    if (this.callback) deliver(this.callback, m, (e) => this.fireError(e));
     else this.queue.push(m);
   }
 
@@ -226,7 +361,9 @@ export class BinaryStreamMessageReader extends AbstractMessageReader implements 
       try {
         msg = decodeMessage(jsonText, bins);
       } catch (e) {
-        this.fireError(new Error(`bad JSON-RPC message: ${(e as Error).message}`));
+        const bad = e instanceof BadMessageError ? e : new BadMessageError(JSONRPC_INVALID_REQUEST, clip(String(e)));
+        this.fireError(new Error(`bad JSON-RPC message: ${bad.message}`));
+        this.hooks.onBadMessage?.(bad);
         continue;
       }
       this.emit(msg);
@@ -314,46 +451,79 @@ export function encodeBinaryFrame(json: string, bins: Uint8Array[]): Buffer[] {
 export class WebSocketMessageReader extends AbstractMessageReader implements MessageReader {
   private callback: DataCallback | undefined;
   private readonly queue: Message[] = [];
+  /** messages that arrived while hooks.holding() (at most what the paused socket had already read) */
+  private readonly held: Message[] = [];
 
-  constructor(socket: WebSocket) {
+  constructor(
+    socket: WebSocket,
+    private readonly hooks: ReaderHooks = {},
+  ) {
     super();
     socket.on('message', (data, isBinary) => {
+      // after close() (e.g. by FlowGuard) frames may still arrive
+      if (hooks.onlyWhileOpen && socket.readyState !== 1 /* OPEN */) return;
       let msg: Message;
       try {
         const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
-        msg = isBinary ? decodeBinaryFrame(buf) : (JSON.parse(buf.toString('utf8')) as Message);
+        msg = isBinary ? decodeBinaryFrame(buf) : decodeMessage(buf.toString('utf8'), []);
       } catch (e) {
-        this.fireError(new Error(`bad JSON-RPC frame: ${(e as Error).message}`));
+        const bad = e instanceof BadMessageError ? e : new BadMessageError(JSONRPC_INVALID_REQUEST, `invalid binary frame: ${clip(String((e as Error)?.message ?? e))}`);
+        this.fireError(new Error(`bad JSON-RPC frame: ${bad.message}`));
+        hooks.onBadMessage?.(bad);
         return;
       }
-      if (this.callback) this.callback(msg);
-      else this.queue.push(msg);
+      if (this.held.length > 0 || hooks.holding?.()) this.held.push(msg);
+      else this.pass(msg);
     });
     socket.on('error', (e) => this.fireError(e));
     socket.on('close', () => this.fireClose());
   }
 
+  private pass(msg: Message): void {
+    this.hooks.onMessage?.(msg);
+    if (this.callback) deliver(this.callback, msg, (e) => this.fireError(e));
+    else this.queue.push(msg);
+  }
+
+  /** passes on the held messages, while hooks.holding() allows */
+  release(): void {
+    while (this.held.length > 0 && !this.hooks.holding?.()) this.pass(this.held.shift()!);
+  }
+
   listen(callback: DataCallback): Disposable {
     this.callback = callback;
-    while (this.queue.length) callback(this.queue.shift()!);
+    while (this.queue.length) deliver(callback, this.queue.shift()!, (e) => this.fireError(e));
     return Disposable.create(() => {
       this.callback = undefined;
     });
   }
 }
 
+/** What a writer does besides writing (the host's WebSocket transport sets these). */
+export interface WriterHooks {
+  /** before each message: a reason to refuse it (the connection is then being closed), or undefined */
+  refuse?: (m: Message) => string | undefined;
+  /** after each message was handed to the socket (or failed to encode) */
+  onWritten?: (m: Message) => void;
+}
+
 export class WebSocketMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private errorCount = 0;
 
-  constructor(private readonly socket: WebSocket) {
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly hooks: WriterHooks = {},
+  ) {
     super();
     socket.on('close', () => this.fireClose());
   }
 
   write(msg: Message): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.socket.readyState !== 1 /* OPEN */) {
-        const e = new Error('the WebSocket is not open');
+      const refused = this.socket.readyState !== 1 /* OPEN */ ? 'the WebSocket is not open' : this.hooks.refuse?.(msg);
+      if (refused !== undefined) {
+        const e = new Error(refused);
+        this.hooks.onWritten?.(msg);
         this.fireError(e, msg, ++this.errorCount);
         reject(e);
         return;
@@ -373,6 +543,8 @@ export class WebSocketMessageWriter extends AbstractMessageWriter implements Mes
         else this.socket.send(Buffer.concat(encodeBinaryFrame(json, bins)), { binary: true }, cb);
       } catch (e) {
         cb(e as Error);
+      } finally {
+        this.hooks.onWritten?.(msg);
       }
     });
   }
@@ -380,4 +552,190 @@ export class WebSocketMessageWriter extends AbstractMessageWriter implements Mes
   end(): void {
     /* the socket is closed by its owner */
   }
+}
+
+// -------------------------------------------------------------------------------------------------
+// the host's side: answers to bad messages, and a bound on what one connection may have queued
+
+export interface FlowLimits {
+  /** stop reading a client's messages while more than this many reply bytes wait unsent (default 16 MB) */
+  pauseAboveBytes: number;
+  /** close the connection when a reply would be queued behind more than this (default 256 MB) */
+  maxUnsentBytes: number;
+  /** stop reading while this many of the client's requests are unanswered (default 16; EvalClient has one or two) */
+  maxInFlight: number;
+  /** close the connection when, with reading stopped, its unsent replies have not shrunk for this long (default 60 s) */
+  stallMs: number;
+}
+
+export const DEFAULT_FLOW_LIMITS: FlowLimits = { pauseAboveBytes: 16 * 1024 * 1024, maxUnsentBytes: 256 * 1024 * 1024, maxInFlight: 16, stallMs: 60_000 };
+
+/** What FlowGuard needs from a connection. */
+export interface FlowTarget {
+  /** bytes handed to the connection but not yet sent */
+  unsent(): number;
+  pause(): void;
+  resume(): void;
+  /** close the connection, telling the client why */
+  close(reason: string): void;
+}
+
+const mb = (n: number): string => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+const isRequest = (m: Message): boolean => typeof (m as { method?: unknown }).method === 'string' && (m as { id?: unknown }).id !== undefined;
+const isResponse = (m: Message): boolean => (m as { method?: unknown }).method === undefined && (m as { id?: unknown }).id !== undefined;
+
+/**
+ * Backpressure for one connection. A client that sends requests but does not read the replies makes
+ * them pile up in the host's memory: reading its messages stops while more than `pauseAboveBytes` wait
+ * unsent or `maxInFlight` requests are unanswered (TCP then holds the client back), and resumes when
+ * the backlog halves. A client that still does not read is closed: when a reply would be queued behind
+ * more than `maxUnsentBytes` (one large reply always fits), or when its backlog has not shrunk for
+ * `stallMs` while reading was stopped.
+ */
+export class FlowGuard {
+  inFlight = 0;
+  paused = false;
+  /** why the connection was closed, once it was */
+  closedFor: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastUnsent = 0;
+  private lastProgress = 0;
+
+  constructor(
+    private readonly target: FlowTarget,
+    readonly limits: FlowLimits = DEFAULT_FLOW_LIMITS,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
+
+  /** a request from the client goes to the RPC layer */
+  requestIn(): void {
+    this.inFlight++;
+    this.update();
+  }
+
+  /** a message for the client was handed to the connection; `answers` false: a reply to no counted request */
+  written(m: Message, answers = true): void {
+    if (answers && isResponse(m) && this.inFlight > 0) this.inFlight--;
+    this.update();
+  }
+
+  /** before a message is queued: why it may not be (and the connection closes), or undefined */
+  refuse(): string | undefined {
+    if (this.closedFor !== undefined) return this.closedFor;
+    const unsent = this.target.unsent();
+    if (unsent > this.limits.maxUnsentBytes) {
+      return this.close(`${mb(unsent)} of replies unsent (limit ${mb(this.limits.maxUnsentBytes)}): the client is not reading them`);
+    }
+    return undefined;
+  }
+
+  private update(): void {
+    if (this.closedFor !== undefined) return;
+    const unsent = this.target.unsent();
+    if (!this.paused && (unsent > this.limits.pauseAboveBytes || this.inFlight >= this.limits.maxInFlight)) {
+      this.paused = true;
+      this.target.pause();
+      this.lastUnsent = unsent;
+      this.lastProgress = Date.now();
+      // nothing tells us when the socket drains below a threshold: look while reading is stopped
+      this.timer = setInterval(() => this.poll(), 50);
+      this.timer.unref();
+    } else if (this.paused && unsent <= this.limits.pauseAboveBytes / 2 && this.inFlight < this.limits.maxInFlight) {
+      this.paused = false;
+      clearInterval(this.timer);
+      this.timer = undefined;
+      this.target.resume();
+    }
+  }
+
+  private poll(): void {
+    const unsent = this.target.unsent();
+    const now = Date.now();
+    if (unsent < this.lastUnsent || unsent <= this.limits.pauseAboveBytes) this.lastProgress = now;
+    this.lastUnsent = unsent;
+    if (now - this.lastProgress > this.limits.stallMs) {
+      const stall = this.limits.stallMs >= 1000 ? `${Math.round(this.limits.stallMs / 1000)} s` : `${this.limits.stallMs} ms`;
+      this.close(`${mb(unsent)} of replies unsent for ${stall}: the client is not reading them`);
+      return;
+    }
+    this.update();
+  }
+
+  private close(reason: string): string {
+    this.closedFor = reason;
+    this.dispose();
+    this.log(reason);
+    this.target.close(reason);
+    return reason;
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8. */
+function closeReason(s: string): string {
+  let r = s;
+  while (Buffer.byteLength(r, 'utf8') > 123) r = r.slice(0, -2) + '…';
+  return r;
+}
+
+export interface ServerTransportOptions {
+  flow?: Partial<FlowLimits>;
+  /** where the transport reports what it did (e.g. closing a client), one line each */
+  log?: (line: string) => void;
+}
+
+/**
+ * The host's reader and writer for one WebSocket client: bad messages are answered with a JSON-RPC
+ * error (and dropped), and FlowGuard bounds what the client may have queued.
+ */
+export function serverWebSocketTransport(socket: WebSocket, opts: ServerTransportOptions = {}): { reader: WebSocketMessageReader; writer: WebSocketMessageWriter; flow: FlowGuard } {
+  const flow = new FlowGuard(
+    {
+      unsent: () => socket.bufferedAmount,
+      pause: () => socket.pause(),
+      resume: () => {
+        socket.resume();
+        reader.release();
+      },
+      close: (reason) => {
+        socket.close(1008, closeReason(reason));
+        // read on, so that the client's close frame ends it cleanly (messages from now on are dropped)
+        socket.resume();
+      },
+    },
+    { ...DEFAULT_FLOW_LIMITS, ...opts.flow },
+    opts.log,
+  );
+  socket.on('close', () => flow.dispose());
+  // answers to bad messages answer no request that FlowGuard counted
+  const uncounted = new WeakSet<Message>();
+  const writer = new WebSocketMessageWriter(socket, { refuse: () => flow.refuse(), onWritten: (m) => flow.written(m, !uncounted.has(m)) });
+  const reader: WebSocketMessageReader = new WebSocketMessageReader(socket, {
+    onMessage: (m) => {
+      if (isRequest(m)) flow.requestIn();
+    },
+    holding: () => flow.paused,
+    onlyWhileOpen: true,
+    onBadMessage: (e) => {
+      const reply = badMessageResponse(e);
+      uncounted.add(reply);
+      writer.write(reply).catch(() => undefined);
+    },
+  });
+  return { reader, writer, flow };
+}
+
+/** The host's reader and writer over a pair of streams (stdio): bad messages are answered with a JSON-RPC error. */
+export function serverStreamTransport(input: Readable, output: Writable, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): { reader: BinaryStreamMessageReader; writer: BinaryStreamMessageWriter } {
+  const writer = new BinaryStreamMessageWriter(output);
+  const reader = new BinaryStreamMessageReader(input, maxMessageBytes, {
+    onBadMessage: (e) => {
+      writer.write(badMessageResponse(e)).catch(() => undefined);
+    },
+  });
+  return { reader, writer };
 }

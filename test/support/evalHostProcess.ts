@@ -1,4 +1,5 @@
 /** Start a real evaluation host process with `--listen 127.0.0.1:0` and wait for its listening line. */
+import * as crypto from 'crypto';
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -21,7 +22,7 @@ export interface ListeningHost {
  */
 export async function startListeningHost(script: string, dir: string, opts: { cwd?: string; cacheDir?: string; extra?: string[] } = {}): Promise<ListeningHost> {
   fs.mkdirSync(dir, { recursive: true });
-  const token = 'token-' + Math.random().toString(36).slice(2);
+  const token = 'token-' + crypto.randomBytes(16).toString('hex');
   const tokenFile = path.join(dir, 'token');
   fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
   const cacheDir = opts.cacheDir ?? path.join(dir, 'cache');

@@ -191,7 +191,7 @@ describe('eval host transport and failures', function () {
 
   function startRemote(): Promise<{ url: string; proc: ChildProcess; token: string }> {
     const dir = fs.mkdtempSync(path.join(tmp, 'remote-'));
-    const token = 'tok-' + dir.slice(-6);
+    const token = 'tok-' + dir.slice(-6) + '-0123456789abcdef'; // at least 16 characters (MIN_TOKEN_LENGTH)
     fs.writeFileSync(path.join(dir, 'token'), token, { mode: 0o600 });
     const proc = spawn(process.execPath, [HOST, '--listen', '127.0.0.1:0', '--token-file', path.join(dir, 'token'), '--cache-dir', path.join(dir, 'cache'), '--provider', 'cpu'], {
       stdio: ['ignore', 'ignore', 'pipe'],

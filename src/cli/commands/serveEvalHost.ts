@@ -1,13 +1,11 @@
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { CliIO } from '../main';
-import { CliError } from '../errors';
+import { CliError, UsageError } from '../errors';
 
 const usage = `usage: modelver eval-host [--listen [HOST:]PORT --token-file FILE] [--provider auto|cuda|webgpu|cpu]
                          [--threads N] [--cache-dir DIR] [--max-message-mb N] [--max-blob-mb N]
 
-Run the evaluation host: onnxruntime-node in its own process, spoken to with JSON-RPC. Without
+Run the evaluation host (onnxruntime-node) in this process, spoken to with JSON-RPC. Without
 --listen it serves stdin/stdout (how the extension starts it). With --listen it serves WebSocket
 clients that present the token in FILE (e.g. on a GPU machine: bind 127.0.0.1 and tunnel over ssh;
 the connection is not encrypted). --provider auto tries CUDA, then WebGPU, then CPU and reports why
@@ -21,15 +19,39 @@ export function evalHostScript(): string {
   return found;
 }
 
+type EvalHostModule = typeof import('../../evalHost/main');
+
 export const evalHostCommand = {
   summary: 'run the evaluation host (locally over stdio, or for remote clients with --listen)',
   usage,
-  async run(args: string[], _io: CliIO): Promise<number> {
-    // a child process, so that onnxruntime-node loads only there and stdio passes straight through
-    const child = spawn(process.execPath, [evalHostScript(), ...args], { stdio: 'inherit' });
-    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-    process.on('SIGINT', forward('SIGINT'));
-    process.on('SIGTERM', forward('SIGTERM'));
-    return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  async run(args: string[]): Promise<number> {
+    // In this process, not a child (issue #10): a child outlives a SIGKILLed parent and keeps listening.
+    // The host is loaded from its own bundle at run time; onnxruntime-node loads only when a client
+    // initializes (Runtime is lazy), and in stdio mode the host owns stdin/stdout from here on.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const host = require(evalHostScript()) as EvalHostModule;
+    let handle: Awaited<ReturnType<EvalHostModule['startEvalHost']>>;
+    try {
+      handle = await host.startEvalHost(args);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      // the host's own usage line gives way to this command's usage
+      if (e instanceof Error && e.name === 'UsageError') throw new UsageError(msg.split('\nusage: evalHost')[0]);
+      throw new CliError(`cannot start the evaluation host: ${msg}`);
+    }
+    // stdio: the host serves until stdin ends or `shutdown`, then exits the process itself
+    if (!handle.url) return new Promise<number>(() => undefined);
+    return new Promise<number>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        void handle.close().then(
+          () => resolve(0),
+          () => resolve(1),
+        );
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
   },
 };

@@ -41,7 +41,7 @@ import type {
   PutResult,
 } from '../../shared/evalProtocol';
 import { EvalErrorCodes, Methods } from '../../shared/evalProtocol';
-import { BinaryStreamMessageReader, BinaryStreamMessageWriter, WebSocketMessageReader, WebSocketMessageWriter } from '../../evalHost/wsTransport';
+import { BinaryStreamMessageReader, BinaryStreamMessageWriter, WebSocketMessageReader, WebSocketMessageWriter } from './transport';
 import { ModelFormatError } from '../formats/errors';
 import { readOnnxSummary } from '../formats/onnx';
 import { isHdf5, isLfsPointer, isZip } from '../formats/sniff';

@@ -13,7 +13,8 @@
 //   4. closes the browser, kills the code-server process group and exits with the tests' code.
 //
 // Env: TEST_TIMEOUT_MS (default 300000), MV_ARTIFACTS (server log and a failure screenshot go there),
-// CODE_SERVER_BIN / CODE_SERVER_DIR / CHROMIUM_BIN (see scripts/lib/codeServer.js), MV_SHIM_VERBOSE=1.
+// CODE_SERVER_BIN / CODE_SERVER_DIR / CHROMIUM_BIN (see scripts/lib/codeServer.js), MV_SHIM_VERBOSE=1,
+// MV_WORKSPACE_TRUST=1 (workspace trust on: the folder opens untrusted, in Restricted Mode).
 'use strict';
 
 const fs = require('fs');
@@ -108,6 +109,7 @@ async function main() {
         userDataDir: args.userDataDir,
         extensionsDir: args.extensionsDir,
         logFile,
+        workspaceTrust: process.env.MV_WORKSPACE_TRUST === '1',
         env: {}, // process.env (with test-electron's extensionTestsEnv) reaches the extension host
       });
     } catch (e) {

@@ -4,13 +4,16 @@
  * and git runs only in a trusted workspace.
  */
 import * as vscode from 'vscode';
+import { COMMAND } from './commands/ids';
 import { registerModelCommands } from './commands/modelCommands';
+import { commandsTestHook, registerCommand, type CommandsTestHook } from './commands/register';
 import { registerDetails, type DetailsTestHook } from './details/detailsView';
-import { registerDiff } from './diff/diffPanel';
+import { registerDiff, type DiffTestHook } from './diff/diffPanel';
 import { registerEvaluate, type EvaluateTestHook } from './evaluate/evaluateCommands';
 import { registerLineage } from './lineage/lineagePanel';
 import { registerHistory } from './history/historyPanel';
 import { InspectPanel, MODEL_EDITOR_VIEW_TYPE, ModelEditorProvider } from './inspect/inspectPanel';
+import { registerKerasEditorAssociation } from './inspect/kerasEditorAssociation';
 import { log } from './log';
 import { ModelNode, ModelsTreeProvider, VersionNode, VIEW_ID, type ModelsTreeNode } from './models/modelsTree';
 import { RepoManager } from './repos/repoManager';
@@ -46,6 +49,10 @@ export interface ModelVersionsApi {
   details: DetailsTestHook;
   /** the evaluation commands' host processes and reported errors */
   evaluate: EvaluateTestHook;
+  /** the commands registered and the errors they reported (./commands/register.ts) */
+  commands: CommandsTestHook;
+  /** how many diff panels were created */
+  diff: DiffTestHook;
 }
 
 export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
@@ -58,23 +65,24 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
     repos,
     models,
     view,
-    vscode.commands.registerCommand('modelVersions.refresh', () => repos.discover()),
-    vscode.commands.registerCommand('modelVersions.inspectModel', (arg?: vscode.Uri | ModelNode) => {
-      const uri = arg instanceof ModelNode ? arg.uri : arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
-      if (!uri) {
-        void vscode.window.showWarningMessage('Model Versions: right-click a model file (.onnx, .h5, .keras) in the Explorer to inspect it.');
-        return;
-      }
-      InspectPanel.show(context.extensionUri, uri);
-    }),
   );
+  registerCommand(context, COMMAND.refresh, () => repos.discover());
+  registerCommand(context, COMMAND.inspectModel, (arg?: vscode.Uri | ModelNode) => {
+    const uri = arg instanceof ModelNode ? arg.uri : arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    if (!uri) {
+      void vscode.window.showWarningMessage('Model Versions: right-click a model file (.onnx, .h5, .keras) in the Explorer to inspect it.');
+      return;
+    }
+    InspectPanel.show(context.extensionUri, uri);
+  });
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(context.extensionUri, (uri) => materializeUri(context, repos, uri)), {
       supportsMultipleEditorsPerDocument: true,
     }),
   );
+  registerKerasEditorAssociation(context, new ModelEditorProvider(context.extensionUri, (uri) => materializeUri(context, repos, uri)));
   registerModelCommands(context, repos);
-  registerDiff(context, repos, view);
+  const diff = registerDiff(context, repos, view);
   const evaluate = registerEvaluate(context, repos, view);
   registerLineage(context, repos, view);
   registerHistory(context, repos, view, models);
@@ -108,6 +116,8 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
     },
     details: { current: () => details.current(), settled: () => details.settled() },
     evaluate,
+    commands: commandsTestHook,
+    diff,
   };
 }
 

@@ -9,13 +9,16 @@
  * A VS Code window has one workspace for its whole life, so this runs two passes, each in a fresh
  * code-server:
  *   repo    suite/*.test.js on a git + Git LFS repository (untracked hello_deepa.onnx, committed README.md);
- *   noRepo  suite/noRepo/*.test.js on the same files in a folder that is not a git repository.
+ *   noRepo  suite/noRepo/*.test.js on the same files in a folder that is not a git repository;
+ *   untrusted  suite/untrusted/*.test.js on such a folder with workspace trust on and the folder not
+ *           trusted (Restricted Mode): no git command runs and no evaluation host starts.
  * Their counts are added up into one counts file.
  *
  * Env: MV_EXTENSION_DEV_PATH (test another build of the extension; default: the repository),
  * MV_COUNTS_FILE (default .test-artifacts/counts/integration.json), MV_INTEGRATION_PASSES (e.g.
- * 'repo' to run one pass), TEST_TIMEOUT_MS (per pass), MV_SHIM_VERBOSE=1. The noRepo pass keeps its
- * code-server log and failure screenshot under .test-artifacts/integration-noRepo/.
+ * 'repo' to run one pass), MV_INTEGRATION_GREP (only the tests whose titles match), TEST_TIMEOUT_MS
+ * (per pass), MV_SHIM_VERBOSE=1. The noRepo and untrusted passes keep their code-server log and
+ * failure screenshot under .test-artifacts/integration-<pass>/.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -26,14 +29,17 @@ import { ARTIFACTS, REPO_ROOT } from '../support/paths';
 import { gitModelWorkspace, modelWorkspace, removeWorkspace } from '../support/workspace';
 
 interface Pass {
-  name: 'repo' | 'noRepo';
+  name: 'repo' | 'noRepo' | 'untrusted';
   makeWorkspace: () => string;
   artifacts: string;
+  /** workspace trust on (the folder opens untrusted); off otherwise */
+  trust?: boolean;
 }
 
 const PASSES: Pass[] = [
   { name: 'repo', makeWorkspace: () => gitModelWorkspace('integration-ws'), artifacts: ARTIFACTS },
   { name: 'noRepo', makeWorkspace: () => modelWorkspace('integration-norepo'), artifacts: path.join(ARTIFACTS, 'integration-noRepo') },
+  { name: 'untrusted', makeWorkspace: () => modelWorkspace('integration-untrusted'), artifacts: path.join(ARTIFACTS, 'integration-untrusted'), trust: true },
 ];
 
 interface Counts {
@@ -60,6 +66,7 @@ async function runPass(pass: Pass, devPath: string, countsFile: string): Promise
         MV_ARTIFACTS: pass.artifacts,
         MV_TEST_WORKSPACE: workspace,
         MV_INTEGRATION_PASS: pass.name,
+        ...(pass.trust ? { MV_WORKSPACE_TRUST: '1' } : {}),
       },
     });
   } catch (e) {

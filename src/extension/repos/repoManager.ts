@@ -21,14 +21,33 @@ export function modelPatterns(): string[] {
   return Array.isArray(p) && p.length ? p : ['**/*.onnx', '**/*.h5', '**/*.keras'];
 }
 
+const MANAGE_TRUST = 'Manage Workspace Trust';
+
 /**
- * True in a trusted workspace. Else says why nothing happens (Model Versions runs no git command in an
- * untrusted workspace) and returns false. `what`: what the command would have shown.
+ * True in a trusted workspace. Else says why nothing happens — in an untrusted workspace Model Versions
+ * runs no git command (git hooks and config could run code) and starts no evaluation host — offers
+ * "Manage Workspace Trust", and returns false. `action`: what the command would have done
+ * ("initialize a repository"). package.json `capabilities.untrustedWorkspaces` promises it: the
+ * commands that run git without a repository (git init) or start an evaluation host check this first;
+ * the others reach git only through `repoFor`, which refuses, or through tree nodes, which an untrusted
+ * workspace never has (no repository is discovered there).
  */
-export function requireTrust(what: string): boolean {
+export function trustedTo(action: string): boolean {
   if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showInformationMessage(`Model Versions: this workspace is not trusted, and Model Versions runs no git command in it. Trust the workspace to see ${what}.`);
+  void vscode.window
+    .showInformationMessage(
+      `Model Versions: this workspace is not trusted, so Model Versions runs no git command and starts no evaluation host in it. Trust the workspace to ${action}.`,
+      MANAGE_TRUST,
+    )
+    .then((a) => {
+      if (a === MANAGE_TRUST) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
   return false;
+}
+
+/** trustedTo for the commands that show something: `what` is what the command would have shown. */
+export function requireTrust(what: string): boolean {
+  return trustedTo(`see ${what}`);
 }
 
 export class RepoManager implements vscode.Disposable {

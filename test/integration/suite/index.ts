@@ -1,7 +1,8 @@
 /**
  * The extension tests' entry point: the extension host `require`s this module and awaits run().
  * Runs every *.test.js beside it with mocha — or, when $MV_INTEGRATION_PASS is 'noRepo' (the pass of
- * ../runTest.ts whose workspace is not a git repository), those in ./noRepo/. Counts go to
+ * ../runTest.ts whose workspace is not a git repository) or 'untrusted' (not trusted either), those in
+ * ./noRepo/ or ./untrusted/. Counts go to
  * $MV_COUNTS_FILE (see countingReporter).
  */
 import * as fs from 'fs';
@@ -15,8 +16,11 @@ export function run(): Promise<void> {
     timeout: 60000,
     color: false,
     reporter: CountingReporter,
+    // MV_INTEGRATION_GREP: only the tests whose titles match (a quick run of one file while working on it)
+    ...(process.env.MV_INTEGRATION_GREP ? { grep: process.env.MV_INTEGRATION_GREP } : {}),
   });
-  const dir = process.env.MV_INTEGRATION_PASS === 'noRepo' ? path.join(__dirname, 'noRepo') : __dirname;
+  const pass = process.env.MV_INTEGRATION_PASS;
+  const dir = pass === 'noRepo' || pass === 'untrusted' ? path.join(__dirname, pass) : __dirname;
   const files = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.test.js'))

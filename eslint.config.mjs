@@ -26,6 +26,8 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/await-thenable': 'error',
+      // `import x = require('m')` is TypeScript's typed form for CommonJS modules with `export =`
+      '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }],
     },
   },
   layer(['webview-ui/**/*.ts'], [

@@ -562,7 +562,12 @@ describe('metrics: ROC-AUC sorted once per class (rocAucFolds) = rocAuc per fold
     for (let i = 0; i < n; ) {
       let j = i;
       while (j + 1 < n && s[idx[j + 1]] === s[idx[i]]) j++;
-      for (let t = i; t <= j; t++) if (y[idx[t]] === positive) (nPos++, (rs += (i + j) / 2 + 1));
+      for (let t = i; t <= j; t++) {
+        if (y[idx[t]] === positive) {
+          nPos++;
+          rs += (i + j) / 2 + 1;
+        }
+      }
       i = j + 1;
     }
     const nNeg = n - nPos;

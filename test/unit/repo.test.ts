@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelRepository, RepoError, type RepoErrorCode } from '../../src/core/repo';
@@ -250,7 +250,7 @@ describe('repo: commit refuses what would be wrong', function () {
     put(dir, 'm.onnx', SILERO[2]);
     const bin = path.join(t.dir, 'bin-git-only');
     fs.mkdirSync(bin);
-    const gitPath = require('child_process').execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    const gitPath = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
     fs.symlinkSync(gitPath, path.join(bin, 'git'));
     const noLfs = await ModelRepository.open(dir, { env: { ...t.env, PATH: bin } });
     const e = await rejectsWith(noLfs.commitModel('m.onnx', 'x'), 'LFS_MISSING');

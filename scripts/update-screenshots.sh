@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies the README's screenshots from the last UI test run (.test-artifacts/screenshots/, written by
-# `npm run test:ui`: test/ui/demo.test.ts takes them on the demo repository) into docs/images/. Run it
-# after a UI run whose screenshots you have looked at.
+# `npm run test:ui`: test/ui/demo.test.ts takes them on the demo repository, in a 1600×1000 window with
+# VS Code's default layout) into docs/images/. Run it after a UI run whose screenshots you have looked at.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=.test-artifacts/screenshots

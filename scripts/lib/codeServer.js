@@ -160,6 +160,8 @@ function exitOnSignals() {
  * @param {string} [opts.userDataDir]  default: a new temp folder
  * @param {string} [opts.extensionsDir] default: a new temp folder
  * @param {object} [opts.settings]     merged over DEFAULT_SETTINGS
+ * @param {boolean} [opts.workspaceTrust] turn workspace trust on (default off): folders start untrusted
+ *                                       (Restricted Mode, no startup prompt) unless trusted in the workbench
  * @param {Record<string,string>} [opts.env] extra environment (reaches the extension host)
  * @param {string} [opts.logFile]      server stdout/stderr (default: <tmp>/server.log)
  * @param {number} [opts.startTimeoutMs] default 60000
@@ -169,7 +171,10 @@ async function startCodeServer(opts = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-code-server-'));
   const userDataDir = path.resolve(opts.userDataDir || path.join(tmp, 'user-data'));
   const extensionsDir = path.resolve(opts.extensionsDir || path.join(tmp, 'extensions'));
-  prepareProfile({ userDataDir, extensionsDir, settings: opts.settings });
+  const trust = opts.workspaceTrust
+    ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' }
+    : {};
+  prepareProfile({ userDataDir, extensionsDir, settings: { ...trust, ...(opts.settings || {}) } });
   const logFile = opts.logFile || path.join(tmp, 'server.log');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const port = await freePort();
@@ -178,7 +183,7 @@ async function startCodeServer(opts = {}) {
     '--bind-addr', `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     '--user-data-dir', userDataDir,

@@ -31,8 +31,11 @@ import { FEATURES, LABEL, generateSplit, toCsv, type DataSplit } from './data';
 import { INPUT_NAME, mlpToOnnx } from './onnxExport';
 import { cloneMlp, exportWeights, initMlp, predict, train, type Mlp, type TrainParams } from './train';
 
-/** Bump when the demo's content changes: older demo folders are then recreated. */
-export const DEMO_VERSION = 1;
+/**
+ * Bump when the demo's content changes: older demo folders are then recreated.
+ * 2: the README points to the Model Versions view in the activity bar (it was in Source Control).
+ */
+export const DEMO_VERSION = 2;
 /** In the demo's git dir; written last, so an interrupted run leaves a demo that is recreated next time. */
 export const MARKER_FILE = 'model-versions-demo.json';
 const MARKER_KIND = 'model-versions-demo';
@@ -313,8 +316,9 @@ moved to v3: the alias log keeps who moved it, when, from and to.
 
 ## Things to try
 
-- **Source Control → Model Versions**: the models and their versions, with tags, aliases and metrics in
-  the tooltips; select a version for its details.
+- **Model Versions** (its icon in the activity bar, on the left): the models and their versions, with
+  tags, aliases and metrics in the tooltips; select a version and **Version Details** below shows its
+  change record and what changed since the previous version.
 - Right-click v3 → **Compare with Previous Version**: the verdict (\`retrained\`, interface unchanged) and
   which weights moved most.
 - Select v1 and v3 (Ctrl/Cmd+click) → **Compare Models…** on \`data/test.csv\` with label \`${LABEL}\`:

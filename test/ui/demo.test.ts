@@ -5,15 +5,16 @@
  * notes). One workbench walks through the tree and Version Details, the diff of v2 ↔ v3, the metric
  * History, the Lineage and Compare Models on v2 and v3; each step checks what the page shows, then
  * saves demo-tree / demo-diff / demo-history / demo-lineage / demo-compare.png
- * (scripts/update-screenshots.sh copies them into docs/images/).
+ * (scripts/update-screenshots.sh copies them into docs/images/). The screenshots show what a user sees:
+ * a 1600×1000 window in VS Code's default layout (the side bar at its default width, no pane collapsed
+ * or resized); the Model Versions view is opened by a click on its activity-bar icon.
  */
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Frame } from 'playwright-core';
-import { REPO_ROOT } from '../support/paths';
-import { git, makeWorkspace } from '../support/workspace';
+import { git } from '../support/workspace';
+import { makeDemoRepository } from './demoRepo';
 import { workbenchSuite } from './helpers';
 import { readLineageGraph } from './lineagePage';
 
@@ -21,26 +22,13 @@ const VIEW = 'Model Versions';
 const DETAILS = 'Version Details';
 const MODEL = 'models/purchase_model.onnx';
 const KERAS = 'models/model_version_1.h5';
-const DEMO_JS = path.join(REPO_ROOT, 'dist', 'demo.js');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The README's screenshots' window. */
+const WINDOW = { width: 1600, height: 1000 };
 
 /** What the generator wrote in .git/model-versions-demo.json (src/demo/generate.ts Marker). */
 interface DemoMarker {
   versions: { version: number; commit: string; test: Record<string, number> }[];
-}
-
-/** Makes the demo repository with the real generator in a new temporary folder. */
-function makeDemoRepository(): string {
-  if (!fs.existsSync(DEMO_JS)) throw new Error(`${DEMO_JS} is missing: run npm run build first (it bundles the demo generator).`);
-  // the folder's name shows in the window title and the Lineage panel's heading
-  const root = path.join(makeWorkspace('ui-demo', {}), 'model-versions-demo');
-  try {
-    execFileSync(process.execPath, [DEMO_JS, root, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
-  } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`node dist/demo.js ${root} failed: ${err.stderr?.toString().trim() || err.message}`);
-  }
-  return root;
 }
 
 /** Polls `frame` until `selector`'s text satisfies `ok`; returns that text. */
@@ -59,11 +47,11 @@ describe('UI: the demo repository (README screenshots)', function () {
   let marker: DemoMarker;
   let kerasCommit = '';
   const suite = workbenchSuite('demo', () => {
-    const ws = makeDemoRepository();
+    const ws = makeDemoRepository('ui-demo');
     marker = JSON.parse(fs.readFileSync(path.join(ws, '.git', 'model-versions-demo.json'), 'utf8')) as DemoMarker;
     kerasCommit = git(ws, 'log', '-1', '--format=%H', '--', KERAS).trim();
     return ws;
-  }, 180000);
+  }, 180000, { viewport: WINDOW });
   const commitOf = (v: number) => marker.versions.find((x) => x.version === v)!.commit;
 
   /** No stray toasts, nothing else in the editor area but the panel of the step. */
@@ -72,12 +60,6 @@ describe('UI: the demo repository (README screenshots)', function () {
     await suite.wb.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 8000 }).catch(() => undefined);
     await suite.wb.page.mouse.move(1150, 17); // no hover tooltip (an empty spot of the title bar)
     await sleep(300);
-  }
-
-  /** The panels get the room after the tree's screenshot: the side bar back to about 430 px (cosmetic). */
-  async function narrowSideBar(): Promise<void> {
-    const width = (await suite.wb.page.locator('.part.sidebar').boundingBox())?.width;
-    if (width && width > 480) await suite.wb.widenSideBar(430 - width);
   }
 
   async function closeEditors(): Promise<void> {
@@ -89,11 +71,7 @@ describe('UI: the demo repository (README screenshots)', function () {
     this.timeout(150000);
     const wb = suite.wb;
     const page = wb.page;
-    await wb.openSourceControlView();
-    await wb.focusModelVersionsView();
-    // wide enough for v3's whole description; narrowed again for the panels (see narrowSideBar)
-    await wb.widenSideBar(470);
-    for (const pane of ['Changes', 'Graph']) await wb.collapseViewPane(pane).catch(() => undefined);
+    await wb.openModelVersionsContainer();
     const onnx = await wb.waitForTreeRow(VIEW, 'purchase_model.onnx', { description: /\b3 versions\b/, timeoutMs: 60000 });
     assert.match(onnx, /^models · 3 versions$/, onnx);
     const h5 = await wb.waitForTreeRow(VIEW, 'model_version_1.h5', { description: /\b1 version\b/ });
@@ -114,11 +92,10 @@ describe('UI: the demo repository (README screenshots)', function () {
     assert.deepStrictEqual(rows.slice(at, at + 4), ['purchase_model.onnx', 'v3', 'v2', 'v1'], rows.join(' | '));
     assert.ok(rows.includes('model_version_1.h5'), rows.join(' | '));
 
-    // Version Details below the tree follows the selection
+    // Version Details, expanded below the tree, follows the selection
     const header = wb.viewPane(DETAILS).locator('.pane-header').first();
     await header.waitFor({ state: 'visible' });
-    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-    await suite.wb.growPaneUp(DETAILS, 330);
+    assert.strictEqual(await header.getAttribute('aria-expanded'), 'true', 'Version Details is expanded');
     await wb.treeRow(VIEW, 'v3').locator('.label-name').click();
     const frame = await suite.wb.frameWith('.record');
     await waitForText(frame, '.record .head .version', (t) => t.trim() === 'v3', "'v3' in Version Details");
@@ -132,7 +109,11 @@ describe('UI: the demo repository (README screenshots)', function () {
     const summary = await suite.wb.frameWith('header.title h1 .codicon-symbol-structure');
     assert.strictEqual((await summary.locator('header.title h1').innerText()).trim(), 'purchase_model.onnx');
     assert.match(await summary.locator('dl.facts').innerText(), /1,537/, 'the summary lists the parameter count');
+    // the focus to the editor: tidy()'s Escape in the tree would clear its selection (VS Code's list.clear)
+    await page.locator('.tabs-container .tab', { hasText: 'purchase_model.onnx @ v3' }).click();
     await tidy();
+    assert.strictEqual(await wb.treeRow(VIEW, 'v3').getAttribute('aria-selected'), 'true', 'v3 still selected');
+    assert.strictEqual((await frame.locator('.record .head .version').innerText()).trim(), 'v3', 'Version Details still shows v3');
     await wb.screenshot('demo-tree');
   });
 
@@ -140,7 +121,6 @@ describe('UI: the demo repository (README screenshots)', function () {
     this.timeout(150000);
     const wb = suite.wb;
     await closeEditors();
-    await narrowSideBar();
     await wb.pickTreeContextMenuItem(VIEW, 'v3', 'Compare with Previous Version');
     await wb.page.locator('.tabs-container .tab', { hasText: 'v2 ↔ v3' }).waitFor({ state: 'visible', timeout: 60000 });
     const frame = await suite.wb.frameWith('#weights-table tbody tr');

@@ -20,7 +20,11 @@ import { removeWorkspace } from '../support/workspace';
 
 // Plain JS shared with scripts/code-server-test-shim.js; required at run time by absolute path
 // because out/test/ui/ and scripts/lib/ are not siblings the way test/ui/ and scripts/lib/ are.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const cs: typeof CodeServerLib = require(path.join(REPO_ROOT, 'scripts', 'lib', 'codeServer.js'));
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (scripts/lib/codeServer.js). */
+export const freePort = (): Promise<number> => cs.freePort();
 
 export const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
 
@@ -43,6 +47,8 @@ export interface WorkbenchOptions {
    * i.e. until the workbench has the extension's contributions (default 'Model Versions: Refresh').
    */
   readyCommandTitle?: string;
+  /** The browser window's size (default: scripts/lib/codeServer.js launchChromium's 1400×850). */
+  viewport?: { width: number; height: number };
 }
 
 export class Workbench {
@@ -72,17 +78,26 @@ export class Workbench {
       settings: this.options.settings,
       startTimeoutMs: left(),
     });
-    this.browser = await cs.launchChromium({ timeoutMs: left() });
+    await this.open(cs.workbenchUrl(this.server, { folder: workspaceFolder, extensionDevelopmentPaths: [devPath] }), left());
+  }
+
+  /**
+   * Starts Chromium on a workbench URL served by someone else (e.g. `npm start`'s code-server) and
+   * waits, as start() does, until the Explorer shows the folder and the extension's contributions are in.
+   * stop() then closes Chromium only.
+   */
+  async open(url: string, timeoutMs = 90000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1000, deadline - Date.now());
+    cs.exitOnSignals();
+    this.browser = await cs.launchChromium({ timeoutMs: left(), ...(this.options.viewport ? { viewport: this.options.viewport } : {}) });
     const page = this.browser.page;
     page.setDefaultTimeout(DEFAULT_TIMEOUT);
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') this.consoleLines.push(`[${m.type()}] ${m.text()}`);
     });
     page.on('pageerror', (e) => this.consoleLines.push(`[pageerror] ${e.message}`));
-    await page.goto(
-      cs.workbenchUrl(this.server, { folder: workspaceFolder, extensionDevelopmentPaths: [devPath] }),
-      { timeout: left() },
-    );
+    await page.goto(url, { timeout: left() });
     // The Explorer shows the folder's files once the workbench and the remote connection are up.
     await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: left() });
     await this.waitForContributions(this.options.readyCommandTitle ?? 'Model Versions: Refresh', left());
@@ -142,7 +157,7 @@ export class Workbench {
     }
   }
 
-  /** Runs a command from the palette (F1) by its full title, e.g. 'Source Control: Focus on Model Versions View'. */
+  /** Runs a command from the palette (F1) by its full title, e.g. 'Model Versions: Focus on Model Versions View'. */
   async runPaletteCommand(title: string, timeoutMs = DEFAULT_TIMEOUT): Promise<void> {
     const page = this.page;
     const input = page.locator('.quick-input-widget input');
@@ -165,9 +180,35 @@ export class Workbench {
       .waitFor({ state: 'visible', timeout: timeoutMs });
   }
 
-  /** Focuses the Model Versions view (in Source Control) through its generated focus command. */
+  /**
+   * Focuses the Model Versions view (in its own side-bar container, package.json
+   * contributes.viewsContainers.activitybar) through its generated focus command.
+   */
   async focusModelVersionsView(timeoutMs = DEFAULT_TIMEOUT): Promise<Locator> {
-    await this.runPaletteCommand('Source Control: Focus on Model Versions View', timeoutMs);
+    await this.runPaletteCommand('Model Versions: Focus on Model Versions View', timeoutMs);
+    const pane = this.viewPane('Model Versions');
+    await pane.waitFor({ state: 'visible', timeout: timeoutMs });
+    return pane;
+  }
+
+  /** The activity-bar entry of the Model Versions container (its icon, media/model.svg). */
+  modelVersionsActivityBarItem(): Locator {
+    return this.page.locator('.part.activitybar .action-item a.action-label[aria-label^="Model Versions"]').first();
+  }
+
+  /**
+   * Clicks the Model Versions icon in the activity bar, as a user does, and waits until the side bar
+   * shows the container (its title) and the Model Versions pane. Returns the pane.
+   */
+  async openModelVersionsContainer(timeoutMs = DEFAULT_TIMEOUT): Promise<Locator> {
+    const page = this.page;
+    await page.keyboard.press('Escape');
+    const title = page.locator('.part.sidebar .composite.title', { hasText: /model versions/i });
+    const item = this.modelVersionsActivityBarItem();
+    await item.waitFor({ state: 'visible', timeout: timeoutMs });
+    // a click on the icon of the container that is showing hides the side bar
+    if (!(await title.isVisible())) await item.click();
+    await title.waitFor({ state: 'visible', timeout: timeoutMs });
     const pane = this.viewPane('Model Versions');
     await pane.waitFor({ state: 'visible', timeout: timeoutMs });
     return pane;
@@ -637,12 +678,17 @@ export interface WorkbenchSuite {
  * Registers the hooks every UI suite needs (call it inside `describe`): prepare a workspace folder,
  * start a workbench on it; a screenshot of each failing test; stop the workbench and remove the folder.
  */
-export function workbenchSuite(name: string, prepare: () => string | Promise<string>, timeoutMs = 120000): WorkbenchSuite {
+export function workbenchSuite(
+  name: string,
+  prepare: () => string | Promise<string>,
+  timeoutMs = 120000,
+  options: Omit<WorkbenchOptions, 'name'> = {},
+): WorkbenchSuite {
   const s = {} as WorkbenchSuite;
   before(async function () {
     this.timeout(timeoutMs);
     s.workspace = await prepare();
-    s.wb = new Workbench({ name });
+    s.wb = new Workbench({ ...options, name });
     await s.wb.start(s.workspace);
   });
   afterEach(async function () {

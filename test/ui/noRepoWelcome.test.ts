@@ -10,8 +10,7 @@ describe('UI: Model Versions view outside a git repository', function () {
   });
 
   it("shows the 'not a git repository' welcome and no tree rows", async () => {
-    await suite.wb.openSourceControlView();
-    const pane = await suite.wb.focusModelVersionsView();
+    const pane = await suite.wb.openModelVersionsContainer(); // its activity-bar icon
     const text = await suite.wb.viewWelcomeText('Model Versions');
     await suite.wb.screenshot('model-versions-no-repo');
     assert.match(text, /not a git repository/, `welcome: ${text}`);

@@ -1,7 +1,7 @@
 /**
  * Model versions through the workbench UI, as a user does it, in a git + Git LFS workspace:
  * Explorer context menu → Commit Model Version… (v1, then v2 after the file changes), the version's
- * context menu in Source Control › Model Versions → Tag Model Version… and Restore to Working Tree….
+ * context menu in the Model Versions view → Tag Model Version… and Restore to Working Tree….
  * Results are checked in the tree and on disk (the working file's sha256, the core library).
  */
 import * as assert from 'assert';
@@ -40,7 +40,7 @@ describe('UI: model versions from the Explorer and the Model Versions tree', fun
     await suite.wb.focusModelVersionsView();
   }
 
-  it('shows the untracked model in Source Control › Model Versions', async () => {
+  it('shows the untracked model in the Model Versions view', async () => {
     await showModelVersions();
     await suite.wb.widenSideBar(250); // whole descriptions in the screenshots
     const desc = await suite.wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /no versions yet/ });
@@ -66,9 +66,6 @@ describe('UI: model versions from the Explorer and the Model Versions tree', fun
     await suite.wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b2 versions\b/ });
     await suite.wb.expandTreeRow(VIEW, HELLO_MODEL);
     await suite.wb.waitForTreeRow(VIEW, 'v2', { description: 'Second version' });
-    // More room for Model Versions in the screenshots: collapse the git extension's panes (by now it
-    // has found the repository, so they are not re-created). Cosmetic, so failures are ignored.
-    for (const pane of ['Changes', 'Graph']) await suite.wb.collapseViewPane(pane).catch(() => undefined);
     const rows = await suite.wb.readTree(VIEW, { waitFor: 'v1' });
     await suite.wb.screenshot('repo-flow-versions');
     assert.deepStrictEqual(rows, [HELLO_MODEL, 'v2', 'v1'], `tree rows: ${rows.join(' | ')}`);

@@ -48,8 +48,7 @@ describe('UI: Open Model Changes from the Source Control changes list and the Ti
     await suite.wb.openSourceControlView();
     await suite.wb.readTree(CHANGES, { waitFor: HELLO_MODEL });
     await suite.wb.readTree(CHANGES, { waitFor: 'README.md' });
-    // more room for the changes list in the screenshots (cosmetic)
-    await suite.wb.collapseViewPane('Model Versions').catch(() => undefined);
+    // whole file names in the screenshots (cosmetic)
     await suite.wb.widenSideBar(150);
 
     const labels = await suite.wb.rightClickTreeRow(CHANGES, HELLO_MODEL, { waitForItem: OPEN_MODEL_CHANGES });

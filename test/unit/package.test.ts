@@ -75,13 +75,14 @@ describe('extension package (.vsix contents and manifest)', function () {
     }
   });
 
-  it('declares what VS Code needs: engine, activation, trust, the scm view and the Explorer menu', () => {
+  it('declares what VS Code needs: engine, activation, trust, the views in their activity-bar container and the Explorer menu', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
     assert.strictEqual(pkg.engines.vscode, '^1.100.0');
     assert.ok(pkg.devDependencies['@types/vscode'].includes('1.100'), '@types/vscode must not be newer than engines.vscode');
     assert.ok(pkg.activationEvents.length > 0 && !pkg.activationEvents.includes('*'), 'activation must be narrow');
     assert.ok(pkg.capabilities.untrustedWorkspaces.supported === 'limited');
-    assert.ok(pkg.contributes.views.scm.some((v: { id: string }) => v.id === 'modelVersions.models'));
+    assert.deepStrictEqual(pkg.contributes.viewsContainers.activitybar.map((c: { id: string }) => c.id), ['modelVersions']);
+    assert.deepStrictEqual(pkg.contributes.views.modelVersions.map((v: { id: string }) => v.id), ['modelVersions.models', 'modelVersions.details']);
     const menu = pkg.contributes.menus['explorer/context'].find((m: { command: string }) => m.command === 'modelVersions.inspectModel');
     assert.ok(menu && /onnx/.test(menu.when) && /h5/.test(menu.when));
     assert.strictEqual(pkg.allowScripts['onnxruntime-node'], false, "onnxruntime-node's CUDA download must stay off");

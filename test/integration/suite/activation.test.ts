@@ -5,7 +5,11 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { COMMAND_IDS } from '../../../src/extension/commands/ids';
 import { activeApi, extension, MODEL, showTree, VIEW_ID, waitFor, workspaceRoot } from './helpers';
+
+/** package.json contributes.viewsContainers.activitybar[0].id */
+const CONTAINER_ID = 'modelVersions';
 
 describe('Model Versions: activation in a real VS Code', () => {
   it('runs against the real vscode API of VS Code 1.100', () => {
@@ -31,23 +35,37 @@ describe('Model Versions: activation in a real VS Code', () => {
     await waitFor(`${ext.id} to become active`, () => ext.isActive, 30000);
   });
 
-  it('contributes the Model Versions view to the Source Control container', () => {
-    const views = extension().packageJSON?.contributes?.views ?? {};
-    const scm: { id: string; name: string }[] = views.scm ?? [];
-    const view = scm.find((v) => v.id === VIEW_ID);
-    assert.ok(view, `contributes.views.scm has no ${VIEW_ID}: ${JSON.stringify(views)}`);
-    assert.strictEqual(view.name, 'Model Versions');
+  it('contributes its own activity-bar container with the Model Versions tree and Version Details (expanded)', async () => {
+    const contributes = extension().packageJSON?.contributes ?? {};
+    const containers: { id: string; title: string; icon: string }[] = contributes.viewsContainers?.activitybar ?? [];
+    const container = containers.find((c) => c.id === CONTAINER_ID);
+    assert.ok(container, `contributes.viewsContainers.activitybar has no ${CONTAINER_ID}: ${JSON.stringify(containers)}`);
+    assert.strictEqual(container.title, 'Model Versions');
+    const icon = vscode.Uri.joinPath(extension().extensionUri, container.icon);
+    assert.match(new TextDecoder().decode(await vscode.workspace.fs.readFile(icon)), /<svg[^>]*currentColor/, `${container.icon}: a monochrome SVG`);
+    const views = contributes.views ?? {};
+    const ours: { id: string; name: string; visibility?: string; initialSize?: number }[] = views[CONTAINER_ID] ?? [];
+    assert.deepStrictEqual(ours.map((v) => [v.id, v.name]), [[VIEW_ID, 'Model Versions'], ['modelVersions.details', 'Version Details']]);
+    for (const v of ours) {
+      assert.ok(v.visibility === undefined || v.visibility === 'visible', `${v.id} starts expanded (visibility ${v.visibility})`);
+      assert.ok(typeof v.initialSize === 'number' && v.initialSize > 0, `${v.id} has an initialSize`);
+    }
+    assert.ok(!JSON.stringify(views.scm ?? []).includes('modelVersions.'), `nothing left in Source Control: ${JSON.stringify(views.scm)}`);
+    const welcomes: { view: string }[] = contributes.viewsWelcome ?? [];
+    assert.ok(welcomes.length > 0 && welcomes.every((w) => w.view === VIEW_ID), 'the welcome views belong to the tree');
+    // the workbench registered the container: its "View: Show Model Versions" command opens it
+    const commands = new Set(await vscode.commands.getCommands(true));
+    assert.ok(commands.has(`workbench.view.extension.${CONTAINER_ID}`), `no command workbench.view.extension.${CONTAINER_ID}`);
+    await vscode.commands.executeCommand(`workbench.view.extension.${CONTAINER_ID}`);
   });
 
-  it('registers its commands', async () => {
+  it('registers every command of ids.ts (each one contributed: test/unit/commandIds.test.ts), through the one wrapper', async () => {
     const commands = new Set(await vscode.commands.getCommands(true));
-    const ids = [
-      'inspectModel', 'refresh', 'commitModel', 'tagModel', 'setAlias', 'removeAlias', 'openVersion', 'restoreVersion',
-      'revertToVersion', 'copyCommitId', 'copyOid', 'push', 'fetch', 'initRepository',
-    ].map((c) => `modelVersions.${c}`);
-    for (const c of [...ids, `${VIEW_ID}.focus`]) {
+    for (const c of [...COMMAND_IDS, `${VIEW_ID}.focus`]) {
       assert.ok(commands.has(c), `command ${c} is not registered`);
     }
+    const api = await activeApi();
+    assert.deepStrictEqual([...api.commands.registered()].sort(), [...COMMAND_IDS].sort(), 'registered through registerCommand (src/extension/commands/register.ts)');
   });
 
   it('can focus the Model Versions view', async () => {

@@ -78,3 +78,22 @@ export type HistoryWebviewMessage =
   | { type: 'copyCsv' }
   /** run "Evaluate Version…" on the latest version (empty state) */
   | { type: 'evaluate' };
+
+/**
+ * The range a metric's chart must show: its values and the bounds of every interval (a whisker is
+ * never cut off by the axis); undefined when the metric has no finite value.
+ */
+export function metricExtent(m: HistoryMetricView): { min: number; max: number } | undefined {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const s of m.series) {
+    for (const p of s.points) {
+      for (const v of [p.value, ...(p.ci95 ?? [])]) {
+        if (!Number.isFinite(v)) continue;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+    }
+  }
+  return min <= max ? { min, max } : undefined;
+}

@@ -5,6 +5,8 @@
  * existing commands (diff, compare, restore, reveal in the tree).
  */
 
+import type { ParamRow } from './lineageText';
+
 export type LineageViewKind = 'version' | 'dataset' | 'code' | 'evaluation';
 export type LineageViewEdgeKind = 'parent' | 'derived-from' | 'trained-on' | 'built-from' | 'evaluated' | 'evaluated-on';
 
@@ -22,13 +24,13 @@ export interface LineageViewNode {
   aliases?: string[];
   tags?: string[];
   contentId?: string;
-  /** training parameters as compact JSON */
-  params?: string;
+  /** training parameters as table rows (nested keys dotted; lineageText.ts paramRows) */
+  params?: ParamRow[];
   external?: boolean;
   path?: string;
   oid?: string;
-  /** evaluation: 'accuracy 0.91' … */
-  metrics?: string[];
+  /** evaluation: its metrics, values formatted by lineageText.ts formatMetric ('0.9100') */
+  metrics?: { name: string; value: string }[];
   rows?: number;
 }
 

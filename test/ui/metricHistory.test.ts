@@ -10,10 +10,43 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ModelRepository } from '../../src/core/repo';
 import { fixture } from '../support/paths';
+import type { Locator } from 'playwright-core';
 import { gitModelWorkspace, HELLO_MODEL } from '../support/workspace';
 import { workbenchSuite } from './helpers';
 
 const VIEW = 'Model Versions';
+/** The window size of the issue's walkthrough (code-server in Chromium). */
+const WINDOW = { width: 1600, height: 1000 };
+/** The cross-validation intervals recorded on v2 and v3: wider than the values' range (0.81 – 0.9), below and above it. */
+const CI_V2: [number, number] = [0.74, 0.94];
+const CI_V3: [number, number] = [0.86, 0.97];
+
+interface Whisker {
+  x: number;
+  lo: number;
+  hi: number;
+  cap: number;
+}
+
+/**
+ * Every whisker of a chart lies inside its plot area, and the y axis covers every interval bound
+ * (read from the figure: the whiskers' geometry as drawn, Chart.js's chart area and y scale).
+ */
+async function assertWhiskersInside(figure: Locator, bounds: [number, number][]): Promise<void> {
+  const read = async (k: string) => JSON.parse((await figure.getAttribute(`data-${k}`)) ?? 'null') as unknown;
+  const area = (await read('area')) as { left: number; top: number; right: number; bottom: number } | null;
+  const y = (await read('y')) as { min: number; max: number } | null;
+  const ws = ((await read('whiskers')) ?? []) as Whisker[];
+  assert.ok(area && y, 'the figure says its chart area and y range');
+  assert.strictEqual(ws.length, bounds.length, `one whisker per interval: ${JSON.stringify(ws)}`);
+  const lows = bounds.map((b) => b[0]);
+  const highs = bounds.map((b) => b[1]);
+  assert.ok(y.min <= Math.min(...lows) && y.max >= Math.max(...highs), `the y axis ${y.min} – ${y.max} covers the intervals ${JSON.stringify(bounds)}`);
+  for (const w of ws) {
+    const inside = w.x - w.cap >= area.left - 0.5 && w.x + w.cap <= area.right + 0.5 && Math.min(w.lo, w.hi) >= area.top - 0.5 && Math.max(w.lo, w.hi) <= area.bottom + 0.5;
+    assert.ok(inside, `whisker ${JSON.stringify(w)} inside the chart area ${JSON.stringify(area)}`);
+  }
+}
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** An evaluation on test.csv as the notes record it (core/eval/evaluate.ts evaluationNote). */
@@ -48,8 +81,8 @@ describe('UI: metric History panel', function () {
     await commit('namaste_deepa.onnx', 'Retrained on November data', 'accuracy=0.9, loss=0.33');
     await repo.tag(HELLO_MODEL, { version: 2, name: 'hello_deepa/v2' });
     await repo.setAlias(HELLO_MODEL, 'production', 3);
-    await repo.addMetadata(HELLO_MODEL, 2, evaluationNote(0.84, [0.82, 0.86], '2026-01-02T10:00:00.000Z'));
-    await repo.addMetadata(HELLO_MODEL, 3, evaluationNote(0.88, [0.86, 0.9], '2026-01-03T10:00:00.000Z'));
+    await repo.addMetadata(HELLO_MODEL, 2, evaluationNote(0.84, CI_V2, '2026-01-02T10:00:00.000Z'));
+    await repo.addMetadata(HELLO_MODEL, 3, evaluationNote(0.88, CI_V3, '2026-01-03T10:00:00.000Z'));
     // a second model without any metric (the empty state)
     fs.mkdirSync(path.join(workspace, 'vad'));
     fs.copyFileSync(fixture('onnx', 'silero_vad_v5.onnx'), path.join(workspace, 'vad', 'silero.onnx'));
@@ -58,10 +91,10 @@ describe('UI: metric History panel', function () {
   }, 150000);
 
   it('opens from the tree: one chart per metric, one point per version, tags and aliases, the table', async () => {
+    await suite.wb.page.setViewportSize(WINDOW);
     await suite.wb.openSourceControlView();
     await suite.wb.focusModelVersionsView();
     await suite.wb.widenSideBar(120);
-    for (const pane of ['Changes', 'Graph']) await suite.wb.collapseViewPane(pane).catch(() => undefined);
     await suite.wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b3 versions\b/ });
     await suite.wb.pickTreeContextMenuItem(VIEW, HELLO_MODEL, 'Show Metric History');
 
@@ -77,14 +110,17 @@ describe('UI: metric History panel', function () {
     const ys = hits.filter((p) => p.s === 0).map((p) => p.y);
     assert.ok(ys[0] > ys[1] && ys[1] > ys[2], `y of v1..v3: ${ys.join(', ')}`);
     assert.strictEqual(await frame.locator('figure.history-chart[data-metric="loss"]').getAttribute('data-versions'), '1,2,3');
+    // the intervals' whiskers inside the plot (the y axis covers their bounds), not over the axis labels or the legend
+    await assertWhiskersInside(acc, [CI_V2, CI_V3]);
 
     const rows = frame.locator('table.history-table tbody tr');
     assert.strictEqual(await rows.count(), 3);
     assert.deepStrictEqual(await rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.version)), ['3', '2', '1']);
     const v3 = (await rows.nth(0).innerText()).replace(/\s+/g, ' ');
-    assert.match(v3, /v3 [0-9a-f]{7} production .*0\.9 .*0\.88 \[0\.86, 0\.9\] .*Retrained on November data/, v3);
+    // metric values: one rule everywhere (4 decimals), as in the Lineage panel
+    assert.match(v3, /v3 [0-9a-f]{7} production .*0\.9000 .*0\.8800 \[0\.8600, 0\.9700\] .*Retrained on November data/, v3);
     const v2 = (await rows.nth(1).innerText()).replace(/\s+/g, ' ');
-    assert.match(v2, /v2 [0-9a-f]{7} hello_deepa\/v2 .*0\.86 .*0\.84 \[0\.82, 0\.86\]/, v2);
+    assert.match(v2, /v2 [0-9a-f]{7} hello_deepa\/v2 .*0\.8600 .*0\.8400 \[0\.7400, 0\.9400\]/, v2);
     const head = (await frame.locator('table.history-table thead').innerText()).replace(/\s+/g, ' ');
     assert.match(head, /accuracy commit trailer accuracy evaluation on test\.csv loss/, head);
     assert.match(await frame.locator('.subtitle').innerText(), /3 versions · 2 metrics · from commit trailer, evaluation on test\.csv/);
@@ -136,7 +172,8 @@ describe('UI: metric History panel', function () {
       await sleep(250);
     }
     const v1 = (await frame.locator('table.history-table tbody tr[data-version="1"]').innerText()).replace(/\s+/g, ' ');
-    assert.match(v1, /0\.81 0\.79 \[0\.77, 0\.81\] 0\.52/, v1);
+    assert.match(v1, /0\.8100 0\.7900 \[0\.7700, 0\.8100\] 0\.5200/, v1);
+    await assertWhiskersInside(acc, [[0.77, 0.81], CI_V2, CI_V3]);
   });
 
   it('from the palette, with a model pick: a model without metrics says how to record them', async () => {

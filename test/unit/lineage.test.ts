@@ -305,7 +305,7 @@ describe('lineage: recorded at commit, the graph, modelver lineage', function ()
     const code = g.nodes.find((n) => n.id === `code:${c.code}`)!;
     assert.strictEqual(code.subject, 'Training code and data', 'code commits carry their subject');
     const ev = g.nodes.find((n) => n.kind === 'evaluation' && n.model === FT)!;
-    assert.deepStrictEqual([ev.label, ev.metrics?.accuracy, ev.version], ['eval accuracy 0.9 on test.csv', 0.9, 2]);
+    assert.deepStrictEqual([ev.label, ev.metrics?.accuracy, ev.version], ['eval accuracy 0.9000 on test.csv', 0.9, 2]);
 
     // one model's lineage: its versions, the base it was derived from, their inputs; not other.onnx
     const ft = await lineageGraph(repo, { model: path.join(dir, FT) });
@@ -346,7 +346,7 @@ describe('lineage: recorded at commit, the graph, modelver lineage', function ()
     assert.match(text.out, /\nmodels\/we"ird #1 <ft>\.onnx {2}\(2 versions\)\n {2}v1 {2}[0-9a-f]{7} {2}Fine-tune on ft data\n/);
     assert.match(text.out, /derived from models\/base\.onnx v2/);
     assert.match(text.out, /train: data\/ft\.csv sha256:/);
-    assert.match(text.out, /eval accuracy 0\.9 on test\.csv/);
+    assert.match(text.out, /eval accuracy 0\.9000 on test\.csv/);
     assert.doesNotMatch(text.out, /other\.onnx/);
 
     const both = await cli(['lineage', '-C', dir, '--dot', '--mermaid']);

@@ -13,7 +13,8 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { Chart, ChartEvent, Plugin, TooltipItem } from 'chart.js' with { 'resolution-mode': 'import' };
-import type { HistoryHostMessage, HistoryMetricView, HistoryViewModel, HistoryWebviewMessage } from '../../src/shared/historyProtocol';
+import { metricExtent, type HistoryHostMessage, type HistoryMetricView, type HistoryViewModel, type HistoryWebviewMessage } from '../../src/shared/historyProtocol';
+import { formatMetric } from '../../src/shared/lineageText';
 import { alpha, chartColour, chartTheme, onThemeChange, type ChartTheme } from '../shared/chartTheme';
 import { connect, h } from '../shared/vscodeApi';
 
@@ -90,7 +91,7 @@ function button(label: string, icon: string, onClick: () => void, secondary = tr
   return b;
 }
 
-/** 4 significant digits (0.8612, 12.35, 1.235e-5); thousands grouped. */
+/** Axis ticks: 4 significant digits (0.8612, 12.35, 1.235e-5); thousands grouped. Values are formatMetric's (4 decimals, as everywhere). */
 function fmt(x: number): string {
   if (x === 0) return '0';
   const a = Math.abs(x);
@@ -199,12 +200,23 @@ const markers = (vm: HistoryViewModel, t: Theme): Plugin<'line'> => ({
   },
 });
 
-/** The cross-validation 95% interval of each point that has one, as a whisker. */
-const whiskers = (m: HistoryMetricView, colors: string[]): Plugin<'line'> => ({
+/** Half the width of a whisker's caps (px). */
+const CAP = 4;
+
+/**
+ * The cross-validation 95% interval of each point that has one, as a whisker. Their geometry goes on
+ * the figure (data-whiskers: x, the caps' y) for tests and tools.
+ */
+const whiskers = (figure: HTMLElement, m: HistoryMetricView, colors: string[]): Plugin<'line'> => ({
   id: 'cvWhiskers',
   afterDatasetsDraw(chart) {
-    const { ctx, scales } = chart;
+    const { ctx, scales, chartArea: area } = chart;
+    const drawn: { x: number; lo: number; hi: number; cap: number }[] = [];
     ctx.save();
+    // nothing outside the plot: not over the axis labels, the version marks or the legend
+    ctx.beginPath();
+    ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+    ctx.clip();
     ctx.lineWidth = 1.5;
     m.series.forEach((s, i) => {
       if (!chart.isDatasetVisible(i)) return;
@@ -213,21 +225,26 @@ const whiskers = (m: HistoryMetricView, colors: string[]): Plugin<'line'> => ({
         if (!p.ci95) continue;
         const px = scales.x.getPixelForValue(p.x);
         const [lo, hi] = [scales.y.getPixelForValue(p.ci95[0]), scales.y.getPixelForValue(p.ci95[1])];
+        drawn.push({ x: px, lo, hi, cap: CAP });
         ctx.beginPath();
         ctx.moveTo(px, lo);
         ctx.lineTo(px, hi);
-        ctx.moveTo(px - 4, lo);
-        ctx.lineTo(px + 4, lo);
-        ctx.moveTo(px - 4, hi);
-        ctx.lineTo(px + 4, hi);
+        ctx.moveTo(px - CAP, lo);
+        ctx.lineTo(px + CAP, lo);
+        ctx.moveTo(px - CAP, hi);
+        ctx.lineTo(px + CAP, hi);
         ctx.stroke();
       }
     });
     ctx.restore();
+    figure.dataset.whiskers = JSON.stringify(drawn);
   },
 });
 
-/** Keeps each point's position on the figure (data-hit), so that tests and tools can find and click it. */
+/**
+ * Keeps each point's position on the figure (data-hit), so that tests and tools can find and click it,
+ * and the plot area (data-area) and the y axis's range (data-y).
+ */
 const hitMap = (figure: HTMLElement, vm: HistoryViewModel): Plugin<'line'> => ({
   id: 'hitMap',
   afterRender(chart) {
@@ -240,15 +257,19 @@ const hitMap = (figure: HTMLElement, vm: HistoryViewModel): Plugin<'line'> => ({
       });
     });
     figure.dataset.hit = JSON.stringify(hits);
+    const a = chart.chartArea;
+    figure.dataset.area = JSON.stringify({ left: a.left, top: a.top, right: a.right, bottom: a.bottom });
+    figure.dataset.y = JSON.stringify({ min: chart.scales.y.min, max: chart.scales.y.max });
   },
 });
 
 function metricChart(vm: HistoryViewModel, m: HistoryMetricView, t: Theme): HTMLElement {
   const colors = m.series.map((_s, i) => t.palette[i % t.palette.length]);
+  const extent = metricExtent(m);
   const withPoint = new Set(m.series.flatMap((s) => s.points.map((p) => p.x)));
   const canvas = h('canvas', {
     role: 'img',
-    'aria-label': `${m.name} over ${plural(vm.versions.length, 'version')}: ${m.series.map((s) => `${s.sourceLabel}: ${s.points.map((p) => `v${vm.versions[p.x].version} ${fmt(p.value)}`).join(', ')}`).join('; ')}`,
+    'aria-label': `${m.name} over ${plural(vm.versions.length, 'version')}: ${m.series.map((s) => `${s.sourceLabel}: ${s.points.map((p) => `v${vm.versions[p.x].version} ${formatMetric(p.value)}`).join(', ')}`).join('; ')}`,
   });
   const figure = h('figure', {
     class: 'history-chart',
@@ -307,7 +328,8 @@ function metricChart(vm: HistoryViewModel, m: HistoryMetricView, t: Theme): HTML
       },
       scales: {
         x: { offset: true, ticks: { color: t.muted, autoSkip: true, maxRotation: 0 }, grid: { color: alpha(t.grid, 0.4) } },
-        y: { ticks: { color: t.muted, callback: (v) => fmt(Number(v)) }, grid: { color: alpha(t.grid, 0.6) }, title: { display: true, text: m.name, color: t.muted } },
+        // the axis covers every interval bound as well as the values (metricExtent)
+        y: { ...(extent ? { suggestedMin: extent.min, suggestedMax: extent.max } : {}), grace: '4%', ticks: { color: t.muted, callback: (v) => fmt(Number(v)) }, grid: { color: alpha(t.grid, 0.6) }, title: { display: true, text: m.name, color: t.muted } },
       },
       plugins: {
         legend: { display: true, position: 'bottom', labels: { color: t.fg, usePointStyle: true, pointStyle: 'line', font: { family: t.font } } },
@@ -321,8 +343,8 @@ function metricChart(vm: HistoryViewModel, m: HistoryMetricView, t: Theme): HTML
               const s = m.series[item.datasetIndex];
               const p = s.points.find((q) => q.x === item.dataIndex);
               if (!p) return '';
-              const ci = p.ci95 ? ` (95% CI ${fmt(p.ci95[0])} – ${fmt(p.ci95[1])}${p.cvFolds ? `, ${p.cvFolds} folds` : ''})` : '';
-              return `${s.sourceLabel}: ${fmt(p.value)}${ci}`;
+              const ci = p.ci95 ? ` (95% CI ${formatMetric(p.ci95[0])} – ${formatMetric(p.ci95[1])}${p.cvFolds ? `, ${p.cvFolds} folds` : ''})` : '';
+              return `${s.sourceLabel}: ${formatMetric(p.value)}${ci}`;
             },
             footer: (items: TooltipItem<'line'>[]) => {
               const v = vm.versions[items[0]?.dataIndex ?? 0];
@@ -334,7 +356,7 @@ function metricChart(vm: HistoryViewModel, m: HistoryMetricView, t: Theme): HTML
         },
       },
     },
-    plugins: [markers(vm, t), whiskers(m, colors), hitMap(figure, vm)],
+    plugins: [markers(vm, t), whiskers(figure, m, colors), hitMap(figure, vm)],
   });
   charts.push(chart);
   return figure;
@@ -367,7 +389,7 @@ function table(vm: HistoryViewModel): HTMLElement {
         ...cols.map(({ byX }) => {
           const p = byX.get(x);
           if (!p) return h('td', { class: 'num where' }, '–');
-          return h('td', { class: 'num', 'data-value': String(p.value) }, fmt(p.value), p.ci95 ? h('div', { class: 'ci where' }, `[${fmt(p.ci95[0])}, ${fmt(p.ci95[1])}]`) : null);
+          return h('td', { class: 'num', 'data-value': String(p.value) }, formatMetric(p.value), p.ci95 ? h('div', { class: 'ci where' }, `[${formatMetric(p.ci95[0])}, ${formatMetric(p.ci95[1])}]`) : null);
         }),
         h('td', { class: 'msg' }, v.subject),
         h('td', null, v.author),

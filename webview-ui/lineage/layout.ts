@@ -1,10 +1,34 @@
 /**
- * The lineage layout (no DOM): cytoscape + dagre, left to right. Shared by the panel and by
- * bench/lineage.ts, which times it on a headless cytoscape.
+ * The lineage layout and what makes it readable (no DOM): node labels as lines and node sizes from
+ * their measured text, the dagre options, and the view the panel opens on. Shared by the panel and by
+ * bench/lineage.ts, which times the layout on a headless cytoscape; unit-tested in test/unit/lineageLayout.test.ts.
  */
 import type cytoscape from 'cytoscape';
+import type { LineageViewKind, LineageViewNode } from '../../src/shared/lineageProtocol';
 
-export const LAYOUT_OPTIONS = { name: 'dagre', rankDir: 'LR', nodeSep: 14, rankSep: 50, edgeSep: 6, fit: true, padding: 30, animate: false } as const;
+/** Node labels are drawn at this size (px at zoom 1) … */
+export const LABEL_FONT_PX = 12;
+/** … with this line height (× the font size) … */
+export const LABEL_LINE_HEIGHT = 1.25;
+/** … and must not be drawn smaller than this on screen. */
+export const MIN_LABEL_PX = 10;
+/** The least zoom at which node labels are readable (MIN_LABEL_PX on screen, with a margin for rounding). */
+export const READABLE_ZOOM = (MIN_LABEL_PX + 0.05) / LABEL_FONT_PX;
+/** The most the panel zooms in when it opens (a small graph is not blown up). */
+export const OPEN_MAX_ZOOM = 1.25;
+/** Room kept around the graph when it is fitted (px). */
+export const FIT_PADDING = 30;
+/** Longest label line, in characters, before it wraps at a space. */
+const MAX_LINE_CHARS = 30;
+
+export type RankDir = 'LR' | 'TB';
+
+export function layoutOptions(rankDir: RankDir) {
+  return { name: 'dagre', rankDir, nodeSep: 18, rankSep: rankDir === 'LR' ? 60 : 48, edgeSep: 8, fit: false, padding: FIT_PADDING, animate: false } as const;
+}
+
+/** The options bench/lineage.ts times (left to right, the direction of a graph too big to try both). */
+export const LAYOUT_OPTIONS = { ...layoutOptions('LR'), fit: true } as const;
 
 /**
  * What dagre lays out: the visible nodes, the version chains (parent, derived-from, evaluated) and, for
@@ -30,4 +54,235 @@ export function layoutElements(c: cytoscape.Core, timeOf: (id: string) => number
   });
   for (const e of first.values()) eles.merge(e);
   return eles;
+}
+
+// ------------------------------------------------------------------------------------------ labels
+
+/** Splits `s` at spaces into lines of at most `max` characters (a longer word stays whole). */
+export function wrapWords(s: string, max = MAX_LINE_CHARS): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of s.split(/\s+/).filter(Boolean)) {
+    if (cur && cur.length + 1 + w.length > max) {
+      lines.push(cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) lines.push(cur);
+  return lines.length ? lines : [''];
+}
+
+/** At most `n` lines; the last one kept to `max` characters with an ellipsis when text was cut. */
+function atMost(lines: string[], n: number, max = MAX_LINE_CHARS): string[] {
+  if (lines.length <= n) return lines;
+  const last = lines.slice(n - 1).join(' ');
+  return [...lines.slice(0, n - 1), last.length > max ? `${last.slice(0, max - 1)}…` : last];
+}
+
+const basename = (p: string) => p.split('/').pop() ?? p;
+
+/**
+ * A node's label on the canvas, as lines: the name first, then what distinguishes it —
+ * a version's aliases and tags, a dataset's sha256 prefix, a code commit's subject, the dataset an
+ * evaluation ran on.
+ */
+export function labelLines(n: Pick<LineageViewNode, 'kind' | 'label' | 'aliases' | 'tags' | 'path' | 'oid' | 'shortCommit' | 'subject' | 'external'>): string[] {
+  switch (n.kind) {
+    case 'version': {
+      const aliases = (n.aliases ?? []).map((a) => `⟨${a}⟩`).join(' ');
+      const tags = (n.tags ?? []).map((t) => `#${t}`).join(' ');
+      const marks = [aliases, tags].filter(Boolean);
+      const joined = marks.join(' ');
+      const lines = wrapWords(n.label);
+      if (n.external) lines.push('not in this branch');
+      if (!joined) return lines;
+      return [...lines, ...(joined.length <= MAX_LINE_CHARS ? [joined] : marks.flatMap((m) => atMost(wrapWords(m), 2)))];
+    }
+    case 'dataset':
+      return n.path && n.oid ? [...wrapWords(basename(n.path)), n.oid.slice(0, 8)] : wrapWords(n.label);
+    case 'code':
+      return n.shortCommit ? [n.shortCommit, ...(n.subject ? atMost(wrapWords(n.subject), 2) : [])] : wrapWords(n.label);
+    case 'evaluation': {
+      const at = n.label.lastIndexOf(' on ');
+      return at > 0 ? [...wrapWords(n.label.slice(0, at)), ...wrapWords(n.label.slice(at + 1))] : wrapWords(n.label);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------ sizes
+
+/** A node's size on the canvas (px at zoom 1) and, for the code hexagon, its polygon. */
+export interface NodeBox {
+  width: number;
+  height: number;
+  /** the corner radius (evaluations: a stadium, round ends) */
+  radius?: number;
+  /** `shape-polygon-points` of the code hexagon (its points stick out a fixed share of the height) */
+  points?: string;
+}
+
+const PAD_X = 10;
+const PAD_Y = 6;
+
+/**
+ * The size that holds `lines` inside the node's shape with room around them: the text measured with
+ * `measure` (px of one line at LABEL_FONT_PX, as cytoscape measures it), plus what the shape takes at
+ * its sides — a barrel's curve, a hexagon's points, a stadium's round ends.
+ */
+export function nodeBox(kind: LineageViewKind, lines: string[], measure: (line: string) => number): NodeBox {
+  const textW = Math.max(0, ...lines.map((l) => Math.ceil(measure(l))));
+  const n = Math.max(1, lines.length);
+  const textH = LABEL_FONT_PX * (n + (n - 1) * (LABEL_LINE_HEIGHT - 1));
+  const height = Math.ceil(textH + 2 * PAD_Y);
+  switch (kind) {
+    case 'version':
+      return { width: textW + 2 * PAD_X, height };
+    case 'dataset':
+      // cytoscape's barrel bulges by about a tenth of the width at each side
+      return { width: Math.ceil((textW + 2 * PAD_X) / 0.85), height };
+    case 'code': {
+      const point = Math.round(height * 0.35);
+      const width = textW + 2 * PAD_X + 2 * point;
+      const xi = 1 - (2 * point) / width;
+      const f = (x: number) => Number(x.toFixed(4));
+      return { width, height, points: [-1, 0, -f(xi), -1, f(xi), -1, 1, 0, f(xi), 1, -f(xi), 1].join(' ') };
+    }
+    case 'evaluation': {
+      const r = height / 2;
+      const inset = r - Math.sqrt(r * r - (textH / 2) ** 2);
+      return { width: Math.ceil(textW + 2 * (PAD_X + inset)), height, radius: r };
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------ the opening view
+
+/** A node's box in model coordinates (cytoscape's, at zoom 1). */
+export interface Box {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+
+export interface View {
+  zoom: number;
+  pan: { x: number; y: number };
+  /** the nodes the view was fitted to (all of them, or the neighbourhood it opened on) */
+  fitted: string[];
+}
+
+const union = (a: Box | undefined, b: Box): Box => (a ? { x1: Math.min(a.x1, b.x1), y1: Math.min(a.y1, b.y1), x2: Math.max(a.x2, b.x2), y2: Math.max(a.y2, b.y2) } : { ...b });
+
+/** The zoom that shows `b` whole in a viewport of `w` × `h` with `padding` around. */
+export function fitZoom(b: Box, w: number, h: number, padding = FIT_PADDING): number {
+  const bw = Math.max(1, b.x2 - b.x1);
+  const bh = Math.max(1, b.y2 - b.y1);
+  return Math.min((w - 2 * padding) / bw, (h - 2 * padding) / bh);
+}
+
+function centred(b: Box, zoom: number, w: number, h: number): { x: number; y: number } {
+  return { x: w / 2 - ((b.x1 + b.x2) / 2) * zoom, y: h / 2 - ((b.y1 + b.y2) / 2) * zoom };
+}
+
+/**
+ * The view the panel opens on: the whole graph when it fits at a readable zoom (at most OPEN_MAX_ZOOM);
+ * otherwise the neighbourhood of `start` (the selected node or the newest version) that does fit — its
+ * nodes taken nearest first along the edges, each kept only when the box of all kept nodes still fits
+ * at READABLE_ZOOM — at the largest zoom that shows it (never below READABLE_ZOOM).
+ * @param boxes every visible node's box, by id
+ * @param neighbours the nodes one edge away (either direction)
+ */
+export function openingView(boxes: Map<string, Box>, neighbours: (id: string) => Iterable<string>, start: string | undefined, width: number, height: number): View {
+  let all: Box | undefined;
+  for (const b of boxes.values()) all = union(all, b);
+  if (!all) return { zoom: 1, pan: { x: 0, y: 0 }, fitted: [] };
+  const z = fitZoom(all, width, height);
+  if (z >= READABLE_ZOOM || !start || !boxes.has(start)) {
+    const zoom = Math.max(Math.min(z, OPEN_MAX_ZOOM), Math.min(z, READABLE_ZOOM));
+    return { zoom, pan: centred(all, zoom, width, height), fitted: [...boxes.keys()] };
+  }
+  const fits = (b: Box) => fitZoom(b, width, height) >= READABLE_ZOOM;
+  let kept: Box | undefined;
+  const fitted: string[] = [];
+  const seen = new Set([start]);
+  const queue = [start];
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i];
+    const next = union(kept, boxes.get(id)!);
+    if (kept && !fits(next)) continue; // the first node is kept whatever its size
+    kept = next;
+    fitted.push(id);
+    for (const o of neighbours(id)) {
+      if (!seen.has(o) && boxes.has(o)) {
+        seen.add(o);
+        queue.push(o);
+      }
+    }
+  }
+  const zoom = Math.max(READABLE_ZOOM, Math.min(fitZoom(kept!, width, height), OPEN_MAX_ZOOM));
+  return { zoom, pan: centred(kept!, zoom, width, height), fitted };
+}
+
+/** How many of `boxes` are not wholly inside the viewport `extent` (model coordinates), `slack` allowed at each side. */
+export function countOffScreen(boxes: Iterable<Box>, extent: Box, slack = 0): number {
+  let n = 0;
+  for (const b of boxes) if (b.x1 < extent.x1 - slack || b.y1 < extent.y1 - slack || b.x2 > extent.x2 + slack || b.y2 > extent.y2 + slack) n++;
+  return n;
+}
+
+// ------------------------------------------------------------------------------------------ edge words
+
+/**
+ * The edges that carry their words on the canvas: of the edges from one node with the same words
+ * (train.csv "trained on" v1, v2, v3 …) only the one to the earliest target — the others are drawn
+ * in the same colour and dash, and show their words when one of their ends is selected. Edges without
+ * words (next version, evaluation) carry none.
+ * @param timeOf a node's time (ms) by id
+ */
+export function labelledEdges(edges: { id: string; source: string; target: string; words: string }[], timeOf: (id: string) => number): Set<string> {
+  const first = new Map<string, { id: string; t: number }>();
+  for (const e of edges) {
+    if (!e.words) continue;
+    const key = `${e.source}\0${e.words}`;
+    const t = timeOf(e.target);
+    const cur = first.get(key);
+    if (!cur || t < cur.t) first.set(key, { id: e.id, t });
+  }
+  return new Set([...first.values()].map((x) => x.id));
+}
+
+/** The style class of an edge's use, from its words: what the colour and dash of the line say. */
+export function edgeUse(words: string): 'use-train' | 'use-test' | 'use-validation' | 'use-code' | 'use-other' | '' {
+  if (words === 'trained on') return 'use-train';
+  if (words === 'evaluated on') return 'use-test';
+  if (words === 'validated on') return 'use-validation';
+  if (words === 'built from code') return 'use-code';
+  return words === 'used' || words.startsWith('used for ') ? 'use-other' : '';
+}
+
+// ------------------------------------------------------------------------------------------ edge labels
+
+/** The area two boxes share (0 when apart). */
+export function overlapArea(a: Box, b: Box): number {
+  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+/**
+ * Where an edge's words go: the first of `candidates` (places along and beside the edge, as the
+ * caller defines them) at which the words' box, `boxAt(candidate)`, overlaps none of `taken` (nodes,
+ * words already placed); when every candidate overlaps something, the one that overlaps least.
+ */
+export function placeLabel<T>(candidates: T[], boxAt: (candidate: T) => Box, taken: Box[]): { at: T; box: Box } {
+  let best: { at: T; box: Box; overlap: number } | undefined;
+  for (const at of candidates) {
+    const box = boxAt(at);
+    let overlap = 0;
+    for (const t of taken) overlap += overlapArea(box, t);
+    if (overlap === 0) return { at, box };
+    if (!best || overlap < best.overlap) best = { at, box, overlap };
+  }
+  return { at: best!.at, box: best!.box };
 }

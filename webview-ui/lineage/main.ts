@@ -2,9 +2,16 @@
  * Lineage panel: the graph of model versions, datasets, code commits and evaluations
  * (src/shared/lineageProtocol.ts), laid out by cytoscape + dagre. Node kinds differ in colour AND
  * shape; aliases and tags are on their versions. Filter by model, search, hide datasets / code /
- * evaluations, fit and zoom; a click shows the node's details with actions that go back to the host
- * as intents. Every string from the repository goes in as text (h(), cytoscape labels), never as HTML.
- * The visible nodes and edges are also listed in #lineage-nodes / #lineage-edges (screen readers, tests).
+ * evaluations, fit and zoom; a click shows the node's details (parameters and metrics as tables) with
+ * actions that go back to the host as intents. Every string from the repository goes in as text (h(),
+ * cytoscape labels), never as HTML. The visible nodes and edges are also listed in #lineage-nodes /
+ * #lineage-edges (screen readers, tests).
+ *
+ * Readable as it opens (layout.ts): nodes sized to their measured labels; left to right or top to
+ * bottom, whichever shows the graph larger; the whole graph when its labels are then drawn at 10 px or
+ * more, else the newest version's neighbourhood at that size with "n more nodes off screen — Fit all".
+ * Edges say what happened in words (src/shared/lineageText.ts: a test set is "evaluated on", never
+ * "trained on"), placed where they cover no node and no other words.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
@@ -24,8 +31,28 @@ import {
   type LineageViewNode,
   type LineageWebviewMessage,
 } from '../../src/shared/lineageProtocol';
+import { edgeWords, relationWords, type LineageEdgeKindText } from '../../src/shared/lineageText';
+import { mix } from '../shared/chartTheme';
 import { connect, h } from '../shared/vscodeApi';
-import { LAYOUT_OPTIONS, layoutElements } from './layout';
+import {
+  countOffScreen,
+  edgeUse,
+  fitZoom,
+  FIT_PADDING,
+  LABEL_FONT_PX,
+  LABEL_LINE_HEIGHT,
+  labelLines,
+  labelledEdges,
+  layoutElements,
+  layoutOptions,
+  nodeBox,
+  OPEN_MAX_ZOOM,
+  openingView,
+  placeLabel,
+  READABLE_ZOOM,
+  type Box,
+  type RankDir,
+} from './layout';
 
 cytoscape.use(dagre);
 // cytoscape would add an inline <style> (`position: relative` on its container), which the CSP refuses;
@@ -36,7 +63,8 @@ const app = document.getElementById('app')!;
 const post = connect<LineageHostMessage, LineageWebviewMessage>(onMessage);
 
 const KIND_LABEL: Record<LineageViewKind, string> = { version: 'Model version', dataset: 'Dataset', code: 'Code commit', evaluation: 'Evaluation' };
-const KIND_SHAPE: Record<LineageViewKind, cytoscape.Css.NodeShape> = { version: 'round-rectangle', dataset: 'barrel', code: 'hexagon', evaluation: 'ellipse' };
+/** Shapes by kind; the code hexagon's points and the evaluation stadium's round ends are sized per node (layout.ts nodeBox). */
+const KIND_SHAPE: Record<LineageViewKind, cytoscape.Css.NodeShape> = { version: 'round-rectangle', dataset: 'barrel', code: 'polygon', evaluation: 'round-rectangle' };
 const KIND_COLOR_VAR: Record<LineageViewKind, [string, string]> = {
   version: ['--vscode-charts-blue', '#3794ff'],
   dataset: ['--vscode-charts-green', '#89d185'],
@@ -52,8 +80,8 @@ const ACTION_LABEL: Record<LineageIntent, [string, string]> = {
   copyId: ['Copy Id', 'copy'],
 };
 
-/** below this zoom the labels cannot be read */
-const READABLE_ZOOM = 0.35;
+/** Both directions are tried up to this many nodes shown (each is a dagre run); above it, left to right. */
+const TRY_BOTH_UP_TO = 300;
 let model: LineageViewModel | undefined;
 let cy: cytoscape.Core | undefined;
 let byId = new Map<string, LineageViewNode>();
@@ -122,15 +150,42 @@ function legendShape(kind: LineageViewKind): SVGElement {
     shape = document.createElementNS(ns, 'rect');
     for (const [k, v] of Object.entries({ x: '1', y: '1', width: '20', height: '12', rx: '3' })) shape.setAttribute(k, v);
   } else if (kind === 'evaluation') {
-    shape = document.createElementNS(ns, 'ellipse');
-    for (const [k, v] of Object.entries({ cx: '11', cy: '7', rx: '10', ry: '6' })) shape.setAttribute(k, v);
+    shape = document.createElementNS(ns, 'rect');
+    for (const [k, v] of Object.entries({ x: '1', y: '1', width: '20', height: '12', rx: '6' })) shape.setAttribute(k, v);
   } else {
     shape = document.createElementNS(ns, 'polygon');
     shape.setAttribute('points', kind === 'code' ? '5,1 17,1 21,7 17,13 5,13 1,7' : '3,1 19,1 21,4 21,10 19,13 3,13 1,10 1,4');
   }
   shape.setAttribute('fill', color(kind));
+  shape.setAttribute('fill-opacity', '0.3');
+  shape.setAttribute('stroke', color(kind));
+  shape.setAttribute('stroke-width', '1.5');
   svg.append(shape);
   return svg;
+}
+
+/** The edge styles of the canvas (buildGraph) as small SVG lines with their words, for the legend. */
+function legendLines(): [SVGElement, string][] {
+  const ns = 'http://www.w3.org/2000/svg';
+  const fg = cssVar('--vscode-foreground', '#ccc');
+  const line = (stroke: string, width: number, dash = ''): SVGElement => {
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 22 14');
+    svg.setAttribute('aria-hidden', 'true');
+    const l = document.createElementNS(ns, 'line');
+    for (const [k, v] of Object.entries({ x1: '1', y1: '7', x2: '21', y2: '7', stroke, 'stroke-width': String(width), ...(dash ? { 'stroke-dasharray': dash } : {}) })) l.setAttribute(k, v);
+    svg.append(l);
+    return svg;
+  };
+  return [
+    [line(fg, 2), 'next version'],
+    [line(fg, 4), 'derived from'],
+    [line(color('dataset'), 1.5, '6 3'), 'trained on'],
+    [line(color('evaluation'), 2, '2 3'), 'evaluated on'],
+    [line(color('code'), 1.5, '6 3'), 'built from code'],
+    [line(cssVar('--vscode-descriptionForeground', '#999'), 1.5, '6 3'), 'used (other roles)'],
+    [line(color('evaluation'), 1.5), 'evaluation'],
+  ];
 }
 
 function renderPanel(): void {
@@ -166,9 +221,10 @@ function renderPanel(): void {
     'div',
     { class: 'legend', id: 'legend', role: 'list', 'aria-label': 'Legend' },
     ...(['version', 'dataset', 'code', 'evaluation'] as const).map((k) => h('span', { class: 'item', role: 'listitem', 'data-kind': k }, legendShape(k), KIND_LABEL[k])),
-    h('span', { class: 'item', role: 'listitem' }, '→ parent · ⇒ derived from · ⇢ trained on / built from / evaluated'),
+    ...legendLines().map(([svg, words]) => h('span', { class: 'item edge', role: 'listitem' }, svg, words)),
     h('span', { class: 'item', role: 'listitem' }, '⟨alias⟩ #tag'),
   );
+  const hint = h('div', { id: 'offscreen-hint', class: 'offscreen-hint', role: 'status', hidden: '' }, h('span', { class: 'text' }), button('Fit all', 'screen-full', () => fitAll()));
   app.replaceChildren(
     h('header', { class: 'lineage-header' }, h('h1', null, h('span', { class: 'codicon codicon-type-hierarchy' }), ' ', m.title)),
     h(
@@ -178,7 +234,7 @@ function renderPanel(): void {
       search,
       h('span', { class: 'count', id: 'search-count' }),
       ...toggles,
-      button('Fit', 'screen-full', () => cy?.fit(undefined, 30)),
+      button('Fit', 'screen-full', () => fitAll()),
       button('', 'zoom-in', () => zoom(1.25)),
       button('', 'zoom-out', () => zoom(0.8)),
       button('Refresh', 'refresh', () => post({ type: 'refresh' })),
@@ -187,7 +243,7 @@ function renderPanel(): void {
     h(
       'div',
       { class: 'body' },
-      h('div', { id: 'graph', role: 'img', 'aria-label': 'Lineage graph' }),
+      h('div', { class: 'graph-wrap' }, h('div', { id: 'graph', role: 'img', 'aria-label': 'Lineage graph' }), hint),
       h('aside', { id: 'details', 'aria-live': 'polite' }, h('p', { class: 'empty' }, 'Click a node to see its details.')),
     ),
     h('ul', { id: 'lineage-nodes', class: 'sr-only', 'aria-label': 'Nodes' }),
@@ -202,13 +258,28 @@ function zoom(f: number): void {
   cy.zoom({ level: cy.zoom() * f, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
 }
 
+/** Every node shown, however small (labels too small to read are not drawn); not blown up past OPEN_MAX_ZOOM. */
+function fitAll(): void {
+  if (!cy) return;
+  const shown = cy.nodes().filter((n) => n.visible());
+  if (!shown.length) return;
+  cy.fit(shown, FIT_PADDING);
+  if (cy.zoom() > OPEN_MAX_ZOOM) {
+    cy.zoom(OPEN_MAX_ZOOM);
+    cy.center(shown);
+  }
+}
+
 function nodeLabel(n: LineageViewNode): string {
   const marks = [...(n.aliases ?? []).map((a) => `⟨${a}⟩`), ...(n.tags ?? []).map((t) => `#${t}`)];
   return marks.length ? `${n.label}\n${marks.join(' ')}` : n.label;
 }
 
-function longestLine(s: string): number {
-  return Math.max(...String(s).split('\n').map((l) => l.length));
+/** The width of one label line as cytoscape measures it (same font string, a canvas 2D context). */
+function textMeasure(font: string): (line: string) => number {
+  const ctx = document.createElement('canvas').getContext('2d')!;
+  ctx.font = `normal normal ${LABEL_FONT_PX}px ${font}`;
+  return (line) => ctx.measureText(line).width;
 }
 
 function buildGraph(): void {
@@ -221,11 +292,26 @@ function buildGraph(): void {
   const muted = cssVar('--vscode-descriptionForeground', '#999');
   const font = cssVar('--vscode-font-family', 'sans-serif');
   const big = m.nodes.length > 600;
+  const measure = textMeasure(font);
+  const edges = m.edges.map((e) => ({ ...e, words: big ? '' : edgeWords(e.kind, e.label) }));
+  const labelled = labelledEdges(edges, (id) => Date.parse(byId.get(id)?.date ?? '') || 0);
   cy = cytoscape({
     container: document.getElementById('graph'),
     elements: [
-      ...m.nodes.map((n) => ({ group: 'nodes' as const, data: { id: n.id, kind: n.kind, label: nodeLabel(n) }, classes: [n.kind, n.aliases?.length ? 'aliased' : '', n.external ? 'external' : ''].filter(Boolean).join(' ') })),
-      ...m.edges.map((e) => ({ group: 'edges' as const, data: { id: e.id, source: e.source, target: e.target, kind: e.kind, label: e.label ?? '' }, classes: e.kind })),
+      ...m.nodes.map((n) => {
+        const lines = labelLines(n);
+        const box = nodeBox(n.kind, lines, measure);
+        return {
+          group: 'nodes' as const,
+          data: { id: n.id, kind: n.kind, label: lines.join('\n'), w: box.width, h: box.height, ...(box.points ? { points: box.points } : {}), ...(box.radius ? { radius: box.radius } : {}) },
+          classes: [n.kind, n.aliases?.length ? 'aliased' : '', n.external ? 'external' : ''].filter(Boolean).join(' '),
+        };
+      }),
+      ...edges.map((e) => ({
+        group: 'edges' as const,
+        data: { id: e.id, source: e.source, target: e.target, kind: e.kind, label: e.label ?? '', words: e.words, shown: labelled.has(e.id) ? e.words : '' },
+        classes: [e.kind, edgeUse(e.words)].filter(Boolean).join(' '),
+      })),
     ],
     style: [
       {
@@ -235,26 +321,66 @@ function buildGraph(): void {
           'text-wrap': 'wrap',
           'text-valign': 'center',
           'text-halign': 'center',
-          'font-size': 11,
+          'font-size': LABEL_FONT_PX,
+          'line-height': LABEL_LINE_HEIGHT,
           'font-family': font,
-          color: bg,
-          width: (n: cytoscape.NodeSingular) => Math.max(24, Math.min(220, longestLine(n.data('label')) * 6.4)),
-          height: (n: cytoscape.NodeSingular) => 12 * (String(n.data('label')).split('\n').length) + 4,
-          padding: '8px',
-          'border-width': 1,
-          'border-color': bg,
-          'min-zoomed-font-size': big ? 7 : 0,
+          color: fg,
+          width: 'data(w)',
+          height: 'data(h)',
+          'border-width': 2,
+          // labels too small to read are not drawn (Fit all on a big graph: the shapes only)
+          'min-zoomed-font-size': 6,
         },
       },
-      ...(['version', 'dataset', 'code', 'evaluation'] as const).map((k) => ({ selector: `node.${k}`, style: { shape: KIND_SHAPE[k], 'background-color': color(k) } })),
-      { selector: 'node.aliased', style: { 'border-width': 3, 'border-color': alias } },
-      { selector: 'node.external', style: { 'border-style': 'dashed', 'border-width': 2, 'border-color': fg, 'background-opacity': 0.5 } },
+      // a light tint of the kind's colour, opaque (edges behind a node do not show through its label), its border in the colour
+      ...(['version', 'dataset', 'code', 'evaluation'] as const).map((k) => ({ selector: `node.${k}`, style: { shape: KIND_SHAPE[k], 'background-color': mix(color(k), bg, 0.2), 'border-color': color(k) } })),
+      { selector: 'node.code', style: { 'shape-polygon-points': 'data(points)' } },
+      { selector: 'node.evaluation', style: { 'corner-radius': 'data(radius)' } },
+      { selector: 'node.aliased', style: { 'border-width': 5, 'border-style': 'double', 'border-color': alias } },
+      { selector: 'node.external', style: { 'border-style': 'dashed', 'border-color': fg, 'background-color': bg } },
       { selector: 'node.dim', style: { opacity: 0.25 } },
-      { selector: 'node.match', style: { 'border-width': 3, 'border-color': focus } },
-      { selector: 'node:selected', style: { 'border-width': 4, 'border-color': focus, 'overlay-opacity': 0 } },
-      { selector: 'edge', style: { width: 1.5, 'curve-style': big ? 'haystack' : 'bezier', 'line-color': muted, 'target-arrow-color': muted, 'target-arrow-shape': 'triangle', 'arrow-scale': 0.8 } },
-      { selector: 'edge.derived-from', style: { width: 3, 'line-color': fg, 'target-arrow-color': fg } },
-      { selector: 'edge.trained-on, edge.built-from, edge.evaluated, edge.evaluated-on', style: { 'line-style': 'dashed', width: 1 } },
+      { selector: 'node.match', style: { 'border-width': 3, 'border-style': 'solid', 'border-color': focus } },
+      { selector: 'node:selected', style: { 'border-width': 4, 'border-style': 'solid', 'border-color': focus, 'overlay-opacity': 0 } },
+      {
+        selector: 'edge',
+        style: {
+          width: 1.5,
+          'curve-style': big ? 'haystack' : 'bezier',
+          'line-color': muted,
+          'target-arrow-color': muted,
+          'target-arrow-shape': 'triangle',
+          'arrow-scale': 0.8,
+          // the words of an edge that carries them, near the node they come from (edges from one node fan out there)
+          'source-label': 'data(shown)',
+          'source-text-offset': 26,
+          'font-size': 11,
+          'font-family': font,
+          color: fg,
+          'text-rotation': 'none',
+          'text-background-color': bg,
+          'text-background-opacity': 0.9,
+          'text-background-padding': '2px',
+          'text-background-shape': 'roundrectangle',
+          'text-border-width': 1,
+          'text-border-opacity': 1,
+          'text-border-color': muted,
+          'min-zoomed-font-size': 7,
+        },
+      },
+      // the line says what happened: next version and derived from in the foreground colour (derived
+      // from thick), inputs dashed in the colour of what they fed — data used for training green, for
+      // evaluation orange (as evaluations), code purple — an evaluation's own edge thin orange
+      { selector: 'edge.parent', style: { width: 2, 'line-color': fg, 'target-arrow-color': fg } },
+      { selector: 'edge.derived-from', style: { width: 4, 'line-color': fg, 'target-arrow-color': fg, 'text-border-color': fg } },
+      { selector: 'edge.trained-on, edge.built-from, edge.evaluated-on', style: { 'line-style': 'dashed', 'line-dash-pattern': [6, 3], width: 1.5, ...(big ? {} : { 'curve-style': 'straight' }) } },
+      ...([['use-train', color('dataset')], ['use-test', color('evaluation')], ['use-validation', cssVar('--vscode-charts-yellow', '#cca700')], ['use-code', color('code')], ['use-other', muted]] as const).map(([cls, c]) => ({
+        selector: `edge.${cls}`,
+        style: { 'line-color': c, 'target-arrow-color': c, 'text-border-color': c },
+      })),
+      { selector: 'edge.use-test', style: { 'line-dash-pattern': [2, 3], width: 2 } },
+      { selector: 'edge.evaluated', style: { width: 1.5, 'line-color': color('evaluation'), 'target-arrow-color': color('evaluation'), 'text-border-color': color('evaluation') } },
+      // the edges of the selected node: on top, each with its words
+      { selector: 'edge.near', style: { 'source-label': 'data(words)', 'z-index': 10 } },
       { selector: 'edge.dim', style: { opacity: 0.15 } },
     ],
     minZoom: 0.02,
@@ -267,6 +393,10 @@ function buildGraph(): void {
   cy.on('tap', 'node', (e) => select(e.target.id(), false));
   cy.on('tap', (e) => {
     if (e.target === cy) select(undefined, false);
+  });
+  let pending = 0;
+  cy.on('viewport resize', () => {
+    if (!pending) pending = requestAnimationFrame(() => ((pending = 0), updateHint()));
   });
   applyFilters(true);
 }
@@ -309,50 +439,143 @@ function applyFilters(relayout: boolean): void {
       n.style('display', keep.has(n.id()) ? 'element' : 'none');
     });
   });
-  if (relayout) layout();
+  if (relayout) void layout();
   else {
     applySearch(false);
     listElements();
   }
 }
 
-function layout(): void {
+/** Runs dagre on what is shown; resolves when it has placed the nodes. */
+function runLayout(c: cytoscape.Core, eles: cytoscape.Collection, dir: RankDir): Promise<void> {
+  return new Promise((resolve) => {
+    const l = eles.layout(layoutOptions(dir) as unknown as cytoscape.LayoutOptions);
+    l.one('layoutstop', () => resolve());
+    l.run();
+  });
+}
+
+function shownBox(c: cytoscape.Core): Box {
+  const b = c.nodes().filter((n) => n.visible()).boundingBox({ includeLabels: false, includeOverlays: false });
+  return { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 };
+}
+
+let layoutRun = 0;
+
+/**
+ * Lays out what is shown and opens a readable view of it. Up to TRY_BOTH_UP_TO nodes both directions
+ * are laid out and the one that shows the whole graph larger is kept (left to right on a tie: a wide
+ * graph of few ranks; top to bottom: a long chain); above, left to right.
+ */
+async function layout(): Promise<void> {
   const c = cy!;
+  const run = ++layoutRun;
   const started = performance.now();
   const shown = layoutElements(c, (id) => Date.parse(byId.get(id)?.date ?? '') || 0);
-  const l = shown.layout(LAYOUT_OPTIONS as unknown as cytoscape.LayoutOptions);
-  l.one('layoutstop', () => {
-    const ms = Math.round(performance.now() - started);
-    const nodes = c.nodes().filter((n) => n.visible()).length;
-    const edges = c.edges().filter((e) => e.visible()).length;
-    const g = document.getElementById('graph')!;
-    g.dataset.layoutMs = String(ms);
-    g.dataset.nodes = String(nodes);
-    g.dataset.edges = String(edges);
-    if (selected && c.getElementById(selected).visible()) c.getElementById(selected).select();
-    readableZoom(c);
-    applySearch(false);
-    listElements();
-    post({ type: 'rendered', ms, nodes, edges });
+  const count = shown.nodes().length;
+  const w = c.width();
+  const h = c.height();
+  let dir: RankDir = 'LR';
+  await runLayout(c, shown, 'LR');
+  if (count <= TRY_BOTH_UP_TO && run === layoutRun && cy === c) {
+    const lr = new Map(shown.nodes().map((n) => [n.id(), { ...n.position() }] as const));
+    const zLr = Math.min(fitZoom(shownBox(c), w, h), OPEN_MAX_ZOOM);
+    await runLayout(c, shown, 'TB');
+    const zTb = Math.min(fitZoom(shownBox(c), w, h), OPEN_MAX_ZOOM);
+    if (zTb > zLr + 1e-6) dir = 'TB';
+    else c.batch(() => shown.nodes().forEach((n) => void n.position(lr.get(n.id())!)));
+  }
+  if (run !== layoutRun || cy !== c) return; // a newer layout (or graph) took over
+  const ms = Math.round(performance.now() - started);
+  const nodes = c.nodes().filter((n) => n.visible()).length;
+  const edges = c.edges().filter((e) => e.visible()).length;
+  const g = document.getElementById('graph')!;
+  g.dataset.direction = dir;
+  if (selected && c.getElementById(selected).visible()) c.getElementById(selected).select();
+  placeEdgeWords(c);
+  openReadable(c);
+  g.dataset.layoutMs = String(ms);
+  g.dataset.nodes = String(nodes);
+  g.dataset.edges = String(edges);
+  applySearch(false);
+  listElements();
+  post({ type: 'rendered', ms, nodes, edges });
+}
+
+/** Distances from the node an edge leaves at which its words may go (model px) … */
+const WORD_OFFSETS = [26, 40, 56, 74, 96, 120];
+/** … and shifts to either side of the edge there. */
+const WORD_SHIFTS = [0, -36, 36, -72, 72];
+
+/**
+ * Puts each edge's words where they overlap no node and no other edge's words (layout.ts placeLabel):
+ * derived-from first, then the shorter edges. Run after a layout and when the selection changes
+ * (the selected node's edges show their words too).
+ */
+function placeEdgeWords(c: cytoscape.Core): void {
+  const showing = c.edges().filter((e) => e.visible() && !!(e.hasClass('near') ? e.data('words') : e.data('shown')));
+  if (!showing.length) return;
+  const taken: Box[] = [];
+  c.nodes().forEach((n) => {
+    if (n.visible()) taken.push(n.boundingBox({ includeLabels: false, includeOverlays: false }));
   });
-  l.run();
+  const length = (e: cytoscape.EdgeSingular) => {
+    const a = e.sourceEndpoint();
+    const b = e.targetEndpoint();
+    return Math.hypot(b.x - a.x, b.y - a.y);
+  };
+  const order = (showing.toArray() as cytoscape.EdgeSingular[]).sort((a, b) => Number(b.data('kind') === 'derived-from') - Number(a.data('kind') === 'derived-from') || length(a) - length(b));
+  // not batched: each try needs the label's box at that offset
+  for (const e of order) {
+    const room = length(e);
+    const offsets = WORD_OFFSETS.filter((o) => o <= Math.max(WORD_OFFSETS[0], room - 16));
+    const candidates = WORD_SHIFTS.flatMap((dx) => offsets.map((o) => ({ o, dx })));
+    const place = (c: { o: number; dx: number }) => e.style({ 'source-text-offset': c.o, 'source-text-margin-x': c.dx });
+    const at = placeLabel(candidates, (c) => {
+      place(c);
+      return e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+    }, taken);
+    place(at.at);
+    taken.push(at.box);
+  }
 }
 
 /**
- * A fitted graph of hundreds of versions is a thin unreadable band: zoom in to a readable level on the
- * selected node, else on the newest version shown (Fit shows everything again).
+ * The opening view (layout.ts openingView): the whole graph when it is readable that way, else the
+ * neighbourhood of the selected node or of the newest version, readable; the hint says how many nodes
+ * are off screen and offers Fit all.
  */
-function readableZoom(c: cytoscape.Core): void {
-  if (c.zoom() >= READABLE_ZOOM) return;
+function openReadable(c: cytoscape.Core): void {
   const shown = c.nodes().filter((n) => n.visible());
-  let focus = selected ? shown.filter((n) => n.id() === selected) : c.collection();
-  if (!focus.length) {
+  const boxes = new Map<string, Box>();
+  shown.forEach((n) => {
+    const b = n.boundingBox({ includeLabels: false, includeOverlays: false });
+    boxes.set(n.id(), { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
+  });
+  let start = selected && boxes.has(selected) ? selected : undefined;
+  if (!start) {
     const versions = shown.filter((n) => n.data('kind') === 'version');
     const newest = versions.max((n) => Date.parse(byId.get(n.id())?.date ?? '') || 0);
-    focus = newest.ele ? c.collection().merge(newest.ele) : shown;
+    start = newest.ele?.id() ?? shown.first().id();
   }
-  c.zoom(0.9);
-  c.center(focus);
+  const v = openingView(boxes, (id) => c.getElementById(id).neighborhood('node').map((n) => n.id()), start, c.width(), c.height());
+  c.viewport({ zoom: v.zoom, pan: v.pan });
+  updateHint();
+}
+
+/** "n more nodes off screen — Fit all", while some shown node is not wholly on screen. */
+function updateHint(): void {
+  const hint = document.getElementById('offscreen-hint');
+  if (!cy || !hint) return;
+  const boxes: Box[] = [];
+  cy.nodes().forEach((n) => {
+    if (n.visible()) boxes.push(n.boundingBox({ includeLabels: false, includeOverlays: false }));
+  });
+  const e = cy.extent();
+  const off = countOffScreen(boxes, e, 0.5 / cy.zoom());
+  hint.dataset.count = String(off);
+  hint.querySelector('.text')!.textContent = `${off.toLocaleString('en-US')} more node${off === 1 ? '' : 's'} off screen — `;
+  hint.hidden = off === 0;
 }
 
 function matches(n: LineageViewNode, q: string): boolean {
@@ -380,12 +603,12 @@ function applySearch(zoomTo: boolean): void {
   for (const li of document.querySelectorAll<HTMLElement>('#lineage-nodes li')) li.toggleAttribute('data-match', hitIds.has(li.dataset.id ?? ''));
   if (zoomTo && hits.length) {
     c.fit(hits, 60);
-    if (c.zoom() > 1.5) {
-      c.zoom(1.5);
+    if (c.zoom() > OPEN_MAX_ZOOM) {
+      c.zoom(OPEN_MAX_ZOOM);
       c.center(hits);
     }
     if (c.zoom() < READABLE_ZOOM) {
-      c.zoom(0.9);
+      c.zoom(READABLE_ZOOM);
       c.center(hits[0]);
     }
     select(hits[0].id(), false);
@@ -413,7 +636,8 @@ function listElements(): void {
     if (!e.visible()) return;
     const s = byId.get(e.data('source'))!;
     const t = byId.get(e.data('target'))!;
-    es.push(h('li', { 'data-kind': e.data('kind'), 'data-source': s.id, 'data-target': t.id }, `${s.label} → ${t.label} (${e.data('kind')}${e.data('label') ? `: ${e.data('label')}` : ''})`));
+    const words = relationWords(e.data('kind') as LineageEdgeKindText, e.data('label') || undefined, 'in');
+    es.push(h('li', { 'data-kind': e.data('kind'), 'data-source': s.id, 'data-target': t.id }, `${t.label} ${words} ${s.label}`));
   });
   edges.replaceChildren(...es);
 }
@@ -422,9 +646,12 @@ function select(id: string | undefined, center: boolean): void {
   selected = id && byId.has(id) ? id : undefined;
   if (cy) {
     cy.nodes(':selected').unselect();
+    cy.edges('.near').removeClass('near');
     if (selected) {
       const el = cy.getElementById(selected);
       el.select();
+      el.connectedEdges().addClass('near');
+      placeEdgeWords(cy);
       if (center) cy.center(el);
     }
   }
@@ -454,10 +681,8 @@ function renderDetails(): void {
   add('Aliases', n.aliases?.join(', '));
   add('Tags', n.tags?.join(', '));
   add('Content', n.contentId, true);
-  add('Parameters', n.params, true);
   add('Path', n.path, true);
   add('sha256', n.oid, true);
-  add('Metrics', n.metrics?.join(' · '));
   add('Rows', n.rows);
   const rels: HTMLElement[] = [];
   for (const e of model!.edges) {
@@ -469,8 +694,11 @@ function renderDetails(): void {
     a.addEventListener('keydown', (ev) => {
       if ((ev as KeyboardEvent).key === 'Enter') select(o.id, true);
     });
-    rels.push(h('div', { class: 'rel' }, e.source === n.id ? `${e.kind} → ` : `← ${e.kind}${e.label ? ` (${e.label})` : ''} `, a));
+    rels.push(h('div', { class: 'rel', 'data-kind': e.kind }, h('span', { class: 'words' }, relationWords(e.kind, e.label, e.source === n.id ? 'out' : 'in')), ' ', a));
   }
+  /** name/value rows (parameters, metrics) as a table */
+  const table = (cls: string, caption: string, rows: [string, string][], numeric: boolean) =>
+    h('table', { class: `kv ${cls}`, 'aria-label': caption }, h('tbody', null, ...rows.map(([k, v]) => h('tr', null, h('th', { scope: 'row', class: 'mono' }, k), h('td', numeric ? { class: 'num mono' } : { class: 'mono' }, v)))));
   const actions = LINEAGE_ACTIONS[n.kind]
     .filter((a) => !(n.external && a !== 'copyId'))
     .map((a) => {
@@ -483,6 +711,8 @@ function renderDetails(): void {
     h('h2', null, nodeLabel(n).replace('\n', ' ')),
     h('div', { class: 'actions' }, ...actions),
     h('dl', { class: 'facts' }, ...facts.flatMap(([k, v, mono]) => [h('dt', null, k), h('dd', mono ? { class: 'mono' } : null, v)])),
+    ...(n.metrics?.length ? [h('h3', null, 'Metrics'), table('metrics', 'Metrics', n.metrics.map((x) => [x.name, x.value]), true)] : []),
+    ...(n.params?.length ? [h('h3', null, 'Training parameters'), table('params', 'Training parameters', n.params.map((x) => [x.key, x.value]), false)] : []),
     ...(rels.length ? [h('h3', null, 'Relations'), ...rels] : []),
   );
 }

@@ -53,3 +53,26 @@ export function alpha(color: string, a: number): string {
 export function onThemeChange(redraw: () => void): void {
   new MutationObserver(redraw).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 }
+
+/** The r, g, b of a hex or rgb()/rgba() colour; undefined for other forms (named colours, …). */
+function rgbOf(color: string): [number, number, number] | undefined {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})([0-9a-f]{2})?$/i.exec(color.trim());
+  if (hex) {
+    const d = hex[1].length === 3 ? hex[1].replace(/./g, (c) => c + c) : hex[1];
+    return [parseInt(d.slice(0, 2), 16), parseInt(d.slice(2, 4), 16), parseInt(d.slice(4, 6), 16)];
+  }
+  const rgb = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/.exec(color.trim());
+  return rgb ? [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])] : undefined;
+}
+
+/**
+ * `color` laid over `base` at opacity `a`, as one opaque colour (a tint that lines behind it do not
+ * show through); `color` itself when either cannot be read.
+ */
+export function mix(color: string, base: string, a: number): string {
+  const c = rgbOf(color);
+  const b = rgbOf(base);
+  if (!c || !b) return color;
+  const m = c.map((x, i) => Math.round(x * a + b[i] * (1 - a)));
+  return `rgb(${m[0]}, ${m[1]}, ${m[2]})`;
+}

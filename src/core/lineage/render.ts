@@ -1,5 +1,6 @@
 /** Renderings of a lineage graph: text for people, Graphviz DOT, Mermaid flowchart. */
-import type { LineageGraph, LineageNode, LineageNodeKind } from './types';
+import { edgeWords } from '../../shared/lineageText';
+import type { LineageEdge, LineageGraph, LineageNode, LineageNodeKind } from './types';
 
 const KIND_STYLE: Record<LineageNodeKind, { shape: string; fill: string }> = {
   version: { shape: 'box', fill: '#4e79a7' },
@@ -14,6 +15,15 @@ export function nodeTitle(n: LineageNode): string {
   return marks.length ? `${n.label} ${marks.join(' ')}` : n.label;
 }
 
+/**
+ * The words on an edge, read "target <words> source" as in the Lineage panel: derived from, trained on,
+ * evaluated on (a dataset with role test: never "trained"), validated on, built from code; the arrows
+ * without words there are written out here (next version, evaluated).
+ */
+export function edgeText(e: Pick<LineageEdge, 'kind' | 'label'>): string {
+  return edgeWords(e.kind, e.label) || (e.kind === 'parent' ? 'next version' : 'evaluated');
+}
+
 /** A DOT double-quoted string: backslash and quote escaped, line breaks as \n. */
 export function dotString(s: string): string {
   return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n|\r/g, '\\n') + '"';
@@ -26,7 +36,7 @@ export function renderDot(g: LineageGraph): string {
     lines.push(`  ${dotString(n.id)} [label=${dotString(nodeTitle(n))}, shape=${st.shape}, fillcolor=${dotString(st.fill)}${n.external ? ', style="filled,dashed"' : ''}];`);
   }
   for (const e of g.edges) {
-    const label = e.label ? `${e.kind} (${e.label})` : e.kind;
+    const label = edgeText(e);
     const style = e.kind === 'parent' ? '' : e.kind === 'derived-from' ? ', style=bold' : ', style=dashed';
     lines.push(`  ${dotString(e.source)} -> ${dotString(e.target)} [label=${dotString(label)}${style}];`);
   }
@@ -58,7 +68,7 @@ export function renderMermaid(g: LineageGraph): string {
     lines.push(`  ${ids.get(n.id)}${open}"${mermaidText(nodeTitle(n))}"${close}`);
   }
   for (const e of g.edges) {
-    const label = e.label ? `${e.kind} (${e.label})` : e.kind;
+    const label = edgeText(e);
     const arrow = e.kind === 'derived-from' ? '==>' : e.kind === 'parent' ? '-->' : '-.->';
     lines.push(`  ${ids.get(e.source)} ${arrow}|"${mermaidText(label)}"| ${ids.get(e.target)}`);
   }

@@ -1,8 +1,24 @@
 /**
  * The typed message contract between the extension host and the webviews.
- * Every panel follows the same handshake: the webview posts `{ type: 'ready' }` once its script runs;
- * only then does the host send data. The host sends small view models, never whole files.
+ * Every panel follows the same handshake (src/extension/webview/channel.ts, webview-ui/shared/vscodeApi.ts):
+ * the webview posts `{ type: 'ready' }` once its script runs and listens; only then does the host send
+ * data, and it sends the page's whole state again to every page that says `ready` (a reloaded page, a
+ * page shown again after it was hidden). The host sends small view models, never whole files.
  */
+
+/**
+ * What every page may send besides its own messages: `ready` (the handshake); `webviewError` when its
+ * script threw (while starting: 'script'; while showing a message: 'render') or has not said `ready`
+ * after a while ('slow') — the host logs it, the page shows it; `reload` when the user asks for a
+ * fresh page after such an error.
+ */
+export type WebviewEnvelopeMessage =
+  | { type: 'ready' }
+  | { type: 'webviewError'; phase: 'script' | 'render' | 'slow'; message: string }
+  | { type: 'reload' };
+
+/** What the host may send every page besides its own messages: an error the page shows in a banner. */
+export type HostEnvelopeMessage = { type: 'hostError'; message: string };
 
 /** A row of the tensor table. */
 export interface TensorRow {

@@ -10,10 +10,12 @@ import * as vscode from 'vscode';
 import { diffModels } from '../../core/diff';
 import type { ModelVersion } from '../../core/repo';
 import type { DetailsAction, DetailsContent, DetailsHostMessage, DetailsWebviewMessage, DiffState } from '../../shared/detailsProtocol';
+import { COMMAND } from '../commands/ids';
 import { log } from '../log';
 import { ModelNode, RepoNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import type { RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
+import { WebviewChannel } from '../webview/channel';
 import { webviewHtml, webviewOptions } from '../webview/html';
 import { diffSummary, versionRecord } from './viewModel';
 
@@ -27,11 +29,11 @@ const CACHE_SIZE = 64;
 const HINT = 'Select a version in the Model Versions tree to see its change record and what changed since the version before.';
 
 const COMMANDS: Record<DetailsAction, string> = {
-  openDiff: 'modelVersions.compareWithPrevious',
-  restore: 'modelVersions.restoreVersion',
-  tag: 'modelVersions.tagModel',
-  alias: 'modelVersions.setAlias',
-  open: 'modelVersions.openVersion',
+  openDiff: COMMAND.compareWithPrevious,
+  restore: COMMAND.restoreVersion,
+  tag: COMMAND.tagModel,
+  alias: COMMAND.setAlias,
+  open: COMMAND.openVersion,
 };
 
 /** What tests (through the extension's test API, if the lead wires it) can read of the view. */
@@ -44,7 +46,8 @@ export interface DetailsTestHook {
 
 export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.Disposable, DetailsTestHook {
   private webviewView: vscode.WebviewView | undefined;
-  private ready = false;
+  /** the page's handshake and state (the view's page is discarded when hidden; a new page gets the state) */
+  private readonly channel: WebviewChannel<DetailsHostMessage, DetailsWebviewMessage>;
   private readonly disposables: vscode.Disposable[] = [];
   /** the id of the newest selection; older work is dropped */
   private seq = 0;
@@ -62,49 +65,44 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly repos: RepoManager,
-  ) {}
+  ) {
+    const uri = context.extensionUri;
+    this.channel = new WebviewChannel<DetailsHostMessage, DetailsWebviewMessage>({
+      name: 'Version Details',
+      html: () => (this.webviewView ? webviewHtml(this.webviewView.webview, uri, 'details.js', 'Version Details') : ''),
+      handlers: () => ({ action: (m) => this.runAction(m.action, m.requestId) }),
+      log: log(),
+    });
+    // what a page shows before any selection
+    this.channel.post({ type: 'state', requestId: 0, loading: false, content: { kind: 'hint', text: HINT } });
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.webviewView = view;
-    this.ready = false;
     view.webview.options = webviewOptions(this.context.extensionUri);
-    view.webview.html = webviewHtml(view.webview, this.context.extensionUri, 'details.js', 'Version Details');
     const subs = [
-      view.webview.onDidReceiveMessage((m: DetailsWebviewMessage) => this.onMessage(m)),
-      // a hidden view loses its page; shown again, the page reloads and says 'ready' again
+      // a hidden view loses its page; shown again, the page reloads, says 'ready' and gets the state
       view.onDidChangeVisibility(() => {
-        if (!view.visible) this.ready = false;
+        if (!view.visible) this.channel.pageGone();
       }),
       view.onDidDispose(() => {
         if (this.webviewView === view) {
           this.webviewView = undefined;
-          this.ready = false;
+          this.channel.detach();
         }
         for (const s of subs) s.dispose();
       }),
     ];
+    this.channel.attach(view.webview);
   }
 
-  private onMessage(m: DetailsWebviewMessage): void {
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        this.replay();
-        break;
-      case 'action':
-        void this.runAction(m.action, m.requestId);
-        break;
-    }
-  }
-
-  /** A fresh webview (first shown, or shown again after being hidden) gets the current state. */
-  private replay(): void {
-    const shown = this.shown ?? { type: 'state', requestId: 0, loading: false, content: { kind: 'hint', text: HINT } };
-    this.send({ ...shown, loading: this.loadingId === this.seq && this.loadingId > 0 });
-  }
-
-  private send(m: DetailsHostMessage): void {
-    if (this.ready && this.webviewView) void this.webviewView.webview.postMessage(m);
+  /**
+   * The page's state: the content shown and whether work is in progress (a message without content
+   * only toggles the progress bar, so the state is always the whole message).
+   */
+  private publish(): void {
+    const shown = this.current();
+    if (shown) this.channel.post(shown);
   }
 
   private show(id: number, content: DetailsContent, node: ModelsTreeNode | undefined, loading = false): void {
@@ -112,13 +110,14 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
     this.shown = { type: 'state', requestId: id, loading, content };
     this.shownNode = node;
     this.loadingId = loading ? id : 0;
-    this.send(this.shown);
+    this.publish();
   }
 
   private setLoading(id: number): void {
     if (id !== this.seq) return;
     this.loadingId = id;
-    this.send({ type: 'state', requestId: id, loading: true });
+    if (this.shown) this.publish();
+    else this.channel.post({ type: 'state', requestId: id, loading: true, content: { kind: 'hint', text: HINT } });
   }
 
   current(): DetailsHostMessage | undefined {
@@ -276,6 +275,7 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
   }
 
   dispose(): void {
+    this.channel.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -9,14 +9,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { diffModels, renderMarkdown, type DiffInput, type ModelDiff } from '../../core/diff';
-import { readModelSummary } from '../../core/formats';
+import { ModelFormatError, isReadableModelPath, readableDialogExtensions, readModelSummary } from '../../core/formats';
 import { RepoError, type ModelRepository, type ModelVersion } from '../../core/repo';
 import type { DiffHostMessage, DiffWebviewMessage } from '../../shared/diffProtocol';
+import { COMMAND } from '../commands/ids';
+import { registerCommand } from '../commands/register';
 import { log } from '../log';
 import { ModelNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import { modelPatterns, type RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
-import { webviewHtml, webviewOptions, webviewRoot } from '../webview/html';
+import type { RequestHandlers } from '../webview/channel';
+import { PanelRegistry, WebviewPanelHost } from '../webview/panel';
 import { toDiffViewModel } from './viewModel';
 
 export const DIFF_VIEW_TYPE = 'modelVersions.diff';
@@ -82,11 +85,11 @@ export function diffTitle(a: DiffEnd, b: DiffEnd): string {
 
 /** What to do about an error, in one sentence. */
 function hintFor(e: unknown): string {
-  const err = e as Error & { code?: string };
-  if (err?.name === 'ModelFormatError') {
+  if (e instanceof ModelFormatError) {
     return 'The file is not a model this extension can read (ONNX, Keras .h5/.keras), or it is damaged. Open it with "Inspect Model" to see what fails, or compare other versions.';
   }
-  if (err instanceof RepoError || err?.name === 'RepoError') {
+  const err = e as Error & { code?: string };
+  if (err instanceof RepoError) {
     if (err.code === 'LFS_FETCH_FAILED' || err.code === 'NOT_FOUND') {
       return 'The version\'s bytes are not available here: run "Model Versions: Fetch" (git lfs fetch) and try again.';
     }
@@ -97,74 +100,51 @@ function hintFor(e: unknown): string {
   return 'Try again; Output › Model Versions has the details.';
 }
 
-export class DiffPanel {
-  private static readonly open = new Map<string, DiffPanel>();
-  private ready = false;
-  private pending: DiffHostMessage | undefined;
+export class DiffPanel extends WebviewPanelHost<DiffHostMessage, DiffWebviewMessage> {
+  /** one panel per pair of models; the page keeps the table's sort, filter and open sections while hidden */
+  private static readonly registry = new PanelRegistry<DiffPanel>({ viewType: DIFF_VIEW_TYPE, script: 'diff.js', styles: ['diff.css'], retainContextWhenHidden: true });
   private diff: ModelDiff | undefined;
   private running: Promise<ModelDiff | undefined> | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+  private static createdCount = 0;
 
   /** Shows the panel for (a, b), creating it or revealing it, and returns the diff once computed. */
   static async show(extensionUri: vscode.Uri, a: DiffEnd, b: DiffEnd): Promise<ModelDiff | undefined> {
-    const key = `${a.key}\u0000${b.key}`;
-    const existing = DiffPanel.open.get(key);
-    if (existing) {
-      existing.panel.reveal();
-      if (existing.running) return existing.running;
-      if (existing.diff && !a.mutable && !b.mutable) return existing.diff;
-      return existing.run();
-    }
     const title = diffTitle(a, b);
-    const panel = vscode.window.createWebviewPanel(DIFF_VIEW_TYPE, title, vscode.ViewColumn.Active, {
-      ...webviewOptions(extensionUri),
-      retainContextWhenHidden: true, // keeps the table's sort, filter and open sections
-    });
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'model.svg');
-    const p = new DiffPanel(panel, extensionUri, a, b, title);
-    DiffPanel.open.set(key, p);
-    panel.onDidDispose(() => {
-      DiffPanel.open.delete(key);
-      p.dispose();
-    });
-    return p.run();
+    const { host, created } = DiffPanel.registry.open(`${a.key}\u0000${b.key}`, extensionUri, { title }, (panel) => new DiffPanel(panel, extensionUri, a, b, title));
+    if (created) DiffPanel.createdCount++;
+    if (!created) {
+      if (host.running) return host.running;
+      if (host.diff && !host.a.mutable && !host.b.mutable) return host.diff;
+    }
+    return host.run();
+  }
+
+  /** How many panels were created so far (tests: api.diff.panelsOpened()). */
+  static panelsCreated(): number {
+    return DiffPanel.createdCount;
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly a: DiffEnd,
     private readonly b: DiffEnd,
     private readonly title: string,
   ) {
-    const webview = panel.webview;
-    const css = webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(extensionUri), 'diff.css'));
-    webview.html = webviewHtml(webview, extensionUri, 'diff.js', title).replace('</head>', `<link rel="stylesheet" href="${css.toString()}">\n</head>`);
-    this.disposables.push(webview.onDidReceiveMessage((m: DiffWebviewMessage) => this.onMessage(m)));
+    super(panel, extensionUri, DiffPanel.registry.kind);
   }
 
-  private onMessage(m: DiffWebviewMessage): void {
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        if (this.pending) void this.panel.webview.postMessage(this.pending);
-        break;
-      case 'refresh':
-        void this.run();
-        break;
-      case 'copyMarkdown':
-        if (this.diff) {
-          void vscode.env.clipboard.writeText(renderMarkdown(this.diff, { rows: 100 })).then(() =>
-            vscode.window.showInformationMessage('Model Versions: the diff is on the clipboard as Markdown.'),
-          );
-        }
-        break;
-    }
-  }
-
-  private post(m: DiffHostMessage): void {
-    this.pending = m;
-    if (this.ready) void this.panel.webview.postMessage(m);
+  protected handlers(): RequestHandlers<DiffWebviewMessage, DiffHostMessage> {
+    return {
+      refresh: async () => {
+        await this.run();
+      },
+      copyMarkdown: async () => {
+        if (!this.diff) return;
+        await vscode.env.clipboard.writeText(renderMarkdown(this.diff, { rows: 100 }));
+        void vscode.window.showInformationMessage('Model Versions: the diff is on the clipboard as Markdown.');
+      },
+    };
   }
 
   run(): Promise<ModelDiff | undefined> {
@@ -211,37 +191,29 @@ export class DiffPanel {
       return undefined;
     }
   }
-
-  private dispose(): void {
-    for (const d of this.disposables) d.dispose();
-  }
 }
 
 // ---------------------------------------------------------------- commands
 
-const MODEL_FILE_FILTERS = { 'Model files': ['onnx', 'h5', 'hdf5', 'keras'], 'All files': ['*'] };
+const MODEL_FILE_FILTERS = { 'Model files': readableDialogExtensions(), 'All files': ['*'] };
 
-export function registerDiff(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): void {
+/** What the integration tests look at (through the extension's API). */
+export interface DiffTestHook {
+  /** how many diff panels were created so far (counted before the command that creates one returns) */
+  panelsOpened(): number;
+}
+
+/**
+ * The compare commands. An error before the panel opens (resolving a version, a missing file) is a
+ * notification (../commands/register.ts); once the panel is open, the panel shows its own.
+ */
+export function registerDiff(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): DiffTestHook {
   const show = (a: DiffEnd, b: DiffEnd) => DiffPanel.show(context.extensionUri, a, b);
-  const reg = (id: string, fn: (...args: never[]) => Promise<ModelDiff | undefined>) =>
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: never[]) => {
-        try {
-          return await fn(...args);
-        } catch (e) {
-          // errors before the panel opens (resolving a version, a missing file); the panel shows its own
-          const err = e as Error;
-          log().error(`${id}: ${err?.message ?? String(e)}`);
-          void vscode.window.showErrorMessage(`Model Versions: ${err?.message ?? String(e)}`);
-          return undefined;
-        }
-      }),
-    );
 
   /** The version before `v` of its model (undefined for v1). */
   const previousOf = async (repo: ModelRepository, v: ModelVersion) => (await repo.versions(v.model)).find((x) => x.version === v.version - 1);
 
-  reg('modelVersions.compareWithPrevious', async (arg?: VersionNode | ModelNode | vscode.Uri) => {
+  registerCommand(context, COMMAND.compareWithPrevious, async (arg?: VersionNode | ModelNode | vscode.Uri) => {
     if (arg instanceof VersionNode) {
       const prev = await previousOf(arg.repo, arg.version);
       if (!prev) {
@@ -263,7 +235,7 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
     return show(versionEnd(context, repo, latest), fileEnd(uri));
   });
 
-  reg('modelVersions.compareWith', async (arg?: VersionNode, other?: VersionNode | vscode.Uri | number | string) => {
+  registerCommand(context, COMMAND.compareWith, async (arg?: VersionNode, other?: VersionNode | vscode.Uri | number | string) => {
     if (!(arg instanceof VersionNode)) {
       void vscode.window.showInformationMessage('Model Versions: right-click a version in the Model Versions view, then "Compare with…".');
       return undefined;
@@ -282,7 +254,7 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
     return tr === repo && tv.model === v.model && tv.version > v.version ? show(here, there) : show(there, here);
   });
 
-  reg('modelVersions.compareSelected', async (clicked?: ModelsTreeNode, selected?: readonly ModelsTreeNode[]) => {
+  registerCommand(context, COMMAND.compareSelected, async (clicked?: ModelsTreeNode, selected?: readonly ModelsTreeNode[]) => {
     const nodes = selected?.length ? [...selected] : view.selection.length ? [...view.selection] : clicked ? [clicked] : [];
     if (clicked && !nodes.includes(clicked)) nodes.unshift(clicked);
     const versions = nodes.filter((n): n is VersionNode => n instanceof VersionNode);
@@ -298,9 +270,9 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
   });
 
   // Source Control changes list: a model file's last committed version ↔ its working copy
-  reg('modelVersions.openModelChanges', async (arg?: vscode.Uri | { resourceUri?: vscode.Uri }) => {
+  registerCommand(context, COMMAND.openModelChanges, async (arg?: vscode.Uri | { resourceUri?: vscode.Uri }) => {
     const uri = arg instanceof vscode.Uri ? arg : arg?.resourceUri ?? activeFileUri();
-    if (!uri || !/\.(onnx|h5|hdf5|keras)$/i.test(uri.fsPath)) {
+    if (!uri || !isReadableModelPath(uri.fsPath)) {
       void vscode.window.showInformationMessage('Model Versions: "Open Model Changes" compares ONNX and Keras model files; pick one in the Source Control changes list.');
       return undefined;
     }
@@ -310,7 +282,7 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
   });
 
   // Timeline (git history of a file): that commit's version ↔ the version before it
-  reg('modelVersions.openTimelineChanges', async (item?: { id?: string }, uri?: vscode.Uri) => {
+  registerCommand(context, COMMAND.openTimelineChanges, async (item?: { id?: string }, uri?: vscode.Uri) => {
     const file = uri ?? activeFileUri();
     if (!item?.id || !file) return undefined;
     const repo = await repos.repoFor(file.fsPath);
@@ -324,7 +296,7 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
     return show(versionEnd(context, repo, prev), versionEnd(context, repo, v));
   });
 
-  reg('modelVersions.compareFiles', async (arg?: vscode.Uri, second?: vscode.Uri | readonly vscode.Uri[]) => {
+  registerCommand(context, COMMAND.compareFiles, async (arg?: vscode.Uri, second?: vscode.Uri | readonly vscode.Uri[]) => {
     // the Explorer passes (clicked, all selected): with two model files selected, compare them
     if (Array.isArray(second) && second.length === 2) return show(fileEnd(second[0]), fileEnd(second[1]));
     const first = arg instanceof vscode.Uri ? arg : activeFileUri() ?? (await pickModelFile(undefined, 'Compare Two Model Files: pick the first (A)'));
@@ -333,12 +305,14 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
     if (!other) return undefined;
     return show(fileEnd(first), fileEnd(other));
   });
+
+  return { panelsOpened: () => DiffPanel.panelsCreated() };
 }
 
 function activeFileUri(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined;
   const uri = vscode.window.activeTextEditor?.document.uri ?? input?.uri;
-  return uri?.scheme === 'file' && /\.(onnx|h5|hdf5|keras)$/i.test(uri.fsPath) ? uri : undefined;
+  return uri?.scheme === 'file' && isReadableModelPath(uri.fsPath) ? uri : undefined;
 }
 
 type Pick = vscode.QuickPickItem & { version?: ModelVersion; uri?: vscode.Uri; browse?: boolean };

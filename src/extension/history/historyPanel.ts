@@ -11,10 +11,13 @@ import { buildMetricHistory, metricHistory } from '../../core/lineage/metricHist
 import { RepoError, type ModelRepository } from '../../core/repo';
 import type { HistoryHostMessage, HistoryViewModel, HistoryWebviewMessage } from '../../shared/historyProtocol';
 import { DETAILS_VIEW_ID } from '../details/detailsView';
+import { COMMAND } from '../commands/ids';
+import { registerCommand } from '../commands/register';
 import { log } from '../log';
 import { ModelNode, RepoNode, VersionNode, type ModelsTreeNode, type ModelsTreeProvider } from '../models/modelsTree';
 import { requireTrust, type RepoManager } from '../repos/repoManager';
-import { webviewHtml, webviewOptions, webviewRoot } from '../webview/html';
+import type { RequestHandlers } from '../webview/channel';
+import { PanelRegistry, WebviewPanelHost } from '../webview/panel';
 import { historyCsv, toHistoryViewModel } from './viewModel';
 
 export const HISTORY_VIEW_TYPE = 'modelVersions.metricHistory';
@@ -27,46 +30,32 @@ export interface HistoryNavigation {
   reveal(node: VersionNode): Promise<void>;
 }
 
-export class HistoryPanel {
-  private static readonly open = new Map<string, HistoryPanel>();
-  private ready = false;
-  private pending: HistoryHostMessage | undefined;
-  private selected: string | undefined;
+export class HistoryPanel extends WebviewPanelHost<HistoryHostMessage, HistoryWebviewMessage> {
+  /** one panel per model; the page keeps the chart's hidden series and the metric picked while hidden */
+  private static readonly registry = new PanelRegistry<HistoryPanel>({
+    viewType: HISTORY_VIEW_TYPE,
+    script: 'history.js',
+    styles: ['diff.css', 'history.css'],
+    retainContextWhenHidden: true,
+  });
   private running: Promise<HistoryViewModel | undefined> | undefined;
   private again = false;
   model: HistoryViewModel | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   /** Shows the panel of `model` (its current path), creating or revealing it; resolves with what it shows. */
   static async show(extensionUri: vscode.Uri, repos: RepoManager, nav: HistoryNavigation, repo: ModelRepository, model: string): Promise<HistoryViewModel | undefined> {
-    const key = `${repo.root}\u0000${model}`;
-    const existing = HistoryPanel.open.get(key);
-    if (existing) {
-      existing.panel.reveal();
-      return existing.update();
-    }
     const title = `History: ${path.posix.basename(model)}`;
-    const panel = vscode.window.createWebviewPanel(HISTORY_VIEW_TYPE, title, vscode.ViewColumn.Active, {
-      ...webviewOptions(extensionUri),
-      retainContextWhenHidden: true, // keeps the chart's hidden series and the metric picked
-    });
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'model.svg');
-    const p = new HistoryPanel(panel, extensionUri, repos, nav, repo, model, title);
-    HistoryPanel.open.set(key, p);
-    panel.onDidDispose(() => {
-      HistoryPanel.open.delete(key);
-      for (const d of p.disposables) d.dispose();
-    });
-    return p.update();
+    const { host } = HistoryPanel.registry.open(`${repo.root}\u0000${model}`, extensionUri, { title }, (panel) => new HistoryPanel(panel, extensionUri, repos, nav, repo, model, title));
+    return host.update();
   }
 
   /** The panels open now (tests). */
   static panels(): HistoryPanel[] {
-    return [...HistoryPanel.open.values()];
+    return HistoryPanel.registry.all();
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly repos: RepoManager,
     private readonly nav: HistoryNavigation,
@@ -74,43 +63,30 @@ export class HistoryPanel {
     private modelPath: string,
     private readonly title: string,
   ) {
-    const webview = panel.webview;
-    const root = webviewRoot(extensionUri);
-    const css = ['diff.css', 'history.css'].map((f) => `<link rel="stylesheet" href="${webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString()}">`);
-    webview.html = webviewHtml(webview, extensionUri, 'history.js', title).replace('</head>', `${css.join('\n')}\n</head>`);
-    this.disposables.push(
-      webview.onDidReceiveMessage((m: HistoryWebviewMessage) => void this.onMessage(m)),
-      // commits, tags, aliases, notes (a recorded evaluation): the snapshot is rebuilt, then this fires
-      repos.onDidChange(() => void this.update()),
-    );
+    super(panel, extensionUri, HistoryPanel.registry.kind);
+    // commits, tags, aliases, notes (a recorded evaluation): the snapshot is rebuilt, then this fires
+    this.own(repos.onDidChange(() => void this.update()));
   }
 
-  private async onMessage(m: HistoryWebviewMessage): Promise<void> {
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        if (this.pending) void this.panel.webview.postMessage(this.pending);
-        if (this.selected) void this.panel.webview.postMessage({ type: 'selected', commit: this.selected } satisfies HistoryHostMessage);
-        break;
-      case 'refresh':
-        void this.update();
-        break;
-      case 'openVersion':
+  protected handlers(): RequestHandlers<HistoryWebviewMessage, HistoryHostMessage> {
+    return {
+      refresh: async () => {
+        await this.update();
+      },
+      openVersion: async (m) => {
         await this.openVersion(m.commit);
-        break;
-      case 'copyCsv':
-        if (this.model) {
-          await vscode.env.clipboard.writeText(historyCsv(this.model));
-          void vscode.window.showInformationMessage(`Model Versions: the metric history of ${this.model.modelName} is on the clipboard as CSV.`);
-        }
-        break;
-      case 'evaluate': {
+      },
+      copyCsv: async () => {
+        if (!this.model) return;
+        await vscode.env.clipboard.writeText(historyCsv(this.model));
+        void vscode.window.showInformationMessage(`Model Versions: the metric history of ${this.model.modelName} is on the clipboard as CSV.`);
+      },
+      evaluate: async () => {
         const latest = this.model?.versions[this.model.versions.length - 1];
         const node = latest && (await this.nav.versionNode(this.repo, this.modelPath, latest.commit));
-        if (node) await vscode.commands.executeCommand('modelVersions.evaluateVersion', node);
-        break;
-      }
-    }
+        if (node) await vscode.commands.executeCommand(COMMAND.evaluateVersion, node);
+      },
+    };
   }
 
   /** Reveals the version in the tree (Version Details shows it); returns whether it was found. */
@@ -121,14 +97,9 @@ export class HistoryPanel {
       return false;
     }
     await this.nav.reveal(node);
-    this.selected = commit;
-    this.post({ type: 'selected', commit }, false);
+    // state of its own slot: a page that loads again highlights it too
+    this.post({ type: 'selected', commit }, 'selected');
     return true;
-  }
-
-  private post(m: HistoryHostMessage, keep = true): void {
-    if (keep) this.pending = m;
-    if (this.ready) void this.panel.webview.postMessage(m);
   }
 
   /** Computes the history again (coalesced: one run at a time, one more queued). */
@@ -206,28 +177,19 @@ export function registerHistory(
       await vscode.commands.executeCommand(`${DETAILS_VIEW_ID}.focus`).then(undefined, () => undefined);
     },
   };
-  context.subscriptions.push(
-    vscode.commands.registerCommand('modelVersions.showMetricHistory', async (arg?: ModelNode | VersionNode | vscode.Uri | string) => {
-      try {
-        if (!requireTrust('the metric history of its models')) return undefined;
-        let target: { repo: ModelRepository; model: string } | undefined;
-        if (arg instanceof ModelNode) target = { repo: arg.repo, model: arg.history?.path ?? arg.entry.path };
-        else if (arg instanceof VersionNode) target = { repo: arg.repo, model: arg.version.model };
-        else if (arg instanceof vscode.Uri || typeof arg === 'string') {
-          const file = arg instanceof vscode.Uri ? arg.fsPath : path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.', arg);
-          const repo = await repos.repoFor(file);
-          target = { repo, model: (await repo.history(repo.rel(file))).path };
-        } else target = await pickModel(repos);
-        if (!target) return undefined;
-        return await HistoryPanel.show(context.extensionUri, repos, nav, target.repo, target.model);
-      } catch (e) {
-        const err = e as Error;
-        log().error(`showMetricHistory: ${err?.message ?? String(e)}`);
-        void vscode.window.showErrorMessage(`Model Versions: ${err?.message ?? String(e)}`);
-        return undefined;
-      }
-    }),
-  );
+  registerCommand(context, COMMAND.showMetricHistory, async (arg?: ModelNode | VersionNode | vscode.Uri | string) => {
+    if (!requireTrust('the metric history of its models')) return undefined;
+    let target: { repo: ModelRepository; model: string } | undefined;
+    if (arg instanceof ModelNode) target = { repo: arg.repo, model: arg.history?.path ?? arg.entry.path };
+    else if (arg instanceof VersionNode) target = { repo: arg.repo, model: arg.version.model };
+    else if (arg instanceof vscode.Uri || typeof arg === 'string') {
+      const file = arg instanceof vscode.Uri ? arg.fsPath : path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.', arg);
+      const repo = await repos.repoFor(file);
+      target = { repo, model: (await repo.history(repo.rel(file))).path };
+    } else target = await pickModel(repos);
+    if (!target) return undefined;
+    return await HistoryPanel.show(context.extensionUri, repos, nav, target.repo, target.model);
+  });
 }
 
 /** A model with versions, from every repository of the workspace. */

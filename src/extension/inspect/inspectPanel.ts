@@ -1,105 +1,135 @@
 /**
- * A model file's summary in a webview: the Inspect panel (one per file, reused) and the read-only
- * custom editor for .onnx/.h5/.keras files share one controller.
+ * A model file's summary in a webview: the Inspect panel (one per file, reused; a committed version
+ * opened by a click in the tree shows in the kind's preview panel) and the read-only custom editor
+ * for .onnx/.h5/.keras files are the same panel class.
  */
 import * as vscode from 'vscode';
 import { readModelSummary } from '../../core/formats';
 import { toInspectViewModel } from '../../core/formats/viewModel';
 import type { InspectHostMessage, InspectWebviewMessage } from '../../shared/webviewProtocol';
 import { log } from '../log';
-import { webviewHtml, webviewOptions } from '../webview/html';
+import type { RequestHandlers } from '../webview/channel';
+import { PanelRegistry, WebviewPanelHost, type PanelKind } from '../webview/panel';
 
 export const INSPECT_VIEW_TYPE = 'modelVersions.inspect';
 export const MODEL_EDITOR_VIEW_TYPE = 'modelVersions.modelViewer';
 
-/** Drives one webview that shows one model file: ready handshake, loading, errors, refresh. */
-export class InspectController implements vscode.Disposable {
-  private ready = false;
-  private pending: InspectHostMessage | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+const INSPECT_KIND: PanelKind = { viewType: INSPECT_VIEW_TYPE, script: 'inspect.js' };
+const EDITOR_KIND: PanelKind = { viewType: MODEL_EDITOR_VIEW_TYPE, script: 'inspect.js' };
 
-  constructor(
-    private readonly webview: vscode.Webview,
-    extensionUri: vscode.Uri,
-    readonly uri: vscode.Uri,
-    title: string,
-    private readonly displayPath?: string,
-    /** the heading (default: the file's name; a committed version's copy is named by its hash) */
-    private readonly name?: string,
-  ) {
-    webview.options = webviewOptions(extensionUri);
-    webview.html = webviewHtml(webview, extensionUri, 'inspect.js', title);
-    this.disposables.push(webview.onDidReceiveMessage((m: InspectWebviewMessage) => this.onMessage(m)));
-    void this.load();
-  }
-
-  private onMessage(m: InspectWebviewMessage): void {
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        if (this.pending) void this.webview.postMessage(this.pending);
-        break;
-      case 'refresh':
-        void this.load();
-        break;
-      case 'copy':
-        void vscode.env.clipboard.writeText(m.text);
-        break;
-    }
-  }
-
-  private post(m: InspectHostMessage): void {
-    this.pending = m;
-    if (this.ready) void this.webview.postMessage(m);
-  }
-
-  async load(): Promise<void> {
-    const fileName = this.name ?? this.uri.path.split('/').pop() ?? '';
-    this.post({ type: 'loading', fileName });
-    try {
-      const summary = await readModelSummary(this.uri.fsPath);
-      this.post({ type: 'summary', model: { ...toInspectViewModel(summary, this.displayPath ?? vscode.workspace.asRelativePath(this.uri)), fileName } });
-    } catch (e) {
-      const message = (e as Error).message ?? String(e);
-      log().warn(`cannot read ${this.uri.fsPath}: ${message}`);
-      this.post({ type: 'error', fileName, message });
-    }
-  }
-
-  dispose(): void {
-    for (const d of this.disposables) d.dispose();
-  }
+/** What one panel shows: a local model file, found when it is loaded. */
+interface InspectTarget {
+  /** the heading (a committed version's copy is named by its hash: the model's name instead) */
+  fileName: string;
+  /** the file to read and the path to show (a `git:` URI is first written to a local file) */
+  resolve(): Promise<{ file: string; displayPath: string }>;
 }
 
-export class InspectPanel {
-  private static readonly open = new Map<string, InspectPanel>();
-  private readonly controller: InspectController;
+export interface InspectOptions {
+  /** the tab title (default 'Inspect <file name>') */
+  title?: string;
+  /** the path shown under the heading (default: the workspace-relative path) */
+  displayPath?: string;
+  /** the heading (default: the file's name) */
+  name?: string;
+  /** a single click in the tree: show it in the preview panel (see src/extension/webview/panel.ts) */
+  preview?: boolean;
+}
 
-  static show(extensionUri: vscode.Uri, uri: vscode.Uri, opts: { title?: string; displayPath?: string; name?: string } = {}): InspectPanel {
-    const key = uri.toString();
-    const existing = InspectPanel.open.get(key);
-    if (existing) {
-      existing.panel.reveal();
-      void existing.controller.load();
-      return existing;
-    }
-    const title = opts.title ?? `Inspect ${uri.path.split('/').pop()}`;
-    const panel = vscode.window.createWebviewPanel(INSPECT_VIEW_TYPE, title, vscode.ViewColumn.Active, webviewOptions(extensionUri));
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'model.svg');
-    const p = new InspectPanel(panel, new InspectController(panel.webview, extensionUri, uri, title, opts.displayPath, opts.name));
-    InspectPanel.open.set(key, p);
-    panel.onDidDispose(() => {
-      InspectPanel.open.delete(key);
-      p.controller.dispose();
-    });
-    return p;
+const baseName = (uri: vscode.Uri) => uri.path.split('/').pop() ?? '';
+
+function fileTarget(uri: vscode.Uri, opts: { displayPath?: string; name?: string } = {}): InspectTarget {
+  return {
+    fileName: opts.name ?? baseName(uri),
+    resolve: async () => ({ file: uri.fsPath, displayPath: opts.displayPath ?? vscode.workspace.asRelativePath(uri) }),
+  };
+}
+
+export class InspectPanel extends WebviewPanelHost<InspectHostMessage, InspectWebviewMessage> {
+  private static readonly registry = new PanelRegistry<InspectPanel>(INSPECT_KIND);
+  /** the newest load; a load for an older target (the preview panel showed another file) is dropped */
+  private loads = 0;
+
+  /** Shows `uri` in its panel (revealed and read again when open), or in the preview panel. */
+  static show(extensionUri: vscode.Uri, uri: vscode.Uri, opts: InspectOptions = {}): InspectPanel {
+    const title = opts.title ?? `Inspect ${baseName(uri)}`;
+    const target = fileTarget(uri, opts);
+    const { host, created, retargeted } = InspectPanel.registry.open(
+      uri.toString(),
+      extensionUri,
+      { title, preview: opts.preview, preserveFocus: opts.preview },
+      (panel) => new InspectPanel(panel, extensionUri, INSPECT_KIND, target),
+      (p) => p.retarget(target),
+    );
+    if (!created && !retargeted) void host.load();
+    return host;
+  }
+
+  /**
+   * The read-only model editor in `panel` (VS Code made it). A non-`file:` URI (the `git:` side of an
+   * SCM or timeline diff) is written to a local file by `materialize` while the page says it is reading.
+   */
+  static forEditor(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    uri: vscode.Uri,
+    materialize: (uri: vscode.Uri) => Promise<{ file: string; label: string }>,
+  ): InspectPanel {
+    const target: InspectTarget =
+      uri.scheme === 'file'
+        ? fileTarget(uri)
+        : {
+            fileName: baseName(uri),
+            resolve: async () => {
+              const { file, label } = await materialize(uri);
+              return { file, displayPath: label };
+            },
+          };
+    return new InspectPanel(panel, extensionUri, EDITOR_KIND, target);
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
-    controller: InspectController,
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    kind: PanelKind,
+    private target: InspectTarget,
   ) {
-    this.controller = controller;
+    super(panel, extensionUri, kind);
+    void this.load();
+  }
+
+  protected handlers(): RequestHandlers<InspectWebviewMessage, InspectHostMessage> {
+    return {
+      refresh: () => this.load(),
+      copy: async (m) => {
+        await vscode.env.clipboard.writeText(m.text);
+      },
+    };
+  }
+
+  private retarget(target: InspectTarget): void {
+    this.target = target;
+    void this.load();
+  }
+
+  /** Reads the file again and shows it (errors show in the page). */
+  async load(): Promise<void> {
+    const id = ++this.loads;
+    const { fileName } = this.target;
+    this.post({ type: 'loading', fileName });
+    let where = fileName;
+    try {
+      const { file, displayPath } = await this.target.resolve();
+      where = file;
+      const summary = await readModelSummary(file);
+      if (id !== this.loads) return;
+      this.post({ type: 'summary', model: { ...toInspectViewModel(summary, displayPath), fileName } });
+    } catch (e) {
+      if (id !== this.loads) return;
+      const message = (e as Error).message ?? String(e);
+      log().warn(`cannot read ${where}: ${message}`);
+      this.post({ type: 'error', fileName, message });
+    }
   }
 }
 
@@ -121,39 +151,21 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider 
     return { uri, dispose: () => undefined };
   }
 
-  async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
-    if (document.uri.scheme !== 'file') {
-      try {
-        const { file, label } = await this.materialize(document.uri);
-        const c = new InspectController(panel.webview, this.extensionUri, vscode.Uri.file(file), panel.title, label, document.uri.path.split('/').pop());
-        panel.onDidDispose(() => c.dispose());
-      } catch (e) {
-        panel.webview.options = webviewOptions(this.extensionUri);
-        panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'inspect.js', panel.title);
-        const message = (e as Error).message ?? String(e);
-        log().warn(`cannot open ${document.uri.toString()}: ${message}`);
-        const fileName = document.uri.path.split('/').pop() ?? '';
-        const sub = panel.webview.onDidReceiveMessage((m: InspectWebviewMessage) => {
-          if (m.type === 'ready') void panel.webview.postMessage({ type: 'error', fileName, message } satisfies InspectHostMessage);
-        });
-        panel.onDidDispose(() => sub.dispose());
-      }
-      return;
-    }
-    const c = new InspectController(panel.webview, this.extensionUri, document.uri, panel.title);
+  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
+    // the page is set up at once (it says it is reading); the file is resolved and read after
+    const p = InspectPanel.forEditor(panel, this.extensionUri, document.uri, this.materialize);
+    if (document.uri.scheme !== 'file') return;
     const dir = vscode.Uri.joinPath(document.uri, '..');
-    const name = document.uri.path.split('/').pop() ?? '';
-    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, name), true, false, true);
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, baseName(document.uri)), true, false, true);
     let timer: NodeJS.Timeout | undefined;
     const sub = w.onDidChange(() => {
       if (timer) clearTimeout(timer);
-      timer = setTimeout(() => void c.load(), 300);
+      timer = setTimeout(() => void p.load(), 300);
     });
-    panel.onDidDispose(() => {
+    p.onDidClose(() => {
       if (timer) clearTimeout(timer);
       sub.dispose();
       w.dispose();
-      c.dispose();
     });
   }
 }

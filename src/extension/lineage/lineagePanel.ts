@@ -9,20 +9,24 @@ import * as vscode from 'vscode';
 import { lineageGraph, type LineageGraph, type LineageNode } from '../../core/lineage';
 import { RepoError, type ModelRepository } from '../../core/repo';
 import type { LineageHostMessage, LineageIntent, LineageViewModel, LineageViewNode, LineageWebviewMessage } from '../../shared/lineageProtocol';
+import { formatMetric, paramRows } from '../../shared/lineageText';
+import { COMMAND } from '../commands/ids';
+import { registerCommand } from '../commands/register';
 import { log } from '../log';
 import { ModelNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import { requireTrust, type RepoManager } from '../repos/repoManager';
-import { webviewHtml, webviewOptions, webviewRoot } from '../webview/html';
+import type { RequestHandlers } from '../webview/channel';
+import { PanelRegistry, WebviewPanelHost } from '../webview/panel';
 
 export const LINEAGE_VIEW_TYPE = 'modelVersions.lineage';
 
-/** The webview's shape of a core node (small: no messages, params as one JSON line). */
+/** The webview's shape of a core node (small: no messages; params as table rows, metric values formatted). */
 export function toViewNode(n: LineageNode): LineageViewNode {
   const { params, metrics, ...rest } = n;
   return {
     ...rest,
-    ...(params ? { params: JSON.stringify(params) } : {}),
-    ...(metrics ? { metrics: Object.entries(metrics).map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`) } : {}),
+    ...(params ? { params: paramRows(params) } : {}),
+    ...(metrics ? { metrics: Object.entries(metrics).map(([name, v]) => ({ name, value: formatMetric(v) })) } : {}),
   };
 }
 
@@ -37,15 +41,13 @@ export function toLineageViewModel(g: LineageGraph, repoName: string, focusModel
   };
 }
 
-export class LineagePanel {
-  private static readonly open = new Map<string, LineagePanel>();
-  private ready = false;
-  private pending: LineageHostMessage[] = [];
+export class LineagePanel extends WebviewPanelHost<LineageHostMessage, LineageWebviewMessage> {
+  /** one panel per repository; the page keeps the layout, zoom, filter and selection while hidden */
+  private static readonly registry = new PanelRegistry<LineagePanel>({ viewType: LINEAGE_VIEW_TYPE, script: 'lineage.js', styles: ['lineage.css'], retainContextWhenHidden: true });
   private graph: LineageGraph | undefined;
   private rendered: ((r: { ms: number; nodes: number; edges: number }) => void)[] = [];
   /** the last layout the webview reported (tests and the log) */
   lastRender: { ms: number; nodes: number; edges: number } | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   static async show(
     context: vscode.ExtensionContext,
@@ -54,42 +56,23 @@ export class LineagePanel {
     repo: ModelRepository,
     focusModel = '',
   ): Promise<LineagePanel> {
-    const existing = LineagePanel.open.get(repo.root);
-    if (existing) {
-      existing.panel.reveal();
-      existing.focusModel = focusModel;
-      await existing.load();
-      return existing;
-    }
-    const name = path.basename(repo.root);
-    const panel = vscode.window.createWebviewPanel(LINEAGE_VIEW_TYPE, `Lineage · ${name}`, vscode.ViewColumn.Active, {
-      ...webviewOptions(context.extensionUri),
-      retainContextWhenHidden: true, // keeps the layout, zoom, filter and selection
-    });
-    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'model.svg');
-    const p = new LineagePanel(panel, context, repos, view, repo, focusModel);
-    LineagePanel.open.set(repo.root, p);
-    panel.onDidDispose(() => {
-      LineagePanel.open.delete(repo.root);
-      p.dispose();
-    });
-    await p.load();
-    return p;
+    const title = `Lineage · ${path.basename(repo.root)}`;
+    const { host, created } = LineagePanel.registry.open(repo.root, context.extensionUri, { title }, (panel) => new LineagePanel(panel, context, repos, view, repo, focusModel));
+    if (!created) host.focusModel = focusModel;
+    await host.load();
+    return host;
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     context: vscode.ExtensionContext,
     private readonly repos: RepoManager,
     private readonly view: vscode.TreeView<ModelsTreeNode>,
     private readonly repo: ModelRepository,
     private focusModel: string,
   ) {
-    const webview = panel.webview;
-    const css = webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(context.extensionUri), 'lineage.css'));
-    webview.html = webviewHtml(webview, context.extensionUri, 'lineage.js', panel.title).replace('</head>', `<link rel="stylesheet" href="${css.toString()}">\n</head>`);
-    this.disposables.push(
-      webview.onDidReceiveMessage((m: LineageWebviewMessage) => void this.onMessage(m)),
+    super(panel, context.extensionUri, LineagePanel.registry.kind);
+    this.own(
       repos.onDidChange(() => {
         if (this.panel.visible) void this.load();
       }),
@@ -101,35 +84,27 @@ export class LineagePanel {
     return new Promise((resolve) => this.rendered.push(resolve));
   }
 
-  private async onMessage(m: LineageWebviewMessage): Promise<void> {
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        for (const p of this.pending.splice(0)) void this.panel.webview.postMessage(p);
-        break;
-      case 'refresh':
+  protected handlers(): RequestHandlers<LineageWebviewMessage, LineageHostMessage> {
+    return {
+      refresh: async () => {
         await this.load();
-        break;
-      case 'rendered':
+      },
+      rendered: (m) => {
         this.lastRender = { ms: m.ms, nodes: m.nodes, edges: m.edges };
         log().info(`lineage: laid out ${m.nodes} nodes and ${m.edges} edges in ${m.ms} ms`);
         for (const r of this.rendered.splice(0)) r(this.lastRender);
-        break;
-      case 'action':
+      },
+      action: async (m) => {
         try {
           await this.act(m.action, m.id);
         } catch (e) {
+          // the user's action failed: say so where they clicked (the log has it too)
           const err = e as Error;
           log().error(`lineage ${m.action}: ${err?.message ?? String(e)}`);
           void vscode.window.showErrorMessage(`Model Versions: ${err?.message ?? String(e)}`);
         }
-        break;
-    }
-  }
-
-  private post(m: LineageHostMessage): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
-    else this.pending.push(m);
+      },
+    };
   }
 
   async load(): Promise<LineageGraph | undefined> {
@@ -193,58 +168,46 @@ export class LineagePanel {
     const node = await this.versionNode(n.model!, n.commit!);
     switch (action) {
       case 'openDiff':
-        return vscode.commands.executeCommand('modelVersions.compareWithPrevious', node);
+        return vscode.commands.executeCommand(COMMAND.compareWithPrevious, node);
       case 'compare':
-        return vscode.commands.executeCommand('modelVersions.compareWith', node);
+        return vscode.commands.executeCommand(COMMAND.compareWith, node);
       case 'restore':
-        return vscode.commands.executeCommand('modelVersions.restoreVersion', node);
+        return vscode.commands.executeCommand(COMMAND.restoreVersion, node);
       case 'reveal':
-        await vscode.commands.executeCommand('workbench.view.scm');
+        await vscode.commands.executeCommand('workbench.view.extension.modelVersions'); // the Model Versions side bar
         await this.view.reveal(node, { select: true, focus: true, expand: true });
         return node;
     }
     return undefined;
   }
 
-  private dispose(): void {
-    for (const d of this.disposables) d.dispose();
-  }
 }
 
 /** `modelVersions.showLineage` (command palette; tree title and context menus). */
 export function registerLineage(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): void {
-  context.subscriptions.push(
-    vscode.commands.registerCommand('modelVersions.showLineage', async (arg?: unknown) => {
-      try {
-        if (!requireTrust('the lineage of its models')) return undefined;
-        await repos.ready();
-        let repo: ModelRepository | undefined;
-        let focus = '';
-        if (arg instanceof VersionNode) [repo, focus] = [arg.repo, arg.version.model];
-        else if (arg instanceof ModelNode) [repo, focus] = [arg.repo, arg.entry.path];
-        else if (arg instanceof vscode.Uri) {
-          repo = await repos.repoFor(arg.fsPath);
-          focus = repo.rel(arg.fsPath);
-        } else {
-          const all = repos.repositories;
-          if (!all.length) {
-            void vscode.window.showInformationMessage('Model Versions: open a folder with a git repository to see the lineage of its models.');
-            return undefined;
-          }
-          repo =
-            all.length === 1
-              ? all[0]
-              : (await vscode.window.showQuickPick(all.map((r) => ({ label: path.basename(r.root), description: r.root, r })), { title: 'Show Lineage of…' }))?.r;
-        }
-        if (!repo) return undefined;
-        const p = await LineagePanel.show(context, repos, view, repo, focus);
-        return { panel: p.panel.title };
-      } catch (e) {
-        const err = e as Error;
-        log().error(`showLineage: ${err?.message ?? String(e)}`);
-        void vscode.window.showErrorMessage(`Model Versions: ${err?.message ?? String(e)}`);
+  registerCommand(context, COMMAND.showLineage, async (arg?: unknown) => {
+    if (!requireTrust('the lineage of its models')) return undefined;
+    await repos.ready();
+    let repo: ModelRepository | undefined;
+    let focus = '';
+    if (arg instanceof VersionNode) [repo, focus] = [arg.repo, arg.version.model];
+    else if (arg instanceof ModelNode) [repo, focus] = [arg.repo, arg.entry.path];
+    else if (arg instanceof vscode.Uri) {
+      repo = await repos.repoFor(arg.fsPath);
+      focus = repo.rel(arg.fsPath);
+    } else {
+      const all = repos.repositories;
+      if (!all.length) {
+        void vscode.window.showInformationMessage('Model Versions: open a folder with a git repository to see the lineage of its models.');
         return undefined;
       }
-    }),
-  );
+      repo =
+        all.length === 1
+          ? all[0]
+          : (await vscode.window.showQuickPick(all.map((r) => ({ label: path.basename(r.root), description: r.root, r })), { title: 'Show Lineage of…' }))?.r;
+    }
+    if (!repo) return undefined;
+    const p = await LineagePanel.show(context, repos, view, repo, focus);
+    return { panel: p.panel.title };
+  });
 }

@@ -1,0 +1,230 @@
+/**
+ * The host side of one webview page's messages: the ready handshake, the page's state, typed
+ * request handlers, errors. No `vscode` import at run time (unit tests drive it with a fake webview).
+ *
+ * The contract (src/shared/webviewProtocol.ts, webview-ui/shared/vscodeApi.ts):
+ * - a page can take messages only once its script runs and listens; it then says `ready`. Until then
+ *   nothing is posted to it: VS Code drops a message that reaches a page before its listener, or a
+ *   hidden page without retained context (postMessage resolves false);
+ * - every message posted with `post(m, slot)` is the page's *state* in that slot (the last one wins);
+ *   on every `ready` — the first page, a page reloaded, a page shown again after it was hidden — the
+ *   whole state is sent, slot by slot in the order the slots were first used, then the queue of
+ *   one-off messages (`send`). So a view model computed before the page was ready is never lost, and a
+ *   page that loads again shows what the last one showed;
+ * - a message the page sends is a request: the handler for its type runs; what the handler returns
+ *   (a host message) is sent back as the reply. A handler that throws is logged and its error shown in
+ *   the page (a `hostError` banner) — never swallowed;
+ * - `webviewError` (the page's script threw, or did not start) is logged; `reload`
+ *   (the user asked for a fresh page after such an error) sets the HTML again.
+ */
+import type { HostEnvelopeMessage, WebviewEnvelopeMessage } from '../../shared/webviewProtocol';
+
+export interface DisposableLike {
+  dispose(): unknown;
+}
+
+/** The part of vscode.Webview the channel uses. */
+export interface WebviewLike {
+  html: string;
+  postMessage(message: unknown): Thenable<boolean>;
+  onDidReceiveMessage(listener: (message: unknown) => unknown): DisposableLike;
+}
+
+/** Where the channel logs (the extension's output channel; an array in tests). */
+export interface ChannelLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export type Message = { type: string };
+
+type EnvelopeType = WebviewEnvelopeMessage['type'];
+
+/**
+ * One handler per message type the page sends (besides the envelope's ready/webviewError/reload),
+ * checked by the compiler. A handler may return a host message: the reply, sent back to the page.
+ */
+export type RequestHandlers<W extends Message, H extends Message> = {
+  [K in Exclude<W['type'], EnvelopeType>]: (message: Extract<W, { type: K }>) => H | void | Promise<H | void>;
+};
+
+export interface ChannelOptions<H extends Message, W extends Message> {
+  /** names the page in the log ("modelVersions.diff 'hello.onnx v1 ↔ v2'"); read when a line is logged */
+  name: string | (() => string);
+  /** the page's HTML (called for every page: a fresh nonce each time) */
+  html: () => string;
+  /** read when a request comes in (so a class can build them from its fields) */
+  handlers: () => RequestHandlers<W, H>;
+  log: ChannelLog;
+}
+
+/** The slot of a message that stands for the whole view (loading, the view model, an error). */
+export const VIEW_SLOT = 'view';
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class WebviewChannel<H extends Message, W extends Message> implements DisposableLike {
+  private webview: WebviewLike | undefined;
+  private subscription: DisposableLike | undefined;
+  private ready = false;
+  /** counts the pages that said ready (a late answer about an older page is ignored) */
+  private page = 0;
+  private readonly state = new Map<string, H>();
+  private queue: (H | HostEnvelopeMessage)[] = [];
+  private readyWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ChannelOptions<H, W>) {}
+
+  private get name(): string {
+    const n = this.options.name;
+    return typeof n === 'function' ? n() : n;
+  }
+
+  /** Loads a new page into `webview` (a panel's, or a view's each time VS Code resolves it). */
+  attach(webview: WebviewLike): void {
+    this.subscription?.dispose();
+    this.webview = webview;
+    this.ready = false;
+    this.subscription = webview.onDidReceiveMessage((m) => this.receive(m));
+    webview.html = this.options.html();
+  }
+
+  /** The webview is gone (disposed): nothing is posted until a new one is attached. */
+  detach(): void {
+    this.subscription?.dispose();
+    this.subscription = undefined;
+    this.webview = undefined;
+    this.ready = false;
+  }
+
+  /**
+   * The page was discarded (a view or panel hidden without retained context): messages wait for
+   * the next page, which gets the state when it says ready.
+   */
+  pageGone(): void {
+    this.ready = false;
+  }
+
+  /** Whether a page has said ready and can take messages now. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Resolves when a page says ready (now, if one has). */
+  whenReady(): Promise<void> {
+    return this.ready ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Makes `m` the page's state in `slot` and sends it now if the page is ready (else on ready). */
+  post(m: H, slot = VIEW_SLOT): void {
+    this.state.set(slot, m);
+    if (this.ready) this.deliver(m, false);
+  }
+
+  /** Forgets the state of `slot` (a later page will not get it). */
+  clear(slot: string): void {
+    this.state.delete(slot);
+  }
+
+  /** The page's state, in the order it is sent to a new page. */
+  snapshot(): H[] {
+    return [...this.state.values()];
+  }
+
+  /** A one-off message (not state): sent now if the page is ready, else queued until it is. */
+  send(m: H): void {
+    this.sendAny(m);
+  }
+
+  private sendAny(m: H | HostEnvelopeMessage): void {
+    if (this.ready) this.deliver(m, true);
+    else this.queue.push(m);
+  }
+
+  /** Sets the HTML again: a fresh page, which gets the state when it says ready. */
+  reload(): void {
+    if (!this.webview) return;
+    this.ready = false;
+    this.webview.html = this.options.html();
+  }
+
+  private deliver(m: H | HostEnvelopeMessage, oneOff: boolean): void {
+    const webview = this.webview;
+    if (!webview) return;
+    const page = this.page;
+    const lost = (why: string) => {
+      if (page !== this.page) return; // a newer page has said ready since: it got the state
+      if (this.ready) this.options.log.info(`${this.name}: the page did not take '${m.type}' (${why}); it gets the state when it says ready again`);
+      this.ready = false;
+      if (oneOff) this.queue.push(m);
+    };
+    let result: Thenable<boolean>;
+    try {
+      result = webview.postMessage(m);
+    } catch (e) {
+      this.options.log.error(`${this.name}: cannot post '${m.type}': ${errorText(e)}`);
+      lost(errorText(e));
+      return;
+    }
+    result.then(
+      (ok) => {
+        if (!ok) lost('the page is not there');
+      },
+      (e: unknown) => {
+        this.options.log.error(`${this.name}: cannot post '${m.type}': ${errorText(e)}`);
+        lost(errorText(e));
+      },
+    );
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const { name } = this;
+    const { log } = this.options;
+    if (!raw || typeof raw !== 'object' || typeof (raw as Message).type !== 'string') {
+      log.warn(`${name}: ignored a message without a type from the page`);
+      return;
+    }
+    const m = raw as W | WebviewEnvelopeMessage;
+    switch (m.type) {
+      case 'ready': {
+        this.page++;
+        this.ready = true;
+        for (const s of this.state.values()) this.deliver(s, false);
+        const queued = this.queue;
+        this.queue = [];
+        for (const q of queued) this.deliver(q, true);
+        for (const r of this.readyWaiters.splice(0)) r();
+        return;
+      }
+      case 'webviewError': {
+        const e = m as Extract<WebviewEnvelopeMessage, { type: 'webviewError' }>;
+        const line = `${name}: the page reports (${e.phase}): ${e.message}`;
+        if (e.phase === 'slow') log.warn(line);
+        else log.error(line);
+        return;
+      }
+      case 'reload':
+        log.info(`${name}: reloading the page (asked by the page)`);
+        this.reload();
+        return;
+    }
+    const handler = (this.options.handlers() as unknown as Record<string, ((x: W) => H | void | Promise<H | void>) | undefined>)[m.type];
+    if (!handler) {
+      log.warn(`${name}: no handler for '${m.type}' from the page`);
+      return;
+    }
+    try {
+      const reply = await handler(m as W);
+      if (reply) this.sendAny(reply);
+    } catch (e) {
+      log.error(`${name}: '${m.type}' failed: ${e instanceof Error && e.stack ? e.stack : errorText(e)}`);
+      this.sendAny({ type: 'hostError', message: errorText(e) });
+    }
+  }
+
+  dispose(): void {
+    this.detach();
+    this.readyWaiters = [];
+  }
+}

@@ -2,6 +2,7 @@
  * `modelver` — the command-line face of Model Versions, for people and for CI/CD.
  * Exit codes: 0 success, 1 the command failed (bad model, git error, …), 2 usage error.
  */
+import { ModelFormatError } from '../core/formats/errors';
 import { CliError, UsageError } from './errors';
 import { evalHostCommand } from './commands/serveEvalHost';
 import { inspectCommand } from './commands/inspect';
@@ -99,11 +100,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       io.err(`modelver ${name}: ${e.message}`);
       return e.exitCode;
     }
-    const err = e as Error;
-    if (err && err.name === 'ModelFormatError') {
-      io.err(`modelver ${name}: ${err.message}`);
+    if (e instanceof ModelFormatError) {
+      io.err(`modelver ${name}: ${e.message}`);
       return 1;
     }
+    const err = e as Error;
     io.err(`modelver ${name}: unexpected error: ${err?.stack ?? String(e)}`);
     return 1;
   }

@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { diffModels, renderMarkdown, renderText, type DiffInput } from '../../core/diff';
-import { ModelRepository } from '../../core/repo';
+import { ModelFormatError } from '../../core/formats/errors';
+import { ModelRepository, RepoError } from '../../core/repo';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
 
@@ -89,8 +90,8 @@ export const diffCommand = {
       // like diff(1): 1 means "they differ", so every failure here is 2
       if (e instanceof UsageError) throw e;
       if (e instanceof CliError) throw e.exitCode === 2 ? e : new CliError(e.message, 2);
+      if (e instanceof ModelFormatError || e instanceof RepoError) throw new CliError(e.message, 2);
       const err = e as Error;
-      if (err && (err.name === 'ModelFormatError' || err.name === 'RepoError')) throw new CliError(err.message, 2);
       throw new CliError(`unexpected error: ${err?.stack ?? String(e)}`, 2);
     } finally {
       if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });

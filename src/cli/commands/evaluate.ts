@@ -1,12 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EvalClient, livenessFromEnv, type LivenessOptions } from '../../core/eval/client';
-import { loadDatasetInferringTask, type Dataset, type DatasetSpec, type DatasetSpecInput, type DatasetTask } from '../../core/eval/dataset';
+import { EvalClient, EvalHostError, livenessFromEnv, type LivenessOptions } from '../../core/eval/client';
+import { DatasetError, loadDatasetInferringTask, type Dataset, type DatasetSpec, type DatasetSpecInput, type DatasetTask } from '../../core/eval/dataset';
 import { EvalCache } from '../../core/eval/cache';
-import { evaluateModel, evaluationJson, recordEvaluation, type EvaluateModelOptions, type ModelEvaluation } from '../../core/eval/evaluate';
+import { EvaluationError, evaluateModel, evaluationJson, recordEvaluation, type EvaluateModelOptions, type ModelEvaluation } from '../../core/eval/evaluate';
 import { renderEvaluationText } from '../../core/eval/report';
-import { ModelRepository } from '../../core/repo';
+import { ModelFormatError } from '../../core/formats/errors';
+import { ModelRepository, RepoError } from '../../core/repo';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
 import { splitVersionSpec } from './diff';
@@ -237,9 +238,9 @@ export function cacheLine(ev: ModelEvaluation): string | undefined {
 export function asCliError(e: unknown, code: number): unknown {
   if (e instanceof UsageError) return e;
   if (e instanceof CliError) return e.exitCode === code ? e : new CliError(e.message, code);
-  const err = e as Error;
-  if (err && ['ModelFormatError', 'RepoError', 'DatasetError', 'EvalHostError', 'EvalCancelledError', 'EvaluationError'].includes(err.name)) {
-    return new CliError(err.message, code);
+  // EvalHostError covers the host's cancellation reply too (EvalCancelledError by name)
+  if (e instanceof ModelFormatError || e instanceof RepoError || e instanceof DatasetError || e instanceof EvalHostError || e instanceof EvaluationError) {
+    return new CliError(e.message, code);
   }
   return e;
 }

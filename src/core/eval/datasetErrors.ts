@@ -44,7 +44,3 @@ export class DatasetError extends Error {
     super(message);
   }
 }
-
-export function isDatasetError(e: unknown): e is DatasetError {
-  return e instanceof DatasetError;
-}

@@ -136,7 +136,6 @@ export class EvaluationError extends Error {
 
 /** metrics where a lower value is better */
 export const LOWER_IS_BETTER = new Set(['logLoss', 'mse', 'rmse', 'mae']);
-export const CLASSIFICATION_METRICS = ['accuracy', 'precisionMacro', 'recallMacro', 'f1Macro', 'precisionWeighted', 'recallWeighted', 'f1Weighted', 'logLoss', 'rocAuc'];
 export const REGRESSION_METRICS = ['mse', 'rmse', 'mae', 'r2'];
 
 const isClassification = (t: DatasetTask): boolean => t !== 'regression';

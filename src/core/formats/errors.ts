@@ -20,7 +20,3 @@ export class ModelFormatError extends Error {
     super(message);
   }
 }
-
-export function isModelFormatError(e: unknown): e is ModelFormatError {
-  return e instanceof ModelFormatError;
-}

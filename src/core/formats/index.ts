@@ -13,9 +13,7 @@ import type { ModelSummary, TensorData, TensorInfo } from './types';
 
 export * from './types';
 export * from './errors';
-
-/** File extensions we can summarize. */
-export const READABLE_EXTENSIONS = ['.onnx', '.h5', '.hdf5', '.keras'];
+export { READABLE_EXTENSIONS, isReadableModelPath, readableFormatName, readableDialogExtensions } from './readable';
 
 async function readHead(file: string, n = 4096): Promise<{ head: Uint8Array; size: number }> {
   let fh: fs.promises.FileHandle;

@@ -175,9 +175,6 @@ export function logLoss(yTrue: Labels, probs: Probabilities, eps: number = LOG_L
   return s / n;
 }
 
-/** Alias: categorical cross-entropy is the same quantity as log-loss. */
-export const crossEntropy = logLoss;
-
 /** Score column `c` of probabilities (flat / single-column binary: P(1), and 1 − P(1) for c = 0). */
 export function scoreColumn(probs: Probabilities, c: number): Float64Array {
   const out = new Float64Array(probs.length);

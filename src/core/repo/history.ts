@@ -333,18 +333,6 @@ class LogParser {
   }
 }
 
-/** Parse a whole log output (tests, tools). */
-export function parseLog(out: string): RawCommit[] {
-  const commits: RawCommit[] = [];
-  const p = new LogParser(
-    (c) => commits.push(c),
-    () => undefined,
-  );
-  p.push(out);
-  p.end();
-  return commits;
-}
-
 /**
  * One `git log` pass over `range` (e.g. 'HEAD' or 'OLD..NEW'); commits that touched a model path,
  * oldest first, plus the pointer info of their new blobs (read alongside, skipping `known` ones).

@@ -54,10 +54,6 @@ export function sha256File(file: string): Promise<{ oid: string; size: number }>
   });
 }
 
-export function sha256Buffer(b: Buffer): string {
-  return crypto.createHash('sha256').update(b).digest('hex');
-}
-
 /** Path of an object in a local LFS store (`<lfs dir>/objects/aa/bb/<oid>`). */
 export function lfsObjectPath(lfsDir: string, oid: string): string {
   return path.join(lfsDir, 'objects', oid.slice(0, 2), oid.slice(2, 4), oid);

@@ -56,11 +56,6 @@ export function registeredClasses(tf: Tf): string[] {
   return Object.keys(tf.core.serialization.SerializationMap.getMap().classNameMap);
 }
 
-/** The version string of the loaded TensorFlow.js. */
-export function tfVersion(tf: Tf): string {
-  return tf.core.version_core;
-}
-
 /** A tensor the service feeds (onnxruntime's Tensor has this shape too). */
 export interface FeedTensor {
   readonly data: unknown;

@@ -9,16 +9,21 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { EvalClient, isEvalCancelled } from '../../core/eval/client';
-import { loadDataset, loadDatasetInferringTask, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
+import { EvalClient, EvalHostError, isEvalCancelled } from '../../core/eval/client';
+import { DatasetError, loadDataset, loadDatasetInferringTask, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
 import { EvalCache } from '../../core/eval/cache';
-import { compareModels, evaluateModel, evaluationJson, plannedEvaluationKey, recordEvaluation, type ModelEvaluation } from '../../core/eval/evaluate';
-import type { ModelRepository, ModelVersion } from '../../core/repo';
+import { readableDialogExtensions } from '../../core/formats/readable';
+import { EvaluationError, compareModels, evaluateModel, evaluationJson, plannedEvaluationKey, recordEvaluation, type ModelEvaluation } from '../../core/eval/evaluate';
+import { ModelFormatError } from '../../core/formats/errors';
+import { RepoError, type ModelRepository, type ModelVersion } from '../../core/repo';
 import type { ExportFormat } from '../../shared/compareProtocol';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../shared/evalProtocol';
+import { EvaluationCancelled } from '../commands/failure';
+import { COMMAND } from '../commands/ids';
+import { commandsTestHook, registerCommand, reportErrorShownInPanel } from '../commands/register';
 import { log } from '../log';
 import { VersionNode, type ModelsTreeNode } from '../models/modelsTree';
-import type { RepoManager } from '../repos/repoManager';
+import { trustedTo, type RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
 import { ComparePanel, exportComparison } from './comparePanel';
 import { baselineFirst, withBaseline, type VersionAge } from './roles';
@@ -74,13 +79,6 @@ interface HostChoice {
 const LAST_DATASET_KEY = 'modelVersions.lastDataset';
 const DATASET_GLOB = '**/*.{csv,tsv,json,jsonl,npy,npz}';
 
-export class EvaluationCancelled extends Error {
-  constructor() {
-    super('The evaluation was cancelled.');
-    this.name = 'EvaluationCancelled';
-  }
-}
-
 /** The roles rule's view of a model (./roles.ts): a version's age, undefined for a plain file. */
 const ageOf = (m: ModelInput): VersionAge | undefined =>
   m.version ? { repo: m.version.repo.root, model: m.version.v.model, version: m.version.v.version, date: m.version.v.committerDate } : undefined;
@@ -96,29 +94,18 @@ export function loadEvalDataset(spec: DatasetArg, baseDir?: string): Promise<Dat
 
 /** What to do about an error, in one sentence. */
 function hintFor(e: unknown): string {
-  const err = e as Error & { code?: string };
-  switch (err?.name) {
-    case 'DatasetError':
-      return 'Check the dataset file, its label column and that its feature columns match the model\'s input, then run the comparison again.';
-    case 'EvaluationError':
-      return 'The models and the dataset do not fit together (task, classes or output shape): pick another label column or other models.';
-    case 'EvalHostError':
-      return 'The evaluation host failed: Output › Model Versions has the details. For a remote host, check its address and token.';
-    case 'ModelFormatError':
-      return 'A file is not a model the evaluation host can run (ONNX, or a full Keras .h5/.keras model).';
-    case 'RepoError':
-      return 'The version\'s bytes are not available here: run "Model Versions: Fetch" (git lfs fetch) and try again.';
-    case 'EvaluationCancelled':
-    case 'EvalCancelledError':
-      return 'Run it again with "Run Again".';
-  }
+  if (e instanceof EvaluationCancelled || isEvalCancelled(e)) return 'Run it again with "Run Again".';
+  if (e instanceof DatasetError) return 'Check the dataset file, its label column and that its feature columns match the model\'s input, then run the comparison again.';
+  if (e instanceof EvaluationError) return 'The models and the dataset do not fit together (task, classes or output shape): pick another label column or other models.';
+  if (e instanceof EvalHostError) return 'The evaluation host failed: Output › Model Versions has the details. For a remote host, check its address and token.';
+  if (e instanceof ModelFormatError) return 'A file is not a model the evaluation host can run (ONNX, or a full Keras .h5/.keras model).';
+  if (e instanceof RepoError) return 'The version\'s bytes are not available here: run "Model Versions: Fetch" (git lfs fetch) and try again.';
   return 'Try again; Output › Model Versions has the details.';
 }
 
 export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): EvaluateTestHook {
   /** clients with a host process or connection open: disposed on deactivate */
   const live = new Set<EvalClient>();
-  const reported: string[] = [];
   let rowsDone = 0;
   context.subscriptions.push({ dispose: () => [...live].forEach((c) => c.dispose()) });
 
@@ -126,6 +113,7 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
   const baseDir = () => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 
   const openClient = async (host: HostChoice): Promise<EvalClient> => {
+    if (!vscode.workspace.isTrusted) throw new Error('this workspace is not trusted: Model Versions starts no evaluation host in it. Trust the workspace to evaluate models.');
     if (!host.url) {
       const script = hostScript();
       if (!fs.existsSync(script)) throw new Error(`the evaluation host is not built (${script})`);
@@ -254,7 +242,7 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
     if (!picks) return undefined;
     const out = picks.filter((p) => p.input).map((p) => p.input!);
     if (picks.some((p) => p.browse)) {
-      const files = await vscode.window.showOpenDialog({ title: 'Model files to compare', canSelectMany: true, filters: { 'Models (ONNX, Keras)': ['onnx', 'h5', 'hdf5', 'keras'], 'All files': ['*'] } });
+      const files = await vscode.window.showOpenDialog({ title: 'Model files to compare', canSelectMany: true, filters: { 'Models (ONNX, Keras)': readableDialogExtensions(), 'All files': ['*'] } });
       for (const f of files ?? []) out.push(modelInput(f));
     }
     return out;
@@ -321,18 +309,6 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
     return spec;
   };
 
-  const fail = (id: string, e: unknown): undefined => {
-    const err = e as Error;
-    if (err instanceof EvaluationCancelled) {
-      log().info(`${id}: cancelled`);
-      return undefined;
-    }
-    log().error(`${id}: ${err?.message ?? String(e)}`);
-    reported.push(err?.message ?? String(e));
-    void vscode.window.showErrorMessage(`Model Versions: ${err?.message ?? String(e)}`);
-    return undefined;
-  };
-
   // ------------------------------------------------------------------ Compare Models…
 
   let lastRun: { inputs: ModelInput[]; spec: DatasetArg; host: HostChoice; args: EvaluateArgs } | undefined;
@@ -381,108 +357,97 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
       if (ComparePanel.current === panel && panel.abort === abort) {
         panel.showError(title, err instanceof EvaluationCancelled ? 'The comparison was cancelled.' : (err?.message ?? String(e)), hintFor(e));
       }
-      if (!(err instanceof EvaluationCancelled)) {
-        log().error(`compare: ${err?.stack ?? String(e)}`);
-        reported.push(err?.message ?? String(e));
-      }
+      reportErrorShownInPanel(COMMAND.compareModels, e);
       return undefined;
     } finally {
       if (panel.abort === abort) panel.abort = undefined;
     }
   };
 
-  context.subscriptions.push(
-    vscode.commands.registerCommand('modelVersions.compareModels', async (first?: unknown, selected?: unknown) => {
-      try {
-        const args: EvaluateArgs = isArgs(first) ? first : {};
-        let raw: unknown[] = args.models ?? [];
-        if (!isArgs(first)) {
-          const sel = Array.isArray(selected) && selected.length ? selected : view.selection.length ? [...view.selection] : first ? [first] : [];
-          if (first && !sel.includes(first)) sel.unshift(first);
-          raw = sel.filter((n) => n instanceof VersionNode || n instanceof vscode.Uri);
-        }
-        let inputs = raw.map(modelInput);
-        const interactive = !args.models || !args.dataset;
-        if (inputs.length < 2 && !args.models) {
-          const picked = await pickModels(inputs);
-          if (!picked) return undefined;
-          inputs = picked;
-        }
-        // chosen in the tree or the quick pick: one rule, the older version is the baseline (./roles.ts)
-        if (!args.models) inputs = baselineFirst(inputs, ageOf);
-        if (inputs.length < 2) {
-          void vscode.window.showWarningMessage('Model Versions: pick at least two models to compare (the older version is the baseline, the newer the candidate).');
-          return undefined;
-        }
-        const spec = await datasetOf(args);
-        if (!spec) return undefined;
-        const host = await pickHost(args.host, interactive);
-        if (!host) return undefined;
-        return await compare(inputs, spec, host, args);
-      } catch (e) {
-        return fail('compareModels', e);
-      }
-    }),
+  registerCommand(context, COMMAND.compareModels, async (first?: unknown, selected?: unknown) => {
+    if (!trustedTo('compare models (they run in an evaluation host)')) return undefined;
+    const args: EvaluateArgs = isArgs(first) ? first : {};
+    let raw: unknown[] = args.models ?? [];
+    if (!isArgs(first)) {
+      const sel = Array.isArray(selected) && selected.length ? selected : view.selection.length ? [...view.selection] : first ? [first] : [];
+      if (first && !sel.includes(first)) sel.unshift(first);
+      raw = sel.filter((n) => n instanceof VersionNode || n instanceof vscode.Uri);
+    }
+    let inputs = raw.map(modelInput);
+    const interactive = !args.models || !args.dataset;
+    if (inputs.length < 2 && !args.models) {
+      const picked = await pickModels(inputs);
+      if (!picked) return undefined;
+      inputs = picked;
+    }
+    // chosen in the tree or the quick pick: one rule, the older version is the baseline (./roles.ts)
+    if (!args.models) inputs = baselineFirst(inputs, ageOf);
+    if (inputs.length < 2) {
+      void vscode.window.showWarningMessage('Model Versions: pick at least two models to compare (the older version is the baseline, the newer the candidate).');
+      return undefined;
+    }
+    const spec = await datasetOf(args);
+    if (!spec) return undefined;
+    const host = await pickHost(args.host, interactive);
+    if (!host) return undefined;
+    return await compare(inputs, spec, host, args);
+  });
 
-    vscode.commands.registerCommand('modelVersions.exportComparison', (format: ExportFormat = 'md', to: 'file' | 'clipboard' = 'file', target?: vscode.Uri) =>
-      exportComparison(ComparePanel.current?.result, format, to, target),
-    ),
-
-    // ---------------------------------------------------------------- Evaluate Version…
-    vscode.commands.registerCommand('modelVersions.evaluateVersion', async (node?: unknown, more?: unknown) => {
-      try {
-        const args: EvaluateArgs = isArgs(more) ? more : isArgs(node) ? node : {};
-        const target = node instanceof VersionNode ? node : (args.models?.[0] ?? view.selection.find((n) => n instanceof VersionNode));
-        if (!(target instanceof VersionNode)) {
-          void vscode.window.showInformationMessage('Model Versions: right-click a version in the Model Versions view, then "Evaluate Version…".');
-          return undefined;
-        }
-        const input = modelInput(target);
-        const spec = await datasetOf(args);
-        if (!spec) return undefined;
-        const { repo: vRepo, v: ver } = input.version!;
-        const loaded = await loadEvalDataset(spec, baseDir());
-        if (!args.force) {
-          // the same bytes, data and settings already recorded in the version's notes: say so, do not redo
-          const key = await plannedEvaluationKey(await input.file(), loaded, { folds: args.folds, seed: args.seed });
-          const md = await vRepo.getMetadata(ver.model, ver.version).catch(() => undefined);
-          const prior = (md?.evaluations as Record<string, { metrics?: Record<string, number>; date?: string; dataset?: { file?: string } }> | undefined)?.[key];
-          if (prior) {
-            const m = prior.metrics ?? {};
-            const main = m.accuracy !== undefined ? `accuracy ${m.accuracy.toFixed(4)}` : m.rmse !== undefined ? `rmse ${m.rmse.toFixed(4)}` : '';
-            const again = 'Evaluate Again';
-            void vscode.window
-              .showInformationMessage(
-                `Model Versions: ${input.label} was already evaluated on ${path.basename(spec.file)} with these settings${prior.date ? ` (${prior.date.slice(0, 16).replace('T', ' ')})` : ''}${main ? `: ${main}` : ''}. The result is in the version's notes.`,
-                again,
-              )
-              .then((c) => (c === again ? vscode.commands.executeCommand('modelVersions.evaluateVersion', target, { ...args, dataset: spec, host: args.host, force: true }) : undefined));
-            log().info(`evaluate ${input.label}: already recorded under key ${key.slice(0, 12)}; not evaluated again`);
-            return { alreadyRecorded: { model: ver.model, version: ver.version, key, metrics: m, date: prior.date } };
-          }
-        }
-        const host = await pickHost(args.host, !args.dataset);
-        if (!host) return undefined;
-        const { evals, ds } = await evaluateAll([input], spec, host, args, undefined, loaded);
-        const ev = evals[0];
-        const { repo, v } = input.version!;
-        const recorded = await recordEvaluation(repo, v.model, v.version, ev, { seed: args.seed });
-        repos.refresh();
-        const main = ev.task === 'regression' ? `rmse ${ev.metrics.rmse?.toFixed(4)}` : `accuracy ${ev.metrics.accuracy?.toFixed(4)}`;
-        const reused = ev.cache?.hit ? ' (reused cached outputs: the model was not run again)' : '';
-        void vscode.window.showInformationMessage(`Model Versions: ${input.label} on ${path.basename(spec.file)}: ${main}${reused}. The metrics are recorded in the version's notes.`);
-        log().info(`evaluate ${input.label}: ${JSON.stringify(ev.metrics)} (key ${recorded.key.slice(0, 12)})`);
-        return { evaluation: evaluationJson(ev), recorded: { model: v.model, version: v.version, key: recorded.key }, warnings: ds.warnings };
-      } catch (e) {
-        return fail('evaluateVersion', e);
-      }
-    }),
+  registerCommand(context, COMMAND.exportComparison, (format: ExportFormat = 'md', to: 'file' | 'clipboard' = 'file', target?: vscode.Uri) =>
+    exportComparison(ComparePanel.current?.result, format, to, target),
   );
+
+  // ---------------------------------------------------------------- Evaluate Version…
+  registerCommand(context, COMMAND.evaluateVersion, async (node?: unknown, more?: unknown) => {
+    if (!trustedTo('evaluate model versions (they run in an evaluation host)')) return undefined;
+    const args: EvaluateArgs = isArgs(more) ? more : isArgs(node) ? node : {};
+    const target = node instanceof VersionNode ? node : (args.models?.[0] ?? view.selection.find((n) => n instanceof VersionNode));
+    if (!(target instanceof VersionNode)) {
+      void vscode.window.showInformationMessage('Model Versions: right-click a version in the Model Versions view, then "Evaluate Version…".');
+      return undefined;
+    }
+    const input = modelInput(target);
+    const spec = await datasetOf(args);
+    if (!spec) return undefined;
+    const { repo: vRepo, v: ver } = input.version!;
+    const loaded = await loadEvalDataset(spec, baseDir());
+    if (!args.force) {
+      // the same bytes, data and settings already recorded in the version's notes: say so, do not redo
+      const key = await plannedEvaluationKey(await input.file(), loaded, { folds: args.folds, seed: args.seed });
+      const md = await vRepo.getMetadata(ver.model, ver.version).catch(() => undefined);
+      const prior = (md?.evaluations as Record<string, { metrics?: Record<string, number>; date?: string; dataset?: { file?: string } }> | undefined)?.[key];
+      if (prior) {
+        const m = prior.metrics ?? {};
+        const main = m.accuracy !== undefined ? `accuracy ${m.accuracy.toFixed(4)}` : m.rmse !== undefined ? `rmse ${m.rmse.toFixed(4)}` : '';
+        const again = 'Evaluate Again';
+        void vscode.window
+          .showInformationMessage(
+            `Model Versions: ${input.label} was already evaluated on ${path.basename(spec.file)} with these settings${prior.date ? ` (${prior.date.slice(0, 16).replace('T', ' ')})` : ''}${main ? `: ${main}` : ''}. The result is in the version's notes.`,
+            again,
+          )
+          .then((c) => (c === again ? vscode.commands.executeCommand(COMMAND.evaluateVersion, target, { ...args, dataset: spec, host: args.host, force: true }) : undefined));
+        log().info(`evaluate ${input.label}: already recorded under key ${key.slice(0, 12)}; not evaluated again`);
+        return { alreadyRecorded: { model: ver.model, version: ver.version, key, metrics: m, date: prior.date } };
+      }
+    }
+    const host = await pickHost(args.host, !args.dataset);
+    if (!host) return undefined;
+    const { evals, ds } = await evaluateAll([input], spec, host, args, undefined, loaded);
+    const ev = evals[0];
+    const { repo, v } = input.version!;
+    const recorded = await recordEvaluation(repo, v.model, v.version, ev, { seed: args.seed });
+    repos.refresh();
+    const main = ev.task === 'regression' ? `rmse ${ev.metrics.rmse?.toFixed(4)}` : `accuracy ${ev.metrics.accuracy?.toFixed(4)}`;
+    const reused = ev.cache?.hit ? ' (reused cached outputs: the model was not run again)' : '';
+    void vscode.window.showInformationMessage(`Model Versions: ${input.label} on ${path.basename(spec.file)}: ${main}${reused}. The metrics are recorded in the version's notes.`);
+    log().info(`evaluate ${input.label}: ${JSON.stringify(ev.metrics)} (key ${recorded.key.slice(0, 12)})`);
+    return { evaluation: evaluationJson(ev), recorded: { model: v.model, version: v.version, key: recorded.key }, warnings: ds.warnings };
+  });
 
   return {
     hostPids: () => [...live].map((c) => c.child?.pid).filter((p): p is number => p !== undefined),
     rowsDone: () => rowsDone,
-    errors: () => [...reported],
+    errors: () => commandsTestHook.errors().filter((r) => r.command === COMMAND.compareModels || r.command === COMMAND.evaluateVersion).map((r) => r.message),
   };
 }
 

@@ -60,3 +60,21 @@ export function workspaceRoot(): string {
 export function showTree(nodes: TreeNodeInfo[] | undefined): string {
   return JSON.stringify(nodes ?? [], (k, v) => (k === 'resourceUri' && v ? String(v.path ?? v) : v));
 }
+
+/** An error a command reported (src/extension/commands/register.ts). */
+export type CommandErrorReport = ReturnType<ModelVersionsApi['commands']['errors']>[number];
+
+/**
+ * Runs a command that must fail: it returns undefined (a command never rejects), and reports exactly
+ * one error (one notification, or its panel). Returns that report.
+ */
+export async function commandError(command: string, ...args: unknown[]): Promise<CommandErrorReport> {
+  const api = await activeApi();
+  const before = api.commands.errors().length;
+  const result = await vscode.commands.executeCommand<unknown>(command, ...args);
+  assert.strictEqual(result, undefined, `${command} returned ${JSON.stringify(result)} instead of failing`);
+  const reported = api.commands.errors().slice(before);
+  assert.strictEqual(reported.length, 1, `${command} reported ${reported.length} errors: ${JSON.stringify(reported)}`);
+  assert.strictEqual(reported[0].command, command);
+  return reported[0];
+}

@@ -14,7 +14,7 @@ import { ModelRepository, TRAILER } from '../../../src/core/repo';
 import type { AliasEvent, CommitResult, RestoreResult, TagInfo } from '../../../src/core/repo';
 import { fixture } from '../../support/paths';
 import { git, sha256 } from '../../support/workspace';
-import { activeApi, MODEL, showTree, sleep, waitFor, workspaceRoot, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
+import { activeApi, commandError, MODEL, showTree, sleep, waitFor, workspaceRoot, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
 
 const V1_BYTES = fixture('onnx', 'hello_deepa.onnx');
 const V2_BYTES = fixture('onnx', 'hello_deepa_old.onnx');
@@ -148,10 +148,8 @@ describe('Model Versions: versions of a model in a git repository', function () 
   it("rejects the tag name '$(touch pwned)' and runs nothing", async () => {
     const bad = '$(touch pwned)';
     const before = gitLines('tag', '--list');
-    await assert.rejects(exec('tagModel', modelUri, { name: bad, message: 'x' }), (e: Error) => {
-      assert.match(e.message, /not a valid tag name/);
-      return true;
-    });
+    const err = await commandError('modelVersions.tagModel', modelUri, { name: bad, message: 'x' });
+    assert.match(err.message, /not a valid tag name/);
     for (const dir of [root, process.cwd()]) {
       assert.ok(!fs.existsSync(path.join(dir, 'pwned')), `${dir}/pwned exists: the name was run by a shell`);
     }

@@ -14,7 +14,7 @@ import type { ModelDiff } from '../../../src/core/diff';
 import { ModelRepository } from '../../../src/core/repo';
 import { fixture } from '../../support/paths';
 import { sha256 } from '../../support/workspace';
-import { activeApi, MODEL, showTree, sleep, waitFor, workspaceRoot, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
+import { activeApi, MODEL, showTree, waitFor, workspaceRoot, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
 
 const DIFF_VIEW_TYPE = 'modelVersions.diff';
 const V1_BYTES = fixture('onnx', 'hello_deepa.onnx');
@@ -72,8 +72,10 @@ describe('Model Versions: comparing versions and model files (diff panel)', func
   after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
 
   it('compares v2 with its previous version: the breaking input shape change comes first; the panel is open', async () => {
+    const opened = api.diff.panelsOpened();
     const d = await exec<ModelDiff>('compareWithPrevious', version('v2').node);
     assert.ok(d, 'compareWithPrevious returns the ModelDiff');
+    assert.strictEqual(api.diff.panelsOpened(), opened + 1, 'one panel created, counted before the command returned');
     assert.strictEqual(d.schema, 1);
     assert.strictEqual(d.a.version?.version, 1, 'A is the previous version');
     assert.strictEqual(d.b.version?.version, 2);
@@ -90,9 +92,11 @@ describe('Model Versions: comparing versions and model files (diff panel)', func
   });
 
   it('reuses the panel of a pair: comparing v2 with its previous again opens no second panel', async () => {
+    const opened = api.diff.panelsOpened();
     const d = await exec<ModelDiff>('compareWithPrevious', version('v2').node);
     assert.strictEqual(d?.b.version?.version, 2);
-    await sleep(500); // the tabs API follows the workbench with a delay: give a second panel time to show
+    // counted when a panel is created, before the command returns: no waiting for the tabs API
+    assert.strictEqual(api.diff.panelsOpened(), opened, 'no second panel was created');
     assert.deepStrictEqual(diffTabs(), [`${MODEL} v1 ↔ v2`]);
   });
 
@@ -109,20 +113,18 @@ describe('Model Versions: comparing versions and model files (diff panel)', func
   });
 
   it('Compare Selected refuses anything but exactly two versions', async () => {
-    const before = diffTabs();
+    const opened = api.diff.panelsOpened();
     assert.strictEqual(await exec('compareSelected', version('v1').node, [version('v1').node]), undefined);
     assert.strictEqual(await exec('compareSelected', version('v1').node, [version('v1').node, version('v2').node, version('v3').node]), undefined);
     assert.strictEqual(await exec('compareSelected', version('v1').node, [version('v1').node, model.node]), undefined, 'a model is not a version');
-    await sleep(500);
-    assert.deepStrictEqual(diffTabs(), before, 'no panel opened');
+    assert.strictEqual(api.diff.panelsOpened(), opened, 'no panel opened');
   });
 
   it('refuses to compare v1 with a previous version (there is none)', async () => {
-    const before = diffTabs();
+    const opened = api.diff.panelsOpened();
     const d = await exec<ModelDiff | undefined>('compareWithPrevious', version('v1').node);
     assert.strictEqual(d, undefined);
-    await sleep(500);
-    assert.deepStrictEqual(diffTabs(), before, 'no panel opened');
+    assert.strictEqual(api.diff.panelsOpened(), opened, 'no panel opened');
   });
 
   it('Compare with… a version given by number puts the older one on the left', async () => {
@@ -149,8 +151,10 @@ describe('Model Versions: comparing versions and model files (diff panel)', func
 
   it('shows an error in the panel (and returns undefined) when a side is not a model', async () => {
     const readme = vscode.Uri.file(path.join(root, 'README.md'));
+    const errors = api.commands.errors().length;
     const d = await exec<ModelDiff | undefined>('compareFiles', vscode.Uri.file(V1_BYTES), readme);
     assert.strictEqual(d, undefined);
+    assert.deepStrictEqual(api.commands.errors().slice(errors), [], 'the panel says it: no error notification too');
     await waitFor('the panel of the failed comparison', () => diffTabs().includes('hello_deepa.onnx ↔ README.md'), 10000, () => diffTabs().join(', '));
   });
 });

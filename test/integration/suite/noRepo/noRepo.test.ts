@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { git } from '../../../support/workspace';
-import { activeApi, MODEL, showTree, waitFor, workspaceRoot } from '../helpers';
+import { activeApi, commandError, MODEL, showTree, waitFor, workspaceRoot } from '../helpers';
 
 describe('Model Versions: a workspace that is not a git repository', function () {
   this.timeout(60000);
@@ -29,10 +29,9 @@ describe('Model Versions: a workspace that is not a git repository', function ()
 
   it('refuses to commit a model there and creates no repository', async () => {
     const root = workspaceRoot();
-    await assert.rejects(
-      Promise.resolve(vscode.commands.executeCommand('modelVersions.commitModel', vscode.Uri.file(path.join(root, MODEL)), { message: 'x' })),
-      /not inside a git repository/,
-    );
+    const err = await commandError('modelVersions.commitModel', vscode.Uri.file(path.join(root, MODEL)), { message: 'x' });
+    assert.match(err.message, /not inside a git repository/);
+    assert.deepStrictEqual(err.actions, ['Show Log']);
     assert.ok(!fs.existsSync(path.join(root, '.git')));
     const api = await activeApi();
     assert.strictEqual(await api.ready(), 'noRepo');

@@ -8,6 +8,8 @@
  * (recomputed from the outputs already computed: data.csv is gone meanwhile), and the same comparison
  * from the command palette's quick pick (listed newest first) gets the same baseline as the tree,
  * reuses the "last used" label without asking, and replaces the panel instead of opening another.
+ * A reloaded page (Developer: Reload Webviews, or the Reload button of the page's alert) shows the
+ * comparison again, styled: the host sends the panel's state to every page that says ready.
  * The versions are committed with the core API before the workbench starts, like
  * test/integration/suite/repoEvaluate.test.ts. The tests run in order (each starts from the last).
  */
@@ -248,6 +250,96 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     assert.match(banner, /The label column 'minutes' is continuous \(values [\d.]+ … [\d.]+\), but every output of eval\/tiny\.onnx@v1 and eval\/tiny\.onnx@v2 is in \[0, 1\]/, banner);
     await suite.wb.screenshot('compare-models-label-warning');
   });
+
+  it('Developer: Reload Webviews: the Compare panel loads again and shows the comparison it showed, styled (the host sends its state again)', async function () {
+    this.timeout(60000);
+    await suite.wb.readWebviewText('#label-warnings', 5000);
+    await markPages();
+    const reloaded = Date.now();
+    await suite.wb.runPaletteCommand('Developer: Reload Webviews');
+    const banner = await inNewPage('#label-warnings', reloaded);
+    assert.match(banner, /The label column 'minutes' is continuous/, `the reloaded page's label-fit banner: ${banner}`);
+    const verdicts = await inNewPage('#verdicts', reloaded);
+    assert.match(verdicts, /^eval\/tiny\.onnx@v2: /, `the reloaded page's verdicts: ${verdicts}`);
+    await assertStyledNewPage();
+  });
+
+  it("a page that failed: the alert's Reload button loads a fresh page that shows the comparison again", async function () {
+    this.timeout(60000);
+    const frame = await suite.wb.frameWith('#label-warnings', 20000);
+    await markPages();
+    // what the shell's boot script does when the page's script throws: the alert with a Reload button
+    await frame.evaluate(() => window.dispatchEvent(new ErrorEvent('error', { message: 'a failure the test raised', error: new Error('a failure the test raised') })));
+    const alert = frame.locator('#mv-alert');
+    await alert.waitFor({ state: 'visible', timeout: 5000 });
+    assert.match(await alert.innerText(), /This panel failed: .*a failure the test raised/, 'the alert says what failed');
+    const reloaded = Date.now();
+    await alert.locator('button', { hasText: 'Reload' }).click();
+    const verdicts = await inNewPage('#verdicts', reloaded);
+    assert.match(verdicts, /^eval\/tiny\.onnx@v2: /, `the fresh page's verdicts: ${verdicts}`);
+    const banner = await inNewPage('#label-warnings', reloaded);
+    assert.match(banner, /The label column 'minutes' is continuous/, banner);
+    await assertStyledNewPage();
+    const fresh = await suite.wb.frameWith('body:not([data-test-old-page]) #label-warnings', 5000);
+    assert.ok(await fresh.locator('#mv-alert').isHidden(), `no alert in the fresh page: ${await fresh.locator('#mv-alert').innerText().catch(() => '')}`);
+  });
+
+  it("the panel's Run Again: the same comparison runs again in the same panel", async function () {
+    this.timeout(150000);
+    const panel = await suite.wb.frameWith('#verdicts', 20000);
+    await panel.evaluate(() => document.getElementById('verdicts')?.setAttribute('data-previous', ''));
+    await panel.locator('vscode-button', { hasText: 'Run Again' }).first().click();
+    await waitForPanel('#verdicts:not([data-previous])', (t) => /@v2:/.test(t), 'the comparison run again', 90000);
+    const banner = await suite.wb.readWebviewText('#label-warnings', 5000);
+    assert.match(banner, /The label column 'minutes' is continuous/, `run again on minutes.csv: ${banner}`);
+    assert.strictEqual(await suite.wb.page.locator('.tabs-container .tab', { hasText: /Compare \d+ models/ }).count(), 1, 'one Compare panel');
+  });
+
+  /** A page must show its content within this time of a reload. */
+  const RELOAD_RENDER_MS = 20000;
+
+  /** Marks every webview page open now, so that a reloaded page (unmarked) can be told apart. */
+  async function markPages(): Promise<void> {
+    for (const f of suite.wb.page.frames()) {
+      if (f !== suite.wb.page.mainFrame()) await f.evaluate(() => document.body?.setAttribute('data-test-old-page', '')).catch(() => undefined);
+    }
+  }
+
+  /** Waits for a page loaded since markPages() in which `selector` matches; returns its text. */
+  async function inNewPage(selector: string, since: number): Promise<string> {
+    for (;;) {
+      for (const f of suite.wb.page.frames()) {
+        if (f === suite.wb.page.mainFrame()) continue;
+        const text = await f
+          .evaluate((sel) => (document.body && !document.body.hasAttribute('data-test-old-page') ? (document.querySelector(sel) as HTMLElement | null)?.innerText : undefined), selector)
+          .catch(() => undefined);
+        if (text) return text;
+      }
+      if (Date.now() - since > RELOAD_RENDER_MS) {
+        const shown = await suite.wb.readWebviewText('#mv-alert:not([hidden]), #mv-status', 1000).catch(() => 'nothing');
+        throw new Error(`no reloaded page showed ${selector} within ${RELOAD_RENDER_MS} ms (the pages show: ${shown})`);
+      }
+      await sleep(250);
+    }
+  }
+
+  /** The reloaded page has compare.css's rules (the label-fit banner is a flex row). */
+  async function assertStyledNewPage(): Promise<void> {
+    for (const f of suite.wb.page.frames()) {
+      if (f === suite.wb.page.mainFrame()) continue;
+      const display = await f
+        .evaluate(() => {
+          const el = document.getElementById('label-warnings');
+          return el && !document.body.hasAttribute('data-test-old-page') ? getComputedStyle(el).display : undefined;
+        })
+        .catch(() => undefined);
+      if (display !== undefined) {
+        assert.strictEqual(display, 'flex', "the reloaded page's label-fit banner is styled by compare.css");
+        return;
+      }
+    }
+    assert.fail('no reloaded page has the label-fit banner');
+  }
 
   /** Compare Models… from the command palette, nothing selected in the tree: picks v1 and v2 (listed newest first); returns the pick's title. */
   async function compareFromPalette(): Promise<string> {

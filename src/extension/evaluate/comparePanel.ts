@@ -3,85 +3,70 @@
  * model with the best highlighted, the cross-validation spread, verdicts of the candidates against
  * the baseline (Swap exchanges the roles, recomputed from the outputs already computed), a metric
  * chart and ROC curves (Chart.js, bundled into dist/webview/compare.js), confusion matrices as
- * heatmaps, and exports.
+ * heatmaps, and exports. The page's plumbing is the panels' base class (../webview/panel.ts): its
+ * state (loading, the report, an error) goes again to every page that says ready (a reload), and a
+ * request that fails (an export that cannot write) shows in the page's banner and the log.
  */
 import * as vscode from 'vscode';
 import type { CompareHostMessage, CompareWebviewMessage, ExportFormat } from '../../shared/compareProtocol';
-import { webviewHtml, webviewOptions, webviewRoot } from '../webview/html';
+import type { RequestHandlers } from '../webview/channel';
+import { PanelRegistry, WebviewPanelHost } from '../webview/panel';
 import { renderExport, toCompareViewModel, type CompareResult } from './viewModel';
 
 export const COMPARE_VIEW_TYPE = 'modelVersions.compareModels';
 
-export class ComparePanel {
-  static current: ComparePanel | undefined;
-  private ready = false;
-  private pending: CompareHostMessage | undefined;
+/** The registry key of the one comparison panel. */
+const KEY = 'compare';
+
+export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWebviewMessage> {
+  /** one panel, reused; the page keeps the ROC class and the charts while hidden */
+  private static readonly registry = new PanelRegistry<ComparePanel>({
+    viewType: COMPARE_VIEW_TYPE,
+    script: 'compare.js',
+    styles: ['diff.css', 'compare.css'],
+    retainContextWhenHidden: true,
+  });
+
   result: CompareResult | undefined;
   /** aborts the run in progress (panel closed) */
   abort: AbortController | undefined;
   onRerun: (() => void) | undefined;
   /** makes the model at this position the baseline (Swap); set while a result shows, cleared when a new run starts */
   onBaseline: ((index: number) => void) | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
+  /** The open comparison panel. */
+  static get current(): ComparePanel | undefined {
+    return ComparePanel.registry.get(KEY);
+  }
+
+  /** The comparison panel titled `title`: the open one (revealed; the new comparison replaces what it shows), or a new one. */
   static show(extensionUri: vscode.Uri, title: string): ComparePanel {
-    const cur = ComparePanel.current;
-    if (cur) {
-      cur.panel.title = title;
-      cur.panel.reveal();
-      return cur;
-    }
-    const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, title, vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), retainContextWhenHidden: true });
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'model.svg');
-    const p = new ComparePanel(panel, extensionUri, title);
-    ComparePanel.current = p;
-    panel.onDidDispose(() => {
-      if (ComparePanel.current === p) ComparePanel.current = undefined;
-      p.abort?.abort();
-      for (const d of p.disposables) d.dispose();
-    });
-    return p;
+    const { host, created } = ComparePanel.registry.open(KEY, extensionUri, { title }, (panel) => new ComparePanel(panel, extensionUri));
+    if (!created) host.setTitle(title);
+    return host;
   }
 
-  private constructor(
-    readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
-    title: string,
-  ) {
-    const webview = panel.webview;
-    const css = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(extensionUri), f)).toString();
-    const links = ['diff.css', 'compare.css'].map((f) => `<link rel="stylesheet" href="${css(f)}">`).join('\n');
-    webview.html = webviewHtml(webview, extensionUri, 'compare.js', title).replace('</head>', `${links}\n</head>`);
-    this.disposables.push(webview.onDidReceiveMessage((m: CompareWebviewMessage) => this.onMessage(m)));
+  private constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri) {
+    super(panel, extensionUri, ComparePanel.registry.kind);
+    this.onDidClose(() => this.abort?.abort());
   }
 
-  private onMessage(m: CompareWebviewMessage): void {
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        if (this.pending) void this.panel.webview.postMessage(this.pending);
-        break;
-      case 'export':
-        void exportComparison(this.result, m.format, m.to);
-        break;
-      case 'rerun':
-        this.onRerun?.();
-        break;
-      case 'baseline':
+  protected handlers(): RequestHandlers<CompareWebviewMessage, CompareHostMessage> {
+    return {
+      export: async (m) => {
+        await exportComparison(this.result, m.format, m.to);
+      },
+      rerun: () => this.onRerun?.(),
+      baseline: (m) => {
         if (Number.isInteger(m.model)) this.onBaseline?.(m.model);
-        break;
-    }
-  }
-
-  post(m: CompareHostMessage): void {
-    this.pending = m;
-    if (this.ready) void this.panel.webview.postMessage(m);
+      },
+    };
   }
 
   showLoading(title: string, message: string): void {
     this.result = undefined;
     this.onBaseline = undefined;
-    this.panel.title = title;
+    this.setTitle(title);
     this.post({ type: 'loading', title, message });
   }
 

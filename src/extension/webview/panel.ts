@@ -1,6 +1,6 @@
 /**
  * The one base class of our webview panels (diff, inspect / read-only model editor, history,
- * lineage; Compare Models may adopt it too) and the per-kind registry that opens them.
+ * lineage, Compare Models) and the per-kind registry that opens them.
  *
  * A panel class:
  *   class MyPanel extends WebviewPanelHost<MyHostMessage, MyWebviewMessage> {

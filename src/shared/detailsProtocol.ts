@@ -1,6 +1,6 @@
 /**
  * The typed message contract between the extension host and the Version Details webview view
- * (modelVersions.details, in Source Control below the Model Versions tree).
+ * (modelVersions.details, below the Model Versions tree in its side bar).
  *
  * Handshake as for every webview (see webviewProtocol.ts): the webview posts `{ type: 'ready' }`,
  * then the host sends the current state. Each selection in the tree gets a new, increasing
@@ -26,7 +26,7 @@ export interface VersionRecord {
   commit: string;
   shortCommit: string;
   subject: string;
-  /** the message without its subject line and trailers ('' when there is none) */
+  /** the message without its subject line and the trailers Model Versions recorded ('' when there is none) */
   body: string;
   author: string;
   email: string;
@@ -47,6 +47,8 @@ export interface VersionRecord {
   trailers: DetailsField[];
   /** from the version's metadata (refs/notes/model-versions): metrics.* */
   metrics: DetailsField[];
+  /** the metrics typed when the version was committed (its recorded Model-Metrics trailer), in order */
+  commitMetrics: DetailsField[];
   /** the version this one is compared with; undefined for v1 */
   previous?: { version: number; shortCommit: string };
 }

@@ -1,7 +1,7 @@
 /** Version Details view models (src/extension/details/viewModel.ts): record fields and the diff extract. */
 import * as assert from 'assert';
 import { diffModels } from '../../src/core/diff';
-import type { ModelVersion } from '../../src/core/repo';
+import { appendRecord, type ModelVersion } from '../../src/core/repo';
 import { diffSummary, messageBody, metricsOf, versionRecord } from '../../src/extension/details/viewModel';
 import { fixture } from '../support/paths';
 
@@ -32,15 +32,24 @@ function version(n: number, over: Partial<ModelVersion> = {}): ModelVersion {
 }
 
 describe('Version Details view models', () => {
-  it('keeps the body of a message without its subject and trailers', () => {
-    const message = 'Retrained\n\nLonger window.\nNote: kept dropout 0.2\n\nModel-Oid: sha256:ab\nModel-Params: 78049\n';
-    assert.strictEqual(messageBody({ message, trailers: { 'Model-Oid': 'sha256:ab', 'Model-Params': '78049' } }), 'Longer window.\nNote: kept dropout 0.2');
-    assert.strictEqual(messageBody({ message: 'Only a subject', trailers: {} }), '');
+  it('keeps the body of a message without its subject and the recorded trailers', () => {
+    const v = version(1);
+    const message = appendRecord('Retrained\n\nLonger window.\nNote: kept dropout 0.2', [['Model-Path', v.path], ['Model-Oid', v.contentId], ['Model-Params', '78049']]);
+    assert.strictEqual(messageBody({ ...v, message }), 'Longer window.\nNote: kept dropout 0.2');
+    // a trailer-like line the user typed stays, even with the key of a recorded trailer
+    const typed = appendRecord('Fix\n\nModel-Oid: the old one was wrong', [['Model-Path', v.path], ['Model-Oid', v.contentId]]);
+    assert.strictEqual(messageBody({ ...v, message: typed }), 'Model-Oid: the old one was wrong');
+    assert.strictEqual(messageBody({ ...v, message: 'Only a subject' }), '');
   });
 
   it('builds the record: trailers, metrics, tags, aliases, previous', () => {
     const v2 = version(2, {
-      message: 'Second\n\nBody text\n\nModel-Params: 78049\nModel-Inputs: x:float32[1,25,96]',
+      message: appendRecord('Second\n\nBody text', [
+        ['Model-Path', 'old/hello.onnx'],
+        ['Model-Oid', `sha256:${'ab'.repeat(32)}`],
+        ['Model-Params', '78049'],
+        ['Model-Metrics', 'accuracy=0.93, f1=0.9012345678'],
+      ]),
       subject: 'Second',
       trailers: { 'Model-Params': '78049', 'Model-Inputs': 'x:float32[1,25,96]', 'Model-Oid': 'sha256:ab' },
       tags: [{ name: 'hello/v2' } as ModelVersion['tags'][number]],
@@ -52,6 +61,7 @@ describe('Version Details view models', () => {
     assert.strictEqual(r.body, 'Body text');
     assert.deepStrictEqual(r.trailers, [{ label: 'Parameters', value: '78,049' }, { label: 'Inputs', value: 'x:float32[1,25,96]' }]);
     assert.deepStrictEqual(r.metrics, [{ label: 'accuracy', value: '0.941235' }, { label: 'split', value: 'test' }]);
+    assert.deepStrictEqual(r.commitMetrics, [{ label: 'accuracy', value: '0.93' }, { label: 'f1', value: '0.901235' }]);
     assert.deepStrictEqual([r.tags, r.aliases, r.previous, r.dateText, r.path, r.size], [['hello/v2'], ['production'], { version: 1, shortCommit: '1111111' }, 'DATE', 'old/hello.onnx', '2.00 KiB']);
     assert.deepStrictEqual(metricsOf({ metadata: { metrics: [1, 2] } }), []);
     assert.strictEqual(versionRecord(version(1), { latest: false }).previous, undefined);

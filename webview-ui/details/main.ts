@@ -122,7 +122,17 @@ function versionRecord(v: VersionRecord): Node[] {
       button('Set Alias…', 'alias', { secondary: true, icon: 'rocket' }),
     ),
     facts,
+    ...commitMetrics(v),
   ].filter((x): x is HTMLElement => !!x);
+}
+
+/** The metrics typed when the version was committed (its Model-Metrics trailer). */
+function commitMetrics(v: VersionRecord): HTMLElement[] {
+  if (!v.commitMetrics.length) return [];
+  return [
+    h('h2', { class: 'metrics-title' }, 'Metrics ', h('span', { class: 'muted' }, 'recorded at commit')),
+    h('dl', { class: 'facts metrics' }, ...v.commitMetrics.flatMap((m) => field(m.label, h('span', { class: 'num' }, m.value)))),
+  ];
 }
 
 function modelSummary(c: Extract<DetailsContent, { kind: 'model' }>): Node[] {

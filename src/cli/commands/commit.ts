@@ -1,9 +1,10 @@
 import * as fs from 'fs';
+import { formatBytes } from '../../core/formats/describe';
 import { UsageError } from '../errors';
 import { formatMetricsTrailer, mergeMetrics, METRICS_TRAILER, MetricInputError, parseMetricArg, parseMetricsJson } from '../../core/lineage/metricHistory';
 import type { CliIO } from '../main';
 import { lineageInputOf, LINEAGE_OPTIONS, LINEAGE_HELP, printLineage } from './lineage';
-import { REPO_OPTIONS, REPO_OPTIONS_HELP, fileArg, formatSize, needPositionals, openRepo, parse, repoErrors } from './repoCommon';
+import { REPO_OPTIONS, REPO_OPTIONS_HELP, fileArg, needPositionals, openRepo, parse, repoErrors } from './repoCommon';
 
 const usage = `usage: modelver commit <model-file> -m <message> [--metric NAME=VALUE]… [--metrics FILE.json]
        [--derived-from MODEL@VERSION] [--dataset PATH[:ROLE]]… [--params FILE.json|.yaml]
@@ -61,7 +62,7 @@ export const commitCommand = {
       for (const w of r.warnings) io.err(`warning: ${w}`);
       if (values.json) io.out(JSON.stringify(r, null, 2));
       else {
-        io.out(`Committed ${r.model} as v${r.version} (${r.shortCommit}): sha256 ${r.oid.slice(0, 12)}…, ${formatSize(r.size)}`);
+        io.out(`Committed ${r.model} as v${r.version} (${r.shortCommit}): sha256 ${r.oid.slice(0, 12)}…, ${formatBytes(r.size)}`);
         if (r.attributesChanged) io.out(`(.gitattributes now tracks it with Git LFS; that change is in the same commit)`);
         if (r.lineage) printLineage(r.lineage, io);
       }

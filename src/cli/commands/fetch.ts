@@ -1,5 +1,5 @@
 import type { CliIO } from '../main';
-import { REPO_OPTIONS, REPO_OPTIONS_HELP, needPositionals, openRepo, parse, repoErrors } from './repoCommon';
+import { REPO_OPTIONS, REPO_OPTIONS_HELP, needPositionals, openRepo, parse, repoErrors, transferProgress } from './repoCommon';
 
 const usage = `usage: modelver fetch [<remote>] [--json] [-C DIR]
 
@@ -19,7 +19,8 @@ export const fetchCommand = {
     needPositionals(positionals, 0, 1, 'the remote');
     return repoErrors(async () => {
       const repo = await openRepo(values);
-      const r = await repo.fetch(positionals[0]);
+      const progress = transferProgress(io, values.json);
+      const r = await repo.fetch(positionals[0], { onProgress: progress.onProgress }).finally(progress.done);
       if (values.json) io.out(JSON.stringify({ remote: r.remote, updated: r.updated }, null, 2));
       else {
         io.out(`Fetched from ${r.remote}`);

@@ -1,5 +1,5 @@
 import type { CliIO } from '../main';
-import { REPO_OPTIONS, REPO_OPTIONS_HELP, needPositionals, openRepo, parse, repoErrors } from './repoCommon';
+import { REPO_OPTIONS, REPO_OPTIONS_HELP, needPositionals, openRepo, parse, repoErrors, transferProgress } from './repoCommon';
 
 const usage = `usage: modelver push [<remote>] [--json] [-C DIR]
 
@@ -19,7 +19,8 @@ export const pushCommand = {
     needPositionals(positionals, 0, 1, 'the remote');
     return repoErrors(async () => {
       const repo = await openRepo(values);
-      const r = await repo.push(positionals[0]);
+      const progress = transferProgress(io, values.json);
+      const r = await repo.push(positionals[0], { onProgress: progress.onProgress }).finally(progress.done);
       if (values.json) io.out(JSON.stringify({ remote: r.remote, branch: r.branch, refs: r.refs }, null, 2));
       else io.out(`Pushed ${r.branch}${r.refs.length > 1 ? ' with ' + r.refs.slice(1).map((s) => s.split(':')[0]).join(', ') : ''} to ${r.remote}`);
       return 0;

@@ -1,7 +1,8 @@
 /** Shared plumbing of the repository commands (log, commit, tag, alias, restore, show, push, fetch). */
 import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
-import { ModelRepository, RepoError, type ModelVersion } from '../../core/repo';
+import { formatBytes } from '../../core/formats/describe';
+import { ModelRepository, RepoError, type ModelVersion, type TransferProgress } from '../../core/repo';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
 
@@ -46,18 +47,6 @@ export async function repoErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function formatSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = -1;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
 /** One line per version, for people. */
 export function versionLine(v: ModelVersion): string {
   const marks = [...v.tags.map((t) => `tag:${t.name}`), ...v.aliases.map((a) => `@${a}`)];
@@ -67,7 +56,7 @@ export function versionLine(v: ModelVersion): string {
     v.shortCommit,
     v.date.slice(0, 10),
     id,
-    formatSize(v.size).padStart(9),
+    formatBytes(v.size).padStart(9),
     v.subject + (marks.length ? `  (${marks.join(', ')})` : '') + (v.path !== v.model ? `  [as ${v.path}]` : ''),
   ].join('  ');
 }
@@ -105,4 +94,23 @@ export type RepoCliIO = CliIO & {
 export function needPositionals(positionals: string[], min: number, max: number, what: string): void {
   if (positionals.length < min) throw new UsageError(`missing ${what}`);
   if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}'`);
+}
+
+/**
+ * git's push/fetch progress on a terminal ("Writing objects 45% (9/20)", redrawn in place); nothing
+ * on a pipe or with --json. Call the returned `done` at the end.
+ */
+export function transferProgress(io: CliIO, json: boolean | undefined): { onProgress?: (p: TransferProgress) => void; done: () => void } {
+  const tty = io.errStream?.isTTY && !json ? io.errStream : undefined;
+  if (!tty) return { done: () => undefined };
+  let drawn = false;
+  return {
+    onProgress: (p) => {
+      tty.write(`\r${p.remote ? 'remote: ' : ''}${p.label} ${p.percent}% (${p.processed}/${p.total})\x1b[K`);
+      drawn = true;
+    },
+    done: () => {
+      if (drawn) tty.write('\r\x1b[K');
+    },
+  };
 }

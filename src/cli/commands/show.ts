@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { formatBytes } from '../../core/formats/describe';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
-import { REPO_OPTIONS, REPO_OPTIONS_HELP, fileArg, formatSize, needPositionals, openRepo, parse, repoErrors, type RepoCliIO } from './repoCommon';
+import { REPO_OPTIONS, REPO_OPTIONS_HELP, fileArg, needPositionals, openRepo, parse, repoErrors, type RepoCliIO } from './repoCommon';
 
 const usage = `usage: modelver show <model-file>[@<version>] [--out PATH] [-C DIR]
 
@@ -38,11 +39,11 @@ export const showCommand = {
     }
     return repoErrors(async () => {
       const repo = await openRepo(values, file);
-      const progress = (p: { bytes: number; total: number }) => io.err(`downloading… ${formatSize(p.bytes)} of ${formatSize(p.total)}`);
+      const progress = (p: { bytes: number; total: number }) => io.err(`downloading… ${formatBytes(p.bytes)} of ${formatBytes(p.total)}`);
       if (values.out) {
         const r = await repo.readVersionBytes(fileArg(values, file), version ?? 'latest', { out: values.out, onProgress: progress });
         const v = await repo.resolveVersion(fileArg(values, file), version ?? 'latest');
-        io.err(`Wrote v${v.version} of ${v.model} (${v.shortCommit}, ${formatSize(r.size)}, sha256 ${r.oid.slice(0, 12)}…) to ${r.file}`);
+        io.err(`Wrote v${v.version} of ${v.model} (${v.shortCommit}, ${formatBytes(r.size)}, sha256 ${r.oid.slice(0, 12)}…) to ${r.file}`);
         return 0;
       }
       const r = await repo.readVersionBytes(fileArg(values, file), version ?? 'latest', { onProgress: progress });

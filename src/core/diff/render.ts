@@ -1,4 +1,5 @@
 /** A ModelDiff for people: plain text (terminal) and Markdown (a pull-request comment). Verdicts first. */
+import { formatBytes } from '../formats/describe';
 import { formatDims } from './interface';
 import type { DiffSide, ModelDiff, WeightRow, WeightStats } from './types';
 import { describeAttrChanges, describeNodeChange, fmtCount, shortValue } from './verdict';
@@ -6,18 +7,6 @@ import { describeAttrChanges, describeNodeChange, fmtCount, shortValue } from '.
 export interface RenderOptions {
   /** most rows per table (default 40) */
   rows?: number;
-}
-
-function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const u = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = -1;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${u[i]}`;
 }
 
 /** Short, fixed-width-ish number: 3 significant digits, exponent when tiny or huge. */
@@ -37,7 +26,7 @@ function fmtPct(x: number): string {
 }
 
 function sideLine(s: DiffSide): string {
-  return `${s.label} (${s.format}, ${fmtBytes(s.fileSize)}, ${fmtCount(s.parameterCount)} parameters, ${fmtCount(s.tensorCount)} tensors)`;
+  return `${s.label} (${s.format}, ${formatBytes(s.fileSize)}, ${fmtCount(s.parameterCount)} parameters, ${fmtCount(s.tensorCount)} tensors)`;
 }
 
 const shapeOf = (r: WeightRow, side: 'a' | 'b') => {
@@ -170,7 +159,7 @@ export function renderMarkdown(d: ModelDiff, opts: RenderOptions = {}): string {
   L.push('');
   L.push('| | A | B |', '|---|---|---|');
   L.push(`| format | ${d.a.format} | ${d.b.format} |`);
-  L.push(`| file size | ${fmtBytes(d.a.fileSize)} | ${fmtBytes(d.b.fileSize)} |`);
+  L.push(`| file size | ${formatBytes(d.a.fileSize)} | ${formatBytes(d.b.fileSize)} |`);
   L.push(`| parameters | ${fmtCount(d.a.parameterCount)} | ${fmtCount(d.b.parameterCount)} |`);
   L.push(`| tensors | ${fmtCount(d.a.tensorCount)} | ${fmtCount(d.b.tensorCount)} |`);
   L.push(`| ${d.graph.unit} | ${fmtCount(d.a.nodeCount)} | ${fmtCount(d.b.nodeCount)} |`);

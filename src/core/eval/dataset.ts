@@ -28,7 +28,7 @@ import { DatasetError } from './datasetErrors';
 import { CsvByteScanner, csvTable, jsonlTable, jsonTable, MAX_CELL_BYTES, npyTable, type Table } from './datasetTable';
 import { isNpy, isZip, parseNpy, readNpz, type NpyArray } from './npy';
 
-export { DatasetError, isDatasetError, type DatasetErrorCode } from './datasetErrors';
+export { DatasetError, type DatasetErrorCode } from './datasetErrors';
 export { MAX_CELL_BYTES } from './datasetTable';
 
 /** The largest CSV/JSON/JSONL file read as one string (V8's longest string). */

@@ -1,42 +1,7 @@
 /** Lineage: where a model version came from (see docs/storage.md, "Lineage"). */
 
-export interface LineageInput {
-  /** another model's version this one was derived (fine-tuned) from */
-  derivedFrom?: { model: string; version: string | number };
-  /** data used, repo-relative paths; recorded with their blob / LFS oid (sha256) at commit time */
-  datasets?: { path: string; role?: string /* train | validation | test | … */ }[];
-  /** the code commit the model was produced from (default: HEAD at commit time) */
-  codeCommit?: string;
-  /** training parameters */
-  params?: Record<string, unknown>;
-}
-
-/** One dataset as recorded in a `Model-Dataset` trailer. */
-export interface DatasetRecord {
-  role: string;
-  /** repository path, forward slashes */
-  path: string;
-  /** sha256 of the bytes (the LFS oid when the file is LFS-tracked), 64 hex */
-  sha256: string;
-  /** the plain git blob id, when the file was committed at HEAD as a plain blob with these bytes */
-  blob?: string;
-}
-
-/** The lineage of one version, as recorded in its commit message. */
-export interface LineageRecord {
-  derivedFrom?: { path: string; commit: string };
-  datasets: DatasetRecord[];
-  codeCommit?: string;
-  params?: Record<string, unknown>;
-}
-
-/** What `commitModel` recorded (CommitResult.lineage). */
-export interface LineageRecorded extends LineageRecord {
-  /** the version `derivedFrom` resolved to */
-  derivedFromVersion?: { model: string; version: number; shortCommit: string };
-  /** facts worth telling the user (a dataset that is not committed, …) */
-  warnings: string[];
-}
+// what is recorded at commit time lives with the commit (src/core/repo/lineageRecord.ts): repo does not import lineage
+export type { LineageInput, DatasetRecord, LineageRecord, LineageRecorded } from '../repo/lineageRecord';
 
 export type LineageNodeKind = 'version' | 'dataset' | 'code' | 'evaluation';
 /**

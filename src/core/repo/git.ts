@@ -21,6 +21,8 @@ export interface GitRunOptions {
   cwd?: string;
   /** called with each chunk of stderr */
   onStderr?: (s: string) => void;
+  /** called with each chunk of stdout, as text (it is collected all the same; not with stdoutFile) */
+  onStdout?: (s: string) => void;
 }
 
 export interface GitResult {
@@ -94,7 +96,10 @@ export function runProcess(
     }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stdout?.on('data', (b: Buffer) => {
+      out.push(b);
+      opts.onStdout?.(b.toString('utf8'));
+    });
     child.stderr!.on('data', (b: Buffer) => {
       err.push(b);
       opts.onStderr?.(b.toString('utf8'));

@@ -3,13 +3,14 @@
  * git + Git LFS. Pure Node (no vscode). The storage layout is a public contract: docs/storage.md.
  */
 export { ModelRepository } from './repository';
-export type { OpenOptions, CommitOptions, PushResult, FetchResult, VersionSpec } from './repository';
+export type { OpenOptions, CommitOptions, PushResult, FetchResult, RemoteOptions, VersionSpec } from './repository';
+export type { TransferProgress } from './network';
 export { RepoError, LFS_INSTALL_HINT } from './errors';
 export type { RepoErrorCode } from './errors';
 export * from './types';
 export { DEFAULT_MODEL_PATTERNS, ModelMatcher, normalizePattern } from './patterns';
 export { parsePointer, formatPointer, sha256File, type LfsPointer } from './lfs';
-export { parseTrailers, appendTrailers, appendRecord, recordedTrailers, RECORD_MARKER, TRAILER } from './trailers';
+export { parseTrailers, parseMessage, appendTrailers, appendRecord, recordedTrailers, RECORD_MARKER, TRAILER, type ParsedMessage } from './trailers';
 export { ALIAS_REF, ALIAS_FILE, KEEP_REF_PREFIX } from './aliases';
 export { STALE_LOCK_MS } from './locks';
 export { NOTES_REF } from './notes';

@@ -11,16 +11,16 @@ import { faultPoint } from './fault';
 import { cleanStaleFiles, indexLockInfo, removeIfSame } from './locks';
 import { RepoError } from './errors';
 import { Git } from './git';
+import { gitFailure, networkGit, ProgressLines, withoutProgress, type TransferProgress } from './network';
 import { HistoryStore, readBlobInfos, scanHistory, type HistoryIndex } from './history';
-import { checkLfsFilters, lfsObjectPath, lfsVersion, localLfsDir, sha256File, type LfsPointer } from './lfs';
+import { checkLfsFilters, lfsObjectPath, lfsVersion, localLfsDir, parsePointer, sha256File, type LfsPointer } from './lfs';
 import { diffModels } from '../diff';
-import { isModelFormatError, readModelSummary, type ModelSummary } from '../formats';
+import { ModelFormatError, isReadableModelPath, readModelSummary, readableFormatName, type ModelSummary } from '../formats';
 import { isHdf5, isLfsPointer, isZip } from '../formats/sniff';
 import { mergeDeep, NOTES_REF, readAllNotes, readNote, writeNote, type NotesDoc } from './notes';
 import { DEFAULT_MODEL_PATTERNS, ModelMatcher } from './patterns';
 import { appendRecord, appendTrailers, TRAILER } from './trailers';
-import { lineageTrailers, resolveLineage } from '../lineage/record';
-import type { LineageInput, LineageRecorded } from '../lineage/types';
+import { lineageTrailers, resolveLineage, type LineageInput, type LineageRecorded } from './lineageRecord';
 import type {
   AliasEntry,
   AliasEvent,
@@ -29,6 +29,7 @@ import type {
   IndexLockInfo,
   ModelEntry,
   ModelHistory,
+  ModelStatus,
   ModelVersion,
   ProgressFn,
   ReadResult,
@@ -60,6 +61,14 @@ export interface CommitOptions {
   clearStaleLock?: boolean;
 }
 
+/** What push and fetch report while they run. */
+export interface RemoteOptions {
+  /** each chunk of git's (and git-lfs's) stderr, as it comes */
+  onOutput?: (s: string) => void;
+  /** git's progress (stage, percent, objects), from simple-git's progress events */
+  onProgress?: (p: TransferProgress) => void;
+}
+
 export interface PushResult {
   remote: string;
   branch: string;
@@ -80,8 +89,6 @@ export type VersionSpec = string | number;
 /** Largest model (bytes) whose weights are compared at commit time for the change record. */
 export const CHANGE_WEIGHTS_MAX_BYTES = 256 * 1024 * 1024;
 
-/** Extensions whose files we parse at commit time (a file that does not parse is refused unless forced). */
-const READ_FORMATS: Record<string, string> = { '.onnx': 'an ONNX model', '.h5': 'a Keras HDF5 file', '.hdf5': 'a Keras HDF5 file', '.keras': 'a Keras model' };
 /** ModelFormatError codes that mean "these bytes are not a valid file of that format" (others: we cannot read a valid one). */
 const DAMAGED = new Set(['EMPTY', 'TRUNCATED', 'NOT_A_MODEL', 'CORRUPT']);
 
@@ -612,8 +619,9 @@ export class ModelRepository {
    * although it may be valid (`unreadable`: an unsupported variant; committed with a warning).
    */
   private async readModelFile(abs: string): Promise<{ summary?: ModelSummary; damaged?: string; unreadable?: string }> {
+    // files of the formats we read (../formats/readable.ts) are parsed at commit time: one that does not parse is refused unless forced
     const ext = path.extname(abs).toLowerCase();
-    const kind = READ_FORMATS[ext];
+    const kind = readableFormatName(abs);
     if (!kind) return {};
     if (ext !== '.onnx') {
       // the readers pick the format by content: say what a .h5/.keras file should have been
@@ -636,7 +644,7 @@ export class ModelRepository {
       return { summary: await readModelSummary(abs) };
     } catch (e) {
       const msg = (e as Error).message;
-      if (isModelFormatError(e)) return DAMAGED.has(e.code) ? { damaged: msg } : { unreadable: msg };
+      if (e instanceof ModelFormatError) return DAMAGED.has(e.code) ? { damaged: msg } : { unreadable: msg };
       // not a verdict on the bytes (the readers throw only ModelFormatError for bad input): a reader
       // that could not run (h5wasm did not load, an overloaded machine) must not block a commit
       return { unreadable: `reading it as ${kind} failed: ${msg}` };
@@ -660,8 +668,7 @@ export class ModelRepository {
    * local LFS store (no download during a commit) or the format cannot be read.
    */
   private async changeTrailers(abs: string, prevOid: string, prevSize: number, size: number): Promise<[string, string][]> {
-    const ext = path.extname(abs).toLowerCase();
-    if (!['.onnx', '.h5', '.hdf5', '.keras'].includes(ext)) return [];
+    if (!isReadableModelPath(abs)) return [];
     const prev = lfsObjectPath(await this.lfsDir(), prevOid);
     if (!fs.existsSync(prev)) return [];
     try {
@@ -673,6 +680,43 @@ export class ModelRepository {
     } catch {
       return [];
     }
+  }
+
+  /**
+   * Would committing this file make a new version? Cheap enough to ask before any prompt: no git
+   * filter runs and nothing is staged. The sizes are compared first; equal sizes are settled by the
+   * index's stat information (HEAD's blob staged and the file untouched since) or else by the file's
+   * sha256. A working file that is still an LFS pointer (not downloaded) counts as that pointer's bytes.
+   */
+  async modelStatus(file: string): Promise<ModelStatus> {
+    const rel = this.rel(file);
+    const abs = this.abs(rel);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      throw new RepoError('NOT_FOUND', `${rel} does not exist.`);
+    }
+    if (!st.isFile()) throw new RepoError('NOT_FOUND', `${rel} is not a regular file.`);
+    const head = await this.head();
+    const atHead = head ? await this.blobAt(head, rel) : undefined;
+    if (!atHead) return { state: 'new', model: rel };
+    const latest = await this.history(rel)
+      .then((h) => [...h.versions].reverse().find((v) => v.blob === atHead.blob) ?? h.versions[h.versions.length - 1])
+      .catch(() => undefined);
+    const pointer = atHead.pointer;
+    if (!pointer || !latest) return { state: 'modified', model: rel, ...(latest ? { version: latest } : {}) };
+    const same = async (): Promise<boolean> => {
+      if (st.size <= 1024) {
+        const p = parsePointer(fs.readFileSync(abs));
+        if (p) return p.oid === pointer.oid;
+      }
+      if (st.size !== pointer.size) return false;
+      const staged = await this.indexBlob(rel);
+      if (staged?.blob === atHead.blob && (await this.git.ok(['diff-files', '--quiet', '--', `:(literal)${rel}`]))) return true;
+      return (await sha256File(abs)).oid === pointer.oid;
+    };
+    return (await same()) ? { state: 'unchanged', model: rel, version: latest } : { state: 'modified', model: rel, version: latest };
   }
 
   /**
@@ -702,11 +746,11 @@ export class ModelRepository {
       if (!opts.force) {
         throw new RepoError(
           'UNREADABLE_MODEL',
-          `${rel} does not parse as ${READ_FORMATS[path.extname(abs).toLowerCase()]}: ${read.damaged.replace(/\.$/, '')}. Nothing was committed. ` +
+          `${rel} does not parse as ${readableFormatName(abs)}: ${read.damaged.replace(/\.$/, '')}. Nothing was committed. ` +
             `If these bytes are what you mean to commit, commit it anyway: \`modelver commit ${rel} --force\`.`,
         );
       }
-      warnings.push(`${rel} was committed although it does not parse as ${READ_FORMATS[path.extname(abs).toLowerCase()]} (${read.damaged.replace(/\.$/, '')}).`);
+      warnings.push(`${rel} was committed although it does not parse as ${readableFormatName(abs)} (${read.damaged.replace(/\.$/, '')}).`);
     } else if (read.unreadable && opts.summarize !== false) {
       warnings.push(`Could not read ${rel} to record its format, parameters and inputs/outputs: ${read.unreadable}`);
     }
@@ -1356,8 +1400,11 @@ export class ModelRepository {
 
   /**
    * Push the current branch, tags, the alias log, our notes and the LFS objects they need.
+   * The LFS objects go first (`git lfs push`, on the argv runner); the refs then through simple-git
+   * (./network.ts). Both report their progress lines to `onProgress` (stage "uploading lfs", then
+   * git's counting, compressing, writing).
    */
-  async push(remote?: string, opts: { onOutput?: (s: string) => void } = {}): Promise<PushResult> {
+  async push(remote?: string, opts: RemoteOptions = {}): Promise<PushResult> {
     const rem = remote ?? (await this.defaultRemote());
     await this.checkRemote(rem);
     const branch = await this.currentBranch();
@@ -1367,7 +1414,14 @@ export class ModelRepository {
     // aliased versions on other (or deleted) branches: their LFS objects go too
     const keep = (await this.git.text(['for-each-ref', '--format=%(refname)', KEEP_REF_PREFIX])).split('\n').filter(Boolean);
     const lfsRefs = [`refs/heads/${branch}`, ...tags, ...keep];
-    const lfs = await this.git.run(['lfs', 'push', rem, ...lfsRefs], { allowFail: true, onStderr: opts.onOutput });
+    const progress = opts.onProgress ? new ProgressLines('push', opts.onProgress) : undefined;
+    const lfs = await this.git.run(['lfs', 'push', rem, ...lfsRefs], {
+      allowFail: true,
+      // git-lfs draws its progress (on stdout) only on a terminal unless asked
+      ...(progress ? { env: { GIT_LFS_FORCE_PROGRESS: '1' }, onStdout: (s: string) => progress.push(s) } : {}),
+      onStderr: opts.onOutput,
+    });
+    progress?.end();
     if (lfs.code !== 0) {
       throw new RepoError('LFS_FETCH_FAILED', `git lfs push to ${rem} failed: ${lfs.stderr.trim()}`, lfs.stderr);
     }
@@ -1375,13 +1429,20 @@ export class ModelRepository {
     if (tags.length) refspecs.push('refs/tags/*:refs/tags/*');
     if (await this.git.ok(['rev-parse', '-q', '--verify', ALIAS_REF])) refspecs.push('refs/model-versions/*:refs/model-versions/*');
     if (await this.git.ok(['rev-parse', '-q', '--verify', NOTES_REF])) refspecs.push(`${NOTES_REF}:${NOTES_REF}`);
-    const r = await this.git.run(['push', '--porcelain', rem, ...refspecs], {
-      allowFail: true,
+    let stderr = '';
+    const sg = networkGit(this.git, {
       env: { GIT_LFS_SKIP_PUSH: '1' },
-      onStderr: opts.onOutput,
+      onOutput: (s) => {
+        stderr += s;
+        opts.onOutput?.(s);
+        progress?.push(s);
+      },
     });
-    const output = r.stdout.toString('utf8') + r.stderr;
-    if (r.code !== 0) {
+    try {
+      // simple-git adds --verbose and --porcelain (ref status lines on stdout)
+      await sg.push(['--porcelain', ...(progress ? ['--progress'] : []), rem, ...refspecs]);
+    } catch (e) {
+      const output = gitFailure(e, `git push to ${rem}`);
       const rejected = output
         .split('\n')
         .filter((l) => l.startsWith('!'))
@@ -1393,22 +1454,38 @@ export class ModelRepository {
           output,
         );
       }
-      throw new RepoError('GIT_FAILED', `git push to ${rem} failed: ${r.stderr.trim()}`, output);
+      const said = output.split('\n').filter((l) => !/^(?:Pushing to |To |[ *=+!-]\t|Done$)/.test(l)).join('\n') || output;
+      throw new RepoError('GIT_FAILED', `git push to ${rem} failed: ${said.trim()}`, output);
+    } finally {
+      progress?.end();
     }
-    return { remote: rem, branch, refs: refspecs, output };
+    return { remote: rem, branch, refs: refspecs, output: withoutProgress(stderr) };
   }
 
   /**
    * Fetch the branches (as configured), tags, the alias log and our notes. The alias log and the
    * notes are fast-forwarded here; when they have diverged, a NON_FAST_FORWARD error says so.
+   * The fetches run through simple-git (./network.ts); git's progress lines reach `onProgress`.
    */
-  async fetch(remote?: string, opts: { onOutput?: (s: string) => void } = {}): Promise<FetchResult> {
+  async fetch(remote?: string, opts: RemoteOptions = {}): Promise<FetchResult> {
     const rem = remote ?? (await this.defaultRemote());
     await this.checkRemote(rem);
     let output = '';
-    const r1 = await this.git.run(['fetch', rem], { allowFail: true, onStderr: opts.onOutput });
-    output += r1.stderr;
-    if (r1.code !== 0) throw new RepoError('GIT_FAILED', `git fetch ${rem} failed: ${r1.stderr.trim()}`, r1.stderr);
+    const progress = opts.onProgress ? new ProgressLines('fetch', opts.onProgress) : undefined;
+    const withProgress = progress ? ['--progress'] : [];
+    const sg = networkGit(this.git, {
+      onOutput: (s) => {
+        output += s;
+        opts.onOutput?.(s);
+        progress?.push(s);
+      },
+    });
+    try {
+      await sg.fetch([...withProgress, rem]);
+    } catch (e) {
+      const said = gitFailure(e, `git fetch ${rem}`);
+      throw new RepoError('GIT_FAILED', `git fetch ${rem} failed: ${said.trim()}`, said);
+    }
     // tags: refuse to clobber (git's own rule); our refs go to a remote-tracking namespace first
     const tracking = `refs/model-versions-remotes/${rem}`;
     const specs = ['refs/tags/*:refs/tags/*', `+refs/model-versions/*:${tracking}/*`, `+${NOTES_REF}:${tracking}-notes/model-versions`];
@@ -1420,18 +1497,21 @@ export class ModelRepository {
     const hasAliasRefs = remoteRefs.some((x) => x.startsWith('refs/model-versions/'));
     const hasNotes = remoteRefs.includes(NOTES_REF);
     const wanted = [specs[0], ...(hasAliasRefs ? [specs[1]] : []), ...(hasNotes ? [specs[2]] : [])];
-    const r2 = await this.git.run(['fetch', '--no-write-fetch-head', rem, ...wanted], { allowFail: true, onStderr: opts.onOutput });
-    output += r2.stderr;
-    if (r2.code !== 0) {
-      const clobber = r2.stderr.split('\n').filter((l) => /rejected|clobber/.test(l));
+    try {
+      await sg.fetch(['--no-write-fetch-head', ...withProgress, rem, ...wanted]);
+    } catch (e) {
+      const said = gitFailure(e, `git fetch ${rem}`);
+      const clobber = said.split('\n').filter((l) => /rejected|clobber/.test(l));
       throw new RepoError(
         'NON_FAST_FORWARD',
         clobber.length
           ? `Some refs on ${rem} conflict with local ones (a tag with the same name on another commit?):\n${clobber.join('\n')}`
-          : `git fetch ${rem} failed: ${r2.stderr.trim()}`,
-        r2.stderr,
+          : `git fetch ${rem} failed: ${said.trim()}`,
+        said,
       );
     }
+    progress?.end();
+    output = withoutProgress(output);
     const updated: FetchResult['updated'] = [];
     const pairs: [string, string][] = remoteRefs.map((ref) =>
       ref === NOTES_REF ? [NOTES_REF, `${tracking}-notes/model-versions`] : [ref, `${tracking}/${ref.slice('refs/model-versions/'.length)}`],

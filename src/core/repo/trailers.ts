@@ -47,8 +47,13 @@ function trailerLines(lines: string[]): [string, string][] {
 
 /** The trailers of a message's last paragraph (the same rule as `git interpret-trailers`, simplified). */
 export function parseTrailers(message: string): Record<string, string> {
+  return Object.fromEntries(finalTrailers(message));
+}
+
+/** Every trailer of a message's last paragraph, in order (repeated keys kept, continuation lines joined). */
+export function finalTrailers(message: string): [string, string][] {
   const lines = finalParagraph(message);
-  return lines ? Object.fromEntries(trailerLines(lines)) : {};
+  return lines ? trailerLines(lines) : [];
 }
 
 /** Append trailers to a message as a final paragraph (merging into an existing trailer block). */
@@ -79,7 +84,17 @@ export function appendRecord(message: string, trailers: [string, string][]): str
   return `${body}${merge ? '\n' : '\n\n'}${lines.join('\n')}\n`;
 }
 
-export interface RecordedTrailers {
+/** A commit message read for one version: the user's words apart from what Model Versions recorded. */
+export interface ParsedMessage {
+  /** the first line */
+  subject: string;
+  /**
+   * The user's text after the subject line ('' when there is none): the whole message but the
+   * subject and our recorded block (the marker and the `Model-…` lines that count for this version).
+   * Every other line stays as typed, also one that looks like a trailer (`Note: …`, `Model-Oid: …`
+   * typed by hand, a block copied from another commit, `Signed-off-by: …`).
+   */
+  body: string;
   /** our trailers, in order, repeated keys kept (empty when the message holds no record of this version) */
   recorded: [string, string][];
   /** the recorded trailers (the last value of a repeated key) plus the final block's other keys (Signed-off-by, …) */
@@ -87,23 +102,62 @@ export interface RecordedTrailers {
 }
 
 /**
- * What a commit message records about one version: the `Model-…` trailers of the final paragraph
- * count only when (1) they follow the `Model-Versions-Trailers: 1` marker — or, for commits made
- * before the marker existed, the final paragraph has no marker — and (2) that block names this
- * version: `Model-Path` is the file's path in the commit and `Model-Oid` its content id. Anything
- * else that looks like our trailers was typed by someone and stays part of the message text.
+ * Read a commit message for one version (docs/storage.md, "What counts as recorded"): the
+ * `Model-…` trailers of the final paragraph count only when (1) they follow the
+ * `Model-Versions-Trailers: 1` marker — or, for commits made before the marker existed, the final
+ * paragraph has no marker — and (2) that block names this version: `Model-Path` is the file's path
+ * in the commit and `Model-Oid` its content id. Anything else that looks like our trailers was typed
+ * by someone and stays part of the body.
  */
-export function recordedTrailers(message: string, version: { path: string; contentId: string }): RecordedTrailers {
-  const lines = finalParagraph(message);
-  if (!lines) return { recorded: [], trailers: {} };
-  const all = trailerLines(lines);
-  const foreign = all.filter(([k]) => !isRecordKey(k));
-  const at = all.findIndex(([k, v]) => k === RECORD_MARKER && v.trim() === RECORD_MARKER_VALUE);
-  const ours = (at >= 0 ? all.slice(at + 1) : all).filter(([k]) => isRecordKey(k) && k !== RECORD_MARKER);
-  const get = (key: string) => ours.filter(([k]) => k === key).map(([, v]) => v.trim());
+export function parseMessage(message: string, version: { path: string; contentId: string }): ParsedMessage {
+  const lines = message.replace(/\r\n?/g, '\n').replace(/\s+$/, '').split('\n');
+  const subject = lines[0];
+  // the final paragraph: the lines after the last blank one (none when the message is one paragraph)
+  let start = lines.length;
+  for (let i = lines.length - 1; i > 0; i--) {
+    if (/^[ \t]*$/.test(lines[i])) {
+      start = i + 1;
+      break;
+    }
+  }
+  // its trailer lines, with the line numbers each one spans (continuation lines joined)
+  const all: { key: string; value: string; at: number[] }[] = [];
+  for (let i = start; i < lines.length; i++) {
+    const m = TRAILER_LINE.exec(lines[i]);
+    if (m) all.push({ key: m[1], value: m[2], at: [i] });
+    else if (all.length && /^\s+/.test(lines[i])) {
+      const last = all[all.length - 1];
+      last.value += ' ' + lines[i].trim();
+      last.at.push(i);
+    }
+  }
+  const foreign = all.filter((t) => !isRecordKey(t.key));
+  const marker = all.findIndex((t) => t.key === RECORD_MARKER && t.value.trim() === RECORD_MARKER_VALUE);
+  const ours = (marker >= 0 ? all.slice(marker + 1) : all).filter((t) => isRecordKey(t.key) && t.key !== RECORD_MARKER);
+  const get = (key: string) => ours.filter((t) => t.key === key).map((t) => t.value.trim());
   const paths = get(TRAILER.path);
   const oids = get(TRAILER.oid);
   const names = paths.length === 1 && paths[0] === version.path && oids.length === 1 && oids[0] === version.contentId;
-  const recorded = names ? ours : [];
-  return { recorded, trailers: { ...Object.fromEntries(foreign), ...Object.fromEntries(recorded) } };
+  const recorded: [string, string][] = names ? ours.map((t) => [t.key, t.value]) : [];
+  const drop = new Set(names ? [...(marker >= 0 ? all[marker].at : []), ...ours.flatMap((t) => t.at)] : []);
+  const body = lines
+    .slice(1)
+    .filter((_, i) => !drop.has(i + 1))
+    .join('\n')
+    .replace(/^(?:[ \t]*\n)+/, '')
+    .replace(/\s+$/, '');
+  return {
+    subject,
+    body,
+    recorded,
+    trailers: { ...Object.fromEntries(foreign.map((t) => [t.key, t.value])), ...Object.fromEntries(recorded) },
+  };
+}
+
+export type RecordedTrailers = Pick<ParsedMessage, 'recorded' | 'trailers'>;
+
+/** What a commit message records about one version (parseMessage without the text). */
+export function recordedTrailers(message: string, version: { path: string; contentId: string }): RecordedTrailers {
+  const { recorded, trailers } = parseMessage(message, version);
+  return { recorded, trailers };
 }

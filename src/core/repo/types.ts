@@ -1,4 +1,5 @@
 /** The public data types of the repository layer. */
+import type { LineageRecorded } from './lineageRecord';
 
 export interface TagInfo {
   name: string;
@@ -130,14 +131,25 @@ export interface CommitResult {
   version: number;
   trailers: Record<string, string>;
   attributesChanged: boolean;
-  /** what was recorded when CommitOptions.lineage was given (src/core/lineage) */
-  lineage?: import('../lineage/types').LineageRecorded;
+  /** what was recorded when CommitOptions.lineage was given (./lineageRecord.ts; read back by src/core/lineage) */
+  lineage?: LineageRecorded;
   /**
    * Things the user should know about this commit (HEAD was detached; the file was committed with
    * `force` although it does not parse; its summary could not be read). Faces show each one.
    */
   warnings: string[];
 }
+
+/**
+ * Whether committing a model file would make a new version (ModelRepository.modelStatus):
+ * `new` — the path has no content at HEAD (no version yet, or deleted); `modified` — its bytes differ
+ * from HEAD's (or HEAD has it as a plain git blob: a commit stores it through Git LFS); `unchanged`
+ * — the working file has HEAD's bytes, those of `version`.
+ */
+export type ModelStatus =
+  | { state: 'new'; model: string }
+  | { state: 'modified'; model: string; version?: ModelVersion }
+  | { state: 'unchanged'; model: string; version: ModelVersion };
 
 export interface IndexLockInfo {
   /** absolute path of the lock file (`<git dir>/index.lock`) */

@@ -1,7 +1,7 @@
 /** Commands on models and versions: commit, tag, alias, open, restore, revert, copy, push, fetch. */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { LFS_INSTALL_HINT, RepoError, type ModelRepository, type ModelVersion } from '../../core/repo';
+import { LFS_INSTALL_HINT, RepoError, type ModelRepository, type ModelVersion, type TransferProgress } from '../../core/repo';
 import { initRepository } from '../../core/repo/init';
 import type { LineageInput } from '../../core/lineage';
 import { askCommitMessage } from '../lineage/commitLineage';
@@ -11,6 +11,8 @@ import { log } from '../log';
 import { ModelNode, VersionNode } from '../models/modelsTree';
 import { trustedTo, type RepoManager } from '../repos/repoManager';
 import { progressReporter, versionFile } from '../versions';
+import { COMMAND } from './ids';
+import { registerCommand } from './register';
 
 /** Options that callers (tests, other extensions) can pass instead of answering the prompts. */
 export interface PromptAnswers {
@@ -32,13 +34,13 @@ export interface PromptAnswers {
 const ALIAS_SUGGESTIONS = ['production', 'staging', 'champion', 'challenger'];
 
 export function registerModelCommands(context: vscode.ExtensionContext, repos: RepoManager): void {
-  const reg = (id: string, fn: (...args: never[]) => unknown) =>
-    context.subscriptions.push(vscode.commands.registerCommand(id, (...args: never[]) => run(id, () => fn(...args))));
-
-  reg('modelVersions.commitModel', async (arg?: vscode.Uri | ModelNode, answers?: PromptAnswers) => {
+  registerCommand(context, COMMAND.commitModel, async (arg?: vscode.Uri | ModelNode, answers?: PromptAnswers) => {
     const file = fileOf(arg);
     const repo = await repos.repoFor(file);
     const rel = repo.rel(file);
+    // first, before any prompt: is there anything to commit?
+    const status = await repo.modelStatus(file);
+    if (status.state === 'unchanged') return nothingToCommit(status.model, status.version);
     // the message box's button opens the optional lineage steps (src/extension/lineage/commitLineage.ts)
     const asked = answers?.message === undefined ? await askCommitMessage(repo, rel) : undefined;
     const message = answers?.message ?? asked?.message;
@@ -50,7 +52,17 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Committing ${rel}…` }, () =>
         repo.commitModel(file, message.trim(), { trailers, ...(lineage ? { lineage } : {}), force, clearStaleLock }),
       );
-    const r = await commitAsking(repo, commit, answers);
+    let r;
+    try {
+      r = await commitAsking(repo, commit, answers);
+    } catch (e) {
+      // the file was put back to HEAD's bytes while the prompts were open
+      if (e instanceof RepoError && e.code === 'UNCHANGED') {
+        const now = await repo.modelStatus(file).catch(() => undefined);
+        if (now?.state === 'unchanged') return nothingToCommit(now.model, now.version);
+      }
+      throw e;
+    }
     if (!r) return;
     log().info(`committed ${r.model} v${r.version} as ${r.shortCommit} (sha256:${r.oid})`);
     repos.refresh();
@@ -59,7 +71,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return r;
   });
 
-  reg('modelVersions.tagModel', async (arg?: vscode.Uri | ModelNode | VersionNode, answers?: PromptAnswers) => {
+  registerCommand(context, COMMAND.tagModel, async (arg?: vscode.Uri | ModelNode | VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     const defaultName = `${modelNameOf(model)}/v${version.version}`;
     const name = answers?.name ?? (await vscode.window.showInputBox({
@@ -90,7 +102,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return t;
   });
 
-  reg('modelVersions.setAlias', async (arg?: VersionNode, answers?: PromptAnswers) => {
+  registerCommand(context, COMMAND.setAlias, async (arg?: VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     let alias = answers?.alias;
     if (!alias) {
@@ -113,7 +125,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return ev;
   });
 
-  reg('modelVersions.removeAlias', async (arg?: VersionNode, answers?: PromptAnswers) => {
+  registerCommand(context, COMMAND.removeAlias, async (arg?: VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     const alias = answers?.alias ?? (version.aliases.length === 1
       ? version.aliases[0]
@@ -125,7 +137,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
   });
 
   // the tree's click passes { preview: true }; a context menu passes the selection (an array): pinned
-  reg('modelVersions.openVersion', async (arg?: VersionNode, how?: { preview?: boolean } | readonly unknown[]) => {
+  registerCommand(context, COMMAND.openVersion, async (arg?: VersionNode, how?: { preview?: boolean } | readonly unknown[]) => {
     const { repo, model, version } = await versionOf(repos, arg);
     const file = await versionFile(context, repo, model, version);
     InspectPanel.show(context.extensionUri, vscode.Uri.file(file), {
@@ -137,7 +149,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return file;
   });
 
-  reg('modelVersions.restoreVersion', async (arg?: VersionNode, answers?: PromptAnswers) => {
+  registerCommand(context, COMMAND.restoreVersion, async (arg?: VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     if (answers?.confirm !== false) {
       const ok = await vscode.window.showWarningMessage(
@@ -163,7 +175,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return r;
   });
 
-  reg('modelVersions.revertToVersion', async (arg?: VersionNode, answers?: PromptAnswers) => {
+  registerCommand(context, COMMAND.revertToVersion, async (arg?: VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     if (answers?.confirm !== false) {
       const ok = await vscode.window.showWarningMessage(
@@ -183,40 +195,39 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return r;
   });
 
-  reg('modelVersions.copyCommitId', async (arg?: VersionNode) => {
+  registerCommand(context, COMMAND.copyCommitId, async (arg?: VersionNode) => {
     const { version } = await versionOf(repos, arg);
     await vscode.env.clipboard.writeText(version.commit);
   });
 
-  reg('modelVersions.copyOid', async (arg?: VersionNode) => {
+  registerCommand(context, COMMAND.copyOid, async (arg?: VersionNode) => {
     const { version } = await versionOf(repos, arg);
     await vscode.env.clipboard.writeText(version.oid ? `sha256:${version.oid}` : version.contentId);
   });
 
-  for (const op of ['push', 'fetch'] as const) {
-    reg(`modelVersions.${op}`, async () => {
-      await repos.ready();
-      const results = [];
-      for (const repo of repos.repositories) {
-        const r = await vscode.window.withProgress<{ remote: string }>(
-          { location: vscode.ProgressLocation.Notification, title: `${op === 'push' ? 'Pushing' : 'Fetching'} model versions (${path.basename(repo.root)})…`, cancellable: false },
-          (p) => {
-            const onOutput = (s: string) => {
-              log().info(s.trimEnd());
-              p.report({ message: s.trim().split('\n').pop() });
-            };
-            return op === 'push' ? repo.push(undefined, { onOutput }) : repo.fetch(undefined, { onOutput });
-          },
-        );
-        results.push(r);
-      }
-      repos.refresh();
-      void vscode.window.showInformationMessage(`Model Versions: ${op} done (${results.map((r) => r.remote).join(', ')}).`);
-      return results;
-    });
-  }
+  const transfer = (op: 'push' | 'fetch') => async () => {
+    await repos.ready();
+    const results = [];
+    for (const repo of repos.repositories) {
+      const r = await vscode.window.withProgress<{ remote: string }>(
+        { location: vscode.ProgressLocation.Notification, title: `${op === 'push' ? 'Pushing' : 'Fetching'} model versions (${path.basename(repo.root)})…`, cancellable: false },
+        (p) => {
+          const onOutput = (s: string) => log().info(s.trimEnd());
+          // git's stages: "Uploading LFS objects 45% (9/20)", "Writing objects 100% (12/12)"
+          const onProgress = (t: TransferProgress) => p.report({ message: `${t.remote ? 'remote: ' : ''}${t.label} ${t.percent}% (${t.processed}/${t.total})` });
+          return op === 'push' ? repo.push(undefined, { onOutput, onProgress }) : repo.fetch(undefined, { onOutput, onProgress });
+        },
+      );
+      results.push(r);
+    }
+    repos.refresh();
+    void vscode.window.showInformationMessage(`Model Versions: ${op} done (${results.map((r) => r.remote).join(', ')}).`);
+    return results;
+  };
+  registerCommand(context, COMMAND.push, transfer('push'));
+  registerCommand(context, COMMAND.fetch, transfer('fetch'));
 
-  reg('modelVersions.initRepository', async () => {
+  registerCommand(context, COMMAND.initRepository, async () => {
     if (!trustedTo('initialize a repository')) return; // git init would run git in it
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return;
@@ -224,9 +235,27 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     await repos.discover();
   });
 
-  reg('modelVersions.showLfsHelp', async () => {
+  registerCommand(context, COMMAND.showLfsHelp, async () => {
     void vscode.window.showInformationMessage(`Git LFS is needed to version model files. ${LFS_INSTALL_HINT}`, { modal: true });
   });
+}
+
+/** What the commit command returns when the file has the bytes of a version already (nothing was asked or committed). */
+export interface NothingToCommit {
+  unchanged: true;
+  model: string;
+  version: number;
+  shortCommit: string;
+  /** the information message shown */
+  message: string;
+}
+
+/** "The file matches vN": an information message (not an error), nothing to do. */
+function nothingToCommit(model: string, v: ModelVersion): NothingToCommit {
+  const message = `${model} matches v${v.version} (${v.shortCommit}): nothing to commit. Change the file, then commit it as a new version.`;
+  log().info(`commit ${model}: unchanged since v${v.version} (${v.shortCommit})`);
+  void vscode.window.showInformationMessage(message);
+  return { unchanged: true, model, version: v.version, shortCommit: v.shortCommit, message };
 }
 
 /**
@@ -271,22 +300,6 @@ async function commitAsking<T>(
       }
       throw e;
     }
-  }
-}
-
-/** Run a command; a RepoError or a model error becomes an error notification, never a crash. */
-async function run<T>(id: string, fn: () => T | Promise<T>): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (e) {
-    const err = e as Error & { code?: string; details?: string };
-    log().error(`${id}: ${err.message}${err.details ? `\n${err.details}` : ''}`);
-    const actions = err instanceof RepoError && err.code === 'LFS_MISSING' ? ['How to Install Git LFS'] : ['Show Log'];
-    void vscode.window.showErrorMessage(`Model Versions: ${err.message}`, ...actions).then((a) => {
-      if (a === 'Show Log') log().show();
-      if (a === 'How to Install Git LFS') void vscode.commands.executeCommand('modelVersions.showLfsHelp');
-    });
-    throw e;
   }
 }
 

@@ -4,7 +4,8 @@
 import * as path from 'path';
 import type { ModelDiff } from '../../core/diff/types';
 import { formatBytes } from '../../core/formats/describe';
-import type { ModelVersion } from '../../core/repo';
+import { METRIC_TRAILER, METRICS_TRAILER, parseMetricsTrailer } from '../../core/lineage/metricHistory';
+import { parseMessage, type ModelVersion } from '../../core/repo';
 import type { DetailsField, DiffSummary, TopWeight, VersionRecord } from '../../shared/detailsProtocol';
 
 const TRAILER_LABELS: Record<string, string> = {
@@ -14,14 +15,12 @@ const TRAILER_LABELS: Record<string, string> = {
   'Model-Format': 'Format',
 };
 
-/** The message without its subject line and without the lines that are its trailers. */
-export function messageBody(v: Pick<ModelVersion, 'message' | 'trailers'>): string {
-  const lines = v.message.replace(/\r\n/g, '\n').split('\n');
-  const trailerLine = (l: string) => {
-    const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(l);
-    return !!m && Object.prototype.hasOwnProperty.call(v.trailers, m[1]);
-  };
-  return lines.slice(1).filter((l) => !trailerLine(l)).join('\n').trim();
+/**
+ * The message without its subject line and without the trailers Model Versions recorded for this
+ * version (core's parseMessage): every line the user typed stays, also one that looks like a trailer.
+ */
+export function messageBody(v: Pick<ModelVersion, 'message' | 'path' | 'contentId'>): string {
+  return parseMessage(v.message, v).body;
 }
 
 function metricValue(x: unknown): string {
@@ -34,6 +33,18 @@ export function metricsOf(v: Pick<ModelVersion, 'metadata'>): DetailsField[] {
   const metrics = (v.metadata as { metrics?: unknown } | undefined)?.metrics;
   if (!metrics || typeof metrics !== 'object' || Array.isArray(metrics)) return [];
   return Object.entries(metrics as Record<string, unknown>).map(([label, x]) => ({ label, value: metricValue(x) }));
+}
+
+/**
+ * The metrics typed at commit (`Model-Metrics`, or `Model-Metric` lines), from the trailers recorded
+ * for this version only (a metrics line someone typed in a message is not a recorded metric).
+ */
+export function commitMetricsOf(v: Pick<ModelVersion, 'message' | 'path' | 'contentId'>): DetailsField[] {
+  const out: Record<string, number> = {};
+  for (const [k, value] of parseMessage(v.message, v).recorded) {
+    if (k === METRICS_TRAILER || k === METRIC_TRAILER) Object.assign(out, parseMetricsTrailer(value));
+  }
+  return Object.entries(out).map(([label, x]) => ({ label, value: metricValue(x) }));
 }
 
 export function versionRecord(
@@ -65,6 +76,7 @@ export function versionRecord(
     aliases: [...v.aliases],
     trailers,
     metrics: metricsOf(v),
+    commitMetrics: commitMetricsOf(v),
     previous: opts.previous ? { version: opts.previous.version, shortCommit: opts.previous.shortCommit } : undefined,
   };
 }

@@ -1,12 +1,13 @@
 /**
- * The Model Versions tree in the Source Control view: [repository →] model → versions (newest first).
+ * The Model Versions tree, in its own side bar: [repository →] model → versions (newest first).
  * Tags and aliases show on their versions; the tooltip is the version's change record.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { formatBytes } from '../../core/formats/describe';
 import type { ModelEntry, ModelHistory, ModelRepository, ModelVersion } from '../../core/repo';
+import { COMMAND } from '../commands/ids';
 import type { RepoManager, RepoSnapshot } from '../repos/repoManager';
+import { modelTooltipMarkdown, versionTooltipMarkdown } from './tooltip';
 
 export const VIEW_ID = 'modelVersions.models';
 
@@ -109,13 +110,7 @@ function modelItem(n: ModelNode): vscode.TreeItem {
   const state = e.untracked ? 'untracked' : !e.exists ? 'deleted' : e.staged && !e.committed ? 'staged' : '';
   const parts = [dir === '.' ? '' : dir, count ? `${count} version${count === 1 ? '' : 's'}` : 'no versions yet', state].filter(Boolean);
   item.description = parts.join(' · ');
-  const md = new vscode.MarkdownString();
-  md.appendMarkdown(`**${esc(e.path)}**\n\n`);
-  md.appendMarkdown(count ? `${count} version(s)` : 'Not committed yet: right-click it → *Commit Model Version…*');
-  if (e.headOid) md.appendMarkdown(`\n\nHEAD: \`sha256:${e.headOid.slice(0, 16)}…\` · ${formatBytes(e.headSize ?? 0)}`);
-  if (e.committed && !e.lfs) md.appendMarkdown('\n\n$(warning) Stored as a plain git blob, not with Git LFS.');
-  md.supportThemeIcons = true;
-  item.tooltip = md;
+  item.tooltip = untrustedMarkdown(modelTooltipMarkdown(e, count));
   item.iconPath = new vscode.ThemeIcon(e.untracked ? 'circle-outline' : 'symbol-structure');
   item.contextValue = ['model', count ? 'versioned' : 'unversioned', e.exists ? 'exists' : 'deleted'].join('.');
   return item;
@@ -134,41 +129,22 @@ function versionItem(n: VersionNode): vscode.TreeItem {
       : new vscode.ThemeIcon('git-commit');
   item.tooltip = versionTooltip(v);
   item.contextValue = ['version', v.aliases.length ? 'aliased' : '', v.tags.length ? 'tagged' : '', v.lfs ? 'lfs' : ''].filter(Boolean).join('.');
-  item.command = { command: 'modelVersions.openVersion', title: 'Open (read-only)', arguments: [n] };
+  // a click shows the version in the preview panel (replaced by the next click; a double-click pins it)
+  item.command = { command: COMMAND.openVersion, title: 'Open (read-only)', arguments: [n, { preview: true }] };
   return item;
 }
 
-const TRAILER_LABELS: Record<string, string> = {
-  'Model-Change': 'Change',
-  'Model-Params': 'Parameters',
-  'Model-Inputs': 'Inputs',
-  'Model-Outputs': 'Outputs',
-  'Model-Format': 'Format',
-};
-
-export function versionTooltip(v: ModelVersion): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**v${v.version}** of \`${esc(v.model)}\` · $(git-commit) \`${v.shortCommit}\`\n\n`);
-  const body = v.message.split('\n').filter((l) => !/^[A-Z][A-Za-z-]+: /.test(l)).join('\n').trim();
-  md.appendText(body || v.subject);
-  md.appendMarkdown('\n\n---\n\n');
-  md.appendMarkdown(`$(person) ${esc(v.author.name)} · $(calendar) ${new Date(v.date).toLocaleString()}\n\n`);
-  md.appendMarkdown(`Size ${formatBytes(v.size)} · ${v.lfs ? `LFS \`sha256:${v.oid?.slice(0, 16)}…\`` : 'plain git blob'}\n\n`);
-  if (v.path !== v.model) md.appendMarkdown(`Path in this version: \`${esc(v.path)}\`\n\n`);
-  if (v.trailers['Model-Breaking'] === 'true') md.appendMarkdown('$(warning) **Breaking interface change**  \n');
-  for (const [k, label] of Object.entries(TRAILER_LABELS)) {
-    if (v.trailers[k]) md.appendMarkdown(`${label}: \`${esc(v.trailers[k])}\`  \n`);
-  }
-  if (v.aliases.length) md.appendMarkdown(`\n$(rocket) Aliases: ${v.aliases.map((a) => `**${esc(a)}**`).join(', ')}\n\n`);
-  if (v.tags.length) md.appendMarkdown(`\n$(tag) Tags: ${v.tags.map((t) => `\`${esc(t.name)}\``).join(', ')}\n\n`);
-  const metrics = (v.metadata as { metrics?: Record<string, unknown> } | undefined)?.metrics;
-  if (metrics && typeof metrics === 'object') {
-    md.appendMarkdown(`\n$(graph) Metrics: ${Object.entries(metrics).map(([k, x]) => `${esc(k)} ${typeof x === 'number' ? x.toFixed(4) : esc(String(x))}`).join(' · ')}\n`);
-  }
+/**
+ * A tooltip's Markdown (src/extension/models/tooltip.ts: model strings escaped there): theme icons on,
+ * never trusted (no command links), no HTML.
+ */
+function untrustedMarkdown(value: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(value, true);
+  md.isTrusted = false;
+  md.supportHtml = false;
   return md;
 }
 
-/** Markdown-escape text taken from a file name, a commit or a model. */
-export function esc(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~$]/g, (c) => '\\' + c);
+export function versionTooltip(v: ModelVersion): vscode.MarkdownString {
+  return untrustedMarkdown(versionTooltipMarkdown(v));
 }

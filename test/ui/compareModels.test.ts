@@ -254,12 +254,12 @@ describe('UI: Compare Models… from the Model Versions view', function () {
   it('Developer: Reload Webviews: the Compare panel loads again and shows the comparison it showed, styled (the host sends its state again)', async function () {
     this.timeout(60000);
     await suite.wb.readWebviewText('#label-warnings', 5000);
-    await markPages();
+    await suite.wb.markWebviewPages();
     const reloaded = Date.now();
     await suite.wb.runPaletteCommand('Developer: Reload Webviews');
-    const banner = await inNewPage('#label-warnings', reloaded);
+    const banner = await suite.wb.textInNewWebviewPage('#label-warnings', reloaded, RELOAD_RENDER_MS);
     assert.match(banner, /The label column 'minutes' is continuous/, `the reloaded page's label-fit banner: ${banner}`);
-    const verdicts = await inNewPage('#verdicts', reloaded);
+    const verdicts = await suite.wb.textInNewWebviewPage('#verdicts', reloaded, RELOAD_RENDER_MS);
     assert.match(verdicts, /^eval\/tiny\.onnx@v2: /, `the reloaded page's verdicts: ${verdicts}`);
     await assertStyledNewPage();
   });
@@ -267,7 +267,7 @@ describe('UI: Compare Models… from the Model Versions view', function () {
   it("a page that failed: the alert's Reload button loads a fresh page that shows the comparison again", async function () {
     this.timeout(60000);
     const frame = await suite.wb.frameWith('#label-warnings', 20000);
-    await markPages();
+    await suite.wb.markWebviewPages();
     // what the shell's boot script does when the page's script throws: the alert with a Reload button
     await frame.evaluate(() => window.dispatchEvent(new ErrorEvent('error', { message: 'a failure the test raised', error: new Error('a failure the test raised') })));
     const alert = frame.locator('#mv-alert');
@@ -275,9 +275,9 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     assert.match(await alert.innerText(), /This panel failed: .*a failure the test raised/, 'the alert says what failed');
     const reloaded = Date.now();
     await alert.locator('button', { hasText: 'Reload' }).click();
-    const verdicts = await inNewPage('#verdicts', reloaded);
+    const verdicts = await suite.wb.textInNewWebviewPage('#verdicts', reloaded, RELOAD_RENDER_MS);
     assert.match(verdicts, /^eval\/tiny\.onnx@v2: /, `the fresh page's verdicts: ${verdicts}`);
-    const banner = await inNewPage('#label-warnings', reloaded);
+    const banner = await suite.wb.textInNewWebviewPage('#label-warnings', reloaded, RELOAD_RENDER_MS);
     assert.match(banner, /The label column 'minutes' is continuous/, banner);
     await assertStyledNewPage();
     const fresh = await suite.wb.frameWith('body:not([data-test-old-page]) #label-warnings', 5000);
@@ -298,30 +298,6 @@ describe('UI: Compare Models… from the Model Versions view', function () {
   /** A page must show its content within this time of a reload. */
   const RELOAD_RENDER_MS = 20000;
 
-  /** Marks every webview page open now, so that a reloaded page (unmarked) can be told apart. */
-  async function markPages(): Promise<void> {
-    for (const f of suite.wb.page.frames()) {
-      if (f !== suite.wb.page.mainFrame()) await f.evaluate(() => document.body?.setAttribute('data-test-old-page', '')).catch(() => undefined);
-    }
-  }
-
-  /** Waits for a page loaded since markPages() in which `selector` matches; returns its text. */
-  async function inNewPage(selector: string, since: number): Promise<string> {
-    for (;;) {
-      for (const f of suite.wb.page.frames()) {
-        if (f === suite.wb.page.mainFrame()) continue;
-        const text = await f
-          .evaluate((sel) => (document.body && !document.body.hasAttribute('data-test-old-page') ? (document.querySelector(sel) as HTMLElement | null)?.innerText : undefined), selector)
-          .catch(() => undefined);
-        if (text) return text;
-      }
-      if (Date.now() - since > RELOAD_RENDER_MS) {
-        const shown = await suite.wb.readWebviewText('#mv-alert:not([hidden]), #mv-status', 1000).catch(() => 'nothing');
-        throw new Error(`no reloaded page showed ${selector} within ${RELOAD_RENDER_MS} ms (the pages show: ${shown})`);
-      }
-      await sleep(250);
-    }
-  }
 
   /** The reloaded page has compare.css's rules (the label-fit banner is a flex row). */
   async function assertStyledNewPage(): Promise<void> {

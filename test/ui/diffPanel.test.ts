@@ -59,30 +59,6 @@ describe('UI: the model diff panel', function () {
     }
   }
 
-  /** Marks every webview page open now, so that a reloaded page (unmarked) can be told apart. */
-  async function markPages(): Promise<void> {
-    for (const f of suite.wb.page.frames()) {
-      if (f !== suite.wb.page.mainFrame()) await f.evaluate(() => document.body?.setAttribute('data-test-old-page', '')).catch(() => undefined);
-    }
-  }
-
-  /** Waits for a page loaded since markPages() in which `selector` matches; returns its text. */
-  async function inNewPage(selector: string, since: number): Promise<string> {
-    for (;;) {
-      for (const f of suite.wb.page.frames()) {
-        if (f === suite.wb.page.mainFrame()) continue;
-        const text = await f
-          .evaluate((sel) => (document.body && !document.body.hasAttribute('data-test-old-page') ? (document.querySelector(sel) as HTMLElement | null)?.innerText : undefined), selector)
-          .catch(() => undefined);
-        if (text) return text;
-      }
-      if (Date.now() - since > FIRST_RENDER_MS) {
-        const shown = await suite.wb.readWebviewText('#mv-alert:not([hidden]), #mv-status', 1000).catch(() => 'nothing');
-        throw new Error(`no reloaded page showed ${selector} within ${FIRST_RENDER_MS} ms (the pages show: ${shown})`);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 
   async function showVersions(): Promise<void> {
     await suite.wb.openSourceControlView();
@@ -144,13 +120,13 @@ describe('UI: the model diff panel', function () {
     await suite.wb.runPaletteCommand('Model Versions: Show Lineage');
     const opened = Date.now();
     await renderedWithin('#lineage-nodes li', opened);
-    await markPages();
+    await suite.wb.markWebviewPages();
     const reloaded = Date.now();
     await suite.wb.runPaletteCommand('Developer: Reload Webviews');
-    const nodes = await inNewPage('#lineage-nodes', reloaded);
+    const nodes = await suite.wb.textInNewWebviewPage('#lineage-nodes', reloaded, FIRST_RENDER_MS);
     assert.match(nodes, /v1/, `the reloaded Lineage page lists the versions again: ${nodes}`);
     await suite.wb.page.locator('.tabs-container .tab', { hasText: PANEL_TITLE }).click();
-    const verdicts = await inNewPage('ul.verdicts', reloaded);
+    const verdicts = await suite.wb.textInNewWebviewPage('ul.verdicts', reloaded, FIRST_RENDER_MS);
     assert.match(verdicts, /breaking: input onnx::Flatten_0/, `the reloaded diff page: ${verdicts}`);
     await suite.wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);
   });

@@ -624,6 +624,34 @@ export class Workbench {
     }
   }
 
+  /** Marks every webview page open now, so that a page loaded later (unmarked) can be told apart. */
+  async markWebviewPages(): Promise<void> {
+    for (const f of this.page.frames()) {
+      if (f !== this.page.mainFrame()) await f.evaluate(() => document.body?.setAttribute('data-test-old-page', '')).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Waits for a webview page loaded since markWebviewPages() in which `selector` matches and returns its
+   * text; fails after `limitMs` from `since`, saying what the pages show (the loading line or an alert).
+   */
+  async textInNewWebviewPage(selector: string, since: number, limitMs: number): Promise<string> {
+    for (;;) {
+      for (const f of this.page.frames()) {
+        if (f === this.page.mainFrame()) continue;
+        const text = await f
+          .evaluate((sel) => (document.body && !document.body.hasAttribute('data-test-old-page') ? (document.querySelector(sel) as HTMLElement | null)?.innerText : undefined), selector)
+          .catch(() => undefined);
+        if (text) return text;
+      }
+      if (Date.now() - since > limitMs) {
+        const shown = await this.readWebviewText('#mv-alert:not([hidden]), #mv-status', 1000).catch(() => 'nothing');
+        throw new Error(`no reloaded page showed ${selector} within ${limitMs} ms (the pages show: ${shown})`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   async readWebviewText(selector: string, timeoutMs = DEFAULT_TIMEOUT): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -18,7 +18,8 @@ const copy = (): ModelDiff => structuredClone(real);
 
 function row(over: Partial<WeightRow> & { name: string }): WeightRow {
   const t = { name: over.name, dtype: 'float32' as const, shape: [4], paramCount: 4, origin: 'initializer' as const, graphPath: '' };
-  const { name: _name, ...rest } = over;
+  const rest: Partial<WeightRow> = { ...over };
+  delete (rest as { name?: string }).name;
   return { status: 'identical', renamed: false, a: t, b: t, ...rest };
 }
 

@@ -416,7 +416,14 @@ function visibleIds(): Set<string> {
     }
     keep = new Set(m.nodes.filter((n) => n.kind === 'version' && n.model === state.model).map((n) => n.id));
     const queue = [...keep];
-    while (queue.length) for (const o of adj.get(queue.pop()!) ?? []) if (!keep.has(o)) (keep.add(o), queue.push(o));
+    while (queue.length) {
+      for (const o of adj.get(queue.pop()!) ?? []) {
+        if (!keep.has(o)) {
+          keep.add(o);
+          queue.push(o);
+        }
+      }
+    }
     for (const e of m.edges) {
       if ((e.kind === 'trained-on' || e.kind === 'built-from') && keep.has(e.target)) keep.add(e.source);
       if (e.kind === 'evaluated' && keep.has(e.source)) keep.add(e.target);

@@ -160,15 +160,24 @@ describe('evaluation host liveness (issue #10 §2 e)', function () {
       await c.initialize({ provider: 'cpu' });
       const modelHash = await c.ensureModel(small);
       const r = rng(2);
-      const rows = 60_000;
-      const datasetHash = await c.ensureDataset(Float32Array.from({ length: rows * 8 }, () => r()));
-      const t0 = performance.now();
-      let progress = 0;
-      const res = await c.evaluate({ modelHash, inputs: [{ name: 'x', dims: [8], data: { datasetHash, rowWidth: 8 } }], batchSize: 1 }, { onProgress: () => progress++ });
-      const ms = performance.now() - t0;
-      assert.strictEqual(res.rows, rows);
-      assert.ok(ms > 2 * FAST.deadAfterMs!, `the run took ${ms.toFixed(0)} ms: too short to show anything; raise rows`);
-      assert.ok(progress > 10);
+      // batches of one row; the row count grows until one run lasts more than three silence limits on
+      // this machine, quiet or busy (every run, short or long, must finish without a timeout)
+      const runRows = async (rows: number) => {
+        const datasetHash = await c.ensureDataset(Float32Array.from({ length: rows * 8 }, () => r()));
+        const t0 = performance.now();
+        let progress = 0;
+        const res = await c.evaluate({ modelHash, inputs: [{ name: 'x', dims: [8], data: { datasetHash, rowWidth: 8 } }], batchSize: 1 }, { onProgress: () => progress++ });
+        assert.strictEqual(res.rows, rows);
+        return { ms: performance.now() - t0, progress };
+      };
+      let rows = 20_000;
+      let run = await runRows(rows);
+      while (run.ms <= 3 * FAST.deadAfterMs! && rows < 4_000_000) {
+        rows = Math.min(4_000_000, Math.ceil(rows * Math.max(2, (4 * FAST.deadAfterMs!) / Math.max(run.ms, 1))));
+        run = await runRows(rows);
+      }
+      assert.ok(run.ms > 2 * FAST.deadAfterMs!, `${rows} rows took only ${run.ms.toFixed(0)} ms: too short to show anything`);
+      assert.ok(run.progress > 10);
     }
   });
 
@@ -179,16 +188,19 @@ describe('evaluation host liveness (issue #10 §2 e)', function () {
     const file = path.join(tmp, 'deep.onnx');
     fs.writeFileSync(file, deepModel(200));
     const modelHash = await c.ensureModel(file);
-    // one batch of `rows` rows; size it (from a short run) to take well past the silence limit
+    // one batch of `rows` rows, grown until it takes well past the silence limit
     const run = async (rows: number) => {
       const x = new Float32Array(rows * 256).fill(0.5);
       const res = await c.evaluate({ modelHash, inputs: [{ name: 'x', dims: [256], data: { base64: float32ToBase64(x) } }], batchSize: rows });
       assert.strictEqual(res.batches, 1);
       return res.runMs;
     };
-    const probe = await run(128);
-    const rows = Math.min(1 << 15, Math.ceil((128 * 3 * FAST.deadAfterMs!) / Math.max(probe, 1)));
-    const ms = await run(rows);
+    let rows = 128;
+    let ms = await run(rows);
+    while (ms <= 3 * FAST.deadAfterMs! && rows < 1 << 17) {
+      rows = Math.min(1 << 17, Math.ceil(rows * Math.max(2, (4 * FAST.deadAfterMs!) / Math.max(ms, 1))));
+      ms = await run(rows);
+    }
     assert.ok(ms > 2 * FAST.deadAfterMs!, `one batch of ${rows} rows took only ${ms.toFixed(0)} ms: too short to show anything`);
   });
 

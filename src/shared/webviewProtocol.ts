@@ -13,6 +13,8 @@
  * fresh page after such an error.
  */
 export type WebviewEnvelopeMessage =
+  /** sent by the boot script as soon as the page's frame runs any script at all */
+  | { type: 'booting' }
   | { type: 'ready' }
   | { type: 'webviewError'; phase: 'script' | 'render' | 'slow'; message: string }
   | { type: 'reload' };

@@ -55,7 +55,7 @@ class FakeWebview implements WebviewLike {
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
-function setup(opts: { handlers?: Partial<Record<'refresh' | 'copy' | 'boom', (m: never) => unknown>> } = {}) {
+function setup(opts: { handlers?: Partial<Record<'refresh' | 'copy' | 'boom', (m: never) => unknown>>; frameLoadMs?: number } = {}) {
   const lines: string[] = [];
   const log: ChannelLog = {
     info: (m) => lines.push(`info ${m}`),
@@ -81,6 +81,7 @@ function setup(opts: { handlers?: Partial<Record<'refresh' | 'copy' | 'boom', (m
       ...(opts.handlers as object),
     }),
     log,
+    ...(opts.frameLoadMs !== undefined ? { frameLoadMs: opts.frameLoadMs } : {}),
   });
   const webview = new FakeWebview();
   channel.attach(webview);
@@ -227,5 +228,31 @@ describe('webview channel: ready handshake, state, requests', () => {
     assert.strictEqual(next.html, '<html>page 2</html>');
     await next.fromPage({ type: 'ready' });
     assert.deepStrictEqual(next.posted, [{ type: 'model', n: 9 }]);
+  });
+
+  it('a page whose frame runs no script (no booting, no ready) gets its HTML again, at most twice, each logged', async () => {
+    const { channel, webview, lines } = setup({ frameLoadMs: 40 });
+    channel.post({ type: 'model', n: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.strictEqual(webview.html, '<html>page 3</html>', 'the first page and two more');
+    assert.deepStrictEqual(lines.map((l) => l.replace(/ within .*/, '')), [
+      "warn test panel: the page's frame ran no script",
+      "warn test panel: the page's frame ran no script",
+      "error test panel: the page's frame ran no script",
+    ]);
+    // the third page loads: it gets the state
+    await webview.fromPage({ type: 'booting' });
+    await webview.fromPage({ type: 'ready' });
+    assert.deepStrictEqual(webview.posted, [{ type: 'model', n: 1 }]);
+    channel.dispose();
+  });
+
+  it("a page whose boot script says 'booting' is left to load, however long its script takes to say ready", async () => {
+    const { channel, webview, lines } = setup({ frameLoadMs: 40 });
+    await webview.fromPage({ type: 'booting' });
+    await new Promise((r) => setTimeout(r, 150));
+    assert.strictEqual(webview.html, '<html>page 1</html>');
+    assert.deepStrictEqual(lines, []);
+    channel.dispose();
   });
 });

@@ -57,7 +57,17 @@ export interface ChannelOptions<H extends Message, W extends Message> {
   /** read when a request comes in (so a class can build them from its fields) */
   handlers: () => RequestHandlers<W, H>;
   log: ChannelLog;
+  /**
+   * A page whose frame runs no script at all within this time (not even the boot script's `booting`)
+   * never loaded: its HTML is set again, at most FRAME_RELOADS times, each logged. Default
+   * FRAME_LOAD_MS. (code-server serves every webview from one origin with one service worker, which
+   * each new webview registers again; a frame created during that hand-over gets no content.)
+   */
+  frameLoadMs?: number;
 }
+
+export const FRAME_LOAD_MS = 5000;
+export const FRAME_RELOADS = 2;
 
 /** The slot of a message that stands for the whole view (loading, the view model, an error). */
 export const VIEW_SLOT = 'view';
@@ -73,8 +83,40 @@ export class WebviewChannel<H extends Message, W extends Message> implements Dis
   private readonly state = new Map<string, H>();
   private queue: (H | HostEnvelopeMessage)[] = [];
   private readyWaiters: (() => void)[] = [];
+  private frameTimer: ReturnType<typeof setTimeout> | undefined;
+  private frameReloads = 0;
 
   constructor(private readonly options: ChannelOptions<H, W>) {}
+
+  /** Sets the page's HTML and watches that its frame starts (see ChannelOptions.frameLoadMs). */
+  private load(webview: WebviewLike): void {
+    this.ready = false;
+    webview.html = this.options.html();
+    this.watchFrame();
+  }
+
+  private watchFrame(): void {
+    this.stopFrameWatch();
+    const ms = this.options.frameLoadMs ?? FRAME_LOAD_MS;
+    this.frameTimer = setTimeout(() => {
+      this.frameTimer = undefined;
+      const webview = this.webview;
+      if (!webview) return;
+      if (this.frameReloads >= FRAME_RELOADS) {
+        this.options.log.error(`${this.name}: the page's frame ran no script within ${ms / 1000} s, ${FRAME_RELOADS + 1} times; giving up (close and reopen the panel)`);
+        return;
+      }
+      this.frameReloads++;
+      this.options.log.warn(`${this.name}: the page's frame ran no script within ${ms / 1000} s (the webview never loaded it); setting its HTML again (${this.frameReloads} of ${FRAME_RELOADS})`);
+      this.load(webview);
+    }, ms);
+    (this.frameTimer as { unref?: () => void }).unref?.();
+  }
+
+  private stopFrameWatch(): void {
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+  }
 
   private get name(): string {
     const n = this.options.name;
@@ -87,11 +129,13 @@ export class WebviewChannel<H extends Message, W extends Message> implements Dis
     this.webview = webview;
     this.ready = false;
     this.subscription = webview.onDidReceiveMessage((m) => this.receive(m));
-    webview.html = this.options.html();
+    this.frameReloads = 0;
+    this.load(webview);
   }
 
   /** The webview is gone (disposed): nothing is posted until a new one is attached. */
   detach(): void {
+    this.stopFrameWatch();
     this.subscription?.dispose();
     this.subscription = undefined;
     this.webview = undefined;
@@ -145,8 +189,8 @@ export class WebviewChannel<H extends Message, W extends Message> implements Dis
   /** Sets the HTML again: a fresh page, which gets the state when it says ready. */
   reload(): void {
     if (!this.webview) return;
-    this.ready = false;
-    this.webview.html = this.options.html();
+    this.frameReloads = 0;
+    this.load(this.webview);
   }
 
   private deliver(m: H | HostEnvelopeMessage, oneOff: boolean): void {
@@ -186,7 +230,10 @@ export class WebviewChannel<H extends Message, W extends Message> implements Dis
       return;
     }
     const m = raw as W | WebviewEnvelopeMessage;
+    this.stopFrameWatch(); // the frame runs: any message says so
     switch (m.type) {
+      case 'booting':
+        return;
       case 'ready': {
         this.page++;
         this.ready = true;

@@ -55,6 +55,7 @@ const BOOT_CSS = `
 function bootScript(script: string): string {
   return `(() => {
   const api = acquireVsCodeApi();
+  api.postMessage({ type: 'booting' });
   const status = document.getElementById('mv-status');
   const alert = document.getElementById('mv-alert');
   let ready = false;

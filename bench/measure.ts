@@ -1,0 +1,127 @@
+/**
+ * One way to time things for `npm run bench`: whole processes, side by side, interleaved.
+ *
+ * Each case is a command run as its own fresh process (no warm heap or JIT shared with the bench);
+ * the cases of one row run in turn (A B C A B C …) so that drift in the machine's load falls on all
+ * of them alike. Each timing is the wall clock from spawn to exit, as a user waits for it. A row
+ * reports every case's median with its spread (min, max and the interquartile range) and the ratio
+ * of the medians against the first case, the baseline.
+ */
+import { spawn } from 'child_process';
+
+export interface ProcessCase {
+  /** Short name printed in the row, e.g. "onnxruntime loop" or "modelver eval". */
+  name: string;
+  /** argv[0] is the executable; no shell is involved. */
+  argv: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Runs before each timed run, untimed (e.g. emptying a cache so every run starts cold). */
+  before?: () => void | Promise<void>;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  q1: number;
+  q3: number;
+  runs: number[];
+}
+
+export interface CaseResult extends Spread {
+  name: string;
+}
+
+export interface RowResult {
+  row: string;
+  cases: CaseResult[];
+  /** median of case i / median of the baseline (case 0), for i ≥ 1. */
+  ratios: Record<string, number>;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export function spread(xs: number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: quantile(s, 0.5), min: s[0], max: s[s.length - 1], q1: quantile(s, 0.25), q3: quantile(s, 0.75), runs: xs };
+}
+
+/** Runs one process to its end; resolves with its wall time in ms, rejects with its stderr when it fails. */
+export function timeProcess(c: ProcessCase): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(c.argv[0], c.argv.slice(1), { cwd: c.cwd, env: c.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      if (err.length < 20000) err += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${c.name} (${c.argv.join(' ')}) exited with ${code ?? signal}:\n${err.slice(-4000)}`));
+    });
+  });
+}
+
+/**
+ * Times the cases of one row: `warmup` untimed rounds (file cache, disk), then `runs` interleaved
+ * rounds, each round running every case once in turn.
+ */
+export async function compareProcesses(row: string, cases: ProcessCase[], runs = 7, warmup = 1): Promise<RowResult> {
+  const times: number[][] = cases.map(() => []);
+  for (let r = 0; r < warmup + runs; r++) {
+    for (let i = 0; i < cases.length; i++) {
+      await cases[i].before?.();
+      const ms = await timeProcess(cases[i]);
+      if (r >= warmup) times[i].push(ms);
+    }
+  }
+  const results = cases.map((c, i) => ({ name: c.name, ...spread(times[i]) }));
+  const ratios: Record<string, number> = {};
+  for (let i = 1; i < results.length; i++) ratios[results[i].name] = results[i].median / results[0].median;
+  return { row, cases: results, ratios };
+}
+
+/** Times in-process work the same way (for what has no process of its own, e.g. a refresh in a running extension). */
+export async function compareCalls(
+  row: string,
+  cases: { name: string; run: () => unknown | Promise<unknown>; before?: () => void | Promise<void> }[],
+  runs = 7,
+  warmup = 1,
+): Promise<RowResult> {
+  const times: number[][] = cases.map(() => []);
+  for (let r = 0; r < warmup + runs; r++) {
+    for (let i = 0; i < cases.length; i++) {
+      await cases[i].before?.();
+      const t0 = process.hrtime.bigint();
+      await cases[i].run();
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (r >= warmup) times[i].push(ms);
+    }
+  }
+  const results = cases.map((c, i) => ({ name: c.name, ...spread(times[i]) }));
+  const ratios: Record<string, number> = {};
+  for (let i = 1; i < results.length; i++) ratios[results[i].name] = results[i].median / results[0].median;
+  return { row, cases: results, ratios };
+}
+
+const fmt = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+
+/** "name: median ms (min–max, IQR q1–q3, n runs)" for each case, then the ratios and, when given, the goal. */
+export function formatRow(r: RowResult, goal?: { text: string; met: boolean }): string {
+  const lines = [`${r.row}`];
+  for (const c of r.cases) {
+    lines.push(`  ${c.name.padEnd(34)} median ${fmt(c.median).padStart(7)} ms  (min ${fmt(c.min)}, max ${fmt(c.max)}, IQR ${fmt(c.q1)}–${fmt(c.q3)}, n=${c.runs.length})`);
+  }
+  for (const [name, ratio] of Object.entries(r.ratios)) lines.push(`  ratio ${name} / ${r.cases[0].name}: ${ratio.toFixed(2)}×`);
+  if (goal) lines.push(`  goal ${goal.text}: ${goal.met ? 'met' : 'NOT MET'}`);
+  return lines.join('\n');
+}

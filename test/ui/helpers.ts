@@ -94,7 +94,11 @@ export class Workbench {
     const page = this.browser.page;
     page.setDefaultTimeout(DEFAULT_TIMEOUT);
     page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') this.consoleLines.push(`[${m.type()}] ${m.text()}`);
+      // errors, warnings, and what webview frames say about their service worker (a frame that waits
+      // for it shows nothing)
+      if (m.type() === 'error' || m.type() === 'warning' || /service worker/i.test(m.text())) {
+        this.consoleLines.push(`${new Date().toISOString()} [${m.type()}] ${m.text()}`);
+      }
     });
     page.on('pageerror', (e) => this.consoleLines.push(`[pageerror] ${e.message}`));
     await page.goto(url, { timeout: left() });
@@ -148,6 +152,14 @@ export class Workbench {
         const log = path.join(ARTIFACTS, 'logs', `ui-${this.name}-browser-console.log`);
         fs.mkdirSync(path.dirname(log), { recursive: true });
         fs.writeFileSync(log, this.consoleLines.join('\n') + '\n');
+      }
+      // the extension's own log (its output channel), kept beside the browser's
+      const logs = this.server ? path.join(this.server.userDataDir, 'logs') : undefined;
+      const ours = logs && fs.existsSync(logs) ? findFiles(logs, (f) => /Model Versions\.log$/.test(f)) : [];
+      if (ours.length) {
+        const log = path.join(ARTIFACTS, 'logs', `ui-${this.name}-extension.log`);
+        fs.mkdirSync(path.dirname(log), { recursive: true });
+        fs.writeFileSync(log, ours.map((f) => fs.readFileSync(f, 'utf8')).join('\n'));
       }
     } finally {
       await this.browser?.close();
@@ -667,6 +679,28 @@ export class Workbench {
     }
   }
 
+  /**
+   * What the webview frames are doing, for failure messages: each webview host frame (pre/index.html)
+   * with its id, the service worker that controls it, and whether it has made its content frame.
+   */
+  async webviewFrames(): Promise<string> {
+    const lines: string[] = [];
+    for (const frame of this.page.frames()) {
+      const url = frame.url();
+      if (!/\/pre\/index\.html/.test(url)) continue;
+      const id = /[?&]id=([^&]+)/.exec(url)?.[1] ?? '?';
+      const state = await frame
+        .evaluate(() => {
+          const c = navigator.serviceWorker?.controller?.scriptURL ?? 'none';
+          const inner = document.querySelectorAll('iframe');
+          return `controller ${/[?&]id=([^&]+)/.exec(c)?.[1] ?? c}; content frames ${inner.length}`;
+        })
+        .catch((e: Error) => `(${e.message.split('\n')[0]})`);
+      lines.push(`${id}: ${state}`);
+    }
+    return lines.join('; ') || 'no webview frames';
+  }
+
   private async textIn(frame: Frame, selector: string): Promise<string | undefined> {
     try {
       const el = frame.locator(selector).first();
@@ -694,6 +728,17 @@ export class Workbench {
     await this.page.screenshot({ path: file, timeout: 15000 });
     return file;
   }
+}
+
+/** The files under `dir` (recursively) whose path satisfies `ok`. */
+function findFiles(dir: string, ok: (file: string) => boolean): string[] {
+  const found: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) found.push(...findFiles(p, ok));
+    else if (ok(p)) found.push(p);
+  }
+  return found;
 }
 
 /** A UI suite's workbench and workspace, set by the hooks that `workbenchSuite` registers. */

@@ -55,7 +55,7 @@ class FakeWebview implements WebviewLike {
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
-function setup(opts: { handlers?: Partial<Record<'refresh' | 'copy' | 'boom', (m: never) => unknown>>; frameLoadMs?: number } = {}) {
+function setup(opts: { handlers?: Partial<Record<'refresh' | 'copy' | 'boom', (m: never) => unknown>>; frameLoadMs?: number; replaceFrame?: () => boolean } = {}) {
   const lines: string[] = [];
   const log: ChannelLog = {
     info: (m) => lines.push(`info ${m}`),
@@ -82,6 +82,7 @@ function setup(opts: { handlers?: Partial<Record<'refresh' | 'copy' | 'boom', (m
     }),
     log,
     ...(opts.frameLoadMs !== undefined ? { frameLoadMs: opts.frameLoadMs } : {}),
+    ...(opts.replaceFrame ? { replaceFrame: opts.replaceFrame } : {}),
   });
   const webview = new FakeWebview();
   channel.attach(webview);
@@ -244,6 +245,46 @@ describe('webview channel: ready handshake, state, requests', () => {
     await webview.fromPage({ type: 'booting' });
     await webview.fromPage({ type: 'ready' });
     assert.deepStrictEqual(webview.posted, [{ type: 'model', n: 1 }]);
+    channel.dispose();
+  });
+
+  it('a frame that runs no script is replaced by a new webview when the owner can (a panel); the new page gets the state', async () => {
+    const frames: FakeWebview[] = [];
+    const ref: { channel?: WebviewChannel<Host, Page> } = {};
+    const { channel, webview, lines } = setup({
+      frameLoadMs: 40,
+      replaceFrame: () => {
+        const next = new FakeWebview();
+        frames.push(next);
+        ref.channel!.attach(next);
+        return true;
+      },
+    });
+    ref.channel = channel;
+    channel.post({ type: 'model', n: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.strictEqual(frames.length, 2, 'two new frames, then it gives up');
+    assert.strictEqual(webview.html, '<html>page 1</html>', 'the stuck frame is not given its HTML again');
+    assert.deepStrictEqual(lines.map((l) => l.replace(/ within [^;]*;/, ';')), [
+      "warn test panel: the page's frame ran no script; replacing the panel with a new one (1 of 2)",
+      "warn test panel: the page's frame ran no script; replacing the panel with a new one (2 of 2)",
+      "error test panel: the page's frame ran no script; giving up (close and reopen the panel)",
+    ]);
+    // the last frame loads: it gets the state; the stuck ones get nothing
+    await frames[1].fromPage({ type: 'booting' });
+    await frames[1].fromPage({ type: 'ready' });
+    assert.deepStrictEqual(frames[1].posted, [{ type: 'model', n: 1 }]);
+    assert.deepStrictEqual(webview.posted, []);
+    assert.deepStrictEqual(frames[0].posted, []);
+    channel.dispose();
+  });
+
+  it('when the owner cannot replace the webview (a view, a custom editor), the HTML is set again', async () => {
+    let asked = 0;
+    const { channel, webview } = setup({ frameLoadMs: 40, replaceFrame: () => (asked++, false) });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.strictEqual(asked, 2);
+    assert.strictEqual(webview.html, '<html>page 3</html>');
     channel.dispose();
   });
 

@@ -64,6 +64,14 @@ export interface ChannelOptions<H extends Message, W extends Message> {
    * each new webview registers again; a frame created during that hand-over gets no content.)
    */
   frameLoadMs?: number;
+  /**
+   * Called instead of setting the HTML again when a frame ran no script within frameLoadMs: the
+   * owner replaces the webview with a new one (a new frame) and attaches it; returns false when it
+   * cannot (a view, a custom editor's panel), and the HTML is set again. A frame whose webview host
+   * never finished its service worker hand-over waits for good: setting its HTML again only queues
+   * the page behind that wait, while a new frame registers afresh.
+   */
+  replaceFrame?: () => boolean;
 }
 
 export const FRAME_LOAD_MS = 5000;
@@ -107,7 +115,15 @@ export class WebviewChannel<H extends Message, W extends Message> implements Dis
         return;
       }
       this.frameReloads++;
-      this.options.log.warn(`${this.name}: the page's frame ran no script within ${ms / 1000} s (the webview never loaded it); setting its HTML again (${this.frameReloads} of ${FRAME_RELOADS})`);
+      const reloads = this.frameReloads;
+      if (this.options.replaceFrame) {
+        this.options.log.warn(`${this.name}: the page's frame ran no script within ${ms / 1000} s (the webview never loaded it); replacing the panel with a new one (${reloads} of ${FRAME_RELOADS})`);
+        if (this.options.replaceFrame()) {
+          this.frameReloads = reloads; // attach() of the new webview started the count again
+          return;
+        }
+      }
+      this.options.log.warn(`${this.name}: the page's frame ran no script within ${ms / 1000} s (the webview never loaded it); setting its HTML again (${reloads} of ${FRAME_RELOADS})`);
       this.load(webview);
     }, ms);
     (this.frameTimer as { unref?: () => void }).unref?.();

@@ -45,41 +45,87 @@ export interface PanelKind {
   script: string;
   /** style sheets of dist/webview after webview.css ('diff.css') */
   styles?: readonly string[];
+  /** the page starts Web Workers from Blob URLs (html.ts WebviewHtmlOptions.blobWorkers) */
+  blobWorkers?: boolean;
   /** keep the page while its tab is hidden (a table's sort, a graph's zoom); default false */
   retainContextWhenHidden?: boolean;
 }
 
+/** Makes a new VS Code panel of a kind in a column (a registry's; see WebviewPanelHost.replaceFrame). */
+export type PanelFactory = (viewColumn: vscode.ViewColumn | undefined, preserveFocus: boolean) => vscode.WebviewPanel;
+
 export abstract class WebviewPanelHost<H extends Message, W extends Message> implements vscode.Disposable, RegistryHost {
   protected readonly channel: WebviewChannel<H, W>;
   private readonly owned: vscode.Disposable[] = [];
+  /** the subscriptions to the current VS Code panel's events (a replaced panel's are dropped) */
+  private panelEvents: vscode.Disposable[] = [];
   private readonly disposeListeners: (() => void)[] = [];
   private closed = false;
+  private current: vscode.WebviewPanel;
+  /** set by the registry that made the panel: how to make another (custom editors' panels have none) */
+  private factory: PanelFactory | undefined;
 
   /**
    * @param panel a panel the registry created, or one VS Code gives (a custom editor's)
    */
   protected constructor(
-    readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
+    panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
     readonly kind: PanelKind,
   ) {
-    const webview = panel.webview;
-    webview.options = webviewOptions(extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'model.svg');
+    this.current = panel;
     this.channel = new WebviewChannel<H, W>({
-      name: () => `${kind.viewType} '${this.closed ? '(closed)' : panel.title}'`,
-      html: () => webviewHtml(webview, extensionUri, kind.script, panel.title, { styles: kind.styles }),
+      name: () => `${kind.viewType} '${this.closed ? '(closed)' : this.current.title}'`,
+      html: () => webviewHtml(this.current.webview, extensionUri, kind.script, this.current.title, { styles: kind.styles, blobWorkers: kind.blobWorkers }),
       handlers: () => this.handlers(),
       log: log(),
+      replaceFrame: () => this.replaceFrame(),
     });
-    this.own(
+    this.adopt(panel);
+    this.channel.attach(panel.webview);
+  }
+
+  /** The VS Code panel showing this host now (a new one after replaceFrame). */
+  get panel(): vscode.WebviewPanel {
+    return this.current;
+  }
+
+  /** Called by the registry that created the panel. */
+  setPanelFactory(factory: PanelFactory): void {
+    this.factory = factory;
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    panel.webview.options = webviewOptions(this.extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'model.svg');
+    for (const d of this.panelEvents.splice(0)) d.dispose();
+    this.panelEvents = [
       panel.onDidChangeViewState(() => {
         // a hidden page without retained context is discarded; it loads again (and says ready) when shown
-        if (!panel.visible && !kind.retainContextWhenHidden) this.channel.pageGone();
+        if (!panel.visible && !this.kind.retainContextWhenHidden) this.channel.pageGone();
       }),
       panel.onDidDispose(() => this.onClosed()),
-    );
-    this.channel.attach(webview);
+    ];
+  }
+
+  /**
+   * The panel's frame never ran our page (code-server serves every webview from one origin; each new
+   * webview host frame registers its own service worker and waits for it to take control, and a frame
+   * that misses that hand-over never creates its content frame — setting the HTML again only queues
+   * behind the same wait). A new panel in the same column, with the same title, gets a new frame; the
+   * channel sends it the page's state when it says ready. The old panel is closed without closing this
+   * host. Returns false for a panel VS Code made (a custom editor's).
+   */
+  private replaceFrame(): boolean {
+    if (!this.factory || this.closed) return false;
+    const old = this.current;
+    const next = this.factory(old.viewColumn, !old.active);
+    next.title = old.title;
+    this.current = next;
+    this.adopt(next); // drops the old panel's subscriptions: its disposal below does not close this host
+    this.channel.attach(next.webview);
+    old.dispose();
+    return true;
   }
 
   /** One handler per message type the page sends; a returned host message is the reply. */
@@ -118,12 +164,13 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
     this.closed = true;
     for (const l of this.disposeListeners.splice(0)) l();
     this.channel.dispose();
+    for (const d of this.panelEvents.splice(0)) d.dispose();
     for (const d of this.owned.splice(0)) d.dispose();
   }
 
   /** Closes the panel. */
   dispose(): void {
-    this.panel.dispose();
+    this.current.dispose();
   }
 }
 
@@ -151,15 +198,18 @@ export class PanelRegistry<P extends WebviewPanelHost<any, any>> {
    * `opts.viewColumn` (default: the active column); `retarget` lets the preview panel show `key`.
    */
   open(key: string, extensionUri: vscode.Uri, opts: OpenOptions, create: (panel: vscode.WebviewPanel) => P, retarget?: (host: P) => void): Opened<P> {
-    const make = () =>
-      create(
-        vscode.window.createWebviewPanel(
-          this.kind.viewType,
-          opts.title,
-          { viewColumn: opts.viewColumn ?? vscode.ViewColumn.Active, preserveFocus: opts.preserveFocus },
-          { ...webviewOptions(extensionUri), retainContextWhenHidden: this.kind.retainContextWhenHidden ?? false },
-        ),
+    const factory: PanelFactory = (viewColumn, preserveFocus) =>
+      vscode.window.createWebviewPanel(
+        this.kind.viewType,
+        opts.title,
+        { viewColumn: viewColumn ?? vscode.ViewColumn.Active, preserveFocus },
+        { ...webviewOptions(extensionUri), retainContextWhenHidden: this.kind.retainContextWhenHidden ?? false },
       );
+    const make = () => {
+      const host = create(factory(opts.viewColumn as vscode.ViewColumn | undefined, opts.preserveFocus ?? false));
+      host.setPanelFactory(factory);
+      return host;
+    };
     return this.registry.open(key, opts, make, retarget);
   }
 }

@@ -1,49 +1,70 @@
 /**
- * Benchmark: `modelver eval` end to end against a plain onnxruntime-node loop (issue #5).
+ * Benchmark rows 1–2 of issue #12: `modelver eval` on a 100k-row CSV with a 64→256→256→10 MLP, outputs
+ * cache off, against what else one would run — each a whole fresh process, timed spawn to exit,
+ * interleaved A B C A B C … (bench/measure.ts), medians with their spread:
  *
- * Writes, in a temp dir, a seeded 64→256→256→10 MLP (Gemm/Relu, ONNX via onnx-proto) and a seeded CSV of
- * $MV_BENCH_EVAL_ROWS (default 100,000) rows: 64 float features and a class label (10 classes).
- *   baseline:  onnxruntime-node in this process, `session.run` over pre-made [256, 64] tensors (CPU, same
- *              batch size, intraOpNumThreads left at onnxruntime's default like the host's), median of 3.
- *   candidate: `node dist/cli.js eval model.onnx --data data.csv --label label --json` as a child process,
- *              wall time (CSV parsing, hashing, host start, upload, run, transfer back, metrics and 5-fold
- *              CV), median of 3, each with an empty host cache (fresh TMPDIR) so the upload is counted.
- * Then the same pipeline once more in this process, phase by phase, for the breakdown.
- * Prints rows/s for both, the ratio candidate / baseline (target ≥ 0.9) and the breakdown in ms.
+ *   row 1  baseline  a plain onnxruntime-node `session.run` loop, batch 256, CPU, on the same rows
+ *                    pre-parsed to float32 (bench/baselines/ortLoop.ts: start Node, load onnxruntime, create
+ *                    the session, read the rows, run them)          goal: modelver eval ≤ 1.5× its time
+ *                    (also shown, not the goal's baseline: the same loop with the host's thread setting —
+ *                    intra-op threads that sleep instead of spin)
+ *   row 2  baseline  numpy: `numpy.loadtxt` of the CSV + the forward pass in numpy with the same weights
+ *                    (bench/baselines/numpy_mlp.py, /usr/bin/python3), and loadtxt alone (the part that
+ *                    does not depend on numpy's BLAS)              goal: modelver eval ≥ 2× faster
+ *   candidate        `node dist/cli.js eval mlp.onnx --data data.csv --label label --json --no-cache`, in a
+ *                    folder outside any repository, with an empty host blob cache each run (the model is
+ *                    uploaded every time). What it does: parse the CSV, start the evaluation host, run the
+ *                    model, accuracy/precision/recall/F1/log-loss/ROC-AUC, and 5-fold cross-validated
+ *                    intervals of each (resampled evaluation set; 5 folds is `modelver eval`'s default).
+ *
+ * Then one more candidate run with MODELVER_EVAL_TIMINGS set prints where its time went, phase by phase,
+ * as the CLI measured it. Sizes: $MV_BENCH_EVAL_ROWS rows (default 100,000), $MV_BENCH_EVAL_RUNS
+ * interleaved runs (default 7; numpy's row: $MV_BENCH_EVAL_NUMPY_RUNS, default 3, its forward pass is slow
+ * with the reference BLAS).
  */
-import { spawn } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
-import { EvalClient, sha256Bytes } from '../src/core/eval/client';
-import { loadDatasetInferringTask } from '../src/core/eval/dataset';
-import { evaluateModel } from '../src/core/eval/evaluate';
+import { loadDataset } from '../src/core/eval/dataset';
 import { mulberry32 } from '../src/core/metrics/rng';
+import { compareProcesses, formatRow, type ProcessCase, type RowResult } from './measure';
 
 const FEATURES = 64;
 const HIDDEN = 256;
 const CLASSES = 10;
 const BATCH = 256;
+const SIZES = [FEATURES, HIDDEN, HIDDEN, CLASSES];
 
-/** The seeded MLP: x [batch, 64] → Gemm → Relu → Gemm → Relu → Gemm → logits [batch, 10]. */
-export function mlpModel(seed = 7): Buffer {
+/** The seeded MLP's weights: w{l} [in, out] and b{l} [out], l = 0…2. */
+export function mlpWeights(seed = 7): { name: string; dims: number[]; values: Float32Array }[] {
   const rnd = mulberry32(seed);
-  const tensor = (name: string, dims: number[]): onnx.ITensorProto => {
+  const out: { name: string; dims: number[]; values: Float32Array }[] = [];
+  const tensor = (name: string, dims: number[]): void => {
     const n = dims.reduce((a, b) => a * b, 1);
     const scale = Math.sqrt(2 / dims[0]);
     const v = new Float32Array(n);
     for (let i = 0; i < n; i++) v[i] = (rnd() * 2 - 1) * scale;
-    return onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: Buffer.from(v.buffer) });
+    out.push({ name, dims, values: v });
   };
+  for (let l = 0; l < 3; l++) {
+    tensor(`w${l}`, [SIZES[l], SIZES[l + 1]]);
+    tensor(`b${l}`, [SIZES[l + 1]]);
+  }
+  return out;
+}
+
+/** The seeded MLP: x [batch, 64] → Gemm → Relu → Gemm → Relu → Gemm → logits [batch, 10]. */
+export function mlpModel(seed = 7): Buffer {
+  const inits = mlpWeights(seed).map((w) =>
+    onnx.TensorProto.create({ name: w.name, dims: w.dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: Buffer.from(w.values.buffer) }),
+  );
   const io = (name: string, d: number) =>
     onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: d }] } } } });
-  const sizes = [FEATURES, HIDDEN, HIDDEN, CLASSES];
   const nodes: onnx.INodeProto[] = [];
-  const inits: onnx.ITensorProto[] = [];
   let x = 'x';
   for (let l = 0; l < 3; l++) {
-    inits.push(tensor(`w${l}`, [sizes[l], sizes[l + 1]]), tensor(`b${l}`, [sizes[l + 1]]));
     const last = l === 2;
     nodes.push(onnx.NodeProto.create({ name: `fc${l}`, opType: 'Gemm', input: [x, `w${l}`, `b${l}`], output: [last ? 'logits' : `z${l}`] }));
     if (!last) nodes.push(onnx.NodeProto.create({ name: `relu${l}`, opType: 'Relu', input: [`z${l}`], output: [`h${l}`] }));
@@ -78,182 +99,107 @@ export function writeCsv(file: string, rows: number, seed = 11): void {
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const now = (): number => performance.now();
+const REPO = path.resolve(__dirname, '..', '..');
+/** the bundles the candidate runs: dist/ (`npm run build`), or $MV_BENCH_DIST */
+const DIST = path.resolve(process.env.MV_BENCH_DIST ?? path.join(REPO, 'dist'));
+const PYTHON = '/usr/bin/python3';
 
-async function baseline(modelFile: string, features: Float32Array, rows: number): Promise<number> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(modelFile, { executionProviders: ['cpu'], logSeverityLevel: 3 });
-  const tensors: InstanceType<typeof ort.Tensor>[] = [];
-  for (let start = 0; start < rows; start += BATCH) {
-    const n = Math.min(BATCH, rows - start);
-    tensors.push(new ort.Tensor('float32', features.slice(start * FEATURES, (start + n) * FEATURES), [n, FEATURES]));
-  }
-  await session.run({ x: tensors[0] });
-  const times: number[] = [];
-  for (let rep = 0; rep < 3; rep++) {
-    const t0 = now();
-    for (const t of tensors) await session.run({ x: t });
-    times.push(now() - t0);
-  }
-  await session.release();
-  return median(times);
-}
-
-function runCli(args: string[], tmpdir: string): Promise<{ ms: number; out: string; err: string; code: number | null }> {
-  const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
-  return new Promise((resolve, reject) => {
-    const t0 = now();
-    // cwd: the temp dir, outside any repository, so no outputs cache is found; TMPDIR: an empty host cache
-    const child = spawn(process.execPath, [cli, ...args], { cwd: tmpdir, env: { ...process.env, TMPDIR: tmpdir, XDG_CACHE_HOME: tmpdir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ ms: now() - t0, out, err, code }));
-  });
+/** The phases the CLI reports with MODELVER_EVAL_TIMINGS (src/cli/commands/evaluate.ts), as one line. */
+function breakdown(env: NodeJS.ProcessEnv, argv: string[], cwd: string): string {
+  const r = spawnSync(argv[0], argv.slice(1), { cwd, env: { ...env, MODELVER_EVAL_TIMINGS: '1' }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`modelver eval failed: ${r.stderr}`);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('modelver eval timings '));
+  if (!line) throw new Error(`no timings line on stderr:\n${r.stderr}`);
+  const t = JSON.parse(line.slice('modelver eval timings '.length)) as Record<string, number>;
+  const ms = (k: string): string => (t[k] === undefined ? '?' : t[k].toFixed(0));
+  return [
+    `Node start + CLI load ${ms('start')} (CPU ${ms('cpuStart')})`,
+    `read + parse the CSV with the rows running meanwhile ${ms('loadAndRun')}, of which waiting for the model after the last row ${ms('runAfterLoad')}`,
+    `host ready at ${ms('hostReadyAt')} (host: session ${ms('session')}, run of all batches ${ms('hostRun')})`,
+    `probabilities + report ${ms('metrics')} (CPU ${ms('metricsCpu')})`,
+    `5-fold CV + ROC-AUC ${ms('cv')} (CPU ${ms('cvCpu')})`,
+    `total ${ms('total')} (CLI process CPU ${ms('cpu')})`,
+  ].join('; ');
 }
 
 export async function benchEval(rows = Number(process.env.MV_BENCH_EVAL_ROWS ?? 100_000)): Promise<Record<string, number | string>> {
+  const runs = Number(process.env.MV_BENCH_EVAL_RUNS ?? 7);
+  const numpyRuns = Number(process.env.MV_BENCH_EVAL_NUMPY_RUNS ?? 3);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-bench-eval-'));
   try {
     const modelFile = path.join(dir, 'mlp.onnx');
     const csv = path.join(dir, 'data.csv');
     fs.writeFileSync(modelFile, mlpModel());
     writeCsv(csv, rows);
-    console.log(`model ${fs.statSync(modelFile).size} bytes, CSV ${rows} rows, ${(fs.statSync(csv).size / 1e6).toFixed(1)} MB`);
+    // the rows pre-parsed to float32 for the onnxruntime baseline (as modelver reads them)
+    const ds = await loadDataset({ file: csv, labelColumn: 'label', task: 'multiclass' });
+    const f32 = path.join(dir, 'features.f32');
+    fs.writeFileSync(f32, Buffer.from(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength));
+    // the weights for numpy
+    const wdir = path.join(dir, 'weights');
+    fs.mkdirSync(wdir);
+    const weights = mlpWeights();
+    for (const w of weights) fs.writeFileSync(path.join(wdir, `${w.name}.f32`), Buffer.from(w.values.buffer));
+    fs.writeFileSync(path.join(wdir, 'shapes.txt'), weights.map((w) => `${w.name} ${w.dims.join(' ')}\n`).join(''));
+    console.log(`model ${fs.statSync(modelFile).size} bytes, CSV ${rows} rows, ${(fs.statSync(csv).size / 1e6).toFixed(1)} MB, float32 rows ${(fs.statSync(f32).size / 1e6).toFixed(1)} MB`);
 
-    // ---- in-process breakdown (also gives the feature matrix for the baseline)
-    const b: Record<string, number> = {};
-    let t = now();
-    const ds = await loadDatasetInferringTask({ file: csv, labelColumn: 'label' });
-    b.parseMs = now() - t;
-    // the same file through the general CSV parser only (the numeric fast path off), for comparison
-    t = now();
-    await loadDatasetInferringTask({ file: csv, labelColumn: 'label' }, { csvFastPath: false });
-    b.parseGeneralMs = now() - t;
-    t = now();
-    sha256Bytes(Buffer.from(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength));
-    sha256Bytes(fs.readFileSync(modelFile));
-    b.hashMs = now() - t;
-    const cache = fs.mkdtempSync(path.join(dir, 'cache-'));
-    t = now();
-    const client = EvalClient.local(path.resolve(__dirname, '..', '..', 'dist', 'evalHost.js'), { args: ['--cache-dir', cache, '--provider', 'cpu'] });
-    try {
-      await client.initialize({ clientName: 'bench' });
-      b.hostStartMs = now() - t;
-      t = now();
-      await client.ensureModel(modelFile);
-      await client.ensureDataset(ds.features);
-      b.uploadMs = now() - t - b.hashMs;
-      // time the evaluate request inside evaluateModel
-      const orig = client.evaluate.bind(client);
-      let evalMs = 0;
-      let hostMs = 0;
-      let sessionMs = 0;
-      client.evaluate = async (p, o) => {
-        const t1 = now();
-        const r = await orig(p, o);
-        evalMs = now() - t1;
-        hostMs = r.runMs;
-        sessionMs = r.sessionMs;
-        return r;
-      };
-      // and the hashing / has() round trips evaluateModel does before it (the blobs are there already)
-      let prepMs = 0;
-      const origModel = client.ensureModel.bind(client);
-      const origData = client.ensureDataset.bind(client);
-      client.ensureModel = async (...a: Parameters<typeof origModel>) => {
-        const t1 = now();
-        const r = await origModel(...a);
-        prepMs += now() - t1;
-        return r;
-      };
-      client.ensureDataset = async (...a: Parameters<typeof origData>) => {
-        const t1 = now();
-        const r = await origData(...a);
-        prepMs += now() - t1;
-        return r;
-      };
-      t = now();
-      const ev = await evaluateModel({ file: modelFile }, ds, client, { task: ds.task });
-      const total = now() - t;
-      b.ensureAgainMs = prepMs;
-      b.sessionMs = sessionMs;
-      b.runMs = hostMs;
-      b.transferBackMs = evalMs - hostMs - sessionMs;
-      b.metricsMs = total - evalMs - prepMs; // model summary, output decode, metrics and CV
-      if (ev.rows !== rows) throw new Error(`evaluated ${ev.rows} rows, expected ${rows}`);
-      await client.shutdown();
-    } finally {
-      client.dispose();
-    }
-
-    // ---- the transport alone: upload + evaluate through the host, base64 (protocol 1) vs binary attachments
-    for (const binary of [false, true]) {
-      const c = EvalClient.local(path.resolve(__dirname, '..', '..', 'dist', 'evalHost.js'), { args: ['--cache-dir', fs.mkdtempSync(path.join(dir, 'cache-')), '--provider', 'cpu'] });
-      try {
-        await c.initialize({ binary });
-        const mh = await c.ensureModel(modelFile);
-        const t1 = now();
-        const dh = await c.ensureDataset(ds.features);
-        const up = now() - t1;
-        const t2 = now();
-        const r = await c.evaluate({ modelHash: mh, inputs: [{ name: 'x', dims: [FEATURES], data: { datasetHash: dh, rowWidth: FEATURES } }], batchSize: BATCH });
-        const ev = now() - t2;
-        b[binary ? 'binaryUploadMs' : 'base64UploadMs'] = up;
-        b[binary ? 'binaryBackMs' : 'base64BackMs'] = ev - r.runMs - r.sessionMs;
-        await c.shutdown();
-      } finally {
-        c.dispose();
-      }
-    }
-
-    // ---- baseline: plain onnxruntime-node
-    const baseMs = await baseline(modelFile, ds.features, rows);
-
-    // ---- candidate: the CLI end to end
-    const cliTimes: number[] = [];
-    let accuracy = NaN;
-    for (let rep = 0; rep < 3; rep++) {
-      const tmp = fs.mkdtempSync(path.join(dir, 'tmp-'));
-      const r = await runCli(['eval', modelFile, '--data', csv, '--label', 'label', '--json'], tmp);
-      if (r.code !== 0) throw new Error(`modelver eval failed (${r.code}): ${r.err || r.out}`);
-      accuracy = (JSON.parse(r.out) as { metrics: { accuracy: number } }).metrics.accuracy;
-      cliTimes.push(r.ms);
-    }
-    const cliMs = median(cliTimes);
-    const inProcess = b.parseMs + b.hashMs + b.hostStartMs + b.uploadMs + b.sessionMs + b.runMs + b.transferBackMs + b.ensureAgainMs + b.metricsMs;
-    const res: Record<string, number | string> = {
-      rows,
-      batch: BATCH,
-      baselineRowsPerSec: Math.round(rows / (baseMs / 1000)),
-      cliRowsPerSec: Math.round(rows / (cliMs / 1000)),
-      ratio: Number((baseMs / cliMs).toFixed(3)),
-      baselineMs: Math.round(baseMs),
-      cliMs: Math.round(cliMs),
-      cliRunsMs: cliTimes.map((x) => Math.round(x)).join('/'),
-      accuracy: Number(accuracy.toFixed(4)),
+    // the candidate: outside any repository, an empty host cache every run
+    const work = fs.mkdtempSync(path.join(dir, 'work-'));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    let fresh = 0;
+    const evalCase: ProcessCase = {
+      name: 'modelver eval',
+      argv: [process.execPath, path.join(DIST, 'cli.js'), 'eval', modelFile, '--data', csv, '--label', 'label', '--json', '--no-cache'],
+      cwd: work,
+      env,
+      before: () => {
+        const cache = path.join(dir, `cache-${fresh++}`);
+        fs.mkdirSync(cache, { mode: 0o700 });
+        env.XDG_CACHE_HOME = cache;
+      },
     };
-    for (const [k, v] of Object.entries(b)) res[k] = Math.round(v);
-    // the CLI starts the host while it parses the data (no outputs cache here), so this is the process's own
-    // start/exit minus that overlap: it can be negative
-    res.cliRestMs = Math.round(cliMs - inProcess);
-    console.log(`baseline (onnxruntime-node loop): ${res.baselineRowsPerSec} rows/s (${res.baselineMs} ms)`);
-    console.log(`modelver eval end to end:         ${res.cliRowsPerSec} rows/s (${res.cliMs} ms; runs ${res.cliRunsMs})  ratio ${res.ratio} (target ≥ 0.9)`);
-    console.log(
-      `transport (${((rows * FEATURES * 4) / 1e6).toFixed(1)} MB up, ${((rows * CLASSES * 4) / 1e6).toFixed(1)} MB back): upload base64 ${res.base64UploadMs} ms → binary ${res.binaryUploadMs} ms; ` +
-        `outputs back base64 ${res.base64BackMs} ms → binary ${res.binaryBackMs} ms`,
-    );
-    console.log(
-      `breakdown ms: parse ${res.parseMs} (general CSV path ${res.parseGeneralMs}), hash ${res.hashMs}, host start ${res.hostStartMs}, upload ${res.uploadMs}, session ${res.sessionMs}, run ${res.runMs}, ` +
-        `transfer back ${res.transferBackMs}, hash+has() again in evaluateModel ${res.ensureAgainMs}, metrics+CV ${res.metricsMs}; the rest of the CLI's time ${res.cliRestMs} (its start/exit minus the host start it overlaps with parsing)`,
-    );
+    const ortCase: ProcessCase = {
+      name: 'onnxruntime-node loop',
+      argv: [process.execPath, path.join(__dirname, 'baselines', 'ortLoop.js'), modelFile, f32, String(FEATURES), String(BATCH)],
+      cwd: work,
+    };
+    // for comparison (not the goal's baseline): the same loop with the host's thread setting
+    const ortNoSpinCase: ProcessCase = { ...ortCase, name: 'same loop, threads not spinning', argv: [...ortCase.argv, '--no-spin'] };
+    const numpyScript = path.join(REPO, 'bench', 'baselines', 'numpy_mlp.py');
+    const numpyCase: ProcessCase = { name: 'numpy loadtxt + forward', argv: [PYTHON, numpyScript, csv, wdir], cwd: work };
+    const loadtxtCase: ProcessCase = { name: 'numpy loadtxt alone', argv: [PYTHON, numpyScript, csv, wdir, '--load-only'], cwd: work };
+
+    // the candidate's answer, once (untimed): the metrics it reports
+    await evalCase.before!();
+    const check = spawnSync(evalCase.argv[0], evalCase.argv.slice(1), { cwd: work, env, encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`modelver eval failed: ${check.stderr}`);
+    const report = JSON.parse(check.stdout) as { rows: number; cvFolds: number; metrics: { accuracy: number }; cv: Record<string, unknown> };
+    if (report.rows !== rows) throw new Error(`modelver eval read ${report.rows} rows, not ${rows}`);
+    console.log(`modelver eval: ${report.rows} rows, accuracy ${report.metrics.accuracy.toFixed(4)}, ${Object.keys(report.cv).length} metrics with ${report.cvFolds}-fold intervals`);
+
+    const row1: RowResult = await compareProcesses(`modelver eval, ${rows} rows, 64-256-256-10 MLP, outputs cache off (vs a plain onnxruntime-node loop)`, [ortCase, evalCase, ortNoSpinCase], runs);
+    const r1 = row1.ratios['modelver eval'];
+    console.log(formatRow(row1, { text: '≤ 1.5× the onnxruntime-node loop', met: r1 <= 1.5 }));
+
+    const row2: RowResult = await compareProcesses(`same, against numpy (what a Python user runs)`, [numpyCase, loadtxtCase, evalCase], numpyRuns);
+    const numpyMs = row2.cases[0].median;
+    const evalMs = row2.cases[2].median;
+    const faster = numpyMs / evalMs;
+    const fasterLoad = row2.cases[1].median / evalMs;
+    console.log(formatRow(row2, { text: '≥ 2× faster than numpy loadtxt + forward pass', met: faster >= 2 }));
+    console.log(`  numpy loadtxt + forward takes ${faster.toFixed(2)}× modelver eval's time, loadtxt alone ${fasterLoad.toFixed(2)}×`);
+
+    await evalCase.before!();
+    const phases = breakdown(env, evalCase.argv, work);
+    console.log(`  where modelver eval's time went (ms, one more run): ${phases}`);
+
+    const res: Record<string, number | string> = { rows, batch: BATCH };
+    for (const c of row1.cases) res[`row1 ${c.name} ms`] = Math.round(c.median);
+    res['row1 ratio'] = Number(r1.toFixed(3));
+    for (const c of row2.cases) res[`row2 ${c.name} ms`] = Math.round(c.median);
+    res['row2 numpy / eval'] = Number(faster.toFixed(2));
+    res['row2 loadtxt / eval'] = Number(fasterLoad.toFixed(2));
+    res.phases = phases;
     return res;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

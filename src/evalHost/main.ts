@@ -19,11 +19,10 @@
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as http from 'http';
+import type * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
-import { WebSocketServer } from 'ws';
 import { createMessageConnection } from 'vscode-jsonrpc/node';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import type { ProviderChoice } from '../shared/evalProtocol';
@@ -248,7 +247,12 @@ async function listen(o: EvalHostOptions): Promise<EvalHostHandle> {
   if (weak) throw new UsageError(`the token file ${o.tokenFile} ${weak}`);
   const expected = digest(token);
 
-  const server = http.createServer((_req, res) => {
+  // http and ws load here, for --listen only: a host on stdio (every local evaluation) starts without them
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { createServer } = require('http') as typeof import('http');
+  const { WebSocketServer } = require('ws') as typeof import('ws');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const server = createServer((_req, res) => {
     res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket only\n');
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes });

@@ -74,6 +74,38 @@ export function missingCudaLibraries(dir = bindingDir()): string[] {
   return names.filter((n) => !fs.existsSync(path.join(dir, n)));
 }
 
+export const VULKAN_LOADER = 'libvulkan.so.1';
+
+/**
+ * Whether the dynamic loader can find the Vulkan loader library, as dlopen would look for it: the folders
+ * of LD_LIBRARY_PATH, the onnxruntime binding's folder, /etc/ld.so.cache (which names every library it
+ * indexes) and the default folders. On Linux, onnxruntime's WebGPU provider (Dawn) runs on Vulkan.
+ */
+export function vulkanLoaderFound(
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (file: string) => boolean = fs.existsSync,
+  readCache: () => Buffer | undefined = () => {
+    try {
+      return fs.readFileSync('/etc/ld.so.cache');
+    } catch {
+      return undefined;
+    }
+  },
+): boolean {
+  const dirs = (env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== '');
+  try {
+    dirs.push(bindingDir());
+  } catch {
+    /* no binding: the provider is not listed anyway */
+  }
+  dirs.push('/lib', '/usr/lib', '/lib64', '/usr/lib64', `/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`, `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`);
+  if (dirs.some((d) => exists(path.join(d, VULKAN_LOADER)))) return true;
+  return readCache()?.includes(VULKAN_LOADER) ?? false;
+}
+
+/** onnxruntime session config entries (SessionOptions.extra): intra-op threads do not spin while idle. */
+export const SESSION_CONFIG = { session: { intra_op: { allow_spinning: '0' } } } as const;
+
 export interface RuntimeOptions {
   provider: ProviderChoice;
   intraOpNumThreads: number;
@@ -191,8 +223,14 @@ export class Runtime {
     return loadOrt();
   }
 
+  /**
+   * The session options: the provider, the thread count, and threads that sleep while they wait for work
+   * (SESSION_CONFIG). onnxruntime's default lets them spin; next to the client that parses the rows it
+   * sends (a local host, issue #12) and other programs, the spinning takes the cores they need: on 2 busy
+   * cores a 100k-row MLP run took 2–3× the CPU and wall time spinning as sleeping.
+   */
   sessionOptions(provider: ProviderName): OrtModule.InferenceSession.SessionOptions {
-    const o: OrtModule.InferenceSession.SessionOptions = { executionProviders: [provider], logSeverityLevel: 3 };
+    const o: OrtModule.InferenceSession.SessionOptions = { executionProviders: [provider], logSeverityLevel: 3, extra: SESSION_CONFIG };
     if (this.opts.intraOpNumThreads > 0) o.intraOpNumThreads = this.opts.intraOpNumThreads;
     return o;
   }
@@ -212,6 +250,10 @@ export class Runtime {
       if (missing.length) {
         return `${missing.join(' and ')} not found in ${bindingDir()} (reinstall onnxruntime-node with --onnxruntime-node-install-cuda)`;
       }
+    }
+    if (p === 'webgpu' && process.platform === 'linux' && !vulkanLoaderFound()) {
+      // trying would start Dawn only to fail: tens of milliseconds of every host start
+      return `${VULKAN_LOADER} (the Vulkan loader, which WebGPU needs on Linux) is not installed`;
     }
     return undefined;
   }
@@ -318,8 +360,7 @@ export class Runtime {
       return { session: cached, provider: 'cpu', skipped: [], ms: 0, engine: 'tfjs-cpu' };
     }
     const t0 = performance.now();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { KerasSession } = require('./keras/runner') as typeof import('./keras/runner');
+    const { KerasSession } = kerasRunner();
     const session = await KerasSession.create(file, 'the Keras model');
     this.remember(key, session);
     return { session, provider: 'cpu', skipped: [], ms: performance.now() - t0, engine: 'tfjs-cpu' };
@@ -337,6 +378,23 @@ export class Runtime {
       }),
     );
   }
+}
+
+/** The bundle of the Keras runner, beside the host's bundle (esbuild.js builds both into dist/). */
+export const KERAS_RUNNER_BUNDLE = 'evalHostKeras.js';
+
+/**
+ * The Keras runner (./keras/runner.ts with TensorFlow.js, about 2.3 MB of JavaScript): its own bundle
+ * beside this one, loaded on the first Keras model, so a host that runs ONNX models never reads or
+ * compiles it (issue #12: the host starts in parallel with the client's parsing, and its start counts);
+ * the module itself when the host runs from tsc output (tests).
+ */
+function kerasRunner(): typeof import('./keras/runner') {
+  const bundled = path.join(__dirname, KERAS_RUNNER_BUNDLE);
+  // a specifier in a variable: the bundler leaves this require to run time instead of inlining the runner
+  const specifier = fs.existsSync(bundled) ? bundled : './keras/runner';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(specifier) as typeof import('./keras/runner');
 }
 
 /** HDF5 (\x89HDF) or zip (a Keras 3 .keras archive): a Keras model, run by TensorFlow.js. */

@@ -102,6 +102,8 @@ interface RowSource {
   rows: number;
   /** copies rows [start, start+count) into dst at dstOffset (floats) */
   copy(start: number, count: number, dst: Float32Array, dstOffset: number): void;
+  /** rows [start, start+count) as a view, where they lie side by side (no copy needed) */
+  view?(start: number, count: number): Float32Array;
 }
 
 export class EvalService {
@@ -123,11 +125,25 @@ export class EvalService {
     conn.onRequest(Methods.has, wrap(async (p: HasParams) => this.has(p ?? {})));
     conn.onRequest(Methods.putModel, wrap((p: PutParams) => this.put('model', p)));
     conn.onRequest(Methods.putDataset, wrap((p: PutParams) => this.put('dataset', p)));
-    conn.onRequest(Methods.evaluate, wrap((p: EvaluateParams, token) => this.evaluate(p, token)));
+    conn.onRequest(Methods.evaluate, wrap((p: EvaluateParams, token) => this.inTurn(() => this.evaluate(p, token))));
     conn.onRequest(Methods.shutdown, async () => {
       setImmediate(() => opts.onShutdown());
       return null;
     });
+  }
+
+  /** the evaluate requests of this connection, one after another (see inTurn) */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs `fn` after the evaluate requests that came before it have been answered: requests run one at a
+   * time, in the order they came, so a client may send a dataset's rows in several requests ahead of
+   * time (src/core/eval/inlineRows.ts) and get the outputs in order, without two runs sharing the CPU.
+   */
+  private inTurn<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.turn.then(fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   async initialize(p: InitializeParams): Promise<InitializeResult> {
@@ -204,6 +220,7 @@ export class EvalService {
         rowFloats,
         rows: a.length / rowFloats,
         copy: (start, count, dst, off) => dst.set(a.subarray(start * rowFloats, (start + count) * rowFloats), off),
+        view: (start, count) => a.subarray(start * rowFloats, (start + count) * rowFloats),
       };
     }
     if (typeof data.datasetHash !== 'string') throw badInput(`input ${label}: data needs base64, data (float32, binary connections) or datasetHash`);
@@ -241,6 +258,7 @@ export class EvalService {
       rowFloats,
       rows,
       copy: (start, count, dst, off) => dst.set(all.subarray((startRow + start) * width, (startRow + start + count) * width), off),
+      view: (start, count) => all.subarray((startRow + start) * width, (startRow + start + count) * width),
     };
   }
 
@@ -283,8 +301,12 @@ export class EvalService {
       const n = pad ? batchSize : count;
       const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
       for (const s of sources) {
-        const buf = new Float32Array(n * s.rowFloats);
-        s.copy(start, count, buf, 0);
+        let buf: Float32Array;
+        if (n === count && s.view) buf = s.view(start, count);
+        else {
+          buf = new Float32Array(n * s.rowFloats);
+          s.copy(start, count, buf, 0);
+        }
         feeds[s.name] = new ort.Tensor('float32', buf, batchAxis ? [n, ...s.dims] : s.dims);
       }
       let out: Record<string, { readonly data: unknown; readonly dims: readonly number[] }>;

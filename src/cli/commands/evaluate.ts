@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { EvalClient, EvalHostError, livenessFromEnv, type LivenessOptions } from '../../core/eval/client';
-import { DatasetError, loadDatasetInferringTask, type Dataset, type DatasetSpec, type DatasetSpecInput, type DatasetTask } from '../../core/eval/dataset';
+import { DatasetError, loadDatasetInferringTask, type Dataset, type DatasetSpec, type DatasetSpecInput, type DatasetTask, type RowStream } from '../../core/eval/dataset';
+import { evaluateWhileLoading } from '../../core/eval/streamEval';
 import { EvalCache } from '../../core/eval/cache';
 import { EvaluationError, evaluateModel, evaluationJson, recordEvaluation, type EvaluateModelOptions, type ModelEvaluation } from '../../core/eval/evaluate';
 import { renderEvaluationText } from '../../core/eval/report';
@@ -141,8 +142,8 @@ export function evalSettings(values: EvalValues): { spec: Omit<DatasetSpec, 'tas
 }
 
 /** Loads the dataset; without a task, infers it from the labels (see DATA_OPTIONS_HELP). */
-export function loadEvalDataset(spec: DatasetSpecInput, baseDir: string): Promise<Dataset> {
-  return loadDatasetInferringTask(spec, { baseDir });
+export function loadEvalDataset(spec: DatasetSpecInput, baseDir: string, rowStream?: RowStream): Promise<Dataset> {
+  return loadDatasetInferringTask(spec, { baseDir, rowStream });
 }
 
 /** --host-timeout / --host-heartbeat (seconds) as client options (unset: the environment, then the defaults). */
@@ -214,9 +215,16 @@ export class HostOpener {
     }
   }
 
+  /** when the host answered initialize (performance.now(), ms since this process started) */
+  readyAt: number | undefined;
+
   private async start(): Promise<EvalClient> {
     const c = await openClient(this.values, this.base);
-    c.initialize({ clientName: 'modelver' }).catch(() => undefined); // memoized: evaluateModel's call awaits this one
+    // memoized: evaluateModel's call awaits this one
+    c.initialize({ clientName: 'modelver' }).then(
+      () => (this.readyAt = performance.now()),
+      () => undefined,
+    );
     return c;
   }
 
@@ -254,6 +262,13 @@ export const evaluateCommand = {
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (to compare models use \`modelver compare\`)`);
     const { spec, opts, seed } = evalSettings(values);
     const base = path.resolve(values.C ?? '.');
+    // MODELVER_EVAL_TIMINGS=1: where the time went, as one JSON line on stderr (`npm run bench` reads it)
+    const timings: Record<string, number> | undefined = process.env.MODELVER_EVAL_TIMINGS ? { start: performance.now() } : undefined;
+    const cpuMs = (): number => {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1000;
+    };
+    if (timings) timings.cpuStart = cpuMs();
     let tmpDir: string | undefined;
     const tmp = () => (tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-eval-')));
     let host: HostOpener | undefined;
@@ -262,18 +277,37 @@ export const evaluateCommand = {
       if (values.record && !m.version) throw new UsageError('--record needs a committed version: <model>@<version> (e.g. models/m.onnx@v3)');
       const cache = await openEvalCache(values, base, [m]);
       host = new HostOpener(values, base, !cache);
-      const ds = await loadEvalDataset(spec, base);
-      const bar = progressBarFor(io.errStream, { json: values.json, label: m.label });
+      const mark = performance.now();
+      let ds: Dataset;
       let ev: ModelEvaluation;
-      try {
-        ev = await evaluateModel({ file: m.file, label: m.label }, ds, host.get, {
-          ...opts,
-          task: ds.task,
-          cache,
-          onProgress: bar && ((p) => bar.update(p)),
-        });
-      } finally {
-        bar?.done();
+      if (!cache && !values.host) {
+        // no outputs cache, a local host: the rows run while the file is still parsed (streamEval.ts)
+        const bar = progressBarFor(io.errStream, { json: values.json, label: m.label });
+        try {
+          ({ dataset: ds, evaluation: ev } = await evaluateWhileLoading({ file: m.file, label: m.label }, (rowStream) => loadEvalDataset(spec, base, rowStream), host.get, {
+            ...opts,
+            onProgress: bar && ((p) => bar.update(p)),
+            timings,
+          }));
+        } finally {
+          bar?.done();
+        }
+        if (timings) timings.loadAndRun = performance.now() - mark;
+      } else {
+        ds = await loadEvalDataset(spec, base);
+        if (timings) timings.dataset = performance.now() - mark;
+        const bar = progressBarFor(io.errStream, { json: values.json, label: m.label });
+        try {
+          ev = await evaluateModel({ file: m.file, label: m.label }, ds, host.get, {
+            ...opts,
+            task: ds.task,
+            cache,
+            onProgress: bar && ((p) => bar.update(p)),
+            timings,
+          });
+        } finally {
+          bar?.done();
+        }
       }
       const reused = cacheLine(ev);
       if (reused) io.err(reused);
@@ -285,6 +319,13 @@ export const evaluateCommand = {
         for (const w of ds.warnings) io.err(`warning: ${w}`);
         io.out(renderEvaluationText(ev));
         if (recorded) io.out(`\nrecorded in the notes of ${m.version!.model ? path.relative(base, m.version!.model) || m.version!.model : ''} v${m.version!.version} (key ${recorded.key.slice(0, 12)})`);
+      }
+      if (timings) {
+        if (host.readyAt !== undefined) timings.hostReadyAt = host.readyAt;
+        timings.total = performance.now();
+        timings.cpu = cpuMs();
+        const round = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+        io.err(`modelver eval timings ${JSON.stringify(round)}`);
       }
       return 0;
     } catch (e) {

@@ -17,7 +17,9 @@
  *   [1, 24, 96]; its product must equal the number of features. By default a row is [featureCount], or for
  *   NPZ the shape of one x sample.
  * - CSV/TSV: plain numeric records are read from the bytes straight into the feature matrix (see
- *   fromCsvBytes); every other record, and every error, goes through the general parser (datasetTable).
+ *   fromCsvBytes, readPlainRecords); every other record, and every error, goes through the general parser
+ *   (datasetTable). With LoadOptions.rowStream the rows are handed on while the rest of the file is read
+ *   (`modelver eval` runs them meanwhile, streamEval.ts).
  */
 import { constants as bufferConstants } from 'buffer';
 import * as crypto from 'crypto';
@@ -101,6 +103,25 @@ export interface LoadOptions {
   maxCellBytes?: number;
   /** the largest file decoded as text (default MAX_TEXT_BYTES; tests lower it) */
   maxTextBytes?: number;
+  /** CSV/TSV: the feature rows as they are read, before the load completes (see RowStream) */
+  rowStream?: RowStream;
+}
+
+/**
+ * Receives a CSV's feature rows while the rest of the file is read (issue #12: they can run in the model
+ * meanwhile). Only the numeric fast path streams; other formats, and CSVs it leaves to the general parser,
+ * call nothing (or `reset`), and the rows are in the Dataset the load gives.
+ */
+export interface RowStream {
+  /** the columns are known: returns how many rows each `rows` call should carry (the last carries the rest) */
+  start(featureCount: number): number;
+  /**
+   * The next kept rows, row-major, starting at row `firstRow` of the dataset: in order, without gaps, the
+   * values of the Dataset's features (the view stays valid). The load yields to the event loop after each.
+   */
+  rows(values: Float32Array, firstRow: number): void;
+  /** the rows given so far do not stand (the file is read another way, or the load failed); no more come */
+  reset(): void;
 }
 
 const DEFAULT_MISSING = ['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None'];
@@ -108,6 +129,19 @@ const TASKS: DatasetTask[] = ['binary', 'multiclass', 'regression'];
 const FORMATS: DatasetFormat[] = ['csv', 'tsv', 'json', 'jsonl', 'npy', 'npz'];
 
 export async function loadDataset(spec: DatasetSpec, opts: LoadOptions = {}): Promise<Dataset> {
+  const r = await readDataset(spec, opts);
+  return finish(r.ctx, r.format, r.sha256, r.raw);
+}
+
+/** The rows a load keeps, before their labels are mapped for the task (`finish`). */
+interface ReadData {
+  ctx: Ctx;
+  format: DatasetFormat;
+  sha256: string;
+  raw: RawData;
+}
+
+async function readDataset(spec: DatasetSpec, opts: LoadOptions): Promise<ReadData> {
   if (!spec || typeof spec.file !== 'string' || spec.file === '') {
     throw new DatasetError('BAD_SPEC', '', 'the dataset spec names no file');
   }
@@ -160,8 +194,8 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions = {}): Pr
       case 'tsv': {
         const delimiter = spec.csv?.delimiter ?? (format === 'tsv' ? '\t' : ',');
         // the numeric fast path; undefined where the general path must decide (and give any error)
-        const fast = opts.csvFastPath === false ? undefined : fromCsvBytes(ctx, bytes, delimiter, spec.csv?.header ?? true);
-        if (fast) return finish(ctx, format, sha256, fast);
+        const fast = opts.csvFastPath === false ? undefined : await fromCsvBytes(ctx, bytes, delimiter, spec.csv?.header ?? true, opts.rowStream);
+        if (fast) return { ctx, format, sha256, raw: fast };
         table = csvTable(text(), base, { delimiter, header: spec.csv?.header, maxCell: ctx.maxCell });
         break;
       }
@@ -177,7 +211,7 @@ export async function loadDataset(spec: DatasetSpec, opts: LoadOptions = {}): Pr
     }
     raw = fromTable(ctx, table);
   }
-  return finish(ctx, format, sha256, raw);
+  return { ctx, format, sha256, raw };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,8 +251,8 @@ interface RawData {
   features: Float32Array;
   rowCount: number;
   featureNames: string[];
-  /** raw label values of the kept rows */
-  labels: unknown[];
+  /** raw label values of the kept rows; or (CSV fast path) the distinct texts and each row's index into them */
+  labels: unknown[] | { ids: Int32Array; values: string[] };
   labelName: string;
   /** where each kept row came from (for label errors) */
   where: (k: number) => string;
@@ -527,13 +561,25 @@ function parseNumberAt(b: Uint8Array, s: number, limit: number): number {
   return neg ? -v : v;
 }
 
-function fromCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolean): RawData | undefined {
+async function fromCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolean, stream?: RowStream): Promise<RawData | undefined> {
   if (!CsvByteScanner.usable(delimiter)) return undefined;
   // a marker that is itself a plain number ('-999') must be seen as text: leave such files to fromTable
   for (const m of ctx.missing) if (NUMERIC.test(m)) return undefined;
+  let started = false;
+  const watched: RowStream | undefined = stream && {
+    start: (fc) => {
+      started = true;
+      return stream.start(fc);
+    },
+    rows: (v, first) => stream.rows(v, first),
+    reset: () => stream.reset(),
+  };
   try {
-    return scanCsvBytes(ctx, bytes, delimiter, header);
+    const raw = await scanCsvBytes(ctx, bytes, delimiter, header, watched);
+    if (!raw && started) stream!.reset();
+    return raw;
   } catch (e) {
+    if (started) stream!.reset();
     // the general path gives every error, in file order; a cell over the limit is found only when the
     // records before it were read without error, so it is the first error: give it here, before the
     // general path decodes the whole file
@@ -542,7 +588,213 @@ function fromCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolea
   }
 }
 
-function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolean): RawData | undefined {
+/**
+ * The distinct label texts of a CSV's kept rows, each row's label as an index into them. Labels are
+ * looked up by their bytes (one-byte labels in a table, others by a hash), so a row's label becomes a
+ * string only the first time its text is seen.
+ */
+class LabelInterner {
+  readonly values: string[] = [];
+  private readonly byText = new Map<string, number>();
+  /** one-byte labels: byte → id (−1: not seen yet) */
+  private readonly byByte = new Int32Array(256).fill(-1);
+  /** longer labels: FNV-1a hash of the bytes → the byte strings seen with that hash and their ids */
+  private readonly byHash = new Map<number, { bytes: Uint8Array; id: number }[]>();
+
+  constructor(private readonly b: Uint8Array) {}
+
+  /** the id of the label text s */
+  ofText(s: string): number {
+    let id = this.byText.get(s);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(s);
+      this.byText.set(s, id);
+    }
+    return id;
+  }
+
+  /** the id of the label in bytes [s, e) of the file (its text: the bytes decoded as UTF-8) */
+  ofBytes(s: number, e: number): number {
+    const b = this.b;
+    if (e - s === 1) {
+      const id = this.byByte[b[s]];
+      return id >= 0 ? id : (this.byByte[b[s]] = this.ofText(Buffer.from(b.buffer, b.byteOffset + s, 1).toString('utf8')));
+    }
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    let list = this.byHash.get(h);
+    if (list) {
+      for (const x of list) {
+        const t = x.bytes;
+        if (t.length !== e - s) continue;
+        let same = true;
+        for (let i = 0; i < t.length && same; i++) same = t[i] === b[s + i];
+        if (same) return x.id;
+      }
+    } else this.byHash.set(h, (list = []));
+    const bytes = b.slice(s, e);
+    const id = this.ofText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+    list.push({ bytes, id });
+    return id;
+  }
+}
+
+/** The line ends of `b` up to which a scan for a delimiter, CR or LF never runs past the end: after the last CR or LF. */
+function lastLineEnd(b: Uint8Array): number {
+  for (let i = b.length - 1; i >= 0; i--) if (b[i] === 10 || b[i] === 13) return i + 1;
+  return 0;
+}
+
+/** What readPlainRecords needs, and where it stopped (`pos`, `line`). */
+interface PlainReader {
+  b: Uint8Array;
+  n: number;
+  fc: number;
+  width: number;
+  /** per column: -2 the label, -1 unused, j ≥ 0 feature j */
+  role: Int32Array;
+  delim: number;
+  maxCell: number;
+  /** plain records are read only when they start before this (after the last CR or LF) */
+  safeEnd: number;
+  interner: LabelInterner;
+  labelMissing: (id: number) => boolean;
+  pos: number;
+  line: number;
+}
+
+/**
+ * Reads consecutive plain records from `pos` (on line `line`) into row `kept` and on, up to row `cap`:
+ * every field unquoted, every feature a plain number — [+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?, the same
+ * double as parseNumberAt gives (Number(text)) — the label's text not a missing marker, the record ending
+ * at a CR or LF. Stops before the first other record, or at safeEnd. Returns the rows read; `r.pos` and
+ * `r.line` are where the next record starts. (The hot loop of a CSV load: small, so it compiles early.)
+ */
+function readPlainRecords(r: PlainReader, pos: number, line: number, features: Float32Array, labelIds: Int32Array, keptLines: Int32Array, kept: number, cap: number): number {
+  const { b, n, fc, width, role, delim, maxCell, safeEnd, interner } = r;
+  const first = kept;
+  while (kept < cap && pos < safeEnd) {
+    const off = kept * fc;
+    let i = pos;
+    let col = 0;
+    let labelStart = 0;
+    let labelEnd = 0;
+    let ok = true;
+    for (;;) {
+      const ro = role[col];
+      if (ro >= 0) {
+        const from = i;
+        let c = b[i];
+        let neg = false;
+        if (c === 0x2d) {
+          neg = true;
+          c = b[++i];
+        } else if (c === 0x2b) c = b[++i];
+        // the digits as one integer m (exact while there are at most 15 of them) and the decimal scale
+        let m = 0;
+        const intStart = i;
+        while (c >= 0x30 && c <= 0x39) {
+          m = m * 10 + (c - 0x30);
+          c = b[++i];
+        }
+        let digits = i - intStart;
+        let scale = 0;
+        if (c === 0x2e) {
+          c = b[++i];
+          const fracStart = i;
+          while (c >= 0x30 && c <= 0x39) {
+            m = m * 10 + (c - 0x30);
+            c = b[++i];
+          }
+          scale = fracStart - i;
+          digits -= scale;
+        }
+        if (digits === 0) {
+          ok = false;
+          break;
+        }
+        if (c === 0x65 || c === 0x45) {
+          c = b[++i];
+          let eneg = false;
+          if (c === 0x2d || c === 0x2b) {
+            eneg = c === 0x2d;
+            c = b[++i];
+          }
+          let ex = 0;
+          const expStart = i;
+          while (c >= 0x30 && c <= 0x39) {
+            if (ex < 100000) ex = ex * 10 + (c - 0x30);
+            c = b[++i];
+          }
+          if (i === expStart) {
+            ok = false;
+            break;
+          }
+          scale += eneg ? -ex : ex;
+        }
+        if (i - from > maxCell) {
+          ok = false;
+          break;
+        }
+        let x: number;
+        if (digits > 15 || scale > 22 || scale < -22) {
+          // more digits than a double holds exactly, or a large exponent: Number() of the text (sign included)
+          x = Number(Buffer.from(b.buffer, b.byteOffset + from, i - from).toString('latin1'));
+          if (!Number.isFinite(x)) {
+            ok = false;
+            break;
+          }
+        } else {
+          // m < 10^15 and 10^|scale| ≤ 10^22 are exact doubles: one correctly rounded operation (Clinger)
+          const v = scale === 0 ? m : scale > 0 ? m * POW10[scale] : m / POW10[-scale];
+          x = neg ? -v : v;
+        }
+        features[off + ro] = x;
+      } else {
+        if (b[i] === 0x22) {
+          ok = false;
+          break;
+        }
+        const from = i;
+        let c = b[i];
+        while (c !== delim && c !== 10 && c !== 13) c = b[++i];
+        if (i - from > maxCell) {
+          ok = false;
+          break;
+        }
+        if (ro === -2) {
+          labelStart = from;
+          labelEnd = i;
+        }
+      }
+      col++;
+      if (b[i] === delim) {
+        if (col === width) {
+          ok = false;
+          break;
+        }
+        i++;
+        continue;
+      }
+      break;
+    }
+    if (!ok || col !== width || (b[i] !== 10 && b[i] !== 13)) break;
+    const id = interner.ofBytes(labelStart, labelEnd);
+    if (r.labelMissing(id)) break;
+    pos = i + (b[i] === 13 && i + 1 < n && b[i + 1] === 10 ? 2 : 1);
+    labelIds[kept] = id;
+    keptLines[kept++] = line++;
+  }
+  r.pos = pos;
+  r.line = line;
+  return kept - first;
+}
+
+/** Lets the event loop run (I/O, timers) before going on. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolean, stream?: RowStream): Promise<RawData | undefined> {
   const sc = new CsvByteScanner(bytes, delimiter, 16, ctx.maxCell, ctx.base);
   if (!sc.next()) return undefined;
   const width = sc.count;
@@ -552,13 +804,18 @@ function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolea
   const probe: Table = { columns, hasHeader: header, rowCount: 1, get: () => undefined, where: () => '' };
   const { labelIdx, featIdx } = chooseColumns(ctx, probe);
   const fc = featIdx.length;
-  // rows: at most one per line (CR-only line ends: the buffers grow)
-  let lines = bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? 1 : 0;
-  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) lines++;
-  let cap = Math.max(16, lines - (header ? 1 : 0));
+  const b = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  const n = b.length;
+  // rows: estimated from the length of the line after the first record; the buffers grow when short
+  const nextLf = bytes.indexOf(10, sc.position);
+  const lineLen = Math.max(1, (nextLf >= 0 ? nextLf + 1 : n) - sc.position);
+  let cap = Math.max(16, Math.ceil(((n - sc.position) / lineLen) * 1.1) + 16);
   let features = new Float32Array(cap * fc);
   let keptLines = new Int32Array(cap);
-  const labels: unknown[] = [];
+  let labelIds = new Int32Array(cap);
+  const interner = new LabelInterner(b);
+  /** per label id: 1 missing, 0 not, −1 not known yet */
+  let missingId = new Int8Array(16).fill(-1);
   const missingCols = new Map<number, number>();
   let kept = 0;
   let total = 0;
@@ -567,12 +824,33 @@ function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolea
   const role = new Int32Array(width).fill(-1);
   role[labelIdx] = -2;
   for (let j = 0; j < fc; j++) role[featIdx[j]] = j;
-  const n = bytes.length;
   const delim = delimiter.charCodeAt(0);
+  const maxCell = ctx.maxCell;
+  // records that start before the last line end are read in place without looking past the data
+  const safeEnd = lastLineEnd(b);
   let pending = !header; // without a header the first record is data, already in the scanner
   let pos = sc.position;
   let line = sc.lineNumber;
+  // streaming: rows [0, emitted) were given; every `chunk` rows the next ones go
+  const chunk = stream ? Math.max(1, Math.floor(stream.start(fc))) : 0;
+  let emitted = 0;
+  const plain: PlainReader = { b, n, fc, width, role, delim, maxCell, safeEnd, interner, labelMissing: (id) => labelMissing(id), pos: 0, line: 0 };
+  const labelMissing = (id: number): boolean => {
+    if (id >= missingId.length) {
+      const m = new Int8Array(Math.max(id + 1, missingId.length * 2)).fill(-1);
+      m.set(missingId);
+      missingId = m;
+    }
+    let v = missingId[id];
+    if (v < 0) v = missingId[id] = isMissing(ctx, interner.values[id]) ? 1 : 0;
+    return v === 1;
+  };
   for (;;) {
+    if (stream && kept - emitted >= chunk) {
+      stream.rows(features.subarray(emitted * fc, (emitted + chunk) * fc), emitted);
+      emitted += chunk;
+      await yieldToEventLoop();
+    }
     if (kept === cap) {
       cap *= 2;
       const f2 = new Float32Array(cap * fc);
@@ -581,71 +859,21 @@ function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolea
       const l2 = new Int32Array(cap);
       l2.set(keptLines);
       keptLines = l2;
+      const i2 = new Int32Array(cap);
+      i2.set(labelIds);
+      labelIds = i2;
     }
     if (!pending) {
       if (pos >= n) break;
-      // a plain record: unquoted fields, plain numbers for the features, the label there: read in place
-      const off = kept * fc;
-      const recordLine = line;
-      let i = pos;
-      let col = 0;
-      let labelStart = 0;
-      let labelEnd = 0;
-      let plain = true;
-      for (;;) {
-        const r = role[col];
-        if (r >= 0) {
-          // (at most a cell's worth: a longer run is left to the scanner, which refuses it)
-          const x = parseNumberAt(bytes, i, Math.min(n, i + ctx.maxCell + 1));
-          if (x !== x) {
-            plain = false;
-            break;
-          }
-          features[off + r] = x;
-          i = numberEnd;
-        } else {
-          if (i < n && bytes[i] === 0x22) {
-            plain = false;
-            break;
-          }
-          const from = i;
-          const stop = Math.min(n, i + ctx.maxCell + 1);
-          while (i < stop) {
-            const c = bytes[i];
-            if (c === delim || c === 10 || c === 13) break;
-            i++;
-          }
-          if (i - from > ctx.maxCell) {
-            plain = false;
-            break;
-          }
-          if (r === -2) {
-            labelStart = from;
-            labelEnd = i;
-          }
-        }
-        col++;
-        if (i < n && bytes[i] === delim) {
-          if (col === width) {
-            plain = false;
-            break;
-          }
-          i++;
-          continue;
-        }
-        break;
-      }
-      if (plain && col === width && (i >= n || bytes[i] === 10 || bytes[i] === 13)) {
-        const labelRaw = bytes.toString('utf8', labelStart, labelEnd);
-        if (!isMissing(ctx, labelRaw)) {
-          if (i < n) {
-            i += bytes[i] === 13 && bytes[i + 1] === 10 ? 2 : 1;
-            line++;
-          }
-          total++;
-          labels.push(labelRaw);
-          keptLines[kept++] = recordLine;
-          pos = i;
+      // plain records (unquoted fields, plain numbers for the features, a label that is not missing) read
+      // in place, as many as there is room for; they end at a CR or LF before safeEnd
+      if (pos < safeEnd) {
+        const got = readPlainRecords(plain, pos, line, features, labelIds, keptLines, kept, stream ? Math.min(cap, emitted + chunk) : cap);
+        if (got > 0) {
+          kept += got;
+          total += got;
+          pos = plain.pos;
+          line = plain.line;
           continue;
         }
       }
@@ -690,20 +918,22 @@ function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolea
       dropped++;
       continue;
     }
-    labels.push(labelRaw);
+    labelIds[kept] = interner.ofText(labelRaw);
     keptLines[kept++] = sc.recordLine;
   }
   if (sc.failed || total === 0) return undefined;
+  if (stream && kept > emitted) stream.rows(features.subarray(emitted * fc, kept * fc), emitted);
   const colName = (i: number): string => (header ? q(columns[i]) : `${i}`);
   if (dropped > 0) {
     const cols = [...missingCols.entries()].map(([i, k]) => `${colName(i)} ×${k}`).join(', ');
     ctx.warnings.push(`dropped ${dropped} of ${total} rows of ${ctx.base} with missing values (${cols})`);
   }
   return {
-    features: kept * fc === features.length ? features : features.slice(0, kept * fc),
+    // a view when little of the buffer is left over (no copy), else a copy
+    features: kept * fc === features.length ? features : kept * fc >= features.length * 0.8 ? features.subarray(0, kept * fc) : features.slice(0, kept * fc),
     rowCount: kept,
     featureNames: featIdx.map((i) => columns[i]),
-    labels,
+    labels: { ids: labelIds.subarray(0, kept), values: interner.values },
     labelName: columns[labelIdx],
     where: (k) => `line ${keptLines[k]}`,
     totalRows: total,
@@ -871,41 +1101,79 @@ function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): 
   let classNames: string[] | undefined;
   let classCounts: number[] | undefined;
 
+  const compact = Array.isArray(raw.labels) ? undefined : raw.labels;
+  const rawLabel = (k: number): unknown => (compact ? compact.values[compact.ids[k]] : (raw.labels as unknown[])[k]);
   if (spec.task === 'regression') {
     labels = new Float32Array(raw.rowCount);
+    // compact labels: each distinct text converted once
+    const numbers = compact?.values.map(toNumber);
     for (let k = 0; k < raw.rowCount; k++) {
-      const v = toNumber(raw.labels[k]);
+      const v = numbers ? numbers[compact!.ids[k]] : toNumber(rawLabel(k));
       if (v === undefined) {
         throw new DatasetError(
           'NON_NUMERIC',
           ctx.file,
-          `${ctx.base} ${raw.where(k)}: the label (column ${q(raw.labelName)}) holds ${showValue(raw.labels[k])}, which is not a number; a regression task needs numeric labels (or use task 'binary'/'multiclass')`,
+          `${ctx.base} ${raw.where(k)}: the label (column ${q(raw.labelName)}) holds ${showValue(rawLabel(k))}, which is not a number; a regression task needs numeric labels (or use task 'binary'/'multiclass')`,
         );
       }
       labels[k] = v;
     }
     if (spec.classNames) ctx.warnings.push(`classNames is ignored for a regression task`);
   } else {
-    const keys: string[] = new Array(raw.rowCount);
-    // labelKey of each distinct raw string once (a dataset has few distinct labels)
-    const memo = new Map<string, string | undefined>();
-    for (let k = 0; k < raw.rowCount; k++) {
-      const lv = raw.labels[k];
-      let key: string | undefined;
-      if (typeof lv === 'string') {
-        key = memo.get(lv);
-        if (key === undefined && !memo.has(lv)) memo.set(lv, (key = labelKey(lv)));
-      } else key = labelKey(lv);
-      if (key === undefined) {
-        throw new DatasetError(
-          'NON_NUMERIC',
-          ctx.file,
-          `${ctx.base} ${raw.where(k)}: the label (column ${q(raw.labelName)}) holds ${showValue(raw.labels[k])}; a class label must be a string, a number or a boolean`,
-        );
+    // the class key of each row (labelKey), the distinct keys in the order rows first show them, and a
+    // way to set each row's class from its key
+    let distinct: string[];
+    let assign: (classOf: (key: string) => number) => void;
+    if (compact) {
+      // each distinct text's key once; rows by their text's index
+      const keyOfId = compact.values.map(labelKey);
+      const ids = compact.ids;
+      const seen = new Uint8Array(keyOfId.length);
+      const set = new Set<string>();
+      for (let k = 0; k < raw.rowCount; k++) {
+        const id = ids[k];
+        if (seen[id]) continue;
+        seen[id] = 1;
+        const key = keyOfId[id];
+        if (key === undefined) {
+          throw new DatasetError(
+            'NON_NUMERIC',
+            ctx.file,
+            `${ctx.base} ${raw.where(k)}: the label (column ${q(raw.labelName)}) holds ${showValue(rawLabel(k))}; a class label must be a string, a number or a boolean`,
+          );
+        }
+        set.add(key);
       }
-      keys[k] = key;
+      distinct = [...set];
+      assign = (classOf) => {
+        const cls = keyOfId.map((key, id) => (seen[id] ? classOf(key!) : -1));
+        for (let k = 0; k < raw.rowCount; k++) labels[k] = cls[ids[k]];
+      };
+    } else {
+      const keys: string[] = new Array(raw.rowCount);
+      // labelKey of each distinct raw string once (a dataset has few distinct labels)
+      const memo = new Map<string, string | undefined>();
+      for (let k = 0; k < raw.rowCount; k++) {
+        const lv = rawLabel(k);
+        let key: string | undefined;
+        if (typeof lv === 'string') {
+          key = memo.get(lv);
+          if (key === undefined && !memo.has(lv)) memo.set(lv, (key = labelKey(lv)));
+        } else key = labelKey(lv);
+        if (key === undefined) {
+          throw new DatasetError(
+            'NON_NUMERIC',
+            ctx.file,
+            `${ctx.base} ${raw.where(k)}: the label (column ${q(raw.labelName)}) holds ${showValue(lv)}; a class label must be a string, a number or a boolean`,
+          );
+        }
+        keys[k] = key;
+      }
+      distinct = [...new Set(keys)];
+      assign = (classOf) => {
+        for (let k = 0; k < raw.rowCount; k++) labels[k] = classOf(keys[k]);
+      };
     }
-    const distinct = [...new Set(keys)];
     labels = new Int32Array(raw.rowCount);
     if (spec.classNames) {
       if (!Array.isArray(spec.classNames) || spec.classNames.length === 0) {
@@ -929,16 +1197,16 @@ function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): 
               `${unknown.slice(0, 10).map(q).join(', ')}${unknown.length > 10 ? ', …' : ''}; add them to classNames or leave classNames out`,
           );
         }
-        for (let k = 0; k < raw.rowCount; k++) labels[k] = Number(keys[k]);
+        assign((key) => Number(key));
         ctx.warnings.push(`labels of ${ctx.base} are read as class indices into classNames`);
       } else {
-        for (let k = 0; k < raw.rowCount; k++) labels[k] = index.get(keys[k])!;
+        assign((key) => index.get(key)!);
       }
     } else {
       const allNumeric = distinct.every((d) => NUMERIC.test(d));
       classNames = allNumeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       const index = new Map(classNames.map((c, i) => [c, i] as const));
-      for (let k = 0; k < raw.rowCount; k++) labels[k] = index.get(keys[k])!;
+      assign((key) => index.get(key)!);
     }
     if (spec.task === 'binary' && classNames.length !== 2) {
       throw new DatasetError(
@@ -1175,10 +1443,17 @@ export type DatasetSpecInput = Omit<DatasetSpec, 'task'> & { task?: DatasetTask 
  */
 export async function loadDatasetInferringTask(spec: DatasetSpecInput, opts: LoadOptions = {}): Promise<Dataset> {
   if (spec.task) return loadDataset({ ...spec, task: spec.task }, opts);
-  const ds = await loadDataset({ ...spec, task: 'multiclass' }, opts);
+  const r = await readDataset({ ...spec, task: 'multiclass' }, opts);
+  const read = { ...r.ctx, warnings: [...r.ctx.warnings] };
+  const ds = finish(r.ctx, r.format, r.sha256, r.raw);
   const names = ds.classNames ?? [];
   const numeric = names.every((n) => n.trim() !== '' && Number.isFinite(Number(n)));
-  if (numeric && names.some((n) => !Number.isInteger(Number(n)))) return loadDataset({ ...spec, task: 'regression' }, opts);
+  if (numeric && names.some((n) => !Number.isInteger(Number(n)))) {
+    // CSV/TSV rows do not depend on the task: the same rows, labels read as numbers; other formats are
+    // read again (NPZ labels do)
+    if (r.format === 'csv' || r.format === 'tsv') return finish({ ...read, spec: { ...spec, task: 'regression' } }, r.format, r.sha256, r.raw);
+    return loadDataset({ ...spec, task: 'regression' }, { ...opts, rowStream: undefined });
+  }
   if (names.length === 2) return { ...ds, task: 'binary' };
   return ds;
 }

@@ -18,10 +18,12 @@
  */
 import * as crypto from 'crypto';
 import * as path from 'path';
-import type { DatasetTask, Dataset } from './dataset';
+import type { BatchPlan, DatasetTask, Dataset } from './dataset';
+import type { StreamedRun } from './streamEval';
 import { planBatches } from './dataset';
 import { modelIdentity, sha256File, type EvalClient } from './client';
 import type { EvalCache } from './cache';
+import { evaluateInlineRows, takesInlineRows } from './inlineRows';
 import { outputFloats } from '../../shared/evalProtocol';
 import type { EvalEngine, EvaluateProgress, EvaluateResult, ProviderName } from '../../shared/evalProtocol';
 import { readModelSummary } from '../formats';
@@ -31,8 +33,11 @@ import {
   crossValidateClassifier,
   crossValidateRegressor,
   f1Score,
+  labelsFromMatrix,
   labelsFromProbabilities,
   logLoss,
+  logLossOfMatrix,
+  matrixRows,
   mcnemar,
   mcnemarVerdict,
   meanAbsoluteError,
@@ -46,6 +51,7 @@ import {
   type BootstrapResult,
   type Labels,
   type McNemarResult,
+  type ProbabilityMatrix,
   type Verdict,
   type VerdictResult,
 } from '../metrics';
@@ -70,6 +76,19 @@ export interface EvaluateModelOptions {
   outputName?: string;
   onProgress?: (p: EvaluateProgress) => void;
   signal?: AbortSignal;
+  /** filled with where the time went, ms: host (waiting for it to start), model (its upload), run (rows there, outputs back), metrics */
+  timings?: Record<string, number>;
+  /**
+   * A local host gets the rows inside the evaluate requests (./inlineRows.ts) instead of an upload it
+   * keeps: for a one-off evaluation (`modelver eval`), where nothing would use the kept copy again.
+   * Default false: the dataset is uploaded once and later evaluations on this host reuse it.
+   */
+  rowsInline?: boolean;
+  /**
+   * The host's outputs for these rows, computed while the dataset was read (./streamEval.ts): taken when
+   * they were computed in the plan and for the output this evaluation uses, else the model runs again.
+   */
+  streamed?: StreamedRun;
   /** reuse the host's outputs for the same model bytes, data and settings (./cache.ts); store new ones */
   cache?: EvalCache;
 }
@@ -169,31 +188,56 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
   let cacheInfo: ModelEvaluation['cache'];
   let res: EvaluateResult;
   let modelHash: string;
+  const timings = opts.timings;
+  let mark = performance.now();
+  const cpu = (): number => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  };
+  let cpuMark = timings ? cpu() : 0;
+  const lap = (name: string): void => {
+    const now = performance.now();
+    if (timings) {
+      timings[name] = (timings[name] ?? 0) + (now - mark);
+      const c = cpu();
+      timings[`${name}Cpu`] = (timings[`${name}Cpu`] ?? 0) + (c - cpuMark);
+      cpuMark = c;
+    }
+    mark = now;
+  };
   const cached = opts.cache ? await lookupOutputs(opts.cache, target.file, dataset, task, outputName, opts) : undefined;
-  if (cached?.hit) {
+  const streamed = opts.streamed;
+  if (!cached && streamed && streamed.rows === dataset.rowCount && streamed.outputName === outputName && samePlan(streamed.plan, plan)) {
+    ({ res, modelHash } = streamed);
+  } else if (cached?.hit) {
     ({ result: res, modelHash } = cached.hit);
     cacheInfo = { key: cached.key, hit: true, created: cached.hit.created };
   } else {
+    lap('summary');
     const host = typeof client === 'function' ? await client() : client;
     if (!host.initialized) await host.initialize({ clientName: 'modelver evaluate' });
+    lap('hostWait');
     modelHash = await host.ensureModel(target.file);
-    const datasetHash = await host.ensureDataset(dataset.features);
-    res = await host.evaluate(
-      {
-        modelHash,
-        inputs: [{ name: input.name, dims: plan.rowDims, data: { datasetHash, rowWidth: dataset.featureCount } }],
-        batchSize: plan.batchSize,
-        batchAxis: plan.batchAxis,
-        padLastBatch: plan.fixedBatch,
-        outputName,
-      },
-      { onProgress: opts.onProgress, signal: opts.signal },
-    );
+    lap('model');
+    const run = { modelHash, batchSize: plan.batchSize, batchAxis: plan.batchAxis, padLastBatch: plan.fixedBatch, outputName };
+    const how = { onProgress: opts.onProgress, signal: opts.signal };
+    if (opts.rowsInline && takesInlineRows(host)) {
+      // a host on this machine: the rows go inside the requests, no upload (./inlineRows.ts)
+      res = await evaluateInlineRows(host, { ...run, input: { name: input.name, dims: plan.rowDims } }, dataset.features, dataset.featureCount, how);
+    } else {
+      const datasetHash = await host.ensureDataset(dataset.features);
+      res = await host.evaluate({ ...run, inputs: [{ name: input.name, dims: plan.rowDims, data: { datasetHash, rowWidth: dataset.featureCount } }] }, how);
+    }
     if (opts.cache && cached) {
       const kept = res.outputs.filter((o) => o.name === outputName);
       opts.cache.put(cached.key, cached.identity, { ...res, outputs: kept.length ? kept : res.outputs });
       cacheInfo = { key: cached.key, hit: false };
     }
+  }
+  lap('run');
+  if (timings && !cacheInfo?.hit) {
+    timings.session = res.sessionMs;
+    timings.hostRun = res.runMs;
   }
   const out = res.outputs.find((o) => o.name === outputName) ?? res.outputs[0];
   if (!out) throw new EvaluationError(`the evaluation host returned no output for ${label}`);
@@ -232,13 +276,14 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     const r = regressionReport(yTrue, yPred);
     const metrics: Record<string, number> = { mse: r.mse, rmse: r.rmse, mae: r.mae, r2: r.r2 };
     const cv = doCv ? cvOf(crossValidateRegressor({ yTrue, yPred }, { k: folds, seed: opts.seed }).metrics) : {};
+    lap('metrics');
     return { ...base, interpretation: 'one value per row', metrics, cv, cvFolds: doCv ? folds : 0, predictions: { yTrue, yPred } };
   }
 
   const k = dataset.classNames!.length;
-  const { probabilities, interpretation } = toProbabilities(values, n, width, k, task, label, out.name);
+  const { matrix, interpretation } = toProbabilityMatrix(values, n, width, k, task, label, out.name);
   const yTrue = dataset.labels as Int32Array;
-  const yPred = labelsFromProbabilities(probabilities);
+  const yPred = labelsFromMatrix(matrix);
   const rep = classificationReport(yTrue, yPred, k);
   const metrics: Record<string, number> = {
     accuracy: rep.accuracy,
@@ -248,19 +293,26 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     precisionWeighted: rep.weighted.precision,
     recallWeighted: rep.weighted.recall,
     f1Weighted: rep.weighted.f1,
-    logLoss: logLoss(yTrue, probabilities),
+    logLoss: logLossOfMatrix(yTrue, matrix),
     rocAuc: NaN,
   };
+  lap('metrics');
   let cv: Record<string, CvSummary> = {};
   let fullAuc: number | undefined;
   if (doCv) {
-    const rcv = crossValidateClassifier({ yTrue, yPred, probabilities, numClasses: k }, { k: folds, seed: opts.seed });
+    const rcv = crossValidateClassifier({ yTrue, yPred, probabilityMatrix: matrix, numClasses: k }, { k: folds, seed: opts.seed });
     cv = cvOf(rcv.metrics);
     notes.push(...rcv.warnings);
     // the cross-validation sorted each class's scores already: its all-rows ROC-AUC is rocAuc's value
     fullAuc = rcv.full?.rocAuc;
   }
-  metrics.rocAuc = fullAuc ?? safe(() => rocAuc(yTrue, probabilities, k).auc);
+  // the per-row probability rows (views into the matrix) are made when first read (compare, ROC curves)
+  let rows: Float64Array[] | undefined;
+  const probabilities = (): Float64Array[] => (rows ??= matrixRows(matrix));
+  metrics.rocAuc = fullAuc ?? safe(() => rocAuc(yTrue, probabilities(), k).auc);
+  lap('cv');
+  const predictions: ModelPredictions = { yTrue, yPred };
+  Object.defineProperty(predictions, 'probabilities', { get: probabilities, set: (v: Float64Array[]) => (rows = v), enumerable: true, configurable: true });
   return {
     ...base,
     interpretation,
@@ -269,7 +321,7 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     confusion: rep.confusion,
     cv,
     cvFolds: doCv ? folds : 0,
-    predictions: { yTrue, yPred, probabilities },
+    predictions,
   };
 }
 
@@ -313,6 +365,10 @@ async function lookupOutputs(
   return { key, identity, hit: { result: e.result, modelHash, created: e.created } };
 }
 
+function samePlan(a: BatchPlan, b: BatchPlan): boolean {
+  return a.batchAxis === b.batchAxis && a.batchSize === b.batchSize && a.fixedBatch === b.fixedBatch && a.rowDims.join(',') === b.rowDims.join(',');
+}
+
 function safe(f: () => number): number {
   try {
     return f();
@@ -351,20 +407,31 @@ export function toProbabilities(
   task: DatasetTask,
   label = 'the model',
   outputName = 'output',
-): { probabilities: Float64Array[]; interpretation: string } {
-  const rows: Float64Array[] = new Array(n);
+): { probabilities: Float64Array[]; interpretation: string; matrix: ProbabilityMatrix } {
+  const { matrix, interpretation } = toProbabilityMatrix(values, n, width, k, task, label, outputName);
+  return { probabilities: matrixRows(matrix), interpretation, matrix };
+}
+
+/** toProbabilities as one row-major matrix (its rows are toProbabilities' rows). */
+export function toProbabilityMatrix(
+  values: Float32Array,
+  n: number,
+  width: number,
+  k: number,
+  task: DatasetTask,
+  label = 'the model',
+  outputName = 'output',
+): { matrix: ProbabilityMatrix; interpretation: string } {
   if (task === 'binary' && width === 1) {
     let inUnit = true;
     for (let i = 0; i < n && inUnit; i++) if (!(values[i] >= 0 && values[i] <= 1)) inUnit = false;
-    // one buffer for all rows; each row is a view of it
     const all = new Float64Array(n * 2);
     for (let i = 0; i < n; i++) {
       const p = inUnit ? values[i] : sigmoid(values[i]);
       all[2 * i] = 1 - p;
       all[2 * i + 1] = p;
-      rows[i] = all.subarray(2 * i, 2 * i + 2);
     }
-    return { probabilities: rows, interpretation: inUnit ? 'one column = P(class 1)' : 'one column = logit of class 1 (sigmoid applied)' };
+    return { matrix: { values: all, width: 2 }, interpretation: inUnit ? 'one column = P(class 1)' : 'one column = logit of class 1 (sigmoid applied)' };
   }
   if (width !== k) {
     throw new EvaluationError(
@@ -375,20 +442,18 @@ export function toProbabilities(
   }
   const dist = isDistribution(values, n, width);
   const all = new Float64Array(n * width);
-  for (let r = 0; r < n; r++) {
-    const row = all.subarray(r * width, (r + 1) * width);
-    if (dist) {
-      for (let j = 0; j < width; j++) row[j] = values[r * width + j];
-    } else {
+  if (dist) {
+    for (let i = 0; i < n * width; i++) all[i] = values[i];
+  } else {
+    for (let at = 0, end = n * width; at < end; at += width) {
       let m = -Infinity;
-      for (let j = 0; j < width; j++) m = Math.max(m, values[r * width + j]);
+      for (let j = 0; j < width; j++) m = Math.max(m, values[at + j]);
       let s = 0;
-      for (let j = 0; j < width; j++) s += row[j] = Math.exp(values[r * width + j] - m);
-      for (let j = 0; j < width; j++) row[j] /= s;
+      for (let j = 0; j < width; j++) s += all[at + j] = Math.exp(values[at + j] - m);
+      for (let j = 0; j < width; j++) all[at + j] /= s;
     }
-    rows[r] = row;
   }
-  return { probabilities: rows, interpretation: dist ? `one probability column per class (${width})` : `one logit column per class (${width}; softmax applied)` };
+  return { matrix: { values: all, width }, interpretation: dist ? `one probability column per class (${width})` : `one logit column per class (${width}; softmax applied)` };
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@
  *   accuracy); weighted averages weight each class by its support (true count).
  * - Empty inputs give NaN.
  */
-import { checkLabel, checkSameLength, inferNumClasses, isRows, Labels, Probabilities, ProbabilityRows, toLabels } from './types';
+import { checkLabel, checkSameLength, inferNumClasses, isRows, matrixRows, Labels, Probabilities, ProbabilityMatrix, ProbabilityRows, toLabels } from './types';
 
 /** Fraction of rows whose predicted class equals the true class. */
 export function accuracy(yTrue: Labels, yPred: Labels | ProbabilityRows): number {
@@ -175,6 +175,28 @@ export function logLoss(yTrue: Labels, probs: Probabilities, eps: number = LOG_L
   return s / n;
 }
 
+/** logLoss of a matrix's rows (width ≥ 2; one column: logLoss of its flat values) — the same value, the same errors. */
+export function logLossOfMatrix(yTrue: Labels, m: ProbabilityMatrix, eps: number = LOG_LOSS_EPS): number {
+  const w = m.width;
+  const v = m.values;
+  if (w === 1) return logLoss(yTrue, v.length === 0 ? [] : v, eps);
+  const n = yTrue.length;
+  if (!(w > 1) || v.length !== n * w) return logLoss(yTrue, matrixRows(m), eps);
+  if (n === 0) return NaN;
+  const lo = eps;
+  const hi = 1 - eps;
+  let s = 0;
+  for (let i = 0, at = 0; i < n; i++, at += w) {
+    const y = yTrue[i];
+    checkLabel(y, w, 'logLoss yTrue');
+    let p = v[at + y];
+    if (p !== p) throw new RangeError('logLoss: NaN probability');
+    p = p < lo ? lo : p > hi ? hi : p;
+    s -= Math.log(p);
+  }
+  return s / n;
+}
+
 /** Score column `c` of probabilities (flat / single-column binary: P(1), and 1 − P(1) for c = 0). */
 export function scoreColumn(probs: Probabilities, c: number): Float64Array {
   const out = new Float64Array(probs.length);
@@ -312,8 +334,10 @@ export function sortFloat64(a: Float64Array): Float64Array {
 
 /**
  * The permutation that sorts `a` ascending (stable; −0 before +0; no NaN allowed): for long arrays an LSD
- * radix sort on the IEEE bits (6 passes of 11/11/10 bits per 32-bit half, a pass skipped where every value
- * shares its digit) carrying each value's index.
+ * radix sort on the high 32 bits of each value's order-preserving bit pattern (3 passes of 11/11/10 bits, a
+ * pass skipped where every value shares its digit) carrying each value's index, then each run of equal high
+ * words ordered by the low words (insertion sort for short runs, the same radix sort for long ones). That is
+ * a stable sort by the whole 64-bit pattern: the order of a 6-pass radix sort, with about half the passes.
  */
 export function argsortFloat64(a: Float64Array): Uint32Array {
   const n = a.length;
@@ -323,63 +347,121 @@ export function argsortFloat64(a: Float64Array): Uint32Array {
     const negZero = (v: number): number => (v === 0 && 1 / v < 0 ? 0 : 1);
     return idx.sort((x, y) => (a[x] < a[y] ? -1 : a[x] > a[y] ? 1 : negZero(a[x]) - negZero(a[y]) || x - y));
   }
+  return radixArgsort(a).order;
+}
+
+/** Runs of equal high words up to this length are put in order by insertion sort. */
+const SHORT_RUN = 48;
+
+/**
+ * argsortFloat64's radix sort (n ≥ 512, little-endian): the order, and the high keys in that order
+ * (`hi[i]` is the key of `a[order[i]]`: equal values have equal keys, except −0 (0x7fffffff) and +0
+ * (0x80000000), which sit side by side).
+ */
+function radixArgsort(a: Float64Array): { order: Uint32Array; hi: Uint32Array } {
+  const n = a.length;
   const bits = new Uint32Array(a.buffer, a.byteOffset, n * 2);
-  let lo = new Uint32Array(n);
   let hi = new Uint32Array(n);
   let ix = new Uint32Array(n);
-  const hist = new Uint32Array(6 * 2048);
+  const hist = new Uint32Array(3 * 2048);
   for (let i = 0; i < n; i++) {
-    let l = bits[2 * i];
-    let h = bits[2 * i + 1];
-    if (h & 0x80000000) {
-      h = ~h >>> 0;
-      l = ~l >>> 0;
-    } else h = (h | 0x80000000) >>> 0;
-    lo[i] = l;
+    const b = bits[2 * i + 1];
+    // order-preserving: negatives flipped, positives with the sign bit set
+    const h = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
     hi[i] = h;
     ix[i] = i;
-    hist[l & 0x7ff]++;
-    hist[2048 + ((l >>> 11) & 0x7ff)]++;
-    hist[4096 + (l >>> 22)]++;
-    hist[6144 + (h & 0x7ff)]++;
-    hist[8192 + ((h >>> 11) & 0x7ff)]++;
-    hist[10240 + (h >>> 22)]++;
+    hist[h & 0x7ff]++;
+    hist[2048 + ((h >>> 11) & 0x7ff)]++;
+    hist[4096 + (h >>> 22)]++;
   }
-  let lo2 = new Uint32Array(n);
   let hi2 = new Uint32Array(n);
   let ix2 = new Uint32Array(n);
   const off = new Uint32Array(2048);
-  for (let p = 0; p < 6; p++) {
-    const base = p * 2048;
-    const shift = (p % 3) * 11;
-    const mask = p % 3 === 2 ? 0x3ff : 0x7ff;
-    let skip = false;
-    let sum = 0;
-    for (let d = 0; d < 2048; d++) {
-      const c = hist[base + d];
-      if (c === n) skip = true;
-      off[d] = sum;
-      sum += c;
-    }
-    if (skip) continue;
-    const word = p < 3 ? lo : hi;
+  for (let p = 0; p < 3; p++) {
+    if (!offsets(hist, p * 2048, n, off)) continue;
+    const shift = p * 11;
+    const mask = p === 2 ? 0x3ff : 0x7ff;
     for (let i = 0; i < n; i++) {
-      const at = off[(word[i] >>> shift) & mask]++;
-      lo2[at] = lo[i];
-      hi2[at] = hi[i];
+      const h = hi[i];
+      const at = off[(h >>> shift) & mask]++;
+      hi2[at] = h;
       ix2[at] = ix[i];
     }
-    let t = lo;
-    lo = lo2;
-    lo2 = t;
-    t = hi;
+    let t = hi;
     hi = hi2;
     hi2 = t;
     t = ix;
     ix = ix2;
     ix2 = t;
   }
-  return ix;
+  // runs of equal high words: by the low words (same transform), stably
+  const lo = hi2; // free now: scratch for the low keys of a run
+  for (let i = 0; i < n; ) {
+    const h = hi[i];
+    let j = i + 1;
+    while (j < n && hi[j] === h) j++;
+    if (j - i > 1) {
+      const neg = h < 0x80000000;
+      for (let t = i; t < j; t++) lo[t] = neg ? ~bits[2 * ix[t]] >>> 0 : bits[2 * ix[t]];
+      if (j - i <= SHORT_RUN) {
+        for (let t = i + 1; t < j; t++) {
+          const key = lo[t];
+          const id = ix[t];
+          let s = t - 1;
+          while (s >= i && lo[s] > key) {
+            lo[s + 1] = lo[s];
+            ix[s + 1] = ix[s];
+            s--;
+          }
+          lo[s + 1] = key;
+          ix[s + 1] = id;
+        }
+      } else {
+        radixRun(lo, ix, ix2, i, j);
+      }
+    }
+    i = j;
+  }
+  return { order: ix, hi };
+}
+
+/** Prefix offsets of one digit's histogram into `off`; false when one digit holds every value (the pass changes nothing). */
+function offsets(hist: Uint32Array, base: number, n: number, off: Uint32Array): boolean {
+  let sum = 0;
+  for (let d = 0; d < 2048; d++) {
+    const c = hist[base + d];
+    if (c === n) return false;
+    off[d] = sum;
+    sum += c;
+  }
+  return true;
+}
+
+/** Stable LSD radix sort of ix[i..j) by key[i..j) (3 passes of 11/11/10 bits); `tmp` is scratch of at least j. */
+function radixRun(key: Uint32Array, ix: Uint32Array, tmp: Uint32Array, i: number, j: number): void {
+  const m = j - i;
+  const hist = new Uint32Array(3 * 2048);
+  for (let t = i; t < j; t++) {
+    const k = key[t];
+    hist[k & 0x7ff]++;
+    hist[2048 + ((k >>> 11) & 0x7ff)]++;
+    hist[4096 + (k >>> 22)]++;
+  }
+  const off = new Uint32Array(2048);
+  const k2 = new Uint32Array(m);
+  for (let p = 0; p < 3; p++) {
+    if (!offsets(hist, p * 2048, m, off)) continue;
+    const shift = p * 11;
+    const mask = p === 2 ? 0x3ff : 0x7ff;
+    for (let t = i; t < j; t++) {
+      const k = key[t];
+      const at = off[(k >>> shift) & mask]++;
+      k2[at] = k;
+      tmp[at] = ix[t];
+    }
+    key.set(k2, i);
+    ix.set(tmp.subarray(0, m), i);
+  }
 }
 
 /**
@@ -416,6 +498,303 @@ export function rocAucFolds(yTrue: Labels, probs: ProbabilityRows, numClasses: n
       cols[ci][i] = v;
     }
   }
+  return aucFoldsOfColumns(yTrue, k, classes, (ci) => cols[ci], folds);
+}
+
+/**
+ * rocAucFolds on the columns of a row-major n × k probability matrix (k ≥ 2; binary: column 1) — the
+ * same values as rocAucFolds on the matrix's rows. Throws what it throws (a NaN score).
+ */
+export function rocAucFoldsOfMatrix(yTrue: Labels, values: Float64Array, k: number, folds: ArrayLike<number>[]): { full: RocAucResult; perFold: number[] } {
+  const n = yTrue.length;
+  if (!(Number.isInteger(k) && k >= 2) || values.length !== n * k) throw new RangeError(`rocAucFoldsOfMatrix: ${values.length} values are not ${n} rows of ${k}`);
+  let covered = 0;
+  for (const f of folds) covered += f.length;
+  if (covered !== n) throw new RangeError(`rocAucFolds: the folds hold ${covered} rows, not ${n}`);
+  const classes = k === 2 ? [1] : Array.from({ length: k }, (_, c) => c);
+  for (const c of classes) for (let at = c; at < values.length; at += k) if (values[at] !== values[at]) throw new RangeError('ROC: NaN score');
+  const packed = n >= 512 && LITTLE_ENDIAN && folds.length < 0x10000 ? packLabelsAndFolds(yTrue, folds) : undefined;
+  if (packed) return aucFoldsPacked(values, k, classes, packed, folds);
+  const col = new Float64Array(n);
+  return aucFoldsOfColumns(yTrue, k, classes, (ci) => {
+    for (let i = 0, at = classes[ci]; i < n; i++, at += k) col[i] = values[at];
+    return col;
+  }, folds);
+}
+
+/** label << 16 | fold for each row, when every label is an integer in [0, 0x8000) and every row is in exactly one fold. */
+function packLabelsAndFolds(yTrue: Labels, folds: ArrayLike<number>[]): Int32Array | undefined {
+  const n = yTrue.length;
+  const code = new Int32Array(n).fill(-1);
+  for (let f = 0; f < folds.length; f++) {
+    const idx = folds[f];
+    for (let t = 0; t < idx.length; t++) {
+      const i = idx[t];
+      if (!(i >= 0 && i < n) || code[i] !== -1) throw new RangeError(`rocAucFolds: row ${i} is not in exactly one fold`);
+      code[i] = f;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const y = yTrue[i];
+    if (!(y >= 0 && y < 0x8000 && y === Math.floor(y))) return undefined;
+    code[i] |= y << 16;
+  }
+  return code;
+}
+
+/** Scratch of aucFoldsPacked: keys, codes and the radix sort's second buffers. */
+interface PackedScratch {
+  hi: Uint32Array;
+  lo: Uint32Array;
+  cd: Int32Array;
+  hi2: Uint32Array;
+  lo2: Uint32Array;
+  cd2: Int32Array;
+  hist: Uint32Array;
+  off: Uint32Array;
+}
+
+/**
+ * aucFoldsOfColumns for labels and folds packed per row (packLabelsAndFolds), reading each class's scores
+ * straight from the matrix: the sort carries the low key and the code with the high key (no index), so
+ * the walk reads the sorted rows in order. The same U per fold, the same values.
+ */
+function aucFoldsPacked(values: Float64Array, k: number, classes: number[], code: Int32Array, folds: ArrayLike<number>[]): { full: RocAucResult; perFold: number[] } {
+  const n = code.length;
+  const nf = folds.length;
+  const sc: PackedScratch = {
+    hi: new Uint32Array(n),
+    lo: new Uint32Array(n),
+    cd: new Int32Array(n),
+    hi2: new Uint32Array(n),
+    lo2: new Uint32Array(n),
+    cd2: new Int32Array(n),
+    hist: new Uint32Array(3 * 2048),
+    off: new Uint32Array(2048),
+  };
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  const perClass: number[] = [];
+  const foldSum = new Array<number>(nf).fill(0);
+  const foldUsed = new Array<number>(nf).fill(0);
+  const foldOnly = new Array<number>(nf).fill(NaN);
+  const acc = { posIn: new Float64Array(nf), negIn: new Float64Array(nf), negBelow: new Float64Array(nf), posAll: new Float64Array(nf), u: new Float64Array(nf), uFull: 0, posFull: 0 };
+  for (const c of classes) {
+    const sorted = sortPackedColumn(bits, k, c, code, sc);
+    walkPacked(sorted.hi, sorted.lo, sorted.cd, c, acc);
+    for (let f = 0; f < nf; f++) {
+      const nPos = acc.posAll[f];
+      const nNeg = folds[f].length - nPos;
+      const a = nPos === 0 || nNeg === 0 ? NaN : acc.u[f] / (nPos * nNeg);
+      if (k <= 2) foldOnly[f] = a;
+      else if (!Number.isNaN(a)) {
+        foldSum[f] += a;
+        foldUsed[f]++;
+      }
+    }
+    const nNegFull = n - acc.posFull;
+    perClass.push(acc.posFull === 0 || nNegFull === 0 ? NaN : acc.uFull / (acc.posFull * nNegFull));
+  }
+  return aucResults(k, perClass, foldOnly, foldSum, foldUsed);
+}
+
+/**
+ * Column c of the n × k matrix (as 32-bit words) sorted ascending by value, stably: the order-preserving
+ * high and low keys and the rows' codes, in sorted order (3 radix passes on the high key, a pass skipped
+ * where all values share its digit; then runs of equal high keys by the low key).
+ */
+function sortPackedColumn(bits: Uint32Array, k: number, c: number, code: Int32Array, sc: PackedScratch): { hi: Uint32Array; lo: Uint32Array; cd: Int32Array } {
+  const n = code.length;
+  let { hi, lo, cd, hi2, lo2, cd2 } = sc;
+  const { hist, off } = sc;
+  let min = 0xffffffff;
+  let max = 0;
+  for (let i = 0, at = 2 * c; i < n; i++, at += 2 * k) {
+    const b = bits[at + 1];
+    const l = bits[at];
+    let h: number;
+    if (b & 0x80000000) {
+      h = ~b >>> 0;
+      lo[i] = ~l >>> 0;
+    } else {
+      h = (b | 0x80000000) >>> 0;
+      lo[i] = l;
+    }
+    hi[i] = h;
+    cd[i] = code[i];
+    if (h < min) min = h;
+    if (h > max) max = h;
+  }
+  // the digits of h − min: scores in a narrow band (probabilities) need 2 passes of 11 bits, not 3
+  const span = max - min;
+  const passes = span < 0x800 ? 1 : span < 0x400000 ? 2 : 3;
+  hist.fill(0);
+  for (let i = 0; i < n; i++) {
+    const d = hi[i] - min;
+    hist[d & 0x7ff]++;
+    hist[2048 + ((d >>> 11) & 0x7ff)]++;
+    hist[4096 + (d >>> 22)]++;
+  }
+  for (let p = 0; p < passes; p++) {
+    if (!offsets(hist, p * 2048, n, off)) continue;
+    const shift = p * 11;
+    const mask = p === 2 ? 0x3ff : 0x7ff;
+    for (let i = 0; i < n; i++) {
+      const h = hi[i];
+      const at = off[((h - min) >>> shift) & mask]++;
+      hi2[at] = h;
+      lo2[at] = lo[i];
+      cd2[at] = cd[i];
+    }
+    let t = hi;
+    hi = hi2;
+    hi2 = t;
+    t = lo;
+    lo = lo2;
+    lo2 = t;
+    const t2 = cd;
+    cd = cd2;
+    cd2 = t2;
+  }
+  for (let i = 0; i < n; ) {
+    const h = hi[i];
+    let j = i + 1;
+    while (j < n && hi[j] === h) j++;
+    if (j - i > SHORT_RUN) sortRunByLow(lo, cd, i, j);
+    else if (j - i > 1) {
+      for (let t = i + 1; t < j; t++) {
+        const key = lo[t];
+        const x = cd[t];
+        let s = t - 1;
+        while (s >= i && lo[s] > key) {
+          lo[s + 1] = lo[s];
+          cd[s + 1] = cd[s];
+          s--;
+        }
+        lo[s + 1] = key;
+        cd[s + 1] = x;
+      }
+    }
+    i = j;
+  }
+  sc.hi = hi;
+  sc.lo = lo;
+  sc.cd = cd;
+  sc.hi2 = hi2;
+  sc.lo2 = lo2;
+  sc.cd2 = cd2;
+  return { hi, lo, cd };
+}
+
+/** Stable LSD radix sort of (lo, cd)[i..j) by lo. */
+function sortRunByLow(lo: Uint32Array, cd: Int32Array, i: number, j: number): void {
+  const ix = new Uint32Array(j - i);
+  for (let t = 0; t < ix.length; t++) ix[t] = t;
+  const key = lo.slice(i, j);
+  radixRun(key, ix, new Uint32Array(ix.length), 0, ix.length);
+  const c0 = cd.slice(i, j);
+  for (let t = 0; t < ix.length; t++) cd[i + t] = c0[ix[t]];
+  lo.set(key, i);
+}
+
+/** Adds one class's U per fold (and over all rows) from its rows in ascending score order into `acc`. */
+function walkPacked(
+  hi: Uint32Array,
+  lo: Uint32Array,
+  cd: Int32Array,
+  c: number,
+  acc: { posIn: Float64Array; negIn: Float64Array; negBelow: Float64Array; posAll: Float64Array; u: Float64Array; uFull: number; posFull: number },
+): void {
+  const n = hi.length;
+  const { posIn, negIn, negBelow, posAll, u } = acc;
+  const nf = u.length;
+  negBelow.fill(0);
+  posAll.fill(0);
+  u.fill(0);
+  let uFull = 0;
+  let negBelowFull = 0;
+  let posFull = 0;
+  for (let i = 0; i < n; ) {
+    const h = hi[i];
+    const l = lo[i];
+    // equal values have equal keys, except −0 (0x7fffffff ffffffff) and +0 (0x80000000 00000000), side by side
+    const negZero = h === 0x7fffffff && l === 0xffffffff;
+    let j = i + 1;
+    while (j < n && ((hi[j] === h && lo[j] === l) || (negZero && hi[j] === 0x80000000 && lo[j] === 0))) j++;
+    if (j === i + 1) {
+      const x = cd[i];
+      const f = x & 0xffff;
+      if (x >>> 16 === c) {
+        u[f] += negBelow[f];
+        posAll[f]++;
+        uFull += negBelowFull;
+        posFull++;
+      } else {
+        negBelow[f]++;
+        negBelowFull++;
+      }
+      i = j;
+      continue;
+    }
+    let pb = 0;
+    let nb = 0;
+    for (let t = i; t < j; t++) {
+      const x = cd[t];
+      if (x >>> 16 === c) {
+        posIn[x & 0xffff]++;
+        pb++;
+      } else {
+        negIn[x & 0xffff]++;
+        nb++;
+      }
+    }
+    for (let f = 0; f < nf; f++) {
+      if (posIn[f] > 0) {
+        u[f] += posIn[f] * (negBelow[f] + negIn[f] / 2);
+        posAll[f] += posIn[f];
+      }
+      negBelow[f] += negIn[f];
+      posIn[f] = 0;
+      negIn[f] = 0;
+    }
+    uFull += pb * (negBelowFull + nb / 2);
+    negBelowFull += nb;
+    posFull += pb;
+    i = j;
+  }
+  acc.uFull = uFull;
+  acc.posFull = posFull;
+}
+
+/** The full and per-fold results from the per-class AUCs (binary: the one class). */
+function aucResults(k: number, perClass: number[], foldOnly: number[], foldSum: number[], foldUsed: number[]): { full: RocAucResult; perFold: number[] } {
+  let full: RocAucResult;
+  if (k <= 2) {
+    const a = perClass[0];
+    full = { auc: a, perClass: [a, a], classesUsed: Number.isNaN(a) ? [] : [1] };
+  } else {
+    const used: number[] = [];
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      if (!Number.isNaN(perClass[c])) {
+        used.push(c);
+        sum += perClass[c];
+      }
+    }
+    full = { auc: used.length ? sum / used.length : NaN, perClass, classesUsed: used };
+  }
+  const perFold = k <= 2 ? foldOnly : foldSum.map((s, f) => (foldUsed[f] ? s / foldUsed[f] : NaN));
+  return { full, perFold };
+}
+
+/** The walk of rocAucFolds over the sorted score column of each class (`column(ci)` may reuse one buffer). */
+function aucFoldsOfColumns(
+  yTrue: Labels,
+  k: number,
+  classes: number[],
+  column: (ci: number) => Float64Array,
+  folds: ArrayLike<number>[],
+): { full: RocAucResult; perFold: number[] } {
+  const n = yTrue.length;
   const nf = folds.length;
   const foldOf = new Int32Array(n).fill(-1);
   for (let f = 0; f < nf; f++) {
@@ -426,6 +805,8 @@ export function rocAucFolds(yTrue: Labels, probs: ProbabilityRows, numClasses: n
       foldOf[i] = f;
     }
   }
+  // the labels as doubles (one typed array to read from; === compares as before)
+  const yt = Float64Array.from(yTrue);
   const perClass: number[] = [];
   const foldSum = new Array<number>(nf).fill(0);
   const foldUsed = new Array<number>(nf).fill(0);
@@ -437,9 +818,12 @@ export function rocAucFolds(yTrue: Labels, probs: ProbabilityRows, numClasses: n
   const u = new Float64Array(nf);
   for (let ci = 0; ci < classes.length; ci++) {
     const c = classes[ci];
-    const col = cols[ci];
+    const col = column(ci);
     // one sort of the whole column; each fold's U from the blocks of tied scores, in order
-    const order = argsortFloat64(col);
+    let order: Uint32Array;
+    let hiKeys: Uint32Array | undefined;
+    if (n >= 512 && LITTLE_ENDIAN) ({ order, hi: hiKeys } = radixArgsort(col));
+    else order = argsortFloat64(col);
     negBelow.fill(0);
     posAll.fill(0);
     u.fill(0);
@@ -448,11 +832,13 @@ export function rocAucFolds(yTrue: Labels, probs: ProbabilityRows, numClasses: n
     let posFull = 0;
     for (let i = 0; i < n; ) {
       const r0 = order[i];
-      const v = col[r0];
-      if (i + 1 === n || col[order[i + 1]] !== v) {
+      // a different high key means a different value, but for −0 / +0 (keys 0x7fffffff, 0x80000000)
+      const alone =
+        i + 1 === n || (hiKeys !== undefined && hiKeys[i + 1] !== hiKeys[i] && hiKeys[i] !== 0x7fffffff) || col[order[i + 1]] !== col[r0];
+      if (alone) {
         // no tie (the usual case): one row
         const f = foldOf[r0];
-        if (yTrue[r0] === c) {
+        if (yt[r0] === c) {
           u[f] += negBelow[f];
           posAll[f]++;
           uFull += negBelowFull;
@@ -465,12 +851,13 @@ export function rocAucFolds(yTrue: Labels, probs: ProbabilityRows, numClasses: n
         continue;
       }
       // a block of tied scores: each positive gets the negatives below plus half the tied ones
+      const v = col[r0];
       let j = i;
       let pb = 0;
       let nb = 0;
       for (; j < n && col[order[j]] === v; j++) {
         const r = order[j];
-        if (yTrue[r] === c) {
+        if (yt[r] === c) {
           posIn[foldOf[r]]++;
           pb++;
         } else {
@@ -505,23 +892,7 @@ export function rocAucFolds(yTrue: Labels, probs: ProbabilityRows, numClasses: n
     const nNegFull = n - posFull;
     perClass.push(posFull === 0 || nNegFull === 0 ? NaN : uFull / (posFull * nNegFull));
   }
-  let full: RocAucResult;
-  if (k <= 2) {
-    const a = perClass[0];
-    full = { auc: a, perClass: [a, a], classesUsed: Number.isNaN(a) ? [] : [1] };
-  } else {
-    const used: number[] = [];
-    let sum = 0;
-    for (let c = 0; c < k; c++) {
-      if (!Number.isNaN(perClass[c])) {
-        used.push(c);
-        sum += perClass[c];
-      }
-    }
-    full = { auc: used.length ? sum / used.length : NaN, perClass, classesUsed: used };
-  }
-  const perFold = k <= 2 ? foldOnly : foldSum.map((s, f) => (foldUsed[f] ? s / foldUsed[f] : NaN));
-  return { full, perFold };
+  return aucResults(k, perClass, foldOnly, foldSum, foldUsed);
 }
 
 export interface RocCurve {

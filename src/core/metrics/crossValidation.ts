@@ -14,11 +14,11 @@
  * Folds whose metric is undefined (NaN, e.g. ROC-AUC on a fold with one class) are left out of that
  * metric's summary; `n` says how many folds were used.
  */
-import { accuracy, classificationReport, logLoss, rocAuc, rocAucFolds } from './classification';
+import { accuracy, classificationReport, LOG_LOSS_EPS, logLoss, reportFromConfusion, rocAuc, rocAucFolds, rocAucFoldsOfMatrix } from './classification';
 import { meanAbsoluteError, meanSquaredError, r2Score } from './regression';
 import { DEFAULT_SEED, mulberry32, shuffleInPlace } from './rng';
 import { studentTQuantile } from './special';
-import { gatherAny, inferNumClasses, isRows, labelsFromProbabilities, Labels, Probabilities } from './types';
+import { gatherAny, inferNumClasses, isRows, labelsFromMatrix, labelsFromProbabilities, matrixRows, Labels, Probabilities, ProbabilityMatrix } from './types';
 
 /**
  * Stratified k-fold assignment: rows of each stratum (class) are shuffled with the seeded RNG, the
@@ -30,6 +30,18 @@ export function stratifiedKFold(strata: Labels, k: number, seed: number = DEFAUL
   const n = strata.length;
   checkK(k, n);
   const rng = mulberry32(seed);
+  const order = new Uint32Array(n);
+  const small = smallIntStrata(strata);
+  if (small) {
+    // strata 0…m−1: a counting sort gives each stratum's rows in ascending order, strata in order
+    const start = new Uint32Array(small.count + 1);
+    for (let i = 0; i < n; i++) start[strata[i] + 1]++;
+    for (let s = 0; s < small.count; s++) start[s + 1] += start[s];
+    const at = start.slice(0, small.count);
+    for (let i = 0; i < n; i++) order[at[strata[i]]++] = i;
+    for (let s = 0; s < small.count; s++) if (start[s + 1] > start[s]) shuffleInPlace(order.subarray(start[s], start[s + 1]), rng);
+    return splitRoundRobin(order, k);
+  }
   const groups = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const s = strata[i];
@@ -38,7 +50,6 @@ export function stratifiedKFold(strata: Labels, k: number, seed: number = DEFAUL
     g.push(i);
   }
   const keys = [...groups.keys()].sort((a, b) => a - b);
-  const order = new Uint32Array(n);
   let pos = 0;
   for (const key of keys) {
     const g = Uint32Array.from(groups.get(key)!);
@@ -47,6 +58,17 @@ export function stratifiedKFold(strata: Labels, k: number, seed: number = DEFAUL
     pos += g.length;
   }
   return splitRoundRobin(order, k);
+}
+
+/** When every stratum is an integer in [0, 65536): how many values that range spans (max + 1). */
+function smallIntStrata(strata: Labels): { count: number } | undefined {
+  let max = -1;
+  for (let i = 0; i < strata.length; i++) {
+    const s = strata[i];
+    if (!(s >= 0 && s < 65536 && s === Math.floor(s))) return undefined;
+    if (s > max) max = s;
+  }
+  return { count: max + 1 };
 }
 
 /** Plain (unstratified) shuffled k-fold split of rows 0..n−1, e.g. for regression. */
@@ -63,14 +85,17 @@ function checkK(k: number, n: number): void {
   if (k > n) throw new RangeError(`k = ${k} folds need at least ${k} rows, got ${n}`);
 }
 
+/** Row j of `order` goes to fold j mod k; each fold's rows in ascending order. */
 function splitRoundRobin(order: Uint32Array, k: number): Uint32Array[] {
   const n = order.length;
+  const foldOf = new Uint32Array(n);
+  for (let j = 0; j < n; j++) foldOf[order[j]] = j % k;
   const folds: Uint32Array[] = [];
-  for (let f = 0; f < k; f++) {
-    const size = Math.floor(n / k) + (f < n % k ? 1 : 0);
-    const out = new Uint32Array(size);
-    for (let j = f, t = 0; j < n; j += k) out[t++] = order[j];
-    folds.push(out.sort());
+  const fill = new Uint32Array(k);
+  for (let f = 0; f < k; f++) folds.push(new Uint32Array(Math.floor(n / k) + (f < n % k ? 1 : 0)));
+  for (let i = 0; i < n; i++) {
+    const f = foldOf[i];
+    folds[f][fill[f]++] = i;
   }
   return folds;
 }
@@ -172,6 +197,11 @@ export interface ClassifierOutcomes {
   /** predicted classes; derived from `probabilities` by argmax when omitted */
   yPred?: Labels;
   probabilities?: Probabilities;
+  /**
+   * The same probabilities as one row-major matrix (rows of width ≥ 2; `probabilities`, when also given,
+   * must be its rows). Gives the same report, computed for all folds in one pass over typed memory.
+   */
+  probabilityMatrix?: ProbabilityMatrix;
   numClasses?: number;
 }
 
@@ -181,18 +211,28 @@ export interface ClassifierOutcomes {
  * logLoss and rocAuc (binary, or one-vs-rest macro).
  */
 export function crossValidateClassifier(data: ClassifierOutcomes, opts: Omit<CrossValidationOptions, 'strata'> = {}): CrossValidationReport {
-  const { yTrue, probabilities } = data;
-  const yPred = data.yPred ?? (probabilities ? labelsFromProbabilities(probabilities) : undefined);
+  const { yTrue, probabilityMatrix: matrix } = data;
+  // the matrix's rows are made only when the row-by-row path runs
+  let probabilities = data.probabilities;
+  const yPred = data.yPred ?? (matrix ? labelsFromMatrix(matrix) : probabilities ? labelsFromProbabilities(probabilities) : undefined);
   if (!yPred) throw new RangeError('crossValidateClassifier: give yPred or probabilities');
-  const rows = probabilities && isRows(probabilities) ? probabilities : undefined;
-  const k = inferNumClasses(data.numClasses, yTrue, yPred, rows);
+  const k = classCount(data.numClasses, yTrue, yPred, probabilities, matrix);
+  const rowsOf = (): Probabilities | undefined => (probabilities ??= matrix ? matrixRows(matrix) : undefined);
   // ROC-AUC of every fold (and of all rows) with each class's scores sorted once; where that fails, the
   // per-fold rocAuc below runs and throws (or not) exactly as it always did
   let aucs: { full: { auc: number }; perFold: number[] } | undefined;
   let aucsTried = false;
+  // with a matrix: every fold's metrics at once (undefined where the row-by-row path must decide)
+  let fast: { perFold: Record<string, number>[]; rocAuc: number } | undefined;
+  let fastTried = !matrix;
   const report = crossValidate(
     yTrue.length,
     (idx, fold, folds) => {
+      if (!fastTried) {
+        fastTried = true;
+        fast = foldMetricsOfMatrix(yTrue, yPred, matrix!, k, folds);
+      }
+      if (fast) return fast.perFold[fold];
       const t = gatherAny(yTrue, idx);
       const p = gatherAny(yPred, idx);
       const r = classificationReport(t, p, k);
@@ -204,8 +244,10 @@ export function crossValidateClassifier(data: ClassifierOutcomes, opts: Omit<Cro
         f1Micro: r.micro.f1,
         f1Weighted: r.weighted.f1,
       };
-      if (probabilities) {
-        const pr = gatherAny(probabilities, idx);
+      const all = rowsOf();
+      const rows = all && isRows(all) ? all : undefined;
+      if (all) {
+        const pr = gatherAny(all, idx);
         out.logLoss = logLoss(t, pr);
         if (!aucsTried && rows) {
           aucsTried = true;
@@ -221,8 +263,89 @@ export function crossValidateClassifier(data: ClassifierOutcomes, opts: Omit<Cro
     },
     { ...opts, strata: yTrue },
   );
-  if (aucs) report.full = { rocAuc: aucs.full.auc };
+  if (fast) report.full = { rocAuc: fast.rocAuc };
+  else if (aucs) report.full = { rocAuc: aucs.full.auc };
   return report;
+}
+
+/** inferNumClasses(numClasses, yTrue, yPred, the probability rows), without making a matrix's rows. */
+function classCount(numClasses: number | undefined, yTrue: Labels, yPred: Labels, probabilities: Probabilities | undefined, matrix: ProbabilityMatrix | undefined): number {
+  if (probabilities || !matrix) return inferNumClasses(numClasses, yTrue, yPred, probabilities && isRows(probabilities) ? probabilities : undefined);
+  const k = inferNumClasses(numClasses, yTrue, yPred);
+  const w = matrix.width;
+  // rows add their width (one column: 2) when there are any
+  return numClasses !== undefined || !(w > 0 && matrix.values.length >= w) ? k : Math.max(k, w === 1 ? 2 : w);
+}
+
+/**
+ * The per-fold metrics of crossValidateClassifier from a probability matrix, every fold in one pass:
+ * a confusion matrix and a log-loss sum per fold (each fold's rows in ascending order, as the row-by-row
+ * path adds them, so the sums are the same doubles) and rocAucFoldsOfMatrix. Undefined where that path
+ * would throw or take another branch (a label outside [0, k), a NaN probability, width ≠ k), so it decides.
+ */
+function foldMetricsOfMatrix(
+  yTrue: Labels,
+  yPred: Labels,
+  m: ProbabilityMatrix,
+  k: number,
+  folds: Uint32Array[],
+): { perFold: Record<string, number>[]; rocAuc: number } | undefined {
+  const n = yTrue.length;
+  const w = m.width;
+  const v = m.values;
+  if (w !== k || k < 2 || v.length !== n * w || yPred.length !== n) return undefined;
+  const nf = folds.length;
+  const foldOf = new Int32Array(n).fill(-1);
+  for (let f = 0; f < nf; f++) {
+    const idx = folds[f];
+    for (let t = 0; t < idx.length; t++) {
+      const i = idx[t];
+      if (!(i >= 0 && i < n) || foldOf[i] !== -1) return undefined;
+      foldOf[i] = f;
+    }
+  }
+  for (let i = 0; i < n; i++) if (foldOf[i] === -1) return undefined;
+  for (let i = 0; i < v.length; i++) if (v[i] !== v[i]) return undefined;
+  const conf = new Float64Array(nf * k * k);
+  const ok = new Float64Array(nf);
+  const ll = new Float64Array(nf);
+  const lo = LOG_LOSS_EPS;
+  const hi = 1 - LOG_LOSS_EPS;
+  for (let i = 0, at = 0; i < n; i++, at += w) {
+    const y = yTrue[i];
+    const p = yPred[i];
+    if (!(y >= 0 && y < k && y === Math.floor(y)) || !(p >= 0 && p < k && p === Math.floor(p))) return undefined;
+    const f = foldOf[i];
+    conf[(f * k + y) * k + p]++;
+    if (y === p) ok[f]++;
+    let q = v[at + y];
+    q = q < lo ? lo : q > hi ? hi : q;
+    ll[f] -= Math.log(q);
+  }
+  let aucs: { full: { auc: number }; perFold: number[] };
+  try {
+    aucs = rocAucFoldsOfMatrix(yTrue, v, k, folds);
+  } catch {
+    return undefined;
+  }
+  const perFold: Record<string, number>[] = [];
+  for (let f = 0; f < nf; f++) {
+    const size = folds[f].length;
+    const confusion: number[][] = [];
+    for (let t = 0; t < k; t++) confusion.push(Array.from(conf.subarray((f * k + t) * k, (f * k + t + 1) * k)));
+    const r = reportFromConfusion(confusion);
+    perFold.push({
+      accuracy: size === 0 ? NaN : ok[f] / size,
+      precisionMacro: r.macro.precision,
+      recallMacro: r.macro.recall,
+      f1Macro: r.macro.f1,
+      f1Micro: r.micro.f1,
+      f1Weighted: r.weighted.f1,
+      logLoss: size === 0 ? NaN : ll[f] / size,
+      rocAuc: aucs.perFold[f],
+    });
+  }
+  return { perFold, rocAuc: aucs.full.auc };
 }
 
 /** Plain k-fold cross-validation of a trained regressor's outcomes: mse, rmse, mae, r2 per fold. */

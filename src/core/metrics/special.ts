@@ -176,12 +176,26 @@ export function studentTCdf(t: number, df: number): number {
  * (0.975, 29) = 2.0452.
  */
 export function studentTQuantile(p: number, df: number): number {
+  // a pure function of (p, df), asked for the same few pairs over and over (one per metric of a
+  // cross-validation): each computed once
+  const key = `${p}:${df}`;
+  const hit = tQuantiles.get(key);
+  if (hit !== undefined) return hit;
+  const t = tQuantile(p, df);
+  if (tQuantiles.size >= 256) tQuantiles.clear();
+  tQuantiles.set(key, t);
+  return t;
+}
+
+const tQuantiles = new Map<string, number>();
+
+function tQuantile(p: number, df: number): number {
   if (!(p >= 0 && p <= 1) || !(df > 0)) return NaN;
   if (df === Infinity) return normalQuantile(p);
   if (p === 0.5) return 0;
   if (p === 0) return -Infinity;
   if (p === 1) return Infinity;
-  if (p < 0.5) return -studentTQuantile(1 - p, df);
+  if (p < 0.5) return -tQuantile(1 - p, df);
   // p > 0.5 → t > 0. Bracket then bisect on the two-sided tail, which is monotone in t.
   const tail = 2 * (1 - p); // P(|T| > t)
   const twoSided = (t: number): number => regularizedBeta(df / (df + t * t), df / 2, 0.5);

@@ -15,6 +15,24 @@ export type ProbabilityRows = ReadonlyArray<ArrayLike<number>>;
  */
 export type Probabilities = ProbabilityRows | Labels;
 
+/**
+ * Probability rows as one row-major matrix: row i is values[i·width, (i+1)·width). Functions that take it
+ * (labelsFromMatrix, logLossOfMatrix, crossValidateClassifier's `probabilityMatrix`) give the values they
+ * give for the same rows, bit for bit, reading typed memory in one pass.
+ */
+export interface ProbabilityMatrix {
+  values: Float64Array;
+  width: number;
+}
+
+/** The rows of a matrix as views into its values (what the row-taking functions take). */
+export function matrixRows(m: ProbabilityMatrix): Float64Array[] {
+  const n = m.width > 0 ? Math.floor(m.values.length / m.width) : 0;
+  const rows = new Array<Float64Array>(n);
+  for (let i = 0; i < n; i++) rows[i] = m.values.subarray(i * m.width, (i + 1) * m.width);
+  return rows;
+}
+
 /** A metric evaluated on a multiset of row indices (rows may repeat, as in a bootstrap resample). */
 export type RowMetric = (indices: ArrayLike<number>) => number;
 
@@ -60,6 +78,31 @@ export function labelsFromProbabilities(probs: Probabilities, threshold = 0.5): 
     }
     let best = 0;
     for (let j = 1; j < r.length; j++) if (r[j] > r[best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** labelsFromProbabilities of a matrix's rows: argmax (first index wins ties); one column → P > threshold ⇒ 1. */
+export function labelsFromMatrix(m: ProbabilityMatrix, threshold = 0.5): Int32Array {
+  const w = m.width;
+  const v = m.values;
+  const n = w > 0 ? Math.floor(v.length / w) : 0;
+  const out = new Int32Array(n);
+  if (w === 1) {
+    for (let i = 0; i < n; i++) out[i] = v[i] > threshold ? 1 : 0;
+    return out;
+  }
+  for (let i = 0, at = 0; i < n; i++, at += w) {
+    let best = 0;
+    let bv = v[at];
+    for (let j = 1; j < w; j++) {
+      const x = v[at + j];
+      if (x > bv) {
+        best = j;
+        bv = x;
+      }
+    }
     out[i] = best;
   }
   return out;

@@ -1,54 +1,30 @@
 /**
- * Benchmark: diffing two large ONNX models that differ in one tensor costs about as much as hashing
- * both files once, in bounded memory.
+ * Benchmark: `modelver diff A B` of two large ONNX models that differ in one tensor costs at most
+ * twice what hashing both files costs (goal ≤ 2× at every size), in bounded memory.
  *
- * Writes two ~200 MB ONNX models (bench/inspect.ts's writer: 40 MatMul/Add/Relu layers with square
- * float32 weights), identical except for one weight matrix in which every 1000th float is nudged.
- * Then measures
- *   (a) sha256 of both files, read once each in 8 MiB chunks (after a warm-up read; median of 3),
- *   (b) diffModels(A, B) (median of 3 after one warm-up run), the ratio b / a,
- *   (c) the peak RSS of a separate Node process that runs the diff, next to one that only loads the code.
- * Checks that the diff finds exactly the one changed tensor with the right number of changed elements.
- * Size per model: opts.sizeMB, else $MV_BENCH_DIFF_MB, else 200; opts.layers (default 40) sets how
- * many weight matrices share it (layers = 1: one ~200 MB tensor, compared chunk by chunk). Temp files are deleted.
+ * For each size (MV_BENCH_DIFF_SIZES, MiB, default "10,100,1024"; the 1 GiB pair needs 2 GiB of
+ * temporary disk), two models are written with bench/inspect.ts's writer (40 MatMul/Add/Relu layers,
+ * square float32 weights), identical except for one weight matrix in which every 1000th float is
+ * nudged. After a check that the diff finds exactly that tensor with the right number of changed
+ * elements, whole processes are timed, interleaved (A B A B …; medians with their spread):
+ *   baseline: `openssl dgst -sha256 A B` (a fresh process)
+ *   modelver: `node dist/cli.js diff A B` (a fresh process; exit status 1, "they differ", is its success)
+ * Memory: the peak RSS (VmHWM) of a Node process that runs the diff, next to one that only loads the
+ * code. Temp files are deleted.
  *
- * Run: node out/bench/diff.js
+ * Run: node out/bench/run.js diff (after npm run build: the CLI comes from dist/)
  */
 import { spawnSync } from 'child_process';
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { diffModels } from '../src/core/diff';
-import { readOnnxSummary } from '../src/core/formats/onnx';
+import { retrain } from './commit';
 import { writeModel } from './inspect';
+import { compareProcesses, formatRow } from './measure';
 
-function sha256File(file: string): string {
-  const h = crypto.createHash('sha256');
-  const buf = Buffer.allocUnsafe(8 << 20);
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-async function timeAsync(fn: () => Promise<unknown> | unknown): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
+const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+const GOAL = 2;
 
 function childRss(a: string, b: string, baseline: boolean): { maxRssMB: number; changed: number } {
   const mod = path.resolve(__dirname, '..', 'src', 'core', 'diff', 'index.js');
@@ -71,75 +47,58 @@ function childRss(a: string, b: string, baseline: boolean): { maxRssMB: number; 
   return { maxRssMB: Math.round((o.maxRss / (1 << 20)) * 10) / 10, changed: o.changed };
 }
 
-export async function benchDiff(opts: { sizeMB?: number; layers?: number } = {}): Promise<Record<string, number | string>> {
-  const sizeMB = opts.sizeMB ?? (Number(process.env.MV_BENCH_DIFF_MB) || 200);
+export async function benchDiff(opts: { sizesMB?: number[]; runs?: number } = {}): Promise<Record<string, number | string>> {
+  const sizes = opts.sizesMB ?? (process.env.MV_BENCH_DIFF_SIZES ?? process.env.MV_BENCH_DIFF_MB ?? '10,100,1024').split(',').map(Number);
+  const runs = opts.runs ?? (Number(process.env.MV_BENCH_RUNS) || 7);
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first.`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-bench-diff-'));
-  const fa = path.join(dir, 'a.onnx');
-  const fb = path.join(dir, 'b.onnx');
+  const out: Record<string, number | string> = {};
+  const r2 = (x: number): number => Math.round(x * 100) / 100;
   try {
-    const layers = opts.layers ?? 40;
-    const w = writeModel(fa, sizeMB, layers);
-    const targetName = `W${Math.floor(layers / 2)}`;
-    fs.copyFileSync(fa, fb);
-    // nudge every 1000th float of one weight matrix of B
-    const s = await readOnnxSummary(fb);
-    const target = s.tensors.find((t) => t.name === targetName)!;
-    if (target.location.kind !== 'raw') throw new Error('unexpected location');
-    const { offset, length } = target.location;
-    const fd = fs.openSync(fb, 'r+');
-    let nudged = 0;
-    try {
-      const buf = Buffer.alloc(length);
-      fs.readSync(fd, buf, 0, length, offset);
-      for (let i = 0; i < length / 4; i += 1000) {
-        buf.writeFloatLE(buf.readFloatLE(i * 4) + 0.5, i * 4);
-        nudged++;
+    for (const mb of sizes) {
+      const fa = path.join(dir, `a-${mb}.onnx`);
+      const fb = path.join(dir, `b-${mb}.onnx`);
+      const w = writeModel(fa, mb, 40);
+      const nudged = await retrain(fa, fb, 'W20');
+
+      // correctness first
+      const d = await diffModels(fa, fb);
+      const row = d.weights.rows.find((r) => r.status === 'changed');
+      if (d.weights.counts.changed !== 1 || d.weights.counts.identical !== w.tensors - 1 || row?.a?.name !== 'W20' || row.stats?.changedCount !== nudged) {
+        throw new Error(`wrong diff: ${JSON.stringify(d.verdicts)} ${JSON.stringify(d.weights.counts)}`);
       }
-      fs.writeSync(fd, buf, 0, length, offset);
-    } finally {
-      fs.closeSync(fd);
-    }
+      const child = childRss(fa, fb, false);
+      const base = childRss(fa, fb, true);
+      if (child.changed !== 1) throw new Error('the child process found another diff');
 
-    // correctness first
-    const d = await diffModels(fa, fb);
-    const row = d.weights.rows.find((r) => r.status === 'changed');
-    if (d.weights.counts.changed !== 1 || d.weights.counts.identical !== w.tensors - 1 || row?.a?.name !== targetName || row.stats?.changedCount !== nudged) {
-      throw new Error(`wrong diff: ${JSON.stringify(d.verdicts)} ${JSON.stringify(d.weights.counts)}`);
-    }
-
-    sha256File(fa); // warm-up: both files in the page cache for both measurements
-    sha256File(fb);
-    const hashes: number[] = [];
-    for (let i = 0; i < 3; i++)
-      hashes.push(
-        await timeAsync(() => {
-          sha256File(fa);
-          sha256File(fb);
-        }),
+      const res = await compareProcesses(
+        `diff two ${r2(w.bytes / (1 << 20))} MiB ONNX (1 of ${w.tensors} tensors changed, ${nudged} floats)`,
+        [
+          { name: 'openssl dgst -sha256 A B', argv: ['openssl', 'dgst', '-sha256', fa, fb] },
+          // `modelver diff` exits 1 when the models differ: that is its success here (sh checks it; the script is constant)
+          { name: 'modelver diff A B', argv: ['sh', '-c', '"$@" >/dev/null; [ $? -eq 1 ]', 'sh', process.execPath, CLI, 'diff', fa, fb] },
+        ],
+        runs,
       );
-    await diffModels(fa, fb); // warm-up (JIT)
-    const diffs: number[] = [];
-    for (let i = 0; i < 3; i++) diffs.push(await timeAsync(() => diffModels(fa, fb)));
-    const child = childRss(fa, fb, false);
-    const base = childRss(fa, fb, true);
-    if (child.changed !== 1) throw new Error('the child process found another diff');
-    const hashMs = median(hashes);
-    const diffMs = median(diffs);
-    const r2 = (x: number): number => Math.round(x * 100) / 100;
-    return {
-      fileMB: r2(w.bytes / (1 << 20)),
-      tensors: w.tensors,
-      largestTensorMB: r2(length / (1 << 20)),
-      elementsChanged: nudged,
-      verdict0: d.verdicts[0],
-      hashBothMs: r2(hashMs),
-      diffMs: r2(diffMs),
-      diffRunsMs: diffs.map(r2).join(' '),
-      ratio: r2(diffMs / hashMs),
-      childPeakRssMB: child.maxRssMB,
-      baselinePeakRssMB: base.maxRssMB,
-      rssOverBaselineMB: r2(child.maxRssMB - base.maxRssMB),
-    };
+      const ratio = res.ratios['modelver diff A B'];
+      console.log(formatRow(res, { text: `≤ ${GOAL}×`, met: ratio <= GOAL }));
+      console.log(`  peak RSS of a process running the diff: ${child.maxRssMB} MB (${r2(child.maxRssMB - base.maxRssMB)} MB over one that only loads the code)`);
+      const [o, m] = res.cases;
+      Object.assign(out, {
+        [`${mb}MB.opensslMs`]: r2(o.median),
+        [`${mb}MB.opensslSpread`]: `${r2(o.min)}–${r2(o.max)} IQR ${r2(o.q1)}–${r2(o.q3)}`,
+        [`${mb}MB.modelverMs`]: r2(m.median),
+        [`${mb}MB.modelverSpread`]: `${r2(m.min)}–${r2(m.max)} IQR ${r2(m.q1)}–${r2(m.q3)}`,
+        [`${mb}MB.ratio`]: r2(ratio),
+        [`${mb}MB.goalMet`]: String(ratio <= GOAL),
+        [`${mb}MB.peakRssMB`]: child.maxRssMB,
+        [`${mb}MB.rssOverBaselineMB`]: r2(child.maxRssMB - base.maxRssMB),
+        [`${mb}MB.bytesHashed`]: d.weights.bytesHashed,
+        [`${mb}MB.bytesCompared`]: d.weights.bytesCompared,
+      });
+      for (const f of [fa, fb]) fs.rmSync(f, { force: true });
+    }
+    return out;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -147,11 +106,7 @@ export async function benchDiff(opts: { sizeMB?: number; layers?: number } = {})
 
 if (require.main === module) {
   benchDiff()
-    .then((r) => {
-      console.log('Diff benchmark: two large ONNX models that differ in one tensor vs hashing both files');
-      const width = Math.max(...Object.keys(r).map((k) => k.length));
-      for (const [k, v] of Object.entries(r)) console.log(`  ${k.padEnd(width)}  ${v}`);
-    })
+    .then((r) => console.log(JSON.stringify(r, null, 2)))
     .catch((e) => {
       console.error(e);
       process.exit(1);

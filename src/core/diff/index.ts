@@ -45,8 +45,12 @@ export async function diffModels(a: DiffInput | string, b: DiffInput | string, o
   const t0 = Date.now();
   const ia: DiffInput = typeof a === 'string' ? { file: a } : a;
   const ib: DiffInput = typeof b === 'string' ? { file: b } : b;
-  const sa = ia.summary ?? (await readModelSummary(ia.file));
-  const sb = ib.summary ?? (await readModelSummary(ib.file));
+  // both files at once; when both fail, A's error is the one reported (as when they were read in turn)
+  const [ra, rb] = await Promise.allSettled([ia.summary ?? readModelSummary(ia.file), ib.summary ?? readModelSummary(ib.file)]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  const sa = ra.value;
+  const sb = rb.value;
   const iface = diffInterface(sa, sb);
   const header = diffHeader(sa, sb);
   const { graph, layerRenames } = diffGraph(sa, sb, { maxNodeRows: opts.maxNodeRows });

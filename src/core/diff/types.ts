@@ -191,6 +191,8 @@ export interface WeightsDiff {
   compared: boolean;
   /** bytes read to hash tensors, and tensors whose values were decoded for statistics */
   bytesHashed: number;
+  /** bytes read (both models together) to compare same-name tensors byte for byte before any hashing */
+  bytesCompared: number;
   tensorsDecoded: number;
   /** identical rows are kept only when renamed (unless DiffOptions.allWeightRows) */
   rows: WeightRow[];

@@ -1,7 +1,16 @@
 /** One-line conclusions a person reads first. */
 import type { AttrChange, ModelDiff, NodeChange } from './types';
 
-export const fmtCount = (n: number): string => n.toLocaleString('en-US');
+/**
+ * A count with thousands separators, as n.toLocaleString('en-US') writes it. Whole numbers are grouped
+ * here: the first toLocaleString of a process loads ICU's locale data (30+ ms of a diff's run).
+ */
+export const fmtCount = (n: number): string => {
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  if (Object.is(n, -0)) return '-0';
+  const digits = String(Math.abs(n)).replace(/\B(?=(\d{3})+$)/g, ',');
+  return n < 0 ? `-${digits}` : digits;
+};
 const signed = (n: number): string => (n > 0 ? `+${fmtCount(n)}` : n < 0 ? `−${fmtCount(-n)}` : '0');
 
 function list(items: string[], max = 4): string {

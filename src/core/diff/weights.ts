@@ -1,15 +1,23 @@
 /**
  * Weight comparison, rename-aware and streaming.
  *
- * 1. Every tensor of both models is hashed (sha256), one at a time. ONNX tensors stored as a plain
- *    run of little-endian bytes (raw_data or external data) are hashed straight from the file with
- *    positional reads, in chunks, without decoding. Other tensors (packed fields, Keras HDF5
- *    datasets, sub-byte types) are decoded one at a time (Keras: in batches of at most 64 MiB) and
+ * 1. Same-name tensors are compared byte for byte first, where that settles them: names unique in
+ *    both models, the same dtype and shape, both stored as a plain run of little-endian bytes
+ *    (raw_data or external data). Both files are read at once, chunk by chunk, and a pair stops at
+ *    its first differing chunk. Equal bytes are identical tensors, with no hashing.
+ * 2. The other tensors are hashed (sha256) where a match by content is still possible: a tensor is
+ *    hashed only when the other model has an unsettled tensor of the same dtype and shape other than
+ *    its same-name partner already found different. ONNX tensors stored as plain bytes are hashed
+ *    straight from the file with positional reads, in chunks, without decoding; both models at once
+ *    (the second on a worker thread when there is much to hash). Other tensors (packed fields, Keras
+ *    HDF5 datasets, sub-byte types) are decoded one at a time (Keras: in batches of at most 64 MiB) and
  *    the bytes of their values hashed. Only the digests are kept.
- * 2. Tensors are paired: same name and same content → identical; then same (dtype, shape, content
+ * 3. Tensors are paired: same name and same content → identical; then same (dtype, shape, content
  *    hash) under another name → identical, renamed; then same name → changed (or shape/dtype
  *    changed); Keras: then the same weight under a renamed layer; the rest are removed / added.
- * 3. Only pairs whose hashes differ are read again, both tensors in step, chunk by chunk where the
+ *    Steps 1 and 2 give exactly the pairs that hashing every tensor gives (useReferenceWeightPath
+ *    turns them off, for the tests that check this).
+ * 4. Only pairs whose content differs are read again, both tensors in step, chunk by chunk where the
  *    bytes allow it, for max |Δ|, ‖Δ‖₂, ‖Δ‖/‖a‖, cosine similarity and the fraction of changed
  *    elements. At most one pair of chunks (or, for tensors that must be decoded whole, one pair of
  *    tensors) is held at a time.
@@ -22,6 +30,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Worker } from 'worker_threads';
 import { ModelFormatError, readTensor } from '../formats';
 import { boxRanges, readKerasTensorRange, readKerasTensors } from '../formats/keras';
 import type { ModelSummary, TensorData, TensorInfo } from '../formats/types';
@@ -40,9 +49,11 @@ export interface WeightReadLimits {
   kerasChunkBytes: number;
   /** values that must be decoded whole may take at most this many bytes decoded */
   wholeDecodeBytes: number;
+  /** B's plain byte ranges are hashed on a worker thread when both models have at least this many bytes to hash */
+  hashThreadMinBytes: number;
 }
 
-const limits: WeightReadLimits = { kerasChunkBytes: KERAS_BATCH, wholeDecodeBytes: 1024 * 1024 * 1024 };
+const limits: WeightReadLimits = { kerasChunkBytes: KERAS_BATCH, wholeDecodeBytes: 1024 * 1024 * 1024, hashThreadMinBytes: 32 * 1024 * 1024 };
 
 /** Change the limits; returns the ones in force before. */
 export function configureWeightReads(o: Partial<WeightReadLimits>): WeightReadLimits {
@@ -210,15 +221,228 @@ async function readWhole(file: string, summary: ModelSummary, t: TensorInfo): Pr
   return readTensor(file, summary, t);
 }
 
-/** sha256 of every tensor's value bytes, in order. Returns the digests and the bytes read. */
+/** The reference path (tests): every tensor hashed, A then B on this thread, no byte comparison first. */
+let referencePath = false;
+
+/**
+ * Turn the reference path on or off (returns the setting before): with it on, every tensor is hashed,
+ * A then B on this thread, and nothing is settled by comparing bytes first — what the diff did before
+ * steps 1–2 of this file's comment. Tests compare both paths' results.
+ */
+export function useReferenceWeightPath(on: boolean): boolean {
+  const before = referencePath;
+  referencePath = on;
+  return before;
+}
+
+/** Chunk for reading both files while comparing same-name tensors byte for byte (bytes). */
+const COMPARE_CHUNK = 4 * 1024 * 1024;
+
+/** What comparing same-name tensors byte for byte settled: A index → B index. */
+interface ByteSettled {
+  /** equal bytes: identical tensors */
+  equal: Map<number, number>;
+  /** different bytes: the pair is not identical (a match by content may still pair either elsewhere) */
+  differ: Map<number, number>;
+  bytes: number;
+}
+
+/** Names that occur exactly once among the tensors: name → index. */
+function uniqueNames(ts: TensorInfo[]): Map<string, number> {
+  const seen = new Map<string, number>();
+  ts.forEach((t, i) => seen.set(t.name, seen.has(t.name) ? -1 : i));
+  for (const [k, v] of seen) if (v < 0) seen.delete(k);
+  return seen;
+}
+
+/**
+ * Step 1: same-name tensors (names unique in both models, same dtype and shape, both plain byte
+ * ranges) compared byte for byte, both files read at once; a pair stops at its first differing chunk.
+ */
+async function compareSameNameBytes(a: ModelSummary, b: ModelSummary, files: Files, onEqual: () => void): Promise<ByteSettled> {
+  const out: ByteSettled = { equal: new Map(), differ: new Map(), bytes: 0 };
+  const ua = uniqueNames(a.tensors);
+  const ub = uniqueNames(b.tensors);
+  const pairs: { i: number; j: number; ra: { file: string; offset: number; length: number }; rb: { file: string; offset: number; length: number } }[] = [];
+  let largest = 0;
+  for (const [name, i] of ua) {
+    const j = ub.get(name);
+    if (j === undefined) continue;
+    const x = a.tensors[i];
+    const y = b.tensors[j];
+    if (x.dtype !== y.dtype || !sameShape(x.shape, y.shape)) continue;
+    const ra = byteRange(a, x);
+    const rb = ra && byteRange(b, y);
+    if (!ra || !rb || ra.length !== rb.length) continue;
+    pairs.push({ i, j, ra, rb });
+    largest = Math.max(largest, ra.length);
+  }
+  if (!pairs.length) return out;
+  pairs.sort((p, q) => p.i - q.i); // file order of A, for sequential reads
+  const size = Math.max(1, Math.min(COMPARE_CHUNK, largest));
+  const bufA = Buffer.allocUnsafe(size);
+  const bufB = Buffer.allocUnsafe(size);
+  for (const { i, j, ra, rb } of pairs) {
+    const [fa, fb] = await Promise.all([files.get(ra.file), files.get(rb.file)]);
+    let equal = true;
+    for (let off = 0; off < ra.length; off += size) {
+      const n = Math.min(size, ra.length - off);
+      await Promise.all([readFully(fa, bufA, n, ra.offset + off), readFully(fb, bufB, n, rb.offset + off)]);
+      out.bytes += 2 * n;
+      if (!bufA.subarray(0, n).equals(bufB.subarray(0, n))) {
+        equal = false;
+        break;
+      }
+    }
+    if (equal) {
+      out.equal.set(i, j);
+      onEqual();
+      onEqual();
+    } else out.differ.set(i, j);
+  }
+  return out;
+}
+
+/**
+ * Step 2's rule: which tensors a match by content could still pair, so must be hashed. A tensor not
+ * settled by step 1 is hashed when the other model has a tensor not settled by step 1 with the same
+ * dtype and shape that is not its same-name partner already found different.
+ */
+function tensorsToHash(ta: TensorInfo[], tb: TensorInfo[], settled: ByteSettled): { needA: boolean[]; needB: boolean[] } {
+  const key = (t: TensorInfo) => `${t.dtype}|${t.shape.join('x')}`;
+  const equalB = new Set(settled.equal.values());
+  const differA = settled.differ;
+  const differB = new Map([...settled.differ].map(([i, j]) => [j, i]));
+  const group = (ts: TensorInfo[], skip: (k: number) => boolean) => {
+    const m = new Map<string, number[]>();
+    ts.forEach((t, k) => {
+      if (skip(k)) return;
+      const l = m.get(key(t));
+      if (l) l.push(k);
+      else m.set(key(t), [k]);
+    });
+    return m;
+  };
+  const byKeyA = group(ta, (i) => settled.equal.has(i));
+  const byKeyB = group(tb, (j) => equalB.has(j));
+  const needA = ta.map((t, i) => !settled.equal.has(i) && (byKeyB.get(key(t)) ?? []).some((j) => differA.get(i) !== j));
+  const needB = tb.map((t, j) => !equalB.has(j) && (byKeyA.get(key(t)) ?? []).some((i) => differB.get(j) !== i));
+  return { needA, needB };
+}
+
+/** sha256 of a byte range of a file; the next chunk is read while this one is hashed. */
+async function hashRange(fh: fs.promises.FileHandle, offset: number, length: number, bufs: [Uint8Array, Uint8Array]): Promise<string> {
+  const h = crypto.createHash('sha256');
+  const size = bufs[0].length;
+  let pending: Promise<void> | undefined = length > 0 ? readFully(fh, bufs[0], Math.min(size, length), offset) : undefined;
+  for (let off = 0, k = 0; off < length; k ^= 1) {
+    const n = Math.min(size, length - off);
+    await pending;
+    const next = off + n;
+    pending = next < length ? readFully(fh, bufs[k ^ 1], Math.min(size, length - next), offset + next) : undefined;
+    h.update(bufs[k].subarray(0, n));
+    off = next;
+  }
+  return h.digest('hex');
+}
+
+/** A byte range of a file to hash on the worker thread. */
+interface RangeJob {
+  file: string;
+  offset: number;
+  length: number;
+}
+
+/** The worker's code: sha256 of each range, in order (a tick per range, then the digests). */
+const HASH_WORKER = `
+const { parentPort, workerData } = require('worker_threads');
+const fs = require('fs');
+const crypto = require('crypto');
+const { jobs, chunk } = workerData;
+const buf = Buffer.allocUnsafe(Math.max(1, chunk));
+const fds = new Map();
+try {
+  const hashes = [];
+  for (const j of jobs) {
+    let fd = fds.get(j.file);
+    if (fd === undefined) { fd = fs.openSync(j.file, 'r'); fds.set(j.file, fd); }
+    const h = crypto.createHash('sha256');
+    for (let off = 0; off < j.length; ) {
+      const n = Math.min(buf.length, j.length - off);
+      for (let got = 0; got < n; ) {
+        const r = fs.readSync(fd, buf, got, n - got, j.offset + off + got);
+        if (r === 0) throw new Error('unexpected end of file at byte ' + (j.offset + off + got));
+        got += r;
+      }
+      h.update(buf.subarray(0, n));
+      off += n;
+    }
+    hashes.push(h.digest('hex'));
+    parentPort.postMessage({ tick: 1 });
+  }
+  parentPort.postMessage({ hashes });
+} finally {
+  for (const fd of fds.values()) fs.closeSync(fd);
+}`;
+
+/** Byte ranges being hashed on a worker thread. */
+interface RangeHashing {
+  /** the digests, in the order of the jobs */
+  hashes: Promise<string[]>;
+  /** stop the thread (when the diff failed elsewhere; nothing once it is done) */
+  stop(): void;
+}
+
+/** How many hashing threads diffs have started in this process (tests check that the thread path runs). */
+export const hashThreadsStarted = { count: 0 };
+
+/** Hash byte ranges on a worker thread; undefined when no worker could be started (hash them here then). */
+function hashRangesOnWorker(jobs: RangeJob[], onEach: () => void): RangeHashing | undefined {
+  let w: Worker;
+  try {
+    w = new Worker(HASH_WORKER, { eval: true, workerData: { jobs, chunk: Math.min(HASH_CHUNK, Math.max(...jobs.map((j) => j.length))) } });
+  } catch {
+    return undefined;
+  }
+  hashThreadsStarted.count++;
+  let finished = false;
+  const hashes = new Promise<string[]>((resolve, reject) => {
+    let result: string[] | undefined;
+    w.on('message', (m: { tick?: number; hashes?: string[] }) => {
+      if (m.tick) onEach();
+      if (m.hashes) result = m.hashes;
+    });
+    w.on('error', reject);
+    w.on('exit', (code) => {
+      finished = true;
+      if (result && result.length === jobs.length) resolve(result);
+      else reject(new Error(`the hashing thread stopped (exit code ${code}) before it hashed every tensor`));
+    });
+  });
+  return {
+    hashes,
+    stop: () => {
+      if (!finished) void w.terminate();
+    },
+  };
+}
+
+/**
+ * sha256 of the value bytes of the tensors in `need` (all when undefined), in order; the others are
+ * left undefined. Ranges listed in `elsewhere` (tensor index → its digest, computed on another thread)
+ * are taken from there. Returns the digests and the bytes read.
+ */
 async function hashTensors(
   file: string,
   summary: ModelSummary,
   files: Files,
-  onEach: () => void,
-): Promise<{ hashes: string[]; bytes: number }> {
-  const hashes: string[] = new Array(summary.tensors.length);
+  onEach: (i: number) => void,
+  need?: boolean[],
+  elsewhere?: Map<number, Promise<string>>,
+): Promise<{ hashes: (string | undefined)[]; bytes: number }> {
+  const hashes: (string | undefined)[] = new Array(summary.tensors.length);
   let bytes = 0;
+  const wanted = (i: number) => !need || need[i];
   if (summary.format !== 'onnx') {
     // Keras: HDF5 datasets have no byte range here; decode in bounded batches
     let batch: number[] = [];
@@ -229,13 +453,17 @@ async function hashTensors(
       data.forEach((d, k) => {
         hashes[batch[k]] = hashData(d.data);
         bytes += dataBytes(d.data).reduce((n, p) => n + p.byteLength, 0);
-        onEach();
+        onEach(batch[k]);
       });
       batch = [];
       size = 0;
     };
     for (let i = 0; i < summary.tensors.length; i++) {
       const t = summary.tensors[i];
+      if (!wanted(i)) {
+        onEach(i);
+        continue;
+      }
       const blocks = kerasBlocks(summary, t);
       if (blocks) {
         // too large to read whole: block by block, in order
@@ -248,7 +476,7 @@ async function hashTensors(
           }
         }
         hashes[i] = h.digest('hex');
-        onEach();
+        onEach(i);
         continue;
       }
       if (batch.length && size + t.byteSize > KERAS_BATCH) await flush();
@@ -258,30 +486,99 @@ async function hashTensors(
     await flush();
     return { hashes, bytes };
   }
-  let buf: Uint8Array | undefined;
+  let bufs: [Uint8Array, Uint8Array] | undefined;
   for (let i = 0; i < summary.tensors.length; i++) {
     const t = summary.tensors[i];
+    if (!wanted(i)) {
+      onEach(i);
+      continue;
+    }
+    const there = elsewhere?.get(i);
+    if (there) {
+      hashes[i] = await there;
+      bytes += t.byteSize;
+      continue; // ticked by the other thread
+    }
     const r = byteRange(summary, t);
     if (r) {
       const fh = await files.get(r.file);
-      const h = crypto.createHash('sha256');
-      buf ??= new Uint8Array(Math.min(HASH_CHUNK, Math.max(r.length, 1 << 16)));
-      if (buf.length < Math.min(HASH_CHUNK, r.length)) buf = new Uint8Array(Math.min(HASH_CHUNK, r.length));
-      for (let off = 0; off < r.length; off += buf.length) {
-        const n = Math.min(buf.length, r.length - off);
-        await readFully(fh, buf, n, r.offset + off);
-        h.update(buf.subarray(0, n));
-      }
-      hashes[i] = h.digest('hex');
+      const size = Math.min(HASH_CHUNK, Math.max(r.length, 1 << 16));
+      if (!bufs || bufs[0].length < size) bufs = [new Uint8Array(size), new Uint8Array(size)];
+      hashes[i] = await hashRange(fh, r.offset, r.length, bufs);
       bytes += r.length;
     } else {
       const d = await readWhole(file, summary, t);
       hashes[i] = hashData(d.data);
       bytes += dataBytes(d.data).reduce((n, p) => n + p.byteLength, 0);
     }
-    onEach();
+    onEach(i);
   }
   return { hashes, bytes };
+}
+
+/**
+ * Steps 1–2: the digests needed to pair the tensors (undefined where no match by content is possible)
+ * and the same-name pairs settled by their bytes.
+ */
+async function settleAndHash(
+  fileA: string,
+  a: ModelSummary,
+  fileB: string,
+  b: ModelSummary,
+  files: Files,
+  tick: () => void,
+): Promise<{ ha: (string | undefined)[]; hb: (string | undefined)[]; settled: ByteSettled; bytesHashed: number }> {
+  if (referencePath) {
+    const ra = await hashTensors(fileA, a, files, tick);
+    const rb = await hashTensors(fileB, b, files, tick);
+    return { ha: ra.hashes, hb: rb.hashes, settled: { equal: new Map(), differ: new Map(), bytes: 0 }, bytesHashed: ra.bytes + rb.bytes };
+  }
+  const settled = await compareSameNameBytes(a, b, files, tick);
+  const { needA, needB } = tensorsToHash(a.tensors, b.tensors, settled);
+  // the tensors settled equal were counted by step 1; hashTensors counts every other one
+  const equalB = new Set(settled.equal.values());
+  const tickA = (i: number) => !settled.equal.has(i) && tick();
+  const tickB = (j: number) => !equalB.has(j) && tick();
+  if (a.format !== 'onnx' || b.format !== 'onnx') {
+    const ra = await hashTensors(fileA, a, files, tickA, needA);
+    const rb = await hashTensors(fileB, b, files, tickB, needB);
+    return { ha: ra.hashes, hb: rb.hashes, settled, bytesHashed: ra.bytes + rb.bytes };
+  }
+  // both ONNX: hash both at once; B's plain byte ranges on a worker thread when both have much to hash
+  const rangeBytes = (s: ModelSummary, need: boolean[]) => s.tensors.reduce((n, t, i) => n + (need[i] ? (byteRange(s, t)?.length ?? 0) : 0), 0);
+  const bytesA = rangeBytes(a, needA);
+  const bytesB = rangeBytes(b, needB);
+  let elsewhere: Map<number, Promise<string>> | undefined;
+  let worker: RangeHashing | undefined;
+  if (bytesB > 0 && bytesA >= limits.hashThreadMinBytes && bytesB >= limits.hashThreadMinBytes) {
+    const idx: number[] = [];
+    const jobs: RangeJob[] = [];
+    b.tensors.forEach((t, j) => {
+      const r = needB[j] ? byteRange(b, t) : undefined;
+      if (r) {
+        idx.push(j);
+        jobs.push(r);
+      }
+    });
+    let done = 0;
+    worker = hashRangesOnWorker(jobs, () => tickB(idx[done++]));
+    if (worker) {
+      const all = worker.hashes;
+      elsewhere = new Map(
+        idx.map((j, k) => {
+          const one = all.then((h) => h[k]);
+          one.catch(() => undefined); // awaited by hashTensors; a failure is not left unhandled when A's side fails first
+          return [j, one];
+        }),
+      );
+    }
+  }
+  try {
+    const [ra, rb] = await Promise.all([hashTensors(fileA, a, files, tickA, needA), hashTensors(fileB, b, files, tickB, needB, elsewhere)]);
+    return { ha: ra.hashes, hb: rb.hashes, settled, bytesHashed: ra.bytes + rb.bytes };
+  } finally {
+    worker?.stop();
+  }
 }
 
 // ---------------------------------------------------------------- values, chunk by chunk
@@ -540,9 +837,10 @@ function emptyCounts(a: number, b: number): WeightCounts {
 function pairTensors(
   ta: TensorInfo[],
   tb: TensorInfo[],
-  ha: string[] | undefined,
-  hb: string[] | undefined,
+  ha: (string | undefined)[] | undefined,
+  hb: (string | undefined)[] | undefined,
   layerRenames: Map<string, string>,
+  equalBytes: Map<number, number> = new Map(),
 ): { partner: number[]; how: Array<'name' | 'content' | 'layer' | undefined> } {
   const partner = new Array<number>(ta.length).fill(-1);
   const how = new Array<'name' | 'content' | 'layer' | undefined>(ta.length);
@@ -559,16 +857,21 @@ function pairTensors(
     for (const j of l) if (!usedB.has(j) && ok(j)) return j;
     return -1;
   };
-  const key = (t: TensorInfo, h: string) => `${t.dtype}|${t.shape.join('x')}|${h}`;
+  // no digest: no match by content is possible (see tensorsToHash)
+  const key = (t: TensorInfo, h: string | undefined) => (h === undefined ? undefined : `${t.dtype}|${t.shape.join('x')}|${h}`);
   const link = (i: number, j: number, h: 'name' | 'content' | 'layer') => {
     partner[i] = j;
     how[i] = h;
     usedB.add(j);
   };
-  // 1. same name, same content (and same graph first, for names repeated across subgraphs)
+  // 1. same name, same content (and same graph first, for names repeated across subgraphs); equal
+  //    bytes of a name unique in both models settle a pair without a digest
+  for (const [i, j] of equalBytes) link(i, j, 'name');
   if (ha && hb) {
     ta.forEach((t, i) => {
+      if (partner[i] >= 0) return;
       const k = key(t, ha[i]);
+      if (k === undefined) return;
       let j = takeByName(t.name, (j) => tb[j].graphPath === t.graphPath && key(tb[j], hb[j]) === k);
       if (j < 0) j = takeByName(t.name, (j) => key(tb[j], hb[j]) === k);
       if (j >= 0) link(i, j, 'name');
@@ -578,13 +881,16 @@ function pairTensors(
     tb.forEach((t, j) => {
       if (usedB.has(j)) return;
       const k = key(t, hb[j]);
+      if (k === undefined) return;
       const l = byContent.get(k);
       if (l) l.push(j);
       else byContent.set(k, [j]);
     });
     ta.forEach((t, i) => {
       if (partner[i] >= 0) return;
-      const l = byContent.get(key(t, ha[i]));
+      const k = key(t, ha[i]);
+      if (k === undefined) return;
+      const l = byContent.get(k);
       while (l && l.length) {
         const j = l.shift()!;
         if (usedB.has(j)) continue;
@@ -637,16 +943,21 @@ export async function diffWeights(
   let bytesHashed = 0;
   let tensorsDecoded = 0;
   try {
-    let ha: string[] | undefined;
-    let hb: string[] | undefined;
+    let ha: (string | undefined)[] | undefined;
+    let hb: (string | undefined)[] | undefined;
+    let equalBytes = new Map<number, number>();
+    let bytesCompared = 0;
     if (compare) {
-      const ra = await hashTensors(fileA, a, files, tick);
-      const rb = await hashTensors(fileB, b, files, tick);
-      ha = ra.hashes;
-      hb = rb.hashes;
-      bytesHashed = ra.bytes + rb.bytes;
+      const r = await settleAndHash(fileA, a, fileB, b, files, tick);
+      ha = r.ha;
+      hb = r.hb;
+      equalBytes = r.settled.equal;
+      bytesCompared = r.settled.bytes;
+      bytesHashed = r.bytesHashed;
     }
-    const { partner, how } = pairTensors(ta, tb, ha, hb, layerRenames);
+    const { partner, how } = pairTensors(ta, tb, ha, hb, layerRenames, equalBytes);
+    /** same content: equal bytes, or equal digests (undefined digests are never equal) */
+    const sameContent = (i: number, j: number) => equalBytes.get(i) === j || (ha?.[i] !== undefined && ha[i] === hb?.[j]);
     const counts = emptyCounts(ta.length, tb.length);
     const weightCounts = emptyCounts(ta.filter((t) => !isSmall(t)).length, tb.filter((t) => !isSmall(t)).length);
     const bump = (small: boolean, k: keyof WeightCounts) => {
@@ -654,7 +965,7 @@ export async function diffWeights(
       if (!small) weightCounts[k]++;
     };
     const rows: WeightRow[] = [];
-    const toCompare = partner.filter((j, i) => j >= 0 && ha && hb && ha[i] !== hb[j]).length;
+    const toCompare = compare ? partner.filter((j, i) => j >= 0 && !sameContent(i, j)).length : 0;
     let compared = 0;
     for (let i = 0; i < ta.length; i++) {
       const x = ta[i];
@@ -672,7 +983,7 @@ export async function diffWeights(
       if (!compare) {
         row.status = x.dtype !== y.dtype ? 'dtype-changed' : !sameShape(x.shape, y.shape) ? 'shape-changed' : 'identical';
         row.note = 'values not compared';
-      } else if (ha![i] === hb![j] && x.dtype === y.dtype && sameShape(x.shape, y.shape)) {
+      } else if (sameContent(i, j) && x.dtype === y.dtype && sameShape(x.shape, y.shape)) {
         row.status = 'identical';
       } else if (!sameShape(x.shape, y.shape)) {
         row.status = x.dtype !== y.dtype ? 'dtype-changed' : 'shape-changed';
@@ -732,6 +1043,7 @@ export async function diffWeights(
       parameters: { a: a.parameterCount, b: b.parameterCount, delta: b.parameterCount - a.parameterCount },
       compared: compare,
       bytesHashed,
+      bytesCompared,
       tensorsDecoded,
       rows: kept,
       rowsOmitted: rows.length - kept.length,

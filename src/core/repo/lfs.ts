@@ -65,7 +65,12 @@ export function lfsObjectPath(lfsDir: string, oid: string): string {
  */
 export async function localLfsDir(git: Git, commonDir: string): Promise<string> {
   const r = await git.run(['config', '--get', 'lfs.storage'], { allowFail: true });
-  const configured = r.code === 0 ? r.stdout.toString('utf8').trim() : '';
+  return lfsDirOf(commonDir, r.code === 0 ? r.stdout.toString('utf8') : undefined);
+}
+
+/** The local LFS directory given the value of `lfs.storage` (undefined or empty: not configured). */
+export function lfsDirOf(commonDir: string, storage: string | undefined): string {
+  const configured = (storage ?? '').trim();
   if (!configured) return path.join(commonDir, 'lfs');
   return path.isAbsolute(configured) ? configured : path.join(commonDir, configured);
 }
@@ -80,13 +85,10 @@ export async function lfsVersion(git: Git): Promise<string> {
   return out;
 }
 
-/** The LFS clean/smudge filters must be configured (`git lfs install` does that). */
-export async function checkLfsFilters(git: Git): Promise<void> {
-  const r = await git.run(['config', '--get', 'filter.lfs.clean'], { allowFail: true });
-  if (r.code !== 0 || !r.stdout.toString('utf8').trim()) {
-    throw new RepoError(
-      'LFS_NOT_CONFIGURED',
-      'Git LFS is installed but its filters are not configured for this user or repository: run `git lfs install` once (or `git lfs install --local` in this repository).',
-    );
-  }
+/** The error for LFS clean/smudge filters that are not configured (`git lfs install` configures them), saying how to. */
+export function lfsNotConfigured(): RepoError {
+  return new RepoError(
+    'LFS_NOT_CONFIGURED',
+    'Git LFS is installed but its filters are not configured for this user or repository: run `git lfs install` once (or `git lfs install --local` in this repository).',
+  );
 }

@@ -2,6 +2,8 @@
  * `npm run bench -- [name…]`: runs the named benchmarks (all when none is named) and prints their figures
  * as JSON lines. Every benchmark reports ratios against a baseline measured in the same process.
  */
+import { benchActivation } from './activation';
+import { benchCommit } from './commit';
 import { benchDiff } from './diff';
 import { benchEval } from './eval';
 import { benchHistory } from './history';
@@ -14,8 +16,10 @@ const benches: Record<string, Bench> = {
   inspect: () => benchInspect(),
   history: () => benchHistory(),
   diff: () => benchDiff(),
+  commit: () => benchCommit(),
   eval: () => benchEval(),
   lineage: () => benchLineage(),
+  activation: () => benchActivation(),
 };
 
 async function main(): Promise<void> {

@@ -67,8 +67,12 @@ export type LineageWebviewMessage =
   | { type: 'ready' }
   | { type: 'refresh' }
   | { type: 'action'; action: LineageIntent; id: string }
-  /** the layout finished: how long it took and what is shown (for tests and the output log) */
-  | { type: 'rendered'; ms: number; nodes: number; edges: number };
+  /**
+   * the layout finished: how long it took and what is shown (for tests and the output log); where dagre
+   * ran (a Web Worker, or the main thread when no worker could start: `problem` says why) and when the
+   * page first drew the graph (a draft while a large one is laid out), ms after it received it
+   */
+  | { type: 'rendered'; ms: number; nodes: number; edges: number; where?: 'worker' | 'main thread'; problem?: string; firstPaintMs?: number };
 
 /** The intents each node kind offers, in button order. */
 export const LINEAGE_ACTIONS: Record<LineageViewKind, LineageIntent[]> = {

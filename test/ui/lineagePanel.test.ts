@@ -7,17 +7,17 @@
  * (2) Scale: 1,050 versions of 10 models (git fast-import) render; the model filter and the search work.
  */
 import * as assert from 'assert';
-import { execFileSync, spawnSync } from 'child_process';
-import * as crypto from 'crypto';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Frame } from 'playwright-core';
 import { evaluationNote, type ModelEvaluation } from '../../src/core/eval/evaluate';
 import { ModelRepository } from '../../src/core/repo';
 import { fixture, REPO_ROOT } from '../support/paths';
-import { git, gitModelWorkspace, HELLO_MODEL, initGitRepo, makeWorkspace, sha256 } from '../support/workspace';
+import { git, gitModelWorkspace, HELLO_MODEL, makeWorkspace, sha256 } from '../support/workspace';
 import { workbenchSuite, type Workbench } from './helpers';
 import { inside, readabilityProblems, readDrawnGraph, readLineageGraph, type DrawnGraph } from './lineagePage';
+import { bigLineageRepo } from './lineageRepo';
 
 const FT = 'models/ft.onnx';
 /** The window size of the issue's walkthrough (code-server in Chromium). */
@@ -203,43 +203,8 @@ describe('UI: the Lineage panel', function () {
 const MODELS = 10;
 const PER_MODEL = 105;
 
-function pointer(seed: string): string {
-  const oid = crypto.createHash('sha256').update(seed).digest('hex');
-  return `version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize ${1000 + (parseInt(oid.slice(0, 4), 16) % 5000)}\n`;
-}
-
 /** 1,050 versions of 10 models on one branch, each trained on one of 5 datasets, built from the first commit. */
-function bigRepo(): string {
-  const ws = makeWorkspace('ui-lineage-big', { 'README.md': '# big\n' });
-  initGitRepo(ws);
-  const code = git(ws, 'rev-parse', 'HEAD').trim();
-  const parts: string[] = [];
-  let t = 1_700_000_000;
-  let mark = 1;
-  for (let i = 0; i < MODELS * PER_MODEL; i++) {
-    const m = i % MODELS;
-    const ver = Math.floor(i / MODELS) + 1;
-    const ds = crypto.createHash('sha256').update(`ds${i % 5}`).digest('hex');
-    const p = pointer(`m${m}:${ver}`);
-    // the trailers as `modelver commit` writes them: Model-Path and Model-Oid name the version they belong to
-    const oid = /oid (sha256:[0-9a-f]{64})/.exec(p)![1];
-    const msg = `m${m} run ${ver}\n\nModel-Path: models/m${m}.onnx\nModel-Oid: ${oid}\nModel-Dataset: train data/d${i % 5}.csv sha256:${ds}\nModel-Code: ${code}\n`;
-    const lines = ['commit refs/heads/main', `mark :${mark++}`, `author T <t@example.com> ${t} +0000`, `committer T <t@example.com> ${t} +0000`, `data ${Buffer.byteLength(msg)}`, msg.slice(0, -1)];
-    if (i === 0) {
-      lines.push(`from ${code}`);
-      const attrs = '*.onnx filter=lfs diff=lfs merge=lfs -text\n';
-      lines.push('M 100644 inline .gitattributes', `data ${attrs.length}`, attrs.slice(0, -1));
-    }
-    lines.push(`M 100644 inline models/m${m}.onnx`, `data ${p.length}`, p.slice(0, -1));
-    parts.push(lines.join('\n') + '\n');
-    t += 60;
-  }
-  const r = spawnSync('git', ['fast-import', '--quiet'], { cwd: ws, input: parts.join(''), encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`fast-import: ${r.stderr}`);
-  // the LFS objects do not exist (pointers only): check out the pointers as they are
-  execFileSync('git', ['reset', '-q', '--hard', 'main'], { cwd: ws, env: { ...process.env, GIT_LFS_SKIP_SMUDGE: '1' }, stdio: 'ignore' });
-  return ws;
-}
+const bigRepo = () => bigLineageRepo('ui-lineage-big', { models: MODELS, perModel: PER_MODEL });
 
 describe('UI: the Lineage panel at 1,000+ nodes', function () {
   const suite = workbenchSuite('lineageScale', bigRepo, 180000);

@@ -34,26 +34,117 @@ export const LAYOUT_OPTIONS = { ...layoutOptions('LR'), fit: true } as const;
  * What dagre lays out: the visible nodes, the version chains (parent, derived-from, evaluated) and, for
  * each dataset or code commit, only its edge to the earliest thing it fed. The other input edges are
  * drawn but not laid out: a dataset used by 1,000 versions along a chain would otherwise be thousands
- * of long edges, each split by dagre into a dummy node per rank it spans.
+ * of long edges, each split by dagre into a dummy node per rank it spans. In order: the nodes, then the
+ * chain edges and then the first input edges (by their source's first edge), as dagre takes them.
+ * @param shown whether a node is shown (an edge is when both its ends are)
  * @param timeOf a node's time (ms) by id, to find the earliest target
  */
-export function layoutElements(c: cytoscape.Core, timeOf: (id: string) => number): cytoscape.Collection {
-  const first = new Map<string, cytoscape.EdgeSingular>();
-  const eles = c.collection();
-  eles.merge(c.nodes().filter((n) => n.visible()));
-  c.edges().forEach((e) => {
-    if (!e.visible()) return;
-    const k = e.data('kind') as string;
-    if (k === 'parent' || k === 'derived-from' || k === 'evaluated') {
-      eles.merge(e);
-      return;
+export function layoutSelection<N extends { id: string }, E extends { kind: string; source: string; target: string }>(
+  nodes: readonly N[],
+  edges: readonly E[],
+  shown: (id: string) => boolean,
+  timeOf: (id: string) => number,
+): { nodes: N[]; edges: E[] } {
+  const first = new Map<string, E>();
+  const chains: E[] = [];
+  for (const e of edges) {
+    if (!shown(e.source) || !shown(e.target)) continue;
+    if (e.kind === 'parent' || e.kind === 'derived-from' || e.kind === 'evaluated') {
+      chains.push(e);
+      continue;
     }
-    const s = e.data('source') as string;
-    const cur = first.get(s);
-    if (!cur || timeOf(e.data('target')) < timeOf(cur.data('target'))) first.set(s, e);
-  });
-  for (const e of first.values()) eles.merge(e);
+    const cur = first.get(e.source);
+    if (!cur || timeOf(e.target) < timeOf(cur.target)) first.set(e.source, e);
+  }
+  return { nodes: nodes.filter((n) => shown(n.id)), edges: [...chains, ...first.values()] };
+}
+
+/** layoutSelection on a cytoscape graph (bench/lineage.ts, the tests): the visible nodes and what dagre lays out of the edges. */
+export function layoutElements(c: cytoscape.Core, timeOf: (id: string) => number): cytoscape.Collection {
+  const visible = new Set(c.nodes().filter((n) => n.visible()).map((n) => n.id()));
+  const edges = c.edges().map((e) => ({ e, kind: e.data('kind') as string, source: e.data('source') as string, target: e.data('target') as string }));
+  const pick = layoutSelection(c.nodes().map((n) => ({ id: n.id(), n })), edges, (id) => visible.has(id), timeOf);
+  const eles = c.collection();
+  for (const x of pick.nodes) eles.merge(x.n);
+  for (const x of pick.edges) eles.merge(x.e);
   return eles;
+}
+
+// ------------------------------------------------------------------------------------------ the draft
+
+/**
+ * A quick layered layout, painted while dagre runs in its worker on a large graph (O(nodes + edges)
+ * and the ranks' sorts): each node's rank is the longest path to it along the layout edges (a node on
+ * a cycle gets rank 0); ranks side by side in `dir` at dagre's rank separation; across, nodes sit on
+ * tracks a node's size and dagre's node separation apart, each on its first predecessor's track when
+ * that is free in its rank, else on the nearest free one — so version chains run straight. Same node
+ * sizes as dagre's input.
+ * @returns x, y of node i at [2i], [2i + 1]
+ */
+export function layeredPositions(graph: { nodes: { id: string; w: number; h: number }[]; edges: { source: string; target: string }[] }, dir: RankDir): Float64Array {
+  const n = graph.nodes.length;
+  const index = new Map(graph.nodes.map((x, i) => [x.id, i]));
+  const out: number[][] = graph.nodes.map(() => []);
+  const firstPred = new Int32Array(n).fill(-1);
+  const indegree = new Int32Array(n);
+  for (const e of graph.edges) {
+    const s = index.get(e.source);
+    const t = index.get(e.target);
+    if (s === undefined || t === undefined || s === t) continue;
+    out[s].push(t);
+    if (firstPred[t] < 0) firstPred[t] = s;
+    indegree[t]++;
+  }
+  const rank = new Int32Array(n);
+  const queue: number[] = [];
+  for (let i = 0; i < n; i++) if (indegree[i] === 0) queue.push(i);
+  for (let q = 0; q < queue.length; q++) {
+    const s = queue[q];
+    for (const t of out[s]) {
+      rank[t] = Math.max(rank[t], rank[s] + 1);
+      if (--indegree[t] === 0) queue.push(t);
+    }
+  }
+  for (let i = 0; i < n; i++) if (indegree[i] > 0) rank[i] = 0; // on a cycle: dagre's job
+  const ranks: number[][] = [];
+  for (let i = 0; i < n; i++) (ranks[rank[i]] ??= []).push(i);
+  const { nodeSep, rankSep } = layoutOptions(dir);
+  const along = (i: number) => (dir === 'LR' ? graph.nodes[i].w : graph.nodes[i].h);
+  const across = (i: number) => (dir === 'LR' ? graph.nodes[i].h : graph.nodes[i].w);
+  let pitch = 0;
+  for (let i = 0; i < n; i++) pitch = Math.max(pitch, across(i));
+  pitch += nodeSep;
+  const track = new Int32Array(n);
+  const pos = new Float64Array(2 * n);
+  let at = 0;
+  for (const members of ranks) {
+    if (!members) continue;
+    const taken = new Set<number>();
+    let next = 0;
+    const wanted = (i: number) => (firstPred[i] >= 0 && rank[firstPred[i]] < rank[i] ? track[firstPred[i]] : -1);
+    // nodes that follow a predecessor first (by its track), then the others in their order
+    const order = members.map((i) => [i, wanted(i)] as const).sort((a, b) => (a[1] < 0 ? 1 : 0) - (b[1] < 0 ? 1 : 0) || a[1] - b[1] || a[0] - b[0]);
+    for (const [i, want] of order) {
+      let t = want;
+      if (t < 0) {
+        while (taken.has(next)) next++;
+        t = next;
+      } else {
+        for (let d = 1; taken.has(t); d++) t = !taken.has(want + d) ? want + d : want - d >= 0 && !taken.has(want - d) ? want - d : t;
+      }
+      taken.add(t);
+      track[i] = t;
+    }
+    const depth = Math.max(...members.map(along));
+    for (const i of members) {
+      const main = at + depth / 2;
+      const cross = track[i] * pitch;
+      pos[2 * i] = dir === 'LR' ? main : cross;
+      pos[2 * i + 1] = dir === 'LR' ? cross : main;
+    }
+    at += depth + rankSep;
+  }
+  return pos;
 }
 
 // ------------------------------------------------------------------------------------------ labels

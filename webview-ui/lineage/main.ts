@@ -1,6 +1,7 @@
 /**
  * Lineage panel: the graph of model versions, datasets, code commits and evaluations
- * (src/shared/lineageProtocol.ts), laid out by cytoscape + dagre. Node kinds differ in colour AND
+ * (src/shared/lineageProtocol.ts), drawn by cytoscape, laid out by dagre in a Web Worker (layout()
+ * below; ./layouter.ts): the panel answers while a large graph is laid out. Node kinds differ in colour AND
  * shape; aliases and tags are on their versions. Filter by model, search, hide datasets / code /
  * evaluations, fit and zoom; a click shows the node's details (parameters and metrics as tables) with
  * actions that go back to the host as intents. Every string from the repository goes in as text (h(),
@@ -21,7 +22,6 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import cytoscape from 'cytoscape';
-import dagre from 'cytoscape-dagre';
 import {
   LINEAGE_ACTIONS,
   type LineageHostMessage,
@@ -43,8 +43,8 @@ import {
   LABEL_LINE_HEIGHT,
   labelLines,
   labelledEdges,
-  layoutElements,
-  layoutOptions,
+  layeredPositions,
+  layoutSelection,
   nodeBox,
   OPEN_MAX_ZOOM,
   openingView,
@@ -53,8 +53,9 @@ import {
   type Box,
   type RankDir,
 } from './layout';
+import type { LayoutGraph } from './dagreRun';
+import { Layouter, Superseded, type Laid } from './layouter';
 
-cytoscape.use(dagre);
 // cytoscape would add an inline <style> (`position: relative` on its container), which the CSP refuses;
 // lineage.css has that rule, and an element with the stylesheet's id tells cytoscape it is there.
 document.head.append(h('meta', { id: '__________cytoscape_stylesheet', name: 'cytoscape-container-style', content: 'lineage.css' }));
@@ -100,6 +101,7 @@ function onMessage(m: LineageHostMessage): void {
       break;
     case 'error':
       model = undefined;
+      layouter.cancel();
       cy?.destroy();
       cy = undefined;
       app.replaceChildren(
@@ -109,6 +111,8 @@ function onMessage(m: LineageHostMessage): void {
       );
       break;
     case 'graph': {
+      graphAt = performance.now();
+      firstPaintMs = undefined;
       const first = !model;
       model = m.model;
       byId = new Map(model.nodes.map((n) => [n.id, n]));
@@ -243,7 +247,13 @@ function renderPanel(): void {
     h(
       'div',
       { class: 'body' },
-      h('div', { class: 'graph-wrap' }, h('div', { id: 'graph', role: 'img', 'aria-label': 'Lineage graph' }), hint),
+      h(
+        'div',
+        { class: 'graph-wrap' },
+        h('div', { id: 'graph', class: 'unpainted', role: 'img', 'aria-label': 'Lineage graph' }),
+        hint,
+        h('div', { id: 'layout-status', class: 'layout-status', role: 'status', hidden: '' }, h('vscode-progress-ring', null), h('span', { class: 'text' })),
+      ),
       h('aside', { id: 'details', 'aria-live': 'polite' }, h('p', { class: 'empty' }, 'Click a node to see its details.')),
     ),
     h('ul', { id: 'lineage-nodes', class: 'sr-only', 'aria-label': 'Nodes' }),
@@ -282,9 +292,52 @@ function textMeasure(font: string): (line: string) => number {
   return (line) => ctx.measureText(line).width;
 }
 
+/** Node borders (px): dagre lays out the node with its border, as cytoscape measures it (outer size). */
+const BORDER = 2;
+const ALIASED_BORDER = 5;
+/** Up to this many elements a graph goes onto the canvas at once, and filters show its nodes again at once; a larger one in steps (step()). */
+const AT_ONCE_UP_TO = 800;
+/** Elements put on the canvas per step, and nodes shown again (with their edges) per step: each step is a task of its own, the page answers in between. */
+const STEP = 150;
+const SHOW_STEP = 40;
+
+/** The graph on the canvas now: what is not on it yet, the sizes dagre lays out, the positions of a draft or a layout, the nodes a filter hides. */
+let waiting: cytoscape.ElementDefinition[] = [];
+let sizes = new Map<string, { w: number; h: number }>();
+let positions = new Map<string, { x: number; y: number }>();
+let hiddenNodes = new Set<string>();
+/** the nodes one edge away, either direction (every node) */
+let neighbours = new Map<string, string[]>();
+/** nodes a filter shows again, not yet shown (a large graph: in steps) */
+let showing: string[] = [];
+/** the steps of putting elements on the canvas and showing nodes again: scheduled, and who waits for their end */
+let stepping = false;
+const settledWaiters: (() => void)[] = [];
+const busy = () => waiting.length > 0 || showing.length > 0;
+
+/** Resolves when every element is on the canvas and every node a filter shows is shown (the layout's last steps need them). */
+function settled(): Promise<void> {
+  return busy() ? new Promise((r) => settledWaiters.push(r)) : Promise.resolve();
+}
+
+function checkSettled(): void {
+  if (!busy()) for (const r of settledWaiters.splice(0)) r();
+}
+
 function buildGraph(): void {
   const m = model!;
   cy?.destroy();
+  hiddenNodes = new Set();
+  showing = [];
+  waiting = [];
+  checkSettled(); // a layout of the graph before waits no more (and finds it replaced)
+  positions = new Map();
+  sizes = new Map();
+  neighbours = new Map(m.nodes.map((n) => [n.id, []]));
+  for (const e of m.edges) {
+    neighbours.get(e.source)?.push(e.target);
+    neighbours.get(e.target)?.push(e.source);
+  }
   const fg = cssVar('--vscode-foreground', '#ccc');
   const bg = cssVar('--vscode-editor-background', '#1e1e1e');
   const focus = cssVar('--vscode-focusBorder', '#007fd4');
@@ -295,12 +348,12 @@ function buildGraph(): void {
   const measure = textMeasure(font);
   const edges = m.edges.map((e) => ({ ...e, words: big ? '' : edgeWords(e.kind, e.label) }));
   const labelled = labelledEdges(edges, (id) => Date.parse(byId.get(id)?.date ?? '') || 0);
-  cy = cytoscape({
-    container: document.getElementById('graph'),
-    elements: [
+  const elements: cytoscape.ElementDefinition[] = [
       ...m.nodes.map((n) => {
         const lines = labelLines(n);
         const box = nodeBox(n.kind, lines, measure);
+        const border = n.aliases?.length ? ALIASED_BORDER : BORDER;
+        sizes.set(n.id, { w: box.width + border, h: box.height + border });
         return {
           group: 'nodes' as const,
           data: { id: n.id, kind: n.kind, label: lines.join('\n'), w: box.width, h: box.height, ...(box.points ? { points: box.points } : {}), ...(box.radius ? { radius: box.radius } : {}) },
@@ -312,7 +365,9 @@ function buildGraph(): void {
         data: { id: e.id, source: e.source, target: e.target, kind: e.kind, label: e.label ?? '', words: e.words, shown: labelled.has(e.id) ? e.words : '' },
         classes: [e.kind, edgeUse(e.words)].filter(Boolean).join(' '),
       })),
-    ],
+  ];
+  cy = cytoscape({
+    container: document.getElementById('graph'),
     style: [
       {
         selector: 'node',
@@ -327,7 +382,7 @@ function buildGraph(): void {
           color: fg,
           width: 'data(w)',
           height: 'data(h)',
-          'border-width': 2,
+          'border-width': BORDER,
           // labels too small to read are not drawn (Fit all on a big graph: the shapes only)
           'min-zoomed-font-size': 6,
         },
@@ -336,7 +391,9 @@ function buildGraph(): void {
       ...(['version', 'dataset', 'code', 'evaluation'] as const).map((k) => ({ selector: `node.${k}`, style: { shape: KIND_SHAPE[k], 'background-color': mix(color(k), bg, 0.2), 'border-color': color(k) } })),
       { selector: 'node.code', style: { 'shape-polygon-points': 'data(points)' } },
       { selector: 'node.evaluation', style: { 'corner-radius': 'data(radius)' } },
-      { selector: 'node.aliased', style: { 'border-width': 5, 'border-style': 'double', 'border-color': alias } },
+      { selector: 'node.aliased', style: { 'border-width': ALIASED_BORDER, 'border-style': 'double', 'border-color': alias } },
+      // hidden by a filter
+      { selector: 'node.filtered', style: { display: 'none' } },
       { selector: 'node.external', style: { 'border-style': 'dashed', 'border-color': fg, 'background-color': bg } },
       { selector: 'node.dim', style: { opacity: 0.25 } },
       { selector: 'node.match', style: { 'border-width': 3, 'border-style': 'solid', 'border-color': focus } },
@@ -389,6 +446,8 @@ function buildGraph(): void {
     hideEdgesOnViewport: big,
     pixelRatio: big ? 1 : 'auto',
     boxSelectionEnabled: false,
+    // no layout of its own (its default, a grid of every node fitted to the view, is a long task on a large graph): layout() places the nodes
+    layout: { name: 'null' },
   });
   cy.on('tap', 'node', (e) => select(e.target.id(), false));
   cy.on('tap', (e) => {
@@ -398,7 +457,48 @@ function buildGraph(): void {
   cy.on('viewport resize', () => {
     if (!pending) pending = requestAnimationFrame(() => ((pending = 0), updateHint()));
   });
+  waiting = elements;
+  if (elements.length <= AT_ONCE_UP_TO) addWaiting(cy, elements.length);
   applyFilters(true);
+}
+
+/** Puts up to `n` waiting elements on the canvas (nodes come first), at their positions, filtered as the panel is. */
+function addWaiting(c: cytoscape.Core, n: number, first?: (e: cytoscape.ElementDefinition) => boolean): void {
+  let take: cytoscape.ElementDefinition[];
+  if (first) {
+    take = waiting.filter(first);
+    waiting = waiting.filter((e) => !first(e));
+  } else take = waiting.splice(0, n);
+  c.add(
+    take.map((e) => {
+      const id = e.data.id!;
+      if (e.group !== 'nodes') return e;
+      const hide = hiddenNodes.has(id);
+      return { ...e, position: { ...(positions.get(id) ?? { x: 0, y: 0 }) }, classes: hide ? `${e.classes} filtered` : e.classes };
+    }),
+  );
+  checkSettled();
+}
+
+/**
+ * The work put off on a large graph, a step a task: putting the rest of it on the canvas (STEP
+ * elements), then showing the nodes a filter shows again (SHOW_STEP nodes) — creating, styling and
+ * drawing four thousand elements at once is a task of seconds; between the steps the page answers.
+ */
+function step(c: cytoscape.Core): void {
+  if (stepping) return;
+  stepping = true;
+  setTimeout(() => {
+    stepping = false;
+    if (cy !== c) return;
+    if (waiting.length) addWaiting(c, STEP);
+    else if (showing.length) {
+      const ids = showing.splice(0, SHOW_STEP);
+      c.batch(() => ids.forEach((id) => c.getElementById(id).removeClass('filtered')));
+      checkSettled();
+    }
+    if (busy()) step(c);
+  });
 }
 
 /** Node ids shown under the model filter and the kind toggles. */
@@ -441,11 +541,29 @@ function applyFilters(relayout: boolean): void {
   if (!cy) return;
   const keep = visibleIds();
   const c = cy;
+  // only the nodes that change; those not on the canvas yet get theirs when they are put there. Hiding
+  // is cheap; showing a thousand nodes again with their edges is not: on a large graph, in steps
+  const inSteps = c.elements().length > AT_ONCE_UP_TO;
+  const show: string[] = [];
   c.batch(() => {
-    c.nodes().forEach((n) => {
-      n.style('display', keep.has(n.id()) ? 'element' : 'none');
-    });
+    for (const n of model!.nodes) {
+      const hide = !keep.has(n.id);
+      if (hide === hiddenNodes.has(n.id)) continue;
+      const el = c.getElementById(n.id);
+      if (hide) {
+        hiddenNodes.add(n.id);
+        if (el.nonempty()) el.addClass('filtered');
+      } else {
+        hiddenNodes.delete(n.id);
+        if (el.nonempty()) show.push(n.id);
+      }
+    }
+    const hidden = new Set(showing.filter((id) => hiddenNodes.has(id)));
+    showing = showing.filter((id) => !hidden.has(id));
+    if (inSteps) showing.push(...show);
+    else show.forEach((id) => c.getElementById(id).removeClass('filtered'));
   });
+  if (busy()) step(c);
   if (relayout) void layout();
   else {
     applySearch(false);
@@ -453,60 +571,204 @@ function applyFilters(relayout: boolean): void {
   }
 }
 
-/** Runs dagre on what is shown; resolves when it has placed the nodes. */
-function runLayout(c: cytoscape.Core, eles: cytoscape.Collection, dir: RankDir): Promise<void> {
-  return new Promise((resolve) => {
-    const l = eles.layout(layoutOptions(dir) as unknown as cytoscape.LayoutOptions);
-    l.one('layoutstop', () => resolve());
-    l.run();
+/** Sets the positions of `graph`'s nodes (x, y of node i at [2i], [2i + 1]): kept for those not on the canvas yet. */
+function place(c: cytoscape.Core, graph: LayoutGraph, pos: Float64Array): void {
+  c.batch(() =>
+    graph.nodes.forEach((n, i) => {
+      const p = { x: pos[2 * i], y: pos[2 * i + 1] };
+      positions.set(n.id, p);
+      const el = c.getElementById(n.id);
+      if (el.nonempty()) el.position(p);
+    }),
+  );
+}
+
+/** The box of the nodes of `graph` at `pos` (model coordinates, outer sizes: cytoscape's boxes without labels). */
+function graphBox(graph: LayoutGraph, pos: Float64Array): Box {
+  const b = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+  graph.nodes.forEach((n, i) => {
+    b.x1 = Math.min(b.x1, pos[2 * i] - n.w / 2);
+    b.x2 = Math.max(b.x2, pos[2 * i] + n.w / 2);
+    b.y1 = Math.min(b.y1, pos[2 * i + 1] - n.h / 2);
+    b.y2 = Math.max(b.y2, pos[2 * i + 1] + n.h / 2);
+  });
+  return b;
+}
+
+const viewOf = (c: cytoscape.Core) => ({ zoom: c.zoom(), ...c.pan() });
+const sameView = (a: { zoom: number; x: number; y: number }, b: { zoom: number; x: number; y: number }) => Math.abs(a.zoom - b.zoom) < 1e-9 && Math.abs(a.x - b.x) < 0.5 && Math.abs(a.y - b.y) < 0.5;
+
+/** The "Laying out n nodes…" line over the canvas (hidden with no text). */
+function layoutStatus(text: string): void {
+  const el = document.getElementById('layout-status');
+  if (!el) return;
+  el.querySelector('.text')!.textContent = text;
+  el.hidden = !text;
+}
+
+/**
+ * Makes the canvas visible (it is hidden until the first positions are in: no pile of nodes at the
+ * origin) and records when it is first drawn after that (cytoscape's render event), ms after the graph
+ * arrived: #graph's data-first-paint-ms.
+ */
+function reveal(c: cytoscape.Core): void {
+  const g = document.getElementById('graph')!;
+  if (!g.classList.contains('unpainted')) return;
+  g.classList.remove('unpainted');
+  c.one('render', () => {
+    if (cy !== c) return;
+    firstPaintMs = Math.round(performance.now() - graphAt);
+    g.dataset.firstPaintMs = String(firstPaintMs);
   });
 }
 
-function shownBox(c: cytoscape.Core): Box {
-  const b = c.nodes().filter((n) => n.visible()).boundingBox({ includeLabels: false, includeOverlays: false });
-  return { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 };
+/**
+ * Opens the readable view of what is shown (openReadable) and, for a graph not all on the canvas yet,
+ * puts the nodes in that view and their edges there first — what the user sees is drawn at once —
+ * and the rest in steps after.
+ */
+function openAndFill(c: cytoscape.Core): void {
+  openReadable(c);
+  if (!waiting.length) return;
+  const e = c.extent();
+  const near = new Set<string>();
+  for (const [id, p] of positions) {
+    const sz = sizes.get(id)!;
+    if (!hiddenNodes.has(id) && p.x + sz.w / 2 >= e.x1 && p.x - sz.w / 2 <= e.x2 && p.y + sz.h / 2 >= e.y1 && p.y - sz.h / 2 <= e.y2) near.add(id);
+  }
+  const onCanvas = (id: string) => near.has(id) || c.getElementById(id).nonempty();
+  addWaiting(c, 0, (el) => (el.group === 'nodes' ? near.has(el.data.id!) : onCanvas(el.data.source!) && onCanvas(el.data.target!)));
+  // the steps after that view is drawn (or in 100 ms: a hidden page draws no frames)
+  let started = false;
+  const go = () => {
+    if (!started) step(c);
+    started = true;
+  };
+  requestAnimationFrame(() => setTimeout(go));
+  setTimeout(go, 100);
 }
 
+const layouter = new Layouter();
+/** From this many nodes shown a layout paints a draft at once (layout.ts layeredPositions) while dagre runs in its worker … */
+const DRAFT_AT_ONCE_FROM = 200;
+/** … below, only when dagre has not answered within this many ms (a small graph then opens on its layout, without a jump). */
+const DRAFT_AFTER_MS = 120;
+
 let layoutRun = 0;
+/** when the graph now shown arrived, and when it was first drawn (ms after) */
+let graphAt = 0;
+let firstPaintMs: number | undefined;
 
 /**
- * Lays out what is shown and opens a readable view of it. Up to TRY_BOTH_UP_TO nodes both directions
+ * Lays out what is shown and opens a readable view of it. dagre runs in a Web Worker (./layouter.ts),
+ * so the panel keeps answering — zoom, pan, search, a click, the filters (a new layout cancels the one
+ * running) — and a large graph is drawn at once in a draft layout (layered, in ./layout.ts) while the
+ * rest of it is put on the canvas in steps, replaced when dagre's arrives; the view the user has moved
+ * meanwhile is kept (the node at its centre stays there). Up to TRY_BOTH_UP_TO nodes both directions
  * are laid out and the one that shows the whole graph larger is kept (left to right on a tie: a wide
  * graph of few ranks; top to bottom: a long chain); above, left to right.
  */
 async function layout(): Promise<void> {
   const c = cy!;
+  const m = model!;
   const run = ++layoutRun;
   const started = performance.now();
-  const shown = layoutElements(c, (id) => Date.parse(byId.get(id)?.date ?? '') || 0);
-  const count = shown.nodes().length;
-  const w = c.width();
-  const h = c.height();
-  let dir: RankDir = 'LR';
-  await runLayout(c, shown, 'LR');
-  if (count <= TRY_BOTH_UP_TO && run === layoutRun && cy === c) {
-    const lr = new Map(shown.nodes().map((n) => [n.id(), { ...n.position() }] as const));
-    const zLr = Math.min(fitZoom(shownBox(c), w, h), OPEN_MAX_ZOOM);
-    await runLayout(c, shown, 'TB');
-    const zTb = Math.min(fitZoom(shownBox(c), w, h), OPEN_MAX_ZOOM);
-    if (zTb > zLr + 1e-6) dir = 'TB';
-    else c.batch(() => shown.nodes().forEach((n) => void n.position(lr.get(n.id())!)));
+  const pick = layoutSelection(m.nodes, m.edges, (id) => !hiddenNodes.has(id), (id) => Date.parse(byId.get(id)?.date ?? '') || 0);
+  const graph: LayoutGraph = { nodes: pick.nodes.map((n) => ({ id: n.id, ...sizes.get(n.id)! })), edges: pick.edges.map((e) => ({ id: e.id, source: e.source, target: e.target })) };
+  const count = graph.nodes.length;
+  const pending = layouter.run(graph, count <= TRY_BOTH_UP_TO ? ['LR', 'TB'] : ['LR']);
+  layoutStatus(`Laying out ${thousands(count)} node${count === 1 ? '' : 's'}…`);
+  let draftView: { zoom: number; x: number; y: number } | undefined;
+  const draft = () => {
+    if (run !== layoutRun || cy !== c) return;
+    place(c, graph, layeredPositions(graph, 'LR'));
+    openAndFill(c);
+    draftView = viewOf(c);
+    reveal(c);
+    layoutStatus(`Laying out ${thousands(count)} nodes… (a draft meanwhile)`);
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // a draft where nothing sensible is drawn yet: the first layout, or shown nodes never placed
+  if (graph.nodes.some((n) => !positions.has(n.id))) {
+    if (count >= DRAFT_AT_ONCE_FROM) draft();
+    else timer = setTimeout(draft, DRAFT_AFTER_MS);
   }
-  if (run !== layoutRun || cy !== c) return; // a newer layout (or graph) took over
-  const ms = Math.round(performance.now() - started);
-  const nodes = c.nodes().filter((n) => n.visible()).length;
-  const edges = c.edges().filter((e) => e.visible()).length;
+  let laid: Laid;
+  try {
+    laid = await pending;
+  } catch (e) {
+    if (e instanceof Superseded) return; // a newer layout (or graph) took over
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (run !== layoutRun || cy !== c) return;
+  // the view the user moved to during the draft: the node at its centre stays where it is on screen
+  const anchor = draftView && !sameView(viewOf(c), draftView) ? centreNode(c) : undefined;
+  const anchorAt = anchor?.renderedPosition();
+  let dir: RankDir = 'LR';
+  if (laid.positions.TB) {
+    const zLr = Math.min(fitZoom(graphBox(graph, laid.positions.LR!), c.width(), c.height()), OPEN_MAX_ZOOM);
+    const zTb = Math.min(fitZoom(graphBox(graph, laid.positions.TB), c.width(), c.height()), OPEN_MAX_ZOOM);
+    if (zTb > zLr + 1e-6) dir = 'TB';
+  }
+  place(c, graph, laid.positions[dir]!);
+  if (anchor && anchorAt) {
+    const p = anchor.renderedPosition();
+    c.panBy({ x: anchorAt.x - p.x, y: anchorAt.y - p.y });
+  } else if (!draftView) openAndFill(c);
+  else openReadable(c);
+  reveal(c);
+  // the rest in tasks of their own (the canvas is drawn in between): the last steps of a large graph,
+  // then the selection, edge words and search, then the lists and the news that the layout is in
+  const stale = () => run !== layoutRun || cy !== c;
+  await settled();
+  await nextTask();
+  if (stale()) return;
+  const visibleNodes = c.nodes().filter((n) => n.visible()).length;
+  const visibleEdges = c.edges().filter((e) => e.visible()).length;
   const g = document.getElementById('graph')!;
   g.dataset.direction = dir;
   if (selected && c.getElementById(selected).visible()) c.getElementById(selected).select();
   placeEdgeWords(c);
-  openReadable(c);
-  g.dataset.layoutMs = String(ms);
-  g.dataset.nodes = String(nodes);
-  g.dataset.edges = String(edges);
+  updateHint();
   applySearch(false);
+  await nextTask();
+  if (stale()) return;
   listElements();
-  post({ type: 'rendered', ms, nodes, edges });
+  layoutStatus('');
+  const ms = Math.round(performance.now() - started);
+  g.dataset.layoutMs = String(ms);
+  g.dataset.laidOutAfterMs = String(Math.round(performance.now() - graphAt));
+  g.dataset.layoutWhere = laid.where;
+  g.dataset.dagreMs = String(Math.round(laid.ms));
+  g.dataset.nodes = String(visibleNodes);
+  g.dataset.edges = String(visibleEdges);
+  post({ type: 'rendered', ms, nodes: visibleNodes, edges: visibleEdges, where: laid.where, ...(laid.problem ? { problem: laid.problem } : {}), ...(firstPaintMs !== undefined ? { firstPaintMs } : {}) });
+}
+
+const nextTask = () => new Promise<void>((r) => setTimeout(r));
+
+/** 1157 → "1,157" (as toLocaleString('en-US') writes it, without the tens of ms its first call can cost). */
+const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+/** The shown node on the canvas nearest the centre of the viewport. */
+function centreNode(c: cytoscape.Core): cytoscape.NodeSingular | undefined {
+  const e = c.extent();
+  const cx = (e.x1 + e.x2) / 2;
+  const cy0 = (e.y1 + e.y2) / 2;
+  let best: cytoscape.NodeSingular | undefined;
+  let d = Infinity;
+  c.nodes().forEach((n) => {
+    if (!n.visible()) return;
+    const p = n.position();
+    const dn = (p.x - cx) ** 2 + (p.y - cy0) ** 2;
+    if (dn < d) {
+      d = dn;
+      best = n;
+    }
+  });
+  return best;
 }
 
 /** Distances from the node an edge leaves at which its words may go (model px) … */
@@ -548,24 +810,24 @@ function placeEdgeWords(c: cytoscape.Core): void {
 }
 
 /**
- * The opening view (layout.ts openingView): the whole graph when it is readable that way, else the
- * neighbourhood of the selected node or of the newest version, readable; the hint says how many nodes
- * are off screen and offers Fit all.
+ * The opening view (layout.ts openingView) of the shown nodes at their positions (a draft's or a
+ * layout's, on the canvas or still waiting to be put there): the whole graph when it is readable that
+ * way, else the neighbourhood of the selected node or of the newest version, readable; the hint says
+ * how many nodes are off screen and offers Fit all.
  */
 function openReadable(c: cytoscape.Core): void {
-  const shown = c.nodes().filter((n) => n.visible());
   const boxes = new Map<string, Box>();
-  shown.forEach((n) => {
-    const b = n.boundingBox({ includeLabels: false, includeOverlays: false });
-    boxes.set(n.id(), { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
-  });
-  let start = selected && boxes.has(selected) ? selected : undefined;
-  if (!start) {
-    const versions = shown.filter((n) => n.data('kind') === 'version');
-    const newest = versions.max((n) => Date.parse(byId.get(n.id())?.date ?? '') || 0);
-    start = newest.ele?.id() ?? shown.first().id();
+  let newest: { id: string; t: number } | undefined;
+  for (const n of model!.nodes) {
+    const p = positions.get(n.id);
+    if (hiddenNodes.has(n.id) || !p) continue;
+    const sz = sizes.get(n.id)!;
+    boxes.set(n.id, { x1: p.x - sz.w / 2, y1: p.y - sz.h / 2, x2: p.x + sz.w / 2, y2: p.y + sz.h / 2 });
+    const t = Date.parse(n.date ?? '') || 0;
+    if (n.kind === 'version' && (!newest || t > newest.t)) newest = { id: n.id, t };
   }
-  const v = openingView(boxes, (id) => c.getElementById(id).neighborhood('node').map((n) => n.id()), start, c.width(), c.height());
+  const start = selected && boxes.has(selected) ? selected : (newest?.id ?? boxes.keys().next().value);
+  const v = openingView(boxes, (id) => neighbours.get(id) ?? [], start, c.width(), c.height());
   c.viewport({ zoom: v.zoom, pan: v.pan });
   updateHint();
 }
@@ -581,7 +843,7 @@ function updateHint(): void {
   const e = cy.extent();
   const off = countOffScreen(boxes, e, 0.5 / cy.zoom());
   hint.dataset.count = String(off);
-  hint.querySelector('.text')!.textContent = `${off.toLocaleString('en-US')} more node${off === 1 ? '' : 's'} off screen — `;
+  hint.querySelector('.text')!.textContent = `${thousands(off)} more node${off === 1 ? '' : 's'} off screen — `;
   hint.hidden = off === 0;
 }
 
@@ -595,18 +857,20 @@ function applySearch(zoomTo: boolean): void {
   const c = cy;
   const q = state.search.trim().toLowerCase();
   const count = document.getElementById('search-count');
-  const hits = q ? c.nodes().filter((n) => n.visible() && matches(byId.get(n.id())!, q)) : c.collection();
+  // only the elements shown change class (a filter may hide most of a large graph; restyling it is a long task)
+  const shown = (id: string) => !hiddenNodes.has(id);
+  const hits = q ? c.nodes().filter((n) => shown(n.id()) && matches(byId.get(n.id())!, q)) : c.collection();
+  const hitIds = new Set(hits.map((n) => n.id()));
   c.batch(() => {
-    c.elements().removeClass('match dim');
+    c.elements('.match, .dim').removeClass('match dim');
     if (q) {
-      c.nodes().not(hits).addClass('dim');
-      c.edges().addClass('dim');
+      c.nodes().filter((n) => shown(n.id()) && !hitIds.has(n.id())).addClass('dim');
+      c.edges().filter((e) => shown(e.data('source')) && shown(e.data('target'))).addClass('dim');
       hits.addClass('match');
     }
   });
   if (count) count.textContent = q ? `${hits.length} match${hits.length === 1 ? '' : 'es'}` : '';
   document.getElementById('graph')!.dataset.matches = String(hits.length);
-  const hitIds = new Set(hits.map((n) => n.id()));
   for (const li of document.querySelectorAll<HTMLElement>('#lineage-nodes li')) li.toggleAttribute('data-match', hitIds.has(li.dataset.id ?? ''));
   if (zoomTo && hits.length) {
     c.fit(hits, 60);

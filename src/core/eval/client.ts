@@ -25,9 +25,8 @@ import type { ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import WebSocket from 'ws';
-import { CancellationTokenSource, createMessageConnection, ProgressType, ResponseError } from 'vscode-jsonrpc/node';
-import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc/node';
+import type WebSocket from 'ws';
+import type { CancellationToken, MessageConnection, ProgressType } from 'vscode-jsonrpc/node';
 import type {
   EvaluateParams,
   ExternalDataRef,
@@ -41,7 +40,7 @@ import type {
   PutResult,
 } from '../../shared/evalProtocol';
 import { EvalErrorCodes, Methods } from '../../shared/evalProtocol';
-import { BinaryStreamMessageReader, BinaryStreamMessageWriter, WebSocketMessageReader, WebSocketMessageWriter } from './transport';
+import type * as Transport from './transport';
 import { ModelFormatError } from '../formats/errors';
 import { readOnnxSummary } from '../formats/onnx';
 import { isHdf5, isLfsPointer, isZip } from '../formats/sniff';
@@ -227,8 +226,19 @@ export async function modelIdentity(modelFile: string): Promise<{ modelHash: str
   return { modelHash, externalData, identity };
 }
 
+/*
+ * ws, vscode-jsonrpc and the transports built on it load when a host is first started or connected, not
+ * when the extension activates (issue #12; test/unit/activation.test.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = (): typeof import('vscode-jsonrpc/node') => require('vscode-jsonrpc/node');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const transport = (): typeof Transport => require('./transport');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const webSocket = (): typeof WebSocket => require('ws');
+
 let progressCounter = 0;
-const evalProgressType = new ProgressType<EvaluateProgress>();
+let evalProgressType: ProgressType<EvaluateProgress> | undefined;
 
 export class EvalClient {
   /** how many put chunks this client sent (models and datasets) */
@@ -364,7 +374,8 @@ export class EvalClient {
     const env = { ...process.env, ...opts.env };
     if (process.versions.electron && !opts.execPath) env.ELECTRON_RUN_AS_NODE = '1';
     const child: ChildProcess = spawn(execPath, [hostScript, ...(opts.args ?? [])], { stdio: ['pipe', 'pipe', 'pipe'], env, windowsHide: true });
-    const conn = createMessageConnection(new BinaryStreamMessageReader(child.stdout!), new BinaryStreamMessageWriter(child.stdin!));
+    const { BinaryStreamMessageReader, BinaryStreamMessageWriter } = transport();
+    const conn = rpc().createMessageConnection(new BinaryStreamMessageReader(child.stdout!), new BinaryStreamMessageWriter(child.stdin!));
     const client = new EvalClient(conn, () => {
       if (child.exitCode === null && child.signalCode === null) child.kill();
     });
@@ -419,7 +430,8 @@ export class EvalClient {
   /** Connects to `ws://host:port` with `Authorization: Bearer token`. Rejects when refused. */
   static async remote(url: string, token: string, opts: RemoteHostOptions = {}): Promise<EvalClient> {
     const live = resolveLiveness(opts);
-    const ws = new WebSocket(url, {
+    const WebSocketClass = webSocket();
+    const ws = new WebSocketClass(url, {
       headers: { Authorization: `Bearer ${token}` },
       maxPayload: opts.maxPayload ?? 1024 * 1024 * 1024,
       handshakeTimeout: opts.timeoutMs ?? 10_000,
@@ -432,7 +444,8 @@ export class EvalClient {
       });
       ws.once('error', (e) => reject(new EvalHostError(`cannot connect to the evaluation host at ${url}: ${e.message}`, -32099)));
     });
-    const conn = createMessageConnection(new WebSocketMessageReader(ws), new WebSocketMessageWriter(ws));
+    const { WebSocketMessageReader, WebSocketMessageWriter } = transport();
+    const conn = rpc().createMessageConnection(new WebSocketMessageReader(ws), new WebSocketMessageWriter(ws));
     const client = new EvalClient(conn, () => ws.close(1000));
     client.hostName = `the evaluation host at ${url}`;
     ws.on('message', client.heard);
@@ -464,7 +477,8 @@ export class EvalClient {
    * local host's stdio. `close` runs on dispose.
    */
   static overStreams(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, hostName = 'the evaluation host', close: () => void = () => undefined): EvalClient {
-    const conn = createMessageConnection(new BinaryStreamMessageReader(input as import('stream').Readable), new BinaryStreamMessageWriter(output as import('stream').Writable));
+    const { BinaryStreamMessageReader, BinaryStreamMessageWriter } = transport();
+    const conn = rpc().createMessageConnection(new BinaryStreamMessageReader(input as import('stream').Readable), new BinaryStreamMessageWriter(output as import('stream').Writable));
     const client = new EvalClient(conn, close);
     client.hostName = hostName;
     input.on('data', client.heard);
@@ -497,7 +511,7 @@ export class EvalClient {
     try {
       return (await (token ? this.conn.sendRequest(method, params, token) : this.conn.sendRequest(method, params))) as R;
     } catch (e) {
-      if (e instanceof ResponseError) {
+      if (e instanceof rpc().ResponseError) {
         const closed = e.code === -32097 || e.code === -32099;
         throw new EvalHostError(closed && this.closeReason ? `${this.closeReason} during ${method}${this.closeDetail}` : e.message, e.code, e.data);
       }
@@ -619,7 +633,7 @@ export class EvalClient {
 
   /** Runs the batches on the host. Rejects with an EvalHostError whose `cancelled` is true when cancelled. */
   async evaluate(params: Omit<EvaluateParams, 'progressToken'>, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
-    const source = new CancellationTokenSource();
+    const source = new (rpc().CancellationTokenSource)();
     const disposables: { dispose(): void }[] = [];
     if (opts.signal) {
       if (opts.signal.aborted) throw new EvalHostError('evaluation cancelled before it started', EvalErrorCodes.Cancelled);
@@ -637,7 +651,7 @@ export class EvalClient {
     if (opts.onProgress) {
       full.progressToken = `eval-${process.pid}-${++progressCounter}`;
       const cb = opts.onProgress;
-      disposables.push(this.conn.onProgress(evalProgressType, full.progressToken, (v) => cb(v)));
+      disposables.push(this.conn.onProgress((evalProgressType ??= new (rpc().ProgressType)<EvaluateProgress>()), full.progressToken, (v) => cb(v)));
     }
     try {
       return await this.request<EvaluateResult>(Methods.evaluate, full, source.token);

@@ -1,7 +1,6 @@
 /** Training parameters from a file the user points to: JSON, or YAML (.yaml / .yml). */
 import * as fs from 'fs';
 import * as path from 'path';
-import { load as loadYaml, CORE_SCHEMA } from 'js-yaml';
 import { RepoError } from '../repo/errors';
 import { checkParams, MAX_PARAMS_BYTES } from './record';
 
@@ -24,7 +23,7 @@ export function readParamsFile(file: string): Record<string, unknown> {
   let value: unknown;
   try {
     // YAML 1.2 core schema: no dates or other types JSON cannot hold
-    value = ext === '.yaml' || ext === '.yml' ? loadYaml(text, { schema: CORE_SCHEMA, filename: file }) : JSON.parse(text);
+    value = ext === '.yaml' || ext === '.yml' ? loadYaml(text, file) : JSON.parse(text);
   } catch (e) {
     const kind = ext === '.yaml' || ext === '.yml' ? 'YAML' : 'JSON';
     throw new RepoError('INVALID_NAME', `Parameters file ${file} is not valid ${kind}: ${(e as Error).message.split('\n')[0]}`);
@@ -34,4 +33,11 @@ export function readParamsFile(file: string): Record<string, unknown> {
   } catch (e) {
     throw new RepoError('INVALID_NAME', `Parameters file ${file}: ${(e as Error).message}`);
   }
+}
+
+/** js-yaml, loaded when a YAML file is first read (not when the extension activates: issue #12). */
+function loadYaml(text: string, file: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const yaml = require('js-yaml') as typeof import('js-yaml');
+  return yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: file });
 }

@@ -17,7 +17,7 @@
  * ("enumerating 7%" for "Enumerating objects: 13, done.\nCounting objects: 7% (1/13)\r…") and
  * drops whole stages. The same parser reads `git lfs push`'s "Uploading LFS objects: 45% (9/20)".
  */
-import { GitError, GitPluginError, simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
+import type { SimpleGit, SimpleGitOptions } from 'simple-git';
 import { RepoError } from './errors';
 import type { Git } from './git';
 
@@ -86,10 +86,14 @@ export function gitEnv(git: Git, extra?: NodeJS.ProcessEnv): Record<string, stri
   return env;
 }
 
+/** simple-git, loaded at the first push or fetch (not when the extension activates: issue #12). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const simpleGitModule = (): typeof import('simple-git') => require('simple-git');
+
 /** A simple-git instance for one push or fetch in the runner's repository (see the file comment). */
 export function networkGit(git: Git, opts: NetworkOptions = {}): SimpleGit {
   const env = gitEnv(git, opts.env);
-  const sg = simpleGit({
+  const sg = simpleGitModule().simpleGit({
     baseDir: git.cwd,
     binary: 'git',
     maxConcurrentProcesses: 1,
@@ -158,6 +162,7 @@ export function withoutProgress(text: string): string {
  * not a git failure. A GitPluginError means simple-git refused to run git: a bug here, said as such.
  */
 export function gitFailure(e: unknown, what: string): string {
+  const { GitError, GitPluginError } = simpleGitModule();
   if (e instanceof GitPluginError) {
     throw new RepoError('GIT_FAILED', `${what}: simple-git refused to run git (${e.message}). This is a bug in Model Versions; run the git command by hand meanwhile.`, e.message);
   }

@@ -6,10 +6,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { lineageGraph, type LineageGraph, type LineageNode } from '../../core/lineage';
+import { lineageGraph, type LineageGraph } from '../../core/lineage';
 import { RepoError, type ModelRepository } from '../../core/repo';
-import type { LineageHostMessage, LineageIntent, LineageViewModel, LineageViewNode, LineageWebviewMessage } from '../../shared/lineageProtocol';
-import { formatMetric, paramRows } from '../../shared/lineageText';
+import type { LineageHostMessage, LineageIntent, LineageWebviewMessage } from '../../shared/lineageProtocol';
 import { COMMAND } from '../commands/ids';
 import { registerCommand } from '../commands/register';
 import { log } from '../log';
@@ -17,33 +16,15 @@ import { ModelNode, VersionNode, type ModelsTreeNode } from '../models/modelsTre
 import { requireTrust, type RepoManager } from '../repos/repoManager';
 import type { RequestHandlers } from '../webview/channel';
 import { PanelRegistry, WebviewPanelHost } from '../webview/panel';
+import { toLineageViewModel } from './viewModel';
+
+export { toLineageViewModel, toViewNode } from './viewModel';
 
 export const LINEAGE_VIEW_TYPE = 'modelVersions.lineage';
 
-/** The webview's shape of a core node (small: no messages; params as table rows, metric values formatted). */
-export function toViewNode(n: LineageNode): LineageViewNode {
-  const { params, metrics, ...rest } = n;
-  return {
-    ...rest,
-    ...(params ? { params: paramRows(params) } : {}),
-    ...(metrics ? { metrics: Object.entries(metrics).map(([name, v]) => ({ name, value: formatMetric(v) })) } : {}),
-  };
-}
-
-export function toLineageViewModel(g: LineageGraph, repoName: string, focusModel = ''): LineageViewModel {
-  return {
-    title: `Lineage · ${repoName}`,
-    repo: repoName,
-    models: g.models,
-    nodes: g.nodes.map(toViewNode),
-    edges: g.edges.map((e) => ({ ...e })),
-    focusModel,
-  };
-}
-
 export class LineagePanel extends WebviewPanelHost<LineageHostMessage, LineageWebviewMessage> {
   /** one panel per repository; the page keeps the layout, zoom, filter and selection while hidden */
-  private static readonly registry = new PanelRegistry<LineagePanel>({ viewType: LINEAGE_VIEW_TYPE, script: 'lineage.js', styles: ['lineage.css'], retainContextWhenHidden: true });
+  private static readonly registry = new PanelRegistry<LineagePanel>({ viewType: LINEAGE_VIEW_TYPE, script: 'lineage.js', styles: ['lineage.css'], blobWorkers: true, retainContextWhenHidden: true });
   private graph: LineageGraph | undefined;
   private rendered: ((r: { ms: number; nodes: number; edges: number }) => void)[] = [];
   /** the last layout the webview reported (tests and the log) */
@@ -91,7 +72,9 @@ export class LineagePanel extends WebviewPanelHost<LineageHostMessage, LineageWe
       },
       rendered: (m) => {
         this.lastRender = { ms: m.ms, nodes: m.nodes, edges: m.edges };
-        log().info(`lineage: laid out ${m.nodes} nodes and ${m.edges} edges in ${m.ms} ms`);
+        const first = m.firstPaintMs !== undefined ? `, first drawn after ${m.firstPaintMs} ms` : '';
+        log().info(`lineage: laid out ${m.nodes} nodes and ${m.edges} edges in ${m.ms} ms${m.where ? ` (dagre in ${m.where === 'worker' ? 'a worker' : 'the main thread'})` : ''}${first}`);
+        if (m.problem) log().warn(`lineage: the layout ran on the panel's main thread, which it blocks meanwhile: ${m.problem}`);
         for (const r of this.rendered.splice(0)) r(this.lastRender);
       },
       action: async (m) => {

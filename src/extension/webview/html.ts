@@ -37,6 +37,8 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 export interface WebviewHtmlOptions {
   /** style sheets of dist/webview after webview.css (e.g. ['diff.css']), written into the page */
   styles?: readonly string[];
+  /** the page starts Web Workers from Blob URLs of its own script's text (CSP `worker-src blob:`; the lineage layout) */
+  blobWorkers?: boolean;
 }
 
 /** Styles of the shell's own elements (the loading line, the alert). */
@@ -109,6 +111,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
     `font-src ${webview.cspSource}`,
     `style-src ${webview.cspSource} 'nonce-${n}'`,
     `script-src 'nonce-${n}'`,
+    ...(options.blobWorkers ? ['worker-src blob:'] : []),
   ].join('; ');
   const dir = root.fsPath;
   const styles = ['webview.css', ...(options.styles ?? [])].map((f) => `/* ${f} */\n${readAsset(dir, f, 'style')}`);

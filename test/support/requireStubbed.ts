@@ -1,0 +1,57 @@
+/**
+ * `node requireStubbed.js <bundle> [--report]`: requires a bundle (dist/extension.js) the way VS Code
+ * loads it at activation, in this fresh process, with the `vscode` module replaced by a stub that
+ * answers every property, call and `new` with another stub (no API is used at load time by design;
+ * activate() is not called). Without a bundle it only installs the hooks (a bench's harness baseline).
+ *
+ * --report: prints one JSON line, `{ "ms": …, "loaded": [...] }` — the time the require took and every
+ * module name the bundle asked Node for while it loaded (Module._load requests: builtins, externals),
+ * in order. Used by bench/activation.ts (timed as a whole process) and test/unit/activation.test.ts.
+ */
+import Module = require('module');
+import * as path from 'path';
+
+type Loader = { _load(request: string, ...rest: unknown[]): unknown; _resolveFilename(request: string, ...rest: unknown[]): string };
+
+function stub(name: string): unknown {
+  const f = function () {
+    /* a stub */
+  };
+  return new Proxy(f, {
+    get(target, key) {
+      if (key === 'prototype') return target.prototype;
+      if (key === 'then') return undefined; // not a promise
+      if (key === Symbol.toPrimitive) return () => name;
+      return stub(`${name}.${String(key)}`);
+    },
+    apply: () => stub(`${name}()`),
+    construct: () => stub(`new ${name}`) as object,
+  });
+}
+
+const loader = Module as unknown as Loader;
+const resolve = loader._resolveFilename;
+loader._resolveFilename = function (request: string, ...rest: unknown[]) {
+  return request === 'vscode' ? 'vscode' : resolve.call(this, request, ...rest);
+};
+const vscodeModule = new Module('vscode');
+vscodeModule.filename = 'vscode';
+vscodeModule.loaded = true;
+vscodeModule.exports = stub('vscode');
+require.cache.vscode = vscodeModule;
+
+const loaded: string[] = [];
+const load = loader._load;
+loader._load = function (request: string, ...rest: unknown[]) {
+  loaded.push(request);
+  return load.call(this, request, ...rest);
+};
+
+const bundle = process.argv.slice(2).find((a) => !a.startsWith('--'));
+if (bundle) {
+  const t0 = process.hrtime.bigint();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(path.resolve(bundle));
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (process.argv.includes('--report')) process.stdout.write(`${JSON.stringify({ ms, loaded: loaded.slice(1) })}\n`);
+}

@@ -1,30 +1,37 @@
 /**
- * Benchmark: the model history and committing a large model.
+ * Benchmark of the model history (issue 12, rows 3 and 4), timed with bench/measure.ts.
  *
- * 1. History. `git fast-import` builds a repository of 10,000 commits touching 50 model files
- *    (1–3 per commit, LFS pointer blobs; no LFS objects needed; a few renames). Measured (median
- *    of 5, after one warm-up):
- *      ours      all versions of all models, from scratch (no cache): ModelRepository.versions()
- *      raw       one `git log --name-status -M` pass over the same history, output read, not parsed
- *      perModel  one `git log -- <path>` per model (50 processes), what a naive tree would do
- *      incremental  the refresh after one more commit (cache warm), and a no-change refresh
- *    Target: ours ≤ 1.5 × raw.
- * 2. Commit. A model of $MV_BENCH_MB (default 1024) MB of random bytes committed through
- *    commitModel vs plain `git add` + `git commit`, each in its own repository with the same LFS
- *    rule committed already (median of 3 rounds, alternating, new bytes each round). Target ≤ 1.1×.
- * Temp files live in os.tmpdir() and are deleted.
+ * Repositories: `git fast-import` writes 1,000 / 3,000 / 10,000 commits touching 50 model files
+ * (1–3 LFS pointer blobs per commit, a rename every 2,000 commits; no LFS objects needed), then
+ * `git gc` packs them as a repository that has lived that long would be packed (deltas, commit-graph).
  *
- * Run: node out/bench/history.js   (MV_BENCH_MB=256 for a quicker run)
+ * Row 3, `modelver log --json`, 10k commits, 50 models — whole fresh processes (node started cold
+ * each time), interleaved, stdout to /dev/null for all:
+ *   baseline       `git log --name-status`
+ *   no change      `node dist/cli.js log --json -C repo` with the caches the previous run left
+ *   1 new commit   the same after one more commit (untimed): the history cache is one commit behind,
+ *                  the log cache stale
+ *   no cache       the same, its cache folder deleted first (the first `modelver log` in a clone)
+ *   Goal: ≤ 1.5× the baseline for the first two (a user's runs after the first).
+ * Row 4, refresh after one new commit (cache warm, as in a running extension): in one fresh node
+ *   process holding a ModelRepository per size, each round adds one commit to each repository
+ *   (untimed) and times `histories()`; sizes interleaved. Goal: flat, i.e. O(new commits): the 10k
+ *   median within 1.5× of the 1k median, every refresh incremental with exactly the new commit.
+ *
+ * Run: node out/bench/history.js   (or `npm run bench -- history`); temp files live in os.tmpdir().
  */
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ModelRepository } from '../src/core/repo';
+import { compareCalls, compareProcesses, formatRow, type RowResult } from './measure';
 
 const MODELS = 50;
-const COMMITS = 10_000;
+const SIZES = [1_000, 3_000, 10_000];
+const LOG_GOAL = 1.5;
+const FLAT_GOAL = 1.5;
 
 function gitEnv(home: string): NodeJS.ProcessEnv {
   fs.mkdirSync(home, { recursive: true });
@@ -33,6 +40,7 @@ function gitEnv(home: string): NodeJS.ProcessEnv {
     ...process.env,
     HOME: home,
     GIT_CONFIG_GLOBAL: path.join(home, '.gitconfig'),
+    GIT_CONFIG_NOSYSTEM: '1',
     GIT_AUTHOR_NAME: 'Bench',
     GIT_AUTHOR_EMAIL: 'bench@example.com',
     GIT_COMMITTER_NAME: 'Bench',
@@ -52,13 +60,15 @@ function pointer(seed: string): string {
   return `version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize ${size}\n`;
 }
 
-/** A fast-import stream: COMMITS commits on refs/heads/main, from `from` when given. */
-function importStream(first: number, count: number, from: string | undefined, names: string[]): string {
+const modelNames = (): string[] => Array.from({ length: MODELS }, (_, i) => `models/group${i % 5}/m${String(i).padStart(2, '0')}.onnx`);
+
+/** A fast-import stream of commits first..first+count-1 on refs/heads/main (from `from` when given); renames update `names`. */
+function importStream(first: number, count: number, from: string | undefined, names: string[], salt = ''): string {
   const parts: string[] = [];
   let t = 1_600_000_000 + first * 60;
   for (let c = first; c < first + count; c++) {
     const lines: string[] = [];
-    lines.push('commit refs/heads/main', `mark :${c + 1}`, `author Bench <bench@example.com> ${t} +0000`, `committer Bench <bench@example.com> ${t} +0000`);
+    lines.push('commit refs/heads/main', `author Bench <bench@example.com> ${t} +0000`, `committer Bench <bench@example.com> ${t} +0000`);
     const msg = `train run ${c}\n`;
     lines.push(`data ${Buffer.byteLength(msg)}`, msg.slice(0, -1));
     if (c === first && from) lines.push(`from ${from}`);
@@ -66,19 +76,18 @@ function importStream(first: number, count: number, from: string | undefined, na
       const attrs = '*.onnx filter=lfs diff=lfs merge=lfs -text\n';
       lines.push(`M 100644 inline .gitattributes`, `data ${attrs.length}`, attrs.slice(0, -1));
     }
-    // every 2000 commits one model is renamed (and keeps its content)
     if (c > 0 && c % 2000 === 0) {
+      // every 2000 commits one model is renamed (and keeps its content)
       const i = (c / 2000) % MODELS;
-      const to = names[i].replace('.onnx', `-r${c}.onnx`);
+      const to = names[i].replace(/(-r\d+)?\.onnx$/, `-r${c}.onnx`);
       lines.push(`R ${names[i]} ${to}`);
       names[i] = to;
     } else {
-      const n = 1 + (c % 3);
       const picked = new Set<number>();
-      for (let k = 0; k < n; k++) picked.add(c === 0 ? k : (c * 7 + k * 13) % MODELS);
       if (c === 0) for (let k = 0; k < MODELS; k++) picked.add(k);
+      else for (let k = 0; k < 1 + (c % 3); k++) picked.add((c * 7 + k * 13) % MODELS);
       for (const i of picked) {
-        const p = pointer(`${names[i]}:${c}`);
+        const p = pointer(`${names[i]}:${c}${salt}`);
         lines.push(`M 100644 inline ${names[i]}`, `data ${p.length}`, p.slice(0, -1));
       }
     }
@@ -88,228 +97,149 @@ function importStream(first: number, count: number, from: string | undefined, na
   return parts.join('');
 }
 
-function fastImport(dir: string, env: NodeJS.ProcessEnv, stream: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('git', ['fast-import', '--quiet'], { cwd: dir, env, stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (b) => (err += b));
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`fast-import: ${err}`))));
-    p.stdin.end(stream);
-  });
+function fastImport(dir: string, env: NodeJS.ProcessEnv, stream: string): void {
+  const r = spawnSync('git', ['fast-import', '--quiet'], { cwd: dir, env, input: stream, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`git fast-import: ${r.stderr}`);
 }
 
-function runGit(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let n = 0;
-    p.stdout.on('data', (b: Buffer) => (n += b.length));
-    p.on('close', (code) => (code === 0 ? resolve(n) : reject(new Error(`git ${args.join(' ')} exited ${code}`))));
-  });
-}
-
-function catAll(cwd: string, env: NodeJS.ProcessEnv, shas: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('git', ['cat-file', '--batch', '--buffer'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let n = 0;
-    p.stdout.on('data', (b: Buffer) => (n += b.length));
-    p.on('close', (code) => (code === 0 ? resolve(n) : reject(new Error('cat-file failed'))));
-    p.stdin.end(shas.join('\n') + '\n');
-  });
-}
-
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const r1 = (x: number): number => Math.round(x * 10) / 10;
-const r2 = (x: number): number => Math.round(x * 100) / 100;
-
-let pending: Promise<void> = Promise.resolve();
-
-/** Median of n timed runs after one warm-up; `settle` (not timed) runs after each, `before` before each. */
-async function timeIt(n: number, fn: () => Promise<unknown>, before?: () => void, settle?: () => Promise<unknown>): Promise<number> {
-  const ts: number[] = [];
-  before?.();
-  await fn(); // warm-up
-  await settle?.();
-  for (let i = 0; i < n; i++) {
-    before?.();
-    const t0 = now();
-    await fn();
-    ts.push(now() - t0);
-    await settle?.();
-  }
-  return median(ts);
-}
-
-async function benchHistoryPass(root: string): Promise<Record<string, number | string>> {
-  const dir = path.join(root, 'history');
-  const env = gitEnv(path.join(root, 'home'));
+/** A repository of `commits` commits (see the header); returns its folder. */
+function makeRepo(root: string, env: NodeJS.ProcessEnv, commits: number): string {
+  const dir = path.join(root, `repo-${commits}`);
   fs.mkdirSync(dir);
   git(dir, env, 'init', '-q', '-b', 'main');
-  const names = Array.from({ length: MODELS }, (_, i) => `models/group${i % 5}/m${String(i).padStart(2, '0')}.onnx`);
-  const tg = now();
-  await fastImport(dir, env, importStream(0, COMMITS, undefined, names));
-  const genMs = now() - tg;
-  git(dir, env, 'symbolic-ref', 'HEAD', 'refs/heads/main');
+  fastImport(dir, env, importStream(0, commits, undefined, modelNames()));
+  git(dir, env, 'gc', '--quiet');
+  return dir;
+}
 
-  const open = () => ModelRepository.open(dir, { env });
-  const repo0 = await open();
-  const cacheDir = repo0.dataDir;
-  const dropCache = () => fs.rmSync(cacheDir, { recursive: true, force: true });
+/** Model names at HEAD (after the renames so far), for appending commits. */
+function namesAt(dir: string, env: NodeJS.ProcessEnv): string[] {
+  const names = modelNames();
+  const have = new Set(git(dir, env, 'ls-tree', '-r', '--name-only', 'HEAD').split('\n'));
+  return names.map((n) => (have.has(n) ? n : [...have].find((h) => h.startsWith(n.replace(/\.onnx$/, '-r')))!));
+}
 
-  // correctness first: every model has versions, and the count of all versions is right
-  dropCache();
-  const all = await repo0.versions();
-  const histories = await repo0.histories();
-  if (histories.size !== MODELS) throw new Error(`expected ${MODELS} models, got ${histories.size}`);
+const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
-  const ours = await timeIt(
-    5,
-    async () => {
-      const r = await open();
-      await r.versions();
-      pending = r.flushCache();
-    },
-    () => {
-      dropCache();
-    },
-    () => pending,
+async function logRow(dir: string, env: NodeJS.ProcessEnv): Promise<RowResult> {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first.`);
+  const cacheDir = path.join(dir, '.git', 'model-versions');
+  // correctness first: the output holds every model, and as many versions as the history has
+  const r = spawnSync(process.execPath, [CLI, 'log', '--json', '-C', dir], { env, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`modelver log failed: ${r.stderr}`);
+  const j = JSON.parse(r.stdout) as { models: { versions: unknown[] }[] };
+  if (j.models.length !== MODELS) throw new Error(`expected ${MODELS} models, got ${j.models.length}`);
+  const names = namesAt(dir, env);
+  let next = 200_001;
+  const cli = [process.execPath, CLI, 'log', '--json', '-C', dir];
+  return compareProcesses(
+    'modelver log --json, 10k commits, 50 models (whole processes)',
+    [
+      { name: 'git log --name-status', argv: ['git', 'log', '--name-status'], cwd: dir, env },
+      // the run before (the no-cache case of the previous round) left the caches of this HEAD
+      { name: 'modelver log --json (no change since)', argv: cli, env },
+      {
+        name: 'modelver log --json (1 new commit)',
+        argv: cli,
+        env,
+        before: () => {
+          const head = git(dir, env, 'rev-parse', 'HEAD').trim();
+          fastImport(dir, env, importStream(next++, 1, head, names, `:log:${process.pid}`)); // never a multiple of 2000: no rename
+        },
+      },
+      { name: 'modelver log --json (no cache)', argv: cli, env, before: () => fs.rmSync(cacheDir, { recursive: true, force: true }) },
+    ],
+    9,
+    1,
   );
-  const oursCore = await timeIt(
-    5,
-    async () => {
-      const r = await open();
-      await r.historyIndex(); // the one pass alone: git log + pointer blobs, no tags/aliases/notes
-      pending = r.flushCache();
-    },
-    dropCache,
-    () => pending,
+}
+
+/** Row 4, in this (fresh) process: argv = [--refresh, dir…]; prints the RowResult and the checks as JSON. */
+async function refreshWorker(dirs: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const repos = await Promise.all(dirs.map((d) => ModelRepository.open(d, { env })));
+  const names = dirs.map((d) => namesAt(d, env));
+  const counts: number[] = [];
+  let next = 100_001;
+  for (const r of repos) {
+    await r.histories();
+    await r.flushCache();
+  }
+  const problems: string[] = [];
+  const row = await compareCalls(
+    'refresh after one new commit: histories() of a warm ModelRepository',
+    repos.map((repo, i) => ({
+      name: `${path.basename(dirs[i]).replace('repo-', '')} commits`,
+      before: async () => {
+        await repo.flushCache(); // the previous round's cache append, untimed
+        counts[i] = [...(await repo.histories()).values()].reduce((n, h) => n + h.versions.length, 0);
+        const head = git(dirs[i], env, 'rev-parse', 'HEAD').trim();
+        // never a multiple of 2000 (no rename); new content even where this ran before
+        fastImport(dirs[i], env, importStream(next++, 1, head, names[i], `:${process.pid}:${Date.now()}`));
+      },
+      run: async () => {
+        const h = await repo.histories();
+        const lr = repo.lastRefresh;
+        const n = [...h.values()].reduce((k, x) => k + x.versions.length, 0);
+        if (lr?.mode !== 'incremental' || lr.newCommits !== 1 || n <= counts[i]) {
+          problems.push(`${dirs[i]}: refresh ${JSON.stringify(lr)}, versions ${counts[i]} → ${n}`);
+        }
+      },
+    })),
+    15,
+    2,
   );
-  const raw = await timeIt(5, () => runGit(dir, env, ['log', '--name-status', '-M', '--format=%x1e%H%x1f%aI%x1f%s']));
-  const perModel = await timeIt(2, async () => {
-    for (const h of histories.values()) await runGit(dir, env, ['log', '--format=%H%x1f%aI%x1f%s', '--', h.path]);
-  });
-  // from the disk cache (a new window of VS Code): no git log at all
-  const fromDisk = await timeIt(5, async () => (await open()).versions());
-  const historyNoBlobs = await timeIt(5, () => runGit(dir, env, ['log', '--raw', '-z', '-M', '--no-abbrev', '--topo-order', '--format=%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1d']));
-  const catFile = await timeIt(3, () => catAll(dir, env, [...new Set(all.map((v) => v.blob))]));
-
-  // incremental: one more commit on top of a warm cache
-  const repo = await open();
-  await repo.versions();
-  const head = git(dir, env, 'rev-parse', 'HEAD').trim();
-  await fastImport(dir, env, importStream(COMMITS + 1, 1, head, names));
-  const ti = now();
-  const after = await repo.versions();
-  const incrementalMs = now() - ti;
-  const mode = repo.lastRefresh?.mode ?? '?';
-  const added = 1 + ((COMMITS + 1) % 3);
-  if (after.length !== all.length + added) throw new Error(`incremental refresh: expected ${all.length + added} versions, got ${after.length}`);
-  const noChange = await timeIt(5, () => repo.versions());
-  await repo.flushCache();
-
-  return {
-    commits: COMMITS,
-    models: MODELS,
-    versions: all.length,
-    generateMs: r1(genMs),
-    oursAllVersionsMs: r1(ours),
-    oursHistoryOnlyMs: r1(oursCore),
-    gitLogRawAloneMs: r1(historyNoBlobs),
-    catFilePointersAloneMs: r1(catFile),
-    cpus: os.cpus().length,
-    rawLogPassMs: r1(raw),
-    perModelLogMs: r1(perModel),
-    ratioOursToRaw: r2(ours / raw),
-    ratioTarget: 1.5,
-    ratioPerModelToOurs: r2(perModel / ours),
-    diskCacheMs: r1(fromDisk),
-    incrementalMs: r1(incrementalMs),
-    incrementalMode: mode,
-    noChangeRefreshMs: r1(noChange),
-  };
+  process.stdout.write(JSON.stringify({ row, problems }));
 }
 
-function writeRandom(file: string, mb: number): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    const chunk = Buffer.alloc(1 << 20);
-    for (let i = 0; i < mb; i++) {
-      crypto.randomFillSync(chunk);
-      fs.writeSync(fd, chunk);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-async function benchCommit(root: string, mb: number, rounds = 3): Promise<Record<string, number | string>> {
-  const env = gitEnv(path.join(root, 'home-commit'));
-  const mk = (name: string): string => {
-    const d = path.join(root, name);
-    fs.mkdirSync(d);
-    git(d, env, 'init', '-q', '-b', 'main');
-    git(d, env, 'lfs', 'install', '--local');
-    fs.writeFileSync(path.join(d, '.gitattributes'), '*.pt filter=lfs diff=lfs merge=lfs -text\n');
-    git(d, env, 'add', '.gitattributes');
-    git(d, env, 'commit', '-q', '-m', 'lfs');
-    return d;
-  };
-  const plainDir = mk('plain');
-  const oursDir = mk('ours');
-  const repo = await ModelRepository.open(oursDir, { env });
-  const plain: number[] = [];
-  const ours: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    // new bytes each round, written to both work trees (the page cache holds both)
-    writeRandom(path.join(plainDir, 'big.pt'), mb);
-    fs.copyFileSync(path.join(plainDir, 'big.pt'), path.join(oursDir, 'big.pt'));
-    const runPlain = async () => {
-      const t0 = now();
-      await runGit(plainDir, env, ['add', 'big.pt']);
-      await runGit(plainDir, env, ['commit', '-q', '-m', `round ${i}`]);
-      plain.push(now() - t0);
-    };
-    const runOurs = async () => {
-      const t0 = now();
-      await repo.commitModel('big.pt', `round ${i}`);
-      ours.push(now() - t0);
-    };
-    if (i % 2 === 0) {
-      await runPlain();
-      await runOurs();
-    } else {
-      await runOurs();
-      await runPlain();
-    }
-    // keep the disk small: the LFS objects of earlier rounds are not needed
-    for (const d of [plainDir, oursDir]) fs.rmSync(path.join(d, '.git', 'lfs', 'objects'), { recursive: true, force: true });
-  }
-  await repo.flushCache();
-  const p = median(plain);
-  const o = median(ours);
-  return { modelMB: mb, rounds, plainAddCommitMs: r1(p), oursCommitMs: r1(o), ratioCommit: r2(o / p), ratioCommitTarget: 1.1 };
-}
-
-export async function benchHistory(opts: { sizeMB?: number; skipCommit?: boolean } = {}): Promise<Record<string, number | string>> {
-  const mb = opts.sizeMB ?? (Number(process.env.MV_BENCH_MB) || 1024);
+export async function benchHistory(): Promise<Record<string, number | string>> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-bench-history-'));
   try {
-    const h = await benchHistoryPass(root);
-    const c = opts.skipCommit ? {} : await benchCommit(root, mb);
-    return { ...h, ...c };
+    const env = gitEnv(path.join(root, 'home'));
+    const dirs = SIZES.map((n) => makeRepo(root, env, n));
+    const log = await logRow(dirs[SIZES.indexOf(10_000)], env);
+    const warm = log.ratios['modelver log --json (no change since)'];
+    const next = log.ratios['modelver log --json (1 new commit)'];
+    const cold = log.ratios['modelver log --json (no cache)'];
+    console.log(
+      formatRow(log, {
+        text: `≤ ${LOG_GOAL}× with the caches a previous run left (no change since: ${warm.toFixed(2)}×, 1 new commit: ${next.toFixed(2)}×; first run without caches: ${cold.toFixed(2)}×)`,
+        met: warm <= LOG_GOAL && next <= LOG_GOAL,
+      }),
+    );
+
+    const w = spawnSync(process.execPath, [__filename, '--refresh', ...dirs], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (w.status !== 0) throw new Error(`refresh worker failed: ${w.stderr}`);
+    const { row: refresh, problems } = JSON.parse(w.stdout) as { row: RowResult; problems: string[] };
+    if (problems.length) throw new Error(`refresh was not incremental:\n${problems.join('\n')}`);
+    const flat = refresh.cases[refresh.cases.length - 1].median / refresh.cases[0].median;
+    console.log(formatRow(refresh, { text: `flat: 10k within ${FLAT_GOAL}× of 1k (is ${flat.toFixed(2)}×), each refresh incremental with 1 new commit`, met: flat <= FLAT_GOAL }));
+
+    const out: Record<string, number | string> = { cpus: os.cpus().length };
+    for (const c of log.cases) out[`log: ${c.name} median ms`] = Math.round(c.median);
+    out['log: no change since / git log'] = Number(warm.toFixed(2));
+    out['log: 1 new commit / git log'] = Number(next.toFixed(2));
+    out['log: no cache / git log'] = Number(cold.toFixed(2));
+    for (const c of refresh.cases) out[`refresh ${c.name} median ms`] = Number(c.median.toFixed(1));
+    out['refresh 10k / 1k'] = Number(flat.toFixed(2));
+    return out;
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
 
 if (require.main === module) {
-  benchHistory().then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 2));
-    },
-    (e) => {
+  if (process.argv[2] === '--refresh') {
+    refreshWorker(process.argv.slice(3), process.env).catch((e) => {
       console.error(e);
       process.exitCode = 1;
-    },
-  );
+    });
+  } else {
+    benchHistory().then(
+      (r) => console.log(JSON.stringify(r)),
+      (e) => {
+        console.error(e);
+        process.exitCode = 1;
+      },
+    );
+  }
 }

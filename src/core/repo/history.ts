@@ -1,10 +1,12 @@
 /**
  * The history index: ONE `git log --raw -M` pass gives every commit that touched a model, with the
- * blob ids; while its output streams in, the pointer blobs of the model paths are fed to ONE
- * `git cat-file --batch` process running alongside (the LFS oid and size). The result is cached in
- * memory and on disk (`<git common dir>/model-versions/history-<key>.jsonl`, append-only, keyed by
- * HEAD) and refreshed incrementally with `git log OLD..NEW` when OLD is an ancestor of NEW — a new
- * commit costs O(new commits) of git work and an O(new) append to the cache file.
+ * blob ids; while its output streams in (parsed as bytes), the pointer blobs of the model paths are
+ * fed to ONE `git cat-file --batch` process running alongside (the LFS oid and size). The result is
+ * cached in memory and on disk (`<git common dir>/model-versions/history-<key>.jsonl`, see
+ * HistoryStore) and refreshed incrementally with `git log OLD..NEW` when NEW only adds a straight
+ * line of commits to OLD — a new commit costs O(new commits) of git work and an O(new) append to the
+ * cache file. Pointer info is kept by blob id (a blob id names its content for good), so a full
+ * rebuild after a rewrite reads no pointer twice.
  *
  * No pathspec is given to `git log`: with `:(glob)` pathspecs git simplifies history with a second
  * tree diff per commit and matches every entry (5× slower here). Paths are filtered in JS instead.
@@ -13,7 +15,6 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { StringDecoder } from 'string_decoder';
 import { RepoError } from './errors';
 import type { Git } from './git';
 import { MAX_POINTER_SIZE, parsePointer } from './lfs';
@@ -24,7 +25,6 @@ export interface RawChange {
   path: string;
   /** for R and C: the path before */
   oldPath?: string;
-  oldBlob: string;
   newBlob: string;
   newMode: string;
 }
@@ -109,7 +109,10 @@ function badLog(what: string, tok: string): RepoError {
  */
 export class BlobReader {
   private readonly proc;
-  private readonly requested = new Set<string>();
+  private readonly requested: Set<string> | undefined;
+  /** the ids asked for, in order: cat-file answers in that order */
+  private readonly order: string[] = [];
+  private answered = 0;
   private queue = '';
   private pending: Buffer | undefined;
   /** bytes of the current object still to come (content + the LF after it); -1: reading a header */
@@ -117,28 +120,48 @@ export class BlobReader {
   private current: { sha: string; size: number; keep: boolean; parts: Buffer[] } | undefined;
   private readonly done: Promise<void>;
   private stderr = '';
+  private failure: RepoError | undefined;
 
   constructor(
     git: Git,
     /** results go here (several readers can share one object) */
     private readonly result: Record<string, BlobInfo> = {},
+    /** false when the caller asks for each id once already */
+    dedupe = true,
   ) {
+    this.requested = dedupe ? new Set() : undefined;
     this.proc = git.spawn(['cat-file', '--batch', '--buffer']);
     this.proc.stdin.on('error', () => undefined);
     this.proc.stderr.on('data', (b: Buffer) => (this.stderr += b.toString('utf8')));
-    this.proc.stdout.on('data', (b: Buffer) => this.onData(b));
+    this.proc.stdout.on('data', (b: Buffer) => {
+      if (this.failure) return;
+      try {
+        this.onData(b);
+      } catch (e) {
+        this.failure = e instanceof RepoError ? e : new RepoError('GIT_FAILED', String(e));
+        this.proc.kill();
+      }
+    });
     this.done = new Promise((resolve, reject) => {
       this.proc.on('error', (e) => reject(new RepoError('GIT_MISSING', `Cannot run git: ${e.message}`)));
       this.proc.on('close', (code) =>
-        code === 0 ? resolve() : reject(new RepoError('GIT_FAILED', `git cat-file --batch failed: ${this.stderr.trim()}`, this.stderr)),
+        this.failure
+          ? reject(this.failure)
+          : code === 0
+            ? resolve()
+            : reject(new RepoError('GIT_FAILED', `git cat-file --batch failed: ${this.stderr.trim()}`, this.stderr)),
       );
     });
   }
 
   /** Queue a blob id (sent on the next flush). */
   request(sha: string): void {
-    if (sha === ZERO_OID || this.requested.has(sha)) return;
-    this.requested.add(sha);
+    if (sha === ZERO_OID) return;
+    if (this.requested) {
+      if (this.requested.has(sha)) return;
+      this.requested.add(sha);
+    }
+    this.order.push(sha);
     this.queue += sha + '\n';
     if (this.queue.length > 16384) this.flush();
   }
@@ -155,6 +178,11 @@ export class BlobReader {
     return this.result;
   }
 
+  /**
+   * cat-file's answers, on bytes: "<id> blob <size>\n<content>\n" or "<name> missing\n", in the order
+   * asked. Each header is checked against the id asked for; pointer-sized blobs are parsed, larger
+   * ones skipped without being held.
+   */
   private onData(chunk: Buffer): void {
     const b = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;
@@ -163,20 +191,32 @@ export class BlobReader {
       if (this.remaining < 0) {
         const nl = b.indexOf(10, pos);
         if (nl < 0) break;
-        // "<sha> <type> <size>" or "<name> missing"
-        const sp1 = b.indexOf(32, pos);
-        const sp2 = sp1 < 0 || sp1 > nl ? -1 : b.indexOf(32, sp1 + 1);
-        const sha = b.toString('latin1', pos, sp1 < 0 || sp1 > nl ? nl : sp1);
+        const sha = this.order[this.answered++];
+        if (sha === undefined || !startsWithAscii(b, pos, nl, sha) || b[pos + sha.length] !== 32) {
+          throw new RepoError('GIT_FAILED', `Unexpected \`git cat-file --batch\` output: ${JSON.stringify(b.toString('latin1', pos, Math.min(nl, pos + 120)))} (asked for ${sha}).`);
+        }
+        // "<sha> <type> <size>" or "<sha> missing"
+        let t = pos + sha.length + 1;
+        const isBlob = b[t] === 98 && b[t + 1] === 108 && b[t + 2] === 111 && b[t + 3] === 98 && b[t + 4] === 32; // "blob "
         pos = nl + 1;
-        if (sp2 < 0 || sp2 > nl) continue; // missing
-        const isBlob = b[sp1 + 1] === 98 /* b */ && sp2 - sp1 - 1 === 4;
-        const n = Number(b.toString('latin1', sp2 + 1, nl));
-        const keep = isBlob && n <= MAX_POINTER_SIZE;
-        if (isBlob && !keep) this.result[sha] = { lfs: false, size: n };
+        if (!isBlob) {
+          // missing, or not a blob: a tree, a commit (a submodule) — its content, if any, is skipped
+          const sp = b.lastIndexOf(32, nl);
+          const n = sp > t ? digits(b, sp + 1, nl) : -1;
+          if (n >= 0 && b.subarray(t, t + 7).toString('latin1') !== 'missing') {
+            this.current = { sha, size: n, keep: false, parts: [] };
+            this.remaining = n + 1;
+          }
+          continue;
+        }
+        t += 5;
+        const n = digits(b, t, nl);
+        if (n < 0) throw new RepoError('GIT_FAILED', `Unexpected \`git cat-file --batch\` size: ${JSON.stringify(b.toString('latin1', t, nl))}.`);
+        const keep = n <= MAX_POINTER_SIZE;
+        if (!keep) this.result[sha] = { lfs: false, size: n };
         if (keep && pos + n + 1 <= b.length) {
           // the whole small object is in this chunk: no copies
-          const info = pointerInfo(b, pos, pos + n);
-          this.result[sha] = info ?? { lfs: false, size: n };
+          this.result[sha] = pointerInfo(b, pos, pos + n) ?? { lfs: false, size: n };
           pos += n + 1;
           continue;
         }
@@ -202,6 +242,34 @@ export class BlobReader {
   }
 }
 
+/** Whether b[start..end) begins with the ASCII string s. */
+function startsWithAscii(b: Buffer, start: number, end: number, s: string): boolean {
+  if (end - start < s.length) return false;
+  for (let i = 0; i < s.length; i++) if (b[start + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The decimal number in b[start..end), or -1 when it is not one (or too large to be exact). */
+function digits(b: Buffer, start: number, end: number): number {
+  if (start >= end || end - start > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i] - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Whether b[start..end) is lowercase hex. */
+function isHex(b: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 const POINTER_HEAD = Buffer.from('version https://git-lfs.github.com/spec/v1\n');
 const OID_KEY = Buffer.from('\noid sha256:');
 const SIZE_KEY = Buffer.from('\nsize ');
@@ -215,13 +283,15 @@ function pointerInfo(b: Buffer, start: number, end: number): BlobInfo | undefine
   }
   const o = b.indexOf(OID_KEY, start + POINTER_HEAD.length - 1);
   const z = b.indexOf(SIZE_KEY, start);
-  if (o < 0 || z < 0 || o >= end || z >= end) return undefined;
-  const oid = b.toString('latin1', o + OID_KEY.length, o + OID_KEY.length + 64);
-  let ze = b.indexOf(10, z + SIZE_KEY.length);
-  if (ze < 0 || ze > end) ze = end;
-  const size = Number(b.toString('latin1', z + SIZE_KEY.length, ze));
-  if (!/^[0-9a-f]{64}$/.test(oid) || !Number.isSafeInteger(size)) return undefined;
-  return { lfs: true, oid, size };
+  const oidAt = o + OID_KEY.length;
+  let ze = z + SIZE_KEY.length;
+  while (ze < end && b[ze] !== 10) ze++;
+  const size = z < 0 || z >= end ? -1 : digits(b, z + SIZE_KEY.length, ze);
+  if (o < 0 || o >= end || oidAt + 64 >= end || b[oidAt + 64] !== 10 || !isHex(b, oidAt, oidAt + 64) || size < 0) {
+    const p = parsePointer(b.subarray(start, end)); // an unusual pointer, or none: the full parser decides
+    return p ? { lfs: true, oid: p.oid, size: p.size } : undefined;
+  }
+  return { lfs: true, oid: b.toString('latin1', oidAt, oidAt + 64), size };
 }
 
 /** Read blobs' pointer info (one cat-file process). Missing blobs are absent from the result. */
@@ -249,7 +319,7 @@ class BlobReaderPool {
     if (sha === ZERO_OID || this.seen.has(sha)) return;
     this.seen.add(sha);
     const i = this.next++ % this.size;
-    (this.readers[i] ??= new BlobReader(this.git, this.result)).request(sha);
+    (this.readers[i] ??= new BlobReader(this.git, this.result, false)).request(sha);
   }
   flush(): void {
     for (const r of this.readers) r?.flush();
@@ -267,32 +337,62 @@ function poolSize(): number {
 
 // ------------------------------------------------------------------------------------ log parser
 
+/** Strings that repeat on every change, made once. */
+const STATUS = new Map<number, string>([...'ACDMRTUX'].map((c) => [c.charCodeAt(0), c]));
+const MODES = ['100644', '100755', '120000', '160000', '000000', '040000'];
+
+/** The 6-digit mode at b[at..at+6) (one string per mode, not per change). */
+function modeOf(b: Buffer, at: number): string {
+  for (const m of MODES) if (startsWithAscii(b, at, at + 6, m)) return m;
+  return b.toString('latin1', at, at + 6);
+}
+
 /**
- * Incremental parser of `git log --raw -z --format=FORMAT` output. Emits each commit when the
- * next one starts (and at the end). Tokens are NUL-separated; a header token is \x1e…\x1d (FORMAT).
+ * Incremental parser of `git log --raw -z --format=FORMAT` output, on bytes: only the fields kept
+ * become strings. Emits each commit when the next one starts (and at the end). Tokens are
+ * NUL-separated; a header token is \x1e…\x1d (FORMAT), a change is ":modes blobs STATUS" and its
+ * path(s). `onChange` sees each change as soon as it is read (to start reading its blob).
  */
-class LogParser {
-  private rest = '';
+export class LogParser {
+  /** the start of a token whose end (NUL) has not come yet */
+  private rest: Buffer[] = [];
   private cur: RawCommit | undefined;
-  private meta: { status: string; newMode: string; oldBlob: string; newBlob: string } | undefined;
-  private paths: string[] = [];
+  private status = '';
+  private newMode = '';
+  private newBlob = '';
+  private oldPath: string | undefined;
+  /** path tokens still expected for the current change (2 for R and C) */
   private want = 0;
+  private readonly spaces = [0, 0, 0, 0];
 
   constructor(
     private readonly onCommit: (c: RawCommit) => void,
     private readonly onChange: (c: RawChange) => void,
   ) {}
 
-  push(text: string): void {
-    const s = this.rest + text;
-    const toks = s.split('\0');
-    this.rest = toks.pop()!;
-    for (const t of toks) this.token(t);
+  push(chunk: Buffer): void {
+    if (this.rest.length && chunk.indexOf(0) < 0) {
+      this.rest.push(chunk); // inside one long token: keep the pieces, join them once it ends
+      return;
+    }
+    const b = this.rest.length ? Buffer.concat([...this.rest, chunk]) : chunk;
+    this.rest = [];
+    let pos = 0;
+    for (;;) {
+      const nul = b.indexOf(0, pos);
+      if (nul < 0) break;
+      this.token(b, pos, nul);
+      pos = nul + 1;
+    }
+    if (pos < b.length) this.rest.push(Buffer.from(b.subarray(pos)));
   }
 
   end(): void {
-    if (this.rest) this.token(this.rest);
-    this.rest = '';
+    if (this.rest.length) {
+      const b = Buffer.concat(this.rest);
+      this.token(b, 0, b.length);
+    }
+    this.rest = [];
     this.flushCommit();
   }
 
@@ -301,36 +401,98 @@ class LogParser {
     this.cur = undefined;
   }
 
-  private token(tok: string): void {
+  private token(b: Buffer, start: number, end: number): void {
     if (this.want > 0) {
-      this.paths.push(tok);
-      if (--this.want === 0) {
-        const m = this.meta!;
-        const ch: RawChange =
-          this.paths.length === 2
-            ? { status: m.status, oldPath: this.paths[0], path: this.paths[1], oldBlob: m.oldBlob, newBlob: m.newBlob, newMode: m.newMode }
-            : { status: m.status, path: this.paths[0], oldBlob: m.oldBlob, newBlob: m.newBlob, newMode: m.newMode };
-        this.cur?.changes.push(ch);
-        this.onChange(ch);
+      const p = b.toString('utf8', start, end);
+      if (--this.want > 0) {
+        this.oldPath = p;
+        return;
       }
+      const ch: RawChange =
+        this.oldPath !== undefined
+          ? { status: this.status, oldPath: this.oldPath, path: p, newBlob: this.newBlob, newMode: this.newMode }
+          : { status: this.status, path: p, newBlob: this.newBlob, newMode: this.newMode };
+      this.cur?.changes.push(ch);
+      this.onChange(ch);
       return;
     }
-    const first = tok.charCodeAt(0) === 10 ? tok.charCodeAt(1) : tok.charCodeAt(0);
-    if (first === 0x1e) {
+    if (b[start] === 10) start++;
+    if (b[start] === 0x1e) {
       this.flushCommit();
-      this.cur = { ...parseCommitHeader(tok), changes: [] };
+      this.cur = { ...parseCommitHeaderBytes(b, start, end), changes: [] };
       return;
     }
-    const t = tok.charCodeAt(0) === 10 ? tok.slice(1) : tok;
-    if (t.charCodeAt(0) === 58 /* ':' */) {
-      // :oldmode newmode oldsha newsha STATUS
-      const parts = t.slice(1).split(' ');
-      const status = parts[4][0];
-      this.meta = { status, newMode: parts[1], oldBlob: parts[2], newBlob: parts[3] };
-      this.paths = [];
-      this.want = status === 'R' || status === 'C' ? 2 : 1;
-    }
+    if (b[start] !== 58 /* ':' */) return; // nothing else is asked for; an empty token at the end
+    // :oldmode newmode oldsha newsha STATUS[score]
+    const sp: number[] = this.spaces;
+    let k = 0;
+    for (let i = start; i < end && k < 4; i++) if (b[i] === 32) sp[k++] = i;
+    if (k < 4 || sp[3] + 1 >= end) throw badLog('a change line has fewer than five fields', b.toString('utf8', start, Math.min(end, start + 120)));
+    const [s1, s2, s3, s4] = sp;
+    const st = b[s4 + 1];
+    this.newMode = s2 - s1 === 7 ? modeOf(b, s1 + 1) : b.toString('latin1', s1 + 1, s2);
+    this.newBlob = b.toString('latin1', s3 + 1, s4);
+    this.status = STATUS.get(st) ?? String.fromCharCode(st);
+    this.oldPath = undefined;
+    this.want = st === 82 /* R */ || st === 67 /* C */ ? 2 : 1;
   }
+}
+
+/** Whether b[start..end) is a full object id (40 or 64 lowercase hex digits). */
+function isIdAt(b: Buffer, start: number, end: number): boolean {
+  return (end - start === 40 || end - start === 64) && isHex(b, start, end);
+}
+
+/** Whether b[start..end) is empty or object ids separated by single spaces. */
+function isIdListAt(b: Buffer, start: number, end: number): boolean {
+  let at = start;
+  while (at < end) {
+    let e = at;
+    while (e < end && b[e] !== 32) e++;
+    if (!isIdAt(b, at, e) || (e < end && e + 1 >= end)) return false;
+    at = e + 1;
+  }
+  return true;
+}
+
+/** parseCommitHeader on bytes (the token from \x1e to before the NUL). */
+function parseCommitHeaderBytes(b: Buffer, start: number, end: number): Omit<RawCommit, 'changes'> {
+  // hash, parents, name, email, dates: one line each; the message: up to the last \x1d
+  const nl: number[] = [];
+  let pos = start + 1;
+  for (let i = 0; i < 6; i++) {
+    const j = b.indexOf(10, pos);
+    if (j < 0 || j >= end) return parseCommitHeader(b.toString('utf8', start, end)); // throws with the details
+    nl.push(j);
+    pos = j + 1;
+  }
+  const close = b.lastIndexOf(0x1d, end - 1);
+  if (close < pos) return parseCommitHeader(b.toString('utf8', start, end));
+  if (!isIdAt(b, start + 1, nl[0]) || !isIdListAt(b, nl[0] + 1, nl[1])) {
+    throw badLog('a commit record has a malformed hash or parent list', b.toString('utf8', start, Math.min(end, start + 120)));
+  }
+  const hash = b.toString('latin1', start + 1, nl[0]);
+  const parents = b.toString('latin1', nl[0] + 1, nl[1]);
+  let mEnd = close;
+  while (mEnd > pos && b[mEnd - 1] === 10) mEnd--;
+  return {
+    hash,
+    parents: parents ? parents.split(' ') : [],
+    authorName: b.toString('utf8', nl[1] + 1, nl[2]),
+    authorEmail: b.toString('utf8', nl[2] + 1, nl[3]),
+    authorDate: b.toString('latin1', nl[3] + 1, nl[4]),
+    committerDate: b.toString('latin1', nl[4] + 1, nl[5]),
+    message: b.toString('utf8', pos, mEnd),
+  };
+}
+
+/** The `git log` arguments whose output LogParser reads. */
+export function logArgs(range: string): string[] {
+  return [
+    '-c', 'log.showSignature=false', '-c', 'core.quotePath=false',
+    'log', '--raw', '-z', '-M', '--no-abbrev', '--topo-order', '--no-color', '--no-ext-diff',
+    `--format=${FORMAT}`, range, '--',
+  ];
 }
 
 /**
@@ -343,32 +505,40 @@ export async function scanHistory(
   isModel: (p: string) => boolean,
   known: Record<string, BlobInfo> = {},
   readers = poolSize(),
-): Promise<{ commits: RawCommit[]; blobs: Record<string, BlobInfo> }> {
+): Promise<ScanResult> {
   const reader = new BlobReaderPool(git, readers);
   const commits: RawCommit[] = [];
-  const relevant = (ch: RawChange) => isModel(ch.path) || (ch.oldPath !== undefined && isModel(ch.oldPath));
+  let merges = 0;
+  let last: RawCommit | undefined;
+  // isModel per path: a history names few paths, many times (and a glob match costs more than a lookup)
+  const modelPath = new Map<string, boolean>();
+  const isModelPath = (p: string): boolean => {
+    let m = modelPath.get(p);
+    if (m === undefined) modelPath.set(p, (m = isModel(p)));
+    return m;
+  };
+  const relevant = (ch: RawChange) => ch.newMode !== '160000' && (isModelPath(ch.path) || (ch.oldPath !== undefined && isModelPath(ch.oldPath)));
   const parser = new LogParser(
     (c) => {
-      c.changes = c.changes.filter((ch) => ch.newMode !== '160000' && relevant(ch));
+      if (c.parents.length > 1) merges++;
+      last = c;
+      let all = true;
+      for (let i = 0; i < c.changes.length && all; i++) all = relevant(c.changes[i]);
+      if (!all) c.changes = c.changes.filter(relevant);
       if (c.changes.length) commits.push(c);
     },
     (ch) => {
       if (ch.newBlob !== ZERO_OID && !(ch.newBlob in known) && relevant(ch)) reader.request(ch.newBlob);
     },
   );
-  const proc = git.spawn([
-    '-c', 'log.showSignature=false', '-c', 'core.quotePath=false',
-    'log', '--raw', '-z', '-M', '--no-abbrev', '--topo-order', '--no-color', '--no-ext-diff',
-    `--format=${FORMAT}`, range, '--',
-  ]);
-  const decoder = new StringDecoder('utf8');
+  const proc = git.spawn(logArgs(range));
   let stderr = '';
   proc.stdin.end();
   let parseError: unknown;
   proc.stdout.on('data', (b: Buffer) => {
     if (parseError) return;
     try {
-      parser.push(decoder.write(b));
+      parser.push(b);
       reader.flush();
     } catch (e) {
       parseError = e; // output we cannot read: stop git, report after it exits
@@ -380,49 +550,79 @@ export async function scanHistory(
     proc.on('error', (e) => reject(new RepoError('GIT_MISSING', `Cannot run git: ${e.message}`)));
     proc.on('close', (c) => resolve(c ?? 128));
   });
-  if (!parseError) {
-    parser.push(decoder.end());
-    parser.end();
-  }
+  if (!parseError) parser.end();
   const blobs = await reader.finish();
   if (parseError) throw parseError;
   if (code !== 0) throw new RepoError('GIT_FAILED', `git log failed: ${stderr.trim()}`, stderr);
-  return { commits: commits.reverse(), blobs };
+  return { commits: commits.reverse(), blobs, merges, last: last && { hash: last.hash, parents: last.parents } };
+}
+
+/**
+ * Whether a scan of `old..new` found a straight line of commits on top of `old` (no merge, the oldest
+ * one a child of `old`): then `old` is an ancestor of `new`, and the full history's `--topo-order`
+ * (reversed) is old's followed by these commits, so adding them to what was built for `old` gives
+ * what a scan of `new` from nothing would.
+ */
+export function isLinearOn(r: ScanResult, old: string): boolean {
+  return r.merges === 0 && r.last !== undefined && r.last.parents.length === 1 && r.last.parents[0] === old;
+}
+
+export interface ScanResult {
+  /** commits that touched a model path, oldest first */
+  commits: RawCommit[];
+  /** pointer info of their new blobs (those not `known`) */
+  blobs: Record<string, BlobInfo>;
+  /** merge commits in the range (whether or not they touched a model) */
+  merges: number;
+  /** the last commit git listed (the oldest, for a straight line), whether or not it touched a model */
+  last?: { hash: string; parents: string[] };
 }
 
 // ------------------------------------------------------------------------------------ the store
 
-// 3: records written by the parser of -2 could hold fields shifted by a \x1f in an author name
-const CACHE_VERSION = 'modelver-history-3';
-type EncodedChange = [string, string, string, string, string]; // status, path, oldPath, newBlob, newMode
-type EncodedCommit = [string, string, string, string, string, string, string, EncodedChange[]];
+// 4: one line per batch ([base head, head, commits, blobs]) in the shapes the code uses: JSON.parse makes them
+const CACHE_VERSION = 'modelver-history-4';
+/**
+ * One batch: the head it continues ('' for the first), the head it brings the index to, its commits
+ * (RawCommit, oldest first), and the pointer info of their blobs (blob → BlobInfo).
+ */
+type EncodedBatch = [string, string, RawCommit[], Record<string, BlobInfo>];
 
-function encodeCommit(c: RawCommit): EncodedCommit {
-  return [
-    c.hash,
-    c.parents.join(' '),
-    c.authorName,
-    c.authorEmail,
-    c.authorDate,
-    c.committerDate,
-    c.message,
-    c.changes.map((ch) => [ch.status, ch.path, ch.oldPath ?? '', ch.newBlob, ch.newMode]),
-  ];
+/** The info of every blob the commits name, from `blobs` (which may hold more). */
+function blobsOf(commits: readonly RawCommit[], blobs: Readonly<Record<string, BlobInfo>>): Record<string, BlobInfo> {
+  const out: Record<string, BlobInfo> = {};
+  for (const c of commits) {
+    for (const ch of c.changes) {
+      const b = blobs[ch.newBlob];
+      if (b) out[ch.newBlob] = b;
+    }
+  }
+  return out;
 }
 
-function decodeCommit(e: EncodedCommit): RawCommit {
-  return {
-    hash: e[0],
-    parents: e[1] ? e[1].split(' ') : [],
-    authorName: e[2],
-    authorEmail: e[3],
-    authorDate: e[4],
-    committerDate: e[5],
-    message: e[6],
-    changes: e[7].map(([status, p, oldPath, newBlob, newMode]) =>
-      oldPath ? { status, path: p, oldPath, oldBlob: '', newBlob, newMode } : { status, path: p, oldBlob: '', newBlob, newMode },
-    ),
-  };
+/** A batch line (one native JSON.stringify of the commits as they are). */
+function batchLine(base: string, head: string, commits: readonly RawCommit[], blobs: Readonly<Record<string, BlobInfo>>): string {
+  const b: EncodedBatch = [base, head, commits as RawCommit[], blobs];
+  return JSON.stringify(b) + '\n';
+}
+
+const isStr = (x: unknown): x is string => typeof x === 'string';
+
+/** Whether parsed JSON has the shape of a RawCommit (the cache file may be damaged or foreign). */
+function isRawCommit(c: RawCommit): boolean {
+  if (c === null || typeof c !== 'object' || !isStr(c.hash) || !Array.isArray(c.parents) || !Array.isArray(c.changes)) return false;
+  if (!isStr(c.authorName) || !isStr(c.authorEmail) || !isStr(c.authorDate) || !isStr(c.committerDate) || !isStr(c.message)) return false;
+  for (let i = 0; i < c.parents.length; i++) if (!isStr(c.parents[i])) return false;
+  for (let i = 0; i < c.changes.length; i++) {
+    const ch = c.changes[i];
+    if (ch === null || typeof ch !== 'object' || !isStr(ch.status) || !isStr(ch.path) || !isStr(ch.newBlob) || !isStr(ch.newMode)) return false;
+    if (ch.oldPath !== undefined && !isStr(ch.oldPath)) return false;
+  }
+  return true;
+}
+
+function isBlobTable(b: unknown): b is Record<string, BlobInfo> {
+  return b !== null && typeof b === 'object' && !Array.isArray(b);
 }
 
 export interface HistoryStoreOptions {
@@ -433,16 +633,32 @@ export interface HistoryStoreOptions {
   isModel: (p: string) => boolean;
 }
 
+export type RefreshMode = 'memory' | 'disk' | 'incremental' | 'full' | 'empty';
+
 /**
  * Keeps the history index up to date with HEAD.
- * Disk format (JSON lines, append-only): {"k":"v1","key":…} first; then {"c":RawCommit} and
- * {"b":[sha,BlobInfo]} lines; a {"h":"<head>"} line closes each batch. Lines after the last
- * "h" line (a crash mid-append) are ignored.
+ *
+ * A refresh reads only the commits new since the last known head (`git log OLD..NEW`) when they
+ * form a straight line on top of it: then the full scan's order (`--topo-order`, reversed) is the old
+ * order followed by the new commits, and the incremental index equals a full rebuild. Otherwise — the
+ * old head is not an ancestor (amend, rebase, reset, a switch to another branch) or the new commits
+ * hold a merge (whose sides `--topo-order` may interleave differently) — it scans everything again,
+ * reusing the pointer info of blobs it knows (a blob id names its content for good: no cat-file for them).
+ *
+ * An incremental refresh appends to the same HistoryIndex object (commits, blobs, head), so that the
+ * versions built from it can be extended too; a full rebuild makes a new object.
+ *
+ * Disk format (`history-<key>.jsonl`): a header line {"k":CACHE_VERSION,"key":…}, then one JSON line
+ * per batch, EncodedBatch. A batch applies only on top of the head it names; a line that does not
+ * parse (a crash mid-append) or does not continue the head before it (two processes appending) ends
+ * the readable part, and the next write rewrites the file instead of appending.
  */
 export class HistoryStore {
   private index: HistoryIndex | undefined;
   /** statistics of the last refresh, for benchmarks and logs */
-  lastRefresh: { mode: 'memory' | 'disk' | 'incremental' | 'full' | 'empty'; newCommits: number; ms: number } | undefined;
+  lastRefresh: { mode: RefreshMode; newCommits: number; ms: number; /** pointer blobs read with cat-file */ blobsRead: number } | undefined;
+  /** the file on disk has lines past what loadDisk could use: rewrite it rather than append */
+  private rewriteNeeded = false;
 
   constructor(private readonly o: HistoryStoreOptions) {}
 
@@ -478,33 +694,56 @@ export class HistoryStore {
     const t0 = Date.now();
     const head = await this.head();
     if (!head) {
-      this.lastRefresh = { mode: 'empty', newCommits: 0, ms: Date.now() - t0 };
+      this.lastRefresh = { mode: 'empty', newCommits: 0, ms: Date.now() - t0, blobsRead: 0 };
       return { key: this.o.key, head: '', commits: [], blobs: {} };
     }
     if (this.index && this.index.head === head) {
-      this.lastRefresh = { mode: 'memory', newCommits: 0, ms: Date.now() - t0 };
+      this.lastRefresh = { mode: 'memory', newCommits: 0, ms: Date.now() - t0, blobsRead: 0 };
       return this.index;
     }
-    let idx = this.index ?? this.loadDisk();
-    let mode: 'disk' | 'incremental' | 'full' = 'disk';
+    const cached = this.index ?? this.loadDisk();
+    let idx: HistoryIndex;
+    let mode: RefreshMode = 'disk';
     let added = 0;
-    if (!idx || idx.head !== head) {
-      if (idx && (await this.o.git.ok(['merge-base', '--is-ancestor', idx.head, head]))) {
-        const r = await scanHistory(this.o.git, `${idx.head}..${head}`, this.o.isModel, idx.blobs);
-        idx = { key: idx.key, head, commits: idx.commits.concat(r.commits), blobs: Object.assign(idx.blobs, r.blobs) };
-        this.append(idx, r.commits, r.blobs);
+    let blobsRead = 0;
+    if (cached && cached.head === head) {
+      idx = cached;
+    } else {
+      const old = cached;
+      let incremental: ScanResult | undefined;
+      if (old) {
+        // no `merge-base --is-ancestor` first: the scan tells (one git process less per refresh)
+        const r = await scanHistory(this.o.git, `${old.head}..${head}`, this.o.isModel, old.blobs).catch((e: unknown) => {
+          if (e instanceof RepoError && e.code === 'GIT_FAILED') return undefined; // the old head is gone (gc after a rebase)
+          throw e;
+        });
+        if (r) {
+          blobsRead += Object.keys(r.blobs).length;
+          if (isLinearOn(r, old.head)) incremental = r;
+          else Object.assign(old.blobs, r.blobs); // facts about blobs, for the rebuild below
+        }
+      }
+      if (old && incremental) {
+        const base = old.head;
+        for (const c of incremental.commits) old.commits.push(c);
+        Object.assign(old.blobs, incremental.blobs);
+        old.head = head;
+        this.append(old, base, incremental.commits);
+        idx = old;
         mode = 'incremental';
-        added = r.commits.length;
+        added = incremental.commits.length;
       } else {
-        const r = await scanHistory(this.o.git, head, this.o.isModel);
-        idx = { key: this.o.key, head, commits: r.commits, blobs: r.blobs };
-        this.rewrite(idx);
+        const r = await scanHistory(this.o.git, head, this.o.isModel, old?.blobs);
+        blobsRead += Object.keys(r.blobs).length;
+        // blob info is a fact about immutable content: the old map is kept (and may hold a few unused)
+        idx = { key: this.o.key, head, commits: r.commits, blobs: old ? Object.assign(old.blobs, r.blobs) : r.blobs };
+        this.rewrite(idx, !old);
         mode = 'full';
         added = r.commits.length;
       }
     }
     this.index = idx;
-    this.lastRefresh = { mode, newCommits: added, ms: Date.now() - t0 };
+    this.lastRefresh = { mode, newCommits: added, ms: Date.now() - t0, blobsRead };
     return idx;
   }
 
@@ -515,47 +754,45 @@ export class HistoryStore {
     } catch {
       return undefined;
     }
+    const idx: HistoryIndex = { key: this.o.key, head: '', commits: [], blobs: {} };
+    let pos = text.indexOf('\n');
     try {
-      const lines = text.split('\n');
-      const first = JSON.parse(lines[0]) as { k: string; key: string };
+      const first = JSON.parse(text.slice(0, pos)) as { k: string; key: string };
       if (first.k !== CACHE_VERSION || first.key !== this.o.key) return undefined;
-      const idx: HistoryIndex = { key: this.o.key, head: '', commits: [], blobs: {} };
-      const seen = new Set<string>();
-      let batchCommits: RawCommit[] = [];
-      let batchBlobs: [string, string | null, number][] = [];
-      for (let i = 1; i < lines.length; i++) {
-        const l = lines[i];
-        if (!l) continue;
-        const j = JSON.parse(l) as { c?: EncodedCommit; b?: [string, string | null, number][]; h?: string };
-        if (j.c) batchCommits.push(decodeCommit(j.c));
-        else if (j.b) for (const x of j.b) batchBlobs.push(x);
-        else if (j.h) {
-          for (const c of batchCommits) {
-            if (seen.has(c.hash)) continue; // two processes appended the same batch
-            seen.add(c.hash);
-            idx.commits.push(c);
-          }
-          for (const [sh, oid, size] of batchBlobs) idx.blobs[sh] = oid ? { lfs: true, oid, size } : { lfs: false, size };
-          idx.head = j.h;
-          batchCommits = [];
-          batchBlobs = [];
-        }
-      }
-      return idx.head ? idx : undefined;
     } catch {
-      return undefined; // a torn or foreign file: rebuild
+      return undefined; // a foreign file: rebuild
     }
+    pos++;
+    while (pos < text.length) {
+      const end = text.indexOf('\n', pos);
+      if (end < 0) break; // a torn last line
+      let commits: RawCommit[];
+      let head: string;
+      try {
+        const b = JSON.parse(text.slice(pos, end)) as EncodedBatch;
+        if (!Array.isArray(b) || b.length !== 4 || b[0] !== idx.head || !isStr(b[1]) || !HASH.test(b[1]) || !Array.isArray(b[2]) || !isBlobTable(b[3])) break;
+        commits = b[2];
+        let ok = true;
+        for (let i = 0; i < commits.length && ok; i++) ok = isRawCommit(commits[i]);
+        if (!ok) break;
+        // facts about immutable blobs: the first table becomes the index's
+        if (idx.commits.length === 0 && !idx.head) idx.blobs = b[3];
+        else Object.assign(idx.blobs, b[3]);
+        head = b[1];
+      } catch {
+        break; // a torn or foreign line
+      }
+      if (!idx.head) idx.commits = commits;
+      else for (const c of commits) idx.commits.push(c);
+      idx.head = head;
+      pos = end + 1;
+    }
+    if (pos < text.length) this.rewriteNeeded = true;
+    return idx.head ? idx : undefined;
   }
 
-  private lines(commits: RawCommit[], blobs: Record<string, BlobInfo>, head: string): string {
-    const out: string[] = [];
-    for (const c of commits) out.push(JSON.stringify({ c: encodeCommit(c) }));
-    const bl: [string, string | null, number][] = [];
-    for (const [sh, b] of Object.entries(blobs)) bl.push([sh, b.lfs ? b.oid ?? null : null, b.size]);
-    // blobs in lines of 1000
-    for (let i = 0; i < bl.length; i += 1000) out.push(JSON.stringify({ b: bl.slice(i, i + 1000) }));
-    out.push(JSON.stringify({ h: head }));
-    return out.join('\n') + '\n';
+  private header(): string {
+    return JSON.stringify({ k: CACHE_VERSION, key: this.o.key }) + '\n';
   }
 
   private writes: Promise<void> = Promise.resolve();
@@ -591,25 +828,41 @@ export class HistoryStore {
     }
   }
 
-  private rewrite(idx: HistoryIndex): void {
-    this.later(() => {
-      this.ensureDir();
-      const file = this.cacheFile();
-      const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify({ k: CACHE_VERSION, key: this.o.key }) + '\n' + this.lines(idx.commits, idx.blobs, idx.head));
-      fs.renameSync(tmp, file);
-    });
+  /**
+   * Write the whole index as it is now (an incremental refresh may extend the object before the
+   * write runs); `exact`: its blob map holds only the blobs its commits name (a scan from nothing).
+   */
+  private rewrite(idx: HistoryIndex, exact = false): void {
+    const head = idx.head;
+    const n = idx.commits.length;
+    this.later(() => this.writeWhole(head, idx.commits.slice(0, n), exact && n === idx.commits.length ? idx.blobs : blobsOf(idx.commits.slice(0, n), idx.blobs)));
   }
 
-  private append(full: HistoryIndex, commits: RawCommit[], blobs: Record<string, BlobInfo>): void {
+  private writeWhole(head: string, commits: readonly RawCommit[], blobs: Readonly<Record<string, BlobInfo>>): void {
+    this.ensureDir();
+    const file = this.cacheFile();
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(tmp, this.header() + batchLine('', head, commits, blobs));
+      fs.renameSync(tmp, file);
+      this.rewriteNeeded = false;
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+
+  /** Append the commits `base..idx.head` (or write the whole index when the file cannot take an append). */
+  private append(idx: HistoryIndex, base: string, commits: readonly RawCommit[]): void {
+    const head = idx.head;
+    const n = idx.commits.length;
     this.later(() => {
       const file = this.cacheFile();
-      if (!fs.existsSync(file)) {
-        this.ensureDir();
-        fs.writeFileSync(file, JSON.stringify({ k: CACHE_VERSION, key: this.o.key }) + '\n' + this.lines(full.commits, full.blobs, full.head));
+      if (this.rewriteNeeded || !fs.existsSync(file)) {
+        const all = idx.commits.slice(0, n);
+        this.writeWhole(head, all, blobsOf(all, idx.blobs));
         return;
       }
-      fs.appendFileSync(file, this.lines(commits, blobs, full.head));
+      fs.appendFileSync(file, batchLine(base, head, commits, blobsOf(commits, idx.blobs)));
     });
   }
 }

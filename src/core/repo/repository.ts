@@ -13,7 +13,8 @@ import { RepoError } from './errors';
 import { Git } from './git';
 import { gitFailure, networkGit, ProgressLines, withoutProgress, type TransferProgress } from './network';
 import { HistoryStore, readBlobInfos, scanHistory, type HistoryIndex } from './history';
-import { checkLfsFilters, lfsObjectPath, lfsVersion, localLfsDir, parsePointer, sha256File, type LfsPointer } from './lfs';
+import { lfsDirOf, lfsNotConfigured, lfsObjectPath, MAX_POINTER_SIZE, lfsVersion, localLfsDir, parsePointer, sha256File, type LfsPointer } from './lfs';
+import { catFileBatch, configValues, indexEntries, onPath, type BatchObject } from './gitBatch';
 import { diffModels } from '../diff';
 import { ModelFormatError, isReadableModelPath, readModelSummary, readableFormatName, type ModelSummary } from '../formats';
 import { isHdf5, isLfsPointer, isZip } from '../formats/sniff';
@@ -36,7 +37,7 @@ import type {
   RestoreResult,
   TagInfo,
 } from './types';
-import { buildHistories } from './versions';
+import { buildHistories, decoratedCommits, decorationOf, HistoryBuilder, type Decorations } from './versions';
 
 export interface OpenOptions {
   /** model file patterns (globs over repository paths); default DEFAULT_MODEL_PATTERNS */
@@ -86,6 +87,13 @@ export interface FetchResult {
 /** A version spec: 'v3', '3', 3, 'latest', a tag, an alias, or a commit id (prefix). */
 export type VersionSpec = string | number;
 
+/**
+ * Files at least this large are staged through our clean filter (lfsCleanFilter.ts) rather than git-lfs
+ * where it gives the same result: git-lfs hashes at about a third of OpenSSL's speed, but starting Node
+ * costs more than that saves on small files.
+ */
+export const OWN_CLEAN_MIN_BYTES = 32 * 1024 * 1024;
+
 /** Largest model (bytes) whose weights are compared at commit time for the change record. */
 export const CHANGE_WEIGHTS_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -117,6 +125,12 @@ async function toplevel(p: string, env: NodeJS.ProcessEnv): Promise<{ root: stri
   const [root, gitDir, common] = r.stdout.toString('utf8').trim().split('\n');
   if (!root) throw new RepoError('NOT_A_REPO', `${p} is inside a bare repository or a .git folder, not a work tree.`);
   return { root, gitDir, commonDir: path.resolve(dir, common) };
+}
+
+/** A blob found by catFileBatch as blobAt describes it: its id, its size (the object's, for an LFS pointer) and the pointer. */
+function blobOf(o: BatchObject): { blob: string; size: number; pointer?: LfsPointer } {
+  const pointer = o.content ? parsePointer(o.content) : undefined;
+  return { blob: o.sha!, size: pointer ? pointer.size : o.size!, ...(pointer ? { pointer } : {}) };
 }
 
 export class ModelRepository {
@@ -221,14 +235,6 @@ export class ModelRepository {
 
   private lfsChecked = false;
 
-  /** git-lfs installed and its filters configured (checked once per instance, when it succeeds). */
-  private async checkLfs(): Promise<void> {
-    if (this.lfsChecked) return;
-    await lfsVersion(this.git);
-    await checkLfsFilters(this.git);
-    this.lfsChecked = true;
-  }
-
   /** `git lfs version`; throws RepoError('LFS_MISSING') with install instructions. */
   lfsVersion(): Promise<string> {
     return lfsVersion(this.git);
@@ -310,44 +316,82 @@ export class ModelRepository {
     return [...entries.values()].sort((a, b) => a.path.localeCompare(b.path));
   }
 
-  private built: { idx: HistoryIndex; head: string; histories: Map<string, ModelHistory> } | undefined;
+  /** The versions built so far from `idx` (its first `count` commits); a refresh adds the commits after them. */
+  private built: { idx: HistoryIndex; count: number; builder: HistoryBuilder } | undefined;
 
-  /** Every model's history, without tags/aliases/notes. Fresh objects on each call. */
-  private async historiesRaw(): Promise<Map<string, ModelHistory>> {
-    const idx = await this.store.get();
-    if (!this.built || this.built.idx !== idx || this.built.head !== idx.head) {
-      this.built = { idx, head: idx.head, histories: buildHistories(idx, (p) => this.matcher.matches(p)) };
-    }
-    const out = new Map<string, ModelHistory>();
-    for (const [k, h] of this.built.histories) {
-      out.set(k, { ...h, paths: [...h.paths], versions: h.versions.map((v) => ({ ...v, tags: [], aliases: [] })) });
-    }
-    return out;
+  /**
+   * Every model's history, without tags/aliases/notes: shared and frozen (see HistoryBuilder), and
+   * brought up to date with O(new commits) work — the store appends new commits to the same index.
+   */
+  private async historiesRaw(): Promise<ReadonlyMap<string, ModelHistory>> {
+    return (await this.builtHistories()).histories();
   }
 
-  /** Every model's history (keyed by current path), with tags, aliases and notes attached. */
-  async histories(): Promise<Map<string, ModelHistory>> {
-    const [h, tags, aliases, notes] = await Promise.all([this.historiesRaw(), this.listTags(), readAliasState(this.git), readAllNotes(this.git)]);
+  private async builtHistories(): Promise<HistoryBuilder> {
+    return (await this.builtHistoriesAtHead()).builder;
+  }
+
+  private async builtHistoriesAtHead(): Promise<{ builder: HistoryBuilder; head: string }> {
+    const idx = await this.store.get();
+    let b = this.built;
+    if (!b || b.idx !== idx || b.count > idx.commits.length) {
+      b = this.built = { idx, count: 0, builder: new HistoryBuilder((p) => this.matcher.matches(p)) };
+    }
+    if (b.count < idx.commits.length) {
+      b.builder.add(idx.commits, idx.blobs, b.count);
+      b.count = idx.commits.length;
+    }
+    return { builder: b.builder, head: idx.head };
+  }
+
+  /** Tags, aliases and notes: what `histories()` attaches to versions. */
+  async decorations(): Promise<Decorations> {
+    const [tags, aliases, notes] = await Promise.all([this.listTags(), readAliasState(this.git), readAllNotes(this.git)]);
     const tagsByCommit = new Map<string, TagInfo[]>();
     for (const t of tags) {
       const l = tagsByCommit.get(t.commit) ?? [];
       l.push(t);
       tagsByCommit.set(t.commit, l);
     }
-    for (const m of h.values()) {
-      const al: [string, AliasTarget][] = [];
-      for (const p of m.paths) for (const [name, t] of Object.entries(aliases.state.aliases[p] ?? {})) al.push([name, t]);
-      for (const v of m.versions) {
-        v.tags = tagsByCommit.get(v.commit) ?? [];
-        v.aliases = al.filter(([, t]) => t.commit === v.commit).map(([n]) => n);
-        const doc = notes.get(v.commit);
-        if (doc) {
-          const md = doc.models[v.path] ?? doc.models[v.model];
-          if (md) v.metadata = md;
-        }
+    return { tagsByCommit, aliases: aliases.state.aliases, notes };
+  }
+
+  /**
+   * Every model's history (keyed by current path), with tags, aliases and notes attached. Shared and
+   * frozen, like historiesRaw: only the versions that carry a tag, an alias or metadata are copies
+   * (and the histories holding them), so the work grows with those, not with the history.
+   */
+  async histories(): Promise<Map<string, ModelHistory>> {
+    return (await this.historiesAtHead()).histories;
+  }
+
+  /** histories(), with the commit they are the histories of ('' when there is no commit yet); `decorations` when read already. */
+  async historiesAtHead(decorations?: Decorations): Promise<{ head: string; histories: Map<string, ModelHistory> }> {
+    const [{ builder, head }, d] = await Promise.all([this.builtHistoriesAtHead(), decorations ?? this.decorations()]);
+    const base = builder.histories();
+    /** per history: version index → what to attach */
+    const marks = new Map<ModelHistory, Map<number, NonNullable<ReturnType<typeof decorationOf>>>>();
+    for (const commit of decoratedCommits(d)) {
+      for (const [h, i] of builder.versionsAt(commit)) {
+        const x = decorationOf(d, h, h.versions[i]);
+        if (!x) continue;
+        let m = marks.get(h);
+        if (!m) marks.set(h, (m = new Map()));
+        m.set(i, x);
       }
     }
-    return h;
+    const out = new Map<string, ModelHistory>();
+    for (const [k, h] of base) {
+      const m = marks.get(h);
+      if (!m) {
+        out.set(k, h);
+        continue;
+      }
+      const versions = h.versions.slice();
+      for (const [i, x] of m) versions[i] = Object.freeze({ ...versions[i], ...x });
+      out.set(k, Object.freeze({ ...h, versions: Object.freeze(versions) as ModelVersion[] }));
+    }
+    return { head, histories: out };
   }
 
   /** One model's history (by any of its paths). Throws NO_SUCH_MODEL. */
@@ -455,8 +499,33 @@ export class ModelRepository {
 
   // ---------------------------------------------------------------- commit
 
-  /** Refuse when a commit now would be wrong (merge/rebase in progress, index locked, conflict). */
-  private async checkCommitState(rel: string, clearStaleLock = false): Promise<void> {
+  /**
+   * How to stage a file through lfsCleanFilter.js (`git -c filter.lfs.process=… add`) instead of
+   * git-lfs, when that gives exactly what git-lfs gives: the standard git-lfs filter configuration, no
+   * LFS extensions, no core.sharedRepository (object file modes), a file larger than a pointer, not on
+   * Windows, and the script beside this module. Used from OWN_CLEAN_MIN_BYTES on (below, starting Node
+   * costs more than git-lfs's slower hashing); the environment variable MODELVER_CLEAN_FILTER=git-lfs
+   * turns it off, =own uses it at any size (tests). `config`: the values of filter.lfs.*, lfs.extension.*
+   * and core.sharedRepository.
+   */
+  private ownCleanFilter(size: number, config: Map<string, string[]>, lfsDir: string): { args: string[]; env: NodeJS.ProcessEnv } | undefined {
+    const mode = this.env.MODELVER_CLEAN_FILTER;
+    if (mode === 'git-lfs' || (mode !== 'own' && size < OWN_CLEAN_MIN_BYTES)) return undefined;
+    if (process.platform === 'win32' || size <= MAX_POINTER_SIZE) return undefined;
+    const last = (k: string) => config.get(k)?.at(-1);
+    if (last('filter.lfs.process') !== 'git-lfs filter-process' || last('filter.lfs.clean') !== 'git-lfs clean -- %f') return undefined;
+    if (config.has('core.sharedrepository') || [...config.keys()].some((k) => k.startsWith('lfs.extension.'))) return undefined;
+    const script = path.join(__dirname, 'lfsCleanFilter.js');
+    if (!fs.existsSync(script)) return undefined;
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`; // for the sh that git runs the filter with
+    return {
+      args: ['-c', `filter.lfs.process=${quote(process.execPath)} ${quote(script)}`, '-c', 'filter.lfs.required=true'],
+      env: { MODELVER_LFS_DIR: path.resolve(lfsDir), ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
+    };
+  }
+
+  /** Refuse when a commit now would be wrong (merge/rebase in progress, index locked); conflicts: see commitModel. */
+  private async checkCommitFiles(rel: string, clearStaleLock = false): Promise<void> {
     const g = (f: string) => fs.existsSync(path.join(this.gitDir, f));
     if (g('MERGE_HEAD')) {
       throw new RepoError(
@@ -492,13 +561,17 @@ export class ModelRepository {
         }
       }
     }
-    const u = await this.git.text(['ls-files', '-u', '-z', '--', `:(literal)${rel}`]);
-    if (u) {
-      throw new RepoError(
-        'CONFLICT',
-        `${rel} has unresolved merge conflicts: resolve them (\`git checkout --ours/--theirs -- ${rel}\`, then \`git add\`) first.`,
-      );
-    }
+  }
+
+  /**
+   * git-lfs installed (found on PATH without starting a process; else \`git lfs version\` decides and
+   * says how to install it) and its filters configured (\`config\`: the values of filter.lfs.*).
+   */
+  private async checkLfsInstalled(config: Map<string, string[]>): Promise<void> {
+    if (this.lfsChecked) return;
+    if (!onPath('git-lfs', this.env)) await lfsVersion(this.git);
+    if (!config.get('filter.lfs.clean')?.at(-1)?.trim()) throw lfsNotConfigured();
+    this.lfsChecked = true;
   }
 
   /**
@@ -667,13 +740,13 @@ export class ModelRepository {
    * (a commit must stay about as fast as `git commit`). Skipped when the previous bytes are not in the
    * local LFS store (no download during a commit) or the format cannot be read.
    */
-  private async changeTrailers(abs: string, prevOid: string, prevSize: number, size: number): Promise<[string, string][]> {
+  private async changeTrailers(abs: string, prevOid: string, prevSize: number, size: number, lfsDir: string, summary?: ModelSummary): Promise<[string, string][]> {
     if (!isReadableModelPath(abs)) return [];
-    const prev = lfsObjectPath(await this.lfsDir(), prevOid);
+    const prev = lfsObjectPath(lfsDir, prevOid);
     if (!fs.existsSync(prev)) return [];
     try {
       const weights = prevSize <= CHANGE_WEIGHTS_MAX_BYTES && size <= CHANGE_WEIGHTS_MAX_BYTES;
-      const d = await diffModels({ file: prev }, { file: abs }, { weights });
+      const d = await diffModels({ file: prev }, { file: abs, ...(summary ? { summary } : {}) }, { weights });
       const t: [string, string][] = [[TRAILER.change, d.verdicts.slice(0, 3).join('; ').replace(/[\r\n]+/g, ' ')]];
       if (d.breaking) t.push([TRAILER.breaking, 'true']);
       return t;
@@ -724,24 +797,51 @@ export class ModelRepository {
    * tracking has to be added) is committed; whatever else is staged stays staged and is not
    * committed; unstaged work is untouched. Hooks run (it is a real `git commit`, on a temporary
    * index that holds HEAD plus the model).
+   *
+   * Git is asked what it can answer in one go, at once: the index entries, HEAD's objects, the
+   * configuration and the attributes (working tree and index), while the file is parsed; the other
+   * staged changes and the change record (a diff against the previous version) while `git add` runs
+   * the LFS clean filter — ours (lfsCleanFilter.ts) for large files where it gives exactly git-lfs's
+   * result; the new commit and its branch in one call afterwards.
    */
   async commitModel(file: string, message: string, opts: CommitOptions = {}): Promise<CommitResult> {
     if (!message.trim()) throw new RepoError('INVALID_NAME', 'The commit message is empty: say what changed in this version.');
     const rel = this.rel(file);
     if (/[\n\r]/.test(rel)) throw new RepoError('INVALID_NAME', 'File names with line breaks are not supported.');
     const abs = this.abs(rel);
-    await this.checkCommitState(rel, opts.clearStaleLock);
-    await this.checkLfs();
-    let st: fs.Stats;
+    await this.checkCommitFiles(rel, opts.clearStaleLock);
+    // what git knows, asked at once (the answers are checked below in the order the checks always had)
+    const settled = <T>(p: Promise<T>) => {
+      p.catch(() => undefined); // awaited below; a failure is not left unhandled when an earlier check throws
+      return p;
+    };
+    const entriesP = settled(indexEntries(this.git, [rel, '.gitattributes']));
+    const headP = settled(catFileBatch(this.git, ['HEAD^{commit}', `HEAD:${rel}`, 'HEAD:.gitattributes']));
+    const configP = settled(configValues(this.git, '^(filter\\.lfs\\.|lfs\\.storage$|lfs\\.extension\\.|core\\.sharedrepository$)'));
+    const trackedP = settled(this.isLfsTracked(rel));
+    const trackedInIndexP = settled(this.isLfsTracked(rel, undefined, true));
+    // the file is parsed meanwhile (the checks below still come first)
+    let st: fs.Stats | undefined;
     try {
       st = fs.statSync(abs);
     } catch {
-      throw new RepoError('NOT_FOUND', `${rel} does not exist.`);
+      /* NOT_FOUND below, in its turn */
     }
-    if (!st.isFile()) throw new RepoError('NOT_FOUND', `${rel} is not a regular file.`);
+    const readP = st?.isFile() ? settled(this.readModelFile(abs)) : undefined;
+    const entries = await entriesP;
+    if (entries.some((e) => e.path === rel && e.stage !== 0)) {
+      throw new RepoError(
+        'CONFLICT',
+        `${rel} has unresolved merge conflicts: resolve them (\`git checkout --ours/--theirs -- ${rel}\`, then \`git add\`) first.`,
+      );
+    }
+    const config = await configP;
+    await this.checkLfsInstalled(config);
+    if (!st) throw new RepoError('NOT_FOUND', `${rel} does not exist.`);
+    if (!st.isFile() || !readP) throw new RepoError('NOT_FOUND', `${rel} is not a regular file.`);
     const warnings: string[] = [];
     // a file of a format we read must parse: random bytes named .onnx are not committed as a version by accident
-    const read = await this.readModelFile(abs);
+    const read = await readP;
     if (read.damaged) {
       if (!opts.force) {
         throw new RepoError(
@@ -755,21 +855,23 @@ export class ModelRepository {
       warnings.push(`Could not read ${rel} to record its format, parameters and inputs/outputs: ${read.unreadable}`);
     }
 
-    const head = await this.head();
-    const atHead = head ? await this.blobAt(head, rel) : undefined;
+    const [headCommit, headModel, headAttrsObj] = await headP;
+    const head = headCommit.type === 'commit' ? headCommit.sha : undefined;
+    const atHead = head && headModel.type === 'blob' ? blobOf(headModel) : undefined;
+    const headAttrs = head && headAttrsObj.type === 'blob' ? headAttrsObj.sha : undefined;
     // checked and resolved before anything is staged: bad lineage input changes nothing
     const lineage: LineageRecorded | undefined = opts.lineage ? await resolveLineage(this, opts.lineage, head, rel) : undefined;
 
     this.cleanStaleTemp(abs);
-    const branch = await this.currentBranch();
     const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
     // beside the real index (as git's own next-index-*.lock), so that split-index setups work
     const tmpIndex = path.join(this.gitDir, `modelver-index-${tag}`);
     const msgFile = path.join(this.gitDir, `modelver-index-${tag}.msg`);
     const attrsPath = path.join(this.root, '.gitattributes');
     const rule = this.lfsRule(rel);
-    const savedModel = await this.indexBlob(rel);
-    const savedAttrs = await this.indexBlob('.gitattributes');
+    const entryOf = (p: string) => entries.find((e) => e.path === p && e.stage === 0);
+    const savedModel = entryOf(rel);
+    const savedAttrs = entryOf('.gitattributes');
     let savedWorkingAttrs: string | null | undefined; // undefined: not touched; null: did not exist
     let attributesChanged = false;
     let oid = '';
@@ -778,7 +880,7 @@ export class ModelRepository {
     const withRule = (text: string) => (text && !text.endsWith('\n') ? text + '\n' : text) + rule + '\n';
     try {
       // 1. the working tree's .gitattributes must route the file through the LFS clean filter
-      if (!(await this.isLfsTracked(rel))) {
+      if (!(await trackedP)) {
         savedWorkingAttrs = fs.existsSync(attrsPath) ? fs.readFileSync(attrsPath, 'utf8') : null;
         fs.writeFileSync(attrsPath, withRule(savedWorkingAttrs ?? ''));
         if (!(await this.isLfsTracked(rel))) {
@@ -789,11 +891,22 @@ export class ModelRepository {
           );
         }
       }
-      // 2. stage the model in the real index (the clean filter runs once, here)
-      await this.git.run(['add', '-f', '--', `:(literal)${rel}`]);
-      const staged = await this.indexBlob(rel);
-      const info = staged ? (await readBlobInfos(this.git, [staged.blob]))[staged.blob] : undefined;
-      if (!staged || !info?.lfs) {
+      // the change record against the previous version, while the clean filter runs
+      const lfsDir = lfsDirOf(this.commonDir, config.get('lfs.storage')?.at(-1));
+      const changeP =
+        opts.summarize !== false && atHead?.pointer
+          ? settled(this.changeTrailers(abs, atHead.pointer.oid, atHead.pointer.size, st.size, lfsDir, read.summary))
+          : undefined;
+      // the other staged changes (read from the real index: staging this file changes no other entry)
+      const othersP = head ? settled(this.git.run(['diff-index', '--cached', '-z', '--name-only', '--no-renames', head])) : undefined;
+      // 2. stage the model in the real index (the clean filter runs once, here): through our own
+      //    filter process where it gives exactly git-lfs's result, else (or when it fails) through git-lfs
+      const own = this.ownCleanFilter(st.size, config, lfsDir);
+      const added = own ? await this.git.run([...own.args, 'add', '-f', '--', `:(literal)${rel}`], { env: own.env, allowFail: true }) : undefined;
+      if (added?.code !== 0) await this.git.run(['add', '-f', '--', `:(literal)${rel}`]);
+      const [staged, indexAttrs] = await catFileBatch(this.git, [`:0:${rel}`, ':0:.gitattributes']);
+      const info = staged.type === 'blob' ? blobOf(staged) : undefined;
+      if (!info?.pointer) {
         throw new RepoError(
           'NOT_LFS',
           `${rel} was staged as a plain git blob, not as a Git LFS pointer, so nothing was committed. ` +
@@ -801,21 +914,23 @@ export class ModelRepository {
         );
       }
       // the clean filter computed the sha256; no second read of a large file
-      oid = info.oid!;
-      size = info.size;
+      oid = info.pointer.oid;
+      size = info.pointer.size;
       if (atHead?.pointer?.oid === oid) {
         throw new RepoError('UNCHANGED', `${rel} is unchanged since the last commit (sha256 ${oid.slice(0, 12)}…): nothing to commit.`);
       }
       trailers.push([TRAILER.path, rel], [TRAILER.oid, `sha256:${oid}`], [TRAILER.size, String(size)]);
       if (opts.summarize !== false) {
         if (read.summary) trailers.push(...this.summaryTrailers(read.summary));
-        if (atHead?.pointer) trailers.push(...(await this.changeTrailers(abs, atHead.pointer.oid, atHead.pointer.size, size)));
+        if (changeP) trailers.push(...(await changeP));
       }
       for (const [k, v] of Object.entries(opts.trailers ?? {})) trailers.push([k, v]);
       if (lineage) trailers.push(...lineageTrailers(lineage));
-      if (!(await this.isLfsTracked(rel, undefined, true))) {
-        const blob = await this.hashText(withRule(await this.catBlob(':.gitattributes')));
-        await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},.gitattributes`]);
+      // the real index's attributes (staging the file changed none of them)
+      let realAttrs = indexAttrs.type === 'blob' ? indexAttrs.sha : undefined;
+      if (!(await trackedInIndexP)) {
+        realAttrs = await this.hashText(withRule(await this.catBlob(':.gitattributes')));
+        await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${realAttrs},.gitattributes`]);
       }
 
       // 3. a temporary index = the real one (stat info kept) with every other staged change undone
@@ -823,29 +938,36 @@ export class ModelRepository {
       if (fs.existsSync(realIndex)) fs.copyFileSync(realIndex, tmpIndex);
       const env = { GIT_INDEX_FILE: tmpIndex };
       const keep = new Set([rel, '.gitattributes']);
+      const others = othersP
+        ? (await othersP).stdout
+            .toString('utf8')
+            .split('\0')
+            .filter((p) => p && !keep.has(p))
+        : [];
       if (head) {
-        const changed = (await this.git.run(['diff-index', '--cached', '-z', '--name-only', '--no-renames', head], { env })).stdout
-          .toString('utf8')
-          .split('\0')
-          .filter((p) => p && !keep.has(p));
-        if (changed.length) {
+        if (others.length) {
           await this.git.run(['reset', '-q', head, '--pathspec-from-file=-', '--pathspec-file-nul'], {
             env,
-            input: changed.map((p) => `:(literal)${p}`).join('\0'),
+            input: others.map((p) => `:(literal)${p}`).join('\0'),
           });
         }
         // .gitattributes: HEAD's (plus the rule when HEAD's does not track the file)
-        const headAttrs = await this.blobAt(head, '.gitattributes');
-        if (headAttrs) await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${headAttrs.blob},.gitattributes`], { env });
-        else await this.git.run(['update-index', '--force-remove', '--', '.gitattributes'], { env });
+        if (realAttrs !== headAttrs) {
+          if (headAttrs) await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${headAttrs},.gitattributes`], { env });
+          else await this.git.run(['update-index', '--force-remove', '--', '.gitattributes'], { env });
+        }
       } else {
+        // no HEAD: only the model (and the rule below) is committed
         const all = (await this.git.run(['ls-files', '-z'], { env })).stdout
           .toString('utf8')
           .split('\0')
           .filter((p) => p && p !== rel);
         if (all.length) await this.git.run(['update-index', '--force-remove', '-z', '--stdin'], { env, input: all.join('\0') + '\0' });
       }
-      if (!(await this.isLfsTracked(rel, env, true))) {
+      // the temporary index has the real index's attributes when no .gitattributes differs between
+      // them (then the file is tracked there too, as checked above); else ask git
+      const sameAttributes = realAttrs === headAttrs && !others.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes'));
+      if (!(head && sameAttributes) && !(await this.isLfsTracked(rel, env, true))) {
         const blob = await this.hashText(withRule(await this.catBlob(':.gitattributes', env)));
         await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},.gitattributes`], { env });
         attributesChanged = true;
@@ -878,7 +1000,9 @@ export class ModelRepository {
     } finally {
       for (const f of [tmpIndex, `${tmpIndex}.lock`, msgFile]) fs.rmSync(f, { force: true });
     }
-    const commit = (await this.head())!;
+    // the new commit, and the branch HEAD is on ("HEAD" when detached), in one process
+    const [commit, headRef] = (await this.git.text(['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD'])).split('\n');
+    const branch = headRef && headRef !== 'HEAD' ? headRef : undefined;
     const all = await this.historiesRaw().catch(() => undefined);
     const h = all?.get(rel) ?? [...(all?.values() ?? [])].find((x) => x.paths.includes(rel));
     const v = h?.versions.find((x) => x.commit === commit);

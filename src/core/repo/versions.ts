@@ -1,108 +1,272 @@
 /** Turn the raw history index into per-model version lists, following renames. */
-import type { HistoryIndex, RawChange } from './history';
+import type { BlobInfo, HistoryIndex, RawChange, RawCommit } from './history';
 import { ZERO_OID } from './history';
-import type { ModelHistory, ModelVersion } from './types';
+import type { NotesDoc } from './notes';
+import type { AliasTarget, ModelHistory, ModelVersion, TagInfo } from './types';
 import { recordedTrailers } from './trailers';
 
 interface Lineage {
+  /** its place in HistoryBuilder.all */
+  id: number;
   paths: string[];
   current: string;
   deleted: boolean;
   lastContent?: string;
+  /** how many versions it has */
+  count: number;
+  /** frozen version objects, oldest first (replaced, never edited, when the lineage is renamed); empty in a builder restored from a state */
   versions: ModelVersion[];
+  /** the frozen history last handed out; undefined once the lineage changed after it */
+  out?: ModelHistory;
 }
 
 export function contentIdOf(blob: string, info: { lfs: boolean; oid?: string } | undefined): string {
   return info?.lfs && info.oid ? `sha256:${info.oid}` : `git:${blob}`;
 }
 
-/** Build every model's versions from the index. Keyed by each model's current path. */
-export function buildHistories(idx: HistoryIndex, isModel: (p: string) => boolean): Map<string, ModelHistory> {
-  const byPath = new Map<string, Lineage>();
-  const all: Lineage[] = [];
-  const lineageFor = (p: string): Lineage => {
-    let l = byPath.get(p);
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+/** what a message without trailers records (shared: versions are read-only) */
+const NO_TRAILERS = Object.freeze({ recorded: NONE as [string, string][], trailers: Object.freeze({}) as Record<string, string> });
+
+/**
+ * Builds every model's versions from the history index, following renames — incrementally: `add`
+ * takes the commits that came after the ones it has seen (oldest first), so a refresh after one new
+ * commit costs O(that commit), not O(history).
+ *
+ * What `histories()` hands out is shared and frozen (histories, their `paths` and `versions` arrays,
+ * the versions; not the objects inside a version — author, parents, trailers — which no one may
+ * change either): a caller that wants to change one copies it. A history that did not change since the last call is the same object; a changed one is a new
+ * object (a refresh never alters a history a caller holds).
+ */
+/**
+ * What a HistoryBuilder knows besides the versions themselves: enough to go on with new commits
+ * (HistoryBuilder.restore) for a caller that keeps the versions elsewhere (the log cache).
+ */
+export interface BuilderState {
+  lineages: { paths: string[]; current: string; deleted: boolean; lastContent?: string; count: number }[];
+  /** path → lineage, as the builder tracks them (current paths and deleted ones) */
+  byPath: [string, number][];
+}
+
+export class HistoryBuilder {
+  private readonly byPath = new Map<string, Lineage>();
+  private readonly all: Lineage[] = [];
+  /** false when restored from a state: versions are counted and handed to `onVersion`, not kept */
+  private keepVersions = true;
+  /** where each commit's versions are: [lineage, index in its versions]; made when first asked for */
+  private atCommit: Map<string, [Lineage, number][]> | undefined;
+  private result: Map<string, ModelHistory> | undefined;
+  /** isModel per path (a history names few paths, many times) */
+  private readonly modelPath = new Map<string, boolean>();
+
+  constructor(private readonly isModelPath: (p: string) => boolean) {}
+
+  private isModel(p: string): boolean {
+    let m = this.modelPath.get(p);
+    if (m === undefined) this.modelPath.set(p, (m = this.isModelPath(p)));
+    return m;
+  }
+
+  private noteAt(commit: string, l: Lineage, index: number): void {
+    const map = this.atCommit!;
+    let at = map.get(commit);
+    if (!at) map.set(commit, (at = []));
+    at.push([l, index]);
+  }
+
+  private lineageFor(p: string): Lineage {
+    let l = this.byPath.get(p);
     if (!l) {
-      l = { paths: [p], current: p, deleted: false, versions: [] };
-      byPath.set(p, l);
-      all.push(l);
+      l = { id: this.all.length, paths: [p], current: p, deleted: false, count: 0, versions: [] };
+      this.byPath.set(p, l);
+      this.all.push(l);
     }
     return l;
-  };
-  for (const c of idx.commits) {
-    // deletions first, so that a delete + add of the same path in one commit continues the lineage
-    const changes = pairRenames(
-      [...c.changes].sort((a, b) => (a.status === 'D' ? 0 : 1) - (b.status === 'D' ? 0 : 1)),
-      byPath,
-    );
-    for (const ch of changes) {
-      if (ch.newMode === '160000') continue; // submodule
-      const relevantNew = isModel(ch.path);
-      let l: Lineage;
-      let previousPath: string | undefined;
-      if (ch.status === 'D') {
-        const d = byPath.get(ch.path);
-        if (d) d.deleted = true;
-        continue;
-      } else if (ch.status === 'R' && ch.oldPath !== undefined) {
-        const old = byPath.get(ch.oldPath);
-        if (!old && !relevantNew) continue;
-        l = old ?? lineageFor(ch.oldPath);
-        byPath.delete(ch.oldPath);
-        const clash = byPath.get(ch.path);
-        if (clash && clash !== l) clash.deleted = true;
-        byPath.set(ch.path, l);
-        l.paths.push(ch.path);
-        l.current = ch.path;
-        previousPath = ch.oldPath;
-      } else {
-        if (!relevantNew) continue;
-        l = lineageFor(ch.path);
-      }
-      l.deleted = false;
-      if (ch.newBlob === ZERO_OID) continue;
-      const info = idx.blobs[ch.newBlob];
-      const content = contentIdOf(ch.newBlob, info);
-      if (content === l.lastContent) continue; // a pure rename, or the pointer text changed only
-      l.lastContent = content;
-      const { recorded, trailers } = recordedTrailers(c.message, { path: ch.path, contentId: content });
-      const nl = c.message.indexOf('\n');
-      l.versions.push({
-        model: '',
-        path: ch.path,
-        version: l.versions.length + 1,
-        commit: c.hash,
-        shortCommit: c.hash.slice(0, 7),
-        parents: c.parents,
-        author: { name: c.authorName, email: c.authorEmail },
-        date: c.authorDate,
-        committerDate: c.committerDate,
-        message: c.message,
-        subject: nl < 0 ? c.message : c.message.slice(0, nl),
-        oid: info?.lfs ? info.oid : undefined,
-        contentId: content,
-        size: info?.size ?? 0,
-        lfs: !!info?.lfs,
-        blob: ch.newBlob,
-        change: l.versions.length === 0 ? 'added' : ch.status === 'R' ? 'renamed' : ch.status === 'C' ? 'copied' : 'modified',
-        previousPath,
-        tags: [],
-        aliases: [],
-        trailers,
-        recorded,
-      });
+  }
+
+  /** The state to restore this builder from (without its versions). */
+  state(): BuilderState {
+    return {
+      lineages: this.all.map((l) => ({ paths: l.paths.slice(), current: l.current, deleted: l.deleted, lastContent: l.lastContent, count: l.count })),
+      byPath: [...this.byPath].map(([p, l]) => [p, l.id]),
+    };
+  }
+
+  /** A builder that goes on from `state`; it keeps no versions (each new one goes to add's `onVersion`). */
+  static restore(isModel: (p: string) => boolean, state: BuilderState): HistoryBuilder {
+    const b = new HistoryBuilder(isModel);
+    b.keepVersions = false;
+    for (const x of state.lineages) b.all.push({ id: b.all.length, paths: x.paths.slice(), current: x.current, deleted: x.deleted, lastContent: x.lastContent, count: x.count, versions: [] });
+    for (const [p, id] of state.byPath) {
+      const l = b.all[id];
+      if (!l) throw new Error(`history state: no lineage ${id}`);
+      b.byPath.set(p, l);
     }
+    return b;
   }
-  const out = new Map<string, ModelHistory>();
-  for (const l of all) {
-    if (!l.versions.length) continue;
-    for (const v of l.versions) v.model = l.current;
-    // two lineages can end on one path only if one was deleted; keep the live one
-    const prev = out.get(l.current);
-    if (prev && !prev.deleted && l.deleted) continue;
-    out.set(l.current, { path: l.current, paths: l.paths, deleted: l.deleted, versions: l.versions });
+
+  /**
+   * The models histories() lists, in its order, as lineage ids with their current path, paths and
+   * whether deleted (also for a restored builder).
+   */
+  models(): { id: number; path: string; paths: string[]; deleted: boolean }[] {
+    return [...this.selected().values()].map((l) => ({ id: l.id, path: l.current, paths: l.paths.slice(), deleted: l.deleted }));
   }
-  return out;
+
+  /** The lineage histories() shows for each current path. */
+  private selected(): Map<string, Lineage> {
+    const out = new Map<string, Lineage>();
+    for (const l of this.all) {
+      if (!l.count) continue;
+      // two lineages can end on one path only if one was deleted; keep the live one
+      const prev = out.get(l.current);
+      if (prev && !prev.deleted && l.deleted) continue;
+      out.set(l.current, l);
+    }
+    return out;
+  }
+
+  /** Apply commits (oldest first; each after every commit added before) and their blobs' pointer info. */
+  add(
+    commits: readonly RawCommit[],
+    blobs: Readonly<Record<string, BlobInfo>>,
+    from = 0,
+    /** each new version, with the id of its lineage (its `model` is the lineage's path when it was made) */
+    onVersion?: (lineage: number, v: ModelVersion) => void,
+  ): void {
+    const byPath = this.byPath;
+    for (let ci = from; ci < commits.length; ci++) {
+      const c = commits[ci];
+      // deletions first, so that a delete + add of the same path in one commit continues the lineage
+      let changes = c.changes;
+      if (changes.length > 1 && changes.some((x) => x.status === 'D')) {
+        changes = pairRenames(
+          [...changes].sort((a, b) => (a.status === 'D' ? 0 : 1) - (b.status === 'D' ? 0 : 1)),
+          byPath,
+        );
+      }
+      let author: ModelVersion['author'] | undefined; // one object for the versions of a commit
+      for (let k = 0; k < changes.length; k++) {
+        const ch = changes[k];
+        if (ch.newMode === '160000') continue; // submodule
+        const relevantNew = this.isModel(ch.path);
+        let l: Lineage;
+        let previousPath: string | undefined;
+        if (ch.status === 'D') {
+          const d = byPath.get(ch.path);
+          if (d && !d.deleted) {
+            d.deleted = true;
+            d.out = undefined;
+          }
+          continue;
+        } else if (ch.status === 'R' && ch.oldPath !== undefined) {
+          const old = byPath.get(ch.oldPath);
+          if (!old && !relevantNew) continue;
+          l = old ?? this.lineageFor(ch.oldPath);
+          byPath.delete(ch.oldPath);
+          const clash = byPath.get(ch.path);
+          if (clash && clash !== l && !clash.deleted) {
+            clash.deleted = true;
+            clash.out = undefined;
+          }
+          byPath.set(ch.path, l);
+          l.paths.push(ch.path);
+          l.current = ch.path;
+          l.out = undefined;
+          previousPath = ch.oldPath;
+        } else {
+          if (!relevantNew) continue;
+          l = this.lineageFor(ch.path);
+        }
+        if (l.deleted) {
+          l.deleted = false;
+          l.out = undefined;
+        }
+        if (ch.newBlob === ZERO_OID) continue;
+        const info = blobs[ch.newBlob];
+        const content = contentIdOf(ch.newBlob, info);
+        if (content === l.lastContent) continue; // a pure rename, or the pointer text changed only
+        l.lastContent = content;
+        // no ':' in the message: no trailer line (the common case of a commit made without modelver)
+        const { recorded, trailers } = c.message.includes(':') ? recordedTrailers(c.message, { path: ch.path, contentId: content }) : NO_TRAILERS;
+        const nl = c.message.indexOf('\n');
+        const index = l.count++;
+        const v = Object.freeze<ModelVersion>({
+            model: l.current,
+            path: ch.path,
+            version: index + 1,
+            commit: c.hash,
+            shortCommit: c.hash.slice(0, 7),
+            parents: c.parents,
+            author: (author ??= { name: c.authorName, email: c.authorEmail }),
+            date: c.authorDate,
+            committerDate: c.committerDate,
+            message: c.message,
+            subject: nl < 0 ? c.message : c.message.slice(0, nl),
+            oid: info?.lfs ? info.oid : undefined,
+            contentId: content,
+            size: info?.size ?? 0,
+            lfs: !!info?.lfs,
+            blob: ch.newBlob,
+            change: index === 0 ? 'added' : ch.status === 'R' ? 'renamed' : ch.status === 'C' ? 'copied' : 'modified',
+            previousPath,
+            tags: NONE,
+            aliases: NONE,
+            trailers,
+            recorded,
+          });
+        if (this.keepVersions) l.versions.push(v);
+        onVersion?.(l.id, v);
+        l.out = undefined;
+        if (this.atCommit) this.noteAt(c.hash, l, index);
+      }
+    }
+    this.result = undefined;
+  }
+
+  /** Every model's history, keyed by its current path (shared, frozen; see the class comment). */
+  histories(): ReadonlyMap<string, ModelHistory> {
+    if (this.result) return this.result;
+    if (!this.keepVersions) throw new Error('a HistoryBuilder restored from a state keeps no versions');
+    const out = new Map<string, ModelHistory>();
+    for (const [p, l] of this.selected()) out.set(p, (l.out ??= this.snapshot(l)));
+    return (this.result = out);
+  }
+
+  /** The versions a commit made, as [history (as in histories()), index in its versions]. */
+  versionsAt(commit: string): [ModelHistory, number][] {
+    if (!this.keepVersions) throw new Error('a HistoryBuilder restored from a state keeps no versions');
+    if (!this.atCommit) {
+      this.atCommit = new Map();
+      for (const l of this.all) for (let i = 0; i < l.versions.length; i++) this.noteAt(l.versions[i].commit, l, i);
+    }
+    const at = this.atCommit.get(commit);
+    if (!at) return [];
+    const hs = this.histories();
+    const out: [ModelHistory, number][] = [];
+    for (const [l, i] of at) if (l.out && hs.get(l.current) === l.out) out.push([l.out, i]);
+    return out;
+  }
+
+  private snapshot(l: Lineage): ModelHistory {
+    // versions made before a rename still name the old path as the model: new frozen copies
+    if (l.versions[0].model !== l.current) {
+      l.versions = l.versions.map((v) => (v.model === l.current ? v : Object.freeze({ ...v, model: l.current })));
+    }
+    return Object.freeze({
+      path: l.current,
+      paths: Object.freeze(l.paths.slice()) as string[],
+      deleted: l.deleted,
+      versions: Object.freeze(l.versions.slice()) as ModelVersion[],
+    });
+  }
+}
+
+/** Build every model's versions from the index. Keyed by each model's current path. */
+export function buildHistories(idx: HistoryIndex, isModel: (p: string) => boolean): ReadonlyMap<string, ModelHistory> {
+  const b = new HistoryBuilder(isModel);
+  b.add(idx.commits, idx.blobs);
+  return b.histories();
 }
 
 const extOf = (p: string): string => {
@@ -137,7 +301,45 @@ function pairRenames(changes: RawChange[], byPath: Map<string, unknown>): RawCha
   for (const c of changes) {
     if (usedDels.has(c)) continue;
     const d = pairs.get(c);
-    out.push(d ? { ...c, status: 'R', oldPath: d.path, oldBlob: d.oldBlob } : c);
+    out.push(d ? { ...c, status: 'R', oldPath: d.path } : c);
   }
   return out;
+}
+
+/** What is attached to versions after the fact: tags (by commit), aliases (by model path), notes (by commit). */
+export interface Decorations {
+  tagsByCommit: ReadonlyMap<string, TagInfo[]>;
+  /** alias state: model path → alias name → target */
+  aliases: Readonly<Record<string, Readonly<Record<string, AliasTarget>>>>;
+  notes: ReadonlyMap<string, NotesDoc>;
+}
+
+/** The commits that may carry a decoration (tagged, aliased, or with a note). */
+export function decoratedCommits(d: Decorations): Set<string> {
+  const out = new Set<string>(d.tagsByCommit.keys());
+  for (const byName of Object.values(d.aliases)) for (const t of Object.values(byName)) out.add(t.commit);
+  for (const c of d.notes.keys()) out.add(c);
+  return out;
+}
+
+/**
+ * The tags, aliases and metadata of one version (`model`: its history's current path and every path
+ * it had; `v`: the version's commit and path); undefined when it has none.
+ */
+export function decorationOf(
+  d: Decorations,
+  model: { path: string; paths: readonly string[] },
+  v: { commit: string; path: string },
+): { tags?: TagInfo[]; aliases?: string[]; metadata?: Record<string, unknown> } | undefined {
+  const tags = d.tagsByCommit.get(v.commit);
+  let aliases: string[] | undefined;
+  for (const p of model.paths) {
+    const byName = d.aliases[p];
+    if (!byName) continue;
+    for (const [name, t] of Object.entries(byName)) if (t.commit === v.commit) (aliases ??= []).push(name);
+  }
+  const doc = d.notes.get(v.commit);
+  const metadata = doc ? (doc.models[v.path] ?? doc.models[model.path]) : undefined;
+  if (!tags && !aliases && !metadata) return undefined;
+  return { ...(tags ? { tags } : {}), ...(aliases ? { aliases } : {}), ...(metadata ? { metadata } : {}) };
 }

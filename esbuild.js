@@ -110,6 +110,7 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     external: nodeExternals,
+    plugins: [lazyVendorPlugin], // the CLI loads ws / jsonrpc / yaml / simple-git only for the commands that use them
     banner: { js: '#!/usr/bin/env node' },
     define: { __MODELVER_VERSION__: JSON.stringify(require('./package.json').version) },
   },

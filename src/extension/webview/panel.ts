@@ -64,6 +64,7 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
   private current: vscode.WebviewPanel;
   /** set by the registry that made the panel: how to make another (custom editors' panels have none) */
   private factory: PanelFactory | undefined;
+  private loadWhenShown = false;
 
   /**
    * @param panel a panel the registry created, or one VS Code gives (a custom editor's)
@@ -103,6 +104,11 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
       panel.onDidChangeViewState(() => {
         // a hidden page without retained context is discarded; it loads again (and says ready) when shown
         if (!panel.visible && !this.kind.retainContextWhenHidden) this.channel.pageGone();
+        if (panel.visible && this.loadWhenShown) {
+          // it was hidden before its frame ran (see replaceFrame): a fresh page, watched again
+          this.loadWhenShown = false;
+          this.channel.reload();
+        }
       }),
       panel.onDidDispose(() => this.onClosed()),
     ];
@@ -117,7 +123,14 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
    * host. Returns false for a panel VS Code made (a custom editor's).
    */
   private replaceFrame(): boolean {
-    if (!this.factory || this.closed) return false;
+    if (this.closed) return false;
+    if (!this.current.visible) {
+      // a panel hidden before its frame ran (another tab took its place) has no frame to run: nothing
+      // is stuck, and a new panel would cover the tab now shown. Its page loads when it is shown again.
+      this.loadWhenShown = true;
+      return true;
+    }
+    if (!this.factory) return false;
     const old = this.current;
     const next = this.factory(old.viewColumn, !old.active);
     next.title = old.title;

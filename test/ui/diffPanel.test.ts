@@ -115,10 +115,7 @@ describe('UI: the model diff panel', function () {
     await frame.waitForFunction((n) => document.querySelectorAll('#weights-table tbody tr').length === n, all, { timeout: 10000 });
   });
 
-  // Pending (issue #12, found in the last full run of the session): since the lineage layout moved to a
-  // Web Worker and draws in steps, the Lineage page reloaded by "Developer: Reload Webviews" draws its
-  // graph again but its accessible lists (#lineage-nodes) were not seen within 20 s. To fix next.
-  it.skip('Developer: Reload Webviews: the diff and Lineage pages load again and show what they showed (the host sends the state again)', async () => {
+  it('Developer: Reload Webviews: the diff and Lineage pages load again and show what they showed (the host sends the state again)', async () => {
     await suite.wb.waitForContributions('Model Versions: Show Lineage');
     await suite.wb.runPaletteCommand('Model Versions: Show Lineage');
     const opened = Date.now();

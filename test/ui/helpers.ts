@@ -645,14 +645,15 @@ export class Workbench {
 
   /**
    * Waits for a webview page loaded since markWebviewPages() in which `selector` matches and returns its
-   * text; fails after `limitMs` from `since`, saying what the pages show (the loading line or an alert).
+   * text content (not innerText, which is empty for the screen-reader-only lists: Chromium leaves out
+   * text clipped to a 1 px box); fails after `limitMs` from `since`, saying what the pages show (the loading line or an alert).
    */
   async textInNewWebviewPage(selector: string, since: number, limitMs: number): Promise<string> {
     for (;;) {
       for (const f of this.page.frames()) {
         if (f === this.page.mainFrame()) continue;
         const text = await f
-          .evaluate((sel) => (document.body && !document.body.hasAttribute('data-test-old-page') ? (document.querySelector(sel) as HTMLElement | null)?.innerText : undefined), selector)
+          .evaluate((sel) => (document.body && !document.body.hasAttribute('data-test-old-page') ? document.querySelector(sel)?.textContent?.trim() : undefined), selector)
           .catch(() => undefined);
         if (text) return text;
       }

@@ -22,9 +22,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { readOnnxSummary } from '../src/core/formats/onnx';
 import { writeModel } from './inspect';
-import { compareProcesses, formatRow, type RowResult } from './measure';
+import { benchRuns, builtCli, compareProcesses, formatRow, rowFigures, runIfMain, type RowResult } from './measure';
 
-const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const GOAL = 1.2;
 
 /** Git isolated from the user's configuration, with an identity. */
@@ -112,8 +111,8 @@ function countProcesses(argv: string[], cwd: string, env: NodeJS.ProcessEnv, tra
 
 export async function benchCommit(opts: { sizesMB?: number[]; runs?: number } = {}): Promise<Record<string, number | string>> {
   const sizes = opts.sizesMB ?? (process.env.MV_BENCH_COMMIT_SIZES ?? '10,200').split(',').map(Number);
-  const runs = opts.runs ?? (Number(process.env.MV_BENCH_RUNS) || 7);
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first.`);
+  const runs = benchRuns(opts.runs);
+  const cli = builtCli();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-bench-commit-'));
   const out: Record<string, number | string> = {};
   try {
@@ -126,7 +125,7 @@ export async function benchCommit(opts: { sizesMB?: number[]; runs?: number } = 
       const base = path.join(dir, 'base');
       const ours = path.join(dir, 'ours');
       const baseArgv = ['sh', '-c', BASELINE_SCRIPT];
-      const oursArgv = [process.execPath, CLI, 'commit', 'model.onnx', '-m', 'v2'];
+      const oursArgv = [process.execPath, cli, 'commit', 'model.onnx', '-m', 'v2'];
 
       // correctness first: what modelver committed
       freshRepo(ours, env, v1, v2);
@@ -159,15 +158,7 @@ export async function benchCommit(opts: { sizesMB?: number[]; runs?: number } = 
         `  processes per commit: baseline ${pBase.git} git (${pBase.gitDirect} started by sh) + ${pBase.other} others; ` +
           `modelver ${pOurs.git} git (${pOurs.gitDirect} started by modelver) + ${pOurs.other} others`,
       );
-      const r2 = (x: number) => Math.round(x * 100) / 100;
-      const [b, o] = row.cases;
-      Object.assign(out, {
-        [`${mb}MB.baselineMs`]: r2(b.median),
-        [`${mb}MB.baselineSpread`]: `${r2(b.min)}–${r2(b.max)} IQR ${r2(b.q1)}–${r2(b.q3)}`,
-        [`${mb}MB.modelverMs`]: r2(o.median),
-        [`${mb}MB.modelverSpread`]: `${r2(o.min)}–${r2(o.max)} IQR ${r2(o.q1)}–${r2(o.q3)}`,
-        [`${mb}MB.ratio`]: r2(ratio),
-        [`${mb}MB.goalMet`]: String(ratio <= GOAL),
+      Object.assign(out, rowFigures(`${mb}MB`, row, ['baseline', 'modelver'], GOAL), {
         [`${mb}MB.processes.baseline`]: `${pBase.git} git (${pBase.gitDirect} direct) + ${pBase.other} other`,
         [`${mb}MB.processes.modelver`]: `${pOurs.git} git (${pOurs.gitDirect} direct) + ${pOurs.other} other`,
       });
@@ -180,11 +171,4 @@ export async function benchCommit(opts: { sizesMB?: number[]; runs?: number } = 
   }
 }
 
-if (require.main === module) {
-  benchCommit()
-    .then((r) => console.log(JSON.stringify(r, null, 2)))
-    .catch((e) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(module, () => benchCommit());

@@ -21,9 +21,8 @@ import * as path from 'path';
 import { diffModels } from '../src/core/diff';
 import { retrain } from './commit';
 import { writeModel } from './inspect';
-import { compareProcesses, formatRow } from './measure';
+import { benchRuns, builtCli, compareProcesses, formatRow, round2 as r2, rowFigures, runIfMain } from './measure';
 
-const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const GOAL = 2;
 
 function childRss(a: string, b: string, baseline: boolean): { maxRssMB: number; changed: number } {
@@ -49,11 +48,10 @@ function childRss(a: string, b: string, baseline: boolean): { maxRssMB: number; 
 
 export async function benchDiff(opts: { sizesMB?: number[]; runs?: number } = {}): Promise<Record<string, number | string>> {
   const sizes = opts.sizesMB ?? (process.env.MV_BENCH_DIFF_SIZES ?? process.env.MV_BENCH_DIFF_MB ?? '10,100,1024').split(',').map(Number);
-  const runs = opts.runs ?? (Number(process.env.MV_BENCH_RUNS) || 7);
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first.`);
+  const runs = benchRuns(opts.runs);
+  const cli = builtCli();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-bench-diff-'));
   const out: Record<string, number | string> = {};
-  const r2 = (x: number): number => Math.round(x * 100) / 100;
   try {
     for (const mb of sizes) {
       const fa = path.join(dir, `a-${mb}.onnx`);
@@ -76,21 +74,14 @@ export async function benchDiff(opts: { sizesMB?: number[]; runs?: number } = {}
         [
           { name: 'openssl dgst -sha256 A B', argv: ['openssl', 'dgst', '-sha256', fa, fb] },
           // `modelver diff` exits 1 when the models differ: that is its success here (sh checks it; the script is constant)
-          { name: 'modelver diff A B', argv: ['sh', '-c', '"$@" >/dev/null; [ $? -eq 1 ]', 'sh', process.execPath, CLI, 'diff', fa, fb] },
+          { name: 'modelver diff A B', argv: ['sh', '-c', '"$@" >/dev/null; [ $? -eq 1 ]', 'sh', process.execPath, cli, 'diff', fa, fb] },
         ],
         runs,
       );
       const ratio = res.ratios['modelver diff A B'];
       console.log(formatRow(res, { text: `≤ ${GOAL}×`, met: ratio <= GOAL }));
       console.log(`  peak RSS of a process running the diff: ${child.maxRssMB} MB (${r2(child.maxRssMB - base.maxRssMB)} MB over one that only loads the code)`);
-      const [o, m] = res.cases;
-      Object.assign(out, {
-        [`${mb}MB.opensslMs`]: r2(o.median),
-        [`${mb}MB.opensslSpread`]: `${r2(o.min)}–${r2(o.max)} IQR ${r2(o.q1)}–${r2(o.q3)}`,
-        [`${mb}MB.modelverMs`]: r2(m.median),
-        [`${mb}MB.modelverSpread`]: `${r2(m.min)}–${r2(m.max)} IQR ${r2(m.q1)}–${r2(m.q3)}`,
-        [`${mb}MB.ratio`]: r2(ratio),
-        [`${mb}MB.goalMet`]: String(ratio <= GOAL),
+      Object.assign(out, rowFigures(`${mb}MB`, res, ['openssl', 'modelver'], GOAL), {
         [`${mb}MB.peakRssMB`]: child.maxRssMB,
         [`${mb}MB.rssOverBaselineMB`]: r2(child.maxRssMB - base.maxRssMB),
         [`${mb}MB.bytesHashed`]: d.weights.bytesHashed,
@@ -104,11 +95,4 @@ export async function benchDiff(opts: { sizesMB?: number[]; runs?: number } = {}
   }
 }
 
-if (require.main === module) {
-  benchDiff()
-    .then((r) => console.log(JSON.stringify(r, null, 2)))
-    .catch((e) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(module, () => benchDiff());

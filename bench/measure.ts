@@ -8,6 +8,8 @@
  * of the medians against the first case, the baseline.
  */
 import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 
 export interface ProcessCase {
   /** Short name printed in the row, e.g. "onnxruntime loop" or "modelver eval". */
@@ -124,4 +126,47 @@ export function formatRow(r: RowResult, goal?: { text: string; met: boolean }): 
   for (const [name, ratio] of Object.entries(r.ratios)) lines.push(`  ratio ${name} / ${r.cases[0].name}: ${ratio.toFixed(2)}×`);
   if (goal) lines.push(`  goal ${goal.text}: ${goal.met ? 'met' : 'NOT MET'}`);
   return lines.join('\n');
+}
+
+/** The built CLI (dist/cli.js, from out/bench/); throws when `npm run build` has not made it. */
+export function builtCli(): string {
+  const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first.`);
+  return cli;
+}
+
+/** Timed rounds per row: the bench's option, else MV_BENCH_RUNS, else 7. */
+export function benchRuns(runs?: number): number {
+  return runs ?? (Number(process.env.MV_BENCH_RUNS) || 7);
+}
+
+/** x rounded to 2 decimals, for the figures a bench returns. */
+export const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/**
+ * The figures of a two-case row against a goal on its ratio (case 1 / case 0), under `prefix`:
+ * `<prefix>.<key>Ms` (median) and `<prefix>.<key>Spread` ("min–max IQR q1–q3") for each case, then
+ * `<prefix>.ratio` and `<prefix>.goalMet` (ratio ≤ goal).
+ */
+export function rowFigures(prefix: string, row: RowResult, keys: [string, string], goal: number): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  row.cases.slice(0, 2).forEach((c, i) => {
+    out[`${prefix}.${keys[i]}Ms`] = round2(c.median);
+    out[`${prefix}.${keys[i]}Spread`] = `${round2(c.min)}–${round2(c.max)} IQR ${round2(c.q1)}–${round2(c.q3)}`;
+  });
+  const ratio = row.ratios[row.cases[1].name];
+  out[`${prefix}.ratio`] = round2(ratio);
+  out[`${prefix}.goalMet`] = String(ratio <= goal);
+  return out;
+}
+
+/** Runs a bench when its file is node's main module (`node out/bench/commit.js`): prints what it returns as JSON; exits with 1 on an error. */
+export function runIfMain(mod: NodeJS.Module, bench: () => Promise<unknown>): void {
+  if (require.main !== mod) return;
+  bench()
+    .then((r) => console.log(JSON.stringify(r, null, 2)))
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
 }

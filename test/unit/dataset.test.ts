@@ -15,6 +15,7 @@ import { CsvByteScanner, parseCsvRecords } from '../../src/core/eval/datasetTabl
 import { fortranToC, parseNpy, readNpz } from '../../src/core/eval/npy';
 import { readOnnxSummary } from '../../src/core/formats/onnx';
 import type { ValueInfo } from '../../src/core/formats/types';
+import { loadBothWays } from '../support/datasetBothWays';
 import { fixture } from '../support/paths';
 
 const PYTHON = '/usr/bin/python3';
@@ -758,29 +759,7 @@ print(json.dumps(res))
 
     async function both(text: string | Buffer, spec: Partial<DatasetSpec>, name: string): Promise<void> {
       const file = write(`fast-${name.replace(/[^a-z0-9]+/gi, '_')}.${spec.format === 'tsv' ? 'tsv' : 'csv'}`, text);
-      const full: DatasetSpec = { file, labelColumn: 'label', task: 'multiclass', ...spec };
-      const run = async (csvFastPath: boolean): Promise<Dataset | Error> => {
-        try {
-          return await loadDataset(full, { csvFastPath });
-        } catch (e) {
-          return e as Error;
-        }
-      };
-      const general = await run(false);
-      const fast = await run(true);
-      if (general instanceof Error || fast instanceof Error) {
-        assert.ok(general instanceof Error && fast instanceof Error, `${name}: one path threw, the other not: ${String(general instanceof Error ? general : fast)}`);
-        assert.strictEqual(fast.constructor, general.constructor, name);
-        assert.strictEqual((fast as DatasetError).code, (general as DatasetError).code, name);
-        assert.strictEqual(fast.message, general.message, name);
-        return;
-      }
-      const bits = (a: Float32Array | Int32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-      assert.ok(bits(fast.features).equals(bits(general.features)), `${name}: features differ: ${fast.features} vs ${general.features}`);
-      assert.strictEqual(fast.features.length, general.features.length, name);
-      assert.ok(bits(fast.labels).equals(bits(general.labels)) && fast.labels.constructor === general.labels.constructor, `${name}: labels differ`);
-      const rest = (d: Dataset): unknown => ({ ...d, features: undefined, labels: undefined });
-      assert.deepStrictEqual(rest(fast), rest(general), name);
+      await loadBothWays({ file, labelColumn: 'label', task: 'multiclass', ...spec }, name);
     }
 
     for (const c of CASES) {

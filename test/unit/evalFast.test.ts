@@ -37,6 +37,7 @@ import {
 } from '../../src/core/metrics';
 import { Runtime, SESSION_CONFIG, vulkanLoaderFound } from '../../src/evalHost/runtime';
 import { outputFloats, type EvaluateProgress } from '../../src/shared/evalProtocol';
+import { loadBothWays } from '../support/datasetBothWays';
 import { linearModel } from '../support/onnxModels';
 
 const HOST = process.env.EVAL_HOST_SCRIPT ? path.resolve(process.env.EVAL_HOST_SCRIPT) : path.join(__dirname, '..', '..', 'src', 'evalHost', 'main.js');
@@ -58,30 +59,9 @@ function write(text: string | Buffer, ext = 'csv'): string {
   return f;
 }
 
-/** loadDataset both ways: the fast path and the general parser give the same dataset, or the same error. */
-async function sameBothWays(file: string, spec: Partial<DatasetSpec>, what: string): Promise<Dataset | undefined> {
-  const full: DatasetSpec = { file, labelColumn: 'label', task: 'multiclass', ...spec };
-  const run = async (csvFastPath: boolean): Promise<Dataset | Error> => {
-    try {
-      return await loadDataset(full, { csvFastPath });
-    } catch (e) {
-      return e as Error;
-    }
-  };
-  const general = await run(false);
-  const fast = await run(true);
-  if (general instanceof Error || fast instanceof Error) {
-    assert.ok(general instanceof Error && fast instanceof Error, `${what}: one path threw, the other not: ${String(general instanceof Error ? general : fast)}`);
-    assert.strictEqual((fast as DatasetError).code, (general as DatasetError).code, what);
-    assert.strictEqual(fast.message, general.message, what);
-    return undefined;
-  }
-  assert.strictEqual(fast.features.length, general.features.length, what);
-  assert.ok(bits(fast.features).equals(bits(general.features)), `${what}: features differ`);
-  assert.ok(bits(fast.labels).equals(bits(general.labels)) && fast.labels.constructor === general.labels.constructor, `${what}: labels differ`);
-  const rest = (d: Dataset): unknown => ({ ...d, features: undefined, labels: undefined });
-  assert.deepStrictEqual(rest(fast), rest(general), what);
-  return fast;
+/** loadBothWays of a file, the label column 'label' and a multiclass task unless `spec` says otherwise. */
+function sameBothWays(file: string, spec: Partial<DatasetSpec>, what: string): Promise<Dataset | undefined> {
+  return loadBothWays({ file, labelColumn: 'label', task: 'multiclass', ...spec }, what);
 }
 
 // numbers as CSV cells: plain ones the record loop reads, and every shape it must leave to the general rules

@@ -4,6 +4,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ModelRepository } from '../../src/core/repo';
 import { fixture } from '../support/paths';
 
 /** The six historical versions of one Keras model (keras2cpp), as v1..v6. */
@@ -53,6 +54,11 @@ export class TempSpace {
       this.git(d, 'commit', '-q', '-m', 'init');
     }
     return d;
+  }
+  /** A new repository (as repo()) opened as a ModelRepository with this space's environment, `env` over it. */
+  async openRepo(name: string, env: NodeJS.ProcessEnv = {}, opts: { initialCommit?: boolean } = {}): Promise<{ dir: string; repo: ModelRepository }> {
+    const dir = this.repo(name, opts);
+    return { dir, repo: await ModelRepository.open(dir, { env: { ...this.env, ...env } }) };
   }
   bare(name = 'remote.git'): string {
     const d = path.join(this.dir, name);

@@ -12,7 +12,7 @@
  *   accuracy); weighted averages weight each class by its support (true count).
  * - Empty inputs give NaN.
  */
-import { checkLabel, checkSameLength, inferNumClasses, isRows, matrixRows, Labels, Probabilities, ProbabilityMatrix, ProbabilityRows, toLabels } from './types';
+import { checkLabel, checkSameLength, foldOfRows, inferNumClasses, isRows, matrixRows, Labels, Probabilities, ProbabilityMatrix, ProbabilityRows, toLabels } from './types';
 
 /** Fraction of rows whose predicted class equals the true class. */
 export function accuracy(yTrue: Labels, yPred: Labels | ProbabilityRows): number {
@@ -403,26 +403,28 @@ function radixArgsort(a: Float64Array): { order: Uint32Array; hi: Uint32Array } 
     if (j - i > 1) {
       const neg = h < 0x80000000;
       for (let t = i; t < j; t++) lo[t] = neg ? ~bits[2 * ix[t]] >>> 0 : bits[2 * ix[t]];
-      if (j - i <= SHORT_RUN) {
-        for (let t = i + 1; t < j; t++) {
-          const key = lo[t];
-          const id = ix[t];
-          let s = t - 1;
-          while (s >= i && lo[s] > key) {
-            lo[s + 1] = lo[s];
-            ix[s + 1] = ix[s];
-            s--;
-          }
-          lo[s + 1] = key;
-          ix[s + 1] = id;
-        }
-      } else {
-        radixRun(lo, ix, ix2, i, j);
-      }
+      if (j - i <= SHORT_RUN) insertionSortByLow(lo, ix, i, j);
+      else radixRun(lo, ix, ix2, i, j);
     }
     i = j;
   }
   return { order: ix, hi };
+}
+
+/** Stable insertion sort of lo[i..j), ids[i..j) moved with it (a short run of equal high words). */
+function insertionSortByLow(lo: Uint32Array, ids: Uint32Array, i: number, j: number): void {
+  for (let t = i + 1; t < j; t++) {
+    const key = lo[t];
+    const id = ids[t];
+    let s = t - 1;
+    while (s >= i && lo[s] > key) {
+      lo[s + 1] = lo[s];
+      ids[s + 1] = ids[s];
+      s--;
+    }
+    lo[s + 1] = key;
+    ids[s + 1] = id;
+  }
 }
 
 /** Prefix offsets of one digit's histogram into `off`; false when one digit holds every value (the pass changes nothing). */
@@ -522,18 +524,17 @@ export function rocAucFoldsOfMatrix(yTrue: Labels, values: Float64Array, k: numb
   }, folds);
 }
 
+/** foldOfRows, throwing where a row is not in exactly one fold. */
+function foldOfRowsOrThrow(n: number, folds: ArrayLike<number>[]): Int32Array {
+  const { foldOf, badRow } = foldOfRows(n, folds);
+  if (!foldOf) throw new RangeError(`rocAucFolds: row ${badRow} is not in exactly one fold`);
+  return foldOf;
+}
+
 /** label << 16 | fold for each row, when every label is an integer in [0, 0x8000) and every row is in exactly one fold. */
 function packLabelsAndFolds(yTrue: Labels, folds: ArrayLike<number>[]): Int32Array | undefined {
   const n = yTrue.length;
-  const code = new Int32Array(n).fill(-1);
-  for (let f = 0; f < folds.length; f++) {
-    const idx = folds[f];
-    for (let t = 0; t < idx.length; t++) {
-      const i = idx[t];
-      if (!(i >= 0 && i < n) || code[i] !== -1) throw new RangeError(`rocAucFolds: row ${i} is not in exactly one fold`);
-      code[i] = f;
-    }
-  }
+  const code = foldOfRowsOrThrow(n, folds);
   for (let i = 0; i < n; i++) {
     const y = yTrue[i];
     if (!(y >= 0 && y < 0x8000 && y === Math.floor(y))) return undefined;
@@ -573,28 +574,14 @@ function aucFoldsPacked(values: Float64Array, k: number, classes: number[], code
     off: new Uint32Array(2048),
   };
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
-  const perClass: number[] = [];
-  const foldSum = new Array<number>(nf).fill(0);
-  const foldUsed = new Array<number>(nf).fill(0);
-  const foldOnly = new Array<number>(nf).fill(NaN);
-  const acc = { posIn: new Float64Array(nf), negIn: new Float64Array(nf), negBelow: new Float64Array(nf), posAll: new Float64Array(nf), u: new Float64Array(nf), uFull: 0, posFull: 0 };
+  const tally = aucTally(nf);
+  const acc = foldU(nf);
   for (const c of classes) {
     const sorted = sortPackedColumn(bits, k, c, code, sc);
     walkPacked(sorted.hi, sorted.lo, sorted.cd, c, acc);
-    for (let f = 0; f < nf; f++) {
-      const nPos = acc.posAll[f];
-      const nNeg = folds[f].length - nPos;
-      const a = nPos === 0 || nNeg === 0 ? NaN : acc.u[f] / (nPos * nNeg);
-      if (k <= 2) foldOnly[f] = a;
-      else if (!Number.isNaN(a)) {
-        foldSum[f] += a;
-        foldUsed[f]++;
-      }
-    }
-    const nNegFull = n - acc.posFull;
-    perClass.push(acc.posFull === 0 || nNegFull === 0 ? NaN : acc.uFull / (acc.posFull * nNegFull));
+    addClassAuc(tally, acc, k, n, folds);
   }
-  return aucResults(k, perClass, foldOnly, foldSum, foldUsed);
+  return aucResults(k, tally);
 }
 
 /**
@@ -655,25 +642,13 @@ function sortPackedColumn(bits: Uint32Array, k: number, c: number, code: Int32Ar
     cd = cd2;
     cd2 = t2;
   }
+  const cdBits = new Uint32Array(cd.buffer, cd.byteOffset, n); // the codes' bits, moved as they are
   for (let i = 0; i < n; ) {
     const h = hi[i];
     let j = i + 1;
     while (j < n && hi[j] === h) j++;
     if (j - i > SHORT_RUN) sortRunByLow(lo, cd, i, j);
-    else if (j - i > 1) {
-      for (let t = i + 1; t < j; t++) {
-        const key = lo[t];
-        const x = cd[t];
-        let s = t - 1;
-        while (s >= i && lo[s] > key) {
-          lo[s + 1] = lo[s];
-          cd[s + 1] = cd[s];
-          s--;
-        }
-        lo[s + 1] = key;
-        cd[s + 1] = x;
-      }
-    }
+    else if (j - i > 1) insertionSortByLow(lo, cdBits, i, j);
     i = j;
   }
   sc.hi = hi;
@@ -702,11 +677,10 @@ function walkPacked(
   lo: Uint32Array,
   cd: Int32Array,
   c: number,
-  acc: { posIn: Float64Array; negIn: Float64Array; negBelow: Float64Array; posAll: Float64Array; u: Float64Array; uFull: number; posFull: number },
+  acc: FoldU,
 ): void {
   const n = hi.length;
   const { posIn, negIn, negBelow, posAll, u } = acc;
-  const nf = u.length;
   negBelow.fill(0);
   posAll.fill(0);
   u.fill(0);
@@ -747,15 +721,7 @@ function walkPacked(
         nb++;
       }
     }
-    for (let f = 0; f < nf; f++) {
-      if (posIn[f] > 0) {
-        u[f] += posIn[f] * (negBelow[f] + negIn[f] / 2);
-        posAll[f] += posIn[f];
-      }
-      negBelow[f] += negIn[f];
-      posIn[f] = 0;
-      negIn[f] = 0;
-    }
+    addTieBlock(acc);
     uFull += pb * (negBelowFull + nb / 2);
     negBelowFull += nb;
     posFull += pb;
@@ -765,8 +731,72 @@ function walkPacked(
   acc.posFull = posFull;
 }
 
+/**
+ * One class's Mann–Whitney U per fold and over all rows, as a walk over its rows in ascending score order
+ * adds it up (walkPacked, aucFoldsOfColumns).
+ */
+interface FoldU {
+  /** per fold: positives / negatives in the current block of tied scores */
+  posIn: Float64Array;
+  negIn: Float64Array;
+  /** per fold: negatives with a lower score */
+  negBelow: Float64Array;
+  posAll: Float64Array;
+  u: Float64Array;
+  /** over all rows (set when the walk ends) */
+  uFull: number;
+  posFull: number;
+}
+
+function foldU(nf: number): FoldU {
+  return { posIn: new Float64Array(nf), negIn: new Float64Array(nf), negBelow: new Float64Array(nf), posAll: new Float64Array(nf), u: new Float64Array(nf), uFull: 0, posFull: 0 };
+}
+
+/** Ends a block of tied scores in each fold: each of its positives gets the negatives below plus half the tied ones. */
+function addTieBlock(acc: FoldU): void {
+  const { posIn, negIn, negBelow, posAll, u } = acc;
+  for (let f = 0; f < u.length; f++) {
+    if (posIn[f] > 0) {
+      u[f] += posIn[f] * (negBelow[f] + negIn[f] / 2);
+      posAll[f] += posIn[f];
+    }
+    negBelow[f] += negIn[f];
+    posIn[f] = 0;
+    negIn[f] = 0;
+  }
+}
+
+/** The AUCs found so far: per class over all rows; per fold the one AUC (binary) or the sum and count of the classes' AUCs. */
+interface AucTally {
+  perClass: number[];
+  foldOnly: number[];
+  foldSum: number[];
+  foldUsed: number[];
+}
+
+function aucTally(nf: number): AucTally {
+  return { perClass: [], foldOnly: new Array<number>(nf).fill(NaN), foldSum: new Array<number>(nf).fill(0), foldUsed: new Array<number>(nf).fill(0) };
+}
+
+/** Adds one class's AUC per fold and over all n rows, from its U (`acc` after the walk), to the tally. */
+function addClassAuc(tally: AucTally, acc: FoldU, k: number, n: number, folds: ArrayLike<number>[]): void {
+  const { foldOnly, foldSum, foldUsed } = tally;
+  for (let f = 0; f < folds.length; f++) {
+    const nPos = acc.posAll[f];
+    const nNeg = folds[f].length - nPos;
+    const a = nPos === 0 || nNeg === 0 ? NaN : acc.u[f] / (nPos * nNeg);
+    if (k <= 2) foldOnly[f] = a;
+    else if (!Number.isNaN(a)) {
+      foldSum[f] += a;
+      foldUsed[f]++;
+    }
+  }
+  const nNegFull = n - acc.posFull;
+  tally.perClass.push(acc.posFull === 0 || nNegFull === 0 ? NaN : acc.uFull / (acc.posFull * nNegFull));
+}
+
 /** The full and per-fold results from the per-class AUCs (binary: the one class). */
-function aucResults(k: number, perClass: number[], foldOnly: number[], foldSum: number[], foldUsed: number[]): { full: RocAucResult; perFold: number[] } {
+function aucResults(k: number, { perClass, foldOnly, foldSum, foldUsed }: AucTally): { full: RocAucResult; perFold: number[] } {
   let full: RocAucResult;
   if (k <= 2) {
     const a = perClass[0];
@@ -795,27 +825,12 @@ function aucFoldsOfColumns(
   folds: ArrayLike<number>[],
 ): { full: RocAucResult; perFold: number[] } {
   const n = yTrue.length;
-  const nf = folds.length;
-  const foldOf = new Int32Array(n).fill(-1);
-  for (let f = 0; f < nf; f++) {
-    const idx = folds[f];
-    for (let t = 0; t < idx.length; t++) {
-      const i = idx[t];
-      if (!(i >= 0 && i < n) || foldOf[i] !== -1) throw new RangeError(`rocAucFolds: row ${i} is not in exactly one fold`);
-      foldOf[i] = f;
-    }
-  }
+  const foldOf = foldOfRowsOrThrow(n, folds);
   // the labels as doubles (one typed array to read from; === compares as before)
   const yt = Float64Array.from(yTrue);
-  const perClass: number[] = [];
-  const foldSum = new Array<number>(nf).fill(0);
-  const foldUsed = new Array<number>(nf).fill(0);
-  const foldOnly = new Array<number>(nf).fill(NaN); // binary: the single AUC
-  const posIn = new Float64Array(nf); // per fold: positives / negatives in the current tie block
-  const negIn = new Float64Array(nf);
-  const negBelow = new Float64Array(nf); // negatives with a lower score
-  const posAll = new Float64Array(nf);
-  const u = new Float64Array(nf);
+  const tally = aucTally(folds.length);
+  const acc = foldU(folds.length);
+  const { posIn, negIn, negBelow, posAll, u } = acc;
   for (let ci = 0; ci < classes.length; ci++) {
     const c = classes[ci];
     const col = column(ci);
@@ -865,34 +880,17 @@ function aucFoldsOfColumns(
           nb++;
         }
       }
-      for (let f = 0; f < nf; f++) {
-        if (posIn[f] > 0) {
-          u[f] += posIn[f] * (negBelow[f] + negIn[f] / 2);
-          posAll[f] += posIn[f];
-        }
-        negBelow[f] += negIn[f];
-        posIn[f] = 0;
-        negIn[f] = 0;
-      }
+      addTieBlock(acc);
       uFull += pb * (negBelowFull + nb / 2);
       negBelowFull += nb;
       posFull += pb;
       i = j;
     }
-    for (let f = 0; f < nf; f++) {
-      const nPos = posAll[f];
-      const nNeg = folds[f].length - nPos;
-      const a = nPos === 0 || nNeg === 0 ? NaN : u[f] / (nPos * nNeg);
-      if (k <= 2) foldOnly[f] = a;
-      else if (!Number.isNaN(a)) {
-        foldSum[f] += a;
-        foldUsed[f]++;
-      }
-    }
-    const nNegFull = n - posFull;
-    perClass.push(posFull === 0 || nNegFull === 0 ? NaN : uFull / (posFull * nNegFull));
+    acc.uFull = uFull;
+    acc.posFull = posFull;
+    addClassAuc(tally, acc, k, n, folds);
   }
-  return aucResults(k, perClass, foldOnly, foldSum, foldUsed);
+  return aucResults(k, tally);
 }
 
 export interface RocCurve {

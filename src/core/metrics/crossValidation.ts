@@ -18,7 +18,7 @@ import { accuracy, classificationReport, LOG_LOSS_EPS, logLoss, reportFromConfus
 import { meanAbsoluteError, meanSquaredError, r2Score } from './regression';
 import { DEFAULT_SEED, mulberry32, shuffleInPlace } from './rng';
 import { studentTQuantile } from './special';
-import { gatherAny, inferNumClasses, isRows, labelsFromMatrix, labelsFromProbabilities, matrixRows, Labels, Probabilities, ProbabilityMatrix } from './types';
+import { foldOfRows, gatherAny, inferNumClasses, isRows, labelsFromMatrix, labelsFromProbabilities, matrixRows, Labels, Probabilities, ProbabilityMatrix } from './types';
 
 /**
  * Stratified k-fold assignment: rows of each stratum (class) are shuffled with the seeded RNG, the
@@ -295,15 +295,8 @@ function foldMetricsOfMatrix(
   const v = m.values;
   if (w !== k || k < 2 || v.length !== n * w || yPred.length !== n) return undefined;
   const nf = folds.length;
-  const foldOf = new Int32Array(n).fill(-1);
-  for (let f = 0; f < nf; f++) {
-    const idx = folds[f];
-    for (let t = 0; t < idx.length; t++) {
-      const i = idx[t];
-      if (!(i >= 0 && i < n) || foldOf[i] !== -1) return undefined;
-      foldOf[i] = f;
-    }
-  }
+  const { foldOf } = foldOfRows(n, folds);
+  if (!foldOf) return undefined;
   for (let i = 0; i < n; i++) if (foldOf[i] === -1) return undefined;
   for (let i = 0; i < v.length; i++) if (v[i] !== v[i]) return undefined;
   const conf = new Float64Array(nf * k * k);

@@ -120,6 +120,23 @@ export function gather(values: Labels, indices: ArrayLike<number>): Float64Array
   return out;
 }
 
+/**
+ * Which of the folds (lists of row indices) holds each of n rows (−1: none); or the first index found
+ * that is not a row in [0, n) or that a fold before already holds.
+ */
+export function foldOfRows(n: number, folds: ArrayLike<number>[]): { foldOf: Int32Array; badRow?: undefined } | { foldOf?: undefined; badRow: number } {
+  const foldOf = new Int32Array(n).fill(-1);
+  for (let f = 0; f < folds.length; f++) {
+    const idx = folds[f];
+    for (let t = 0; t < idx.length; t++) {
+      const i = idx[t];
+      if (!(i >= 0 && i < n) || foldOf[i] !== -1) return { badRow: i };
+      foldOf[i] = f;
+    }
+  }
+  return { foldOf };
+}
+
 /** Rows or values at `indices` (rows are shared, not copied). */
 export function gatherAny<T extends Labels | Probabilities>(values: T, indices: ArrayLike<number>): T {
   if (isRows(values as Probabilities)) {

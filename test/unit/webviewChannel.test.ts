@@ -55,7 +55,7 @@ class FakeWebview implements WebviewLike {
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
-function setup(opts: { handlers?: Partial<Record<'refresh' | 'copy' | 'boom', (m: never) => unknown>>; frameLoadMs?: number; replaceFrame?: () => boolean } = {}) {
+function setup(opts: { handlers?: Partial<Record<'refresh' | 'copy' | 'boom', (m: never) => unknown>>; frameLoadMs?: number; replaceFrame?: () => 'replaced' | 'deferred' | false } = {}) {
   const lines: string[] = [];
   const log: ChannelLog = {
     info: (m) => lines.push(`info ${m}`),
@@ -257,7 +257,7 @@ describe('webview channel: ready handshake, state, requests', () => {
         const next = new FakeWebview();
         frames.push(next);
         ref.channel!.attach(next);
-        return true;
+        return 'replaced' as const;
       },
     });
     ref.channel = channel;
@@ -266,8 +266,8 @@ describe('webview channel: ready handshake, state, requests', () => {
     assert.strictEqual(frames.length, 2, 'two new frames, then it gives up');
     assert.strictEqual(webview.html, '<html>page 1</html>', 'the stuck frame is not given its HTML again');
     assert.deepStrictEqual(lines.map((l) => l.replace(/ within [^;]*;/, ';')), [
-      "warn test panel: the page's frame ran no script; replacing the panel with a new one (1 of 2)",
-      "warn test panel: the page's frame ran no script; replacing the panel with a new one (2 of 2)",
+      "warn test panel: the page's frame ran no script; replaced the panel with a new one (1 of 2)",
+      "warn test panel: the page's frame ran no script; replaced the panel with a new one (2 of 2)",
       "error test panel: the page's frame ran no script; giving up (close and reopen the panel)",
     ]);
     // the last frame loads: it gets the state; the stuck ones get nothing
@@ -281,10 +281,29 @@ describe('webview channel: ready handshake, state, requests', () => {
 
   it('when the owner cannot replace the webview (a view, a custom editor), the HTML is set again', async () => {
     let asked = 0;
-    const { channel, webview } = setup({ frameLoadMs: 40, replaceFrame: () => (asked++, false) });
+    const { channel, webview } = setup({ frameLoadMs: 40, replaceFrame: () => (asked++, false as const) });
     await new Promise((r) => setTimeout(r, 300));
     assert.strictEqual(asked, 2);
     assert.strictEqual(webview.html, '<html>page 3</html>');
+    channel.dispose();
+  });
+
+  it('a hidden panel whose frame ran no script is left alone (deferred, logged as such) until it is shown and reloaded', async () => {
+    let asked = 0;
+    const { channel, webview, lines } = setup({ frameLoadMs: 40, replaceFrame: () => (asked++, 'deferred' as const) });
+    channel.post({ type: 'model', n: 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.strictEqual(asked, 1, 'asked once; no watch after a deferral');
+    assert.strictEqual(webview.html, '<html>page 1</html>', 'the HTML is not set again');
+    assert.deepStrictEqual(lines.map((l) => l.replace(/ within [\d.]+ s/, '')), [
+      "info test panel: the page's frame ran no script while its panel is hidden; it loads when the panel is shown again",
+    ]);
+    // shown again: the owner reloads; the new page gets the state
+    channel.reload();
+    assert.strictEqual(webview.html, '<html>page 2</html>');
+    await webview.fromPage({ type: 'booting' });
+    await webview.fromPage({ type: 'ready' });
+    assert.deepStrictEqual(webview.posted, [{ type: 'model', n: 1 }]);
     channel.dispose();
   });
 

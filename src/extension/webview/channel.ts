@@ -66,12 +66,13 @@ export interface ChannelOptions<H extends Message, W extends Message> {
   frameLoadMs?: number;
   /**
    * Called instead of setting the HTML again when a frame ran no script within frameLoadMs: the
-   * owner replaces the webview with a new one (a new frame) and attaches it; returns false when it
-   * cannot (a view, a custom editor's panel), and the HTML is set again. A frame whose webview host
-   * never finished its service worker hand-over waits for good: setting its HTML again only queues
-   * the page behind that wait, while a new frame registers afresh.
+   * owner replaces the webview with a new one (a new frame) and attaches it ('replaced'), or, when the
+   * webview is hidden (no frame runs for it now), reloads the page when it is shown again ('deferred');
+   * returns false when it cannot (a view, a custom editor's panel), and the HTML is set again. A frame
+   * whose webview host never finished its service worker hand-over waits for good: setting its HTML
+   * again only queues the page behind that wait, while a new frame registers afresh.
    */
-  replaceFrame?: () => boolean;
+  replaceFrame?: () => 'replaced' | 'deferred' | false;
 }
 
 export const FRAME_LOAD_MS = 5000;
@@ -114,14 +115,17 @@ export class WebviewChannel<H extends Message, W extends Message> implements Dis
         this.options.log.error(`${this.name}: the page's frame ran no script within ${ms / 1000} s, ${FRAME_RELOADS + 1} times; giving up (close and reopen the panel)`);
         return;
       }
-      this.frameReloads++;
-      const reloads = this.frameReloads;
-      if (this.options.replaceFrame) {
-        this.options.log.warn(`${this.name}: the page's frame ran no script within ${ms / 1000} s (the webview never loaded it); replacing the panel with a new one (${reloads} of ${FRAME_RELOADS})`);
-        if (this.options.replaceFrame()) {
-          this.frameReloads = reloads; // attach() of the new webview started the count again
-          return;
-        }
+      const reloads = this.frameReloads + 1;
+      const name = this.name; // the old panel's (a replacement is given its title)
+      const replaced = this.options.replaceFrame?.();
+      if (replaced === 'deferred') {
+        this.options.log.info(`${name}: the page's frame ran no script within ${ms / 1000} s while its panel is hidden; it loads when the panel is shown again`);
+        return;
+      }
+      this.frameReloads = reloads; // (after a replacement too: attach() of the new webview started the count again)
+      if (replaced === 'replaced') {
+        this.options.log.warn(`${name}: the page's frame ran no script within ${ms / 1000} s (the webview never loaded it); replaced the panel with a new one (${reloads} of ${FRAME_RELOADS})`);
+        return;
       }
       this.options.log.warn(`${this.name}: the page's frame ran no script within ${ms / 1000} s (the webview never loaded it); setting its HTML again (${reloads} of ${FRAME_RELOADS})`);
       this.load(webview);

@@ -120,15 +120,15 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
    * that misses that hand-over never creates its content frame — setting the HTML again only queues
    * behind the same wait). A new panel in the same column, with the same title, gets a new frame; the
    * channel sends it the page's state when it says ready. The old panel is closed without closing this
-   * host. Returns false for a panel VS Code made (a custom editor's).
+   * host. A panel hidden before its frame ran (another tab took its place) has no frame running now:
+   * a new panel would cover the tab now shown, so its page loads when it is shown again ('deferred').
+   * Returns false for a panel VS Code made (a custom editor's).
    */
-  private replaceFrame(): boolean {
+  private replaceFrame(): 'replaced' | 'deferred' | false {
     if (this.closed) return false;
     if (!this.current.visible) {
-      // a panel hidden before its frame ran (another tab took its place) has no frame to run: nothing
-      // is stuck, and a new panel would cover the tab now shown. Its page loads when it is shown again.
       this.loadWhenShown = true;
-      return true;
+      return 'deferred';
     }
     if (!this.factory) return false;
     const old = this.current;
@@ -138,7 +138,7 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
     this.adopt(next); // drops the old panel's subscriptions: its disposal below does not close this host
     this.channel.attach(next.webview);
     old.dispose();
-    return true;
+    return 'replaced';
   }
 
   /** One handler per message type the page sends; a returned host message is the reply. */

@@ -4,6 +4,7 @@
 //   --outdir: where the bundles go (default dist/; tests build a production copy elsewhere).
 const esbuild = require('esbuild');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const watch = process.argv.includes('--watch');
@@ -64,6 +65,76 @@ const workerSourcePlugin = {
   },
 };
 
+/**
+ * The extension host bundle, split (issue #12): activating the extension loads only what activate()
+ * needs, and each `import()` in the sources (src/extension/features.ts, the model readers and the diff
+ * behind the tree and the details view) becomes a file of its own, dist/extension-<name>-<hash>.js,
+ * loaded on first use; code that two of them share is in a dist/extension-chunk-<hash>.js of its own,
+ * so every module exists once. esbuild splits code only for ESM output and VS Code requires the
+ * extension as CommonJS: the build writes ESM files to a staging folder and this plugin converts each
+ * to CommonJS into the real outdir (a second esbuild pass, which keeps the source maps to the
+ * TypeScript sources), a chunk's `import("./x.js")` becoming `Promise.resolve().then(() => require("./x.js"))`
+ * (other dynamic imports, e.g. `import("h5wasm/node")` of an ESM-only package, are left as they are).
+ * The chunks stay in the outdir itself, beside extension.js, so that `__dirname` in any of them is
+ * still dist/ (src/core/formats/keras.ts finds kerasWorker.js there) and a `require("./vendor/x.js")`
+ * resolves alike from any of them (the ESM output's require shim uses the require of the chunk it is in). Static imports between chunks
+ * must not form a cycle (a CommonJS chunk could see another half loaded): the build fails if they do.
+ * @type {import('esbuild').Plugin}
+ */
+const commonjsChunksPlugin = {
+  name: 'commonjs-chunks',
+  setup(build) {
+    const o = build.initialOptions;
+    const cwd = o.absWorkingDir ?? process.cwd();
+    const outdir = path.resolve(cwd, o.outdir);
+    const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-extension-esm-'));
+    Object.assign(o, { outdir: staging, format: 'esm', splitting: true, metafile: true, write: true, chunkNames: 'extension-[name]-[hash]' });
+    build.onEnd(async (result) => {
+      if (result.errors.length) return;
+      try {
+        const js = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
+        const abs = (f) => path.resolve(cwd, f);
+        const names = new Set(js.map((f) => path.relative(staging, abs(f))));
+        // no cycle among the static imports of the chunks
+        const deps = new Map(js.map((f) => [abs(f), result.metafile.outputs[f].imports.filter((i) => i.kind === 'import-statement' && !i.external).map((i) => abs(i.path))]));
+        const state = new Map();
+        const visit = (f, trail) => {
+          if (state.get(f) === 'done') return;
+          if (state.get(f) === 'open') throw new Error(`the extension's chunks import each other in a cycle: ${[...trail, f].map((x) => path.basename(x)).join(' → ')}`);
+          state.set(f, 'open');
+          for (const d of deps.get(f) ?? []) visit(d, [...trail, f]);
+          state.set(f, 'done');
+        };
+        for (const f of deps.keys()) visit(f, []);
+        for (const f of js) {
+          const text = fs.readFileSync(abs(f), 'utf8');
+          const cjs = text.replace(/\bimport\(\s*"\.\/([^"]+)"\s*\)/g, (m, name) => (names.has(name) ? `Promise.resolve().then(() => require("./${name}"))` : m));
+          if (cjs !== text) fs.writeFileSync(abs(f), cjs);
+        }
+        await esbuild.build({
+          entryPoints: js.map(abs),
+          outbase: staging,
+          outdir,
+          bundle: false,
+          format: 'cjs',
+          platform: 'node',
+          target: o.target,
+          sourcemap: !!o.sourcemap,
+          minify: !!o.minify,
+          logLevel: 'silent',
+        });
+        // chunks of an earlier build
+        for (const f of fs.readdirSync(outdir)) {
+          const m = /^(extension-.+\.js)(\.map)?$/.exec(f);
+          if (m && !names.has(m[1])) fs.rmSync(path.join(outdir, f));
+        }
+      } finally {
+        fs.rmSync(staging, { recursive: true, force: true });
+      }
+    });
+  },
+};
+
 const common = {
   bundle: true,
   sourcemap: !production,
@@ -72,48 +143,30 @@ const common = {
   logLevel: 'info',
 };
 
+/**
+ * A bundle that runs in Node (the extension host, the CLI, the evaluation host, workers): CommonJS for
+ * node20 into dist/, with the native and ESM-only modules left to node_modules.
+ * @param {Record<string, string>} entryPoints
+ * @param {import('esbuild').BuildOptions} [extra] options added to these (plugins, banner, define)
+ * @returns {import('esbuild').BuildOptions}
+ */
+function nodeBundle(entryPoints, extra = {}) {
+  return { ...common, entryPoints, outdir: DIST, platform: 'node', format: 'cjs', target: 'node20', external: nodeExternals, ...extra };
+}
+
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
-  {
-    ...common,
-    entryPoints: { extension: 'src/extension/extension.ts' },
-    outdir: DIST,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-    plugins: [lazyVendorPlugin],
-  },
-  {
-    ...common,
-    entryPoints: Object.fromEntries(Object.entries(vendorEntries).map(([file, pkg]) => [`vendor/${file}`, require.resolve(pkg)])),
-    outdir: DIST,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-  },
-  {
-    ...common,
-    entryPoints: { kerasWorker: 'src/core/formats/kerasWorker.ts', lfsCleanFilter: 'src/core/repo/lfsCleanFilter.ts', evalHost: 'src/evalHost/main.ts', evalHostKeras: 'src/evalHost/keras/runner.ts', demo: 'src/demo/main.ts' },
-    outdir: DIST,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-  },
-  {
-    ...common,
-    entryPoints: { cli: 'src/cli/bin.ts' },
-    outdir: DIST,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: nodeExternals,
-    plugins: [lazyVendorPlugin], // the CLI loads ws / jsonrpc / yaml / simple-git only for the commands that use them
-    banner: { js: '#!/usr/bin/env node' },
-    define: { __MODELVER_VERSION__: JSON.stringify(require('./package.json').version) },
-  },
+  nodeBundle({ extension: 'src/extension/extension.ts' }, { plugins: [lazyVendorPlugin, commonjsChunksPlugin] }),
+  nodeBundle(Object.fromEntries(Object.entries(vendorEntries).map(([file, pkg]) => [`vendor/${file}`, require.resolve(pkg)]))),
+  nodeBundle({ kerasWorker: 'src/core/formats/kerasWorker.ts', lfsCleanFilter: 'src/core/repo/lfsCleanFilter.ts', evalHost: 'src/evalHost/main.ts', evalHostKeras: 'src/evalHost/keras/runner.ts', demo: 'src/demo/main.ts' }),
+  nodeBundle(
+    { cli: 'src/cli/bin.ts' },
+    {
+      plugins: [lazyVendorPlugin], // the CLI loads ws / jsonrpc / yaml / simple-git only for the commands that use them
+      banner: { js: '#!/usr/bin/env node' },
+      define: { __MODELVER_VERSION__: JSON.stringify(require('./package.json').version) },
+    },
+  ),
   {
     ...common,
     entryPoints: { inspect: 'webview-ui/inspect/main.ts', diff: 'webview-ui/diff/main.ts', details: 'webview-ui/details/main.ts', compare: 'webview-ui/compare/main.ts', lineage: 'webview-ui/lineage/main.ts', history: 'webview-ui/history/main.ts' },

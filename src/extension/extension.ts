@@ -1,17 +1,16 @@
 /**
  * Model Versions — VS Code wiring. Thin: all domain logic lives in src/core.
- * Activation stays cheap: heavy modules (h5wasm, onnxruntime-node) load only when a command needs them,
- * and git runs only in a trusted workspace.
+ * Activation stays cheap (issue #12): the commands' code (./features.ts) and the heavy modules (the
+ * model readers, diff, evaluation, h5wasm, onnxruntime-node) load only when first needed, and git runs
+ * only in a trusted workspace.
  */
 import * as vscode from 'vscode';
 import { COMMAND } from './commands/ids';
-import { registerModelCommands } from './commands/modelCommands';
 import { commandsTestHook, registerCommand, type CommandsTestHook } from './commands/register';
 import { registerDetails, type DetailsTestHook } from './details/detailsView';
-import { registerDiff, type DiffTestHook } from './diff/diffPanel';
-import { registerEvaluate, type EvaluateTestHook } from './evaluate/evaluateCommands';
-import { registerLineage } from './lineage/lineagePanel';
-import { registerHistory } from './history/historyPanel';
+import type { DiffTestHook } from './diff/diffPanel';
+import type { EvaluateTestHook } from './evaluate/evaluateCommands';
+import { registerFeatures } from './features';
 import { InspectPanel, MODEL_EDITOR_VIEW_TYPE, ModelEditorProvider } from './inspect/inspectPanel';
 import { registerKerasEditorAssociation } from './inspect/kerasEditorAssociation';
 import { log } from './log';
@@ -81,11 +80,8 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
     }),
   );
   registerKerasEditorAssociation(context, new ModelEditorProvider(context.extensionUri, (uri) => materializeUri(context, repos, uri)));
-  registerModelCommands(context, repos);
-  const diff = registerDiff(context, repos, view);
-  const evaluate = registerEvaluate(context, repos, view);
-  registerLineage(context, repos, view);
-  registerHistory(context, repos, view, models);
+  // the other commands: their code loads when one of them first runs (./features.ts)
+  const { diff, evaluate } = registerFeatures(context, repos, view, models);
   const details = registerDetails(context, repos, view);
   void repos.discover();
   log().info(`activated in ${Date.now() - started} ms (VS Code ${vscode.version})`);

@@ -98,8 +98,16 @@ describe('commands: package.json and the extension agree', () => {
     const files = sources();
     const direct = files.filter((f) => /\bcommands\.registerCommand\(/.test(fs.readFileSync(f, 'utf8'))).map(rel);
     assert.deepStrictEqual(direct, ['src/extension/commands/register.ts'], 'vscode.commands.registerCommand outside the wrapper: its errors would escape the one policy');
-    const names = files.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/\bregisterCommand\(\s*context,\s*COMMAND\.(\w+)\s*,/g)].map((m) => m[1]));
-    assert.deepStrictEqual([...names].sort(), Object.keys(COMMAND).sort(), 'each id of ids.ts registered once (a missing one is contributed but does nothing)');
+    // at activation (registerCommand), or by a feature module loaded on first use through the CommandRegistrar it is given (features.ts)
+    const atActivation = files.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/\bregisterCommand\(\s*context,\s*COMMAND\.(\w+)\s*,/g)].map((m) => m[1]));
+    const lazy = files.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/\bcommand\(\s*COMMAND\.(\w+)\s*,/g)].map((m) => m[1]));
+    assert.deepStrictEqual([...atActivation, ...lazy].sort(), Object.keys(COMMAND).sort(), 'each id of ids.ts registered once (a missing one is contributed but does nothing)');
+    // features.ts registers the feature modules' ids before their modules load: it must list exactly those
+    const features = fs.readFileSync(path.join(REPO_ROOT, 'src', 'extension', 'features.ts'), 'utf8');
+    const table = /export const FEATURE_COMMANDS = \{([\s\S]*?)\} as const;/.exec(features);
+    assert.ok(table, 'features.ts has its FEATURE_COMMANDS table');
+    const listed = [...table[1].matchAll(/COMMAND\.(\w+)/g)].map((m) => m[1]);
+    assert.deepStrictEqual([...listed].sort(), [...lazy].sort(), 'FEATURE_COMMANDS (features.ts) lists the ids the feature modules register, each once');
   });
 
   it('names commands only through ids.ts (no command id written out where a command is run or given)', () => {

@@ -28,6 +28,13 @@ describe('extension package (.vsix contents and manifest)', function () {
     }
   });
 
+  it("ships the extension's files loaded on first use (dist/extension-*.js, esbuild.js commonjsChunksPlugin), without their maps", () => {
+    const chunks = fs.readdirSync(path.join(REPO_ROOT, 'dist')).filter((f) => /^extension-.+\.js$/.test(f));
+    assert.ok(chunks.length >= 5, `the extension is split into files loaded when needed (found ${chunks.length} in dist/)`);
+    for (const f of chunks) assert.ok(files.includes(`dist/${f}`), `dist/${f} should be packaged`);
+    assert.deepStrictEqual(files.filter((f) => /^dist\/extension.*\.map$/.test(f)), []);
+  });
+
   it('ships only the linux-x64 onnxruntime-node binaries and the modules kept external', () => {
     assert.ok(files.includes('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'));
     assert.ok(files.includes('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1'));
@@ -63,14 +70,17 @@ describe('extension package (.vsix contents and manifest)', function () {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-prod-'));
     try {
       execFileSync(process.execPath, [path.join(REPO_ROOT, 'esbuild.js'), '--production', `--outdir=${out}`], { cwd: REPO_ROOT, stdio: 'pipe' });
-      // extension.js and the packages it loads when first used (esbuild.js lazyVendor)
-      const shipped = (dir: string) => ['extension.js', ...fs.readdirSync(path.join(dir, 'vendor')).filter((f) => f.endsWith('.js')).map((f) => `vendor/${f}`)].map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+      // extension.js, its files loaded on first use (extension-*.js) and the packages it loads when first used (esbuild.js lazyVendor)
+      const shipped = (dir: string) =>
+        [...fs.readdirSync(dir).filter((f) => /^extension(-.+)?\.js$/.test(f)), ...fs.readdirSync(path.join(dir, 'vendor')).filter((f) => f.endsWith('.js')).map((f) => `vendor/${f}`)]
+          .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+          .join('\n');
       const prod = shipped(out);
       const dev = shipped(path.join(REPO_ROOT, 'dist'));
       const lines = prod.split('\n').length;
       assert.ok(lines < dev.split('\n').length / 20, `production extension.js (with vendor/) has ${lines} lines (development: ${dev.split('\n').length})`);
       assert.ok(prod.length < dev.length * 0.6, `production extension.js (with vendor/) is ${prod.length} bytes (development: ${dev.length})`);
-      assert.ok(!fs.existsSync(path.join(out, 'extension.js.map')), 'no source map in a production build');
+      assert.ok(!fs.readdirSync(out).some((f) => f.endsWith('.map')), 'no source map in a production build');
       console.log(`      production extension.js: ${(prod.length / 1024).toFixed(0)} KiB in ${lines} lines (development ${(dev.length / 1024).toFixed(0)} KiB)`);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });

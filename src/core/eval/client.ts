@@ -40,6 +40,7 @@ import type {
   PutResult,
 } from '../../shared/evalProtocol';
 import { EvalErrorCodes, Methods } from '../../shared/evalProtocol';
+import { EvalHostError } from './errors';
 import type * as Transport from './transport';
 import { ModelFormatError } from '../formats/errors';
 import { readOnnxSummary } from '../formats/onnx';
@@ -114,29 +115,12 @@ export interface RemoteHostOptions extends LivenessOptions {
   timeoutMs?: number;
 }
 
+export { EvalHostError, isEvalCancelled } from './errors';
+
 export interface EvaluateOptions {
   onProgress?: (p: EvaluateProgress) => void;
   signal?: AbortSignal;
   token?: CancellationToken;
-}
-
-/** The host's error replies; `code` is one of EvalErrorCodes or a JSON-RPC code. */
-export class EvalHostError extends Error {
-  constructor(
-    message: string,
-    readonly code: number,
-    readonly data?: unknown,
-  ) {
-    super(message);
-    this.name = code === EvalErrorCodes.Cancelled ? 'EvalCancelledError' : 'EvalHostError';
-  }
-  get cancelled(): boolean {
-    return this.code === EvalErrorCodes.Cancelled;
-  }
-}
-
-export function isEvalCancelled(e: unknown): boolean {
-  return e instanceof EvalHostError && e.cancelled;
 }
 
 /** hex sha256 of a file, streamed */

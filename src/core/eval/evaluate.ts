@@ -27,6 +27,7 @@ import { evaluateInlineRows, takesInlineRows } from './inlineRows';
 import { outputFloats } from '../../shared/evalProtocol';
 import type { EvalEngine, EvaluateProgress, EvaluateResult, ProviderName } from '../../shared/evalProtocol';
 import { readModelSummary } from '../formats';
+import { EvaluationError } from './errors';
 import {
   accuracy,
   classificationReport,
@@ -146,12 +147,7 @@ export function runtimeLabel(ev: Pick<ModelEvaluation, 'engine' | 'provider'>): 
   return `${ev.engine === 'tfjs-cpu' ? 'TensorFlow.js' : 'onnxruntime'} on ${PROVIDER_LABELS[ev.provider] ?? ev.provider}`;
 }
 
-export class EvaluationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EvaluationError';
-  }
-}
+export { EvaluationError } from './errors';
 
 /** metrics where a lower value is better */
 export const LOWER_IS_BETTER = new Set(['logLoss', 'mse', 'rmse', 'mae']);
@@ -398,17 +394,9 @@ function isDistribution(values: Float32Array, n: number, w: number): boolean {
   return true;
 }
 
-/** The model's output as K-column probability rows (see the module header). */
-export function toProbabilities(
-  values: Float32Array,
-  n: number,
-  width: number,
-  k: number,
-  task: DatasetTask,
-  label = 'the model',
-  outputName = 'output',
-): { probabilities: Float64Array[]; interpretation: string; matrix: ProbabilityMatrix } {
-  const { matrix, interpretation } = toProbabilityMatrix(values, n, width, k, task, label, outputName);
+/** The model's output as K-column probability rows (see the module header); the arguments of toProbabilityMatrix. */
+export function toProbabilities(...args: Parameters<typeof toProbabilityMatrix>): { probabilities: Float64Array[]; interpretation: string; matrix: ProbabilityMatrix } {
+  const { matrix, interpretation } = toProbabilityMatrix(...args);
   return { probabilities: matrixRows(matrix), interpretation, matrix };
 }
 

@@ -24,7 +24,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { readKerasSummary } from './keras';
 
 /** 'unknown': the file uses HDF5 structures this walker does not read, or it is damaged. */
 export type KerasSniff = 'keras' | 'not-keras' | 'unknown';
@@ -419,6 +418,7 @@ export async function sniffKerasHdf5(file: string, opts: SniffOptions = {}): Pro
 export async function isKerasModelFile(file: string, opts: SniffOptions = {}): Promise<boolean> {
   const verdict = await sniffKerasHdf5(file, opts);
   if (verdict !== 'unknown') return verdict === 'keras';
+  const { readKerasSummary } = await import('./keras.js'); // the reader only when the walker cannot tell (kept off the extension's activation, issue #12)
   try {
     await readKerasSummary(file);
     return true;

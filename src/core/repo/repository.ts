@@ -15,8 +15,9 @@ import { gitFailure, networkGit, ProgressLines, withoutProgress, type TransferPr
 import { HistoryStore, readBlobInfos, scanHistory, type HistoryIndex } from './history';
 import { lfsDirOf, lfsNotConfigured, lfsObjectPath, MAX_POINTER_SIZE, lfsVersion, localLfsDir, parsePointer, sha256File, type LfsPointer } from './lfs';
 import { catFileBatch, configValues, indexEntries, onPath, type BatchObject } from './gitBatch';
-import { diffModels } from '../diff';
-import { ModelFormatError, isReadableModelPath, readModelSummary, readableFormatName, type ModelSummary } from '../formats';
+import { ModelFormatError } from '../formats/errors';
+import { isReadableModelPath, readableFormatName } from '../formats/readable';
+import type { ModelSummary } from '../formats/types';
 import { isHdf5, isLfsPointer, isZip } from '../formats/sniff';
 import { mergeDeep, NOTES_REF, readAllNotes, readNote, writeNote, type NotesDoc } from './notes';
 import { DEFAULT_MODEL_PATTERNS, ModelMatcher } from './patterns';
@@ -714,6 +715,8 @@ export class ModelRepository {
       }
     }
     try {
+      // the readers and the diff are loaded when a commit first needs them, not with the repository (issue #12)
+      const { readModelSummary } = await import('../formats/index.js');
       return { summary: await readModelSummary(abs) };
     } catch (e) {
       const msg = (e as Error).message;
@@ -746,6 +749,7 @@ export class ModelRepository {
     if (!fs.existsSync(prev)) return [];
     try {
       const weights = prevSize <= CHANGE_WEIGHTS_MAX_BYTES && size <= CHANGE_WEIGHTS_MAX_BYTES;
+      const { diffModels } = await import('../diff/index.js');
       const d = await diffModels({ file: prev }, { file: abs, ...(summary ? { summary } : {}) }, { weights });
       const t: [string, string][] = [[TRAILER.change, d.verdicts.slice(0, 3).join('; ').replace(/[\r\n]+/g, ' ')]];
       if (d.breaking) t.push([TRAILER.breaking, 'true']);

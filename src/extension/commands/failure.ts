@@ -4,9 +4,8 @@
  * notification with the actions that help (Show Log always; How to Install Git LFS when Git LFS is
  * missing) and one log entry: the git output of a RepoError, the stack of an error we did not expect.
  */
-import { EvalHostError, isEvalCancelled } from '../../core/eval/client';
+import { EvalHostError, EvaluationError, isEvalCancelled } from '../../core/eval/errors';
 import { DatasetError } from '../../core/eval/datasetErrors';
-import { EvaluationError } from '../../core/eval/evaluate';
 import { ModelFormatError } from '../../core/formats/errors';
 import { MetricInputError } from '../../core/lineage/metricHistory';
 import { RepoError } from '../../core/repo/errors';

@@ -12,7 +12,7 @@ import { ModelNode, VersionNode } from '../models/modelsTree';
 import { trustedTo, type RepoManager } from '../repos/repoManager';
 import { progressReporter, versionFile } from '../versions';
 import { COMMAND } from './ids';
-import { registerCommand } from './register';
+import type { CommandRegistrar } from './register';
 
 /** Options that callers (tests, other extensions) can pass instead of answering the prompts. */
 export interface PromptAnswers {
@@ -33,8 +33,8 @@ export interface PromptAnswers {
 
 const ALIAS_SUGGESTIONS = ['production', 'staging', 'champion', 'challenger'];
 
-export function registerModelCommands(context: vscode.ExtensionContext, repos: RepoManager): void {
-  registerCommand(context, COMMAND.commitModel, async (arg?: vscode.Uri | ModelNode, answers?: PromptAnswers) => {
+export function modelCommands(command: CommandRegistrar, context: vscode.ExtensionContext, repos: RepoManager): void {
+  command(COMMAND.commitModel, async (arg?: vscode.Uri | ModelNode, answers?: PromptAnswers) => {
     const file = fileOf(arg);
     const repo = await repos.repoFor(file);
     const rel = repo.rel(file);
@@ -71,7 +71,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return r;
   });
 
-  registerCommand(context, COMMAND.tagModel, async (arg?: vscode.Uri | ModelNode | VersionNode, answers?: PromptAnswers) => {
+  command(COMMAND.tagModel, async (arg?: vscode.Uri | ModelNode | VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     const defaultName = `${modelNameOf(model)}/v${version.version}`;
     const name = answers?.name ?? (await vscode.window.showInputBox({
@@ -102,7 +102,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return t;
   });
 
-  registerCommand(context, COMMAND.setAlias, async (arg?: VersionNode, answers?: PromptAnswers) => {
+  command(COMMAND.setAlias, async (arg?: VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     let alias = answers?.alias;
     if (!alias) {
@@ -125,7 +125,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return ev;
   });
 
-  registerCommand(context, COMMAND.removeAlias, async (arg?: VersionNode, answers?: PromptAnswers) => {
+  command(COMMAND.removeAlias, async (arg?: VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     const alias = answers?.alias ?? (version.aliases.length === 1
       ? version.aliases[0]
@@ -137,7 +137,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
   });
 
   // the tree's click passes { preview: true }; a context menu passes the selection (an array): pinned
-  registerCommand(context, COMMAND.openVersion, async (arg?: VersionNode, how?: { preview?: boolean } | readonly unknown[]) => {
+  command(COMMAND.openVersion, async (arg?: VersionNode, how?: { preview?: boolean } | readonly unknown[]) => {
     const { repo, model, version } = await versionOf(repos, arg);
     const file = await versionFile(context, repo, model, version);
     InspectPanel.show(context.extensionUri, vscode.Uri.file(file), {
@@ -149,7 +149,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return file;
   });
 
-  registerCommand(context, COMMAND.restoreVersion, async (arg?: VersionNode, answers?: PromptAnswers) => {
+  command(COMMAND.restoreVersion, async (arg?: VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     if (answers?.confirm !== false) {
       const ok = await vscode.window.showWarningMessage(
@@ -175,7 +175,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return r;
   });
 
-  registerCommand(context, COMMAND.revertToVersion, async (arg?: VersionNode, answers?: PromptAnswers) => {
+  command(COMMAND.revertToVersion, async (arg?: VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     if (answers?.confirm !== false) {
       const ok = await vscode.window.showWarningMessage(
@@ -195,12 +195,12 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     return r;
   });
 
-  registerCommand(context, COMMAND.copyCommitId, async (arg?: VersionNode) => {
+  command(COMMAND.copyCommitId, async (arg?: VersionNode) => {
     const { version } = await versionOf(repos, arg);
     await vscode.env.clipboard.writeText(version.commit);
   });
 
-  registerCommand(context, COMMAND.copyOid, async (arg?: VersionNode) => {
+  command(COMMAND.copyOid, async (arg?: VersionNode) => {
     const { version } = await versionOf(repos, arg);
     await vscode.env.clipboard.writeText(version.oid ? `sha256:${version.oid}` : version.contentId);
   });
@@ -224,10 +224,10 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     void vscode.window.showInformationMessage(`Model Versions: ${op} done (${results.map((r) => r.remote).join(', ')}).`);
     return results;
   };
-  registerCommand(context, COMMAND.push, transfer('push'));
-  registerCommand(context, COMMAND.fetch, transfer('fetch'));
+  command(COMMAND.push, transfer('push'));
+  command(COMMAND.fetch, transfer('fetch'));
 
-  registerCommand(context, COMMAND.initRepository, async () => {
+  command(COMMAND.initRepository, async () => {
     if (!trustedTo('initialize a repository')) return; // git init would run git in it
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return;
@@ -235,7 +235,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, repos: R
     await repos.discover();
   });
 
-  registerCommand(context, COMMAND.showLfsHelp, async () => {
+  command(COMMAND.showLfsHelp, async () => {
     void vscode.window.showInformationMessage(`Git LFS is needed to version model files. ${LFS_INSTALL_HINT}`, { modal: true });
   });
 }

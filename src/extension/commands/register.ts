@@ -55,6 +55,44 @@ export function registerCommand<A extends unknown[], R>(context: vscode.Extensio
   );
 }
 
+/**
+ * How a feature module registers its commands: `command(id, fn)`. The module is loaded when one of its
+ * commands first runs (registerLazyCommands below), so that activating the extension loads none of it.
+ */
+export type CommandRegistrar = <A extends unknown[], R>(id: CommandId, fn: (...args: A) => R | PromiseLike<R>) => void;
+
+/**
+ * Registers the commands `ids` of a feature now (they are in the Command Palette and the menus at once,
+ * under the error policy above) and loads the feature's code when one of them first runs: `load()`
+ * imports the feature's module and returns its setup, which is called once with a CommandRegistrar and
+ * must give a function for each of `ids` (and no other id). A failed load is reported like any error
+ * of the command that asked for it, and the next run tries again (issue #12: ./features.ts).
+ */
+export function registerLazyCommands(context: vscode.ExtensionContext, ids: readonly CommandId[], load: () => Promise<(command: CommandRegistrar) => void>): void {
+  let handlers: Promise<Map<CommandId, (...args: unknown[]) => unknown>> | undefined;
+  const loaded = async () => {
+    const setup = await load();
+    const map = new Map<CommandId, (...args: unknown[]) => unknown>();
+    setup((id, fn) => {
+      if (!ids.includes(id)) throw new Error(`the feature of ${ids.join(', ')} registered ${id}, which it does not declare`);
+      if (map.has(id)) throw new Error(`command ${id} is registered twice`);
+      map.set(id, fn as (...args: unknown[]) => unknown);
+    });
+    const missing = ids.filter((id) => !map.has(id));
+    if (missing.length) throw new Error(`the feature module gave no function for ${missing.join(', ')}`);
+    return map;
+  };
+  for (const id of ids) {
+    registerCommand(context, id, async (...args: unknown[]) => {
+      handlers ??= loaded().catch((e: unknown) => {
+        handlers = undefined; // the next run tries again
+        throw e;
+      });
+      return (await handlers).get(id)!(...args);
+    });
+  }
+}
+
 /** Logs and records a failure of `id`; undefined for a cancellation (logged, nothing to show). */
 function record(id: CommandId, e: unknown, shownIn: CommandErrorReport['shownIn']): { message: string; actions: FailureAction[] } | undefined {
   const f = e instanceof vscode.CancellationError ? ({ cancelled: true } as const) : describeFailure(e);

@@ -7,7 +7,6 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { diffModels } from '../../core/diff';
 import type { ModelVersion } from '../../core/repo';
 import type { DetailsAction, DetailsContent, DetailsHostMessage, DetailsWebviewMessage, DiffState } from '../../shared/detailsProtocol';
 import { COMMAND } from '../commands/ids';
@@ -237,6 +236,7 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
         const fileA = await versionFile(this.context, repo, model, previous, { quiet: true });
         const fileB = await versionFile(this.context, repo, model, version, { quiet: true });
         const name = path.posix.basename(model);
+        const { diffModels } = await import('../../core/diff/index.js'); // loaded with the first comparison shown (issue #12)
         const d = await diffModels(
           { file: fileA, displayPath: repo.abs(previous.path), version: { model, version: previous.version, commit: previous.commit, spec: `v${previous.version}` } },
           { file: fileB, displayPath: repo.abs(version.path), version: { model, version: version.version, commit: version.commit, spec: `v${version.version}` } },

@@ -13,7 +13,7 @@ import { ModelFormatError, isReadableModelPath, readableDialogExtensions, readMo
 import { RepoError, type ModelRepository, type ModelVersion } from '../../core/repo';
 import type { DiffHostMessage, DiffWebviewMessage } from '../../shared/diffProtocol';
 import { COMMAND } from '../commands/ids';
-import { registerCommand } from '../commands/register';
+import type { CommandRegistrar } from '../commands/register';
 import { log } from '../log';
 import { ModelNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import { modelPatterns, type RepoManager } from '../repos/repoManager';
@@ -207,13 +207,13 @@ export interface DiffTestHook {
  * The compare commands. An error before the panel opens (resolving a version, a missing file) is a
  * notification (../commands/register.ts); once the panel is open, the panel shows its own.
  */
-export function registerDiff(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): DiffTestHook {
+export function diffCommands(command: CommandRegistrar, context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): DiffTestHook {
   const show = (a: DiffEnd, b: DiffEnd) => DiffPanel.show(context.extensionUri, a, b);
 
   /** The version before `v` of its model (undefined for v1). */
   const previousOf = async (repo: ModelRepository, v: ModelVersion) => (await repo.versions(v.model)).find((x) => x.version === v.version - 1);
 
-  registerCommand(context, COMMAND.compareWithPrevious, async (arg?: VersionNode | ModelNode | vscode.Uri) => {
+  command(COMMAND.compareWithPrevious, async (arg?: VersionNode | ModelNode | vscode.Uri) => {
     if (arg instanceof VersionNode) {
       const prev = await previousOf(arg.repo, arg.version);
       if (!prev) {
@@ -235,7 +235,7 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
     return show(versionEnd(context, repo, latest), fileEnd(uri));
   });
 
-  registerCommand(context, COMMAND.compareWith, async (arg?: VersionNode, other?: VersionNode | vscode.Uri | number | string) => {
+  command(COMMAND.compareWith, async (arg?: VersionNode, other?: VersionNode | vscode.Uri | number | string) => {
     if (!(arg instanceof VersionNode)) {
       void vscode.window.showInformationMessage('Model Versions: right-click a version in the Model Versions view, then "Compare with…".');
       return undefined;
@@ -254,7 +254,7 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
     return tr === repo && tv.model === v.model && tv.version > v.version ? show(here, there) : show(there, here);
   });
 
-  registerCommand(context, COMMAND.compareSelected, async (clicked?: ModelsTreeNode, selected?: readonly ModelsTreeNode[]) => {
+  command(COMMAND.compareSelected, async (clicked?: ModelsTreeNode, selected?: readonly ModelsTreeNode[]) => {
     const nodes = selected?.length ? [...selected] : view.selection.length ? [...view.selection] : clicked ? [clicked] : [];
     if (clicked && !nodes.includes(clicked)) nodes.unshift(clicked);
     const versions = nodes.filter((n): n is VersionNode => n instanceof VersionNode);
@@ -270,7 +270,7 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
   });
 
   // Source Control changes list: a model file's last committed version ↔ its working copy
-  registerCommand(context, COMMAND.openModelChanges, async (arg?: vscode.Uri | { resourceUri?: vscode.Uri }) => {
+  command(COMMAND.openModelChanges, async (arg?: vscode.Uri | { resourceUri?: vscode.Uri }) => {
     const uri = arg instanceof vscode.Uri ? arg : arg?.resourceUri ?? activeFileUri();
     if (!uri || !isReadableModelPath(uri.fsPath)) {
       void vscode.window.showInformationMessage('Model Versions: "Open Model Changes" compares ONNX and Keras model files; pick one in the Source Control changes list.');
@@ -282,7 +282,7 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
   });
 
   // Timeline (git history of a file): that commit's version ↔ the version before it
-  registerCommand(context, COMMAND.openTimelineChanges, async (item?: { id?: string }, uri?: vscode.Uri) => {
+  command(COMMAND.openTimelineChanges, async (item?: { id?: string }, uri?: vscode.Uri) => {
     const file = uri ?? activeFileUri();
     if (!item?.id || !file) return undefined;
     const repo = await repos.repoFor(file.fsPath);
@@ -296,7 +296,7 @@ export function registerDiff(context: vscode.ExtensionContext, repos: RepoManage
     return show(versionEnd(context, repo, prev), versionEnd(context, repo, v));
   });
 
-  registerCommand(context, COMMAND.compareFiles, async (arg?: vscode.Uri, second?: vscode.Uri | readonly vscode.Uri[]) => {
+  command(COMMAND.compareFiles, async (arg?: vscode.Uri, second?: vscode.Uri | readonly vscode.Uri[]) => {
     // the Explorer passes (clicked, all selected): with two model files selected, compare them
     if (Array.isArray(second) && second.length === 2) return show(fileEnd(second[0]), fileEnd(second[1]));
     const first = arg instanceof vscode.Uri ? arg : activeFileUri() ?? (await pickModelFile(undefined, 'Compare Two Model Files: pick the first (A)'));

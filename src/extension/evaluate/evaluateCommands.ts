@@ -20,7 +20,7 @@ import type { ExportFormat } from '../../shared/compareProtocol';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../shared/evalProtocol';
 import { EvaluationCancelled } from '../commands/failure';
 import { COMMAND } from '../commands/ids';
-import { commandsTestHook, registerCommand, reportErrorShownInPanel } from '../commands/register';
+import { commandsTestHook, reportErrorShownInPanel, type CommandRegistrar } from '../commands/register';
 import { log } from '../log';
 import { VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import { trustedTo, type RepoManager } from '../repos/repoManager';
@@ -103,7 +103,7 @@ function hintFor(e: unknown): string {
   return 'Try again; Output › Model Versions has the details.';
 }
 
-export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): EvaluateTestHook {
+export function evaluateCommands(command: CommandRegistrar, context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): EvaluateTestHook {
   /** clients with a host process or connection open: disposed on deactivate */
   const live = new Set<EvalClient>();
   let rowsDone = 0;
@@ -364,7 +364,7 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
     }
   };
 
-  registerCommand(context, COMMAND.compareModels, async (first?: unknown, selected?: unknown) => {
+  command(COMMAND.compareModels, async (first?: unknown, selected?: unknown) => {
     if (!trustedTo('compare models (they run in an evaluation host)')) return undefined;
     const args: EvaluateArgs = isArgs(first) ? first : {};
     let raw: unknown[] = args.models ?? [];
@@ -393,12 +393,12 @@ export function registerEvaluate(context: vscode.ExtensionContext, repos: RepoMa
     return await compare(inputs, spec, host, args);
   });
 
-  registerCommand(context, COMMAND.exportComparison, (format: ExportFormat = 'md', to: 'file' | 'clipboard' = 'file', target?: vscode.Uri) =>
+  command(COMMAND.exportComparison, (format: ExportFormat = 'md', to: 'file' | 'clipboard' = 'file', target?: vscode.Uri) =>
     exportComparison(ComparePanel.current?.result, format, to, target),
   );
 
   // ---------------------------------------------------------------- Evaluate Version…
-  registerCommand(context, COMMAND.evaluateVersion, async (node?: unknown, more?: unknown) => {
+  command(COMMAND.evaluateVersion, async (node?: unknown, more?: unknown) => {
     if (!trustedTo('evaluate model versions (they run in an evaluation host)')) return undefined;
     const args: EvaluateArgs = isArgs(more) ? more : isArgs(node) ? node : {};
     const target = node instanceof VersionNode ? node : (args.models?.[0] ?? view.selection.find((n) => n instanceof VersionNode));

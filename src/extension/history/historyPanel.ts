@@ -12,7 +12,7 @@ import { RepoError, type ModelRepository } from '../../core/repo';
 import type { HistoryHostMessage, HistoryViewModel, HistoryWebviewMessage } from '../../shared/historyProtocol';
 import { DETAILS_VIEW_ID } from '../details/detailsView';
 import { COMMAND } from '../commands/ids';
-import { registerCommand } from '../commands/register';
+import type { CommandRegistrar } from '../commands/register';
 import { log } from '../log';
 import { ModelNode, RepoNode, VersionNode, type ModelsTreeNode, type ModelsTreeProvider } from '../models/modelsTree';
 import { requireTrust, type RepoManager } from '../repos/repoManager';
@@ -163,7 +163,8 @@ export async function findVersionNode(models: ModelsTreeProvider, repo: ModelRep
 
 type ModelPick = vscode.QuickPickItem & { repo: ModelRepository; model: string };
 
-export function registerHistory(
+export function historyCommands(
+  command: CommandRegistrar,
   context: vscode.ExtensionContext,
   repos: RepoManager,
   view: vscode.TreeView<ModelsTreeNode>,
@@ -177,7 +178,7 @@ export function registerHistory(
       await vscode.commands.executeCommand(`${DETAILS_VIEW_ID}.focus`).then(undefined, () => undefined);
     },
   };
-  registerCommand(context, COMMAND.showMetricHistory, async (arg?: ModelNode | VersionNode | vscode.Uri | string) => {
+  command(COMMAND.showMetricHistory, async (arg?: ModelNode | VersionNode | vscode.Uri | string) => {
     if (!requireTrust('the metric history of its models')) return undefined;
     let target: { repo: ModelRepository; model: string } | undefined;
     if (arg instanceof ModelNode) target = { repo: arg.repo, model: arg.history?.path ?? arg.entry.path };

@@ -4,7 +4,6 @@
  * for .onnx/.h5/.keras files are the same panel class.
  */
 import * as vscode from 'vscode';
-import { readModelSummary } from '../../core/formats';
 import { toInspectViewModel } from '../../core/formats/viewModel';
 import type { InspectHostMessage, InspectWebviewMessage } from '../../shared/webviewProtocol';
 import { log } from '../log';
@@ -121,6 +120,7 @@ export class InspectPanel extends WebviewPanelHost<InspectHostMessage, InspectWe
     try {
       const { file, displayPath } = await this.target.resolve();
       where = file;
+      const { readModelSummary } = await import('../../core/formats/index.js'); // the readers load with the first model shown (issue #12)
       const summary = await readModelSummary(file);
       if (id !== this.loads) return;
       this.post({ type: 'summary', model: { ...toInspectViewModel(summary, displayPath), fileName } });

@@ -10,7 +10,7 @@ import { lineageGraph, type LineageGraph } from '../../core/lineage';
 import { RepoError, type ModelRepository } from '../../core/repo';
 import type { LineageHostMessage, LineageIntent, LineageWebviewMessage } from '../../shared/lineageProtocol';
 import { COMMAND } from '../commands/ids';
-import { registerCommand } from '../commands/register';
+import type { CommandRegistrar } from '../commands/register';
 import { log } from '../log';
 import { ModelNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import { requireTrust, type RepoManager } from '../repos/repoManager';
@@ -167,8 +167,8 @@ export class LineagePanel extends WebviewPanelHost<LineageHostMessage, LineageWe
 }
 
 /** `modelVersions.showLineage` (command palette; tree title and context menus). */
-export function registerLineage(context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): void {
-  registerCommand(context, COMMAND.showLineage, async (arg?: unknown) => {
+export function lineageCommands(command: CommandRegistrar, context: vscode.ExtensionContext, repos: RepoManager, view: vscode.TreeView<ModelsTreeNode>): void {
+  command(COMMAND.showLineage, async (arg?: unknown) => {
     if (!requireTrust('the lineage of its models')) return undefined;
     await repos.ready();
     let repo: ModelRepository | undefined;

@@ -105,9 +105,13 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
         // a hidden page without retained context is discarded; it loads again (and says ready) when shown
         if (!panel.visible && !this.kind.retainContextWhenHidden) this.channel.pageGone();
         if (panel.visible && this.loadWhenShown) {
-          // it was hidden before its frame ran (see replaceFrame): a fresh page, watched again
+          // it was hidden before its frame ran (see replaceFrame). A panel that keeps its frame while
+          // hidden (retainContextWhenHidden) shows that same stuck frame again, and a new HTML would
+          // queue behind its wait: a new panel now. Otherwise VS Code makes a new frame for the shown
+          // panel: a fresh page there, watched again.
           this.loadWhenShown = false;
-          this.channel.reload();
+          if (this.kind.retainContextWhenHidden && this.replacePanel()) log().info(`${this.kind.viewType} '${this.current.title}': shown again before its page ever ran; replaced the panel with a new one`);
+          else this.channel.reload();
         }
       }),
       panel.onDidDispose(() => this.onClosed()),
@@ -120,8 +124,8 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
    * that misses that hand-over never creates its content frame — setting the HTML again only queues
    * behind the same wait). A new panel in the same column, with the same title, gets a new frame; the
    * channel sends it the page's state when it says ready. The old panel is closed without closing this
-   * host. A panel hidden before its frame ran (another tab took its place) has no frame running now:
-   * a new panel would cover the tab now shown, so its page loads when it is shown again ('deferred').
+   * host. A panel hidden before its frame ran (another tab took its place) is not replaced now — a new
+   * panel would cover the tab shown — but when it is shown again ('deferred'; see adopt).
    * Returns false for a panel VS Code made (a custom editor's).
    */
   private replaceFrame(): 'replaced' | 'deferred' | false {
@@ -130,7 +134,12 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
       this.loadWhenShown = true;
       return 'deferred';
     }
-    if (!this.factory) return false;
+    return this.replacePanel() ? 'replaced' : false;
+  }
+
+  /** A new panel in the current one's column, with its title, in its place; false without a factory. */
+  private replacePanel(): boolean {
+    if (this.closed || !this.factory) return false;
     const old = this.current;
     const next = this.factory(old.viewColumn, !old.active);
     next.title = old.title;
@@ -138,7 +147,7 @@ export abstract class WebviewPanelHost<H extends Message, W extends Message> imp
     this.adopt(next); // drops the old panel's subscriptions: its disposal below does not close this host
     this.channel.attach(next.webview);
     old.dispose();
-    return 'replaced';
+    return true;
   }
 
   /** One handler per message type the page sends; a returned host message is the reply. */

@@ -9,6 +9,7 @@
  * `git commit`; then B is written over the model. Timed, as whole processes, interleaved (A B A B …):
  *   baseline: `git lfs track "*.onnx"`, `git add -- model.onnx`, `git commit -m v2` (three processes, run by sh)
  *   modelver: `node dist/cli.js commit model.onnx -m v2` (records the change record, the IO trailers, …)
+ *   and, as the floor of the ratio, `node -e 0` (Node's start-up alone; nodeFloorMs, nodeFloorRatio)
  * Also counted, in one more untimed run of each (GIT_TRACE2_EVENT): the git processes (all, and those
  * started directly) and the other processes git started (git-lfs, hooks, sh).
  * Checks once that modelver's commit is right: one changed tensor in its change record, `git lfs fsck`
@@ -22,7 +23,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { readOnnxSummary } from '../src/core/formats/onnx';
 import { writeModel } from './inspect';
-import { benchRuns, builtCli, compareProcesses, formatRow, rowFigures, runIfMain, type RowResult } from './measure';
+import { benchRuns, builtCli, compareProcesses, formatRow, nodeFloorCase, round2, rowFigures, runIfMain, startupNote, type RowResult } from './measure';
 
 const GOAL = 1.2;
 
@@ -149,16 +150,21 @@ export async function benchCommit(opts: { sizesMB?: number[]; runs?: number } = 
         [
           { name: 'git lfs track + add + commit', argv: baseArgv, cwd: base, env, before: () => freshRepo(base, env, v1, v2) },
           { name: 'modelver commit', argv: oursArgv, cwd: ours, env, before: () => freshRepo(ours, env, v1, v2) },
+          nodeFloorCase(env, ours),
         ],
         runs,
       );
       const ratio = row.ratios['modelver commit'];
       console.log(formatRow(row, { text: `≤ ${GOAL}×`, met: ratio <= GOAL }));
+      const note = startupNote(env);
+      if (note) console.log(note);
       console.log(
         `  processes per commit: baseline ${pBase.git} git (${pBase.gitDirect} started by sh) + ${pBase.other} others; ` +
           `modelver ${pOurs.git} git (${pOurs.gitDirect} started by modelver) + ${pOurs.other} others`,
       );
       Object.assign(out, rowFigures(`${mb}MB`, row, ['baseline', 'modelver'], GOAL), {
+        [`${mb}MB.nodeFloorMs`]: round2(row.cases[2].median),
+        [`${mb}MB.nodeFloorRatio`]: round2(row.cases[2].median / row.cases[0].median),
         [`${mb}MB.processes.baseline`]: `${pBase.git} git (${pBase.gitDirect} direct) + ${pBase.other} other`,
         [`${mb}MB.processes.modelver`]: `${pOurs.git} git (${pOurs.gitDirect} direct) + ${pOurs.other} other`,
       });

@@ -9,6 +9,7 @@
  * elements, whole processes are timed, interleaved (A B A B …; medians with their spread):
  *   baseline: `openssl dgst -sha256 A B` (a fresh process)
  *   modelver: `node dist/cli.js diff A B` (a fresh process; exit status 1, "they differ", is its success)
+ *   and, as the floor of the ratio, `node -e 0` (Node's start-up alone; nodeFloorMs, nodeFloorRatio)
  * Memory: the peak RSS (VmHWM) of a Node process that runs the diff, next to one that only loads the
  * code. Temp files are deleted.
  *
@@ -21,7 +22,7 @@ import * as path from 'path';
 import { diffModels } from '../src/core/diff';
 import { retrain } from './commit';
 import { writeModel } from './inspect';
-import { benchRuns, builtCli, compareProcesses, formatRow, round2 as r2, rowFigures, runIfMain } from './measure';
+import { benchRuns, builtCli, compareProcesses, formatRow, nodeFloorCase, round2 as r2, rowFigures, runIfMain, startupNote } from './measure';
 
 const GOAL = 2;
 
@@ -75,13 +76,18 @@ export async function benchDiff(opts: { sizesMB?: number[]; runs?: number } = {}
           { name: 'openssl dgst -sha256 A B', argv: ['openssl', 'dgst', '-sha256', fa, fb] },
           // `modelver diff` exits 1 when the models differ: that is its success here (sh checks it; the script is constant)
           { name: 'modelver diff A B', argv: ['sh', '-c', '"$@" >/dev/null; [ $? -eq 1 ]', 'sh', process.execPath, cli, 'diff', fa, fb] },
+          nodeFloorCase(),
         ],
         runs,
       );
       const ratio = res.ratios['modelver diff A B'];
       console.log(formatRow(res, { text: `≤ ${GOAL}×`, met: ratio <= GOAL }));
+      const note = startupNote();
+      if (note) console.log(note);
       console.log(`  peak RSS of a process running the diff: ${child.maxRssMB} MB (${r2(child.maxRssMB - base.maxRssMB)} MB over one that only loads the code)`);
       Object.assign(out, rowFigures(`${mb}MB`, res, ['openssl', 'modelver'], GOAL), {
+        [`${mb}MB.nodeFloorMs`]: r2(res.cases[2].median),
+        [`${mb}MB.nodeFloorRatio`]: r2(res.cases[2].median / res.cases[0].median),
         [`${mb}MB.peakRssMB`]: child.maxRssMB,
         [`${mb}MB.rssOverBaselineMB`]: r2(child.maxRssMB - base.maxRssMB),
         [`${mb}MB.bytesHashed`]: d.weights.bytesHashed,

@@ -135,6 +135,25 @@ export function builtCli(): string {
   return cli;
 }
 
+/**
+ * The floor of any row whose case runs the CLI: a Node process that does nothing (`node -e 0`), timed
+ * in the same rounds. A ratio of modelver to the baseline cannot go below this one's.
+ */
+export function nodeFloorCase(env?: NodeJS.ProcessEnv, cwd?: string): ProcessCase {
+  return { name: 'node -e 0 (Node start-up alone)', argv: [process.execPath, '-e', '0'], env, cwd };
+}
+
+/**
+ * What in the environment makes every Node process start slower than it would for most users, as a
+ * line for the report; undefined when nothing does. NODE_EXTRA_CA_CERTS: Node 20 reads and parses that
+ * certificate file (and its own root certificates) while it starts, before any of our code runs
+ * (here ~95 ms of CPU per process; git, git-lfs and openssl pay nothing for it).
+ */
+export function startupNote(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!env.NODE_EXTRA_CA_CERTS) return undefined;
+  return `  note: NODE_EXTRA_CA_CERTS is set (${env.NODE_EXTRA_CA_CERTS}): every Node process parses it at start-up, see the node -e 0 row`;
+}
+
 /** Timed rounds per row: the bench's option, else MV_BENCH_RUNS, else 7. */
 export function benchRuns(runs?: number): number {
   return runs ?? (Number(process.env.MV_BENCH_RUNS) || 7);

@@ -4,20 +4,6 @@
  */
 import { ModelFormatError } from '../core/formats/errors';
 import { CliError, UsageError } from './errors';
-import { evalHostCommand } from './commands/serveEvalHost';
-import { inspectCommand } from './commands/inspect';
-import { logCommand } from './commands/log';
-import { commitCommand } from './commands/commit';
-import { tagCommand } from './commands/tag';
-import { aliasCommand } from './commands/alias';
-import { restoreCommand } from './commands/restore';
-import { showCommand } from './commands/show';
-import { pushCommand } from './commands/push';
-import { fetchCommand } from './commands/fetch';
-import { diffCommand } from './commands/diff';
-import { evaluateCommand } from './commands/evaluate';
-import { compareCommand } from './commands/compare';
-import { lineageCommand } from './commands/lineage';
 
 export interface CliIO {
   out: (s: string) => void;
@@ -32,28 +18,34 @@ interface Command {
   run: (args: string[], io: CliIO) => Promise<number>;
 }
 
-const commands: Record<string, Command> = {
-  inspect: inspectCommand,
-  'eval-host': evalHostCommand,
-  log: logCommand,
-  commit: commitCommand,
-  tag: tagCommand,
-  alias: aliasCommand,
-  restore: restoreCommand,
-  show: showCommand,
-  push: pushCommand,
-  fetch: fetchCommand,
-  diff: diffCommand,
-  evaluate: evaluateCommand,
-  compare: compareCommand,
-  lineage: lineageCommand,
+/**
+ * Each command's module, loaded when the command runs: `modelver diff` compiles and evaluates the code
+ * of the diff, not that of the evaluation, the repository or the lineage (issue #12; in dist/cli.js each
+ * module is wrapped by esbuild and initialised on first use). The help lists them all.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  inspect: async () => (await import('./commands/inspect.js')).inspectCommand,
+  'eval-host': async () => (await import('./commands/serveEvalHost.js')).evalHostCommand,
+  log: async () => (await import('./commands/log.js')).logCommand,
+  commit: async () => (await import('./commands/commit.js')).commitCommand,
+  tag: async () => (await import('./commands/tag.js')).tagCommand,
+  alias: async () => (await import('./commands/alias.js')).aliasCommand,
+  restore: async () => (await import('./commands/restore.js')).restoreCommand,
+  show: async () => (await import('./commands/show.js')).showCommand,
+  push: async () => (await import('./commands/push.js')).pushCommand,
+  fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
+  diff: async () => (await import('./commands/diff.js')).diffCommand,
+  evaluate: async () => (await import('./commands/evaluate.js')).evaluateCommand,
+  compare: async () => (await import('./commands/compare.js')).compareCommand,
+  lineage: async () => (await import('./commands/lineage.js')).lineageCommand,
 };
 
 /** Other names for commands (`modelver eval` is `modelver evaluate`). */
 const aliases: Record<string, string> = { eval: 'evaluate' };
 
-function help(): string {
-  const rows = Object.entries(commands).map(([name, c]) => {
+async function help(): Promise<string> {
+  const loaded = await Promise.all(Object.entries(commands).map(async ([name, load]) => [name, await load()] as const));
+  const rows = loaded.map(([name, c]) => {
     const also = Object.keys(aliases).filter((a) => aliases[a] === name);
     return `  ${name.padEnd(10)} ${c.summary}${also.length ? ` (also: ${also.join(', ')})` : ''}`;
   });
@@ -73,16 +65,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [given, ...rest] = argv;
   const name = given && Object.prototype.hasOwnProperty.call(aliases, given) ? aliases[given] : given;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.out(help());
+    io.out(await help());
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-V') {
     io.out(typeof __MODELVER_VERSION__ !== 'undefined' ? __MODELVER_VERSION__ : 'dev');
     return 0;
   }
-  const cmd = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
+  const cmd = Object.prototype.hasOwnProperty.call(commands, name) ? await commands[name]() : undefined;
   if (!cmd) {
-    io.err(`modelver: unknown command '${name}'\n\n${help()}`);
+    io.err(`modelver: unknown command '${name}'\n\n${await help()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

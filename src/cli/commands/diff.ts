@@ -4,7 +4,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { diffModels, renderMarkdown, renderText, type DiffInput } from '../../core/diff';
 import { ModelFormatError } from '../../core/formats/errors';
-import { ModelRepository, RepoError } from '../../core/repo';
+import { RepoError } from '../../core/repo/errors';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
 
@@ -41,6 +41,8 @@ async function resolveSide(arg: string, base: string, tmp: () => string, which: 
   if (spec === undefined) throw new CliError(`${arg} does not exist.`, 2);
   if (spec === '') throw new UsageError(`no version after '@' in '${arg}'`);
   const model = path.resolve(base, file);
+  // the repository layer only for a committed version: diffing two files loads none of it (issue #12)
+  const { ModelRepository } = await import('../../core/repo/index.js');
   const repo = await ModelRepository.open(model);
   const v = await repo.resolveVersion(model, spec);
   const out = path.join(tmp(), `${which}-v${v.version}-${path.basename(v.path)}`);

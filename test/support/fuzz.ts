@@ -145,7 +145,7 @@ export function inputRng(seed: number, reader: string, fixture: string, index: n
 // ---------------------------------------------------------------------------------------------
 // readers
 
-export type ReaderKind = 'onnx' | 'keras' | 'dataset';
+export type ReaderKind = 'onnx' | 'keras' | 'dataset' | 'pytorch' | 'safetensors';
 
 export interface Case {
   reader: ReaderKind;
@@ -156,7 +156,7 @@ export interface Case {
   mutate: MutateOptions;
   /** datasets: the spec (file is filled in) */
   spec?: Omit<DatasetSpec, 'file'>;
-  /** ONNX: also diff the original against the mutated copy every this many inputs */
+  /** ONNX, PyTorch, safetensors: also diff the original against the mutated copy every this many inputs */
   diffEvery?: number;
 }
 
@@ -166,10 +166,18 @@ export type Outcome = { kind: 'parsed'; detail: string } | { kind: 'error'; code
 export async function runReader(c: Case, file: string, index: number): Promise<Outcome> {
   try {
     switch (c.reader) {
-      case 'onnx': {
+      case 'onnx':
+      case 'safetensors': {
         // the product's entry points: the format is told from the first bytes
         const s = await readModelSummary(file);
         for (const t of s.tensors) await readTensor(file, s, t);
+        if (c.diffEvery && index % c.diffEvery === 0) await diffModels(c.fixture, file);
+        return { kind: 'parsed', detail: `${s.tensors.length} tensors` };
+      }
+      case 'pytorch': {
+        // the product's entry points; every tensor of the model and of the optimizer state
+        const s = await readModelSummary(file);
+        for (const t of [...s.tensors, ...(s.pytorch?.optimizerTensors ?? [])]) await readTensor(file, s, t);
         if (c.diffEvery && index % c.diffEvery === 0) await diffModels(c.fixture, file);
         return { kind: 'parsed', detail: `${s.tensors.length} tensors` };
       }

@@ -143,12 +143,13 @@ describe('readable model formats: one list', () => {
   });
 
   it('isReadableModelPath / readableFormatName go by the extension, in any case', () => {
-    for (const p of ['a.onnx', 'models/A.ONNX', 'C:\\m\\net.h5', 'x.hdf5', 'dir.v2/m.keras', 'a..onnx']) assert.ok(isReadableModelPath(p), p);
-    for (const p of ['a.onnx.bak', 'model.pt', '.onnx', 'dir/.h5', 'm.onnx/weights', 'onnx', 'a.', '']) assert.ok(!isReadableModelPath(p), p);
+    for (const p of ['a.onnx', 'models/A.ONNX', 'C:\\m\\net.h5', 'x.hdf5', 'dir.v2/m.keras', 'a..onnx', 'model.pt', 'ckpt/Best.PTH']) assert.ok(isReadableModelPath(p), p);
+    for (const p of ['a.onnx.bak', 'model.pt.bak', '.onnx', 'dir/.h5', 'm.onnx/weights', 'onnx', 'a.', '']) assert.ok(!isReadableModelPath(p), p);
     assert.strictEqual(readableFormatName('m.ONNX'), 'an ONNX model');
     assert.strictEqual(readableFormatName('m.hdf5'), 'a Keras HDF5 file');
     assert.strictEqual(readableFormatName('m.keras'), 'a Keras model');
-    assert.strictEqual(readableFormatName('m.pt'), undefined);
+    assert.strictEqual(readableFormatName('m.pt'), 'a PyTorch file');
+    assert.strictEqual(readableFormatName('m.tflite'), undefined);
     assert.deepStrictEqual(readableDialogExtensions(), READABLE_EXTENSIONS.map((e) => e.slice(1)));
   });
 });

@@ -8,6 +8,9 @@
  *   watched from here: a stuck input is stopped and reported.
  * - Keras HDF5 and .keras archives go through the product's own path: readKerasSummary /
  *   readKerasTensors, whose HDF5 work runs in the reader's worker under its time limit.
+ * - PyTorch zip checkpoints and TorchScript archives (written here by python3-torch) run in the worker
+ *   thread like ONNX: summary, every tensor (optimizer state included), and every 8th input a diff.
+ * - safetensors files and a sharded model's index (written here with json + struct + numpy) likewise.
  *
  * Every input is reproducible from the seed alone: a failure prints the seed, the reader, the fixture,
  * the input's index and its mutations. MV_FUZZ_SEED=<n> picks another seed, MV_FUZZ_SCALE=<x>
@@ -287,6 +290,100 @@ for name, comp in [('keras2c_example_model.keras', zipfile.ZIP_DEFLATED), ('kera
       { reader: 'dataset', fixture: path.join(data, 'iris.npz'), name: 'd.npz', mutate: { head: 256, tail: 256 }, spec: { task: 'multiclass' } },
     ];
     const counts = [n(300), n(300), n(400), n(300), n(300), n(300)];
+    const ts: Tally[] = [];
+    for (const [i, c] of cases.entries()) ts.push(await runInWorker(c, counts[i], dir));
+    check(ts);
+  });
+
+  it('PyTorch: torch.save state_dict and checkpoint, torch.jit.save archive', async () => {
+    // written by the real library: a state_dict with a float16 tensor and a strided view, a checkpoint
+    // with Adam state, a scripted module (its data.pkl sits after the storages, its code/ is deflated)
+    const script = path.join(dir, 'torch_files.py'); // a file: torch.jit.script reads the module's source
+    fs.writeFileSync(
+      script,
+      `
+import sys, torch, torch.nn as nn
+torch.manual_seed(0)
+out = sys.argv[1]
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+        self.bn = nn.BatchNorm1d(4)
+    def forward(self, x):
+        return self.bn(self.fc(x))
+net = Net()
+sd = net.state_dict()
+sd['half'] = torch.randn(3, 5).half()
+sd['fc_t'] = sd['fc.weight'].t()
+torch.save(sd, out + '/sd.pt')
+opt = torch.optim.Adam(net.parameters())
+net(torch.randn(4, 8)).sum().backward()
+opt.step()
+torch.save({'model': net.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 1}, out + '/ckpt.pt')
+torch.jit.save(torch.jit.script(net), out + '/scripted.pt')
+`,
+    );
+    execFileSync(PYTHON, [script, data], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const cases: Case[] = [
+      { reader: 'pytorch', fixture: path.join(data, 'sd.pt'), name: 'm.pt', mutate: { head: 2048, tail: 2048 }, diffEvery: 8 },
+      { reader: 'pytorch', fixture: path.join(data, 'ckpt.pt'), name: 'm.pt', mutate: { head: 4096, tail: 2048 }, diffEvery: 8 },
+      { reader: 'pytorch', fixture: path.join(data, 'scripted.pt'), name: 'm.pt', mutate: { tail: 2048 } },
+    ];
+    const counts = [n(500), n(500), n(300)];
+    const ts: Tally[] = [];
+    for (const [i, c] of cases.entries()) ts.push(await runInWorker(c, counts[i], dir));
+    check(ts);
+  });
+
+  it("safetensors: a file of every dtype with __metadata__, and a sharded model's index (its shards beside it)", async () => {
+    // written per the published format (8-byte length, JSON header padded with spaces, data), as the
+    // safetensors library lays it out; the index's shards are copied beside the mutated copies too
+    execFileSync(PYTHON, [
+      '-c',
+      `
+import sys, os, json, struct, shutil, numpy as np
+out, dir = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(3)
+def write(path, tensors, meta):
+    header = {'__metadata__': meta}
+    off = 0
+    for name, dt, shape, b in tensors:
+        header[name] = {'dtype': dt, 'shape': list(shape), 'data_offsets': [off, off + len(b)]}
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(h)) + h + b''.join(t[3] for t in tensors))
+f32 = lambda n: rng.standard_normal(n).astype('<f4')
+every = [
+    ('emb.weight', 'F32', (16, 8), f32(128).tobytes()),
+    ('attn.q.weight', 'F16', (8, 8), f32(64).astype('<f2').tobytes()),
+    ('attn.k.weight', 'BF16', (8, 8), (f32(64).view('<u4') >> 16).astype('<u2').tobytes()),
+    ('mlp.fp8', 'F8_E4M3', (4, 8), rng.integers(0, 256, 32, dtype=np.uint8).tobytes()),
+    ('mlp.fp8b', 'F8_E5M2', (32,), rng.integers(0, 256, 32, dtype=np.uint8).tobytes()),
+    ('step', 'I64', (), struct.pack('<q', 1000)),
+    ('mask', 'BOOL', (6,), bytes([1, 0, 1, 1, 0, 0])),
+    ('q8', 'I8', (4, 4), rng.integers(-128, 128, 16, dtype=np.int8).tobytes()),
+    ('empty', 'F32', (0, 4), b''),
+]
+write(out + '/every.safetensors', every, {'format': 'pt', 'source': 'fuzz'})
+wm = {}
+for i, part in enumerate([every[:4], every[4:]]):
+    name = 'model-%05d-of-00002.safetensors' % (i + 1)
+    write(out + '/' + name, part, {'format': 'pt'})
+    shutil.copy(out + '/' + name, dir + '/' + name)
+    for t in part: wm[t[0]] = name
+json.dump({'metadata': {'total_size': sum(len(t[3]) for t in every)}, 'weight_map': wm}, open(out + '/model.safetensors.index.json', 'w'), indent=2)
+`,
+      data,
+      dir,
+    ]);
+    const cases: Case[] = [
+      { reader: 'safetensors', fixture: path.join(data, 'every.safetensors'), name: 'm.safetensors', mutate: { head: 1024, tail: 512 }, diffEvery: 8 },
+      { reader: 'safetensors', fixture: path.join(data, 'model.safetensors.index.json'), name: 'model.safetensors.index.json', mutate: { text: true }, diffEvery: 8 },
+    ];
+    const counts = [n(400), n(300)];
     const ts: Tally[] = [];
     for (const [i, c] of cases.entries()) ts.push(await runInWorker(c, counts[i], dir));
     check(ts);

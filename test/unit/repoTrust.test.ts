@@ -215,17 +215,19 @@ describe('repo trust (b): a file of a format we read that does not parse is refu
     assert.match(rv.warnings.join('\n'), /does not parse/);
   });
 
-  it('.h5 / .keras that are not HDF5 or zip, and empty files, are refused saying what they should be', async () => {
+  it('.h5 / .keras / .pt that are not HDF5 or zip, and empty files, are refused saying what they should be', async () => {
     put(dir, 'w.h5', Buffer.from('not hdf5 at all, just text\n'));
     await rejectsWith(repo.commitModel('w.h5', 'x'), 'UNREADABLE_MODEL', /w\.h5 does not parse as a Keras HDF5 file: its bytes are not a Keras HDF5 file.*HDF5 signature/);
     put(dir, 'k.keras', Buffer.alloc(0));
     await rejectsWith(repo.commitModel('k.keras', 'x'), 'UNREADABLE_MODEL', /k\.keras does not parse as a Keras model: it is empty/);
     put(dir, 'e.onnx', Buffer.alloc(0));
     await rejectsWith(repo.commitModel('e.onnx', 'x'), 'UNREADABLE_MODEL', /e\.onnx does not parse as an ONNX model: .*empty/);
+    put(dir, 'w.pt', crypto.randomBytes(100));
+    await rejectsWith(repo.commitModel('w.pt', 'x'), 'UNREADABLE_MODEL', /w\.pt does not parse as a PyTorch file: .*neither a zip archive/);
     assert.strictEqual(count(t, dir), 1);
     // formats we do not read are committed as they are
-    put(dir, 'w.pt', crypto.randomBytes(100));
-    const c = await repo.commitModel('w.pt', 'torch weights');
+    put(dir, 'w.tflite', crypto.randomBytes(100));
+    const c = await repo.commitModel('w.tflite', 'tflite weights');
     assert.deepStrictEqual(c.warnings, []);
   });
 
@@ -606,19 +608,19 @@ describe('repo trust (f): after a kill — stale index.lock, temporaries, git fs
     const a = crypto.randomBytes(16 << 20);
     const b = crypto.randomBytes(16 << 20);
     const digest = (x: Buffer) => crypto.createHash('sha256').update(x).digest('hex');
-    put(dir, 'big.pt', a);
-    await repo.commitModel('big.pt', 'a');
-    put(dir, 'big.pt', b);
-    await repo.commitModel('big.pt', 'b');
+    put(dir, 'big.tflite', a);
+    await repo.commitModel('big.tflite', 'a');
+    put(dir, 'big.tflite', b);
+    await repo.commitModel('big.tflite', 'b');
     const whole = new Map([[digest(a), 'v2'], [digest(b), 'v1']]); // current bytes → the other version
     const started = Date.now();
-    const probe = spawnSync(process.execPath, [CLI_BIN, 'restore', 'big.pt', '--version', 'v1'], { cwd: dir, env: t.env });
+    const probe = spawnSync(process.execPath, [CLI_BIN, 'restore', 'big.tflite', '--version', 'v1'], { cwd: dir, env: t.env });
     assert.strictEqual(probe.status, 0, String(probe.stderr));
     const full = Date.now() - started;
     const runs = 12;
     for (let i = 0; i < runs; i++) {
-      const other = whole.get(sha256(path.join(dir, 'big.pt')))!;
-      const child = spawn(process.execPath, [CLI_BIN, 'restore', 'big.pt', '--version', other], { cwd: dir, env: t.env, detached: true, stdio: 'ignore' });
+      const other = whole.get(sha256(path.join(dir, 'big.tflite')))!;
+      const child = spawn(process.execPath, [CLI_BIN, 'restore', 'big.tflite', '--version', other], { cwd: dir, env: t.env, detached: true, stdio: 'ignore' });
       const exited = new Promise((r) => child.on('exit', r));
       // spread over the last part of a restore (start-up and reading history come first, the bytes last)
       await new Promise((r) => setTimeout(r, Math.floor((0.55 + (0.5 * (i + 0.5)) / runs) * full)));
@@ -628,10 +630,10 @@ describe('repo trust (f): after a kill — stale index.lock, temporaries, git fs
         /* it had finished */
       }
       await exited;
-      assert.ok(whole.has(sha256(path.join(dir, 'big.pt'))), `run ${i}: the working file is one whole version`);
+      assert.ok(whole.has(sha256(path.join(dir, 'big.tflite'))), `run ${i}: the working file is one whole version`);
       assert.strictEqual(untracked(t, dir), '', `run ${i}: nothing in the working tree`);
     }
-    await repo.restore('big.pt', 'v2');
+    await repo.restore('big.tflite', 'v2');
     const tmp = path.join(dir, '.git', 'model-versions', 'tmp');
     assert.deepStrictEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], []);
     t.git(dir, 'fsck', '--strict', '--no-progress');

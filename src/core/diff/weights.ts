@@ -3,11 +3,11 @@
  *
  * 1. Same-name tensors are compared byte for byte first, where that settles them: names unique in
  *    both models, the same dtype and shape, both stored as a plain run of little-endian bytes
- *    (raw_data or external data). Both files are read at once, chunk by chunk, and a pair stops at
+ *    (ONNX raw_data or external data, safetensors). Both files are read at once, chunk by chunk, and a pair stops at
  *    its first differing chunk. Equal bytes are identical tensors, with no hashing.
  * 2. The other tensors are hashed (sha256) where a match by content is still possible: a tensor is
  *    hashed only when the other model has an unsettled tensor of the same dtype and shape other than
- *    its same-name partner already found different. ONNX tensors stored as plain bytes are hashed
+ *    its same-name partner already found different. ONNX and safetensors tensors stored as plain bytes are hashed
  *    straight from the file with positional reads, in chunks, without decoding; both models at once
  *    (the second on a worker thread when there is much to hash). Other tensors (packed fields, Keras
  *    HDF5 datasets, sub-byte types) are decoded one at a time (Keras: in batches of at most 64 MiB) and
@@ -20,7 +20,7 @@
  * 4. Only pairs whose content differs are read again, both tensors in step, chunk by chunk where the
  *    bytes allow it, for max |Δ|, ‖Δ‖₂, ‖Δ‖/‖a‖, cosine similarity and the fraction of changed
  *    elements. At most one pair of chunks (or, for tensors that must be decoded whole, one pair of
- *    tensors) is held at a time.
+ *    tensors) is held at a time. float16, bfloat16 and the float8 types are decoded to float64 for them.
  *
  * Large Keras weights (over 64 MiB) are read in blocks of the array (HDF5 hyperslabs), both for
  * hashing and for the statistics: HDF5 runs in WebAssembly, whose memory ends at 2 GiB. ONNX tensors
@@ -33,6 +33,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { ModelFormatError, readTensor } from '../formats';
 import { boxRanges, readKerasTensorRange, readKerasTensors } from '../formats/keras';
+import { float8Table } from '../formats/minifloat';
 import type { ModelSummary, TensorData, TensorInfo } from '../formats/types';
 import type { DiffOptions, TensorRef, WeightCounts, WeightRow, WeightStats, WeightsDiff } from './types';
 
@@ -112,7 +113,10 @@ const ELEMENT_BYTES: Record<string, number> = {
 };
 
 /** Types whose values are not numbers we can subtract (compared for equality only). */
-const NON_NUMERIC = new Set(['string', 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float8e8m0', 'float4e2m1']);
+const NON_NUMERIC = new Set(['string', 'float4e2m1']);
+
+/** Keras models keep their weights in HDF5 datasets (read through h5wasm); the other formats as byte ranges of files. */
+const isKeras = (s: ModelSummary) => s.format.startsWith('keras');
 
 // ---------------------------------------------------------------- file access
 
@@ -137,7 +141,7 @@ class Files {
 
 /** Where a tensor's values lie as plain bytes in a file, if they do. */
 function byteRange(summary: ModelSummary, t: TensorInfo): { file: string; offset: number; length: number } | undefined {
-  if (summary.format !== 'onnx' || !BYTE_EXACT.has(t.dtype) || t.origin === 'sparse-initializer') return undefined;
+  if (isKeras(summary) || !BYTE_EXACT.has(t.dtype) || t.origin === 'sparse-initializer') return undefined;
   const loc = t.location;
   if (loc.kind === 'raw' && loc.length === t.byteSize) return { file: summary.path, offset: loc.offset, length: loc.length };
   if (loc.kind === 'external' && loc.length === t.byteSize && fs.existsSync(loc.file)) return { file: loc.file, offset: loc.offset, length: loc.length };
@@ -175,7 +179,7 @@ function hashData(d: TensorData['data']): string {
 
 /** A Keras weight too large to read whole: read in blocks (elements per block). */
 function kerasBlocks(summary: ModelSummary, t: TensorInfo): Array<[number, number]> | undefined {
-  if (summary.format === 'onnx' || t.location.kind !== 'hdf5' || t.dtype === 'string' || t.byteSize <= limits.kerasChunkBytes || t.paramCount < 2) return undefined;
+  if (!isKeras(summary) || t.location.kind !== 'hdf5' || t.dtype === 'string' || t.byteSize <= limits.kerasChunkBytes || t.paramCount < 2) return undefined;
   const per = Math.max(1, Math.floor(limits.kerasChunkBytes / (t.byteSize / t.paramCount)));
   return boxRanges(t.shape, per);
 }
@@ -198,7 +202,7 @@ async function readWhole(file: string, summary: ModelSummary, t: TensorInfo): Pr
   const loc = t.location;
   const stored = 'length' in loc && typeof loc.length === 'number' ? loc.length : 0;
   const decoded =
-    t.dtype === 'string' ? stored : SUB_BYTE.has(t.dtype) ? t.paramCount : summary.format !== 'onnx' && t.dtype === 'float16' ? 4 * t.paramCount : t.byteSize;
+    t.dtype === 'string' ? stored : SUB_BYTE.has(t.dtype) ? t.paramCount : isKeras(summary) && t.dtype === 'float16' ? 4 * t.paramCount : t.byteSize;
   if (decoded > limits.wholeDecodeBytes) {
     const how =
       t.origin === 'sparse-initializer'
@@ -443,7 +447,7 @@ async function hashTensors(
   const hashes: (string | undefined)[] = new Array(summary.tensors.length);
   let bytes = 0;
   const wanted = (i: number) => !need || need[i];
-  if (summary.format !== 'onnx') {
+  if (isKeras(summary)) {
     // Keras: HDF5 datasets have no byte range here; decode in bounded batches
     let batch: number[] = [];
     let size = 0;
@@ -539,12 +543,12 @@ async function settleAndHash(
   const equalB = new Set(settled.equal.values());
   const tickA = (i: number) => !settled.equal.has(i) && tick();
   const tickB = (j: number) => !equalB.has(j) && tick();
-  if (a.format !== 'onnx' || b.format !== 'onnx') {
+  if (isKeras(a) || isKeras(b)) {
     const ra = await hashTensors(fileA, a, files, tickA, needA);
     const rb = await hashTensors(fileB, b, files, tickB, needB);
     return { ha: ra.hashes, hb: rb.hashes, settled, bytesHashed: ra.bytes + rb.bytes };
   }
-  // both ONNX: hash both at once; B's plain byte ranges on a worker thread when both have much to hash
+  // neither Keras (ONNX, safetensors): hash both at once; B's plain byte ranges on a worker thread when both have much to hash
   const rangeBytes = (s: ModelSummary, need: boolean[]) => s.tensors.reduce((n, t, i) => n + (need[i] ? (byteRange(s, t)?.length ?? 0) : 0), 0);
   const bytesA = rangeBytes(a, needA);
   const bytesB = rangeBytes(b, needB);
@@ -606,11 +610,14 @@ function bf16(bits: number): number {
 /** Values [from, from+n) of decoded data as float64 (or the raw elements for non-numeric types). */
 function slice(dtype: string, d: TensorData['data'], from: number, n: number): ArrayLike<number> | ArrayLike<unknown> {
   if (Array.isArray(d) || NON_NUMERIC.has(dtype)) return (d as ArrayLike<unknown> & { slice(a: number, b: number): ArrayLike<unknown> }).slice(from, from + n);
-  if (d instanceof Float32Array || d instanceof Float64Array || d instanceof Int8Array || d instanceof Uint8Array || d instanceof Int16Array || d instanceof Int32Array || d instanceof Uint32Array || (d instanceof Uint16Array && dtype !== 'float16' && dtype !== 'bfloat16')) {
+  if (d instanceof Float32Array || d instanceof Float64Array || d instanceof Int8Array || (d instanceof Uint8Array && !float8Table(dtype)) || d instanceof Int16Array || d instanceof Int32Array || d instanceof Uint32Array || (d instanceof Uint16Array && dtype !== 'float16' && dtype !== 'bfloat16')) {
     return d.subarray(from, from + n);
   }
   const out = new Float64Array(n);
-  if (dtype === 'float16' && d instanceof Uint16Array) {
+  const f8 = float8Table(dtype);
+  if (f8 && d instanceof Uint8Array) {
+    for (let k = 0; k < n; k++) out[k] = f8[d[from + k]];
+  } else if (dtype === 'float16' && d instanceof Uint16Array) {
     const t = halfToFloat();
     for (let k = 0; k < n; k++) out[k] = t[d[from + k]];
   } else if (dtype === 'bfloat16' && d instanceof Uint16Array) {

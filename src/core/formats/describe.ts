@@ -29,6 +29,12 @@ export function formatFormat(s: ModelSummary): string {
       return `Keras HDF5 weights only${s.keras?.kerasVersion ? ` (Keras ${s.keras.kerasVersion})` : ''}`;
     case 'keras-v3':
       return `Keras 3 archive${s.keras?.kerasVersion ? ` (Keras ${s.keras.kerasVersion})` : ''}`;
+    case 'safetensors':
+      return s.safetensors?.shards ? `safetensors, sharded (${s.safetensors.shards.length} shard${s.safetensors.shards.length === 1 ? '' : 's'})` : 'safetensors';
+    case 'pytorch':
+      return `PyTorch ${s.pytorch?.kind === 'checkpoint' ? 'checkpoint' : s.pytorch?.kind === 'tensor' ? 'tensor' : s.pytorch?.kind === 'other' ? 'pickle' : 'state_dict'} (zip${s.pytorch?.fileVersion ? `, version ${s.pytorch.fileVersion}` : ''})`;
+    case 'torchscript':
+      return `TorchScript archive${s.pytorch?.fileVersion ? ` (version ${s.pytorch.fileVersion})` : ''}`;
   }
 }
 
@@ -75,14 +81,15 @@ export function describeSummary(s: ModelSummary, opts: { tensors?: number } = {}
     lines.push('');
     lines.push(`largest tensors (${Math.min(nt, s.tensors.length)} of ${s.tensors.length}):`);
     for (const t of largestTensors(s, nt)) {
-      const where = t.origin === 'keras-weight' ? '' : t.graphPath ? `  [${t.origin} in ${t.graphPath}]` : t.origin !== 'initializer' ? `  [${t.origin}]` : '';
+      const where = t.origin === 'keras-weight' || t.origin === 'tensor' ? '' : t.graphPath ? `  [${t.origin} in ${t.graphPath}]` : t.origin !== 'initializer' ? `  [${t.origin}]` : '';
       lines.push(`  ${t.name}  ${t.dtype}[${t.shape.join(',')}]  ${formatCount(t.paramCount)}${where}`);
     }
   }
-  if (s.keras?.optimizerWeights.length) {
-    const n = s.keras.optimizerWeights.reduce((a, t) => a + t.paramCount, 0);
+  const optimizer = s.keras?.optimizerWeights ?? s.pytorch?.optimizerTensors ?? [];
+  if (optimizer.length) {
+    const n = optimizer.reduce((a, t) => a + t.paramCount, 0);
     lines.push('');
-    lines.push(`optimizer state: ${formatCount(n)} values in ${s.keras.optimizerWeights.length} tensors (not counted as parameters)`);
+    lines.push(`optimizer state: ${formatCount(n)} values in ${optimizer.length} tensors (not counted as parameters)`);
   }
   if (s.warnings.length) {
     lines.push('');

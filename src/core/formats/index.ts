@@ -6,9 +6,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelFormatError } from './errors';
-import { isHdf5, isLfsPointer, isPng, isZip } from './sniff';
+import { isHdf5, isLegacyTorch, isLfsPointer, isPng, isSafetensors, isZip } from './sniff';
 import { readKerasSummary, readKerasTensor } from './keras';
 import { readOnnxSummary, readOnnxTensor } from './onnx';
+import { isPytorchZip, readPytorchSummary, readPytorchTensor } from './pytorch';
+import { looksLikeSafetensorsIndex, readSafetensorsSummary, readSafetensorsTensor, safetensorsModelInFolder } from './safetensors';
 import type { ModelSummary, TensorData, TensorInfo } from './types';
 
 export * from './types';
@@ -36,9 +38,20 @@ async function readHead(file: string, n = 4096): Promise<{ head: Uint8Array; siz
   }
 }
 
-/** Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras). Throws ModelFormatError on bad input. */
+/**
+ * Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras, safetensors, a sharded safetensors
+ * model's `*.safetensors.index.json` or the folder holding it). Throws ModelFormatError on bad input.
+ */
 export async function readModelSummary(file: string): Promise<ModelSummary> {
-  const abs = path.resolve(file);
+  let abs = path.resolve(file);
+  if (fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
+    // a Hugging Face model folder: its one safetensors index (or one .safetensors file)
+    const inner = safetensorsModelInFolder(abs);
+    if (!inner) {
+      throw new ModelFormatError('NOT_A_MODEL', abs, `${abs} is a folder, not a model file (a folder is read as a model only when it holds a *.safetensors.index.json or one .safetensors file).`);
+    }
+    abs = inner;
+  }
   const { head, size } = await readHead(abs);
   const name = path.basename(abs);
   if (size === 0) {
@@ -58,8 +71,35 @@ export async function readModelSummary(file: string): Promise<ModelSummary> {
   if (isPng(head)) {
     throw new ModelFormatError('NOT_A_MODEL', abs, `${name} is a PNG image, not a model file.`);
   }
+  if (isZip(head) && (await isPytorchZip(abs))) {
+    return readPytorchSummary(abs);
+  }
   if (isHdf5(head) || isZip(head)) {
     return readKerasSummary(abs);
+  }
+  if (isLegacyTorch(head)) {
+    throw new ModelFormatError(
+      'UNSUPPORTED',
+      abs,
+      `${name} is a PyTorch file in the legacy format (torch.save before PyTorch 1.6, or with _use_new_zipfile_serialization=False), which is not supported. ` +
+        'Load it in Python and save it again with torch.save(obj, path) from PyTorch 1.6 or later, which writes the zip format.',
+    );
+  }
+  // by content, or by name when the content is damaged (so the error speaks of safetensors, not ONNX)
+  if (isSafetensors(head) || /\.safetensors$/i.test(name)) return readSafetensorsSummary(abs);
+  if (looksLikeSafetensorsIndex(head, name)) return readSafetensorsSummary(abs, { index: true });
+  if (/\.(pt|pth)$/i.test(name)) {
+    // an ONNX model saved under a PyTorch name is still read; anything else is told as not PyTorch
+    try {
+      return await readOnnxSummary(abs);
+    } catch (e) {
+      if (!(e instanceof ModelFormatError) || e.code === 'NOT_FOUND') throw e;
+      throw new ModelFormatError(
+        'NOT_A_MODEL',
+        abs,
+        `${name} is not a PyTorch file: it is neither a zip archive (torch.save since PyTorch 1.6, torch.jit.save) nor a legacy torch.save pickle.`,
+      );
+    }
   }
   return readOnnxSummary(abs);
 }
@@ -68,6 +108,13 @@ export async function readModelSummary(file: string): Promise<ModelSummary> {
 export async function readTensor(file: string, summary: ModelSummary, tensor: TensorInfo): Promise<TensorData> {
   if (summary.format === 'onnx') {
     return readOnnxTensor(file, tensor);
+  }
+  if (summary.format === 'pytorch' || summary.format === 'torchscript') {
+    return readPytorchTensor(file, tensor);
+  }
+  if (summary.format === 'safetensors') {
+    // offsets are into summary.path or the shard the location names (`file` may be the model's folder)
+    return readSafetensorsTensor(summary, tensor);
   }
   return readKerasTensor(file, tensor);
 }

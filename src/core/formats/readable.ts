@@ -11,9 +11,12 @@ const FORMATS = {
   '.h5': 'a Keras HDF5 file',
   '.hdf5': 'a Keras HDF5 file',
   '.keras': 'a Keras model',
+  '.safetensors': 'a safetensors file',
+  '.pt': 'a PyTorch file',
+  '.pth': 'a PyTorch file',
 } as const;
 
-/** File extensions we can summarize: ['.onnx', '.h5', '.hdf5', '.keras']. */
+/** File extensions we can summarize: ['.onnx', '.h5', '.hdf5', '.keras', '.safetensors', '.pt', '.pth']. */
 export const READABLE_EXTENSIONS: readonly string[] = Object.freeze(Object.keys(FORMATS));
 
 /** The extension of `file` (lower case, with the dot) when it is one we read, else undefined. */
@@ -36,7 +39,7 @@ export function readableFormatName(file: string): string | undefined {
   return ext && FORMATS[ext];
 }
 
-/** The extensions without their dots, for a file dialog's filters: ['onnx', 'h5', 'hdf5', 'keras']. */
+/** The extensions without their dots, for a file dialog's filters: ['onnx', 'h5', 'hdf5', 'keras', 'safetensors', 'pt', 'pth']. */
 export function readableDialogExtensions(): string[] {
   return READABLE_EXTENSIONS.map((e) => e.slice(1));
 }

@@ -52,3 +52,27 @@ export function isHdf5(head: Uint8Array): boolean {
 export function isZip(head: Uint8Array): boolean {
   return startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06]);
 }
+
+/**
+ * A safetensors file: an 8-byte little-endian header length, then the JSON header, which starts with
+ * '{' followed (after any whitespace) by a key or '}'. Lengths of 2^40 bytes or more are not taken
+ * for one (the format's own limit is 100 MB).
+ */
+export function isSafetensors(head: Uint8Array): boolean {
+  if (head.length < 10 || head[8] !== 0x7b || head[5] || head[6] || head[7]) return false;
+  for (let i = 9; i < head.length; i++) {
+    const c = head[i];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    return c === 0x22 || c === 0x7d;
+  }
+  return false;
+}
+
+/**
+ * A PyTorch file in the legacy format (`torch.save` before 1.6, or with
+ * `_use_new_zipfile_serialization=False`): a pickle (protocol 2–5) whose first value is torch's magic
+ * number 0x1950a86a20f9469cfc6c (LONG1 of 10 bytes).
+ */
+export function isLegacyTorch(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5 && startsWith(head, [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19], 2);
+}

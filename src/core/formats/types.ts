@@ -4,7 +4,7 @@
  * `readTensor` (see ./index.ts).
  */
 
-export type ModelFormat = 'onnx' | 'keras-h5' | 'keras-weights-h5' | 'keras-v3';
+export type ModelFormat = 'onnx' | 'keras-h5' | 'keras-weights-h5' | 'keras-v3' | 'safetensors' | 'pytorch' | 'torchscript';
 
 /** Element types, ONNX names in lower case ('float32', 'int64', 'bfloat16', 'string', …). */
 export type DType = string;
@@ -30,6 +30,11 @@ export type TensorLocation =
   | { kind: 'external'; file: string; offset: number; length: number }
   /** an HDF5 dataset path inside the file; offset/length when the dataset is stored contiguously */
   | { kind: 'hdf5'; dataset: string; offset?: number; length?: number }
+  /**
+   * PyTorch: elements of the zip entry `entry` (a storage), laid out by the TensorInfo's `storage`
+   * (a strided view, or an entry that is compressed); a contiguous tensor in a stored entry is 'raw'
+   */
+  | { kind: 'zip'; entry: string }
   /** tensor has no data (e.g. empty) */
   | { kind: 'none' };
 
@@ -38,7 +43,11 @@ export type TensorOrigin =
   | 'sparse-initializer'
   | 'constant'
   | 'keras-weight'
-  | 'keras-optimizer';
+  | 'keras-optimizer'
+  /** a tensor of a PyTorch optimizer's state (PyTorchInfo.optimizerTensors) */
+  | 'pytorch-optimizer'
+  /** a named tensor of a weights-only file (safetensors) */
+  | 'tensor';
 
 export interface TensorInfo {
   name: string;
@@ -54,6 +63,8 @@ export interface TensorInfo {
   /** Keras: layer that owns the weight; ONNX Constant: the node name */
   owner?: string;
   location: TensorLocation;
+  /** PyTorch: the storage the tensor views (zip entry data/<key>), its element offset and strides */
+  storage?: { key: string; offset: number; stride: number[]; device: string };
 }
 
 export type AttrValue =
@@ -118,10 +129,31 @@ export interface KerasInfo {
   weightsOnly: boolean;
 }
 
+export interface SafetensorsInfo {
+  /** bytes of the JSON header (summed over the shards of a sharded model) */
+  headerBytes: number;
+  /** a sharded model (read from its `*.safetensors.index.json`): each shard, in the index's order */
+  shards?: { file: string; size: number; tensors: number }[];
+}
+
+export interface PyTorchInfo {
+  /** what data.pkl holds: a state_dict, a checkpoint (dict of state_dicts, optimizer state, …), one tensor, or a TorchScript module */
+  kind: 'state_dict' | 'checkpoint' | 'tensor' | 'torchscript' | 'other';
+  /** the folder inside the zip ('archive', or the file's stem) */
+  archive: string;
+  /** the zip's `version` record */
+  fileVersion?: string;
+  /** optimizer state (under a dict with `state` and `param_groups`), reported apart from the model's weights */
+  optimizerTensors: TensorInfo[];
+  /** distinct storages (zip entries) the tensors view */
+  storageCount: number;
+}
+
 export interface ModelSummary {
   format: ModelFormat;
-  /** absolute path of the file summarized */
+  /** absolute path of the file summarized (a sharded safetensors model: its index file) */
   path: string;
+  /** bytes (a sharded safetensors model: the index and all its shards) */
   fileSize: number;
   irVersion?: number;
   opsets: OpsetImport[];
@@ -143,6 +175,8 @@ export interface ModelSummary {
   /** sum of paramCount over `tensors` (ONNX: except scalar Constant values, which are not weights; see onnx.ts) */
   parameterCount: number;
   keras?: KerasInfo;
+  safetensors?: SafetensorsInfo;
+  pytorch?: PyTorchInfo;
   /** things that are odd but not fatal */
   warnings: string[];
 }

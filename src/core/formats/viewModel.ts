@@ -14,8 +14,9 @@ export function toInspectViewModel(s: ModelSummary, displayPath: string): Inspec
   if (s.opsets.length) facts.push({ label: 'Opsets', value: s.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ') });
   if (s.keras?.modelClass) facts.push({ label: 'Model class', value: s.keras.modelClass });
   if (s.keras?.backend) facts.push({ label: 'Backend', value: s.keras.backend });
-  if (s.keras?.optimizerWeights.length) {
-    const n = s.keras.optimizerWeights.reduce((a, t) => a + t.paramCount, 0);
+  const optimizer = s.keras?.optimizerWeights ?? s.pytorch?.optimizerTensors ?? [];
+  if (optimizer.length) {
+    const n = optimizer.reduce((a, t) => a + t.paramCount, 0);
     facts.push({ label: 'Optimizer state', value: `${formatCount(n)} values (not counted)` });
   }
   if (s.docString) facts.push({ label: 'Doc', value: s.docString.length > 300 ? s.docString.slice(0, 297) + '…' : s.docString });

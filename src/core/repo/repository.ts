@@ -697,7 +697,7 @@ export class ModelRepository {
     const ext = path.extname(abs).toLowerCase();
     const kind = readableFormatName(abs);
     if (!kind) return {};
-    if (ext !== '.onnx') {
+    if (ext === '.h5' || ext === '.hdf5' || ext === '.keras') {
       // the readers pick the format by content: say what a .h5/.keras file should have been
       const head = Buffer.alloc(4096);
       const fd = fs.openSync(abs, 'r');

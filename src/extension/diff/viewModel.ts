@@ -15,6 +15,9 @@ const FORMATS: Record<string, string> = {
   'keras-h5': 'Keras HDF5',
   'keras-weights-h5': 'Keras HDF5 weights',
   'keras-v3': 'Keras v3',
+  safetensors: 'safetensors',
+  pytorch: 'PyTorch',
+  torchscript: 'TorchScript',
 };
 
 function short(v: unknown, max = 120): string {

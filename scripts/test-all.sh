@@ -58,7 +58,9 @@ timed lint npm run --silent lint || STEP_FAILURES+=("lint: npm run lint reported
 
 banner "unit tests"
 if [ -n "$(find out/test/unit -name '*.test.js' -print -quit 2>/dev/null)" ]; then
-  MV_COUNTS_FILE="$COUNTS/unit.json" timed unit npx mocha --config .mocharc.json
+  # two test files at a time (mocha --parallel: each file in a worker process of its own); most unit
+  # tests wait on git, git-lfs and evaluation-host processes they start
+  MV_COUNTS_FILE="$COUNTS/unit.json" timed unit npx mocha --config .mocharc.json --parallel --jobs 2
   SUITE_RC[unit]=$?
 else
   echo "unit: no compiled unit tests (out/test/unit/**/*.test.js); nothing to run"

@@ -79,6 +79,12 @@ describe('compare: the verdict in role words, said once', () => {
       assert.ok(line.startsWith(`${p.candidate}: ${expected[i]} at α = 0.05`), line);
       assert.ok(counts(line).every((c) => c <= 1), `said once: ${line}`);
       assert.doesNotMatch(line, /\bB (better|worse)\b/, line);
+      // the whole verdict box (the line, then one line per test): the phrase and α once, each test's
+      // outcome in the short role words
+      const box = [line, p.mcnemar ?? '', ...p.metrics].join('\n');
+      assert.strictEqual(box.match(/at α =/g)?.length, 1, box);
+      assert.strictEqual(box.match(/than the baseline|from the baseline/g)?.length, 1, box);
+      for (const l of [p.mcnemar, ...p.metrics].filter((x): x is string => !!x)) assert.match(l, /→ (candidate better|candidate worse|no significant difference)$/, l);
     });
     assert.deepStrictEqual(vm.roles, ['baseline', 'candidate', 'candidate', 'candidate']);
 

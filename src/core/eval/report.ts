@@ -49,15 +49,19 @@ export function renderEvaluationText(ev: ModelEvaluation): string {
 /** 'p = 0.03' or 'p < 0.001' */
 const pIs = (v: string): string => (v.startsWith('<') ? `p ${v}` : `p = ${v}`);
 
-/** One line per test of a pair: McNemar with its counts, then each metric's bootstrap difference. */
+/**
+ * One line per test of a pair: McNemar with its counts, then each metric's bootstrap difference. Each
+ * ends with that test's outcome in the short role words ('candidate better', 'no significant
+ * difference'): the pair's verdict, with α, is said once above these lines.
+ */
 export function pairDetailLines(rep: ComparisonReport, p: ComparisonReport['pairs'][number]): string[] {
   const lines: string[] = [];
   if (p.mcnemar) {
-    lines.push(`McNemar: baseline right/candidate wrong ${p.mcnemar.b}, baseline wrong/candidate right ${p.mcnemar.c}, ${pIs(fmtP(p.mcnemar.pValue))} (${p.mcnemar.method}) → ${p.mcnemar.text}`);
+    lines.push(`McNemar: baseline right/candidate wrong ${p.mcnemar.b}, baseline wrong/candidate right ${p.mcnemar.c}, ${pIs(fmtP(p.mcnemar.pValue))} (${p.mcnemar.method}) → ${verdictLabel(p.mcnemar.verdict)}`);
   }
   for (const m of p.metrics) {
     lines.push(
-      `${m.metric}: ${fmtMetric(m.baseline)} → ${fmtMetric(m.candidate)} (Δ ${fmtSigned(m.delta)}, ${Math.round((1 - rep.alpha) * 100)}% CI [${fmtSigned(m.ciLower)}, ${fmtSigned(m.ciUpper)}], bootstrap ${pIs(fmtP(m.pValue, rep.bootstrapRounds))}) → ${m.text}`,
+      `${m.metric}: ${fmtMetric(m.baseline)} → ${fmtMetric(m.candidate)} (Δ ${fmtSigned(m.delta)}, ${Math.round((1 - rep.alpha) * 100)}% CI [${fmtSigned(m.ciLower)}, ${fmtSigned(m.ciUpper)}], bootstrap ${pIs(fmtP(m.pValue, rep.bootstrapRounds))}) → ${verdictLabel(m.verdict)}`,
     );
   }
   return lines;

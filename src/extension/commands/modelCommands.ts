@@ -144,6 +144,7 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
       title: `${path.posix.basename(model)} @ v${version.version}`,
       name: path.posix.basename(model),
       displayPath: `${model} @ v${version.version} (${version.shortCommit}, read-only)`,
+      key: `version:${repo.root}:${model}@${version.commit}`, // not the copy's path: v4 may have v2's bytes
       preview: !Array.isArray(how) && (how as { preview?: boolean } | undefined)?.preview === true,
     });
     return file;

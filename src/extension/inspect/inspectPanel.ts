@@ -33,6 +33,11 @@ export interface InspectOptions {
   name?: string;
   /** a single click in the tree: show it in the preview panel (see src/extension/webview/panel.ts) */
   preview?: boolean;
+  /**
+   * what the panel shows, when the file alone does not say it (default: the file's URI): two versions
+   * with the same bytes share one content-addressed copy but are two things to show
+   */
+  key?: string;
 }
 
 const baseName = (uri: vscode.Uri) => uri.path.split('/').pop() ?? '';
@@ -54,7 +59,7 @@ export class InspectPanel extends WebviewPanelHost<InspectHostMessage, InspectWe
     const title = opts.title ?? `Inspect ${baseName(uri)}`;
     const target = fileTarget(uri, opts);
     const { host, created, retargeted } = InspectPanel.registry.open(
-      uri.toString(),
+      opts.key ?? uri.toString(),
       extensionUri,
       { title, preview: opts.preview, preserveFocus: opts.preview },
       (panel) => new InspectPanel(panel, extensionUri, INSPECT_KIND, target),

@@ -112,6 +112,24 @@ describe('Model Versions: comparing versions and model files (diff panel)', func
     await waitFor('the v1 ↔ v3 panel', () => diffTabs().includes(`${MODEL} v1 ↔ v3`), 10000, () => diffTabs().join(', '));
   });
 
+  it('two versions with the same bytes (v1, v3) are two read-only editors: the preview panel shows v3 after v1, pinned ones stay apart', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const inspectTabs = () =>
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('modelVersions.inspect'))
+        .map((t) => t.label);
+    await exec('openVersion', version('v1').node, { preview: true });
+    await waitFor('the v1 preview tab', () => (inspectTabs().join() === `${MODEL} @ v1` ? true : undefined), 10000, () => inspectTabs().join(', '));
+    await new Promise((r) => setTimeout(r, 1000)); // past a double-click (DOUBLE_OPEN_MS): the next open is a single click
+    await exec('openVersion', version('v3').node, { preview: true });
+    await waitFor('the preview tab now titled v3', () => (inspectTabs().join() === `${MODEL} @ v3` ? true : undefined), 10000, () => inspectTabs().join(', '));
+    // pinned (a context menu passes the selection): one editor each
+    await exec('openVersion', version('v1').node, [version('v1').node]);
+    await waitFor('v1 and v3 each in a tab', () => (inspectTabs().sort().join() === `${MODEL} @ v1,${MODEL} @ v3` ? true : undefined), 10000, () => inspectTabs().join(', '));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('Compare Selected refuses anything but exactly two versions', async () => {
     const opened = api.diff.panelsOpened();
     assert.strictEqual(await exec('compareSelected', version('v1').node, [version('v1').node]), undefined);

@@ -215,6 +215,10 @@ describe('UI: Version Details follows the Model Versions selection', function ()
     assert.strictEqual((await suite.wb.readWebviewText('.record .head .version')).trim(), 'v2', 'still v2 after the refresh');
     const tags = await (await ModelRepository.open(suite.workspace)).listTags();
     assert.deepStrictEqual(tags.map((t) => t.name), ['hello_deepa/v2']);
+    // Tag… again: the proposed name exists; the name box says so (before the message is asked for)
+    await clickInDetails('.actions [data-action="tag"]');
+    await assert.rejects(suite.wb.fillInputBox(undefined, { title: /^Tag hello_deepa\.onnx v2\b/, timeoutMs: 5000 }), /did not close after Enter: Tag 'hello_deepa\/v2' already exists/);
+    await suite.wb.page.keyboard.press('Escape');
   });
   it('a click shows the version in one preview tab (the next click reuses it); a double-click pins it', async () => {
     await suite.wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);

@@ -1142,13 +1142,18 @@ export class ModelRepository {
     return tags;
   }
 
+  /** Whether a tag of this name exists (the Tag… input box says so while the name is typed). */
+  async tagExists(name: string): Promise<boolean> {
+    return this.git.ok(['rev-parse', '-q', '--verify', `refs/tags/${name}`]);
+  }
+
   /** Annotated tag on a version; default name `<model-name>/v<N>`. Refuses duplicates. */
   async tag(model: string, opts: { version?: VersionSpec; name?: string; message?: string } = {}): Promise<TagInfo> {
     if (opts.name !== undefined) await this.validateRefName(opts.name, 'tag');
     const v = await this.resolveVersion(model, opts.version ?? 'latest');
     const name = opts.name ?? `${ModelRepository.modelName(v.model)}/v${v.version}`;
     await this.validateRefName(name, 'tag');
-    if (await this.git.ok(['rev-parse', '-q', '--verify', `refs/tags/${name}`])) {
+    if (await this.tagExists(name)) {
       throw new RepoError('TAG_EXISTS', `Tag '${name}' already exists; choose another name or delete it first (\`modelver tag --delete ${name}\`).`);
     }
     const message = `${v.model} v${v.version} (${v.shortCommit})${opts.message?.trim() ? `\n\n${opts.message.trim()}` : ''}\n`;

@@ -82,6 +82,8 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
       validateInput: async (s) => {
         try {
           await repo.validateRefName(s.trim(), 'tag');
+          // said here, before the message is asked for (then the tag would fail and the message be lost)
+          if (await repo.tagExists(s.trim())) return `Tag '${s.trim()}' already exists: choose another name, or delete that tag first.`;
           return undefined;
         } catch (e) {
           return (e as Error).message;

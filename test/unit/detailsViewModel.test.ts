@@ -60,8 +60,11 @@ describe('Version Details view models', () => {
     const r = versionRecord(v2, { latest: true, previous: version(1), formatDate: () => 'DATE' });
     assert.strictEqual(r.body, 'Body text');
     assert.deepStrictEqual(r.trailers, [{ label: 'Parameters', value: '78,049' }, { label: 'Inputs', value: 'x:float32[1,25,96]' }]);
-    assert.deepStrictEqual(r.metrics, [{ label: 'accuracy', value: '0.941235' }, { label: 'split', value: 'test' }]);
-    assert.deepStrictEqual(r.commitMetrics, [{ label: 'accuracy', value: '0.93' }, { label: 'f1', value: '0.901235' }]);
+    // 4 decimals, as the panels write metrics (the walkthrough saw 0.870611 here and 0.8706 in Compare)
+    assert.deepStrictEqual(r.metrics, [{ label: 'accuracy', value: '0.9412' }, { label: 'split', value: 'test' }]);
+    assert.deepStrictEqual(r.commitMetrics, [{ label: 'accuracy', value: '0.9300' }, { label: 'f1', value: '0.9012' }]);
+    const tiny = versionRecord(version(3, { metadata: { metrics: { mse: 0.0000123456, loss: 123456.789, n: 500 } } }), { latest: false });
+    assert.deepStrictEqual(tiny.metrics.map((m) => m.value), ['0.00001235', '1.235e+5', '500']);
     assert.deepStrictEqual([r.tags, r.aliases, r.previous, r.dateText, r.path, r.size], [['hello/v2'], ['production'], { version: 1, shortCommit: '1111111' }, 'DATE', 'old/hello.onnx', '2.00 KiB']);
     assert.deepStrictEqual(metricsOf({ metadata: { metrics: [1, 2] } }), []);
     assert.strictEqual(versionRecord(version(1), { latest: false }).previous, undefined);

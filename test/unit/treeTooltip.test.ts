@@ -102,7 +102,7 @@ describe('Model Versions tree tooltips (Markdown)', () => {
     for (const s of codeSpans) assert.ok(!s.includes('\\'), `a backslash inside the code span \`${s}\` of:\n${md}`);
     assert.match(text, /Retrain on March data\n/);
     assert.match(text, /^Note: learning rate halved\.$/m);
-    assert.match(text, /Metrics recorded at commit: accuracy 0\.93 · f1 0\.9/);
+    assert.match(text, /Metrics recorded at commit: accuracy 0\.9300 · f1 0\.9000/);
     assert.match(text, /A_Person · \$\(calendar\) DATE/);
     // no recorded trailer leaks into the message text
     assert.doesNotMatch(text, /Model-Oid|Model-Versions-Trailers/);

@@ -23,8 +23,16 @@ export function messageBody(v: Pick<ModelVersion, 'message' | 'path' | 'contentI
   return parseMessage(v.message, v).body;
 }
 
+/**
+ * A metric as the panels write it (Compare Models, Metric History, Lineage: 4 decimals), so one value
+ * reads the same in the tooltip, Version Details and the panels; very small or large values keep 4
+ * significant digits instead of turning into 0.0000.
+ */
 function metricValue(x: unknown): string {
-  if (typeof x === 'number') return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(6)));
+  if (typeof x === 'number') {
+    if (Number.isInteger(x) || !Number.isFinite(x)) return String(x);
+    return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toFixed(4) : x.toPrecision(4);
+  }
   if (typeof x === 'string') return x;
   return JSON.stringify(x) ?? String(x);
 }

@@ -75,7 +75,7 @@ export function versionTooltipMarkdown(v: ModelVersion, formatDate: (iso: string
 /** The tooltip of a model: its path, how many versions, HEAD's content id and size. */
 export function modelTooltipMarkdown(e: ModelEntry, count: number): string {
   const out = [`**${mdEscape(e.path)}**\n\n`];
-  out.push(count ? `${count} version(s)` : 'Not committed yet: right-click it → *Commit Model Version…*');
+  out.push(count ? `${count} version${count === 1 ? '' : 's'}` : 'Not committed yet: right-click it → *Commit Model Version…*');
   if (e.headOid) out.push(`\n\nHEAD: ${mdCode(`sha256:${e.headOid.slice(0, 16)}…`)} · ${mdEscape(formatBytes(e.headSize ?? 0))}`);
   if (e.committed && !e.lfs) out.push('\n\n$(warning) Stored as a plain git blob, not with Git LFS.');
   return out.join('');

@@ -101,7 +101,7 @@ describe('Model Versions: the commit command checks for changes before it asks',
       return shown();
     }, 30000, () => `${JSON.stringify(api.details.current()?.content)?.slice(0, 300) ?? 'nothing'}; tree: ${showTree(last)}`);
     if (c.kind !== 'version') throw new Error('unreachable');
-    assert.deepStrictEqual(c.version.commitMetrics, [{ label: 'accuracy', value: '0.93' }, { label: 'f1', value: '0.9' }]);
+    assert.deepStrictEqual(c.version.commitMetrics, [{ label: 'accuracy', value: '0.9300' }, { label: 'f1', value: '0.9000' }]);
     assert.strictEqual(c.version.subject, 'Retrain on March data');
     assert.strictEqual(c.version.body, 'Note: learning rate halved.');
   });

@@ -15,27 +15,13 @@
 import Module = require('module');
 import * as fs from 'fs';
 import * as path from 'path';
+import { stub } from './vscodeStub';
 
 type Loader = { _resolveFilename(request: string, ...rest: unknown[]): string };
 
 const handlers = new Map<string, (...args: unknown[]) => unknown>();
 const messages: string[] = [];
 
-function stub(name: string): unknown {
-  const f = function () {
-    /* a stub */
-  };
-  return new Proxy(f, {
-    get(target, key) {
-      if (key === 'prototype') return target.prototype;
-      if (key === 'then') return undefined; // not a promise
-      if (key === Symbol.toPrimitive) return () => name;
-      return stub(`${name}.${String(key)}`);
-    },
-    apply: () => stub(`${name}()`),
-    construct: () => stub(`new ${name}`) as object,
-  });
-}
 
 class EventEmitter<T> {
   private listeners: ((e: T) => unknown)[] = [];

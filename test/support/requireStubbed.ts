@@ -10,24 +10,10 @@
  */
 import Module = require('module');
 import * as path from 'path';
+import { stub } from './vscodeStub';
 
 type Loader = { _load(request: string, ...rest: unknown[]): unknown; _resolveFilename(request: string, ...rest: unknown[]): string };
 
-function stub(name: string): unknown {
-  const f = function () {
-    /* a stub */
-  };
-  return new Proxy(f, {
-    get(target, key) {
-      if (key === 'prototype') return target.prototype;
-      if (key === 'then') return undefined; // not a promise
-      if (key === Symbol.toPrimitive) return () => name;
-      return stub(`${name}.${String(key)}`);
-    },
-    apply: () => stub(`${name}()`),
-    construct: () => stub(`new ${name}`) as object,
-  });
-}
 
 const loader = Module as unknown as Loader;
 const resolve = loader._resolveFilename;

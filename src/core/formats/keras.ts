@@ -14,8 +14,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { ModelFormatError, type ModelFormatErrorCode } from './errors';
-import { isLfsPointer, isZip } from './sniff';
+import { isZip } from './sniff';
 import { extractEntry, readEntry, readRange, readZipDirectory } from './zip';
+import { openModelFile, type OpenedModelFile } from './openFile';
 import { parseJsonAttr, loadH5, readHdf5TensorRange, readHdf5Tensors, summarizeHdf5File, type ArchiveInfo, type Json } from './kerasHdf5';
 
 export { boxRanges, flatRangeBox } from './kerasHdf5';
@@ -32,43 +33,8 @@ function startsWith(buf: Uint8Array, sig: number[], at = 0): boolean {
   return true;
 }
 
-interface Opened {
-  abs: string;
-  name: string;
-  size: number;
-  mtimeMs: number;
-  head: Buffer;
-}
-
-async function openChecked(file: string): Promise<Opened> {
-  const abs = path.resolve(file);
-  const name = path.basename(abs);
-  let st: fs.Stats;
-  try {
-    st = await fs.promises.stat(abs);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new ModelFormatError('NOT_FOUND', abs, `${abs} does not exist.`);
-    throw new ModelFormatError('NOT_FOUND', abs, `Cannot read ${abs}: ${err.message}`);
-  }
-  if (st.isDirectory()) throw new ModelFormatError('NOT_A_MODEL', abs, `${name} is a folder, not a model file.`);
-  if (st.size === 0) {
-    throw new ModelFormatError(
-      'EMPTY',
-      abs,
-      `${name} is empty (0 bytes). If it is tracked with Git LFS, fetch its content with \`git lfs pull\`.`,
-    );
-  }
-  const head = await readRange(abs, 0, Math.min(512, st.size));
-  if (isLfsPointer(head)) {
-    throw new ModelFormatError(
-      'NOT_A_MODEL',
-      abs,
-      `${name} is a Git LFS pointer, not the model itself: its content was not downloaded. Run \`git lfs pull\` (or install git-lfs and run \`git lfs install\`).`,
-    );
-  }
-  return { abs, name, size: st.size, mtimeMs: st.mtimeMs, head };
-}
+type Opened = OpenedModelFile;
+const openChecked = openModelFile;
 
 function readUInt(buf: Buffer, at: number, size: number): bigint {
   let v = 0n;

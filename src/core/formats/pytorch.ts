@@ -16,13 +16,11 @@
  * parameters. Numbers and strings of a checkpoint (epoch, learning rates, …) become metadata.
  * The legacy (pre-1.6, non-zip) format is refused with a message in ./index.ts.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { ModelFormatError } from './errors';
 import { PickleError, PickleRefused, PickleRefusedGlobal, PyCallable, PyDict, PyObject, PyTuple, typeName, unpickle, type PyRecord, type PyValue } from './pickle';
-import { isLfsPointer } from './sniff';
 import type { ModelSummary, NodeInfo, PyTorchInfo, TensorData, TensorInfo } from './types';
-import { entryDataStarts, readEntry, readRange, readZipDirectory, type ZipEntry, type ZipFile } from './zip';
+import { openModelFile, type OpenedModelFile } from './openFile';
+import { entryDataStarts, readEntry, readRange, readZipDirectory, type ZipEntry } from './zip';
 
 /** torch.<Name>Storage → element type and size. */
 const STORAGE_TYPES: Record<string, [string, number]> = {
@@ -343,29 +341,8 @@ function walk(root: PyValue, rootName: string, constant: boolean, torchscript: b
 // ---------------------------------------------------------------------------------------------
 // the archive
 
-interface Opened extends ZipFile {
-  mtimeMs: number;
-}
-
-async function openChecked(file: string): Promise<Opened> {
-  const abs = path.resolve(file);
-  const name = path.basename(abs);
-  let st: fs.Stats;
-  try {
-    st = await fs.promises.stat(abs);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new ModelFormatError('NOT_FOUND', abs, `${abs} does not exist.`);
-    throw new ModelFormatError('NOT_FOUND', abs, `Cannot read ${abs}: ${err.message}`);
-  }
-  if (st.isDirectory()) throw new ModelFormatError('NOT_A_MODEL', abs, `${name} is a folder, not a model file.`);
-  if (st.size === 0) throw new ModelFormatError('EMPTY', abs, `${name} is empty (0 bytes). If it is tracked with Git LFS, fetch its content with \`git lfs pull\`.`);
-  const head = await readRange(abs, 0, Math.min(512, st.size));
-  if (isLfsPointer(head)) {
-    throw new ModelFormatError('NOT_A_MODEL', abs, `${name} is a Git LFS pointer, not the model itself: its content was not downloaded. Run \`git lfs pull\`.`);
-  }
-  return { abs, name, size: st.size, mtimeMs: st.mtimeMs };
-}
+type Opened = OpenedModelFile;
+const openChecked = openModelFile;
 
 /** The folder of the archive's data.pkl ('' when it is at the top), or undefined when there is none. */
 function archiveFolder(entries: Map<string, ZipEntry>): string | undefined {

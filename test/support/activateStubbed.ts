@@ -12,12 +12,10 @@
  * real: EventEmitter, Uri.file, the command registry, the message functions (which record the message and
  * answer undefined, as a dismissed notification does), no workspace folder, VS Code's version.
  */
-import Module = require('module');
 import * as fs from 'fs';
 import * as path from 'path';
-import { stub } from './vscodeStub';
+import { installVscodeModule, stub } from './vscodeStub';
 
-type Loader = { _resolveFilename(request: string, ...rest: unknown[]): string };
 
 const handlers = new Map<string, (...args: unknown[]) => unknown>();
 const messages: string[] = [];
@@ -81,16 +79,7 @@ for (const [, name] of types.matchAll(/^\texport (?:class|namespace|enum|const|f
   Object.defineProperty(api, name, { enumerable: true, get: () => (name in real ? real[name] : stub(`vscode.${name}`)) });
 }
 
-const loader = Module as unknown as Loader;
-const resolve = loader._resolveFilename;
-loader._resolveFilename = function (request: string, ...rest: unknown[]) {
-  return request === 'vscode' ? 'vscode' : resolve.call(this, request, ...rest);
-};
-const vscodeModule = new Module('vscode');
-vscodeModule.filename = 'vscode';
-vscodeModule.loaded = true;
-vscodeModule.exports = api;
-require.cache.vscode = vscodeModule;
+installVscodeModule(api);
 
 /** The extension's own files loaded so far, less extension.js */
 const extensionFiles = () =>

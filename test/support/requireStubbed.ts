@@ -10,21 +10,10 @@
  */
 import Module = require('module');
 import * as path from 'path';
-import { stub } from './vscodeStub';
+import { installVscodeModule, stub } from './vscodeStub';
 
-type Loader = { _load(request: string, ...rest: unknown[]): unknown; _resolveFilename(request: string, ...rest: unknown[]): string };
-
-
-const loader = Module as unknown as Loader;
-const resolve = loader._resolveFilename;
-loader._resolveFilename = function (request: string, ...rest: unknown[]) {
-  return request === 'vscode' ? 'vscode' : resolve.call(this, request, ...rest);
-};
-const vscodeModule = new Module('vscode');
-vscodeModule.filename = 'vscode';
-vscodeModule.loaded = true;
-vscodeModule.exports = stub('vscode');
-require.cache.vscode = vscodeModule;
+installVscodeModule(stub('vscode'));
+const loader = Module as unknown as { _load(request: string, ...rest: unknown[]): unknown };
 
 const loaded: string[] = [];
 const load = loader._load;

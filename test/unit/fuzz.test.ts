@@ -29,7 +29,7 @@ import { ModelFormatError } from '../../src/core/formats/errors';
 import { disposeKerasReader, kerasTimeLimitMs, readKerasSummary } from '../../src/core/formats/keras';
 import { runReader, writeInput, type Case, type Outcome, type ReaderKind } from '../support/fuzz';
 import type { FuzzJob, FuzzMessage } from '../support/fuzzWorker';
-import { ARTIFACTS, fixture } from '../support/paths';
+import { ARTIFACTS, fixture, REPO_ROOT } from '../support/paths';
 
 const PYTHON = '/usr/bin/python3';
 const SEED = Number(process.env.MV_FUZZ_SEED ?? 20261206);
@@ -345,16 +345,7 @@ torch.jit.save(torch.jit.script(net), out + '/scripted.pt')
 import sys, os, json, struct, shutil, numpy as np
 out, dir = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(3)
-def write(path, tensors, meta):
-    header = {'__metadata__': meta}
-    off = 0
-    for name, dt, shape, b in tensors:
-        header[name] = {'dtype': dt, 'shape': list(shape), 'data_offsets': [off, off + len(b)]}
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(t[3] for t in tensors))
+from safetensors_write import write
 f32 = lambda n: rng.standard_normal(n).astype('<f4')
 every = [
     ('emb.weight', 'F32', (16, 8), f32(128).tobytes()),
@@ -378,7 +369,7 @@ json.dump({'metadata': {'total_size': sum(len(t[3]) for t in every)}, 'weight_ma
 `,
       data,
       dir,
-    ]);
+    ], { env: { ...process.env, PYTHONPATH: path.join(REPO_ROOT, 'test', 'support') } }); // safetensors_write.py
     const cases: Case[] = [
       { reader: 'safetensors', fixture: path.join(data, 'every.safetensors'), name: 'm.safetensors', mutate: { head: 1024, tail: 512 }, diffEvery: 8 },
       { reader: 'safetensors', fixture: path.join(data, 'model.safetensors.index.json'), name: 'model.safetensors.index.json', mutate: { text: true }, diffEvery: 8 },

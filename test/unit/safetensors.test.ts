@@ -15,7 +15,7 @@ import { ModelFormatError, readModelSummary, readTensor, type ModelSummary } fro
 import { float8Table } from '../../src/core/formats/minifloat';
 import { parseStrictJson } from '../../src/core/formats/safetensors';
 import { isSafetensors } from '../../src/core/formats/sniff';
-import { fixture } from '../support/paths';
+import { fixture, REPO_ROOT } from '../support/paths';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -25,22 +25,7 @@ import numpy as np
 out = sys.argv[1]
 rng = np.random.default_rng(7)
 
-def write(path, tensors, metadata=None):
-    """tensors: [(name, dtype, shape, bytes)], laid out in this order; header padded with spaces to 8 bytes."""
-    header = {}
-    if metadata is not None:
-        header['__metadata__'] = metadata
-    off = 0
-    for name, dt, shape, b in tensors:
-        header[name] = {'dtype': dt, 'shape': list(shape), 'data_offsets': [off, off + len(b)]}
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for t in tensors:
-            f.write(t[3])
+from safetensors_write import write
 
 def bf16(x):
     # the top 16 bits of each float32 (truncation)
@@ -266,7 +251,7 @@ describe('safetensors reader', function () {
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-safetensors-'));
-    execFileSync(PYTHON, ['-c', WRITER, dir]);
+    execFileSync(PYTHON, ['-c', WRITER, dir], { env: { ...process.env, PYTHONPATH: path.join(REPO_ROOT, 'test', 'support') } }); // safetensors_write.py
     ref = JSON.parse(fs.readFileSync(f('ref.json'), 'utf8')) as Ref;
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -256,10 +256,12 @@ describe('UI: Version Details follows the Model Versions selection', function ()
     const context = suite.wb.page.context();
     // only the next registration is intercepted (times: 1): the ones after it go to the server untouched
     // (a request Playwright holds and continues can itself stall a service worker registration)
-    let aborted = 0;
+    let refused = 0;
     const hold = async (route: Route) => {
-      aborted++;
-      await route.abort('connectionreset'); // that frame's registration fails
+      refused++;
+      // that frame's registration fails (a 404: an aborted fetch can wedge Chromium's later registrations
+      // of the scope for tens of seconds, which no new frame can cure)
+      await route.fulfill({ status: 404, body: 'not here' });
     };
     const registrations: string[] = [];
     const seen = (r: Request) => {
@@ -273,7 +275,7 @@ describe('UI: Version Details follows the Model Versions selection', function ()
       await waitForReadOnlyTabs([`${HELLO_MODEL} @ v2`]);
       const subtitle = await waitForAnyWebviewText('header.title .subtitle', (t) => /@ v2 /.test(t), clicked);
       assert.match(subtitle, /hello_deepa\.onnx @ v2 \([0-9a-f]{7}, read-only\)/);
-      assert.strictEqual(aborted, 1, 'the first frame\'s registration failed');
+      assert.strictEqual(refused, 1, 'the first frame\'s registration failed');
       assert.ok(registrations.length >= 2, `the failed frame and the one that replaced it registered a service worker: ${registrations.length}`);
       await waitForReadOnlyTabs([`${HELLO_MODEL} @ v2`]); // the stuck panel is gone: one tab
       // the new panel is the preview panel still: the next click shows v1 in it

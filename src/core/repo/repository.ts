@@ -1142,7 +1142,7 @@ export class ModelRepository {
     return tags;
   }
 
-  /** Whether a tag of this name exists (the Tag… input box says so while the name is typed). */
+  /** Whether a tag of this name exists. */
   async tagExists(name: string): Promise<boolean> {
     return this.git.ok(['rev-parse', '-q', '--verify', `refs/tags/${name}`]);
   }

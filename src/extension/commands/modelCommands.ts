@@ -74,6 +74,8 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
   command(COMMAND.tagModel, async (arg?: vscode.Uri | ModelNode | VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
     const defaultName = `${modelNameOf(model)}/v${version.version}`;
+    // read once for the name box (not a git process per keystroke); repo.tag still refuses a tag made meanwhile
+    const existing = answers?.name ? new Set<string>() : new Set((await repo.listTags()).map((t) => t.name));
     const name = answers?.name ?? (await vscode.window.showInputBox({
       title: `Tag ${model} v${version.version} (${version.shortCommit})`,
       prompt: 'Tag name (a git ref name: no spaces, no "..", no leading "-")',
@@ -83,7 +85,7 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
         try {
           await repo.validateRefName(s.trim(), 'tag');
           // said here, before the message is asked for (then the tag would fail and the message be lost)
-          if (await repo.tagExists(s.trim())) return `Tag '${s.trim()}' already exists: choose another name, or delete that tag first.`;
+          if (existing.has(s.trim())) return `Tag '${s.trim()}' already exists: choose another name, or delete that tag first.`;
           return undefined;
         } catch (e) {
           return (e as Error).message;

@@ -2,6 +2,7 @@
  * The repositories of the workspace, their state for the welcome views, and the watchers that refresh
  * the tree when HEAD, refs or the index change. Runs git only in a trusted workspace.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ModelRepository, RepoError, type ModelEntry, type ModelHistory } from '../../core/repo';
@@ -137,6 +138,18 @@ export class RepoManager implements vscode.Disposable {
         this.timer = setTimeout(() => void this.discover(), 400);
       }));
     }
+    // A file watcher can miss the creation (code-server's starts after activation; network drives): while
+    // there is no repository, look for a .git in the folders and their subfolders every 2 s, discovering
+    // again when what is found changes. Stops when the watchers are disposed (discover() or dispose()).
+    const scan = () => folders.flatMap((f) => gitDirsIn(f.uri.fsPath)).join('\n');
+    let seen = scan(); // what is there now was just discovered (a .git that is no repository is not retried)
+    const poll = setInterval(() => {
+      const found = scan();
+      if (found === seen) return;
+      seen = found;
+      if (found) void this.discover();
+    }, 2000);
+    this.watchers.push({ dispose: () => clearInterval(poll) });
   }
 
   private watch(repo: ModelRepository): void {
@@ -205,4 +218,18 @@ export class RepoManager implements vscode.Disposable {
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** `<folder>/.git` and `<folder>/<child>/.git` where they exist (what a new repository's `git init` makes). */
+function gitDirsIn(folder: string): string[] {
+  const out: string[] = [];
+  if (fs.existsSync(path.join(folder, '.git'))) out.push(path.join(folder, '.git'));
+  let children: fs.Dirent[] = [];
+  try {
+    children = fs.readdirSync(folder, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const c of children) if (c.isDirectory() && fs.existsSync(path.join(folder, c.name, '.git'))) out.push(path.join(folder, c.name, '.git'));
+  return out;
 }

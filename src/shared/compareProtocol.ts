@@ -11,7 +11,7 @@ export interface CompareMetricRow {
   values: string[];
   /** indices of the best model(s) on this metric (empty when not comparable) */
   best: number[];
-  /** one 'mean ± std [lo, hi]' per model ('' without cross-validation) */
+  /** one 'mean ± std [lo, hi]' per model ('' without test-set resampling) */
   cv: string[];
 }
 
@@ -35,12 +35,12 @@ export interface CompareConfusionView {
   matrix: number[][];
 }
 
-/** One bar series of the metric chart: a model's value per charted metric and its CV 95% interval. */
+/** One bar series of the metric chart: a model's value per charted metric and its 95% resampling interval of the test set. */
 export interface CompareChartSeries {
   model: string;
   /** null where the model has no finite value */
   values: (number | null)[];
-  /** cross-validation 95% interval (null without cross-validation) */
+  /** 95% resampling interval of the test set (null without resampling) */
   lo: (number | null)[];
   hi: (number | null)[];
 }

@@ -27,7 +27,7 @@ export interface HistoryPointView {
   /** index into HistoryViewModel.versions */
   x: number;
   value: number;
-  /** 95% interval of the cross-validation mean */
+  /** 95% interval of the mean over resampled subsets of the test set */
   ci95?: [number, number];
   std?: number;
   cvFolds?: number;

@@ -52,7 +52,7 @@ describe('CSV export', () => {
   it('the Compare CSV neutralises model labels that are formulas (it did not), keeps numbers as numbers', () => {
     const csv = renderComparisonCsv(compareResult(['=HYPERLINK("http://x.invalid","click")', '@cmd', 'ok model'], '-better'));
     const recs = parseCsvRecords(csv).records;
-    assert.deepStrictEqual(recs[0], ['model', 'metric', 'value', 'cv_mean', 'cv_std', 'cv_ci95_low', 'cv_ci95_high', 'verdict_vs_baseline']);
+    assert.deepStrictEqual(recs[0], ['model', 'metric', 'value', 'resampled_mean', 'resampled_std', 'resampled_ci95_low', 'resampled_ci95_high', 'verdict_vs_baseline']);
     assert.deepStrictEqual(recs[1], [`'=HYPERLINK("http://x.invalid","click")`, 'accuracy', '0.9', '0.88', '0.01', '0.86', '0.9', 'baseline']);
     assert.deepStrictEqual(recs[2], [`'=HYPERLINK("http://x.invalid","click")`, 'rmse', '-0.5', '', '', '', '', 'baseline']);
     assert.deepStrictEqual(recs[3].slice(0, 3).concat(recs[3].slice(7)), ["'@cmd", 'accuracy', '0.8', "'-better"]);

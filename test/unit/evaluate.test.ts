@@ -111,7 +111,11 @@ describe('evaluate / compare', function () {
         assert.strictEqual(ev.metrics.accuracy, 1);
         assert.ok(ev.metrics.rocAuc === 1);
       } else assert.ok(ev.metrics.accuracy < 0.8);
-      assert.match(renderEvaluationText(ev), /accuracy/);
+      const text = renderEvaluationText(ev);
+      assert.match(text, /accuracy/);
+      // the interval is named for what it is: the evaluation set resampled, the model not retrained
+      assert.match(text, /resampled mean ± std \(5 subsets\)/);
+      assert.doesNotMatch(text, /cross-valid|fold/i);
     }
     // the same model + data is uploaded once
     assert.strictEqual(c.uploads.models, 2);

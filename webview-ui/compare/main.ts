@@ -2,9 +2,9 @@
  * Model comparison panel: renders a CompareViewModel (src/shared/compareProtocol.ts): a warning
  * banner when the label column does not fit the models' output, the candidates' verdicts against the
  * baseline (Swap, or a baseline picker with more than two models, asks the host to recompute with
- * other roles), a metric chart (each model's value per metric with the cross-validation 95%
+ * other roles), a metric chart (each model's value per metric with the test-set resampling 95%
  * interval as whiskers, the best outlined), ROC curves (binary: one per model; multiclass: one-vs-rest
- * for the class picked), metrics per model (best highlighted) with the cross-validation spread,
+ * for the class picked), metrics per model (best highlighted) with the test-set resampling spread,
  * confusion matrices as heatmaps, and export buttons. Charts are Chart.js on canvases (bundled, no
  * inline styles: the strict CSP holds), coloured from the theme's CSS variables and redrawn when the
  * theme changes; every number is also in a table. All strings go in as text nodes (h()), never as HTML.
@@ -165,7 +165,7 @@ function renderReport(vm: CompareViewModel): void {
   );
 
   if (vm.cvFolds > 1) {
-    app.append(h('h3', null, `Cross-validation spread (${vm.cvFolds} folds): mean ± std [95% interval]`));
+    app.append(h('h3', null, `Test-set resampling (${vm.cvFolds} stratified subsets of the evaluation data; the models are not retrained): mean ± std [95% interval]`));
     app.append(
       h('table', { class: 'grid cv', id: 'cv' },
         h('thead', null, h('tr', null, h('th', null, 'metric'), ...vm.models.map((m, i) => h('th', { class: 'num' }, `${m} (${role(i)})`)))),
@@ -212,7 +212,7 @@ function canvasBox(id: string, label: string): { box: HTMLElement; canvas: HTMLC
 
 // ------------------------------------------------------------------------------------------ metric chart
 
-/** Draws each bar's cross-validation 95% interval as a whisker. */
+/** Draws each bar's 95% resampling interval (of the test set) as a whisker. */
 const whiskers = (chart: CompareMetricChart, color: string): Plugin<'bar'> => ({
   id: 'cvWhiskers',
   afterDatasetsDraw(c) {
@@ -247,7 +247,7 @@ const whiskers = (chart: CompareMetricChart, color: string): Plugin<'bar'> => ({
 });
 
 function metricChart(mc: CompareMetricChart, folds: number, t: Theme): HTMLElement {
-  const label = `Bar chart of ${mc.metrics.join(', ')} per model${folds > 1 ? ` with ${folds}-fold cross-validation 95% intervals` : ''}; best outlined`;
+  const label = `Bar chart of ${mc.metrics.join(', ')} per model${folds > 1 ? ` with 95% resampling intervals of the test set (${folds} subsets)` : ''}; best outlined`;
   const { box, canvas } = canvasBox('metric-chart', label);
   const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
   const chart = new C.Chart(canvas, {
@@ -282,7 +282,7 @@ function metricChart(mc: CompareMetricChart, folds: number, t: Theme): HTMLEleme
             label: (ctx) => {
               const s = mc.series[ctx.datasetIndex];
               const j = ctx.dataIndex;
-              const ci = s.lo[j] !== null && s.hi[j] !== null ? `, CV 95% [${fmt(s.lo[j])}, ${fmt(s.hi[j])}]` : '';
+              const ci = s.lo[j] !== null && s.hi[j] !== null ? `, resampling 95% [${fmt(s.lo[j])}, ${fmt(s.hi[j])}]` : '';
               return `${s.model}: ${fmt(s.values[j])}${ci}${mc.best[j].includes(ctx.datasetIndex) ? ' ★ best' : ''}`;
             },
           },
@@ -293,7 +293,7 @@ function metricChart(mc: CompareMetricChart, folds: number, t: Theme): HTMLEleme
   });
   charts.push(chart);
   return h('figure', { class: 'chart' },
-    h('figcaption', null, h('h3', null, 'Metrics per model'), h('span', { class: 'where' }, folds > 1 ? `whiskers: ${folds}-fold cross-validation 95% interval; best outlined` : 'best outlined')),
+    h('figcaption', null, h('h3', null, 'Metrics per model'), h('span', { class: 'where' }, folds > 1 ? `whiskers: 95% resampling interval of the test set (${folds} subsets); best outlined` : 'best outlined')),
     box,
   );
 }

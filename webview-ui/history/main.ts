@@ -2,7 +2,7 @@
  * Metric History panel: renders a HistoryViewModel (src/shared/historyProtocol.ts). One Chart.js line
  * chart per metric (x = the model's versions in order; one line per source — commit trailers, each
  * evaluation dataset, notes — so values measured on different datasets are never joined), aliases and
- * tags marked on their versions (point style + a labelled guide line), the cross-validation 95%
+ * tags marked on their versions (point style + a labelled guide line), the test-set resampling 95%
  * interval as whiskers, a tooltip with the version's message, author and date. A click on a point or
  * a table row reveals that version in the Model Versions tree. Below, the same numbers as a table.
  * Charts are bundled (no CDN), coloured from the theme's CSS variables and redrawn when it changes;
@@ -151,7 +151,7 @@ function render(vm: HistoryViewModel): void {
       h('div', { class: 'legend-marks', 'aria-hidden': 'true' },
         h('span', { class: 'mark mark-alias' }, '◆'), ' alias  ',
         h('span', { class: 'mark mark-tag' }, '▲'), ' tag  ',
-        h('span', { class: 'mark' }, '┬'), ' cross-validation 95% interval  · click a point to open that version',
+        h('span', { class: 'mark' }, '┬'), ' 95% resampling interval of the test set  · click a point to open that version',
       ),
     );
     const grid = h('div', { class: 'charts' });
@@ -204,7 +204,7 @@ const markers = (vm: HistoryViewModel, t: Theme): Plugin<'line'> => ({
 const CAP = 4;
 
 /**
- * The cross-validation 95% interval of each point that has one, as a whisker. Their geometry goes on
+ * The 95% resampling interval (of the test set) of each point that has one, as a whisker. Their geometry goes on
  * the figure (data-whiskers: x, the caps' y) for tests and tools.
  */
 const whiskers = (figure: HTMLElement, m: HistoryMetricView, colors: string[]): Plugin<'line'> => ({
@@ -343,7 +343,7 @@ function metricChart(vm: HistoryViewModel, m: HistoryMetricView, t: Theme): HTML
               const s = m.series[item.datasetIndex];
               const p = s.points.find((q) => q.x === item.dataIndex);
               if (!p) return '';
-              const ci = p.ci95 ? ` (95% CI ${formatMetric(p.ci95[0])} – ${formatMetric(p.ci95[1])}${p.cvFolds ? `, ${p.cvFolds} folds` : ''})` : '';
+              const ci = p.ci95 ? ` (95% CI ${formatMetric(p.ci95[0])} – ${formatMetric(p.ci95[1])}${p.cvFolds ? `, ${p.cvFolds} resampled subsets` : ''})` : '';
               return `${s.sourceLabel}: ${formatMetric(p.value)}${ci}`;
             },
             footer: (items: TooltipItem<'line'>[]) => {

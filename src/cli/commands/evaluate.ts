@@ -23,8 +23,10 @@ export const DATA_OPTIONS_HELP = `  --data FILE         the evaluation data (CSV
   --features a,b,…    the feature columns, in the model's input order (default: all but the label)
   --output NAME       the model output to read (default: the first)
   --batch N           rows per run (default 256)
-  --folds K           cross-validation folds of the evaluation set, no retraining (default 5; 0 = none)
-  --seed N            seed of the fold assignment and the bootstrap
+  --folds K           stratified subsets of the evaluation set for a resampling interval of
+                      each metric (default 5; 0 = none). The models are not retrained: this
+                      measures the noise of one test set, not cross-validation
+  --seed N            seed of the subset assignment and the bootstrap
   --host ws://H:P     use a remote evaluation host (\`modelver eval-host --listen\`) instead of a local one
   --token-file F      the remote host's token
   --host-timeout S    fail when the evaluation host sends nothing for S seconds while a request waits
@@ -47,7 +49,7 @@ const usage = `usage: modelver evaluate <model>[@version] --data FILE --label CO
 
 Run a model over a dataset in the evaluation host and print its metrics (classification: accuracy,
 precision/recall/F1 macro and weighted, log-loss, ROC-AUC, confusion matrix; regression: MSE, RMSE,
-MAE, R²) with cross-validated 95% intervals.
+MAE, R²) with 95% intervals from resampling the evaluation set (the model is not retrained).
 
   <model>             a model file, or <model-file>@<version> for a committed version (vN, latest, a tag,
                       an alias, a commit id)
@@ -254,7 +256,7 @@ export function asCliError(e: unknown, code: number): unknown {
 }
 
 export const evaluateCommand = {
-  summary: 'evaluate a model on a dataset (metrics, cross-validated intervals)',
+  summary: 'evaluate a model on a dataset (metrics, resampling intervals of the test set)',
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parse(args, { ...EVAL_OPTIONS, record: { type: 'boolean' } });

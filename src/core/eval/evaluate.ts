@@ -3,7 +3,7 @@
  *
  * `evaluateModel` uploads the model and the dataset's feature matrix to the host (only what it lacks),
  * runs one output of the model over every row, interprets that output for the task and computes the
- * metrics (src/core/metrics) plus resampled cross-validation intervals (k folds of the evaluation set,
+ * metrics (src/core/metrics) plus resampling intervals of the test set (k stratified subsets of the evaluation set,
  * no retraining). The per-row predictions are kept so that `compareModels` can run paired tests.
  *
  * How the output is read (the output named by `outputName`, else the model's first output):
@@ -263,7 +263,7 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
   };
   const folds = opts.folds ?? 5;
   const doCv = folds >= 2 && folds <= n;
-  if (folds >= 2 && folds > n) notes.push(`no cross-validation: ${folds} folds need at least ${folds} rows`);
+  if (folds >= 2 && folds > n) notes.push(`no resampling interval: ${folds} subsets need at least ${folds} rows`);
 
   if (!isClassification(task)) {
     if (width !== 1) throw new EvaluationError(`${label}: a regression model must give one value per row; output '${out.name}' gives ${width}`);

@@ -30,7 +30,7 @@ export function renderEvaluationText(ev: ModelEvaluation): string {
   lines.push(`${ev.label}: ${ev.task}, ${ev.rows} rows of ${path.basename(ev.dataset.file)} (label '${ev.dataset.label}'), run by ${runtimeLabel(ev)}`);
   lines.push(`output '${ev.outputName}': ${ev.interpretation}`);
   lines.push('');
-  const cvHead = ev.cvFolds ? [`${ev.cvFolds}-fold mean ± std`, '95% CI'] : [];
+  const cvHead = ev.cvFolds ? [`resampled mean ± std (${ev.cvFolds} subsets)`, '95% interval'] : [];
   const rows = Object.entries(ev.metrics).map(([k, v]) => {
     const c = ev.cv[k];
     const cvCols = ev.cvFolds ? (c ? [`${fmtMetric(c.mean)} ± ${fmtMetric(c.std)}`, `[${fmtMetric(c.ci95[0])}, ${fmtMetric(c.ci95[1])}]`] : ['—', '—']) : [];

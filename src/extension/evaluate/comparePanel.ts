@@ -1,6 +1,6 @@
 /**
  * The model comparison panel (one, reused: a new comparison replaces the previous one): metrics per
- * model with the best highlighted, the cross-validation spread, verdicts of the candidates against
+ * model with the best highlighted, the test-set resampling spread, verdicts of the candidates against
  * the baseline (Swap exchanges the roles, recomputed from the outputs already computed), a metric
  * chart and ROC curves (Chart.js, bundled into dist/webview/compare.js), confusion matrices as
  * heatmaps, and exports. The page's plumbing is the panels' base class (../webview/panel.ts): its

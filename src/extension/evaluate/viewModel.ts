@@ -133,9 +133,9 @@ export function toCompareViewModel(r: CompareResult, title: string): CompareView
   };
 }
 
-/** CSV: one row per model and metric, with the CV spread and the verdict against the baseline. */
+/** CSV: one row per model and metric, with the test-set resampling spread and the verdict against the baseline. */
 export function renderComparisonCsv(r: CompareResult): string {
-  const rows: CsvValue[][] = [['model', 'metric', 'value', 'cv_mean', 'cv_std', 'cv_ci95_low', 'cv_ci95_high', 'verdict_vs_baseline']];
+  const rows: CsvValue[][] = [['model', 'metric', 'value', 'resampled_mean', 'resampled_std', 'resampled_ci95_low', 'resampled_ci95_high', 'verdict_vs_baseline']];
   for (const [i, e] of r.evaluations.entries()) {
     const verdict = i === 0 ? 'baseline' : (r.pairs[i - 1]?.verdict ?? '');
     for (const [m, v] of Object.entries(e.metrics)) {

@@ -110,7 +110,7 @@ describe('Model Versions: Compare Models… and Evaluate Version… (evaluation 
     const out = path.join(root, 'eval', 'out');
     fs.mkdirSync(out, { recursive: true });
     const csv = await exec<string>('exportComparison', 'csv', 'file', vscode.Uri.file(path.join(out, 'c.csv')));
-    assert.ok(csv.startsWith('model,metric,value,cv_mean'), csv.slice(0, 80));
+    assert.ok(csv.startsWith('model,metric,value,resampled_mean'), csv.slice(0, 80));
     assert.ok(fs.readFileSync(path.join(out, 'c.csv'), 'utf8').includes(`${MODEL}@v2,accuracy,`));
     await exec<string>('exportComparison', 'json', 'file', vscode.Uri.file(path.join(out, 'c.json')));
     const json = JSON.parse(fs.readFileSync(path.join(out, 'c.json'), 'utf8')) as CompareResult;

@@ -20,6 +20,11 @@ export const DATA_OPTIONS_HELP = `  --data FILE         the evaluation data (CSV
   --label COL         the label column (name, or 0-based index; -1 = last)
   --task T            binary | multiclass | regression (default: from the labels: 2 classes → binary,
                       numeric labels with fractions → regression, else multiclass)
+  --classes a,b,…     the model's classes in the order of its output columns (labels are matched by
+                      name, or taken as column indices when every label is a whole number below
+                      their count), for data that lacks some classes. Without it, a multiclass
+                      model with more columns than the data has classes reads whole-number labels
+                      as column indices
   --features a,b,…    the feature columns, in the model's input order (default: all but the label)
   --output NAME       the model output to read (default: the first)
   --batch N           rows per run (default 256)
@@ -63,6 +68,7 @@ export const EVAL_OPTIONS = {
   data: { type: 'string' },
   label: { type: 'string' },
   task: { type: 'string' },
+  classes: { type: 'string' },
   features: { type: 'string' },
   output: { type: 'string' },
   batch: { type: 'string' },
@@ -83,6 +89,7 @@ export interface EvalValues {
   data?: string;
   label?: string;
   task?: string;
+  classes?: string;
   features?: string;
   output?: string;
   batch?: string;
@@ -135,7 +142,15 @@ export function evalSettings(values: EvalValues): { spec: Omit<DatasetSpec, 'tas
   const features = values.features?.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (features && features.length === 0) throw new UsageError('--features lists no columns');
   const seed = int(values.seed, '--seed', 0);
-  const spec = { file: values.data, labelColumn: values.label, features, task };
+  let classNames: string[] | undefined;
+  if (values.classes !== undefined) {
+    classNames = values.classes.split(',').map((s) => s.trim());
+    if (task === 'regression') throw new UsageError('--classes is for classification; a regression task has no classes');
+    if (classNames.length < 2 || classNames.some((c) => c === '')) throw new UsageError(`--classes must name two or more classes, separated by commas (e.g. --classes 0,1,2), not '${values.classes}'`);
+    const dup = classNames.find((c, i) => classNames!.indexOf(c) !== i);
+    if (dup !== undefined) throw new UsageError(`--classes names '${dup}' twice`);
+  }
+  const spec = { file: values.data, labelColumn: values.label, features, task, ...(classNames ? { classNames } : {}) };
   const opts: EvaluateModelOptions = { batchSize: int(values.batch, '--batch', 1), folds: int(values.folds, '--folds', 0), seed, outputName: values.output };
   if (values.host && !values['token-file']) throw new UsageError('--host needs --token-file');
   livenessOf(values);

@@ -276,9 +276,18 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     return { ...base, interpretation: 'one value per row', metrics, cv, cvFolds: doCv ? folds : 0, predictions: { yTrue, yPred } };
   }
 
-  const k = dataset.classNames!.length;
-  const { matrix, interpretation } = toProbabilityMatrix(values, n, width, k, task, label, out.name);
-  const yTrue = dataset.labels as Int32Array;
+  let classNames = dataset.classNames!;
+  let yTrue = dataset.labels as Int32Array;
+  const widened = task === 'multiclass' ? widenToColumns(classNames, yTrue, width) : undefined;
+  if (widened) {
+    notes.push(
+      `the data has ${classNames.length} of the model's ${width} classes (labels ${classNames.join(', ')}): whole-number labels are read as the indices of its ${width} output columns (classes 0–${width - 1}); ` +
+        'name the classes with --classes when they are not their column indices',
+    );
+    ({ classNames, yTrue } = widened);
+  }
+  const k = classNames.length;
+  const { matrix, interpretation } = toProbabilityMatrix(values, n, width, k, task, label, out.name, classNames);
   const yPred = labelsFromMatrix(matrix);
   const rep = classificationReport(yTrue, yPred, k);
   const metrics: Record<string, number> = {
@@ -312,7 +321,7 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
   return {
     ...base,
     interpretation,
-    classNames: dataset.classNames,
+    classNames,
     metrics,
     confusion: rep.confusion,
     cv,
@@ -379,6 +388,19 @@ function cvOf(m: Record<string, { mean: number; std: number; lower: number; uppe
   return out;
 }
 
+/**
+ * A multiclass model with more output columns than the data has classes, on data whose labels are all
+ * whole numbers below the column count (a test slice that lacks some classes): the labels as column
+ * indices, classes '0'…'width−1'. undefined when that does not apply.
+ */
+export function widenToColumns(classNames: string[], yTrue: Int32Array, width: number): { classNames: string[]; yTrue: Int32Array } | undefined {
+  if (width <= classNames.length || !classNames.every((c) => /^\d+$/.test(c) && Number(c) < width)) return undefined;
+  const column = classNames.map(Number);
+  const out = new Int32Array(yTrue.length);
+  for (let i = 0; i < yTrue.length; i++) out[i] = column[yTrue[i]];
+  return { classNames: Array.from({ length: width }, (_, i) => String(i)), yTrue: out };
+}
+
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 function isDistribution(values: Float32Array, n: number, w: number): boolean {
@@ -392,6 +414,19 @@ function isDistribution(values: Float32Array, n: number, w: number): boolean {
     if (Math.abs(s - 1) > 1e-3) return false;
   }
   return true;
+}
+
+/** What to do when a classifier's columns do not match the data's classes (toProbabilityMatrix's error). */
+function mismatchHint(width: number, k: number, task: DatasetTask, classNames: string[] | undefined): string {
+  const wholeNumbers = !!classNames?.length && classNames.every((c) => /^-?\d+$/.test(c.trim()));
+  if (width < k && wholeNumbers && (width === 1 || k > 2 * width)) {
+    return `. The label holds ${k} different whole numbers: if it is a quantity to predict rather than a class, evaluate it as regression (--task regression)`;
+  }
+  if (width > k && task === 'binary') {
+    return `. If the model has ${width} classes, evaluate it as multiclass (--task multiclass: whole-number labels are read as column indices) or name its classes in column order (--classes a,b,…)`;
+  }
+  if (width > k) return `. Name the model's ${width} classes in column order (--classes a,b,…), or choose another output (--output NAME)`;
+  return ' (choose another output with --output NAME)';
 }
 
 /** The model's output as K-column probability rows (see the module header); the arguments of toProbabilityMatrix. */
@@ -409,6 +444,7 @@ export function toProbabilityMatrix(
   task: DatasetTask,
   label = 'the model',
   outputName = 'output',
+  classNames?: string[],
 ): { matrix: ProbabilityMatrix; interpretation: string } {
   if (task === 'binary' && width === 1) {
     let inUnit = true;
@@ -425,7 +461,7 @@ export function toProbabilityMatrix(
     throw new EvaluationError(
       `${label}: output '${outputName}' gives ${width} value${width === 1 ? '' : 's'} per row but the dataset has ${k} classes; ` +
         (task === 'binary' ? 'a binary model must give P(class 1) or one column per class' : 'a multiclass model must give one column per class') +
-        ' (choose another output with outputName)',
+        mismatchHint(width, k, task, classNames),
     );
   }
   const dist = isDistribution(values, n, width);
@@ -548,6 +584,11 @@ export function compareModels(results: ModelEvaluation[], opts: CompareOptions =
     if (b.task !== task) throw new EvaluationError(`${b.label} was evaluated as ${b.task}, ${a.label} as ${task}`);
     if (b.dataset.sha256 !== a.dataset.sha256 || b.rows !== a.rows) {
       throw new EvaluationError(`${a.label} and ${b.label} were evaluated on different data; a paired comparison needs the same rows`);
+    }
+    if ((b.classNames ?? []).join('\u0000') !== (a.classNames ?? []).join('\u0000')) {
+      throw new EvaluationError(
+        `${a.label} and ${b.label} were evaluated with different classes ([${(a.classNames ?? []).join(', ')}] and [${(b.classNames ?? []).join(', ')}]): their outputs have different columns; name the classes with --classes`,
+      );
     }
     const yTrue = a.predictions.yTrue;
     const pa = cls ? a.predictions.probabilities! : a.predictions.yPred;

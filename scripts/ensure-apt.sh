@@ -10,9 +10,9 @@ set -euo pipefail
 
 # What the build, the tests and `npm start` use: git + git-lfs (model repositories), chromium (UI
 # tests), ripgrep + libkrb5-dev + pkg-config + g++ + make + python3 (code-server's native modules),
-# python3-onnx/h5py/numpy/torch and flatc (the reference readers and writers the unit tests compare against),
+# python3-onnx/h5py/numpy/scipy/statsmodels/torch and flatc (the reference readers and writers the unit tests compare against),
 # curl (npm start).
-DEFAULT_PACKAGES="git git-lfs chromium ripgrep libkrb5-dev pkg-config g++ make python3 python3-onnx python3-h5py python3-numpy python3-torch flatbuffers-compiler curl"
+DEFAULT_PACKAGES="git git-lfs chromium ripgrep libkrb5-dev pkg-config g++ make python3 python3-onnx python3-h5py python3-numpy python3-scipy python3-statsmodels python3-torch flatbuffers-compiler curl"
 read -r -a PACKAGES <<<"${MV_APT_PACKAGES:-$DEFAULT_PACKAGES}"
 LOCK_TIMEOUT="${MV_APT_LOCK_TIMEOUT:-300}"
 LOCK_POLL="${MV_APT_LOCK_POLL:-2}"

@@ -26,6 +26,14 @@ export interface ComparePairView {
   mcnemar: string;
   /** one line per bootstrapped metric */
   metrics: string[];
+  /** not significant: how many rows would detect a difference of this size ('' otherwise) */
+  tooSmall: string;
+}
+
+/** Three or more classifiers: Cochran's Q over all of them, then every pair (McNemar, Holm-adjusted). */
+export interface CompareMultipleView {
+  summary: string;
+  pairs: string[];
 }
 
 export interface CompareConfusionView {
@@ -86,6 +94,7 @@ export interface CompareViewModel {
   metrics: CompareMetricRow[];
   cvFolds: number;
   pairs: ComparePairView[];
+  multiple?: CompareMultipleView;
   confusions: CompareConfusionView[];
   warnings: string[];
   /** the label column does not fit the models' output (src/core/eval/labelFit.ts): a warning banner */

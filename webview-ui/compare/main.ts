@@ -139,11 +139,21 @@ function renderReport(vm: CompareViewModel): void {
             h('strong', null, p.candidate), ': ', h('span', { class: verdictClass(p.verdict) }, p.text),
             p.mcnemar ? h('div', { class: 'where' }, p.mcnemar) : null,
             ...p.metrics.map((x) => h('div', { class: 'where' }, x)),
+            p.tooSmall ? h('div', { class: 'too-small' }, h('span', { class: 'codicon codicon-info' }), ' ', p.tooSmall) : null,
           ),
         ),
       ),
     ),
   );
+  if (vm.multiple) {
+    app.append(h('h3', { id: 'all-models' }, `All ${vm.models.length} models together`));
+    app.append(
+      h('div', { class: 'multiple', id: 'multiple' },
+        h('div', null, vm.multiple.summary),
+        h('ul', { class: 'pairwise' }, ...vm.multiple.pairs.map((l) => h('li', { class: 'where' }, l))),
+      ),
+    );
+  }
 
   if (vm.chart || vm.roc) {
     const row = h('div', { class: 'charts' });

@@ -39,8 +39,12 @@ import {
   logLoss,
   logLossOfMatrix,
   matrixRows,
+  cochransQ,
+  holm,
   mcnemar,
+  mcnemarRowsNeeded,
   mcnemarVerdict,
+  rowsNeededFromSe,
   meanAbsoluteError,
   meanSquaredError,
   pairedBootstrapAccuracy,
@@ -55,6 +59,7 @@ import {
   type ProbabilityMatrix,
   type Verdict,
   type VerdictResult,
+  verdictText,
 } from '../metrics';
 
 export interface EvalTarget {
@@ -506,8 +511,19 @@ export interface MetricComparison {
   ciLower: number;
   ciUpper: number;
   pValue: number;
+  /** three or more models: the p-value adjusted by Holm over the candidates compared on this metric */
+  pHolm?: number;
+  /** not significant: the rows that would detect a difference of this size with power 0.8 (at α over the family's size); null when the difference is 0 */
+  rowsNeeded?: number | null;
   verdict: Verdict;
   text: string;
+}
+
+/** Three or more classifiers: Cochran's Q over all of them first, then McNemar on every pair with Holm's correction. */
+export interface MultipleComparison {
+  cochranQ: { statistic: number; df: number; pValue: number };
+  /** every pair of models (i < j in model order); differs: Q significant and the Holm-adjusted p below α */
+  pairs: { a: string; b: string; aRightBWrong: number; aWrongBRight: number; pValue: number; pHolm: number; differs: boolean }[];
 }
 
 export interface PairComparison {
@@ -515,7 +531,14 @@ export interface PairComparison {
   candidate: string;
   rows: number;
   /** classification: McNemar's test on per-row correctness */
-  mcnemar?: McNemarResult & { verdict: Verdict; text: string };
+  mcnemar?: McNemarResult & {
+    verdict: Verdict;
+    text: string;
+    /** three or more models: the Holm-adjusted p of this pair among all pairs (the verdict needs it and Cochran's Q below α) */
+    pHolm?: number;
+    /** not significant: the rows that would detect this discordance with power 0.8; null when b = c */
+    rowsNeeded?: number | null;
+  };
   metrics: MetricComparison[];
   /** the verdict on the main metric (McNemar for accuracy, the bootstrap otherwise) */
   verdict: Verdict;
@@ -530,6 +553,8 @@ export interface ComparisonReport {
   models: { label: string; modelHash: string; metrics: Record<string, number> }[];
   /** each model after the first against the first (the baseline) */
   pairs: PairComparison[];
+  /** classification with three or more models */
+  multiple?: MultipleComparison;
 }
 
 type RowScorer = (yTrue: Labels, pred: Float64Array[] | Labels) => number;
@@ -580,6 +605,7 @@ export function compareModels(results: ModelEvaluation[], opts: CompareOptions =
   const metricNames = [metric, ...extra];
   for (const m of metricNames) scorer(m, task, k); // validates the names
   const pairs: PairComparison[] = [];
+  const boots: BootstrapResult[][] = [];
   for (const b of results.slice(1)) {
     if (b.task !== task) throw new EvaluationError(`${b.label} was evaluated as ${b.task}, ${a.label} as ${task}`);
     if (b.dataset.sha256 !== a.dataset.sha256 || b.rows !== a.rows) {
@@ -599,20 +625,63 @@ export function compareModels(results: ModelEvaluation[], opts: CompareOptions =
       const v = mcnemarVerdict(m, { alpha });
       mc = { ...m, verdict: v.verdict, text: v.text };
     }
+    const pairBoots: BootstrapResult[] = [];
+    boots.push(pairBoots);
     const metrics: MetricComparison[] = metricNames.map((name) => {
       const higherIsBetter = !LOWER_IS_BETTER.has(name);
       const boot: BootstrapResult =
         cls && name === 'accuracy'
           ? pairedBootstrapAccuracy(yTrue, a.predictions.yPred, b.predictions.yPred, { rounds, seed: opts.seed })
           : pairedBootstrapMetric(scorer(name, task, k) as never, yTrue, pa as never, pb as never, { rounds, seed: opts.seed });
+      pairBoots.push(boot);
       const v: VerdictResult = bootstrapVerdict(boot, { alpha, higherIsBetter });
       const baseline = a.metrics[name] ?? scorer(name, task, k)(yTrue, pa);
       const candidate = b.metrics[name] ?? scorer(name, task, k)(yTrue, pb);
       return { metric: name, higherIsBetter, baseline, candidate, delta: candidate - baseline, ciLower: v.lower, ciUpper: v.upper, pValue: v.pValue, verdict: v.verdict, text: v.text };
     });
-    const main = cls && metric === 'accuracy' ? mc! : metrics[0];
-    pairs.push({ baseline: a.label, candidate: b.label, rows: a.rows, mcnemar: mc, metrics, verdict: main.verdict, text: main.text });
+    pairs.push({ baseline: a.label, candidate: b.label, rows: a.rows, mcnemar: mc, metrics, verdict: 'no significant difference', text: '' });
   }
+  const multiple = cls && results.length >= 3 ? multipleComparison(results, alpha) : undefined;
+  // three or more models: each metric's bootstrap p-values adjusted by Holm over the candidates; McNemar
+  // verdicts from the all-pairs family, behind Cochran's Q
+  const family = pairs.length;
+  if (family > 1) {
+    metricNames.forEach((name, mi) => {
+      const adjusted = holm(pairs.map((p) => p.metrics[mi].pValue));
+      pairs.forEach((p, pi) => {
+        const m = p.metrics[mi];
+        m.pHolm = adjusted[pi];
+        if (m.verdict !== 'no significant difference' && !(adjusted[pi] < alpha)) {
+          m.verdict = 'no significant difference';
+          m.text = verdictText(m.verdict, alpha);
+        }
+      });
+    });
+  }
+  pairs.forEach((p, pi) => {
+    if (p.mcnemar && multiple) {
+      // the baseline's pairs come first in the all-pairs list: (0, 1), (0, 2), …
+      const all = multiple.pairs[pi];
+      p.mcnemar.pHolm = all.pHolm;
+      const v = mcnemarVerdict({ b: p.mcnemar.b, c: p.mcnemar.c, pValue: all.differs ? all.pHolm : 1 }, { alpha });
+      p.mcnemar.verdict = v.verdict;
+      p.mcnemar.text = v.text;
+    }
+    // not significant: how many rows would show a difference of this size (power 0.8, α shared by the family)
+    const familyAlpha = alpha / Math.max(1, multiple ? multiple.pairs.length : family);
+    if (p.mcnemar && p.mcnemar.verdict === 'no significant difference') {
+      const n = mcnemarRowsNeeded(p.mcnemar.b, p.mcnemar.c, p.rows, familyAlpha);
+      p.mcnemar.rowsNeeded = Number.isFinite(n) ? n : null;
+    }
+    p.metrics.forEach((m, mi) => {
+      if (m.verdict !== 'no significant difference') return;
+      const n = rowsNeededFromSe(m.delta, boots[pi][mi].standardError, p.rows, alpha / family);
+      m.rowsNeeded = Number.isFinite(n) ? n : null;
+    });
+    const main = cls && metric === 'accuracy' ? p.mcnemar! : p.metrics[0];
+    p.verdict = main.verdict;
+    p.text = main.text;
+  });
   return {
     task,
     alpha,
@@ -620,6 +689,31 @@ export function compareModels(results: ModelEvaluation[], opts: CompareOptions =
     bootstrapRounds: rounds,
     models: results.map((r) => ({ label: r.label, modelHash: r.modelHash, metrics: r.metrics })),
     pairs,
+    ...(multiple ? { multiple } : {}),
+  };
+}
+
+/** Cochran's Q over every model's per-row correctness, then McNemar on every pair with Holm's correction. */
+function multipleComparison(results: ModelEvaluation[], alpha: number): MultipleComparison {
+  const yTrue = results[0].predictions.yTrue;
+  const correct = results.map((r) => {
+    const c = new Uint8Array(yTrue.length);
+    const yp = r.predictions.yPred;
+    for (let i = 0; i < c.length; i++) c[i] = yp[i] === yTrue[i] ? 1 : 0;
+    return c;
+  });
+  const q = cochransQ(correct);
+  const raw: Omit<MultipleComparison['pairs'][number], 'pHolm' | 'differs'>[] = [];
+  for (let i = 0; i < results.length; i++) {
+    for (let j = i + 1; j < results.length; j++) {
+      const m = mcnemar(yTrue, results[i].predictions.yPred, results[j].predictions.yPred);
+      raw.push({ a: results[i].label, b: results[j].label, aRightBWrong: m.b, aWrongBRight: m.c, pValue: m.pValue });
+    }
+  }
+  const adjusted = holm(raw.map((r) => r.pValue));
+  return {
+    cochranQ: { statistic: q.statistic, df: q.df, pValue: q.pValue },
+    pairs: raw.map((r, k) => ({ ...r, pHolm: adjusted[k], differs: q.pValue < alpha && adjusted[k] < alpha })),
   };
 }
 

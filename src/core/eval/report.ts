@@ -54,17 +54,53 @@ const pIs = (v: string): string => (v.startsWith('<') ? `p ${v}` : `p = ${v}`);
  * ends with that test's outcome in the short role words ('candidate better', 'no significant
  * difference'): the pair's verdict, with α, is said once above these lines.
  */
-export function pairDetailLines(rep: ComparisonReport, p: ComparisonReport['pairs'][number]): string[] {
+export function pairDetailLines(rep: ComparisonReport, p: ComparisonReport['pairs'][number], withTooSmall = true): string[] {
   const lines: string[] = [];
   if (p.mcnemar) {
-    lines.push(`McNemar: baseline right/candidate wrong ${p.mcnemar.b}, baseline wrong/candidate right ${p.mcnemar.c}, ${pIs(fmtP(p.mcnemar.pValue))} (${p.mcnemar.method}) → ${verdictLabel(p.mcnemar.verdict)}`);
+    const holmP = p.mcnemar.pHolm !== undefined ? `, Holm-adjusted ${pIs(fmtP(p.mcnemar.pHolm))}` : '';
+    lines.push(`McNemar: baseline right/candidate wrong ${p.mcnemar.b}, baseline wrong/candidate right ${p.mcnemar.c}, ${pIs(fmtP(p.mcnemar.pValue))}${holmP} (${p.mcnemar.method}) → ${verdictLabel(p.mcnemar.verdict)}`);
   }
   for (const m of p.metrics) {
+    const holmP = m.pHolm !== undefined ? `, Holm-adjusted ${pIs(fmtP(m.pHolm))}` : '';
     lines.push(
-      `${m.metric}: ${fmtMetric(m.baseline)} → ${fmtMetric(m.candidate)} (Δ ${fmtSigned(m.delta)}, ${Math.round((1 - rep.alpha) * 100)}% CI [${fmtSigned(m.ciLower)}, ${fmtSigned(m.ciUpper)}], bootstrap ${pIs(fmtP(m.pValue, rep.bootstrapRounds))}) → ${verdictLabel(m.verdict)}`,
+      `${m.metric}: ${fmtMetric(m.baseline)} → ${fmtMetric(m.candidate)} (Δ ${fmtSigned(m.delta)}, ${Math.round((1 - rep.alpha) * 100)}% CI [${fmtSigned(m.ciLower)}, ${fmtSigned(m.ciUpper)}], bootstrap ${pIs(fmtP(m.pValue, rep.bootstrapRounds))}${holmP}) → ${verdictLabel(m.verdict)}`,
     );
   }
+  const small = withTooSmall ? tooSmallLine(rep, p) : undefined;
+  if (small) lines.push(small);
   return lines;
+}
+
+/**
+ * A pair whose main test found no significant difference: how many rows would detect a difference of
+ * the size seen with power 0.8 ("too small to confirm"), or that there is no difference to detect.
+ */
+export function tooSmallLine(rep: ComparisonReport, p: ComparisonReport['pairs'][number]): string | undefined {
+  if (p.verdict !== 'no significant difference') return undefined;
+  const byMcNemar = !!p.mcnemar && rep.metric === 'accuracy';
+  const rowsNeeded = byMcNemar ? p.mcnemar!.rowsNeeded : p.metrics[0]?.rowsNeeded;
+  if (rowsNeeded === undefined) return undefined;
+  if (rowsNeeded === null) {
+    return byMcNemar ? 'no difference to confirm: where the two disagree, each gets as many rows right as the other' : `no difference to confirm: both have the same ${rep.metric}`;
+  }
+  if (rowsNeeded <= p.rows) return undefined;
+  const main = { rowsNeeded };
+  return `too small to confirm: about ${main.rowsNeeded.toLocaleString('en-US')} rows (this data has ${p.rows.toLocaleString('en-US')}) would detect a difference of this size with power 0.8`;
+}
+
+/** Three or more classifiers: Cochran's Q, then every pair (McNemar, Holm-adjusted). Empty otherwise. */
+export function multipleLines(rep: ComparisonReport): { summary: string; pairs: string[] } | undefined {
+  const mc = rep.multiple;
+  if (!mc) return undefined;
+  const q = mc.cochranQ;
+  const differ = q.pValue < rep.alpha;
+  const summary =
+    `Cochran's Q over ${rep.models.length} models: Q = ${fmtMetric(q.statistic)}, df ${q.df}, ${pIs(fmtP(q.pValue))} → ` +
+    (differ ? `their accuracies differ at α = ${rep.alpha}; the pairs below say which (McNemar, Holm-adjusted)` : `no significant difference among them at α = ${rep.alpha}, so no pair is called different`);
+  const pairs = mc.pairs.map(
+    (x) => `${x.a} vs ${x.b}: ${x.aRightBWrong} / ${x.aWrongBRight} rows only one gets right, ${pIs(fmtP(x.pValue))}, Holm-adjusted ${pIs(fmtP(x.pHolm))} → ${x.differs ? 'differ' : 'no difference that survives'}`,
+  );
+  return { summary, pairs };
 }
 
 export function renderComparisonText(rep: ComparisonReport, g?: GateResult): string {
@@ -75,6 +111,8 @@ export function renderComparisonText(rep: ComparisonReport, g?: GateResult): str
     lines.push('', `${p.candidate} vs ${p.baseline} (baseline), ${p.rows} rows: ${p.text}`);
     for (const l of pairDetailLines(rep, p)) lines.push(`  ${l}`);
   }
+  const multi = multipleLines(rep);
+  if (multi) lines.push('', multi.summary, ...multi.pairs.map((l) => `  ${l}`));
   if (g) lines.push('', g.pass ? 'gate: pass' : `gate: FAIL\n${g.reasons.map((r) => `  - ${r}`).join('\n')}`);
   return lines.join('\n');
 }
@@ -87,8 +125,13 @@ export function renderComparisonMarkdown(rep: ComparisonReport, g?: GateResult, 
   lines.push('### Model evaluation', '');
   for (const w of warnings) lines.push(`> ⚠️ ${w.replace(/\n/g, ' ')}`, '');
   if (g) lines.push(g.pass ? '**Gate: pass** ✅' : `**Gate: FAIL** ❌\n\n${g.reasons.map((r) => `- ${r}`).join('\n')}`, '');
-  for (const p of rep.pairs) lines.push(`${icon(p.verdict)} **${p.candidate}** vs **${p.baseline}** (baseline): ${p.text}`);
+  for (const p of rep.pairs) {
+    const small = tooSmallLine(rep, p);
+    lines.push(`${icon(p.verdict)} **${p.candidate}** vs **${p.baseline}** (baseline): ${p.text}${small ? ` — ${small}` : ''}`);
+  }
   lines.push('');
+  const multi = multipleLines(rep);
+  if (multi) lines.push(multi.summary, '', ...multi.pairs.map((l) => `- ${l}`), '');
   const names = [...new Set(rep.models.flatMap((m) => Object.keys(m.metrics)))];
   lines.push(...mdTable(['metric', ...rep.models.map((m) => m.label)], names.map((n) => [n, ...rep.models.map((m) => fmtMetric(m.metrics[n]))])));
   lines.push('');

@@ -10,6 +10,7 @@ export * from './classification';
 export * from './regression';
 export * from './crossValidation';
 export * from './compare';
+export * from './multiple';
 export { DEFAULT_SEED, mulberry32, randomInt, shuffleInPlace, type Random } from './rng';
 export {
   binomialCdf,

@@ -2,7 +2,7 @@
 import * as path from 'path';
 import { LOWER_IS_BETTER, evaluationJson, runtimeLabel, type ComparisonReport, type ModelEvaluation } from '../../core/eval/evaluate';
 import { labelFitWarningsOf } from '../../core/eval/labelFit';
-import { fmtMetric, pairDetailLines, renderComparisonMarkdown } from '../../core/eval/report';
+import { fmtMetric, multipleLines, pairDetailLines, renderComparisonMarkdown, tooSmallLine } from '../../core/eval/report';
 import { rocSeries, type RocSeries } from '../../core/eval/roc';
 import { toCsv, type CsvValue } from '../../core/util/csv';
 import type { CompareMetricChart, CompareRocView, CompareViewModel, ExportFormat } from '../../shared/compareProtocol';
@@ -118,10 +118,14 @@ export function toCompareViewModel(r: CompareResult, title: string): CompareView
       text: p.text,
       // the same detail lines as the CLI: McNemar counts and p; each metric's Δ, interval and p
       ...(() => {
-        const lines = pairDetailLines(r, p);
-        return { mcnemar: p.mcnemar ? lines[0] : '', metrics: p.mcnemar ? lines.slice(1) : lines };
+        const lines = pairDetailLines(r, p, false);
+        return { mcnemar: p.mcnemar ? lines[0] : '', metrics: p.mcnemar ? lines.slice(1) : lines, tooSmall: tooSmallLine(r, p) ?? '' };
       })(),
     })),
+    ...(() => {
+      const m = multipleLines(r);
+      return m ? { multiple: m } : {};
+    })(),
     confusions: r.evaluations
       .filter((e) => e.confusion && e.classNames)
       .map((e) => ({ model: e.label, classNames: e.classNames!, matrix: e.confusion! })),

@@ -37,6 +37,7 @@ const commands: Record<string, () => Promise<Command>> = {
   diff: async () => (await import('./commands/diff.js')).diffCommand,
   evaluate: async () => (await import('./commands/evaluate.js')).evaluateCommand,
   compare: async () => (await import('./commands/compare.js')).compareCommand,
+  cv: async () => (await import('./commands/cv.js')).cvCommand,
   lineage: async () => (await import('./commands/lineage.js')).lineageCommand,
 };
 

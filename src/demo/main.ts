@@ -7,6 +7,7 @@ import { parseArgs } from 'util';
 import { makeDemo } from './generate';
 
 const USAGE = `usage: node dist/demo.js DEST [--recreate] [--quiet]
+       node dist/demo.js train TRAIN.csv [VALID.csv] OUT.onnx [options]   (the demo's trainer; --help for its options)
 
 Creates the Model Versions demo repository in DEST (a new or empty folder): a synthetic e-commerce
 dataset, three trained versions of a purchase-prediction model (ONNX) and one Keras HDF5 model, committed
@@ -17,6 +18,20 @@ current demo is reused.
   --quiet      print only the result line`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'train') {
+    // the demo's trainer as a training command (modelver cv --train "node dist/demo.js train {train} {valid} {out}")
+    const { trainCommand, UsageError, TRAIN_USAGE } = await import('./trainCommand.js');
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(TRAIN_USAGE + '\n');
+      return 0;
+    }
+    try {
+      return trainCommand(argv.slice(1), (s) => process.stdout.write(s + '\n'));
+    } catch (e) {
+      process.stderr.write(`demo train: ${(e as Error).message}\n`);
+      return e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+    }
+  }
   let values: { recreate?: boolean; quiet?: boolean; help?: boolean };
   let positionals: string[];
   try {

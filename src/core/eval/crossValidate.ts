@@ -16,11 +16,17 @@
  *   p̄_i their mean and s_i² = Σ_j (p_ij − p̄_i)², f = Σ_ij p_ij² / (2 Σ_i s_i²) ~ F(10, 5).
  */
 import { spawn } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_SEED, kFold, mulberry32, shuffleInPlace, stratifiedKFold, studentTQuantile, regularizedBeta } from '../metrics';
 import { parseCsvRecords } from './datasetTable';
 import { EvaluationError } from './errors';
+import type { EvalClient } from './client';
+import type { Dataset, DatasetSpecInput, DatasetTask } from './dataset';
+import { evaluateModel, type EvaluateModelOptions } from './evaluate';
+import { readModelSummary } from '../formats';
 
 export type TableFormat = 'csv' | 'tsv' | 'jsonl' | 'json';
 
@@ -235,13 +241,15 @@ export interface CommandRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
+  /** stopped through the signal */
+  aborted: boolean;
   /** the last 8 KiB of stdout and stderr together */
   tail: string;
   ms: number;
 }
 
 /** Runs one filled command (no shell), its output passed to `onOutput` as it comes; killed (with its process group) after timeoutMs. */
-export function runCommand(argv: string[], opts: { cwd: string; timeoutMs?: number; onOutput?: (chunk: Buffer) => void; env?: NodeJS.ProcessEnv }): Promise<CommandRun> {
+export function runCommand(argv: string[], opts: { cwd: string; timeoutMs?: number; onOutput?: (chunk: Buffer) => void; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<CommandRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
@@ -267,13 +275,20 @@ export function runCommand(argv: string[], opts: { cwd: string; timeoutMs?: numb
           kill();
         }, opts.timeoutMs)
       : undefined;
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      kill();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(new EvaluationError(e.code === 'ENOENT' ? `the training command '${argv[0]}' was not found (is it installed and on PATH?)` : `cannot run the training command '${argv[0]}': ${e.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, timedOut, tail, ms: Date.now() - started });
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve({ code, signal, timedOut, aborted, tail, ms: Date.now() - started });
     });
   });
 }
@@ -306,4 +321,192 @@ export function fiveByTwoF(differences: number[][]): { f: number; df: [number, n
   }
   const f = den === 0 ? (num === 0 ? 0 : Infinity) : num / (2 * den);
   return { f, df: [10, 5], pValue: f === Infinity ? 0 : fSurvival(f, 10, 5) };
+}
+
+// ------------------------------------------------------------------------------------------------
+// the whole run (the CLI's `modelver cv` and the extension's Cross-Validate… share it)
+
+export interface FoldResult {
+  repeat: number;
+  fold: number;
+  trainRows: number;
+  validRows: number;
+  trainMs: number;
+  metrics: Record<string, number>;
+}
+
+export interface RecipeResult {
+  command: string;
+  folds: FoldResult[];
+  summary: Record<string, { mean: number; std: number; ci95: [number, number]; n: number }>;
+}
+
+export interface CrossValidationReport {
+  data: { file: string; sha256: string; rows: number; label: string; task: DatasetTask };
+  k: number;
+  repeats: number;
+  seed: number;
+  stratify: boolean;
+  group: string | null;
+  recipes: RecipeResult[];
+  /** two recipes: the 5×2cv paired F-test on `metric` (better: the recipe significantly better, 1 or 2) */
+  comparison?: { metric: string; differences: number[][]; f: number; df: [number, number]; pValue: number; better?: 1 | 2 };
+}
+
+export interface CrossValidationParams {
+  /** one training command, or two recipes to compare (then k = 2, repeats = 5) */
+  trains: string[];
+  spec: DatasetSpecInput;
+  baseDir: string;
+  k: number;
+  repeats: number;
+  seed: number;
+  stratify?: boolean;
+  group?: string;
+  timeoutMs: number;
+  /** the file name {out} stands for (default model.onnx) */
+  outName?: string;
+  /** the metric of the recipe comparison (default accuracy / rmse) */
+  metric?: string;
+  evalOptions?: EvaluateModelOptions;
+  host: () => Promise<EvalClient>;
+  loadDataset: (spec: DatasetSpecInput) => Promise<Dataset>;
+  /** a line about the run ("── fold 1/5: python train.py …") */
+  onLog?: (line: string) => void;
+  /** the training command's output as it comes */
+  onOutput?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+const isClassificationTask = (t: DatasetTask): boolean => t !== 'regression';
+
+/** Runs the cross-validation: folds, training commands, evaluations, summaries, the recipe comparison. */
+export async function runCrossValidation(p: CrossValidationParams): Promise<CrossValidationReport> {
+  const words = p.trains.map(checkTemplate);
+  const outName = p.outName ?? 'model.onnx';
+  const dataFile = path.resolve(p.baseDir, p.spec.file);
+  if (!fs.existsSync(dataFile)) throw new EvaluationError(`${p.spec.file} does not exist.`);
+  if (p.stratify && p.group) throw new EvaluationError('stratify and group cannot be combined: groups decide the folds');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-cv-'));
+  try {
+    // the whole data once: the task and the class list every fold is read with (a fold may lack a class)
+    const full = await p.loadDataset(p.spec);
+    const table = readRawTable(dataFile);
+    const strata = p.stratify ? columnValues(table, p.spec.labelColumn ?? -1, 'label') : undefined;
+    if (strata && !isClassificationTask(full.task)) throw new EvaluationError('stratified folds need class labels; this label is a regression target');
+    const groups = p.group ? columnValues(table, p.group, 'group column') : undefined;
+    const n = table.rows.length;
+    const dataSha = crypto.createHash('sha256').update(fs.readFileSync(dataFile)).digest('hex');
+    const results: RecipeResult[] = p.trains.map((command) => ({ command, folds: [], summary: {} }));
+    const ext = path.extname(dataFile);
+    for (let r = 0; r < p.repeats; r++) {
+      const folds = assignFolds(n, { k: p.k, seed: p.seed + r, strata, groups });
+      for (let f = 0; f < p.k; f++) {
+        const dir = path.join(work, `r${r + 1}-f${f + 1}`);
+        fs.mkdirSync(dir);
+        const train = path.join(dir, `train${ext}`);
+        const valid = path.join(dir, `valid${ext}`);
+        const trainRows = complement(n, folds[f]);
+        writeRows(table, trainRows, train);
+        writeRows(table, folds[f], valid);
+        const validSet = await p.loadDataset({ ...p.spec, file: valid, task: full.task, ...(full.classNames && !p.spec.classNames ? { classNames: full.classNames } : {}) });
+        for (const [ri, w] of words.entries()) {
+          if (p.signal?.aborted) throw new EvaluationError('cross-validation cancelled');
+          const out = path.join(dir, p.trains.length > 1 ? `recipe${ri + 1}-${outName}` : outName);
+          const argv = fillCommand(w, { train, valid, out, fold: String(f + 1) });
+          const where = `${p.repeats > 1 ? `repeat ${r + 1}, ` : ''}fold ${f + 1}/${p.k}${p.trains.length > 1 ? `, recipe ${ri + 1}` : ''}`;
+          p.onLog?.(`── ${where}: ${argv.map((a) => (/[\s'"\\]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+          const run = await runCommand(argv, { cwd: p.baseDir, timeoutMs: p.timeoutMs, onOutput: (b) => p.onOutput?.(b.toString('utf8')), signal: p.signal });
+          const tail = run.tail.trim() ? `\n--- its last output ---\n${run.tail.trim().split('\n').slice(-20).join('\n')}` : ' (it printed nothing)';
+          if (run.aborted) throw new EvaluationError('cross-validation cancelled');
+          if (run.timedOut) throw new EvaluationError(`the training command of ${where} ran past ${p.timeoutMs / 1000} s (--timeout) and was stopped; nothing after it ran.${tail}`);
+          if (run.code !== 0) throw new EvaluationError(`the training command of ${where} failed (${run.signal ? `killed by ${run.signal}` : `exit status ${run.code}`}); nothing after it ran.${tail}`);
+          if (!fs.existsSync(out) || fs.statSync(out).size === 0) {
+            throw new EvaluationError(`the training command of ${where} finished but wrote no model to {out} (${out}): write the trained model to the path given in place of {out}.${tail}`);
+          }
+          try {
+            await readModelSummary(out);
+          } catch (e) {
+            throw new EvaluationError(`the training command of ${where} wrote ${path.basename(out)}, which is not a model it can evaluate: ${(e as Error).message}`);
+          }
+          const ev = await evaluateModel({ file: out, label: where }, validSet, p.host, { ...p.evalOptions, task: full.task, folds: 0, signal: p.signal });
+          results[ri].folds.push({ repeat: r + 1, fold: f + 1, trainRows: trainRows.length, validRows: validSet.rowCount, trainMs: run.ms, metrics: ev.metrics });
+        }
+      }
+    }
+    for (const res of results) {
+      for (const m of Object.keys(res.folds[0]?.metrics ?? {})) res.summary[m] = summarizeFolds(res.folds.map((f) => f.metrics[m]));
+    }
+    let comparison: CrossValidationReport['comparison'];
+    if (p.trains.length === 2) {
+      const metric = p.metric ?? (isClassificationTask(full.task) ? 'accuracy' : 'rmse');
+      if (!(metric in results[0].summary)) throw new EvaluationError(`the metric ${metric} is not reported for this task; choose one of ${Object.keys(results[0].summary).join(', ')}`);
+      if (p.k !== 2 || p.repeats !== 5) throw new EvaluationError('comparing two recipes runs the 5×2cv test: 5 repetitions of 2 folds');
+      const differences = Array.from({ length: 5 }, (_, r) => [0, 1].map((f) => results[0].folds[r * 2 + f].metrics[metric] - results[1].folds[r * 2 + f].metrics[metric]));
+      const t = fiveByTwoF(differences);
+      const lowerBetter = /^(logLoss|mse|rmse|mae)$/.test(metric);
+      const d = results[0].summary[metric].mean - results[1].summary[metric].mean;
+      comparison = { metric, differences, ...t, ...(t.pValue < 0.05 && d !== 0 ? { better: (d > 0) !== lowerBetter ? 1 : 2 } : {}) };
+    }
+    const rel = path.relative(p.baseDir, dataFile);
+    return {
+      data: { file: rel.startsWith('..') || path.isAbsolute(rel) ? dataFile : rel, sha256: dataSha, rows: n, label: full.labelName, task: full.task },
+      k: p.k,
+      repeats: p.repeats,
+      seed: p.seed,
+      stratify: !!p.stratify,
+      group: p.group ?? null,
+      recipes: results,
+      ...(comparison ? { comparison } : {}),
+    };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Records a run in the repository notes of a committed version (`crossValidations.<key>`); returns the key. */
+export async function recordCrossValidation(
+  repo: { addMetadata(model: string, version: number | string, data: Record<string, unknown>): Promise<Record<string, unknown>> },
+  model: string,
+  version: number | string,
+  report: CrossValidationReport,
+  date = new Date(),
+): Promise<string> {
+  const key = crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ trains: report.recipes.map((r) => r.command), data: report.data.sha256, k: report.k, repeats: report.repeats, seed: report.seed, stratify: report.stratify, group: report.group }))
+    .digest('hex');
+  await repo.addMetadata(model, version, { crossValidations: { [key]: { ...report, date: date.toISOString() } } });
+  return key;
+}
+
+const fmt4 = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '—');
+
+/** The report as text (a row per metric, a column per fold) or Markdown. */
+export function renderCrossValidation(rep: CrossValidationReport, md = false): string {
+  const lines: string[] = [];
+  const how = `${rep.k}-fold cross-validation${rep.repeats > 1 ? ` × ${rep.repeats} repeats` : ''}${rep.stratify ? ', stratified' : ''}${rep.group ? `, grouped by ${rep.group}` : ''}, seed ${rep.seed}`;
+  lines.push(md ? `### Cross-validation of ${rep.data.file}` : `${how} of ${rep.data.file} (${rep.data.rows} rows, label '${rep.data.label}', ${rep.data.task}); each fold trains a model`);
+  if (md) lines.push('', `${how}; ${rep.data.rows} rows, label \`${rep.data.label}\`, ${rep.data.task}; each fold trains a model.`);
+  for (const [i, r] of rep.recipes.entries()) {
+    const names = Object.keys(r.summary);
+    const which = rep.recipes.length > 1 ? ` ${i + 1}` : '';
+    lines.push('', md ? `**Recipe${which}:** \`${r.command.replace(/`/g, "'")}\`` : `recipe${which}: ${r.command}`, '');
+    // a row per metric: its value on each fold, then the mean ± std and the 95% interval of the mean
+    const head = ['metric', ...r.folds.map((f) => `${rep.repeats > 1 ? `${f.repeat}.` : 'fold '}${f.fold}`), 'mean ± std', '95% interval'];
+    const rows = names.map((m) => [m, ...r.folds.map((f) => fmt4(f.metrics[m])), `${fmt4(r.summary[m].mean)} ± ${fmt4(r.summary[m].std)}`, `[${fmt4(r.summary[m].ci95[0])}, ${fmt4(r.summary[m].ci95[1])}]`]);
+    if (md) {
+      lines.push(`| ${head.join(' | ')} |`, `|${head.map((_, j) => (j ? ' ---: ' : ' --- ')).join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`));
+    } else {
+      const w = head.map((h, j) => Math.max(h.length, ...rows.map((x) => x[j].length)));
+      lines.push(head.map((h, j) => (j ? h.padStart(w[j]) : h.padEnd(w[j]))).join('  '), ...rows.map((x) => x.map((c, j) => (j ? c.padStart(w[j]) : c.padEnd(w[j]))).join('  ')));
+    }
+  }
+  if (rep.comparison) {
+    const c = rep.comparison;
+    const pText = c.pValue < 0.001 ? 'p < 0.001' : `p = ${c.pValue.toFixed(3)}`;
+    lines.push('', `5×2cv paired F-test on ${c.metric}: F = ${fmt4(c.f)} (df 10, 5), ${pText} → ${c.better ? `recipe ${c.better} is better at α = 0.05` : 'no significant difference between the recipes at α = 0.05'}`);
+  }
+  if (rep.repeats > 1 && !rep.comparison) lines.push('', 'note: the folds of repeated runs share rows, so the interval over all of them is narrower than it should be (Dietterich, 1998).');
+  return lines.join('\n');
 }

@@ -147,6 +147,36 @@ describe('Keras 3 .keras weights: mapped to layers as saving_lib stores them', f
     ]);
   });
 
+  it('groups named after the layers (not saving_lib’s layout) are still found by name, when the class names match none', async () => {
+    const f = path.join(dir, 'by-name.keras');
+    execFileSync(PYTHON, [
+      '-c',
+      String.raw`
+import sys, json, io, zipfile, h5py, numpy as np
+d = lambda n, u: {"module": "keras.layers", "class_name": "Dense", "config": {"name": n, "units": u}, "registered_name": None}
+cfg = {"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [d("fc1", 3), d("fc2", 2)]}}
+buf = io.BytesIO()
+with h5py.File(buf, 'w') as h:
+    h['layers/fc1/vars/0'] = np.ones((4, 3), np.float32)
+    h['layers/fc2/vars/0'] = np.ones((3, 2), np.float32)
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.writestr('metadata.json', json.dumps({"keras_version": "3.5.0"}))
+    z.writestr('config.json', json.dumps(cfg))
+    z.writestr('model.weights.h5', buf.getvalue())
+`,
+      f,
+    ]);
+    const s = await readKerasSummary(f);
+    assert.deepStrictEqual(
+      s.keras!.layers.map((l) => [l.name, l.className, l.weights]),
+      [
+        ['fc1', 'Dense', ['fc1/vars/0']],
+        ['fc2', 'Dense', ['fc2/vars/0']],
+      ],
+    );
+    assert.deepStrictEqual(s.warnings, []);
+  });
+
   for (const version of ['3.5.0', '3.8.0']) {
     it(`the .keras and its .h5 twin (same weights) diff with no layer removed or added and no weight changed (${version})`, async () => {
       const { keras, h5 } = write(dir, version);

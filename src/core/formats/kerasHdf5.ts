@@ -750,6 +750,9 @@ function matchContainer(f: H5File, containerPath: string, entries: V3Entry[]): M
     }
     if (key !== undefined && !out.has(key)) out.set(key, e);
   }
+  // files not written by saving_lib that name the groups after the layers: what is left, by name
+  const claimed = new Set(out.values());
+  for (const e of entries) if (!claimed.has(e) && present.has(e.name) && !out.has(e.name)) out.set(e.name, e);
   return out;
 }
 

@@ -136,7 +136,7 @@ def write_keras(out, m, version, weights_out=None):
         save_state(f, m, '', with_names, paths)
     config = {'module': m.module, 'class_name': m.cls, 'registered_name': m.registered, 'config': {
         'name': m.name, 'trainable': True, 'layers': [serialize(l) for l in m.layers],
-        'input_layers': [['inp', 0, 0]], 'output_layers': [['fc3', 0, 0]]},
+        'input_layers': [[m.layers[0].name, 0, 0]], 'output_layers': [[m.layers[-1].name, 0, 0]]},
         'compile_config': {'optimizer': {'module': 'keras.optimizers', 'class_name': 'Adam', 'config': {'learning_rate': 0.001}}, 'loss': 'categorical_crossentropy'}}
     with zipfile.ZipFile(out, 'w', compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr('metadata.json', json.dumps({'keras_version': version, 'date_saved': '2025-02-01@10:00:00'}))

@@ -147,6 +147,44 @@ describe('Keras 3 .keras weights: mapped to layers as saving_lib stores them', f
     ]);
   });
 
+  it('a layer holding sublayers (LSTM: its cell) keeps them under its own path: rnn/cell/vars/<i>', async () => {
+    const f = path.join(dir, 'lstm.keras');
+    const out = execFileSync(
+      PYTHON,
+      [
+        '-c',
+        String.raw`
+import sys, json
+sys.path.insert(0, sys.argv[2])
+from keras3_write import Obj, dense, write_keras
+inp = Obj('seq', 'InputLayer', {'batch_shape': [None, 5, 3], 'dtype': 'float32', 'sparse': False})
+cell = Obj('lstm_cell', 'LSTMCell', {'units': 4}, [('kernel', (3, 16)), ('recurrent_kernel', (4, 16)), ('bias', (16,))])
+rnn = Obj('rnn', 'LSTM', {'units': 4, 'return_sequences': False}, attrs={'cell': cell}, inbound='seq')
+head = dense('head', 2, 4, 'softmax', 'rnn')
+m = Obj('m', 'Functional', {}, layers=[inp, rnn, head], module='keras.src.models.functional', registered='Functional')
+print(json.dumps(write_keras(sys.argv[1], m, '3.5.0')))`,
+        f,
+        path.dirname(WRITER),
+      ],
+      { encoding: 'utf8' },
+    );
+    const written = JSON.parse(out) as Written['layers'];
+    const s = await readKerasSummary(f);
+    const rnn = s.keras!.layers.find((l) => l.name === 'rnn')!;
+    assert.strictEqual(rnn.className, 'LSTM');
+    assert.deepStrictEqual(rnn.weights, ['rnn/cell/vars/0', 'rnn/cell/vars/1', 'rnn/cell/vars/2']);
+    assert.deepStrictEqual(
+      rnn.weights.map((n) => {
+        const t = s.tensors.find((x) => x.name === n)!;
+        return [(t.location as { dataset: string }).dataset, t.shape];
+      }),
+      written.rnn,
+    );
+    assert.deepStrictEqual(written.rnn.map(([p]) => p), ['/layers/lstm/cell/vars/0', '/layers/lstm/cell/vars/1', '/layers/lstm/cell/vars/2']);
+    assert.deepStrictEqual(s.keras!.layers.find((l) => l.name === 'head')!.weights, ['head/vars/0', 'head/vars/1']);
+    assert.deepStrictEqual(s.warnings, []);
+  });
+
   it('groups named after the layers (not saving_lib’s layout) are still found by name, when the class names match none', async () => {
     const f = path.join(dir, 'by-name.keras');
     execFileSync(PYTHON, [

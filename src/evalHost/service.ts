@@ -23,6 +23,7 @@ import type {
 import { EVAL_PROTOCOL_VERSION, EvalErrorCodes, Methods, PROVIDER_CHOICES, base64ToFloat32, float32ToBase64 } from '../shared/evalProtocol';
 import { BlobError, BlobStore } from './blobStore';
 import { ProviderError, Runtime, shortenError } from './runtime';
+import { notRunnableFormat, notRunnableMessage } from '../core/eval/runnable';
 
 export interface ServiceOptions {
   provider: ProviderChoice;
@@ -275,6 +276,9 @@ export class EvalService {
     if (!isPosInt(batchSize)) throw badInput('batchSize must be a positive integer');
     const pad = batchAxis && p.padLastBatch === true;
 
+    // safetensors, PyTorch, GGUF, TFLite: the clients refuse them before uploading; a client that did not gets the same answer
+    const refused = await notRunnableFormat(modelFile);
+    if (refused) throw badInput(notRunnableMessage(refused, 'The model')!);
     const { session, provider, skipped, ms: sessionMs, engine } = await this.runtime.session(p.modelHash, modelFile, this.blobs.modelFiles(p.externalData));
     for (const s of sources) {
       if (!session.inputNames.includes(s.name)) throw badInput(`the model has no input ${brief(s.name)} (inputs: ${session.inputNames.join(', ')})`);

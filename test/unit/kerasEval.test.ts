@@ -588,6 +588,64 @@ print(json.dumps({'ok': True}))`,
       }
       assertClose(got, want, 1e-5, 'Keras 3 softmax');
     });
+
+    it('custom-named layers (fc1, fc2: stored as layers/dense, layers/dense_1, as Keras 3 saves them) get their weights', async () => {
+      const file = path.join(tmp, 'k3-named.keras');
+      const k1 = randomFloats(4 * 5, 94, 1);
+      const b1 = randomFloats(5, 95, 0.3);
+      const k2 = randomFloats(5 * 3, 96, 1);
+      const b2 = randomFloats(3, 97, 0.3);
+      python<{ ok: boolean }>(
+        String.raw`
+import sys, json, io, zipfile, h5py, numpy as np
+req = json.load(sys.stdin)
+pol = {'module': 'keras', 'class_name': 'DTypePolicy', 'config': {'name': 'float32'}, 'registered_name': None}
+init = lambda n: {'module': 'keras.initializers', 'class_name': n, 'config': {}, 'registered_name': None}
+def dense(name, units, act, n_in):
+    return {'module': 'keras.layers', 'class_name': 'Dense', 'config': {'name': name, 'trainable': True, 'dtype': pol, 'units': units, 'activation': act, 'use_bias': True,
+        'kernel_initializer': init('GlorotUniform'), 'bias_initializer': init('Zeros'), 'kernel_regularizer': None, 'bias_regularizer': None,
+        'kernel_constraint': None, 'bias_constraint': None}, 'registered_name': None, 'build_config': {'input_shape': [None, n_in]}}
+cfg = {'module': 'keras', 'class_name': 'Sequential', 'config': {'name': 'mlp', 'trainable': True, 'dtype': pol, 'layers': [
+  {'module': 'keras.layers', 'class_name': 'InputLayer', 'config': {'batch_shape': [None, 4], 'dtype': 'float32', 'sparse': False, 'name': 'features'}, 'registered_name': None},
+  dense('fc1', 5, 'relu', 4), dense('fc2', 3, 'softmax', 5)], 'build_input_shape': [None, 4]}, 'registered_name': None, 'build_config': {'input_shape': [None, 4]}, 'compile_config': None}
+buf = io.BytesIO()
+with h5py.File(buf, 'w') as f:
+    f.create_group('vars')
+    for group, k, b, shape in [('dense', 'k1', 'b1', (4, 5)), ('dense_1', 'k2', 'b2', (5, 3))]:
+        v = f.create_group('layers/' + group + '/vars')
+        v['0'] = np.array(req[k], dtype=np.float32).reshape(shape)
+        v['1'] = np.array(req[b], dtype=np.float32)
+with zipfile.ZipFile(req['file'], 'w') as z:
+    z.writestr('metadata.json', json.dumps({'keras_version': '3.5.0', 'date_saved': '2024-09-01@00:00:00'}))
+    z.writestr('config.json', json.dumps(cfg))
+    z.writestr('model.weights.h5', buf.getvalue())
+print(json.dumps({'ok': True}))`,
+        { file, k1: Array.from(k1), b1: Array.from(b1), k2: Array.from(k2), b2: Array.from(b2) },
+      );
+      const s = await readModelSummary(file);
+      assert.deepStrictEqual(
+        s.keras!.layers.map((l) => [l.name, l.weights.length]),
+        [
+          ['features', 0],
+          ['fc1', 2],
+          ['fc2', 2],
+        ],
+      );
+      const rows = 6;
+      const x = randomFloats(rows * 4, 98, 2);
+      const res = await evalInline(file, [inline(s.inputs[0].name, [4], x)]);
+      const got = outputFloats(res.outputs[0]);
+      const want: number[] = [];
+      for (let r = 0; r < rows; r++) {
+        const h = [0, 1, 2, 3, 4].map((j) => Math.max(0, b1[j] + [0, 1, 2, 3].reduce((a, i) => a + x[r * 4 + i] * k1[i * 5 + j], 0)));
+        const z = [0, 1, 2].map((j) => b2[j] + [0, 1, 2, 3, 4].reduce((a, i) => a + h[i] * k2[i * 3 + j], 0));
+        const m = Math.max(...z);
+        const e = z.map((v) => Math.exp(v - m));
+        const sum = e.reduce((a, v) => a + v, 0);
+        want.push(...e.map((v) => v / sum));
+      }
+      assertClose(got, want, 1e-5, 'Keras 3 custom-named MLP');
+    });
   });
 
   // ----------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { compareModels, evaluateModel, evaluationJson, gate, parseGateRule, type GateRule, type ModelEvaluation } from '../../core/eval/evaluate';
 import { labelFitWarningsOf } from '../../core/eval/labelFit';
+import { assertRunnable } from '../../core/eval/runnable';
 import { renderComparisonMarkdown, renderComparisonText } from '../../core/eval/report';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
@@ -84,6 +85,7 @@ export const compareCommand = {
     try {
       const models = [];
       for (const [i, arg] of positionals.entries()) models.push(await resolveModel(arg, base, tmp, i));
+      for (const m of models) await assertRunnable(m.file, m.label); // before the host starts
       const cache = await openEvalCache(values, base, models);
       opener = new HostOpener(values, base, !cache);
       const host = opener.get;

@@ -8,6 +8,7 @@ import { EvalCache } from '../../core/eval/cache';
 import { EvaluationError, evaluateModel, evaluationJson, recordEvaluation, type EvaluateModelOptions, type ModelEvaluation } from '../../core/eval/evaluate';
 import { renderEvaluationText } from '../../core/eval/report';
 import { ModelFormatError } from '../../core/formats/errors';
+import { assertRunnable } from '../../core/eval/runnable';
 import { ModelRepository, RepoError } from '../../core/repo';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
@@ -292,6 +293,7 @@ export const evaluateCommand = {
     try {
       const m = await resolveModel(positionals[0], base, tmp, 0);
       if (values.record && !m.version) throw new UsageError('--record needs a committed version: <model>@<version> (e.g. models/m.onnx@v3)');
+      await assertRunnable(m.file, m.label); // safetensors, PyTorch, GGUF, TFLite: refused before the host starts
       const cache = await openEvalCache(values, base, [m]);
       host = new HostOpener(values, base, !cache);
       const mark = performance.now();

@@ -31,3 +31,19 @@ export class EvaluationError extends Error {
     this.name = 'EvaluationError';
   }
 }
+
+/**
+ * The model's format cannot be run by the evaluation host: the file holds weights without the code that
+ * runs them (safetensors, PyTorch checkpoints, GGUF), or a program for another runtime (TorchScript,
+ * TFLite). Raised before any host starts or any upload (./runnable.ts).
+ */
+export class NotRunnableError extends EvaluationError {
+  constructor(
+    message: string,
+    /** the ModelFormat name: 'safetensors', 'pytorch', 'torchscript', 'gguf', 'tflite' */
+    readonly format: string,
+  ) {
+    super(message);
+    this.name = 'NotRunnableError';
+  }
+}

@@ -27,6 +27,7 @@ import { evaluateInlineRows, takesInlineRows } from './inlineRows';
 import { outputFloats } from '../../shared/evalProtocol';
 import type { EvalEngine, EvaluateProgress, EvaluateResult, ProviderName } from '../../shared/evalProtocol';
 import { readModelSummary } from '../formats';
+import { assertRunnable, assertRunnableFormat } from './runnable';
 import { EvaluationError } from './errors';
 import {
   accuracy,
@@ -152,7 +153,7 @@ export function runtimeLabel(ev: Pick<ModelEvaluation, 'engine' | 'provider'>): 
   return `${ev.engine === 'tfjs-cpu' ? 'TensorFlow.js' : 'onnxruntime'} on ${PROVIDER_LABELS[ev.provider] ?? ev.provider}`;
 }
 
-export { EvaluationError } from './errors';
+export { EvaluationError, NotRunnableError } from './errors';
 
 /** metrics where a lower value is better */
 export const LOWER_IS_BETTER = new Set(['logLoss', 'mse', 'rmse', 'mae']);
@@ -173,7 +174,10 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
   if (!isClassification(task) && dataset.task !== 'regression') {
     throw new EvaluationError(`task 'regression' needs numeric labels, but the dataset was loaded for '${dataset.task}'`);
   }
+  // a format the host cannot run is refused before its summary, a host start or an upload (./runnable.ts)
+  await assertRunnable(target.file, label);
   const summary = await readModelSummary(target.file);
+  assertRunnableFormat(summary.format, label);
   if (summary.inputs.length === 0) throw new EvaluationError(`${label} has no inputs`);
   if (summary.inputs.length > 1) {
     throw new EvaluationError(`${label} takes ${summary.inputs.length} inputs (${summary.inputs.map((i) => i.name).join(', ')}); evaluation feeds one input from the dataset`);

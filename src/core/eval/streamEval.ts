@@ -8,7 +8,9 @@
  * host, any failure), it is dropped and evaluateModel runs the model on the loaded dataset as before, so
  * results and errors are the ones it gives.
  */
+import * as path from 'path';
 import { readModelSummary } from '../formats';
+import { assertRunnable, assertRunnableFormat } from './runnable';
 import type { EvalClient } from './client';
 import type { BatchPlan, Dataset, RowStream } from './dataset';
 import { planBatches } from './dataset';
@@ -43,7 +45,11 @@ export async function evaluateWhileLoading(
   opts: WhileLoadingOptions = {},
 ): Promise<{ dataset: Dataset; evaluation: ModelEvaluation; streamed: boolean }> {
   const { inputShape, ...evalOpts } = opts;
+  // refused before the host is asked for (./runnable.ts)
+  const label = target.label ?? path.basename(target.file);
+  await assertRunnable(target.file, label);
   const summary = await readModelSummary(target.file).catch(() => undefined);
+  if (summary) assertRunnableFormat(summary.format, label);
   const input = summary?.inputs.length === 1 ? summary.inputs[0] : undefined;
   const outputName = opts.outputName ?? summary?.outputs[0]?.name;
   const outputOk = !opts.outputName || !!summary?.outputs.some((o) => o.name === opts.outputName);

@@ -649,24 +649,181 @@ function isKeras3Weights(f: H5File): boolean {
   return V3_LAYER_GROUPS.some((p) => asGroup(getEntity(f, p)) !== null);
 }
 
-/** Keras 3 layout: `layers/<layer>/vars/<i>` (nested: `layers/<layer>/…/vars/<i>`), `optimizer/vars/<i>`. */
-function scanKeras3Weights(f: H5File, layerOrder: string[], modelName: string | undefined, warnings: string[]): WeightsScan & { optimizer: TensorInfo[] } {
+/** Keras's `naming.to_snake_case` (keras/src/utils/naming.py): 'QDense' → 'q_dense', 'Conv2DTranspose' → 'conv2d_transpose'. */
+export function toSnakeCase(name: string): string {
+  const s = name.replace(/[^\p{L}\p{N}_]+/gu, ''); // re.sub(r"\W+", "", name)
+  return s
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+/** saving_lib's `_get_unique_name`: the first 'dense', then 'dense_1', 'dense_2', … (per container). */
+function uniqueName(name: string, used: Map<string, number>): string {
+  const n = used.get(name);
+  if (n === undefined) {
+    used.set(name, 0);
+    return name;
+  }
+  used.set(name, n + 1);
+  return `${name}_${n + 1}`;
+}
+
+/** A layer of a model config, as Keras 3's saving walks it: nested models (config.layers) hold their own layers. */
+interface V3Entry {
+  name: string;
+  className: string;
+  layers?: V3Entry[];
+}
+
+function v3Entries(layers: unknown[], depth = 0): V3Entry[] {
+  const out: V3Entry[] = [];
+  layers.forEach((l, i) => {
+    if (!isObj(l)) return;
+    const config = isObj(l.config) ? l.config : {};
+    const e: V3Entry = { name: str(l.name) ?? str(config.name) ?? `layer_${i}`, className: str(l.class_name) ?? '' };
+    if (Array.isArray(config.layers) && depth < 32) e.layers = v3Entries(config.layers, depth + 1);
+    out.push(e);
+  });
+  return out;
+}
+
+/** The layer list of a Keras 3 model config (`config.layers`). */
+function keras3ConfigLayers(mc: Json | undefined): unknown[] {
+  const cfg = mc?.config;
+  if (Array.isArray(cfg)) return cfg;
+  return isObj(cfg) && Array.isArray(cfg.layers) ? cfg.layers : [];
+}
+
+function groupKeys(f: H5File, p: string): string[] {
+  const g = asGroup(getEntity(f, p));
+  if (!g) return [];
+  try {
+    return g.keys();
+  } catch {
+    return [];
+  }
+}
+
+/** The layer name Keras ≥ 3.6 records on a saveable's `vars` group (attribute `name`). */
+function storedName(f: H5File, groupPath: string): string | undefined {
+  const v = asGroup(getEntity(f, `${groupPath}/vars`));
+  return v ? stringAttr(v, 'name') : undefined;
+}
+
+/** saving_lib visits attributes in sorted order, private ones (`_…`) last (`_name_key`); a saveable's own `vars` come first. */
+function saveOrder(keys: string[]): string[] {
+  const k = (s: string) => (s.startsWith('_') ? `~${s}` : s);
+  return [...keys].sort((a, b) => (a === 'vars' ? -1 : b === 'vars' ? 1 : natural(k(a), k(b))));
+}
+
+/** 'dense' < 'dense_1' < 'dense_2' < 'dense_10': the order `_get_unique_name` hands the names out in. */
+function natural(a: string, b: string): number {
+  const ma = /^(.*?)(?:_(\d+))?$/.exec(a)!;
+  const mb = /^(.*?)(?:_(\d+))?$/.exec(b)!;
+  if (ma[1] !== mb[1]) return a < b ? -1 : a > b ? 1 : 0;
+  return Number(ma[2] ?? -1) - Number(mb[2] ?? -1);
+}
+
+/**
+ * The children of a container group (`/layers`, or a nested model's `…/layers`) that hold the given
+ * layers: saving_lib (`_save_container_state`) stores the layers of a list under the snake-case name of
+ * their *class*, made unique in list order ('dense', 'dense_1', …), not under the layer's name. Keras ≥ 3.6
+ * also writes the layer's name on its `vars` group, which wins when present.
+ */
+function matchContainer(f: H5File, containerPath: string, entries: V3Entry[]): Map<string, V3Entry> {
+  const keys = groupKeys(f, containerPath);
+  const present = new Set(keys);
+  const byStored = new Map<string, string>();
+  for (const k of keys) {
+    const n = storedName(f, `${containerPath}/${k}`);
+    if (n !== undefined && !byStored.has(n)) byStored.set(n, k);
+  }
+  const used = new Map<string, number>();
+  const out = new Map<string, V3Entry>();
+  for (const e of entries) {
+    const computed = uniqueName(toSnakeCase(e.className), used);
+    let key = byStored.get(e.name);
+    if (key === undefined && present.has(computed)) {
+      const n = storedName(f, `${containerPath}/${computed}`);
+      if (n === undefined || n === e.name) key = computed;
+    }
+    if (key !== undefined && !out.has(key)) out.set(key, e);
+  }
+  // files not written by saving_lib that name the groups after the layers: what is left, by name
+  const claimed = new Set(out.values());
+  for (const e of entries) if (!claimed.has(e) && present.has(e.name) && !out.has(e.name)) out.set(e.name, e);
+  return out;
+}
+
+/**
+ * The datasets of one saveable at `groupPath`, in the order Keras saved them, named `<display>/<path below
+ * the group>` with the layers of a nested model (`layers/<snake name>`) named by their layer names.
+ */
+function collectV3(f: H5File, groupPath: string, display: string, entry: V3Entry | undefined, out: Array<{ path: string; name: string }>, depth = 0): void {
+  if (depth > 64) return;
+  for (const k of saveOrder(groupKeys(f, groupPath))) {
+    const p = `${groupPath}/${k}`;
+    const e = getEntity(f, p);
+    if (asDataset(e)) {
+      out.push({ path: p, name: `${display}/${k}` });
+      continue;
+    }
+    if (!asGroup(e)) continue;
+    if (k === 'layers') {
+      // a nested model's layers: in the config's order, named by their layer names
+      const inner = entry?.layers ?? [];
+      const matched = matchContainer(f, p, inner);
+      const order = [...matched.keys()].sort((a, b) => inner.indexOf(matched.get(a)!) - inner.indexOf(matched.get(b)!));
+      for (const ck of order) collectV3(f, `${p}/${ck}`, `${display}/${matched.get(ck)!.name}`, matched.get(ck), out, depth + 1);
+      const names = new Set(inner.map((x) => x.name));
+      for (const ck of groupKeys(f, p).filter((x) => !matched.has(x)).sort(natural)) {
+        const stored = storedName(f, `${p}/${ck}`);
+        collectV3(f, `${p}/${ck}`, stored !== undefined && !names.has(stored) ? `${display}/${stored}` : `${display}/layers/${ck}`, undefined, out, depth + 1);
+      }
+    } else if (k === 'vars') {
+      for (const d of walkDatasets(f, p)) out.push({ path: d, name: `${display}${d.slice(groupPath.length)}` });
+    } else collectV3(f, p, `${display}/${k}`, undefined, out, depth + 1);
+  }
+}
+
+/**
+ * Keras 3 layout (keras/src/saving/saving_lib.py `_save_state`): `layers/<snake-case class name>[_n]/vars/<i>`
+ * for the model's layers in order, nested models under `…/layers/…`, sublayers under their attribute
+ * names (`…/cell/vars/<i>`), the model's own `vars/<i>`, the optimizer's `optimizer/vars/<i>`. Layers
+ * are mapped to their groups as saving_lib names them (see matchContainer); groups of other layers
+ * are kept by their names (or the name Keras ≥ 3.6 stored) when they hold datasets.
+ */
+function scanKeras3Weights(f: H5File, configLayers: unknown[], modelName: string | undefined, warnings: string[]): WeightsScan & { optimizer: TensorInfo[] } {
   const byLayer = new Map<string, string[]>();
   const tensors: TensorInfo[] = [];
+  const entries = v3Entries(configLayers);
+  const add = (owner: string, found: Array<{ path: string; name: string }>) => {
+    if (!found.length) return;
+    const names = byLayer.get(owner) ?? [];
+    byLayer.set(owner, names);
+    for (const { path: p, name } of found) {
+      names.push(name);
+      tensors.push(tensorFromDataset(asDataset(getEntity(f, p))!, name, p, 'keras-weight', owner, owner));
+    }
+  };
+  const configNames = new Set(entries.map((e) => e.name));
   for (const root of V3_LAYER_GROUPS) {
-    const g = asGroup(getEntity(f, root));
-    if (!g) continue;
-    const groupNames = g.keys();
-    const order = [...layerOrder.filter((n) => groupNames.includes(n)), ...groupNames.filter((n) => !layerOrder.includes(n)).sort(compareNames)];
-    for (const ln of order) {
-      const names: string[] = byLayer.get(ln) ?? [];
-      byLayer.set(ln, names);
-      for (const p of walkDatasets(f, `${root}/${ln}`)) {
-        const ds = asDataset(getEntity(f, p))!;
-        const name = p.slice(root.length + 1);
-        names.push(name);
-        tensors.push(tensorFromDataset(ds, name, p, 'keras-weight', ln, ln));
-      }
+    if (!asGroup(getEntity(f, root))) continue;
+    const matched = matchContainer(f, root, entries);
+    for (const e of entries) {
+      const key = [...matched].find(([, m]) => m === e)?.[0];
+      if (key === undefined) continue;
+      const found: Array<{ path: string; name: string }> = [];
+      collectV3(f, `${root}/${key}`, e.name, e, found);
+      add(e.name, found);
+    }
+    for (const key of groupKeys(f, root).filter((k) => !matched.has(k)).sort(natural)) {
+      let owner = storedName(f, `${root}/${key}`) ?? key;
+      if (configNames.has(owner) || byLayer.has(owner)) owner = `${root.slice(1)}/${key}`;
+      const found: Array<{ path: string; name: string }> = [];
+      collectV3(f, `${root}/${key}`, owner, undefined, found);
+      add(owner, found);
     }
   }
   // the model's own variables (rare; usually an empty group)
@@ -878,7 +1035,7 @@ function summarizeH5(f: H5File, abs: string, fileSize: number, v3?: { config?: J
       throw new ModelFormatError('NOT_KERAS', abs, `${name}: model.weights.h5 inside the archive does not have the Keras 3 layout (no layers/ group).`);
     }
     const parsed = v3.config ? parseModelConfig(v3.config) : undefined;
-    const scan = scanKeras3Weights(f, parsed?.layers.map((l) => l.name) ?? [], parsed?.modelName, warnings);
+    const scan = scanKeras3Weights(f, keras3ConfigLayers(v3.config), parsed?.modelName, warnings);
     const cc = v3.config?.compile_config;
     return buildSummary({
       abs,

@@ -43,3 +43,16 @@ export function readableFormatName(file: string): string | undefined {
 export function readableDialogExtensions(): string[] {
   return READABLE_EXTENSIONS.map((e) => e.slice(1));
 }
+
+/**
+ * The extensions of the formats the evaluation host runs (ONNX, Keras). The others are inspected and
+ * diffed but not evaluated (src/core/eval/runnable.ts says why); the tree's version items carry
+ * `.evaluable` in their contextValue for these, and package.json shows Evaluate/Compare on those only.
+ */
+export const EVALUABLE_EXTENSIONS: readonly string[] = Object.freeze(['.onnx', '.h5', '.hdf5', '.keras']);
+
+/** Is `file` (a path or a name) of a format the evaluation host runs, by its extension (any case)? */
+export function isEvaluableModelPath(file: string): boolean {
+  const ext = readableExtension(file);
+  return ext !== undefined && EVALUABLE_EXTENSIONS.includes(ext);
+}

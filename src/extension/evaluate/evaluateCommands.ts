@@ -12,8 +12,9 @@ import * as vscode from 'vscode';
 import { EvalClient, EvalHostError, isEvalCancelled } from '../../core/eval/client';
 import { DatasetError, loadDataset, loadDatasetInferringTask, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
 import { EvalCache } from '../../core/eval/cache';
-import { readableDialogExtensions } from '../../core/formats/readable';
-import { EvaluationError, compareModels, evaluateModel, evaluationJson, plannedEvaluationKey, recordEvaluation, type ModelEvaluation } from '../../core/eval/evaluate';
+import { EVALUABLE_EXTENSIONS, isEvaluableModelPath } from '../../core/formats/readable';
+import { EvaluationError, NotRunnableError, compareModels, evaluateModel, evaluationJson, plannedEvaluationKey, recordEvaluation, type ModelEvaluation } from '../../core/eval/evaluate';
+import { assertRunnable, assertRunnableFormat, notRunnableFormatByName } from '../../core/eval/runnable';
 import { ModelFormatError } from '../../core/formats/errors';
 import { RepoError, type ModelRepository, type ModelVersion } from '../../core/repo';
 import type { ExportFormat } from '../../shared/compareProtocol';
@@ -96,6 +97,7 @@ export function loadEvalDataset(spec: DatasetArg, baseDir?: string): Promise<Dat
 function hintFor(e: unknown): string {
   if (e instanceof EvaluationCancelled || isEvalCancelled(e)) return 'Run it again with "Run Again".';
   if (e instanceof DatasetError) return 'Check the dataset file, its label column and that its feature columns match the model\'s input, then run the comparison again.';
+  if (e instanceof NotRunnableError) return 'Inspect and Compare with… work on this file; to evaluate the model, export it to ONNX (or save a full Keras model) and evaluate that file.';
   if (e instanceof EvaluationError) return 'The models and the dataset do not fit together (task, classes or output shape): pick another label column or other models.';
   if (e instanceof EvalHostError) return 'The evaluation host failed: Output › Model Versions has the details. For a remote host, check its address and token.';
   if (e instanceof ModelFormatError) return 'A file is not a model the evaluation host can run (ONNX, or a full Keras .h5/.keras model).';
@@ -131,6 +133,20 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
       await context.secrets.store(key, token);
     }
     return EvalClient.remote(host.url, token);
+  };
+
+  /**
+   * Models the evaluation host cannot run (safetensors, PyTorch, GGUF, TFLite) are refused before anything
+   * is asked, read or started: a version by its file name (its bytes are not read for this), a file by its
+   * content (core/eval/runnable.ts). evaluateModel checks the content again.
+   */
+  const refuseNotRunnable = async (inputs: ModelInput[]): Promise<void> => {
+    for (const m of inputs) {
+      if (m.version) {
+        const format = notRunnableFormatByName(m.version.v.model);
+        if (format) assertRunnableFormat(format, m.label);
+      } else await assertRunnable(await m.file(), m.label);
+    }
   };
 
   const modelInput = (x: unknown): ModelInput => {
@@ -227,7 +243,8 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     const chosen = new Set(preselected.map((p) => p.label));
     for (const repo of repos.repositories) {
       const all = await repo.versions().catch(() => [] as ModelVersion[]);
-      for (const v of [...all].reverse()) {
+      // versions of the formats the host runs (the others are refused: core/eval/runnable.ts)
+      for (const v of [...all].reverse().filter((x) => isEvaluableModelPath(x.model))) {
         const input: ModelInput = { label: `${v.model}@v${v.version}`, file: () => versionFile(context, repo, v.model, v), version: { repo, v } };
         items.push({ label: `${v.model} v${v.version}`, description: [...v.aliases.map((a) => `⟨${a}⟩`), v.subject, v.shortCommit].filter(Boolean).join(' · '), input, picked: chosen.has(input.label) });
       }
@@ -242,7 +259,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     if (!picks) return undefined;
     const out = picks.filter((p) => p.input).map((p) => p.input!);
     if (picks.some((p) => p.browse)) {
-      const files = await vscode.window.showOpenDialog({ title: 'Model files to compare', canSelectMany: true, filters: { 'Models (ONNX, Keras)': readableDialogExtensions(), 'All files': ['*'] } });
+      const files = await vscode.window.showOpenDialog({ title: 'Model files to compare', canSelectMany: true, filters: { 'Models (ONNX, Keras)': EVALUABLE_EXTENSIONS.map((e) => e.slice(1)), 'All files': ['*'] } });
       for (const f of files ?? []) out.push(modelInput(f));
     }
     return out;
@@ -386,6 +403,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
       void vscode.window.showWarningMessage('Model Versions: pick at least two models to compare (the older version is the baseline, the newer the candidate).');
       return undefined;
     }
+    await refuseNotRunnable(inputs);
     const spec = await datasetOf(args);
     if (!spec) return undefined;
     const host = await pickHost(args.host, interactive);
@@ -407,6 +425,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
       return undefined;
     }
     const input = modelInput(target);
+    await refuseNotRunnable([input]);
     const spec = await datasetOf(args);
     if (!spec) return undefined;
     const { repo: vRepo, v: ver } = input.version!;

@@ -5,6 +5,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ModelEntry, ModelHistory, ModelRepository, ModelVersion } from '../../core/repo';
+import { isEvaluableModelPath } from '../../core/formats/readable';
 import { COMMAND } from '../commands/ids';
 import type { RepoManager, RepoSnapshot } from '../repos/repoManager';
 import { modelTooltipMarkdown, versionTooltipMarkdown } from './tooltip';
@@ -128,7 +129,8 @@ function versionItem(n: VersionNode): vscode.TreeItem {
       ? new vscode.ThemeIcon('tag', new vscode.ThemeColor('charts.blue'))
       : new vscode.ThemeIcon('git-commit');
   item.tooltip = versionTooltip(v);
-  item.contextValue = ['version', v.aliases.length ? 'aliased' : '', v.tags.length ? 'tagged' : '', v.lfs ? 'lfs' : ''].filter(Boolean).join('.');
+  // `.evaluable`: ONNX and Keras, which the evaluation host runs (Evaluate Version… and Compare Models… show for those only)
+  item.contextValue = ['version', v.aliases.length ? 'aliased' : '', v.tags.length ? 'tagged' : '', v.lfs ? 'lfs' : '', isEvaluableModelPath(v.model) ? 'evaluable' : ''].filter(Boolean).join('.');
   // a click shows the version in the preview panel (replaced by the next click; a double-click pins it)
   item.command = { command: COMMAND.openVersion, title: 'Open (read-only)', arguments: [n, { preview: true }] };
   return item;

@@ -127,6 +127,33 @@ describe('Model Versions: Compare Models… and Evaluate Version… (evaluation 
     assert.strictEqual(panelTabs().length, 1, 'the panel is reused');
   });
 
+  it('refuses a safetensors version and file before asking anything or starting a host; its menu has no Evaluate/Compare', async () => {
+    // a safetensors file (8-byte header length, JSON header, the bytes), committed as eval/w.safetensors v1
+    const st = path.join(root, 'eval', 'w.safetensors');
+    const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }).padEnd(64, ' '));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    fs.writeFileSync(st, Buffer.concat([len, header, Buffer.from(new Float32Array([1, 2]).buffer)]));
+    await repo.commitModel(st, 'weights only');
+    await api.refresh();
+    const sv1 = await waitFor('eval/w.safetensors v1 in the tree', async () => flatten(await api.modelsView.getChildren()).find((n) => n.resourceUri?.fsPath === st)?.children?.find((c) => c.label === 'v1'), 20000);
+    assert.ok(!/\.evaluable/.test(sv1.contextValue ?? ''), `no Evaluate Version…/Compare Models… on it: ${sv1.contextValue}`);
+    assert.match(v2.contextValue ?? '', /^version.*\.evaluable/, 'ONNX versions have them');
+    const before = api.evaluate.errors().length;
+    // no dataset in the arguments: a refusal that came after the dataset pick would hang on the quick pick
+    const r1 = await exec<unknown>('evaluateVersion', sv1.node, { host: 'local' });
+    assert.strictEqual(r1, undefined);
+    const r2 = await exec<unknown>('compareModels', { models: [v2.node, vscode.Uri.file(st)], host: 'local' });
+    assert.strictEqual(r2, undefined);
+    const errors = api.evaluate.errors().slice(before);
+    const msg = (label: string) =>
+      `${label} is a safetensors file: it holds weights without the code that runs them, so it cannot be evaluated here. Inspect and diff work; to evaluate, load the weights into the model's code and export it to ONNX`;
+    assert.strictEqual(errors.length, 2, errors.join('\n'));
+    assert.ok(errors[0].startsWith(msg('eval/w.safetensors@v1')), errors[0]);
+    assert.ok(errors[1].startsWith(msg('eval/w.safetensors')), errors[1]);
+    assert.deepStrictEqual(api.evaluate.hostPids(), [], 'no host started');
+  });
+
   it('evaluates v2 and records its metrics in the version notes', async () => {
     const r = await exec<{ evaluation: { metrics: Record<string, number> }; recorded: { version: number; key: string } } | undefined>('evaluateVersion', v2.node, { dataset, host: 'local' });
     assert.ok(r, 'evaluateVersion returns the evaluation');

@@ -257,6 +257,30 @@ class Cursor {
     }
   }
 
+  /**
+   * Pass over up to n strings that lie whole in the window, without I/O (the tokenizer's hundreds of
+   * thousands of tokens and merges); returns how many. Anything else (a string across the window's end,
+   * a length of 4 GiB or more) is left to the caller's checked path.
+   */
+  skipStringsInWindow(n: number): number {
+    if (this.pos < this.start) return 0;
+    const from = this.pos - this.start;
+    let at = from;
+    let k = 0;
+    while (k < n && at + 8 <= this.end) {
+      if (this.buf.readUInt32LE(at + 4) !== 0) break;
+      const len = this.buf.readUInt32LE(at);
+      if (at + 8 + len > this.end) break;
+      at += 8 + len;
+      k++;
+    }
+    if (at > from) {
+      this.tap?.update(this.buf.subarray(from, at));
+      this.pos += at - from;
+    }
+    return k;
+  }
+
   async u32(what: string): Promise<number> {
     return (await this.take(4, what)).readUInt32LE(0);
   }
@@ -377,7 +401,12 @@ async function parseHeader(fh: fs.promises.FileHandle, size: number, abs: string
       for (let i = 0; i < shown; i++) first.push(await value(et, `element ${i} of ${what}`, depth + 1, ELEMENT_CHARS * 4));
       if (count > shown) {
         if (VT_SIZE[et]) await c.skip((count - shown) * VT_SIZE[et], what);
-        else for (let i = shown; i < count; i++) await value(et, `element ${i} of ${what}`, depth + 1, 0);
+        else {
+          for (let i = shown; i < count; ) {
+            if (et === VT.STRING) i += c.skipStringsInWindow(count - i);
+            if (i < count) await value(et, `element ${i++} of ${what}`, depth + 1, 0);
+          }
+        }
       }
       const a: ArrayValue = { kind: 'array', type: et, count, first };
       if (hash) a.digest = hash.digest('hex').slice(0, 12);

@@ -345,6 +345,7 @@ describe('GGUF reader', function () {
     assert.strictEqual(krows[0].stats?.count, 288);
     assert.strictEqual(krows[0].stats?.changedCount, 3);
     assert.strictEqual(krows[0].stats?.maxAbs, null);
+    assert.strictEqual(krows[0].note, 'Q4_K blocks compared by bytes (their values are not decoded)');
     const text = await cli('diff', f('every_v3.gguf'), f('q4k_changed.gguf'));
     assert.strictEqual(text.code, 1);
     assert.match(text.out, /blk\.0\.ffn_gate\.weight.*bytes \(quantized blocks, not decoded\) changed/);

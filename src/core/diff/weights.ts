@@ -1043,6 +1043,7 @@ export async function diffWeights(
       } else if (x.dtype !== y.dtype && (opaque(a, x) || opaque(b, y))) {
         // a quantized type whose values are not decoded, against another type: nothing to subtract
         row.status = 'dtype-changed';
+        row.note = `values not compared: ${opaque(a, x) ? x.dtype : y.dtype} is not decoded`;
       } else {
         // same shape, different bytes: read both, chunk by chunk
         const ra = await openValues(fileA, a, x, files);
@@ -1056,6 +1057,7 @@ export async function diffWeights(
           row.note = 'equal values, different bytes';
           delete row.stats;
         } else row.status = 'changed';
+        if (row.stats?.unit === 'byte') row.note = `${x.dtype} blocks compared by bytes (their values are not decoded)`;
       }
       if (!compare && row.status === 'identical') {
         // values not compared: neither identical nor changed

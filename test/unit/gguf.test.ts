@@ -274,6 +274,25 @@ describe('GGUF reader', function () {
     }
   });
 
+  it("reads metadata that @huggingface/gguf's own writer wrote (its serializeGgufMetadata, from its parse of our v3 file)", async () => {
+    const hf = await import('@huggingface/gguf');
+    const ref = await hf.gguf(f('every_v3.gguf'), { allowLocalFile: true, typedMetadata: true });
+    // every key but two the writer cannot take: nested arrays (one element type per array) and a uint8
+    // array (its element type 0 reads as "no subType" there)
+    const typed = { ...ref.typedMetadata, tensor_count: { value: 0n, type: hf.GGUFValueType.UINT64 } } as Record<string, unknown>;
+    delete typed['test.nested'];
+    delete typed['test.short_u8s'];
+    const bytes = hf.serializeGgufMetadata(typed as typeof ref.typedMetadata, { alignment: 32 });
+    fs.writeFileSync(f('hf_written.gguf'), bytes);
+    const theirs = await readModelSummary(f('hf_written.gguf'));
+    const ours = await readModelSummary(f('every_v3.gguf'));
+    const { ['test.nested']: nested, ['test.short_u8s']: u8s, ...want } = ours.metadata;
+    assert.deepStrictEqual([nested, u8s], ['[[1, 2], [3], ["a", "b"]]', '[1, 2, 3]']);
+    assert.deepStrictEqual(theirs.metadata, want);
+    assert.deepStrictEqual(theirs.tensors, []);
+    assert.deepStrictEqual(theirs.gguf?.tokenizer, ours.gguf?.tokenizer);
+  });
+
   it("block sizes and type names agree with gguf-py's tables (through @huggingface/gguf); file types with llama.cpp's", async () => {
     const hf = await import('@huggingface/gguf');
     // GGML_QUANT_SIZES is not exported: its source (calcBPW(blockSize, typeSize) per type) is read and evaluated

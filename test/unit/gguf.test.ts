@@ -229,6 +229,7 @@ describe('GGUF reader', function () {
       assert.strictEqual(s.gguf?.name, 'Tiny Test é');
       assert.strictEqual(s.gguf?.contextLength, 4096);
       assert.strictEqual(s.gguf?.fileType, 'Q8_0');
+      assert.deepStrictEqual(s.warnings, []);
       assert.deepStrictEqual(s.gguf?.tokenizer, { model: 'llama', tokens: 1000, bosTokenId: 1, eosTokenId: 2, chatTemplate: true });
       assert.deepStrictEqual(s.gguf?.types, { float32: 2, float16: 1, bfloat16: 1, Q8_0: 1, Q4_0: 1, Q4_K: 1, float64: 1, int8: 1, int16: 1, int32: 1, int64: 1 });
     });
@@ -469,6 +470,11 @@ describe('GGUF reader', function () {
       const s = await readModelSummary(file('ok.gguf', { kvs: [kv('a', 4, u32(1))], tensors: [ti('w', [4], 0, 0)], tail: f32(4) }));
       assert.deepStrictEqual(s.tensors.map((t) => [t.name, t.shape, t.paramCount]), [['w', [4], 4]]);
       assert.strictEqual(s.metadata['a'], '1');
+      assert.deepStrictEqual(s.warnings, ['It has no general.architecture string; llama.cpp needs one to load the model.']);
+      const p = await readModelSummary(file('proto.gguf', { kvs: [kv('__proto__', 8, str('x')), kv('general.architecture', 8, str('llama')), kv('general.file_type', 4, u32(99))] }));
+      assert.deepStrictEqual(Object.entries(p.metadata), [['__proto__', 'x'], ['general.architecture', 'llama'], ['general.file_type', '99']]);
+      assert.deepStrictEqual(p.warnings, ['general.file_type is 99, which llama.cpp does not define.']);
+      assert.strictEqual(p.gguf?.fileType, 'file type 99');
     });
 
     it('cut off anywhere: TRUNCATED', async () => {

@@ -503,6 +503,9 @@ async function parseHeader(fh: fs.promises.FileHandle, size: number, abs: string
       throw bad('CORRUPT', `tensors ${quote(p.t.name)} and ${quote(q.t.name)} overlap (the second starts at byte ${q.rel} of the data, before the first ends at ${p.rel + p.t.byteSize})`);
     }
   }
+  if (typeof values.get('general.architecture') !== 'string') warnings.push('It has no general.architecture string; llama.cpp needs one to load the model.');
+  const ft = values.get('general.file_type');
+  if (typeof ft === 'number' && FILE_TYPES[ft] === undefined) warnings.push(`general.file_type is ${ft}, which llama.cpp does not define.`);
   return { version, values, types, tensors: raw.map((r) => r.t), alignment, dataOffset, warnings };
 }
 
@@ -598,7 +601,8 @@ export async function readGgufSummary(file: string): Promise<ModelSummary> {
     if (st.size === 0) throw new ModelFormatError('EMPTY', abs, `${path.basename(abs)} is empty (0 bytes). If it is tracked with Git LFS, fetch its content with \`git lfs pull\`.`);
     const h = await parseHeader(fh, st.size, abs);
     const metadata: Record<string, string> = {};
-    for (const [k, v] of h.values) metadata[k] = valueText(v, h.types.get(k)!);
+    // an own key even when it is '__proto__'
+    for (const [k, v] of h.values) Object.defineProperty(metadata, k, { value: valueText(v, h.types.get(k)!), enumerable: true, writable: true, configurable: true });
     return {
       format: 'gguf',
       path: abs,

@@ -70,7 +70,7 @@ export function largestTensors(s: ModelSummary, n: number): TensorInfo[] {
 /** A readable multi-line summary for people (the CLI's `inspect`). */
 export function describeSummary(s: ModelSummary, opts: { tensors?: number } = {}): string {
   const lines: string[] = [];
-  const kv = (k: string, v: string) => lines.push(`${(k + ':').padEnd(14)}${v}`);
+  const kv = (k: string, v: string) => lines.push(`${(k + ':').padEnd(13)} ${v}`);
   lines.push(path.basename(s.path));
   kv('format', formatFormat(s));
   kv('size', `${formatBytes(s.fileSize)} (${formatCount(s.fileSize)} bytes)`);

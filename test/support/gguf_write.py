@@ -66,28 +66,27 @@ def f16(x):
 def quantize_q8_0(x):
     """ggml's quantize_row_q8_0_ref: per 32 values, d = max|x| / 127, q = round(x / d)."""
     x = np.asarray(x, np.float32).reshape(-1, 32)
-    out = bytearray()
-    for blk in x:
-        amax = np.max(np.abs(blk))
-        d = amax / 127.0
-        idv = 1.0 / d if d else 0.0
-        q = np.round(blk * np.float32(idv)).astype(np.int8)
-        out += f16(d).tobytes() + q.tobytes()
-    return bytes(out)
+    d = np.max(np.abs(x), axis=1) / np.float32(127)
+    idv = np.divide(np.float32(1), d, out=np.zeros_like(d), where=d != 0)
+    q = np.round(x * idv[:, None]).astype(np.int8)
+    out = np.empty((len(x), 34), np.uint8)
+    out[:, :2] = f16(d).view(np.uint8).reshape(-1, 2)
+    out[:, 2:] = q.view(np.uint8)
+    return out.tobytes()
 
 
 def quantize_q4_0(x):
     """ggml's quantize_row_q4_0_ref: max = the value of largest magnitude, d = max / -8,
     q = min(15, int(x / d + 8.5)); elements 0-15 in the low nibbles, 16-31 in the high ones."""
     x = np.asarray(x, np.float32).reshape(-1, 32)
-    out = bytearray()
-    for blk in x:
-        mx = blk[np.argmax(np.abs(blk))]
-        d = mx / -8.0
-        idv = 1.0 / d if d else 0.0
-        q = np.minimum(15, (blk * np.float32(idv) + np.float32(8.5)).astype(np.int8)).astype(np.uint8)
-        out += f16(d).tobytes() + (q[:16] | (q[16:] << 4)).astype(np.uint8).tobytes()
-    return bytes(out)
+    mx = x[np.arange(len(x)), np.argmax(np.abs(x), axis=1)]
+    d = mx / np.float32(-8)
+    idv = np.divide(np.float32(1), d, out=np.zeros_like(d), where=d != 0)
+    q = np.minimum(15, (x * idv[:, None] + np.float32(8.5)).astype(np.int8)).astype(np.uint8)
+    out = np.empty((len(x), 18), np.uint8)
+    out[:, :2] = f16(d).view(np.uint8).reshape(-1, 2)
+    out[:, 2:] = q[:, :16] | (q[:, 16:] << 4)
+    return out.tobytes()
 
 
 def dequantize(name, b):

@@ -80,6 +80,22 @@ rec['v3'] = write(out + '/every_v3.gguf', kvs, tensors(1), version=3)
 rec['v2'] = write(out + '/every_v2.gguf', kvs, tensors(1), version=2, alignment=64)
 rec['q8'] = write(out + '/q8_changed.gguf', kvs, tensors(1, q8_delta=0.75), version=3)
 rec['q4k'] = write(out + '/q4k_changed.gguf', kvs, tensors(1, q4k_flip=True), version=3)
+# Q8_0 and Q4_0 tensors of more than a statistics chunk (2^20 values), changed on both sides of its edge
+n = 64 * 16400
+x = rng.standard_normal(n).astype(np.float32)
+y = x.copy()
+y[[5, 2**20 - 1, 2**20, n - 1]] += np.float32(0.5)
+big = lambda v: [('q8', 'Q8_0', [64, 16400], quantize_q8_0(v)), ('q4', 'Q4_0', [64, 16400], quantize_q4_0(v))]
+ra = write(out + '/big_q.gguf', [('general.architecture', STRING, 'llama')], big(x), values=False)
+rb = write(out + '/big_q_changed.gguf', [('general.architecture', STRING, 'llama')], big(y), values=False)
+stats = {}
+for name, q in (('q8', quantize_q8_0), ('q4', quantize_q4_0)):
+    a = dequantize('Q8_0' if name == 'q8' else 'Q4_0', q(x)).astype(np.float64)
+    b = dequantize('Q8_0' if name == 'q8' else 'Q4_0', q(y)).astype(np.float64)
+    dd = b - a
+    stats[name] = {'count': int(a.size), 'changed': int(np.count_nonzero(dd)), 'maxAbs': float(np.max(np.abs(dd))), 'l2': float(np.linalg.norm(dd)),
+                   'normA': float(np.linalg.norm(a)), 'cosine': float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))}
+json.dump(stats, open(out + '/big_q_stats.json', 'w'))
 # a 10 GB model of which only the header is on disk (a sparse file): 200 000 tokens, one 2.7e9-value F32 tensor
 big_tokens = ['<t%d>' % i for i in range(200000)]
 rec['big'] = write(out + '/big.gguf', [('general.architecture', STRING, 'llama'), ('tokenizer.ggml.tokens', ARRAY, (STRING, big_tokens))],
@@ -369,6 +385,25 @@ describe('GGUF reader', function () {
     const text = await cli('diff', f('every_v3.gguf'), f('q4k_changed.gguf'));
     assert.strictEqual(text.code, 1);
     assert.match(text.out, /blk\.0\.ffn_gate\.weight.*bytes \(quantized blocks, not decoded\) changed/);
+  });
+
+  it('Q8_0 and Q4_0 tensors larger than a statistics chunk: dequantized chunk by chunk, the statistics as numpy computes them', async () => {
+    const want = JSON.parse(fs.readFileSync(f('big_q_stats.json'), 'utf8')) as Record<string, { count: number; changed: number; maxAbs: number; l2: number; normA: number; cosine: number }>;
+    const d = await diffModels(f('big_q.gguf'), f('big_q_changed.gguf'));
+    const rows = d.weights.rows.filter((r) => r.status !== 'identical');
+    assert.deepStrictEqual(rows.map((r) => [r.status, r.a?.name]), [['changed', 'q8'], ['changed', 'q4']]);
+    for (const r of rows) {
+      const w = want[r.a!.name];
+      const st = r.stats!;
+      assert.ok(w.changed > 0 && w.count > 2 ** 20, 'the change reaches both chunks');
+      assert.strictEqual(st.count, w.count);
+      assert.strictEqual(st.changedCount, w.changed);
+      assert.strictEqual(st.maxAbs, w.maxAbs);
+      for (const k of ['l2', 'normA', 'cosine'] as const) {
+        const ours = k === 'l2' ? st.l2! : k === 'normA' ? st.normA! : st.cosine!;
+        assert.ok(Math.abs(ours - w[k]) <= 1e-12 * Math.max(1, Math.abs(w[k])), `${r.a!.name} ${k}: ours ${ours}, numpy ${w[k]}`);
+      }
+    }
   });
 
   it('modelver inspect --json carries every tensor name and the parameter count; the text and the summary editor show architecture, context, types, tokenizer', async () => {

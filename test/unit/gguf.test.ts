@@ -14,7 +14,7 @@ import * as path from 'path';
 import { runCli } from '../../src/cli/main';
 import { diffModels } from '../../src/core/diff';
 import { ModelFormatError, describeSummary, readModelSummary, readTensor, type ModelSummary, type TensorInfo } from '../../src/core/formats';
-import { GGML_TYPE_NAMES, ggmlBlock, ggufFileTypeName, MAX_KEPT_STRING } from '../../src/core/formats/gguf';
+import { GGML_TYPE_NAMES, ggmlBlock, ggufFileTypeName, ggufLimits, MAX_KEPT_STRING } from '../../src/core/formats/gguf';
 import { toInspectViewModel } from '../../src/core/formats/viewModel';
 import { REPO_ROOT } from '../support/paths';
 
@@ -526,7 +526,7 @@ describe('GGUF reader', function () {
     });
 
     it('absurd counts and lengths: CORRUPT or TRUNCATED before anything is allocated for them', async () => {
-      await rejects(file('kv.gguf', { counts: [0n, 2n ** 63n] }), 'CORRUPT', /gives 9223372036854775808 metadata pairs, more than the 1000000/);
+      await rejects(file('kv.gguf', { counts: [0n, 2n ** 63n] }), 'CORRUPT', /gives 9223372036854775808 metadata pairs, more than the 100000/);
       await rejects(file('kv2.gguf', { counts: [0n, 500000n] }), 'TRUNCATED', /500000 metadata pairs and 0 tensors, which cannot fit in its 32 bytes/);
       await rejects(file('tc.gguf', { counts: [2n ** 40n, 0n] }), 'CORRUPT', /1099511627776 tensors, more than/);
       await rejects(file('strlen.gguf', { kvs: [Buffer.concat([str('general.architecture'), u32(8), str('llama', 2n ** 40n)])] }), 'TRUNCATED', /metadata "general\.architecture" is 1099511627776 bytes long, but only \d+ bytes follow/);
@@ -559,6 +559,17 @@ describe('GGUF reader', function () {
       await rejects(file('be.gguf', { version: 0x03000000 }), 'UNSUPPORTED', /big-endian GGUF file \(version 3/);
       fs.writeFileSync(f('notgguf.gguf'), Buffer.alloc(64, 7));
       await rejects(f('notgguf.gguf'), 'NOT_A_MODEL', /does not start with the magic "GGUF"/);
+    });
+
+    it('a header whose keys alone would take more text than the reader holds (64 MiB; 2 MiB here) is refused, not held', async () => {
+      const before = ggufLimits.heldText;
+      ggufLimits.heldText = 2 * 1024 * 1024;
+      try {
+        const kvs = Array.from({ length: 40 }, (_, i) => kv(String(i).padStart(6, '0').padEnd(65535, 'k'), 0, Buffer.from([1])));
+        await rejects(file('held.gguf', { kvs }), 'UNSUPPORTED', /its metadata keys, values and tensor names take more than 2 MiB \(at the key of metadata pair 32\)/);
+      } finally {
+        ggufLimits.heldText = before;
+      }
     });
 
     it('a long string value is kept up to its limit, with its length said', async () => {

@@ -111,10 +111,6 @@ const DEQUANTIZED = new Set(['Q8_0', 'Q4_0']);
 export function isGgmlDequantized(dtype: DType): boolean {
   return DEQUANTIZED.has(dtype);
 }
-/** The elements in a block of a quantized dtype (1 for other dtypes). */
-export function ggmlBlockElements(dtype: DType): number {
-  return TYPE_BY_DTYPE.get(dtype)?.block ?? 1;
-}
 
 /** llama.cpp's llama_ftype (general.file_type): what most of the model is quantized to. */
 const FILE_TYPES: Record<number, string> = {
@@ -174,9 +170,15 @@ const ARRAY_SHOWN = 8;
 const ELEMENT_CHARS = 80;
 /** Arrays of arrays nested deeper than this are refused. */
 const MAX_ARRAY_DEPTH = 8;
-/** More metadata pairs or tensors than these are refused (real models: tens of pairs, thousands of tensors). */
-export const MAX_KV = 1_000_000;
-export const MAX_TENSORS = 10_000_000;
+/**
+ * More metadata pairs or tensors than these are refused (real models: tens of pairs; a few thousand
+ * tensors, MoE experts being stacked in one tensor per layer), so that a small hostile header cannot
+ * make the reader hold millions of records.
+ */
+export const MAX_KV = 100_000;
+export const MAX_TENSORS = 200_000;
+/** The most text (keys, kept values, tensor names) held for a summary: a header that would take more is refused (tests lower it). */
+export const ggufLimits = { heldText: 64 * 1024 * 1024 };
 /** ggml's GGML_MAX_DIMS. */
 const MAX_DIMS = 4;
 /** The window through which the header is read. */
@@ -341,11 +343,20 @@ async function parseHeader(fh: fs.promises.FileHandle, size: number, abs: string
     throw bad('TRUNCATED', `it gives ${kvCount} metadata pairs and ${tensorCount} tensors, which cannot fit in its ${size} bytes`, 'The file was cut off, or its counts are damaged; download or convert it again.');
   }
 
+  let held = 0;
   /** A string; at most `keep` bytes of it decoded (then '…' is appended). */
   const str = async (what: string, keep: number, max = Number.MAX_SAFE_INTEGER): Promise<string> => {
     const len = await c.count(`the length of ${what}`, Number.MAX_SAFE_INTEGER, (n) => bad('CORRUPT', `${what} has the length ${n}, longer than the file`));
     if (len > max) throw bad('CORRUPT', `${what} is ${len} bytes long, more than the ${max} allowed`);
     if (len > c.left) throw bad('TRUNCATED', `${what} is ${len} bytes long, but only ${c.left} bytes follow its length`, 'The file was cut off or is damaged; download or convert it again.');
+    held += Math.min(len, keep);
+    if (held > ggufLimits.heldText) {
+      throw new ModelFormatError(
+        'UNSUPPORTED',
+        abs,
+        `${name}: its metadata keys, values and tensor names take more than ${(ggufLimits.heldText / 1024 / 1024).toFixed(0)} MiB (at ${what}), more than this reader holds for a summary; real models take well under 1 MiB. The file is probably damaged.`,
+      );
+    }
     if (len <= keep) return utf8.decode(await c.take(len, what));
     const s = utf8.decode(await c.take(keep, what));
     await c.skip(len - keep, what);

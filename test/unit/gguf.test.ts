@@ -527,7 +527,7 @@ describe('GGUF reader', function () {
 
     it('absurd counts and lengths: CORRUPT or TRUNCATED before anything is allocated for them', async () => {
       await rejects(file('kv.gguf', { counts: [0n, 2n ** 63n] }), 'CORRUPT', /gives 9223372036854775808 metadata pairs, more than the 100000/);
-      await rejects(file('kv2.gguf', { counts: [0n, 500000n] }), 'TRUNCATED', /500000 metadata pairs and 0 tensors, which cannot fit in its 32 bytes/);
+      await rejects(file('kv2.gguf', { counts: [0n, 50000n] }), 'TRUNCATED', /50000 metadata pairs and 0 tensors, which cannot fit in its 32 bytes/);
       await rejects(file('tc.gguf', { counts: [2n ** 40n, 0n] }), 'CORRUPT', /1099511627776 tensors, more than/);
       await rejects(file('strlen.gguf', { kvs: [Buffer.concat([str('general.architecture'), u32(8), str('llama', 2n ** 40n)])] }), 'TRUNCATED', /metadata "general\.architecture" is 1099511627776 bytes long, but only \d+ bytes follow/);
       await rejects(file('strlen64.gguf', { kvs: [Buffer.concat([str('k'), u32(8), str('x', 2n ** 64n - 1n)])] }), 'CORRUPT', /has the length 18446744073709551615, longer than the file/);

@@ -11,6 +11,7 @@
  * - PyTorch zip checkpoints and TorchScript archives (written here by python3-torch) run in the worker
  *   thread like ONNX: summary, every tensor (optimizer state included), and every 8th input a diff.
  * - safetensors files and a sharded model's index (written here with json + struct + numpy) likewise.
+ * - GGUF files (test/support/gguf_write.py: struct + numpy) likewise: v3 with every value type, and v2.
  *
  * Every input is reproducible from the seed alone: a failure prints the seed, the reader, the fixture,
  * the input's index and its mutations. MV_FUZZ_SEED=<n> picks another seed, MV_FUZZ_SCALE=<x>
@@ -373,6 +374,40 @@ json.dump({'metadata': {'total_size': sum(len(t[3]) for t in every)}, 'weight_ma
     const cases: Case[] = [
       { reader: 'safetensors', fixture: path.join(data, 'every.safetensors'), name: 'm.safetensors', mutate: { head: 1024, tail: 512 }, diffEvery: 8 },
       { reader: 'safetensors', fixture: path.join(data, 'model.safetensors.index.json'), name: 'model.safetensors.index.json', mutate: { text: true }, diffEvery: 8 },
+    ];
+    const counts = [n(400), n(300)];
+    const ts: Tally[] = [];
+    for (const [i, c] of cases.entries()) ts.push(await runInWorker(c, counts[i], dir));
+    check(ts);
+  });
+
+  it('GGUF: v3 with metadata of every value type and F32/F16/Q8_0/Q4_0/Q4_K tensors, and v2 with alignment 64', async () => {
+    execFileSync(PYTHON, [
+      '-c',
+      `
+import sys, numpy as np
+from gguf_write import *
+out = sys.argv[1]
+rng = np.random.default_rng(5)
+kvs = [('general.architecture', STRING, 'llama'), ('llama.context_length', UINT32, 2048), ('general.file_type', UINT32, 7),
+       ('t.i8', INT8, -3), ('t.u16', UINT16, 9), ('t.i16', INT16, -9), ('t.i32', INT32, -1), ('t.f32', FLOAT32, 0.5), ('t.b', BOOL, True),
+       ('t.u64', UINT64, 2**40), ('t.i64', INT64, -2**40), ('t.f64', FLOAT64, 2.5), ('t.u8', UINT8, 7),
+       ('tokenizer.ggml.model', STRING, 'llama'), ('tokenizer.ggml.tokens', ARRAY, (STRING, ['<unk>', '<s>', '</s>'] + ['t%d' % i for i in range(17)])),
+       ('tokenizer.ggml.scores', ARRAY, (FLOAT32, list(rng.standard_normal(20)))), ('t.nested', ARRAY, (ARRAY, [(INT32, [1, 2]), (INT32, [3])]))]
+x = rng.standard_normal(64 * 2).astype(np.float32)
+tensors = [('token_embd.weight', 'F32', [8, 4], rng.standard_normal(32).astype('<f4').tobytes()),
+           ('blk.0.attn_q.weight', 'F16', [8, 2], f16(rng.standard_normal(16)).tobytes()),
+           ('blk.0.ffn_up.weight', 'Q8_0', [64, 2], quantize_q8_0(x)),
+           ('blk.0.ffn_down.weight', 'Q4_0', [64, 2], quantize_q4_0(x)),
+           ('blk.0.q4k', 'Q4_K', [256], rng.integers(0, 256, 144, dtype=np.uint8).tobytes())]
+write(out + '/every.gguf', kvs, tensors, version=3)
+write(out + '/every_v2.gguf', kvs[:6], tensors[:4], version=2, alignment=64)
+`,
+      data,
+    ], { env: { ...process.env, PYTHONPATH: path.join(REPO_ROOT, 'test', 'support') } }); // gguf_write.py
+    const cases: Case[] = [
+      { reader: 'gguf', fixture: path.join(data, 'every.gguf'), name: 'm.gguf', mutate: { head: 1024, tail: 512 }, diffEvery: 8 },
+      { reader: 'gguf', fixture: path.join(data, 'every_v2.gguf'), name: 'm.gguf', mutate: { head: 512 }, diffEvery: 8 },
     ];
     const counts = [n(400), n(300)];
     const ts: Tally[] = [];

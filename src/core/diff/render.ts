@@ -64,7 +64,7 @@ function weightDetail(r: WeightRow): string {
 }
 
 function statLine(s: WeightStats): string {
-  if (s.maxAbs === null) return `${fmtPct(s.changedFraction)} of elements changed`;
+  if (s.maxAbs === null) return `${fmtPct(s.changedFraction)} of ${s.unit === 'byte' ? 'bytes (quantized blocks, not decoded)' : 'elements'} changed`;
   return `max|Δ| ${fmtNum(s.maxAbs)}, ‖Δ‖ ${fmtNum(s.l2)}, rel ${fmtNum(s.relative)}, cos ${s.cosine === null ? '–' : s.cosine.toFixed(4)}, ${fmtPct(s.changedFraction)} changed`;
 }
 

@@ -147,6 +147,8 @@ export interface WeightStats {
   cosine: number | null;
   /** elements where a or b is NaN or ±Infinity (left out of the norms) */
   nonFinite: number;
+  /** 'byte': count and changedCount are bytes of a quantized tensor's blocks (GGUF Q4_K …, compared by bytes, not decoded) */
+  unit?: 'byte';
 }
 
 export type WeightStatus = 'identical' | 'changed' | 'shape-changed' | 'dtype-changed' | 'added' | 'removed';

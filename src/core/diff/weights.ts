@@ -21,6 +21,10 @@
  *    bytes allow it, for max |Δ|, ‖Δ‖₂, ‖Δ‖/‖a‖, cosine similarity and the fraction of changed
  *    elements. At most one pair of chunks (or, for tensors that must be decoded whole, one pair of
  *    tensors) is held at a time. float16, bfloat16 and the float8 types are decoded to float64 for them.
+ *    GGUF quantized tensors: Q8_0 and Q4_0 are dequantized (block by block, a chunk at a time) for
+ *    the statistics; the other quantized types (Q4_K, IQ2_XXS, …) are compared byte for byte, and
+ *    their statistics count changed bytes (WeightStats.unit 'byte'). Steps 1–2 take every GGUF
+ *    tensor, quantized or not, as its stored bytes.
  *
  * Large Keras weights (over 64 MiB) are read in blocks of the array (HDF5 hyperslabs), both for
  * hashing and for the statistics: HDF5 runs in WebAssembly, whose memory ends at 2 GiB. ONNX tensors
@@ -33,6 +37,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { ModelFormatError, readTensor } from '../formats';
 import { boxRanges, readKerasTensorRange, readKerasTensors } from '../formats/keras';
+import { isGgmlDequantized, isGgmlQuantized, readGgufDequantizedRange } from '../formats/gguf';
 import { float8Table } from '../formats/minifloat';
 import type { ModelSummary, TensorData, TensorInfo } from '../formats/types';
 import type { DiffOptions, TensorRef, WeightCounts, WeightRow, WeightStats, WeightsDiff } from './types';
@@ -139,9 +144,12 @@ class Files {
   }
 }
 
-/** Where a tensor's values lie as plain bytes in a file, if they do. */
+/** A GGUF tensor of a quantized type: its stored bytes are its content. */
+const isGgufQuantized = (summary: ModelSummary, t: TensorInfo) => summary.format === 'gguf' && isGgmlQuantized(t.dtype);
+
+/** Where a tensor's values lie as plain bytes in a file, if they do (GGUF quantized tensors: their blocks). */
 function byteRange(summary: ModelSummary, t: TensorInfo): { file: string; offset: number; length: number } | undefined {
-  if (isKeras(summary) || !BYTE_EXACT.has(t.dtype) || t.origin === 'sparse-initializer') return undefined;
+  if (isKeras(summary) || !(BYTE_EXACT.has(t.dtype) || isGgufQuantized(summary, t)) || t.origin === 'sparse-initializer') return undefined;
   const loc = t.location;
   if (loc.kind === 'raw' && loc.length === t.byteSize) return { file: summary.path, offset: loc.offset, length: loc.length };
   if (loc.kind === 'external' && loc.length === t.byteSize && fs.existsSync(loc.file)) return { file: loc.file, offset: loc.offset, length: loc.length };
@@ -202,7 +210,13 @@ async function readWhole(file: string, summary: ModelSummary, t: TensorInfo): Pr
   const loc = t.location;
   const stored = 'length' in loc && typeof loc.length === 'number' ? loc.length : 0;
   const decoded =
-    t.dtype === 'string' ? stored : SUB_BYTE.has(t.dtype) ? t.paramCount : isKeras(summary) && t.dtype === 'float16' ? 4 * t.paramCount : t.byteSize;
+    t.dtype === 'string'
+      ? stored
+      : SUB_BYTE.has(t.dtype)
+        ? t.paramCount
+        : (isKeras(summary) && t.dtype === 'float16') || (summary.format === 'gguf' && isGgmlDequantized(t.dtype))
+          ? 4 * t.paramCount
+          : t.byteSize;
   if (decoded > limits.wholeDecodeBytes) {
     const how =
       t.origin === 'sparse-initializer'
@@ -665,9 +679,11 @@ function view(dtype: string, bytes: Uint8Array, count: number): TensorData['data
 }
 
 interface ValueReader {
-  /** number of scalar values (complex: 2 a element) */
+  /** number of scalar values (complex: 2 a element; GGUF quantized types not decoded: bytes) */
   count: number;
   numeric: boolean;
+  /** 'byte': the values are a quantized tensor's stored bytes, compared for equality only */
+  unit?: 'byte';
   /** the next n values (n ≤ what is left) */
   next(n: number): Promise<ArrayLike<number> | ArrayLike<unknown>>;
 }
@@ -676,6 +692,29 @@ async function openValues(file: string, summary: ModelSummary, t: TensorInfo, fi
   const numeric = !NON_NUMERIC.has(t.dtype);
   const r = byteRange(summary, t);
   const esize = ELEMENT_BYTES[t.dtype];
+  if (r && isGgufQuantized(summary, t)) {
+    if (isGgmlDequantized(t.dtype)) {
+      // Q8_0, Q4_0: dequantized a chunk at a time (STAT_CHUNK is a whole number of 32-value blocks)
+      const blocks: Array<[number, number]> = [];
+      for (let s = 0; s < t.paramCount; s += STAT_CHUNK) blocks.push([s, Math.min(STAT_CHUNK, t.paramCount - s)]);
+      return blockValues(t, true, blocks, (start, count) => readGgufDequantizedRange(r.file, t, start, count));
+    }
+    // other quantized types: their stored bytes, chunk by chunk, compared for equality
+    const fh = await files.get(r.file);
+    let pos = 0;
+    let buf: Uint8Array | undefined;
+    return {
+      count: r.length,
+      numeric: false,
+      unit: 'byte',
+      async next(n: number) {
+        if (!buf || buf.length < n) buf = new Uint8Array(n);
+        await readFully(fh, buf, n, r.offset + pos);
+        pos += n;
+        return buf.subarray(0, n);
+      },
+    };
+  }
   if (r && esize) {
     // straight from the file, chunk by chunk (complex: the interleaved re, im scalars)
     const complex = t.dtype.startsWith('complex');
@@ -802,7 +841,9 @@ async function compareValues(ra: ValueReader, rb: ValueReader): Promise<WeightSt
     }
   }
   if (!numeric) {
-    return { count, changedCount: changed, changedFraction: count ? changed / count : 0, maxAbs: null, meanAbs: null, l2: null, normA: null, normB: null, relative: null, cosine: null, nonFinite: 0 };
+    const s: WeightStats = { count, changedCount: changed, changedFraction: count ? changed / count : 0, maxAbs: null, meanAbs: null, l2: null, normA: null, normB: null, relative: null, cosine: null, nonFinite: 0 };
+    if (ra.unit === 'byte' && rb.unit === 'byte') s.unit = 'byte';
+    return s;
   }
   const l2 = Math.sqrt(d2);
   const na = Math.sqrt(a2);
@@ -831,6 +872,8 @@ function ref(t: TensorInfo): TensorRef {
   return r;
 }
 
+/** A GGUF quantized tensor whose values are not decoded (compared by its bytes only). */
+const opaque = (s: ModelSummary, t: TensorInfo) => isGgufQuantized(s, t) && !isGgmlDequantized(t.dtype);
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 const isFloat = (dtype: string) => dtype.startsWith('float') || dtype.startsWith('bfloat') || dtype.startsWith('complex');
 /** Shape plumbing and epsilons, not weights: Constants, and integer tensors, with fewer than 16 elements. */
@@ -997,6 +1040,10 @@ export async function diffWeights(
         if (x.dtype !== y.dtype) row.note = 'dtype and shape changed';
       } else if (x.paramCount !== y.paramCount) {
         row.status = 'shape-changed';
+      } else if (x.dtype !== y.dtype && (opaque(a, x) || opaque(b, y))) {
+        // a quantized type whose values are not decoded, against another type: nothing to subtract
+        row.status = 'dtype-changed';
+        row.note = `values not compared: ${opaque(a, x) ? x.dtype : y.dtype} is not decoded`;
       } else {
         // same shape, different bytes: read both, chunk by chunk
         const ra = await openValues(fileA, a, x, files);
@@ -1010,6 +1057,7 @@ export async function diffWeights(
           row.note = 'equal values, different bytes';
           delete row.stats;
         } else row.status = 'changed';
+        if (row.stats?.unit === 'byte') row.note = `${x.dtype} blocks compared by bytes (their values are not decoded)`;
       }
       if (!compare && row.status === 'identical') {
         // values not compared: neither identical nor changed

@@ -1,7 +1,7 @@
 /** Plain-text renderings of a ModelSummary, shared by the CLI and the extension. */
 import * as path from 'path';
 import { formatValueInfo } from './format';
-import type { ModelSummary, TensorInfo } from './types';
+import type { GgufInfo, ModelSummary, TensorInfo } from './types';
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -35,7 +35,31 @@ export function formatFormat(s: ModelSummary): string {
       return `PyTorch ${s.pytorch?.kind === 'checkpoint' ? 'checkpoint' : s.pytorch?.kind === 'tensor' ? 'tensor' : s.pytorch?.kind === 'other' ? 'pickle' : 'state_dict'} (zip${s.pytorch?.fileVersion ? `, version ${s.pytorch.fileVersion}` : ''})`;
     case 'torchscript':
       return `TorchScript archive${s.pytorch?.fileVersion ? ` (version ${s.pytorch.fileVersion})` : ''}`;
+    case 'gguf':
+      return `GGUF v${s.gguf?.version ?? '?'}${s.gguf?.fileType ? ` (${s.gguf.fileType})` : ''}`;
   }
+}
+
+/** The tokenizer of a GGUF model in a few words: "gpt2 (llama-bpe), 128,256 tokens, 280,147 merges, BOS 128000, EOS 128009, chat template". */
+export function ggufTokenizerText(t: NonNullable<GgufInfo['tokenizer']>): string {
+  const parts = [`${t.model ?? 'unknown'}${t.pre ? ` (${t.pre})` : ''}`];
+  if (t.tokens !== undefined) parts.push(`${formatCount(t.tokens)} tokens`);
+  if (t.merges !== undefined) parts.push(`${formatCount(t.merges)} merges`);
+  if (t.bosTokenId !== undefined) parts.push(`BOS ${t.bosTokenId}`);
+  if (t.eosTokenId !== undefined) parts.push(`EOS ${t.eosTokenId}`);
+  if (t.chatTemplate) parts.push('chat template');
+  return parts.join(', ');
+}
+
+/** GGUF facts as label/value pairs (architecture, context length, quantization, tokenizer), for inspect and the summary editor. */
+export function ggufFacts(g: GgufInfo): { label: string; value: string }[] {
+  const out: { label: string; value: string }[] = [];
+  if (g.architecture) out.push({ label: 'Architecture', value: g.name ? `${g.architecture} (${g.name})` : g.architecture });
+  if (g.contextLength !== undefined) out.push({ label: 'Context length', value: formatCount(g.contextLength) });
+  const types = Object.entries(g.types).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (types.length) out.push({ label: 'Tensor types', value: types.map(([t, n]) => `${t} ×${n}`).join(', ') });
+  if (g.tokenizer) out.push({ label: 'Tokenizer', value: ggufTokenizerText(g.tokenizer) });
+  return out;
 }
 
 /** Tensors sorted by size, largest first. */
@@ -46,7 +70,7 @@ export function largestTensors(s: ModelSummary, n: number): TensorInfo[] {
 /** A readable multi-line summary for people (the CLI's `inspect`). */
 export function describeSummary(s: ModelSummary, opts: { tensors?: number } = {}): string {
   const lines: string[] = [];
-  const kv = (k: string, v: string) => lines.push(`${(k + ':').padEnd(14)}${v}`);
+  const kv = (k: string, v: string) => lines.push(`${(k + ':').padEnd(13)} ${v}`);
   lines.push(path.basename(s.path));
   kv('format', formatFormat(s));
   kv('size', `${formatBytes(s.fileSize)} (${formatCount(s.fileSize)} bytes)`);
@@ -54,6 +78,7 @@ export function describeSummary(s: ModelSummary, opts: { tensors?: number } = {}
   if (s.opsets.length) kv('opsets', s.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', '));
   if (s.keras?.backend) kv('backend', s.keras.backend);
   if (s.keras?.modelClass) kv('model class', s.keras.modelClass);
+  if (s.gguf) for (const f of ggufFacts(s.gguf)) kv(f.label.toLowerCase(), f.value);
   kv('parameters', `${formatCount(s.parameterCount)} in ${s.tensors.length} tensors`);
   const subgraphs = s.graphs.length - 1;
   kv('nodes', `${formatCount(s.nodes.length)}${subgraphs > 0 ? ` (in ${s.graphs.length} graphs: main + ${subgraphs} subgraphs)` : ''}`);

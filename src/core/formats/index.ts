@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelFormatError } from './errors';
-import { isHdf5, isLegacyTorch, isLfsPointer, isPng, isSafetensors, isZip } from './sniff';
+import { isGguf, isHdf5, isLegacyTorch, isLfsPointer, isPng, isSafetensors, isZip } from './sniff';
+import { readGgufSummary, readGgufTensor } from './gguf';
 import { readKerasSummary, readKerasTensor } from './keras';
 import { readOnnxSummary, readOnnxTensor } from './onnx';
 import { isPytorchZip, readPytorchSummary, readPytorchTensor } from './pytorch';
@@ -39,7 +40,7 @@ async function readHead(file: string, n = 4096): Promise<{ head: Uint8Array; siz
 }
 
 /**
- * Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras, safetensors, a sharded safetensors
+ * Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras, safetensors, GGUF, a sharded safetensors
  * model's `*.safetensors.index.json` or the folder holding it). Throws ModelFormatError on bad input.
  */
 export async function readModelSummary(file: string): Promise<ModelSummary> {
@@ -71,6 +72,8 @@ export async function readModelSummary(file: string): Promise<ModelSummary> {
   if (isPng(head)) {
     throw new ModelFormatError('NOT_A_MODEL', abs, `${name} is a PNG image, not a model file.`);
   }
+  // by content, or by name when the content is damaged (so the error speaks of GGUF, not ONNX)
+  if (isGguf(head) || /\.gguf$/i.test(name)) return readGgufSummary(abs);
   if (isZip(head) && (await isPytorchZip(abs))) {
     return readPytorchSummary(abs);
   }
@@ -116,6 +119,7 @@ export async function readTensor(file: string, summary: ModelSummary, tensor: Te
     // offsets are into summary.path or the shard the location names (`file` may be the model's folder)
     return readSafetensorsTensor(summary, tensor);
   }
+  if (summary.format === 'gguf') return readGgufTensor(summary, tensor);
   return readKerasTensor(file, tensor);
 }
 

@@ -48,6 +48,11 @@ export function isHdf5(head: Uint8Array): boolean {
   return false;
 }
 
+/** A GGUF file (llama.cpp): the magic "GGUF". */
+export function isGguf(head: Uint8Array): boolean {
+  return startsWith(head, ascii('GGUF'));
+}
+
 /** A ZIP archive (Keras 3 `.keras`, PyTorch `.pt`): a local file header, or an empty archive. */
 export function isZip(head: Uint8Array): boolean {
   return startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06]);

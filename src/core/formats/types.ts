@@ -4,7 +4,7 @@
  * `readTensor` (see ./index.ts).
  */
 
-export type ModelFormat = 'onnx' | 'keras-h5' | 'keras-weights-h5' | 'keras-v3' | 'safetensors' | 'pytorch' | 'torchscript';
+export type ModelFormat = 'onnx' | 'keras-h5' | 'keras-weights-h5' | 'keras-v3' | 'safetensors' | 'pytorch' | 'torchscript' | 'gguf';
 
 /** Element types, ONNX names in lower case ('float32', 'int64', 'bfloat16', 'string', …). */
 export type DType = string;
@@ -55,7 +55,7 @@ export interface TensorInfo {
   shape: number[];
   /** product of the shape (1 for a scalar) */
   paramCount: number;
-  /** bytes the values take when decoded (paramCount × element size; 0 for strings) */
+  /** bytes the values take when decoded (paramCount × element size; 0 for strings; GGUF quantized types: the bytes stored) */
   byteSize: number;
   origin: TensorOrigin;
   /** '' for the main graph, else e.g. 'If_0/then_branch'; Keras: the layer name */
@@ -149,6 +149,29 @@ export interface PyTorchInfo {
   storageCount: number;
 }
 
+export interface GgufInfo {
+  /** the GGUF version (2 or 3) */
+  version: number;
+  /** general.alignment, or the default 32 */
+  alignment: number;
+  /** byte offset of the tensor data (after the header and its padding) */
+  dataOffset: number;
+  /** metadata key/value pairs (each one is in ModelSummary.metadata, arrays summarised) */
+  metadataCount: number;
+  /** general.architecture ('llama', 'qwen2', …) */
+  architecture?: string;
+  /** general.name */
+  name?: string;
+  /** <architecture>.context_length */
+  contextLength?: number;
+  /** general.file_type as llama.cpp names it ('Q4_K_M', 'F16', …) */
+  fileType?: string;
+  /** tensors per type (dtype or ggml quantization type: 'float32', 'Q4_K', …) */
+  types: Record<string, number>;
+  /** the tokenizer.ggml.* keys, summarised */
+  tokenizer?: { model?: string; pre?: string; tokens?: number; merges?: number; bosTokenId?: number; eosTokenId?: number; chatTemplate?: boolean };
+}
+
 export interface ModelSummary {
   format: ModelFormat;
   /** absolute path of the file summarized (a sharded safetensors model: its index file) */
@@ -177,6 +200,7 @@ export interface ModelSummary {
   keras?: KerasInfo;
   safetensors?: SafetensorsInfo;
   pytorch?: PyTorchInfo;
+  gguf?: GgufInfo;
   /** things that are odd but not fatal */
   warnings: string[];
 }

@@ -1,6 +1,6 @@
 /** Turn a ModelSummary into the small view model the Inspect panel shows (no vscode import). */
 import type { InspectViewModel } from '../../shared/webviewProtocol';
-import { formatBytes, formatCount, formatFormat, largestTensors } from './describe';
+import { formatBytes, formatCount, formatFormat, ggufFacts, largestTensors } from './describe';
 import { formatShape } from './format';
 import type { ModelSummary } from './types';
 
@@ -14,6 +14,7 @@ export function toInspectViewModel(s: ModelSummary, displayPath: string): Inspec
   if (s.opsets.length) facts.push({ label: 'Opsets', value: s.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ') });
   if (s.keras?.modelClass) facts.push({ label: 'Model class', value: s.keras.modelClass });
   if (s.keras?.backend) facts.push({ label: 'Backend', value: s.keras.backend });
+  if (s.gguf) facts.push(...ggufFacts(s.gguf));
   const optimizer = s.keras?.optimizerWeights ?? s.pytorch?.optimizerTensors ?? [];
   if (optimizer.length) {
     const n = optimizer.reduce((a, t) => a + t.paramCount, 0);

@@ -7,6 +7,7 @@ export const DEFAULT_MODEL_PATTERNS = [
   '**/*.pt',
   '**/*.pth',
   '**/*.safetensors',
+  '**/*.gguf',
   '**/*.tflite',
   '**/*.pb',
 ];

@@ -6,11 +6,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelFormatError } from './errors';
-import { isHdf5, isLegacyTorch, isLfsPointer, isPng, isSafetensors, isZip } from './sniff';
+import { isHdf5, isLegacyTorch, isLfsPointer, isPng, isSafetensors, isTflite, isZip } from './sniff';
 import { readKerasSummary, readKerasTensor } from './keras';
 import { readOnnxSummary, readOnnxTensor } from './onnx';
 import { isPytorchZip, readPytorchSummary, readPytorchTensor } from './pytorch';
 import { looksLikeSafetensorsIndex, readSafetensorsSummary, readSafetensorsTensor, safetensorsModelInFolder } from './safetensors';
+import { readTfliteSummary, readTfliteTensor } from './tflite';
 import type { ModelSummary, TensorData, TensorInfo } from './types';
 
 export * from './types';
@@ -40,7 +41,7 @@ async function readHead(file: string, n = 4096): Promise<{ head: Uint8Array; siz
 
 /**
  * Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras, safetensors, a sharded safetensors
- * model's `*.safetensors.index.json` or the folder holding it). Throws ModelFormatError on bad input.
+ * model's `*.safetensors.index.json` or the folder holding it, PyTorch, TFLite). Throws ModelFormatError on bad input.
  */
 export async function readModelSummary(file: string): Promise<ModelSummary> {
   let abs = path.resolve(file);
@@ -88,6 +89,8 @@ export async function readModelSummary(file: string): Promise<ModelSummary> {
   // by content, or by name when the content is damaged (so the error speaks of safetensors, not ONNX)
   if (isSafetensors(head) || /\.safetensors$/i.test(name)) return readSafetensorsSummary(abs);
   if (looksLikeSafetensorsIndex(head, name)) return readSafetensorsSummary(abs, { index: true });
+  // by content, or by name when the content is damaged (so the error speaks of TFLite, not ONNX)
+  if (isTflite(head) || /\.tflite$/i.test(name)) return readTfliteSummary(abs);
   if (/\.(pt|pth)$/i.test(name)) {
     // an ONNX model saved under a PyTorch name is still read; anything else is told as not PyTorch
     try {
@@ -111,6 +114,9 @@ export async function readTensor(file: string, summary: ModelSummary, tensor: Te
   }
   if (summary.format === 'pytorch' || summary.format === 'torchscript') {
     return readPytorchTensor(file, tensor);
+  }
+  if (summary.format === 'tflite') {
+    return readTfliteTensor(file, tensor);
   }
   if (summary.format === 'safetensors') {
     // offsets are into summary.path or the shard the location names (`file` may be the model's folder)

@@ -14,9 +14,10 @@ const FORMATS = {
   '.safetensors': 'a safetensors file',
   '.pt': 'a PyTorch file',
   '.pth': 'a PyTorch file',
+  '.tflite': 'a TFLite model',
 } as const;
 
-/** File extensions we can summarize: ['.onnx', '.h5', '.hdf5', '.keras', '.safetensors', '.pt', '.pth']. */
+/** File extensions we can summarize: ['.onnx', '.h5', '.hdf5', '.keras', '.safetensors', '.pt', '.pth', '.tflite']. */
 export const READABLE_EXTENSIONS: readonly string[] = Object.freeze(Object.keys(FORMATS));
 
 /** The extension of `file` (lower case, with the dot) when it is one we read, else undefined. */
@@ -39,7 +40,7 @@ export function readableFormatName(file: string): string | undefined {
   return ext && FORMATS[ext];
 }
 
-/** The extensions without their dots, for a file dialog's filters: ['onnx', 'h5', 'hdf5', 'keras', 'safetensors', 'pt', 'pth']. */
+/** The extensions without their dots, for a file dialog's filters: ['onnx', 'h5', 'hdf5', 'keras', 'safetensors', 'pt', 'pth', 'tflite']. */
 export function readableDialogExtensions(): string[] {
   return READABLE_EXTENSIONS.map((e) => e.slice(1));
 }

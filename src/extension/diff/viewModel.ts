@@ -18,6 +18,7 @@ const FORMATS: Record<string, string> = {
   safetensors: 'safetensors',
   pytorch: 'PyTorch',
   torchscript: 'TorchScript',
+  tflite: 'TFLite',
 };
 
 function short(v: unknown, max = 120): string {

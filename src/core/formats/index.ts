@@ -11,7 +11,6 @@ import { readKerasSummary, readKerasTensor } from './keras';
 import { readOnnxSummary, readOnnxTensor } from './onnx';
 import { isPytorchZip, readPytorchSummary, readPytorchTensor } from './pytorch';
 import { looksLikeSafetensorsIndex, readSafetensorsSummary, readSafetensorsTensor, safetensorsModelInFolder } from './safetensors';
-import { readTfliteSummary, readTfliteTensor } from './tflite';
 import type { ModelSummary, TensorData, TensorInfo } from './types';
 
 export * from './types';
@@ -90,7 +89,11 @@ export async function readModelSummary(file: string): Promise<ModelSummary> {
   if (isSafetensors(head) || /\.safetensors$/i.test(name)) return readSafetensorsSummary(abs);
   if (looksLikeSafetensorsIndex(head, name)) return readSafetensorsSummary(abs, { index: true });
   // by content, or by name when the content is damaged (so the error speaks of TFLite, not ONNX)
-  if (isTflite(head) || /\.tflite$/i.test(name)) return readTfliteSummary(abs);
+  if (isTflite(head) || /\.tflite$/i.test(name)) {
+    // the reader and its generated schema code (~230 KB minified) load on the first TFLite file
+    const { readTfliteSummary } = await import('./tflite.js');
+    return readTfliteSummary(abs);
+  }
   if (/\.(pt|pth)$/i.test(name)) {
     // an ONNX model saved under a PyTorch name is still read; anything else is told as not PyTorch
     try {
@@ -116,6 +119,7 @@ export async function readTensor(file: string, summary: ModelSummary, tensor: Te
     return readPytorchTensor(file, tensor);
   }
   if (summary.format === 'tflite') {
+    const { readTfliteTensor } = await import('./tflite.js');
     return readTfliteTensor(file, tensor);
   }
   if (summary.format === 'safetensors') {

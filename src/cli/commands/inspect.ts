@@ -5,8 +5,8 @@ import { UsageError } from '../errors';
 
 const usage = `usage: modelver inspect <model-file> [--json] [--tensors N]
 
-Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras, safetensors; a sharded safetensors
-model by its *.safetensors.index.json or the folder holding it): format, inputs and outputs,
+Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras, safetensors, PyTorch, TFLite; a sharded
+safetensors model by its *.safetensors.index.json or the folder holding it): format, inputs and outputs,
 operators or layers, parameters, metadata and the largest weight tensors.
 
 options:

@@ -16,8 +16,11 @@ import { runCli } from '../../src/cli/main';
 import { diffModels } from '../../src/core/diff';
 import { ModelFormatError, readModelSummary, readTensor, type ModelSummary, type TensorInfo } from '../../src/core/formats';
 import { isTflite } from '../../src/core/formats/sniff';
+import { configureTfliteReads } from '../../src/core/formats/tflite';
 import { BuiltinOperator } from '../../src/core/formats/tflite/generated/tflite/builtin-operator';
 import { Buffer as TflBuffer } from '../../src/core/formats/tflite/generated/tflite/buffer';
+import { ExternalBuffer } from '../../src/core/formats/tflite/generated/tflite/external-buffer';
+import { ExternalBufferGroup } from '../../src/core/formats/tflite/generated/tflite/external-buffer-group';
 import { Model } from '../../src/core/formats/tflite/generated/tflite/model';
 import { SubGraph } from '../../src/core/formats/tflite/generated/tflite/sub-graph';
 import { Tensor } from '../../src/core/formats/tflite/generated/tflite/tensor';
@@ -171,7 +174,7 @@ async function rejectsWith(file: string, code: string, message: RegExp): Promise
 }
 
 /** A small model written with the generated builder code: one subgraph, one float32 constant "w" (buffer 1). */
-function buildModel(o: { version?: number; shape?: number[]; signature?: number[]; bufferIndex?: number; data?: Buffer; outside?: { offset: bigint; size: bigint } }): Uint8Array {
+function buildModel(o: { version?: number; shape?: number[]; signature?: number[]; bufferIndex?: number; data?: Buffer; outside?: { offset: bigint; size: bigint }; external?: { group: string; offset: bigint; length: bigint } }): Uint8Array {
   const b = new flatbuffers.Builder(256);
   const name = b.createString('w');
   const shape = Tensor.createShapeVector(b, o.shape ?? [2, 3]);
@@ -182,6 +185,7 @@ function buildModel(o: { version?: number; shape?: number[]; signature?: number[
   Tensor.addBuffer(b, o.bufferIndex ?? 1);
   Tensor.addName(b, name);
   if (sig) Tensor.addShapeSignature(b, sig);
+  if (o.external) Tensor.addExternalBuffer(b, 1);
   const t = Tensor.endTensor(b);
   const tensors = SubGraph.createTensorsVector(b, [t]);
   const inputs = SubGraph.createInputsVector(b, [0]);
@@ -199,11 +203,19 @@ function buildModel(o: { version?: number; shape?: number[]; signature?: number[
   const subgraphs = Model.createSubgraphsVector(b, [sg]);
   const buffers = Model.createBuffersVector(b, [empty, buf1]);
   const desc = b.createString('built by the test');
+  let groups = 0;
+  let externals = 0;
+  if (o.external) {
+    groups = Model.createExternalBufferGroupsVector(b, [ExternalBufferGroup.createExternalBufferGroup(b, b.createString(o.external.group))]);
+    externals = Model.createExternalBuffersVector(b, [ExternalBuffer.createExternalBuffer(b, 1, 0, o.external.offset, o.external.length, 0)]);
+  }
   Model.startModel(b);
   Model.addVersion(b, o.version ?? 3);
   Model.addSubgraphs(b, subgraphs);
   Model.addBuffers(b, buffers);
   Model.addDescription(b, desc);
+  if (groups) Model.addExternalBufferGroups(b, groups);
+  if (externals) Model.addExternalBuffers(b, externals);
   b.finish(Model.endModel(b), 'TFL3');
   return b.asUint8Array();
 }
@@ -487,6 +499,41 @@ describe('TFLite reader', function () {
     // a buffer past the end of the file: the file was cut off
     fs.writeFileSync(f('cut.tflite'), Buffer.concat([fb, Buffer.alloc(at - fb.length), floats(values).subarray(0, 20)]));
     await rejectsWith(f('cut.tflite'), 'TRUNCATED', /buffer 1 lies at bytes \d+–\d+ of the file, but the file has \d+ bytes.*cut off/);
+  });
+
+  it('files read page by page (as files over 64 MiB are: pages of 1000 bytes, 3 held) summarize exactly as when read whole, errors included', async () => {
+    const names = Object.keys(FACTS);
+    const whole = await Promise.all(names.map((n) => readModelSummary(fx(n))));
+    fs.writeFileSync(f('cut_paged.tflite'), fs.readFileSync(fx('tflm_trained_lstm_int8.tflite')).subarray(0, 9000));
+    const wholeErr = await readModelSummary(f('cut_paged.tflite')).catch((e: Error) => e.message);
+    const before = configureTfliteReads({ wholeFileBytes: 0, pageBytes: 1000, maxPages: 3 });
+    try {
+      for (const [i, n] of names.entries()) assert.deepStrictEqual(await readModelSummary(fx(n)), whole[i], n);
+      await rejectsWith(f('cut_paged.tflite'), 'TRUNCATED', /past the end of the file \(9000 bytes\)/);
+      assert.strictEqual(await readModelSummary(f('cut_paged.tflite')).catch((e: Error) => e.message), wholeErr);
+    } finally {
+      configureTfliteReads(before);
+    }
+  });
+
+  it('external buffers (schema 3d): a tensor’s data in a file beside the model is located there and read; files outside the folder or missing are refused', async () => {
+    const values = [0.5, 1, -1, 2, -2, 4];
+    const sub = f('ext');
+    fs.mkdirSync(sub, { recursive: true });
+    fs.writeFileSync(path.join(sub, 'weights.bin'), Buffer.concat([Buffer.alloc(16, 0xee), floats(values)]));
+    const file = path.join(sub, 'model.tflite');
+    fs.writeFileSync(file, buildModel({ bufferIndex: 0, external: { group: 'weights.bin', offset: 16n, length: 24n } }));
+    const j = flatcJson(file, dir);
+    assert.deepStrictEqual(j.subgraphs[0].tensors![0].buffer ?? 0, 0, 'flatc: no embedded buffer');
+    const jx = (j as unknown as { external_buffers: { id: number; offset: number; length: number }[]; external_buffer_groups: { name: string }[] });
+    assert.deepStrictEqual([jx.external_buffers[0], jx.external_buffer_groups[0].name], [{ id: 1, offset: 16, length: 24 }, 'weights.bin'], 'flatc reads the external buffer');
+    const s = await readModelSummary(file);
+    assert.deepStrictEqual(s.tensors.map((t) => t.location), [{ kind: 'external', file: path.join(sub, 'weights.bin'), offset: 16, length: 24 }]);
+    assert.deepStrictEqual(Array.from((await readTensor(file, s, s.tensors[0])).data as Float32Array), values);
+    fs.writeFileSync(path.join(sub, 'escape.tflite'), buildModel({ bufferIndex: 0, external: { group: '../outside.bin', offset: 0n, length: 24n } }));
+    await rejectsWith(path.join(sub, 'escape.tflite'), 'EXTERNAL_DATA_ESCAPES', /"\.\.\/outside\.bin", which is not inside the model's folder/);
+    fs.writeFileSync(path.join(sub, 'missing.tflite'), buildModel({ bufferIndex: 0, external: { group: 'gone.bin', offset: 0n, length: 24n } }));
+    await rejectsWith(path.join(sub, 'missing.tflite'), 'EXTERNAL_DATA_MISSING', /gone\.bin, which is missing/);
   });
 
   it('hostile or damaged files fail with a ModelFormatError that says what is wrong', async () => {

@@ -31,10 +31,20 @@ import { TensorType } from './tflite/generated/tflite/tensor-type';
 import { ActivationFunctionType } from './tflite/generated/tflite/activation-function-type';
 import { Padding } from './tflite/generated/tflite/padding';
 
-/** Files up to this size are read whole for a summary; larger ones page by page. */
-const WHOLE_FILE_BYTES = 64 * 1024 * 1024;
-const PAGE_BYTES = 1024 * 1024;
-const MAX_PAGES = 64;
+/** Files up to `wholeFileBytes` are read whole for a summary; larger ones in pages of `pageBytes`, at most `maxPages` held. */
+export interface TfliteReadLimits {
+  wholeFileBytes: number;
+  pageBytes: number;
+  maxPages: number;
+}
+const limits: TfliteReadLimits = { wholeFileBytes: 64 * 1024 * 1024, pageBytes: 1024 * 1024, maxPages: 64 };
+
+/** Change the limits (tests lower them to page small files); returns the ones in force before. */
+export function configureTfliteReads(o: Partial<TfliteReadLimits>): TfliteReadLimits {
+  const before = { ...limits };
+  Object.assign(limits, o);
+  return before;
+}
 /** A FlatBuffer's offsets are 32-bit: its tables lie within the first 2 GiB of the file. */
 const FLATBUFFER_LIMIT = 2 ** 31 - 1;
 
@@ -84,10 +94,12 @@ class TooMuchWork extends Error {}
 
 /**
  * A ByteBuffer over a file: every read is checked against the file's bounds, and files over
- * WHOLE_FILE_BYTES are read page by page (synchronously: the generated accessors are synchronous).
+ * `wholeFileBytes` are read page by page (synchronously: the generated accessors are synchronous).
  */
 class FileBytes extends flatbuffers.ByteBuffer {
   private readonly pages = new Map<number, Uint8Array>();
+  private readonly pageBytes = limits.pageBytes;
+  private readonly maxPages = limits.maxPages;
   private reads = 0;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   constructor(
@@ -102,7 +114,7 @@ class FileBytes extends flatbuffers.ByteBuffer {
     if (whole) this.pages.set(0, whole);
   }
   private pageSize(): number {
-    return this.fd === undefined ? this.limit : PAGE_BYTES;
+    return this.fd === undefined ? this.limit : this.pageBytes;
   }
   private check(at: number, n: number): void {
     if (!(at >= 0 && at + n <= this.limit)) throw new Bounds(at, n, this.limit);
@@ -112,9 +124,9 @@ class FileBytes extends flatbuffers.ByteBuffer {
     let pg = this.pages.get(p);
     if (pg) return pg;
     if (this.fd === undefined) throw new Bounds(p * this.pageSize(), 1, this.limit);
-    if (this.pages.size >= MAX_PAGES) this.pages.delete(this.pages.keys().next().value!);
-    const start = p * PAGE_BYTES;
-    pg = new Uint8Array(Math.min(PAGE_BYTES, this.limit - start));
+    if (this.pages.size >= this.maxPages) this.pages.delete(this.pages.keys().next().value!);
+    const start = p * this.pageBytes;
+    pg = new Uint8Array(Math.min(this.pageBytes, this.limit - start));
     let done = 0;
     while (done < pg.length) {
       const n = fs.readSync(this.fd, pg, done, pg.length - done, start + done);
@@ -213,7 +225,7 @@ async function openTflite(file: string): Promise<Opened> {
   if (size === 0) throw new ModelFormatError('EMPTY', abs, `${name} is empty (0 bytes). If it is tracked with Git LFS, fetch its content with \`git lfs pull\`.`);
   const limit = Math.min(size, FLATBUFFER_LIMIT);
   const budget = 10_000_000 + 4 * Math.min(size, FLATBUFFER_LIMIT);
-  if (size <= WHOLE_FILE_BYTES) {
+  if (size <= limits.wholeFileBytes) {
     let whole: Buffer;
     try {
       whole = await fs.promises.readFile(abs);

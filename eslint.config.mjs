@@ -13,7 +13,7 @@ const vscode = { group: ['vscode'], message: 'Only src/extension may import vsco
 const up = (names, message) => ({ group: names.flatMap((n) => [`**/${n}`, `**/${n}/**`]), message });
 
 export default tseslint.config(
-  { ignores: ['out/**', 'out-*/**', 'dist/**', 'node_modules/**', '.code-server/**', 'demo/**', '.test-artifacts/**', 'test/fixtures/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['out/**', 'out-*/**', 'dist/**', 'node_modules/**', '.code-server/**', 'demo/**', '.test-artifacts/**', 'test/fixtures/**', 'src/core/formats/tflite/generated/**', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommended.map((c) => ({ ...c, files: ['**/*.ts'] })),
   {
     files: ['**/*.ts'],

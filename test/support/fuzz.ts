@@ -145,7 +145,7 @@ export function inputRng(seed: number, reader: string, fixture: string, index: n
 // ---------------------------------------------------------------------------------------------
 // readers
 
-export type ReaderKind = 'onnx' | 'keras' | 'dataset' | 'pytorch' | 'safetensors' | 'gguf';
+export type ReaderKind = 'onnx' | 'keras' | 'dataset' | 'pytorch' | 'safetensors' | 'gguf' | 'tflite';
 
 export interface Case {
   reader: ReaderKind;
@@ -156,7 +156,7 @@ export interface Case {
   mutate: MutateOptions;
   /** datasets: the spec (file is filled in) */
   spec?: Omit<DatasetSpec, 'file'>;
-  /** ONNX, PyTorch, safetensors, GGUF: also diff the original against the mutated copy every this many inputs */
+  /** ONNX, PyTorch, safetensors, GGUF, TFLite: also diff the original against the mutated copy every this many inputs */
   diffEvery?: number;
 }
 
@@ -168,7 +168,8 @@ export async function runReader(c: Case, file: string, index: number): Promise<O
     switch (c.reader) {
       case 'onnx':
       case 'safetensors':
-      case 'gguf': {
+      case 'gguf':
+      case 'tflite': {
         // the product's entry points: the format is told from the first bytes
         const s = await readModelSummary(file);
         for (const t of s.tensors) await readTensor(file, s, t);

@@ -52,6 +52,8 @@ const COMMAND_CODE: Record<string, string> = {
   'src/core/formats/onnx.ts': 'the ONNX reader',
   'src/core/formats/keras.ts': 'the Keras reader',
   'src/core/formats/kerasHdf5.ts': 'the Keras HDF5 reader',
+  'src/core/formats/tflite.ts': 'the TFLite reader',
+  'src/core/formats/tflite/': 'the TFLite schema code (flatc)',
   'src/core/eval/': 'evaluation (datasets, client, runs)',
 };
 /** Light modules of those folders that activation needs: the error classes the error policy tells apart. */

@@ -149,7 +149,8 @@ describe('readable model formats: one list', () => {
     assert.strictEqual(readableFormatName('m.hdf5'), 'a Keras HDF5 file');
     assert.strictEqual(readableFormatName('m.keras'), 'a Keras model');
     assert.strictEqual(readableFormatName('m.pt'), 'a PyTorch file');
-    assert.strictEqual(readableFormatName('m.tflite'), undefined);
+    assert.strictEqual(readableFormatName('m.TFLite'), 'a TFLite model');
+    assert.strictEqual(readableFormatName('m.pb'), undefined);
     assert.deepStrictEqual(readableDialogExtensions(), READABLE_EXTENSIONS.map((e) => e.slice(1)));
   });
 });

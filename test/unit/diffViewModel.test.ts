@@ -94,13 +94,13 @@ describe('diff panel view model', () => {
 
   it('a renamed identical tensor shows as renamed; notes and unknown formats pass through', () => {
     const d = copy();
-    d.a.format = 'tflite' as ModelDiff['a']['format'];
+    d.a.format = 'coreml' as ModelDiff['a']['format'];
     d.b.format = 'keras-h5';
     const renamed = row({ name: 'w.old', renamed: true, matchedBy: 'content' });
     renamed.b = { ...renamed.b!, name: 'w.new' };
     d.weights.rows = [renamed, row({ name: 'x', status: 'added', a: undefined, note: 'new in B' })];
     const vm = toDiffViewModel(d, OPTS);
-    assert.strictEqual(vm.a.format, 'tflite');
+    assert.strictEqual(vm.a.format, 'coreml');
     assert.strictEqual(vm.b.format, 'Keras HDF5');
     assert.deepStrictEqual(
       vm.weights.rows.map((r) => [r.status, r.nameA, r.nameB, r.changedFraction, r.note]),

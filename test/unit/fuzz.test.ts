@@ -12,6 +12,7 @@
  *   thread like ONNX: summary, every tensor (optimizer state included), and every 8th input a diff.
  * - safetensors files and a sharded model's index (written here with json + struct + numpy) likewise.
  * - GGUF files (test/support/gguf_write.py: struct + numpy) likewise: v3 with every value type, and v2.
+ * - TFLite FlatBuffers (real tflite-micro models: int8 with quantization, custom ops, an LSTM) likewise.
  *
  * Every input is reproducible from the seed alone: a failure prints the seed, the reader, the fixture,
  * the input's index and its mutations. MV_FUZZ_SEED=<n> picks another seed, MV_FUZZ_SCALE=<x>
@@ -410,6 +411,18 @@ write(out + '/every_v2.gguf', kvs[:6], tensors[:4], version=2, alignment=64)
       { reader: 'gguf', fixture: path.join(data, 'every_v2.gguf'), name: 'm.gguf', mutate: { head: 512 }, diffEvery: 8 },
     ];
     const counts = [n(400), n(300)];
+    const ts: Tally[] = [];
+    for (const [i, c] of cases.entries()) ts.push(await runInWorker(c, counts[i], dir));
+    check(ts);
+  });
+
+  it('TFLite: real tflite-micro models (int8 quantized, custom ops with options, an LSTM)', async () => {
+    const cases: Case[] = [
+      { reader: 'tflite', fixture: fixture('tflite', 'tflm_hello_world_int8.tflite'), name: 'm.tflite', mutate: {}, diffEvery: 8 },
+      { reader: 'tflite', fixture: fixture('tflite', 'tflm_audio_preprocessor_int8.tflite'), name: 'm.tflite', mutate: { head: 4096 }, diffEvery: 8 },
+      { reader: 'tflite', fixture: fixture('tflite', 'tflm_trained_lstm_int8.tflite'), name: 'm.tflite', mutate: { head: 2048, tail: 4096 }, diffEvery: 8 },
+    ];
+    const counts = [n(400), n(300), n(300)];
     const ts: Tally[] = [];
     for (const [i, c] of cases.entries()) ts.push(await runInWorker(c, counts[i], dir));
     check(ts);

@@ -5,7 +5,7 @@ import { UsageError } from '../errors';
 
 const usage = `usage: modelver inspect <model-file> [--json] [--tensors N]
 
-Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras, PyTorch, safetensors, GGUF; a sharded
+Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras, PyTorch, safetensors, GGUF, TFLite; a sharded
 safetensors model by its *.safetensors.index.json or the folder holding it): format, inputs and outputs,
 operators or layers, parameters, metadata and the largest weight tensors.
 

@@ -33,8 +33,9 @@ function groupByGraph(s: ModelSummary): Map<string, Indexed[]> {
   return m;
 }
 
+/** Layer-like nodes (Keras layers, TorchScript modules): matched by name, compared by layer config. ONNX and TFLite nodes carry their attributes. */
 function isKeras(s: ModelSummary): boolean {
-  return s.format !== 'onnx';
+  return s.format !== 'onnx' && s.format !== 'tflite';
 }
 
 const opKey = (n: NodeInfo) => (n.domain && n.domain !== 'ai.onnx' && n.domain !== 'keras' ? `${n.domain}:${n.opType}` : n.opType);

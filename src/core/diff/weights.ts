@@ -25,6 +25,10 @@
  *    the statistics; the other quantized types (Q4_K, IQ2_XXS, …) are compared byte for byte, and
  *    their statistics count changed bytes (WeightStats.unit 'byte'). Steps 1–2 take every GGUF
  *    tensor, quantized or not, as its stored bytes.
+ *    Quantized tensors (TFLite: TensorInfo.quantization) are compared in real units, scale × (q − zero
+ *    point) per tensor or per channel. Equal bytes pair them (by name or content) as for any tensor, but
+ *    are identical only under the same scheme: equal integers under another scale are other values, so
+ *    such a pair is read for its statistics.
  *
  * Large Keras weights (over 64 MiB) are read in blocks of the array (HDF5 hyperslabs), both for
  * hashing and for the statistics: HDF5 runs in WebAssembly, whose memory ends at 2 GiB. ONNX tensors
@@ -288,7 +292,7 @@ async function compareSameNameBytes(a: ModelSummary, b: ModelSummary, files: Fil
     if (j === undefined) continue;
     const x = a.tensors[i];
     const y = b.tensors[j];
-    if (x.dtype !== y.dtype || !sameShape(x.shape, y.shape)) continue;
+    if (x.dtype !== y.dtype || !sameShape(x.shape, y.shape) || quantKey(x) !== quantKey(y)) continue;
     const ra = byteRange(a, x);
     const rb = ra && byteRange(b, y);
     if (!ra || !rb || ra.length !== rb.length) continue;
@@ -688,7 +692,49 @@ interface ValueReader {
   next(n: number): Promise<ArrayLike<number> | ArrayLike<unknown>>;
 }
 
+/** A quantized tensor's scheme (TFLite: scale, zero point, axis): equal bytes under another scheme are other values. */
+const quantKey = (t: TensorInfo) => (t.quantization ? `|q${JSON.stringify(t.quantization)}` : '');
+
+/** Integer types whose values a TensorInfo.quantization maps to real numbers. */
+const QUANTIZED = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'int64', 'int4', 'uint4', 'int2']);
+
+/** The scheme's scale and zero point per element, when it fits the tensor (per tensor, or one per index of `axis`). */
+function dequantization(t: TensorInfo): { scale: number[]; zero: number[]; inner: number; dim: number } | undefined {
+  const q = t.quantization;
+  if (!q || !QUANTIZED.has(t.dtype) || !q.scale.length || !q.scale.every(Number.isFinite)) return undefined;
+  const zero = q.zeroPoint.length ? q.zeroPoint : q.scale.map(() => 0);
+  if (zero.length !== q.scale.length) return undefined;
+  if (q.scale.length === 1) return { scale: q.scale, zero, inner: 1, dim: 1 };
+  if (q.axis < 0 || q.axis >= t.shape.length || t.shape[q.axis] !== q.scale.length) return undefined;
+  return { scale: q.scale, zero, inner: t.shape.slice(q.axis + 1).reduce((a, d) => a * d, 1), dim: q.scale.length };
+}
+
+/** Is the tensor compared by its dequantized values (scale × (q − zero point))? */
+export const isDequantized = (t: TensorInfo): boolean => dequantization(t) !== undefined;
+
+/** The values of a quantized tensor as real numbers, scale × (q − zero point), chunk by chunk. */
 async function openValues(file: string, summary: ModelSummary, t: TensorInfo, files: Files): Promise<ValueReader> {
+  const r = await openStoredValues(file, summary, t, files);
+  const dq = dequantization(t);
+  if (!dq || !r.numeric) return r;
+  let pos = 0;
+  return {
+    count: r.count,
+    numeric: true,
+    async next(n: number) {
+      const x = (await r.next(n)) as ArrayLike<number>;
+      const out = new Float64Array(n);
+      for (let k = 0; k < n; k++) {
+        const c = dq.dim === 1 ? 0 : Math.floor((pos + k) / dq.inner) % dq.dim;
+        out[k] = dq.scale[c] * (Number(x[k]) - dq.zero[c]);
+      }
+      pos += n;
+      return out;
+    },
+  };
+}
+
+async function openStoredValues(file: string, summary: ModelSummary, t: TensorInfo, files: Files): Promise<ValueReader> {
   const numeric = !NON_NUMERIC.has(t.dtype);
   const r = byteRange(summary, t);
   const esize = ELEMENT_BYTES[t.dtype];
@@ -1007,7 +1053,7 @@ export async function diffWeights(
     }
     const { partner, how } = pairTensors(ta, tb, ha, hb, layerRenames, equalBytes);
     /** same content: equal bytes, or equal digests (undefined digests are never equal) */
-    const sameContent = (i: number, j: number) => equalBytes.get(i) === j || (ha?.[i] !== undefined && ha[i] === hb?.[j]);
+    const sameContent = (i: number, j: number) => equalBytes.get(i) === j || (ha?.[i] !== undefined && ha[i] === hb?.[j] && quantKey(ta[i]) === quantKey(tb[j]));
     const counts = emptyCounts(ta.length, tb.length);
     const weightCounts = emptyCounts(ta.filter((t) => !isSmall(t)).length, tb.filter((t) => !isSmall(t)).length);
     const bump = (small: boolean, k: keyof WeightCounts) => {
@@ -1050,6 +1096,7 @@ export async function diffWeights(
         const rb = await openValues(fileB, b, y, files);
         tensorsDecoded += 2;
         row.stats = await compareValues(ra, rb);
+        if (isDequantized(x) || isDequantized(y)) row.note = 'statistics of dequantized values, scale × (q − zero point)';
         opts.onProgress?.({ phase: 'compare', done: ++compared, total: toCompare });
         if (x.dtype !== y.dtype) row.status = 'dtype-changed';
         else if (row.stats.changedCount === 0) {

@@ -37,6 +37,8 @@ export function formatFormat(s: ModelSummary): string {
       return `TorchScript archive${s.pytorch?.fileVersion ? ` (version ${s.pytorch.fileVersion})` : ''}`;
     case 'gguf':
       return `GGUF v${s.gguf?.version ?? '?'}${s.gguf?.fileType ? ` (${s.gguf.fileType})` : ''}`;
+    case 'tflite':
+      return `TFLite (schema ${s.tflite?.schemaVersion ?? '?'}${s.tflite && s.tflite.subgraphs.length > 1 ? `, ${s.tflite.subgraphs.length} subgraphs` : ''})`;
   }
 }
 
@@ -92,7 +94,7 @@ export function describeSummary(s: ModelSummary, opts: { tensors?: number } = {}
   const ops = Object.entries(s.opHistogram).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (ops.length) {
     lines.push('');
-    lines.push(s.format === 'onnx' ? 'operators:' : 'layers:');
+    lines.push(s.format === 'onnx' || s.format === 'tflite' ? 'operators:' : 'layers:');
     lines.push('  ' + ops.map(([op, n]) => `${op} ×${n}`).join(', '));
   }
   const meta = Object.entries(s.metadata);

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelFormatError } from './errors';
-import { isGguf, isHdf5, isLegacyTorch, isLfsPointer, isPng, isSafetensors, isZip } from './sniff';
+import { isGguf, isHdf5, isLegacyTorch, isLfsPointer, isPng, isSafetensors, isTflite, isZip } from './sniff';
 import { readGgufSummary, readGgufTensor } from './gguf';
 import { readKerasSummary, readKerasTensor } from './keras';
 import { readOnnxSummary, readOnnxTensor } from './onnx';
@@ -41,7 +41,7 @@ async function readHead(file: string, n = 4096): Promise<{ head: Uint8Array; siz
 
 /**
  * Summarize a model file (ONNX, Keras HDF5, Keras 3 .keras, safetensors, GGUF, a sharded safetensors
- * model's `*.safetensors.index.json` or the folder holding it). Throws ModelFormatError on bad input.
+ * model's `*.safetensors.index.json` or the folder holding it, PyTorch, TFLite). Throws ModelFormatError on bad input.
  */
 export async function readModelSummary(file: string): Promise<ModelSummary> {
   let abs = path.resolve(file);
@@ -91,6 +91,12 @@ export async function readModelSummary(file: string): Promise<ModelSummary> {
   // by content, or by name when the content is damaged (so the error speaks of safetensors, not ONNX)
   if (isSafetensors(head) || /\.safetensors$/i.test(name)) return readSafetensorsSummary(abs);
   if (looksLikeSafetensorsIndex(head, name)) return readSafetensorsSummary(abs, { index: true });
+  // by content, or by name when the content is damaged (so the error speaks of TFLite, not ONNX)
+  if (isTflite(head) || /\.tflite$/i.test(name)) {
+    // the reader and its generated schema code (~230 KB minified) load on the first TFLite file
+    const { readTfliteSummary } = await import('./tflite.js');
+    return readTfliteSummary(abs);
+  }
   if (/\.(pt|pth)$/i.test(name)) {
     // an ONNX model saved under a PyTorch name is still read; anything else is told as not PyTorch
     try {
@@ -114,6 +120,10 @@ export async function readTensor(file: string, summary: ModelSummary, tensor: Te
   }
   if (summary.format === 'pytorch' || summary.format === 'torchscript') {
     return readPytorchTensor(file, tensor);
+  }
+  if (summary.format === 'tflite') {
+    const { readTfliteTensor } = await import('./tflite.js');
+    return readTfliteTensor(file, tensor);
   }
   if (summary.format === 'safetensors') {
     // offsets are into summary.path or the shard the location names (`file` may be the model's folder)

@@ -15,9 +15,10 @@ const FORMATS = {
   '.pt': 'a PyTorch file',
   '.pth': 'a PyTorch file',
   '.gguf': 'a GGUF model',
+  '.tflite': 'a TFLite model',
 } as const;
 
-/** File extensions we can summarize: ['.onnx', '.h5', '.hdf5', '.keras', '.safetensors', '.pt', '.pth', '.gguf']. */
+/** File extensions we can summarize: ['.onnx', '.h5', '.hdf5', '.keras', '.safetensors', '.pt', '.pth', '.gguf', '.tflite']. */
 export const READABLE_EXTENSIONS: readonly string[] = Object.freeze(Object.keys(FORMATS));
 
 /** The extension of `file` (lower case, with the dot) when it is one we read, else undefined. */
@@ -40,7 +41,7 @@ export function readableFormatName(file: string): string | undefined {
   return ext && FORMATS[ext];
 }
 
-/** The extensions without their dots, for a file dialog's filters: ['onnx', 'h5', 'hdf5', 'keras', 'safetensors', 'pt', 'pth', 'gguf']. */
+/** The extensions without their dots, for a file dialog's filters: ['onnx', 'h5', 'hdf5', 'keras', 'safetensors', 'pt', 'pth', 'gguf', 'tflite']. */
 export function readableDialogExtensions(): string[] {
   return READABLE_EXTENSIONS.map((e) => e.slice(1));
 }

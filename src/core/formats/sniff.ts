@@ -81,3 +81,8 @@ export function isSafetensors(head: Uint8Array): boolean {
 export function isLegacyTorch(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5 && startsWith(head, [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19], 2);
 }
+
+/** A TFLite model: a FlatBuffer whose file identifier (bytes 4–8) is "TFL3". */
+export function isTflite(head: Uint8Array): boolean {
+  return startsWith(head, ascii('TFL3'), 4);
+}

@@ -4,7 +4,7 @@
  * `readTensor` (see ./index.ts).
  */
 
-export type ModelFormat = 'onnx' | 'keras-h5' | 'keras-weights-h5' | 'keras-v3' | 'safetensors' | 'pytorch' | 'torchscript' | 'gguf';
+export type ModelFormat = 'onnx' | 'keras-h5' | 'keras-weights-h5' | 'keras-v3' | 'safetensors' | 'pytorch' | 'torchscript' | 'gguf' | 'tflite';
 
 /** Element types, ONNX names in lower case ('float32', 'int64', 'bfloat16', 'string', …). */
 export type DType = string;
@@ -65,6 +65,11 @@ export interface TensorInfo {
   location: TensorLocation;
   /** PyTorch: the storage the tensor views (zip entry data/<key>), its element offset and strides */
   storage?: { key: string; offset: number; stride: number[]; device: string };
+  /**
+   * TFLite: affine quantization, real = scale × (q − zeroPoint); one scale (per tensor) or one per
+   * index of dimension `axis` (per channel)
+   */
+  quantization?: { scale: number[]; zeroPoint: number[]; axis: number };
 }
 
 export type AttrValue =
@@ -172,6 +177,21 @@ export interface GgufInfo {
   tokenizer?: { model?: string; pre?: string; tokens?: number; merges?: number; bosTokenId?: number; eosTokenId?: number; chatTemplate?: boolean };
 }
 
+export interface TfliteInfo {
+  /** Model.version of the FlatBuffer (3 for every converter since 2018) */
+  schemaVersion: number;
+  /** Model.description ("MLIR Converted.", …) */
+  description: string;
+  /** every subgraph: the first is the main one (path '') */
+  subgraphs: { name: string; path: string; tensors: number; operators: number }[];
+  /** the model's operator codes: a builtin operator's name (FULLY_CONNECTED) or a custom op's code */
+  operatorCodes: { name: string; builtin: boolean; version: number }[];
+  /** number of buffers (buffer 0 is the empty one by convention) and the bytes they hold */
+  buffers: number;
+  bufferBytes: number;
+  signatureDefs: { key: string; subgraph: number; inputs: { name: string; tensor: string }[]; outputs: { name: string; tensor: string }[] }[];
+}
+
 export interface ModelSummary {
   format: ModelFormat;
   /** absolute path of the file summarized (a sharded safetensors model: its index file) */
@@ -201,6 +221,7 @@ export interface ModelSummary {
   safetensors?: SafetensorsInfo;
   pytorch?: PyTorchInfo;
   gguf?: GgufInfo;
+  tflite?: TfliteInfo;
   /** things that are odd but not fatal */
   warnings: string[];
 }

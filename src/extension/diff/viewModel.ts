@@ -19,6 +19,7 @@ const FORMATS: Record<string, string> = {
   pytorch: 'PyTorch',
   torchscript: 'TorchScript',
   gguf: 'GGUF',
+  tflite: 'TFLite',
 };
 
 function short(v: unknown, max = 120): string {

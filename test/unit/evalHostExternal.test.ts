@@ -23,17 +23,17 @@ const HOST = process.env.EVAL_HOST_SCRIPT ? path.resolve(process.env.EVAL_HOST_S
 const PYTHON = '/usr/bin/python3';
 
 /**
- * <dir>/mlp.onnx: x[n,6] → MatMul(w1[6,8]) → Add(b1) → Relu → MatMul(w2[8,3]) → Add(b2) → y[n,3], every
+ * <dir>/mlp.onnx: x[n,6] → MatMul(w1[6,h]) → Add(b1) → Relu → MatMul(w2[h,3]) → Add(b2) → y[n,3], every
  * initializer in <dir>/weights.bin. Prints {x, y} as JSON: 20 rows and numpy's outputs (float64).
  */
 const BUILD = `
 import json, os, sys
 import numpy as np, onnx
 from onnx import helper, numpy_helper, TensorProto
-d, seed = sys.argv[1], int(sys.argv[2])
+d, seed, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(seed)
 inits = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n)
-         for n, s in [('w1', (6, 8)), ('b1', (8,)), ('w2', (8, 3)), ('b2', (3,))]]
+         for n, s in [('w1', (6, h)), ('b1', (h,)), ('w2', (h, 3)), ('b2', (3,))]]
 nodes = [helper.make_node('MatMul', ['x', 'w1'], ['h0']), helper.make_node('Add', ['h0', 'b1'], ['h1']),
          helper.make_node('Relu', ['h1'], ['h2']), helper.make_node('MatMul', ['h2', 'w2'], ['h3']),
          helper.make_node('Add', ['h3', 'b2'], ['y'])]
@@ -70,8 +70,8 @@ interface Ref {
   y: number[];
 }
 
-function build(dir: string, seed: number): Ref {
-  const r = spawnSync(PYTHON, ['-c', BUILD, dir, String(seed)], { encoding: 'utf8' });
+function build(dir: string, seed: number, hidden = 8): Ref {
+  const r = spawnSync(PYTHON, ['-c', BUILD, dir, String(seed), String(hidden)], { encoding: 'utf8' });
   assert.strictEqual(r.status, 0, `python-onnx could not build the model: ${r.stderr}`);
   assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['mlp.onnx', 'weights.bin']);
   return JSON.parse(r.stdout) as Ref;
@@ -171,6 +171,23 @@ describe('evaluation host: ONNX external data past 2 GB (issue #15)', function (
       assert.match(e.message, /modelPath is taken only by a local evaluation host/);
       return true;
     });
+  });
+
+  it('a data file larger than a remote host takes is refused before anything is sent, naming it and --max-blob-mb', async () => {
+    const wide = path.join(tmp, 'model-wide');
+    build(wide, 9, 200);
+    const limit = 0.001 * 1024 * 1024; // the smallest --max-blob-mb
+    assert.ok(fs.statSync(path.join(wide, 'mlp.onnx')).size < limit && fs.statSync(path.join(wide, 'weights.bin')).size > limit);
+    const h = await startListeningHost(HOST, fs.mkdtempSync(path.join(tmp, 'host-')), { extra: ['--max-blob-mb', '0.001'] });
+    hosts.push(h);
+    const c = await EvalClient.remote(h.url, h.token);
+    clients.push(c);
+    await c.initialize({ provider: 'cpu' });
+    await assert.rejects(c.ensureModel(path.join(wide, 'mlp.onnx')), (e: Error) => {
+      assert.match(e.message, /^weights\.bin \(\d+ bytes\) is larger than the evaluation host at ws:\/\/.* takes \(1048 bytes a file\): start the host with a larger --max-blob-mb \(e\.g\. --max-blob-mb 1\)/);
+      return true;
+    });
+    assert.strictEqual(c.uploads.chunks, 0, 'nothing was sent');
   });
 
   it('a missing data file is named: by the client before anything is sent, and by a local host that finds it gone', async () => {

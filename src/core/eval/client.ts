@@ -585,6 +585,21 @@ export class EvalClient {
     }
   }
 
+  /** Refuses, before anything is sent, a file larger than the host takes as one blob, naming it and the host's flag. */
+  private async checkBlobSizes(files: string[]): Promise<void> {
+    const max = this.info?.maxBlobBytes;
+    if (!max) return;
+    for (const f of files) {
+      const { size } = await fs.promises.stat(f);
+      if (size > max) {
+        throw new EvalHostError(
+          `${path.basename(f)} (${size} bytes) is larger than ${this.hostName} takes (${max} bytes a file): start the host with a larger --max-blob-mb (e.g. --max-blob-mb ${Math.ceil(size / (1024 * 1024))})`,
+          EvalErrorCodes.BadInput,
+        );
+      }
+    }
+  }
+
   /**
    * The host opens models by path (InitializeResult.modelPaths): a host this client started on this
    * machine. A host on the other end of a pipe set up elsewhere (overStreams) may not share its files.
@@ -613,6 +628,7 @@ export class EvalClient {
       return hash;
     }
     if (external.length) this.checkExternalDataSupport();
+    await this.checkBlobSizes([file, ...external.map((x) => x.file)]);
     const hash = await sha256FileCached(file);
     this.modelPaths.delete(hash);
     const refs = await Promise.all(external.map(async (x) => ({ location: x.location, hash: await sha256FileCached(x.file), file: x.file })));

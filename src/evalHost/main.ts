@@ -189,6 +189,8 @@ function serviceOptions(o: EvalHostOptions, onShutdown: () => void, remote: bool
     // binary attachments: no base64 growth, only the small JSON envelope and frame header
     binaryChunkBytes: remote ? Math.max(1024, Math.min(16 * MB, o.maxMessageBytes - 64 * 1024)) : 16 * MB,
     maxMessageBytes: remote ? o.maxMessageBytes : undefined,
+    // stdio: the client started this process on its own machine, so its paths are ours (ONNX external data, issue #15)
+    modelPaths: !remote,
     onShutdown,
   };
 }

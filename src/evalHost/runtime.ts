@@ -9,6 +9,10 @@
  * model and nowhere else (issue #10): never against the host's working folder (ORT resolves a model
  * loaded from bytes against the cwd), and a location outside the folder is refused (by the check below
  * and by ORT itself). The folder goes when the session is released.
+ *
+ * A local host (stdio, on the client's machine) also opens a model with external data by its own path
+ * (sessionAt, issue #15): the data files stay where they are, however large, and resolve in the model's
+ * folder; their locations are checked the same way first.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -177,6 +181,50 @@ export async function checkExternalData(model: string, files: ModelFiles): Promi
   }
 }
 
+/**
+ * A model opened by path (a local host, EvaluateParams.modelPath): the external-data files it names,
+ * each checked to lie inside its folder and to exist (ExternalDataError naming the file and what to do).
+ * A model our reader cannot parse is left to onnxruntime. Returns the files, for the session cache.
+ */
+export async function externalDataAt(model: string): Promise<string[]> {
+  let summary;
+  try {
+    summary = await readOnnxSummary(model);
+  } catch (e) {
+    if (e instanceof ModelFormatError && e.code === 'EXTERNAL_DATA_ESCAPES') throw new ExternalDataError(e.message.replace(/Model Versions only reads/, 'The evaluation host only reads'));
+    return [];
+  }
+  const dir = path.dirname(model);
+  const files = new Set<string>();
+  for (const t of summary.tensors) {
+    if (t.location.kind !== 'external' || files.has(t.location.file)) continue;
+    const file = t.location.file;
+    const rel = path.relative(dir, file).split(path.sep).join('/');
+    if (rel.startsWith('../') || path.isAbsolute(rel)) throw new ExternalDataError(`${path.basename(model)}: the external data location "${rel}" of tensor "${t.name}" leads out of the model's folder`);
+    if (!fs.existsSync(file)) {
+      throw new ExternalDataError(
+        `${path.basename(model)}: the external data file "${rel}" of tensor "${t.name}" is missing (looked for ${file}). Put it next to the model, where the model names it, and evaluate again.`,
+      );
+    }
+    files.add(file);
+  }
+  return [...files];
+}
+
+/** What tells a changed file: device, inode, size and times; '-' for a file that is gone. */
+function statSignature(files: string[]): string {
+  return files
+    .map((f) => {
+      try {
+        const st = fs.statSync(f);
+        return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
+}
+
 /** Key of one model with its external data (sessions are cached by it). */
 export function modelKey(hash: string, files?: ModelFiles): string {
   if (!files || files.external.length === 0) return hash;
@@ -329,7 +377,55 @@ export class Runtime {
     throw lastErr;
   }
 
+  /** sessions of models opened by path: the files they were made from, with their stat signature then */
+  private readonly pathFiles = new Map<Session, { files: string[]; signature: string }>();
+
+  /**
+   * A session for the ONNX (or Keras) model at `model`, a path on this machine (a local host,
+   * EvaluateParams.modelPath): onnxruntime opens the file itself, so external data resolves in the
+   * model's folder, where it lies; nothing is copied (a model's data may be many GB). The locations are
+   * checked first (externalDataAt). Cached by hash and path; a cached session is used again only while
+   * the model and its data files are unchanged (same stat signatures).
+   */
+  async sessionAt(hash: string, model: string): Promise<{ session: Session; provider: ProviderName; skipped: SkippedProvider[]; ms: number; engine: EvalEngine }> {
+    if (await isKerasFile(model)) return this.kerasSession(hash, model);
+    const { provider, skipped: chooseSkipped } = await this.choose();
+    const id = `path:${hash}:${model}`;
+    const cachedKey = `${id}:${provider}`;
+    const cached = this.sessions.get(cachedKey);
+    if (cached) {
+      const was = this.pathFiles.get(cached);
+      if (was && statSignature(was.files) === was.signature) {
+        this.sessions.delete(cachedKey);
+        this.sessions.set(cachedKey, cached);
+        return { session: cached, provider, skipped: chooseSkipped, ms: 0, engine: 'onnxruntime' };
+      }
+      this.sessions.delete(cachedKey);
+      this.release(cached);
+    }
+    const t0 = performance.now();
+    const files = [model, ...(await externalDataAt(model))];
+    const signature = statSignature(files);
+    const order = this.candidates();
+    const tryList = this.opts.provider === 'auto' ? order.slice(order.indexOf(provider)) : [provider];
+    const skipped = [...chooseSkipped];
+    let lastErr: unknown;
+    for (const p of tryList) {
+      try {
+        const session = await this.ort.InferenceSession.create(model, this.sessionOptions(p));
+        this.pathFiles.set(session, { files, signature });
+        this.remember(`${id}:${p}`, session);
+        return { session, provider: p, skipped, ms: performance.now() - t0, engine: 'onnxruntime' };
+      } catch (e) {
+        lastErr = e;
+        if (p !== tryList[tryList.length - 1]) skipped.push({ provider: p, reason: shortenError(e) });
+      }
+    }
+    throw lastErr;
+  }
+
   private release(session: Session): void {
+    this.pathFiles.delete(session);
     const dir = this.folders.get(session);
     this.folders.delete(session);
     void session
@@ -372,6 +468,7 @@ export class Runtime {
     await Promise.all(
       all.map(async (s) => {
         await s.release().catch(() => undefined);
+        this.pathFiles.delete(s);
         const dir = this.folders.get(s);
         this.folders.delete(s);
         if (dir) fs.rmSync(dir, { recursive: true, force: true });

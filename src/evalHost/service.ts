@@ -37,6 +37,8 @@ export interface ServiceOptions {
   binaryChunkBytes?: number;
   /** called after `shutdown` has been answered */
   onShutdown: () => void;
+  /** a host on the client's machine (stdio): takes EvaluateParams.modelPath (InitializeResult.modelPaths) */
+  modelPaths?: boolean;
 }
 
 export const evalProgress = new ProgressType<EvaluateProgress>();
@@ -181,6 +183,7 @@ export class EvalService {
       chunkBytes: this.binary ? (this.opts.binaryChunkBytes ?? this.opts.chunkBytes) : this.opts.chunkBytes,
       binary: this.binary,
       externalData: true,
+      ...(this.opts.modelPaths ? { modelPaths: true } : {}),
     };
   }
 
@@ -263,9 +266,32 @@ export class EvalService {
     };
   }
 
+  /**
+   * EvaluateParams.modelPath, checked: only a local host takes it (a remote one opens what was uploaded
+   * to it, never a path of its own machine that a client names); absolute, a file, without externalData.
+   */
+  private modelPath(p: EvaluateParams): string | undefined {
+    if (p.modelPath === undefined) return undefined;
+    if (!this.opts.modelPaths) {
+      throw badInput('modelPath is taken only by a local evaluation host (stdio), which runs on the client\'s machine; upload the model and its external data files (putModel) and send externalData instead');
+    }
+    if (typeof p.modelPath !== 'string' || !path.isAbsolute(p.modelPath)) throw badInput(`modelPath must be an absolute path, got ${brief(p.modelPath)}`);
+    if (p.externalData !== undefined) throw badInput('give modelPath or externalData, not both: a model opened by path finds its external data beside it');
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p.modelPath);
+    } catch (e) {
+      throw badInput(`cannot open the model at ${brief(p.modelPath, 300)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    if (!st.isFile()) throw badInput(`${brief(p.modelPath, 300)} is not a file`);
+    return p.modelPath;
+  }
+
   async evaluate(p: EvaluateParams, token: CancellationToken): Promise<EvaluateResult> {
     if (!p || typeof p !== 'object') throw badInput('no params');
-    const modelFile = this.blobs.file('model', BlobStore.checkHash(p.modelHash));
+    const modelHash = BlobStore.checkHash(p.modelHash);
+    const modelPath = this.modelPath(p);
+    const modelFile = modelPath ?? this.blobs.file('model', modelHash);
     if (!Array.isArray(p.inputs) || p.inputs.length === 0) throw badInput('inputs must be a non-empty array');
     const sources: RowSource[] = [];
     for (let i = 0; i < p.inputs.length; i++) sources.push(await this.rowSource(p.inputs[i], i));
@@ -279,7 +305,9 @@ export class EvalService {
     // safetensors, PyTorch, GGUF, TFLite: the clients refuse them before uploading; a client that did not gets the same answer
     const refused = await notRunnableFormat(modelFile);
     if (refused) throw badInput(notRunnableMessage(refused, 'The model')!);
-    const { session, provider, skipped, ms: sessionMs, engine } = await this.runtime.session(p.modelHash, modelFile, this.blobs.modelFiles(p.externalData));
+    const { session, provider, skipped, ms: sessionMs, engine } = modelPath
+      ? await this.runtime.sessionAt(modelHash, modelPath)
+      : await this.runtime.session(modelHash, modelFile, this.blobs.modelFiles(p.externalData));
     for (const s of sources) {
       if (!session.inputNames.includes(s.name)) throw badInput(`the model has no input ${brief(s.name)} (inputs: ${session.inputNames.join(', ')})`);
     }

@@ -97,6 +97,12 @@ export interface InitializeResult {
    * (issue #10); absent: an older host, to which a client does not send models with external data
    */
   externalData?: boolean;
+  /**
+   * a host on the client's own machine (stdio): it takes `EvaluateParams.modelPath` and opens an ONNX
+   * model with external data from its own folder, where the data files lie (issue #15: nothing copied,
+   * and onnxruntime-node cannot take external data from bytes); absent on remote hosts
+   */
+  modelPaths?: boolean;
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -177,6 +183,13 @@ export interface EvaluateParams {
   modelHash: string;
   /** the model's external data files (absent: none; a model that names others is refused) */
   externalData?: ExternalDataRef[];
+  /**
+   * A local host only (InitializeResult.modelPaths): the model's absolute path on this machine, opened
+   * there by path instead of an uploaded blob, so that its external data resolves in its own folder (each
+   * location checked to lie inside it and to exist). `modelHash` is still the sha256 of that file;
+   * externalData is not sent with it. A remote host refuses it.
+   */
+  modelPath?: string;
   /** all inputs must have the same number of rows */
   inputs: EvaluateInput[];
   /** rows per run (default 256) */

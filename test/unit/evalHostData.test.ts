@@ -317,10 +317,13 @@ describe('evaluation host: external data and the blob cache (issue #10 §2 b, c)
       const c = EvalClient.local(HOST, { args: ['--provider', 'cpu'], env: { XDG_CACHE_HOME: home } });
       clients.push(c);
       await c.initialize({ provider: 'cpu' });
-      await c.ensureModel(path.join(modelDir, 'ext.onnx'));
+      // (a model without external data: a local host opens one with external data by its path, issue #15)
+      const plain = path.join(tmp, 'plain.onnx');
+      fs.writeFileSync(plain, linearModel([1, 2], 3));
+      await c.ensureModel(plain);
       const dir = path.join(home, 'model-versions', 'eval-host');
       assert.strictEqual(modeOf(dir), 0o700);
-      assert.strictEqual(fs.readdirSync(path.join(dir, 'models')).length, 3);
+      assert.strictEqual(fs.readdirSync(path.join(dir, 'models')).length, 1);
       assert.strictEqual(modeOf(path.join(dir, 'models')), 0o700);
     });
 

@@ -886,10 +886,29 @@ async function compareValues(ra: ValueReader, rb: ValueReader): Promise<WeightSt
       for (let k = 0; k < n; k++) if (x[k] !== y[k]) changed++;
     }
   }
+  const st = statsOf({ changed, nonFinite, maxAbs, sumAbs, d2, a2, b2, dot, finite }, count, numeric);
+  // quantized blocks whose values are not decoded (GGUF Q4_K …): the share of bytes changed
+  if (!numeric && ra.unit === 'byte' && rb.unit === 'byte') st.unit = 'byte';
+  return st;
+}
+
+/** The running sums of compareValues. */
+interface Sums {
+  changed: number;
+  nonFinite: number;
+  maxAbs: number;
+  sumAbs: number;
+  d2: number;
+  a2: number;
+  b2: number;
+  dot: number;
+  finite: number;
+}
+
+function statsOf(s: Sums, count: number, numeric: boolean): WeightStats {
+  const { changed, nonFinite, maxAbs, sumAbs, d2, a2, b2, dot, finite } = s;
   if (!numeric) {
-    const s: WeightStats = { count, changedCount: changed, changedFraction: count ? changed / count : 0, maxAbs: null, meanAbs: null, l2: null, normA: null, normB: null, relative: null, cosine: null, nonFinite: 0 };
-    if (ra.unit === 'byte' && rb.unit === 'byte') s.unit = 'byte';
-    return s;
+    return { count, changedCount: changed, changedFraction: count ? changed / count : 0, maxAbs: null, meanAbs: null, l2: null, normA: null, normB: null, relative: null, cosine: null, nonFinite: 0 };
   }
   const l2 = Math.sqrt(d2);
   const na = Math.sqrt(a2);
@@ -908,6 +927,106 @@ async function compareValues(ra: ValueReader, rb: ValueReader): Promise<WeightSt
     cosine: cos === null ? null : finiteOrNull(cos),
     nonFinite,
   };
+}
+
+/**
+ * compareValues' loop over float32 values only: one array type, so V8 compiles it for that one (the
+ * general loop, fed Float32Array, Float64Array and others, ran at ~7 ns a value; this one at ~1). The same
+ * operations in the same order: the same sums to the last bit.
+ */
+function accumulateFloat32(x: Float32Array, y: Float32Array, n: number, s: Sums): void {
+  let { changed, nonFinite, maxAbs, sumAbs, d2, a2, b2, dot, finite } = s;
+  for (let k = 0; k < n; k++) {
+    const p = x[k];
+    const q = y[k];
+    const dd = q - p;
+    if (dd === 0) {
+      a2 += p * p;
+      b2 += q * q;
+      dot += p * q;
+      finite++;
+      continue;
+    }
+    if (dd !== dd || dd === Infinity || dd === -Infinity) {
+      if (!(p === q || (p !== p && q !== q))) changed++;
+      nonFinite++;
+      continue;
+    }
+    changed++;
+    const ad = dd < 0 ? -dd : dd;
+    if (ad > maxAbs) maxAbs = ad;
+    sumAbs += ad;
+    d2 += dd * dd;
+    a2 += p * p;
+    b2 += q * q;
+    dot += p * q;
+    finite++;
+  }
+  Object.assign(s, { changed, nonFinite, maxAbs, sumAbs, d2, a2, b2, dot, finite });
+}
+
+/** dtypes whose every value is exactly a float32: their statistics take the float32 path. */
+const FLOAT32_EXACT = new Set(['float32', 'bfloat16', 'float16']);
+
+/** A tensor of a FLOAT32_EXACT dtype stored as plain bytes in an open file. */
+interface FloatRange {
+  fh: fs.promises.FileHandle;
+  offset: number;
+  dtype: string;
+  count: number;
+}
+
+async function floatRange(summary: ModelSummary, t: TensorInfo, files: Files): Promise<FloatRange | undefined> {
+  // quantized tensors (TFLite) are compared as scale × (q − zero point), through openValues
+  if (!FLOAT32_EXACT.has(t.dtype) || isDequantized(t)) return undefined;
+  const r = byteRange(summary, t);
+  if (!r) return undefined;
+  return { fh: await files.get(r.file), offset: r.offset, dtype: t.dtype, count: t.paramCount };
+}
+
+/** The first n values of little-endian `raw` (a buffer of its own, from offset 0) as float32: a view, or decoded into `out`. */
+function decodeFloat32(dtype: string, raw: Uint8Array, n: number, out: Float32Array): Float32Array {
+  if (dtype === 'float32') return new Float32Array(raw.buffer, 0, n);
+  const h = new Uint16Array(raw.buffer, 0, n);
+  if (dtype === 'bfloat16') {
+    const u = new Uint32Array(out.buffer, 0, n);
+    for (let k = 0; k < n; k++) u[k] = h[k] << 16;
+  } else {
+    const t = halfToFloat();
+    for (let k = 0; k < n; k++) out[k] = t[h[k]];
+  }
+  return out;
+}
+
+/**
+ * compareValues for two float32/bfloat16/float16 tensors stored as plain bytes: the next chunk of both
+ * is read while this one is compared (two buffers each), then decoded to float32 and summed by
+ * accumulateFloat32. Gives what compareValues gives.
+ */
+async function compareFloatRanges(ra: FloatRange, rb: FloatRange): Promise<WeightStats> {
+  const count = Math.min(ra.count, rb.count);
+  const s: Sums = { changed: 0, nonFinite: 0, maxAbs: 0, sumAbs: 0, d2: 0, a2: 0, b2: 0, dot: 0, finite: 0 };
+  if (count === 0) return statsOf(s, 0, true);
+  const chunk = Math.min(STAT_CHUNK, count);
+  const ea = ELEMENT_BYTES[ra.dtype];
+  const eb = ELEMENT_BYTES[rb.dtype];
+  const slots = [0, 1].map(() => ({ a: new Uint8Array(chunk * ea), b: new Uint8Array(chunk * eb) }));
+  const fa = new Float32Array(chunk);
+  const fb = new Float32Array(chunk);
+  const read = (k: number, from: number): Promise<unknown> => {
+    const n = Math.min(chunk, count - from);
+    const p = Promise.all([readFully(ra.fh, slots[k].a, n * ea, ra.offset + from * ea), readFully(rb.fh, slots[k].b, n * eb, rb.offset + from * eb)]);
+    p.catch(() => undefined); // awaited below; an error while the previous chunk is compared is not unhandled
+    return p;
+  };
+  let pending = read(0, 0);
+  for (let from = 0, k = 0; from < count; from += chunk, k ^= 1) {
+    const n = Math.min(chunk, count - from);
+    await pending;
+    if (from + chunk < count) pending = read(k ^ 1, from + chunk);
+    accumulateFloat32(decodeFloat32(ra.dtype, slots[k].a, n, fa), decodeFloat32(rb.dtype, slots[k].b, n, fb), n, s);
+  }
+  return statsOf(s, count, true);
 }
 
 // ---------------------------------------------------------------- matching
@@ -1092,10 +1211,11 @@ export async function diffWeights(
         row.note = `values not compared: ${opaque(a, x) ? x.dtype : y.dtype} is not decoded`;
       } else {
         // same shape, different bytes: read both, chunk by chunk
-        const ra = await openValues(fileA, a, x, files);
-        const rb = await openValues(fileB, b, y, files);
+        const fa = await floatRange(a, x, files);
+        const fb = fa && (await floatRange(b, y, files));
         tensorsDecoded += 2;
-        row.stats = await compareValues(ra, rb);
+        if (fa && fb) row.stats = await compareFloatRanges(fa, fb);
+        else row.stats = await compareValues(await openValues(fileA, a, x, files), await openValues(fileB, b, y, files));
         if (isDequantized(x) || isDequantized(y)) row.note = 'statistics of dequantized values, scale × (q − zero point)';
         opts.onProgress?.({ phase: 'compare', done: ++compared, total: toCompare });
         if (x.dtype !== y.dtype) row.status = 'dtype-changed';

@@ -18,7 +18,8 @@
  *
  * ONNX external data (issue #10): ensureModel uploads the data files the model names (beside it, as the
  * ONNX reader checks) as model blobs, and evaluate sends their locations and hashes with the model's
- * hash, so the host lays them out beside the model in a private folder.
+ * hash, so the host lays them out beside the model in a private folder. A local host (one this client
+ * started) is sent the model's path instead, and opens the model where it lies (issue #15).
  */
 import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
@@ -239,6 +240,8 @@ export class EvalClient {
 
   /** model hash → the external data ensureModel uploaded with it (evaluate sends it along) */
   private readonly externalData = new Map<string, ExternalDataRef[]>();
+  /** model hash → the model's absolute path, for a local host that opens it there (evaluate sends it along) */
+  private readonly modelPaths = new Map<string, string>();
 
   // liveness (see the top of the file)
   private live: Required<LivenessOptions> = { heartbeatMs: DEFAULT_HEARTBEAT_MS, deadAfterMs: DEFAULT_DEAD_AFTER_MS };
@@ -582,20 +585,57 @@ export class EvalClient {
     }
   }
 
+  /** Refuses, before anything is sent, a file larger than the host takes as one blob, naming it and the host's flag. */
+  private async checkBlobSizes(files: string[]): Promise<void> {
+    const max = this.info?.maxBlobBytes;
+    if (!max) return;
+    for (const f of files) {
+      const { size } = await fs.promises.stat(f);
+      if (size > max) {
+        throw new EvalHostError(
+          `${path.basename(f)} (${size} bytes) is larger than ${this.hostName} takes (${max} bytes a file): start the host with a larger --max-blob-mb (e.g. --max-blob-mb ${Math.ceil(size / (1024 * 1024))})`,
+          EvalErrorCodes.BadInput,
+        );
+      }
+    }
+  }
+
+  /**
+   * The host opens models by path (InitializeResult.modelPaths): a host this client started on this
+   * machine. A host on the other end of a pipe set up elsewhere (overStreams) may not share its files.
+   */
+  private get opensPaths(): boolean {
+    return this.child !== undefined && this.info?.modelPaths === true;
+  }
+
   /**
    * Makes sure the host has this model file and, for an ONNX model with external data, the data files it
    * names (beside it; see externalDataOf); uploads only what the host lacks. Returns the model's sha256;
    * evaluate sends the external data with that hash.
+   *
+   * A model with external data on a local host (opensPaths) is not uploaded: evaluate sends its path and
+   * the host opens it where it lies, its data files beside it (issue #15: onnxruntime-node cannot take
+   * external data from bytes, and a model's data can be many GB that an upload would copy into the
+   * host's cache). No file is ever read whole (a model can be larger than a Buffer): hashed and sent
+   * piece by piece.
    */
   async ensureModel(file: string): Promise<string> {
     const external = await externalDataOf(file);
+    if (external.length && this.opensPaths) {
+      const hash = await sha256FileCached(file);
+      this.modelPaths.set(hash, path.resolve(file));
+      this.externalData.delete(hash);
+      return hash;
+    }
     if (external.length) this.checkExternalDataSupport();
-    const bytes = await fs.promises.readFile(file);
-    const hash = sha256Bytes(bytes);
+    await this.checkBlobSizes([file, ...external.map((x) => x.file)]);
+    const hash = await sha256FileCached(file);
+    this.modelPaths.delete(hash);
     const refs = await Promise.all(external.map(async (x) => ({ location: x.location, hash: await sha256FileCached(x.file), file: x.file })));
     const { models } = await this.has({ models: [hash, ...refs.map((r) => r.hash)] });
-    if (!models.includes(hash)) await this.upload('model', hash, bytes.length, (o, n) => bytes.subarray(o, o + n));
+    if (!models.includes(hash)) await this.uploadFile(hash, file);
     const sent = new Set(models);
+    sent.add(hash);
     for (const r of refs) {
       if (sent.has(r.hash)) continue;
       await this.uploadFile(r.hash, r.file);
@@ -630,7 +670,8 @@ export class EvalClient {
       disposables.push(opts.token.onCancellationRequested(() => source.cancel()));
     }
     const full: EvaluateParams = { ...params };
-    if (full.externalData === undefined && this.externalData.has(full.modelHash)) full.externalData = this.externalData.get(full.modelHash);
+    if (full.externalData === undefined && full.modelPath === undefined && this.modelPaths.has(full.modelHash)) full.modelPath = this.modelPaths.get(full.modelHash);
+    if (full.externalData === undefined && full.modelPath === undefined && this.externalData.has(full.modelHash)) full.externalData = this.externalData.get(full.modelHash);
     if (full.externalData?.length) this.checkExternalDataSupport();
     if (opts.onProgress) {
       full.progressToken = `eval-${process.pid}-${++progressCounter}`;

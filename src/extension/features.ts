@@ -33,7 +33,7 @@ export const FEATURE_COMMANDS = {
     COMMAND.showLfsHelp,
   ],
   diff: [COMMAND.compareWithPrevious, COMMAND.compareWith, COMMAND.compareSelected, COMMAND.openModelChanges, COMMAND.openTimelineChanges, COMMAND.compareFiles],
-  evaluate: [COMMAND.compareModels, COMMAND.exportComparison, COMMAND.evaluateVersion],
+  evaluate: [COMMAND.compareModels, COMMAND.exportComparison, COMMAND.evaluateVersion, COMMAND.crossValidate],
   lineage: [COMMAND.showLineage],
   history: [COMMAND.showMetricHistory],
 } as const;

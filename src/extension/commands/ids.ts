@@ -33,6 +33,7 @@ export const COMMAND = {
   compareModels: 'modelVersions.compareModels',
   evaluateVersion: 'modelVersions.evaluateVersion',
   exportComparison: 'modelVersions.exportComparison',
+  crossValidate: 'modelVersions.crossValidate',
   // history and lineage panels (../history/historyPanel.ts, ../lineage/lineagePanel.ts)
   showMetricHistory: 'modelVersions.showMetricHistory',
   showLineage: 'modelVersions.showLineage',

@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import { EvalClient, EvalHostError, isEvalCancelled } from '../../core/eval/client';
 import { DatasetError, loadDataset, loadDatasetInferringTask, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
 import { EvalCache } from '../../core/eval/cache';
+import { checkTemplate, recordCrossValidation, renderCrossValidation, runCrossValidation, type CrossValidationReport } from '../../core/eval/crossValidate';
 import { EVALUABLE_EXTENSIONS, isEvaluableModelPath } from '../../core/formats/readable';
 import { EvaluationError, NotRunnableError, compareModels, evaluateModel, evaluationJson, plannedEvaluationKey, recordEvaluation, type ModelEvaluation } from '../../core/eval/evaluate';
 import { assertRunnable, assertRunnableFormat, notRunnableFormatByName } from '../../core/eval/runnable';
@@ -55,6 +56,25 @@ export interface EvaluateArgs {
   /** rows per run (default 256) */
   batchSize?: number;
 }
+
+/** Arguments of modelVersions.crossValidate (all optional: what is missing is asked). */
+export interface CrossValidateArgs {
+  /** the training command, with {train}, {valid}, {out} (and {fold}) */
+  train: string;
+  dataset?: DatasetArg;
+  k?: number;
+  stratify?: boolean;
+  group?: string;
+  seed?: number;
+  /** seconds a training command may run (default 3600) */
+  timeoutS?: number;
+  host?: string;
+}
+
+const isCvArgs = (x: unknown): x is CrossValidateArgs => !!x && typeof x === 'object' && typeof (x as { train?: unknown }).train === 'string';
+
+/** The training command remembered per model (workspace state). */
+const CV_COMMAND_KEY = (model: string) => `modelVersions.cvTrainCommand:${model}`;
 
 /** What the integration tests look at (through the extension's API). */
 export interface EvaluateTestHook {
@@ -461,6 +481,121 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     void vscode.window.showInformationMessage(`Model Versions: ${input.label} on ${path.basename(spec.file)}: ${main}${reused}. The metrics are recorded in the version's notes.`);
     log().info(`evaluate ${input.label}: ${JSON.stringify(ev.metrics)} (key ${recorded.key.slice(0, 12)})`);
     return { evaluation: evaluationJson(ev), recorded: { model: v.model, version: v.version, key: recorded.key }, warnings: ds.warnings };
+  });
+
+  // ---------------------------------------------------------------- Cross-Validate…
+  let cvOutput: vscode.OutputChannel | undefined;
+  command(COMMAND.crossValidate, async (node?: unknown, more?: unknown): Promise<{ report: CrossValidationReport; key: string } | undefined> => {
+    if (!trustedTo('cross-validate (it runs your training command and an evaluation host)')) return undefined;
+    const given = isCvArgs(more) ? more : isCvArgs(node) ? node : undefined;
+    const target = node instanceof VersionNode ? node : view.selection.find((n) => n instanceof VersionNode);
+    if (!(target instanceof VersionNode)) {
+      void vscode.window.showInformationMessage('Model Versions: right-click a version in the Model Versions view, then "Cross-Validate…".');
+      return undefined;
+    }
+    const { repo, version: v } = target;
+    let train = given?.train;
+    if (train === undefined) {
+      train = await vscode.window.showInputBox({
+        title: `Cross-Validate ${v.model}: the training command`,
+        prompt: 'Run for each fold (no shell): {train} and {valid} are the fold\'s data files, {out} the model it must write. Example: python train.py {train} {valid} {out}',
+        value: context.workspaceState.get<string>(CV_COMMAND_KEY(v.model)) ?? 'python train.py {train} {valid} {out}',
+        ignoreFocusOut: true,
+        validateInput: (t) => {
+          try {
+            checkTemplate(t);
+            return undefined;
+          } catch (e) {
+            return (e as Error).message;
+          }
+        },
+      });
+      if (train === undefined) return undefined;
+    }
+    checkTemplate(train);
+    await context.workspaceState.update(CV_COMMAND_KEY(v.model), train);
+    const spec = given?.dataset ?? (await datasetOf({}));
+    if (!spec) return undefined;
+    let k = given?.k;
+    let stratify = given?.stratify;
+    if (k === undefined) {
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: '5 folds, stratified', k: 5, stratify: true, description: 'each fold keeps the class proportions (classification)' },
+          { label: '5 folds', k: 5, stratify: false },
+          { label: '10 folds, stratified', k: 10, stratify: true },
+          { label: '10 folds', k: 10, stratify: false },
+          { label: '3 folds', k: 3, stratify: false },
+        ],
+        { title: `Cross-Validate ${v.model}: folds (each trains a model)` },
+      );
+      if (!pick) return undefined;
+      ({ k, stratify } = pick);
+    }
+    const host = await pickHost(given?.host, !given);
+    if (!host) return undefined;
+    const out = (cvOutput ??= vscode.window.createOutputChannel('Model Versions: Cross-Validation'));
+    context.subscriptions.push(out);
+    out.show(true);
+    out.appendLine(`Cross-validating ${v.model}@v${v.version}: ${k} folds${stratify ? ', stratified' : ''} of ${spec.file} — ${train}`);
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Cross-validating ${v.model}@v${v.version}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        let client: EvalClient | undefined;
+        try {
+          return await runCrossValidation({
+            trains: [train!],
+            spec,
+            baseDir: baseDir() ?? repo.root,
+            k: k!,
+            repeats: 1,
+            seed: given?.seed ?? 1,
+            stratify,
+            group: given?.group,
+            timeoutMs: (given?.timeoutS ?? 3600) * 1000,
+            host: async () => {
+              if (!client) {
+                client = await openClient(host);
+                live.add(client);
+              }
+              return client;
+            },
+            loadDataset: (s) => loadEvalDataset(s, baseDir()),
+            onLog: (line) => {
+              out.appendLine(line);
+              const m = /fold (\d+)\/(\d+)/.exec(line);
+              if (m) progress.report({ message: `fold ${m[1]} of ${m[2]}: training…` });
+            },
+            onOutput: (text) => out.append(text),
+            signal: abort.signal,
+          });
+        } catch (e) {
+          if (abort.signal.aborted) throw new EvaluationCancelled();
+          throw e;
+        } finally {
+          if (client) {
+            live.delete(client);
+            client.dispose();
+          }
+        }
+      },
+    );
+    const key = await recordCrossValidation(repo, v.model, v.version, report);
+    const text = renderCrossValidation(report);
+    out.appendLine('');
+    out.appendLine(text);
+    const s = report.recipes[0].summary;
+    const main = s.accuracy ? ['accuracy', s.accuracy] : s.rmse ? ['rmse', s.rmse] : undefined;
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: renderCrossValidation(report, true) + '\n' });
+    await vscode.window.showTextDocument(doc, { preview: true });
+    void vscode.window.showInformationMessage(
+      `Model Versions: ${k}-fold cross-validation of ${v.model}@v${v.version}${main ? `: ${main[0]} ${(main[1] as { mean: number }).mean.toFixed(4)} ± ${(main[1] as { std: number }).std.toFixed(4)}` : ''}. Recorded in the version's notes.`,
+    );
+    log().info(`cross-validate ${v.model}@v${v.version}: recorded under key ${key.slice(0, 12)}`);
+    repos.refresh();
+    return { report, key };
   });
 
   return {

@@ -9,12 +9,15 @@
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ModelRepository } from '../../../src/core/repo';
 import type { CompareResult } from '../../../src/extension/evaluate/viewModel';
 import { activeApi, showTree, waitFor, workspaceRoot, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
 import { linearModel, rng } from '../../support/onnxModels';
+import { REPO_ROOT } from '../../support/paths';
+import type { CrossValidationReport } from '../../../src/core/eval/crossValidate';
 
 const VIEW_TYPE = 'modelVersions.compareModels';
 const MODEL = 'eval/tiny.onnx';
@@ -162,6 +165,27 @@ describe('Model Versions: Compare Models… and Evaluate Version… (evaluation 
     assert.ok(meta?.metrics, `notes of v2: ${JSON.stringify(meta)}`);
     assert.strictEqual(meta.metrics.accuracy, Number(r.evaluation.metrics.accuracy.toPrecision(6)));
     assert.ok(meta.evaluations?.[r.recorded.key], 'the evaluation is keyed');
+  });
+
+  it('Cross-Validate… on a version: the training command runs per fold, each model is evaluated on its fold, the run is recorded', async () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cv-int-')), 'log.jsonl');
+    const train = `/usr/bin/python3 ${path.join(REPO_ROOT, 'test', 'support', 'cv_train.py')} {train} {valid} {out} --log ${log}`;
+    const r = await exec<{ report: CrossValidationReport; key: string } | undefined>('crossValidate', v2.node, { train, dataset, k: 3, stratify: true, host: 'local' });
+    assert.ok(r, 'crossValidate returns the report');
+    const folds = r.report.recipes[0].folds;
+    assert.strictEqual(folds.length, 3);
+    // the trainer's own numpy accuracy on each validation file (test/support/cv_train.py), against ours through onnxruntime
+    const logged = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { accuracy: number; valid_rows: number });
+    assert.strictEqual(logged.length, 3, 'one training run per fold');
+    folds.forEach((f, i) => {
+      assert.strictEqual(f.validRows, logged[i].valid_rows);
+      assert.ok(Math.abs(f.metrics.accuracy - logged[i].accuracy) <= 1 / f.validRows + 1e-12, `fold ${i + 1}: ${f.metrics.accuracy} vs ${logged[i].accuracy}`);
+    });
+    const meta = (await repo.getMetadata(MODEL, 2)) as { crossValidations?: Record<string, { k: number; recipes: { command: string }[] }> } | undefined;
+    assert.strictEqual(meta?.crossValidations?.[r.key]?.k, 3, JSON.stringify(meta));
+    assert.strictEqual(meta.crossValidations[r.key].recipes[0].command, train);
+    // the report opens as a Markdown document
+    assert.ok(vscode.workspace.textDocuments.some((d) => d.languageId === 'markdown' && d.getText().includes('### Cross-validation of')), 'the report is shown');
   });
 
   it('reports a local host killed mid-evaluation, and the next evaluation works', async () => {

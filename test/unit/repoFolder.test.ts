@@ -2,7 +2,8 @@
  * Folder models (issue #15, point 1): a Hugging Face sharded safetensors model's folder — two shards,
  * `model.safetensors.index.json`, config.json, tokenizer.json — is one model whose versions are the
  * commits that changed any of its files, committed, restored and reverted as a whole. Real git +
- * git-lfs repositories; the model files are written by test/support/safetensors_write.py (numpy).
+ * git-lfs repositories; the model files are written by test/support/sharded_write.py (numpy, with
+ * safetensors_write.py): v2 scales layer.4.weight (second shard) by 1.5 and changes config.json.
  */
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
@@ -16,36 +17,6 @@ import { TempSpace, sha256 } from './repoTestUtil';
 
 const PYTHON = '/usr/bin/python3';
 const FILES = ['config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json', 'tokenizer.json'];
-
-/**
- * v1 and v2 of one sharded model in `<out>/v1`, `<out>/v2`: six F32 tensors in two shards; v2 scales
- * `layer.4.weight` (in the second shard) by 1.5 and changes config.json; tokenizer.json is the same.
- */
-const WRITER = String.raw`
-import json, os, sys
-import numpy as np
-from safetensors_write import write
-out = sys.argv[1]
-rng = np.random.default_rng(15)
-base = [('layer.%d.weight' % i, 'F32', (8, 4), rng.standard_normal(32).astype('<f4').tobytes()) for i in range(6)]
-changed = list(base)
-changed[4] = (base[4][0], 'F32', (8, 4), (np.frombuffer(base[4][3], '<f4') * np.float32(1.5)).astype('<f4').tobytes())
-for name, tensors, hidden in [('v1', base, 32), ('v2', changed, 48)]:
-    d = os.path.join(out, name)
-    os.makedirs(d)
-    shards = {'model-00001-of-00002.safetensors': tensors[:3], 'model-00002-of-00002.safetensors': tensors[3:]}
-    wm = {}
-    for f, ts in shards.items():
-        write(os.path.join(d, f), ts, {'format': 'pt'})
-        for t in ts:
-            wm[t[0]] = f
-    with open(os.path.join(d, 'model.safetensors.index.json'), 'w') as fh:
-        json.dump({'metadata': {'total_size': sum(len(t[3]) for t in tensors)}, 'weight_map': wm}, fh, indent=2)
-    with open(os.path.join(d, 'config.json'), 'w') as fh:
-        json.dump({'architectures': ['TinyModel'], 'hidden_size': hidden}, fh)
-    with open(os.path.join(d, 'tokenizer.json'), 'w') as fh:
-        json.dump({'version': '1.0', 'model': {'type': 'BPE', 'vocab': {'a': 0, 'b': 1}}}, fh)
-`;
 
 interface Run {
   code: number;
@@ -80,7 +51,7 @@ describe('repo: a sharded safetensors folder is one model', function () {
     t = new TempSpace();
     restoreEnv = t.useProcessEnv();
     gen = path.join(t.dir, 'gen');
-    execFileSync(PYTHON, ['-c', WRITER, gen], { env: { ...process.env, PYTHONPATH: path.join(REPO_ROOT, 'test', 'support') } });
+    execFileSync(PYTHON, [path.join(REPO_ROOT, 'test', 'support', 'sharded_write.py'), gen]);
     dir = t.repo();
     // config.json committed with plain git before the model was: a file of the folder from before its index
     fs.mkdirSync(path.join(dir, rel), { recursive: true });
@@ -224,6 +195,14 @@ describe('repo: a sharded safetensors folder is one model', function () {
     const human = await cli(['log', '-C', dir]);
     assert.match(human.out, /models\/tiny {2}\(5 versions\)/);
     assert.doesNotMatch(human.out, /model-0000/);
+
+    // a file of the folder (its index, a shard) names the folder model
+    for (const json of [['--json'], ['--json', '--pretty']]) {
+      const byIndex = JSON.parse((await cli(['log', '-C', dir, `${rel}/model.safetensors.index.json`, ...json])).out) as typeof j;
+      assert.strictEqual(byIndex.model, rel);
+      assert.strictEqual(byIndex.versions.length, 5);
+    }
+    assert.deepStrictEqual(await repo.modelStatus(path.join(dir, rel, 'model-00002-of-00002.safetensors')), { state: 'unchanged', model: rel, version: (await repo.versions(rel))[4] });
 
     const ins = await cli(['inspect', path.join(dir, rel), '--json']);
     assert.strictEqual(ins.code, 0, ins.err);

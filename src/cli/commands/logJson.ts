@@ -151,10 +151,12 @@ export async function printLogJson(repo: ModelRepository, out: (s: string) => vo
     return `${modelHead(m)}\n${block}\n]}`;
   };
   if (rel !== undefined) {
-    const m = models.find((x) => x.path === rel) ?? models.find((x) => x.paths.includes(rel));
+    let m = models.find((x) => x.path === rel) ?? models.find((x) => x.paths.includes(rel));
     if (!m) {
-      await repo.history(rel); // throws NO_SUCH_MODEL, with what to do
-      throw new Error(`the log cache and the history disagree about ${rel}; delete ${cacheDir(repo)}`);
+      // throws NO_SUCH_MODEL, with what to do; a file of a folder model (its index, a shard) names the folder
+      const h = await repo.history(rel);
+      m = models.find((x) => x.path === h.path);
+      if (!m) throw new Error(`the log cache and the history disagree about ${rel}; delete ${cacheDir(repo)}`);
     }
     out(text(m));
     return;

@@ -440,7 +440,13 @@ export class ModelRepository {
   async history(model: string): Promise<ModelHistory> {
     const rel = this.rel(model);
     const all = await this.histories();
-    const found = all.get(rel) ?? [...all.values()].find((h) => h.paths.includes(rel));
+    // a file of a folder model (its index, a shard …) names the folder
+    const inFolder = (): ModelHistory | undefined => {
+      const d = dirOf(rel);
+      const h = d ? all.get(d) : undefined;
+      return h?.versions[0]?.files && isFolderFileName(rel.slice(d.length + 1)) ? h : undefined;
+    };
+    const found = all.get(rel) ?? [...all.values()].find((h) => h.paths.includes(rel)) ?? inFolder();
     if (!found) {
       throw new RepoError('NO_SUCH_MODEL', `${rel} has no committed versions yet (commit it with \`modelver commit ${rel} -m "…"\`).`);
     }
@@ -815,10 +821,8 @@ export class ModelRepository {
     } catch {
       throw new RepoError('NOT_FOUND', `${rel} does not exist.`);
     }
-    if (st.isDirectory()) {
-      if (await this.isFolderModel(rel)) return this.folderStatus(rel);
-      throw new RepoError('NOT_FOUND', `${rel} is a folder, not a model file (a folder is one model when it holds a sharded model's *.safetensors.index.json).`);
-    }
+    const folder = await this.folderModelOf(rel);
+    if (folder !== undefined) return this.folderStatus(folder);
     if (!st.isFile()) throw new RepoError('NOT_FOUND', `${rel} is not a regular file.`);
     const head = await this.head();
     const atHead = head ? await this.blobAt(head, rel) : undefined;
@@ -858,10 +862,8 @@ export class ModelRepository {
     const rel = this.rel(file);
     if (/[\n\r]/.test(rel)) throw new RepoError('INVALID_NAME', 'File names with line breaks are not supported.');
     const abs = this.abs(rel);
-    if (fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
-      if (await this.isFolderModel(rel)) return this.commitFolder(rel, message, opts);
-      throw new RepoError('NOT_FOUND', `${rel} is a folder, not a model file (a folder is one model when it holds a sharded model's *.safetensors.index.json).`);
-    }
+    const folder = await this.folderModelOf(rel);
+    if (folder !== undefined) return this.commitFolder(folder, message, opts);
     await this.checkCommitFiles(rel, opts.clearStaleLock);
     // what git knows, asked at once (the answers are checked below in the order the checks always had)
     const settled = <T>(p: Promise<T>) => {
@@ -1118,6 +1120,22 @@ export class ModelRepository {
     if (st && !st.isDirectory()) return false;
     if (st && this.workingFolderFiles(rel).some((n) => isShardIndex(n))) return true;
     return (await this.knownFolders()).has(rel);
+  }
+
+  /**
+   * The folder model that `rel` commits as: itself when it is a folder model, its folder when it is a
+   * file of a folder that holds a sharded model's index (the index, a shard, config.json …: the
+   * folder is committed as a whole); undefined for a file of its own. Throws for another folder.
+   */
+  private async folderModelOf(rel: string): Promise<string | undefined> {
+    const st = fs.statSync(this.abs(rel), { throwIfNoEntry: false });
+    if (st?.isDirectory()) {
+      if (await this.isFolderModel(rel)) return rel;
+      throw new RepoError('NOT_FOUND', `${rel} is a folder, not a model file (a folder is one model when it holds a sharded model's *.safetensors.index.json).`);
+    }
+    const d = dirOf(rel);
+    // the working folder decides (no git process for a file of its own)
+    return d && isFolderFileName(rel.slice(d.length + 1)) && this.workingFolderFiles(d).some((n) => isShardIndex(n)) ? d : undefined;
   }
 
   /** The names of a folder model's files in the working tree (regular files directly in it, no dot-files). */

@@ -217,4 +217,23 @@ describe('repo: a sharded safetensors folder is one model', function () {
     const same = await cli(['diff', '-C', dir, `${rel}@v1`, `${rel}@v4`]);
     assert.strictEqual(same.code, 0, same.out);
   });
+
+  it('show --out writes a version as a folder (not to stdout); a renamed folder keeps its versions', async () => {
+    const out = path.join(t.dir, 'v2-out');
+    const shown = await cli(['show', '-C', dir, `${rel}@v2`, '--out', out]);
+    assert.strictEqual(shown.code, 0, shown.err);
+    assert.deepStrictEqual(fs.readdirSync(out).sort(), FILES);
+    for (const f of FILES) assert.strictEqual(sha256(path.join(out, f)), sha256(path.join(gen, 'v2', f)), f);
+    const refused = await cli(['show', '-C', dir, `${rel}@v2`]);
+    assert.notStrictEqual(refused.code, 0);
+    assert.match(refused.err, /folder model \(5 files\): give --out FOLDER/);
+
+    t.git(dir, 'mv', rel, 'models/tiny-renamed');
+    t.git(dir, 'commit', '-q', '-m', 'rename the folder');
+    const h = await repo.history(path.join(dir, 'models', 'tiny-renamed'));
+    assert.deepStrictEqual(h.paths, [rel, 'models/tiny-renamed']);
+    assert.strictEqual(h.versions.length, 5); // the same files: no new version
+    assert.ok(h.versions.every((v) => v.model === 'models/tiny-renamed'));
+    assert.deepStrictEqual((await repo.listModels()).map((m) => m.path), ['models/single.safetensors', 'models/tiny-renamed']);
+  });
 });

@@ -7,6 +7,7 @@
  */
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Writable } from 'stream';
@@ -121,6 +122,15 @@ describe('repo: a sharded safetensors folder is one model', function () {
         [2, c2.commit, c2.oid],
       ],
     );
+    // the content id is the documented one (docs/storage.md): sha256 of `name NUL blob LF`, by name, from git's own tree
+    for (const v of vs) {
+      const lines = t.git(dir, 'ls-tree', v.commit, '--', `${rel}/`).trim().split('\n').map((l) => {
+        const [meta, p] = l.split('\t');
+        return `${path.posix.basename(p)}\0${meta.split(' ')[2]}\n`;
+      });
+      assert.strictEqual(lines.length, FILES.length);
+      assert.strictEqual(v.contentId, `files:${crypto.createHash('sha256').update(lines.sort().join('')).digest('hex')}`);
+    }
     // each version lists its files, the shards with the sha256 of their bytes
     assert.deepStrictEqual(
       vs[0].files!.map((f) => [f.name, f.lfs, f.lfs ? f.oid : undefined]),

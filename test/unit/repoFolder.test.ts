@@ -246,4 +246,33 @@ describe('repo: a sharded safetensors folder is one model', function () {
     assert.ok(h.versions.every((v) => v.model === 'models/tiny-renamed'));
     assert.deepStrictEqual((await repo.listModels()).map((m) => m.path), ['models/single.safetensors', 'models/tiny-renamed']);
   });
+
+  it('commits a deleted file as deleted; other staged work stays staged; a refused commit leaves the index as it was', async () => {
+    const moved = 'models/tiny-renamed';
+    const d = path.join(dir, moved);
+    fs.appendFileSync(path.join(dir, 'README.md'), 'staged, not part of the model\n');
+    t.git(dir, 'add', 'README.md');
+    fs.rmSync(path.join(d, 'tokenizer.json'));
+    fs.writeFileSync(path.join(d, 'generation_config.json'), '{"max_length": 20}\n');
+    const staged = () => t.git(dir, 'diff', '--cached', '--name-only').trim().split('\n').filter(Boolean);
+
+    // a failing pre-commit hook: nothing committed, the index as before (README.md staged, the folder not)
+    const hook = path.join(dir, '.git', 'hooks', 'pre-commit');
+    fs.writeFileSync(hook, '#!/bin/sh\necho no >&2\nexit 1\n', { mode: 0o755 });
+    const head = t.git(dir, 'rev-parse', 'HEAD').trim();
+    await assert.rejects(repo.commitModel(d, 'refused'), (e: unknown) => e instanceof RepoError && e.code === 'HOOK_FAILED');
+    assert.strictEqual(t.git(dir, 'rev-parse', 'HEAD').trim(), head);
+    assert.deepStrictEqual(staged(), ['README.md']);
+    fs.rmSync(hook);
+
+    const c = await repo.commitModel(d, 'drop the tokenizer, add a generation config');
+    assert.deepStrictEqual(t.git(dir, 'show', '--name-status', '--format=', c.commit).trim().split('\n').sort(), [
+      `A\t${moved}/generation_config.json`,
+      `D\t${moved}/tokenizer.json`,
+    ]);
+    assert.deepStrictEqual(staged(), ['README.md']); // still staged, not committed
+    const v = (await repo.versions(moved)).at(-1)!;
+    assert.strictEqual(v.version, 6);
+    assert.deepStrictEqual(v.files!.map((f) => f.name), ['config.json', 'generation_config.json', ...FILES.slice(1, 4)]);
+  });
 });

@@ -1279,9 +1279,14 @@ export class ModelRepository {
           : undefined;
       const othersP = head ? this.git.run(['diff-index', '--cached', '-z', '--name-only', '--no-renames', head]) : undefined;
       othersP?.catch(() => undefined);
-      // 2. stage the folder's files (new, changed and deleted) in the real index: one `git add`
+      // 2. stage the folder's files (new, changed and deleted) in the real index: one `git add`, the
+      //    shards cleaned by our filter process where it gives exactly git-lfs's result (as for one file)
       const paths = [...new Set([...names, ...before.keys()])].map((n) => `:(literal)${rel}/${n}`);
-      await this.git.run(['add', '-A', '-f', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: paths.join('\0') });
+      const addArgs = ['add', '-A', '-f', '--pathspec-from-file=-', '--pathspec-file-nul'];
+      const shardBytes = lfsFiles.reduce((a, p) => a + (fs.statSync(this.abs(p), { throwIfNoEntry: false })?.size ?? 0), 0);
+      const own = this.ownCleanFilter(shardBytes, config, lfsDir);
+      const added = own ? await this.git.run([...own.args, ...addArgs], { env: own.env, input: paths.join('\0'), allowFail: true }) : undefined;
+      if (added?.code !== 0) await this.git.run(addArgs, { input: paths.join('\0') });
       const staged = await this.folderEntries(rel);
       const infos = await readBlobInfos(this.git, [...new Set([...staged.values()].map((e) => e.blob))]);
       for (const p of lfsFiles) {

@@ -1212,8 +1212,9 @@ export class ModelRepository {
     }
     await this.checkLfsInstalled(config);
     const names = this.workingFolderFiles(rel);
-    if (!names.some((n) => isShardIndex(n))) {
-      throw new RepoError('NOT_FOUND', `${rel} holds no *.safetensors.index.json: a folder is committed as one model only when it holds a sharded model's index.`);
+    // its index, or (a folder model that once held one) a file matching the model patterns
+    if (!names.some((n) => isShardIndex(n) || this.matcher.matches(`${rel}/${n}`))) {
+      throw new RepoError('NOT_FOUND', `${rel} holds no *.safetensors.index.json and no model file: a folder is committed as one model only when it holds a sharded model's index.`);
     }
     const warnings: string[] = [];
     const read = await this.readFolderModel(abs);

@@ -1496,16 +1496,27 @@ export class ModelRepository {
     const atHead = head ? await this.folderEntries(rel, head) : new Map<string, { mode: string; blob: string; stage: number }>();
     const headInfos = await readBlobInfos(this.git, [...new Set([...atHead.values()].map((e) => e.blob))]);
     const working = this.workingFolderFiles(rel);
+    /** git's blob id of a working file's bytes (`hash-object --no-filters`, computed here: no git process per file) */
+    const blobId = (file: string, like: string): string => {
+      const h = crypto.createHash(like.length === 64 ? 'sha256' : 'sha1');
+      const fd = fs.openSync(file, 'r');
+      try {
+        h.update(`blob ${fs.fstatSync(fd).size}\0`);
+        const buf = Buffer.alloc(1 << 20);
+        for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+      } finally {
+        fs.closeSync(fd);
+      }
+      return h.digest('hex');
+    };
     /** whether a working file holds what HEAD has (then it needs no backup) */
-    const committed = async (name: string, file: string, oid: string): Promise<boolean> => {
+    const committed = (name: string, file: string, oid: string): boolean => {
       const e = atHead.get(name);
       if (!e) return false;
       const info = headInfos[e.blob];
-      if (info?.lfs) return info.oid === oid;
-      return (await this.git.text(['hash-object', '--no-filters', '--', file])) === e.blob;
+      return info?.lfs ? info.oid === oid : blobId(file, e.blob) === e.blob;
     };
-    const same = async (f: FolderFile, file: string, oid: string): Promise<boolean> =>
-      f.lfs ? oid === f.oid : (await this.git.text(['hash-object', '--no-filters', '--', file])) === f.blob;
+    const same = (f: FolderFile, file: string, oid: string): boolean => (f.lfs ? oid === f.oid : blobId(file, f.blob) === f.blob);
     const toWrite: FolderFile[] = [];
     const toRemove: string[] = [];
     const backupNeeded: string[] = [];
@@ -1513,10 +1524,10 @@ export class ModelRepository {
       const file = path.join(absDir, name);
       const { oid } = await sha256File(file);
       const f = want.get(name);
-      if (f && (await same(f, file, oid))) continue;
+      if (f && same(f, file, oid)) continue;
       if (f) toWrite.push(f);
       else toRemove.push(name);
-      if (!(await committed(name, file, oid))) backupNeeded.push(name);
+      if (!committed(name, file, oid)) backupNeeded.push(name);
     }
     for (const f of want.values()) if (!working.includes(f.name)) toWrite.push(f);
     if (!toWrite.length && !toRemove.length) return { path: rel, version: v.version, commit: v.commit, oid: v.contentId, unchanged: true, files: { written: [], removed: [] } };

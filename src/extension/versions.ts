@@ -19,9 +19,10 @@ export function versionFile(
   v: ModelVersion,
   opts: { quiet?: boolean } = {},
 ): Promise<string> {
-  const id = v.oid ?? v.blob;
+  // a folder model's version is a folder of its files, named by its content id (files:<sha256>)
+  const id = v.oid ?? (v.files ? v.contentId.slice(v.contentId.indexOf(':') + 1) : v.blob);
   const dir = path.join(context.globalStorageUri.fsPath, 'versions', id.slice(0, 2));
-  const file = path.join(dir, `${id}${path.posix.extname(model)}`);
+  const file = path.join(dir, v.files ? `${id}.folder` : `${id}${path.posix.extname(model)}`);
   if (fs.existsSync(file)) return Promise.resolve(file);
   let p = inFlight.get(file);
   if (!p) {
@@ -33,10 +34,11 @@ export function versionFile(
           { location: opts.quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Reading ${model} v${v.version}…` },
           (pr) => repo.readVersionBytes(model, v.version, { out: tmp, onProgress: progressReporter(pr) }),
         );
-        fs.chmodSync(tmp, 0o444);
+        if (v.files) for (const f of fs.readdirSync(tmp)) fs.chmodSync(path.join(tmp, f), 0o444);
+        fs.chmodSync(tmp, v.files ? 0o555 : 0o444);
         fs.renameSync(tmp, file);
       } finally {
-        fs.rmSync(tmp, { force: true });
+        fs.rmSync(tmp, { force: true, recursive: true });
       }
       return file;
     })().finally(() => inFlight.delete(file));

@@ -39,6 +39,8 @@ export interface VersionRecord {
   lfs: boolean;
   /** LFS sha256 oid (64 hex) */
   oid?: string;
+  /** a folder model (sharded safetensors): how many files, how many through Git LFS, its content id (files:<sha256>) */
+  folder?: { files: number; lfs: number; contentId: string };
   /** the file's path in this version's commit, when it differs from `model` (before a rename) */
   path?: string;
   tags: string[];

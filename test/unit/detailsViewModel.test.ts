@@ -42,6 +42,19 @@ describe('Version Details view models', () => {
     assert.strictEqual(messageBody({ ...v, message: 'Only a subject' }), '');
   });
 
+  it('describes a folder model\'s version by its files (no single oid)', () => {
+    const files = [
+      { name: 'config.json', blob: '1'.repeat(40), lfs: false, size: 40 },
+      { name: 'model-00001-of-00002.safetensors', blob: '2'.repeat(40), lfs: true, oid: 'ef'.repeat(32), size: 400 },
+      { name: 'model-00002-of-00002.safetensors', blob: '3'.repeat(40), lfs: true, oid: '01'.repeat(32), size: 300 },
+    ];
+    const v = version(1, { model: 'models/tiny', path: 'models/tiny', oid: undefined, contentId: `files:${'9'.repeat(64)}`, blob: '', files, size: 740 });
+    const r = versionRecord(v, { latest: true, formatDate: () => 'DATE' });
+    assert.deepStrictEqual(r.folder, { files: 3, lfs: 2, contentId: `files:${'9'.repeat(64)}` });
+    assert.strictEqual(r.oid, undefined);
+    assert.strictEqual(versionRecord(version(1), { latest: true }).folder, undefined);
+  });
+
   it('builds the record: trailers, metrics, tags, aliases, previous', () => {
     const v2 = version(2, {
       message: appendRecord('Second\n\nBody text', [

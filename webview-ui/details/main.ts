@@ -96,7 +96,9 @@ function versionRecord(v: VersionRecord): Node[] {
     ...field('Author', h('span', { title: v.email }, v.author)),
     ...field('Date', h('time', { datetime: v.date }, v.dateText)),
     ...field('Size', v.size),
-    ...field(v.lfs ? 'LFS oid' : 'Storage', v.lfs && v.oid ? h('span', { class: 'mono ellipsis', title: `sha256:${v.oid}` }, `sha256:${v.oid.slice(0, 12)}…`) : 'plain git blob'),
+    ...(v.folder
+      ? field('Storage', h('span', { title: v.folder.contentId }, `${v.folder.files} files, ${v.folder.lfs} through Git LFS`))
+      : field(v.lfs ? 'LFS oid' : 'Storage', v.lfs && v.oid ? h('span', { class: 'mono ellipsis', title: `sha256:${v.oid}` }, `sha256:${v.oid.slice(0, 12)}…`) : 'plain git blob')),
     ...(v.path ? field('Path then', h('span', { class: 'mono' }, v.path)) : []),
     ...v.trailers.flatMap((t) => field(t.label, h('span', { class: 'mono' }, t.value))),
     ...v.metrics.flatMap((m) => field(m.label, h('span', { class: 'num' }, m.value))),

@@ -16,6 +16,8 @@ and uncommitted. Hooks run as for \`git commit\`. The message gets trailers: Mod
 Model-Oid, Model-Size and, for ONNX/Keras files, Model-Format, Model-Params, Model-Inputs,
 Model-Outputs; with --metric/--metrics also Model-Metrics (shown by the History panel).
 An .onnx/.h5/.hdf5/.keras file that does not parse is refused (say why) unless --force.
+A Hugging Face sharded model's folder (holding *.safetensors.index.json; or its index or a shard)
+is committed whole: shards (through Git LFS), index, config.json, tokenizer files, in one commit.
 Warnings (a detached HEAD, a forced file) go to stderr.
 
 options:

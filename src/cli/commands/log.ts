@@ -10,6 +10,7 @@ const usage = `usage: modelver log [<model-file>] [--json [--pretty]] [-C DIR]
 
 List the versions of one model (v1 = oldest), or of every model in the repository.
 A version is a commit that changed the model's content (its Git LFS sha256); renames are followed.
+A sharded safetensors model's folder is one model: a version is a commit that changed any file in it.
 
 options:
   --json               print the versions as JSON (compact: a line per version)

@@ -30,7 +30,7 @@ import { decoratedCommits, decorationOf, HistoryBuilder, type BuilderState } fro
 import { versionJson } from './repoCommon';
 
 /** Change when versionJson, the builder's state or the layout changes: a cache of another format is not read. */
-const FORMAT = 'modelver-log-3';
+const FORMAT = 'modelver-log-4';
 /** A segment no header names is removed once it is this old (ms). */
 const ORPHAN_AGE = 60_000;
 
@@ -106,9 +106,11 @@ export async function printLogJson(repo: ModelRepository, out: (s: string) => vo
       view = cached;
       lastLogSource = 'cache';
     } else {
-      const r = await scanHistory(repo.git, `${cached.head}..${head}`, isModel).catch(() => undefined); // the old head may be gone
-      // a straight line of new commits: the full history's order is the old one, then these
-      if (r && isLinearOn(r, cached.head)) {
+      const folders = new Set((cached.state.folders ?? []).map(([f]) => f));
+      const r = await scanHistory(repo.git, `${cached.head}..${head}`, isModel, {}, undefined, folders).catch(() => undefined); // the old head may be gone
+      // a straight line of new commits: the full history's order is the old one, then these (a new
+      // folder model needs its files' older commits: the history index has them)
+      if (r && isLinearOn(r, cached.head) && !r.newFolders.length) {
         view = extend(cached, head, HistoryBuilder.restore(isModel, cached.state), r.commits, r.blobs);
         lastLogSource = 'cache + new commits';
         writeCache(repo, view, cached);
@@ -149,10 +151,12 @@ export async function printLogJson(repo: ModelRepository, out: (s: string) => vo
     return `${modelHead(m)}\n${block}\n]}`;
   };
   if (rel !== undefined) {
-    const m = models.find((x) => x.path === rel) ?? models.find((x) => x.paths.includes(rel));
+    let m = models.find((x) => x.path === rel) ?? models.find((x) => x.paths.includes(rel));
     if (!m) {
-      await repo.history(rel); // throws NO_SUCH_MODEL, with what to do
-      throw new Error(`the log cache and the history disagree about ${rel}; delete ${cacheDir(repo)}`);
+      // throws NO_SUCH_MODEL, with what to do; a file of a folder model (its index, a shard) names the folder
+      const h = await repo.history(rel);
+      m = models.find((x) => x.path === h.path);
+      if (!m) throw new Error(`the log cache and the history disagree about ${rel}; delete ${cacheDir(repo)}`);
     }
     out(text(m));
     return;

@@ -50,7 +50,7 @@ export async function repoErrors<T>(fn: () => Promise<T>): Promise<T> {
 /** One line per version, for people. */
 export function versionLine(v: ModelVersion): string {
   const marks = [...v.tags.map((t) => `tag:${t.name}`), ...v.aliases.map((a) => `@${a}`)];
-  const id = v.oid ? `sha256:${v.oid.slice(0, 12)}` : `git:${v.blob.slice(0, 12)}`;
+  const id = v.oid ? `sha256:${v.oid.slice(0, 12)}` : v.files ? `${v.files.length} files ${v.contentId.slice(0, 18)}` : `git:${v.blob.slice(0, 12)}`;
   return [
     `v${v.version}`.padEnd(4),
     v.shortCommit,
@@ -83,6 +83,8 @@ export function versionJson(v: ModelVersion): Record<string, unknown> {
     aliases: v.aliases,
     trailers: v.trailers,
     metadata: v.metadata ?? null,
+    // a folder model (a sharded safetensors model's folder): its files in this version
+    ...(v.files ? { files: v.files.map((f) => ({ name: f.name, blob: f.blob, lfs: f.lfs, oid: f.oid ?? null, size: f.size })) } : {}),
   };
 }
 

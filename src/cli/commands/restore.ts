@@ -7,6 +7,8 @@ const usage = `usage: modelver restore <model-file> --version vN [--commit [-m M
 Put an old version of a model back into the working tree. If the working copy has changes that
 are not committed, it is first copied to .git/model-versions/backups/ (the path is printed).
 With --commit, also commit it as a new version ("Revert <model> to vN (<commit>)").
+A folder model (sharded safetensors) is restored whole: files vN lacks are removed, and every file
+with uncommitted changes is first copied to a backup folder.
 
 options:
   --version V          vN, a commit id, a tag or an alias (required)

@@ -43,8 +43,13 @@ export const showCommand = {
       if (values.out) {
         const r = await repo.readVersionBytes(fileArg(values, file), version ?? 'latest', { out: values.out, onProgress: progress });
         const v = await repo.resolveVersion(fileArg(values, file), version ?? 'latest');
-        io.err(`Wrote v${v.version} of ${v.model} (${v.shortCommit}, ${formatBytes(r.size)}, sha256 ${r.oid.slice(0, 12)}…) to ${r.file}`);
+        const id = v.files ? `${v.files.length} files, ${r.oid.slice(0, 18)}…` : `sha256 ${r.oid.slice(0, 12)}…`;
+        io.err(`Wrote v${v.version} of ${v.model} (${v.shortCommit}, ${formatBytes(r.size)}, ${id}) to ${r.file}`);
         return 0;
+      }
+      const v = await repo.resolveVersion(fileArg(values, file), version ?? 'latest');
+      if (v.files) {
+        throw new UsageError(`${v.model} is a folder model (${v.files.length} files): give --out FOLDER (a new folder) to write the files of v${v.version} there.`);
       }
       const r = await repo.readVersionBytes(fileArg(values, file), version ?? 'latest', { onProgress: progress });
       try {

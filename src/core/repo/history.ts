@@ -16,6 +16,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RepoError } from './errors';
+import { folderOfFile, folderOfIndex, isShardIndex } from './folders';
 import type { Git } from './git';
 import { MAX_POINTER_SIZE, parsePointer } from './lfs';
 
@@ -52,9 +53,27 @@ export interface BlobInfo {
 export interface HistoryIndex {
   key: string;
   head: string;
-  /** oldest first; only commits that touched a model path */
+  /** oldest first; only commits that touched a model path, a sharded model's index or a file of its folder */
   commits: RawCommit[];
   blobs: Record<string, BlobInfo>;
+  /**
+   * The folder models (folders.ts) of this history: every folder that held a `*.safetensors.index.json`
+   * in one of its commits. Not stored: read from the commits (foldersOf).
+   */
+  folders?: Set<string>;
+}
+
+/** The folder models the commits name: the folders of every index file in their changes. */
+export function foldersOf(commits: readonly RawCommit[], into = new Set<string>()): Set<string> {
+  for (const c of commits) {
+    for (const ch of c.changes) {
+      for (const p of [ch.path, ch.oldPath]) {
+        const d = p === undefined ? undefined : folderOfIndex(p);
+        if (d !== undefined) into.add(d);
+      }
+    }
+  }
+  return into;
 }
 
 export const ZERO_OID = '0000000000000000000000000000000000000000';
@@ -498,6 +517,11 @@ export function logArgs(range: string): string[] {
 /**
  * One `git log` pass over `range` (e.g. 'HEAD' or 'OLD..NEW'); commits that touched a model path,
  * oldest first, plus the pointer info of their new blobs (read alongside, skipping `known` ones).
+ *
+ * Also kept: changes of sharded models' index files (`*.safetensors.index.json`) and of the files in
+ * `folders` (the folder models known before the scan, see folders.ts). An index found in a folder not
+ * in `folders` adds it (and is listed in `newFolders`): the changes of its other files in the commits
+ * listed before it (newer ones) were not kept, so a caller that needs them scans again (scanFull).
  */
 export async function scanHistory(
   git: Git,
@@ -505,6 +529,7 @@ export async function scanHistory(
   isModel: (p: string) => boolean,
   known: Record<string, BlobInfo> = {},
   readers = poolSize(),
+  folders: Set<string> = new Set(),
 ): Promise<ScanResult> {
   const reader = new BlobReaderPool(git, readers);
   const commits: RawCommit[] = [];
@@ -517,11 +542,32 @@ export async function scanHistory(
     if (m === undefined) modelPath.set(p, (m = isModel(p)));
     return m;
   };
-  const relevant = (ch: RawChange) => ch.newMode !== '160000' && (isModelPath(ch.path) || (ch.oldPath !== undefined && isModelPath(ch.oldPath)));
+  // per path too (cleared when a folder model is found)
+  let kept = new Map<string, boolean>();
+  const keep = (p: string): boolean => {
+    let k = kept.get(p);
+    if (k === undefined) kept.set(p, (k = isModelPath(p) || isShardIndex(p) || folderOfFile(p, folders) !== undefined));
+    return k;
+  };
+  const relevant = (ch: RawChange) => ch.newMode !== '160000' && (keep(ch.path) || (ch.oldPath !== undefined && keep(ch.oldPath)));
+  const newFolders: string[] = [];
   const parser = new LogParser(
     (c) => {
       if (c.parents.length > 1) merges++;
       last = c;
+      // an index seen for the first time makes its folder a model: its files in this commit count too
+      let found = false;
+      for (const ch of c.changes) {
+        if (kept.get(ch.path) === false) continue; // not an index (an index is always kept)
+        const d = folderOfIndex(ch.path);
+        if (d !== undefined && !folders.has(d)) {
+          folders.add(d);
+          newFolders.push(d);
+          found = true;
+          kept = new Map();
+        }
+      }
+      if (found) for (const ch of c.changes) if (ch.newBlob !== ZERO_OID && !(ch.newBlob in known) && relevant(ch)) reader.request(ch.newBlob);
       let all = true;
       for (let i = 0; i < c.changes.length && all; i++) all = relevant(c.changes[i]);
       if (!all) c.changes = c.changes.filter(relevant);
@@ -554,7 +600,27 @@ export async function scanHistory(
   const blobs = await reader.finish();
   if (parseError) throw parseError;
   if (code !== 0) throw new RepoError('GIT_FAILED', `git log failed: ${stderr.trim()}`, stderr);
-  return { commits: commits.reverse(), blobs, merges, last: last && { hash: last.hash, parents: last.parents } };
+  return { commits: commits.reverse(), blobs, merges, last: last && { hash: last.hash, parents: last.parents }, newFolders };
+}
+
+/**
+ * scanHistory of a whole history (`head`), complete for folder models: when the pass finds a folder
+ * model not in `folders` (its index), the changes of that folder's other files in newer commits were
+ * not kept, so it scans once more with the folder known (only when the history holds a folder model
+ * that was not known; `folders` then holds every folder model of the history).
+ */
+export async function scanFull(
+  git: Git,
+  head: string,
+  isModel: (p: string) => boolean,
+  known: Record<string, BlobInfo> = {},
+  folders: Set<string> = new Set(),
+  readers = poolSize(),
+): Promise<ScanResult> {
+  const r = await scanHistory(git, head, isModel, known, readers, folders);
+  if (!r.newFolders.length) return r;
+  const again = await scanHistory(git, head, isModel, { ...known, ...r.blobs }, readers, folders);
+  return { ...again, blobs: Object.assign(r.blobs, again.blobs), newFolders: r.newFolders };
 }
 
 /**
@@ -576,12 +642,15 @@ export interface ScanResult {
   merges: number;
   /** the last commit git listed (the oldest, for a straight line), whether or not it touched a model */
   last?: { hash: string; parents: string[] };
+  /** folder models found in the range that were not in the scan's `folders` (folders.ts) */
+  newFolders: string[];
 }
 
 // ------------------------------------------------------------------------------------ the store
 
 // 4: one line per batch ([base head, head, commits, blobs]) in the shapes the code uses: JSON.parse makes them
-const CACHE_VERSION = 'modelver-history-4';
+// 5: the commits also hold the changes of folder models' files (folders.ts)
+const CACHE_VERSION = 'modelver-history-5';
 /**
  * One batch: the head it continues ('' for the first), the head it brings the index to, its commits
  * (RawCommit, oldest first), and the pointer info of their blobs (blob → BlobInfo).
@@ -695,7 +764,7 @@ export class HistoryStore {
     const head = await this.head();
     if (!head) {
       this.lastRefresh = { mode: 'empty', newCommits: 0, ms: Date.now() - t0, blobsRead: 0 };
-      return { key: this.o.key, head: '', commits: [], blobs: {} };
+      return { key: this.o.key, head: '', commits: [], blobs: {}, folders: new Set() };
     }
     if (this.index && this.index.head === head) {
       this.lastRefresh = { mode: 'memory', newCommits: 0, ms: Date.now() - t0, blobsRead: 0 };
@@ -713,13 +782,14 @@ export class HistoryStore {
       let incremental: ScanResult | undefined;
       if (old) {
         // no `merge-base --is-ancestor` first: the scan tells (one git process less per refresh)
-        const r = await scanHistory(this.o.git, `${old.head}..${head}`, this.o.isModel, old.blobs).catch((e: unknown) => {
+        // a copy of the folder models: a new one found in the range makes this a full rebuild (scanFull)
+        const r = await scanHistory(this.o.git, `${old.head}..${head}`, this.o.isModel, old.blobs, undefined, new Set(old.folders)).catch((e: unknown) => {
           if (e instanceof RepoError && e.code === 'GIT_FAILED') return undefined; // the old head is gone (gc after a rebase)
           throw e;
         });
         if (r) {
           blobsRead += Object.keys(r.blobs).length;
-          if (isLinearOn(r, old.head)) incremental = r;
+          if (isLinearOn(r, old.head) && !r.newFolders.length) incremental = r;
           else Object.assign(old.blobs, r.blobs); // facts about blobs, for the rebuild below
         }
       }
@@ -733,10 +803,12 @@ export class HistoryStore {
         mode = 'incremental';
         added = incremental.commits.length;
       } else {
-        const r = await scanHistory(this.o.git, head, this.o.isModel, old?.blobs);
+        // the folder models known (none new is found when they are all known: one pass)
+        const folders = new Set(old?.folders);
+        const r = await scanFull(this.o.git, head, this.o.isModel, old?.blobs, folders);
         blobsRead += Object.keys(r.blobs).length;
         // blob info is a fact about immutable content: the old map is kept (and may hold a few unused)
-        idx = { key: this.o.key, head, commits: r.commits, blobs: old ? Object.assign(old.blobs, r.blobs) : r.blobs };
+        idx = { key: this.o.key, head, commits: r.commits, blobs: old ? Object.assign(old.blobs, r.blobs) : r.blobs, folders: foldersOf(r.commits) };
         this.rewrite(idx, !old);
         mode = 'full';
         added = r.commits.length;
@@ -754,7 +826,7 @@ export class HistoryStore {
     } catch {
       return undefined;
     }
-    const idx: HistoryIndex = { key: this.o.key, head: '', commits: [], blobs: {} };
+    const idx: HistoryIndex = { key: this.o.key, head: '', commits: [], blobs: {}, folders: new Set() };
     let pos = text.indexOf('\n');
     try {
       const first = JSON.parse(text.slice(0, pos)) as { k: string; key: string };
@@ -788,6 +860,7 @@ export class HistoryStore {
       pos = end + 1;
     }
     if (pos < text.length) this.rewriteNeeded = true;
+    foldersOf(idx.commits, idx.folders);
     return idx.head ? idx : undefined;
   }
 

@@ -12,7 +12,8 @@ import { cleanStaleFiles, indexLockInfo, removeIfSame } from './locks';
 import { RepoError } from './errors';
 import { Git } from './git';
 import { gitFailure, networkGit, ProgressLines, withoutProgress, type TransferProgress } from './network';
-import { HistoryStore, readBlobInfos, scanHistory, type HistoryIndex } from './history';
+import { HistoryStore, readBlobInfos, scanFull, type HistoryIndex } from './history';
+import { dirOf, folderOfFile, folderOfIndex, isFolderFileName, isShardIndex, manifestId } from './folders';
 import { lfsDirOf, lfsNotConfigured, lfsObjectPath, MAX_POINTER_SIZE, lfsVersion, localLfsDir, parsePointer, sha256File, type LfsPointer } from './lfs';
 import { catFileBatch, configValues, indexEntries, onPath, type BatchObject } from './gitBatch';
 import { ModelFormatError } from '../formats/errors';
@@ -28,6 +29,7 @@ import type {
   AliasEvent,
   AliasTarget,
   CommitResult,
+  FolderFile,
   IndexLockInfo,
   ModelEntry,
   ModelHistory,
@@ -267,11 +269,16 @@ export class ModelRepository {
 
   // ---------------------------------------------------------------- models and versions
 
-  /** Model files: those in HEAD or the index that match the patterns, plus untracked ones. */
+  /**
+   * Model files: those in HEAD or the index that match the patterns, plus untracked ones; and folder
+   * models (folders.ts), each as one entry whose path is the folder (their files are not listed).
+   */
   async listModels(): Promise<ModelEntry[]> {
     const head = await this.head();
     const entries = new Map<string, ModelEntry>();
-    const histories = await this.historiesRaw();
+    const builder = await this.builtHistories();
+    const histories = builder.histories();
+    const folders = new Set(builder.folderModels());
     const mk = (p: string): ModelEntry => ({
       path: p,
       absPath: this.abs(p),
@@ -282,37 +289,71 @@ export class ModelRepository {
       versionCount: histories.get(p)?.versions.length ?? 0,
       exists: fs.existsSync(this.abs(p)),
     });
-    if (head) {
-      const out = (await this.git.run(['ls-tree', '-r', '-z', '--full-tree', head])).stdout.toString('utf8');
-      const blobs: [string, string][] = [];
-      for (const rec of out.split('\0')) {
-        if (!rec) continue;
-        const tab = rec.indexOf('\t');
-        const [, type, sha] = rec.slice(0, tab).split(' ');
-        const p = rec.slice(tab + 1);
-        if (type === 'blob' && this.matcher.matches(p)) blobs.push([p, sha]);
-      }
-      const infos = await readBlobInfos(this.git, [...new Set(blobs.map((b) => b[1]))]);
-      for (const [p, sha] of blobs) {
-        const e = mk(p);
-        e.committed = true;
-        const info = infos[sha];
-        e.lfs = !!info?.lfs;
-        e.headOid = info?.oid;
-        e.headSize = info?.size;
-        entries.set(p, e);
-      }
-    }
     const ls = async (extra: string[]): Promise<string[]> =>
-      (await this.git.run(['ls-files', '-z', ...extra, '--', ...this.matcher.pathspecs()])).stdout
+      (await this.git.run(['ls-files', '-z', ...extra, '--', ...this.matcher.pathspecs(), ':(glob)**/*.safetensors.index.json'])).stdout
         .toString('utf8')
         .split('\0')
-        .filter((p) => p && this.matcher.matches(p));
-    for (const p of await ls([])) {
-      if (!entries.has(p)) entries.set(p, { ...mk(p), staged: true });
+        .filter((p) => p && (this.matcher.matches(p) || isShardIndex(p)));
+    const [inHead, staged, untracked] = await Promise.all([
+      head ? this.git.run(['ls-tree', '-r', '-z', '--full-tree', head]).then((r) => r.stdout.toString('utf8')) : Promise.resolve(''),
+      ls([]),
+      ls(['--others', '--exclude-standard']),
+    ]);
+    const blobs: [string, string][] = [];
+    for (const rec of inHead.split('\0')) {
+      if (!rec) continue;
+      const tab = rec.indexOf('\t');
+      const [, type, sha] = rec.slice(0, tab).split(' ');
+      if (type === 'blob') blobs.push([rec.slice(tab + 1), sha]);
     }
-    for (const p of await ls(['--others', '--exclude-standard'])) {
-      if (!entries.has(p)) entries.set(p, { ...mk(p), untracked: true });
+    // a folder holding an index is a folder model (also one history does not know yet)
+    const present = new Set<string>();
+    for (const p of [...blobs.map((b) => b[0]), ...staged, ...untracked]) {
+      const f = folderOfIndex(p);
+      if (f !== undefined) {
+        folders.add(f);
+        present.add(f);
+      }
+    }
+    const folderEntry = (f: string): ModelEntry => {
+      let e = entries.get(f);
+      if (!e) entries.set(f, (e = { ...mk(f), folder: true }));
+      return e;
+    };
+    const mine = blobs.filter(([p]) => this.matcher.matches(p) || folderOfFile(p, folders) !== undefined);
+    const infos = await readBlobInfos(this.git, [...new Set(mine.map((b) => b[1]))]);
+    const shardsLfs = new Map<string, boolean>();
+    for (const [p, sha] of mine) {
+      const info = infos[sha];
+      const f = folderOfFile(p, folders);
+      if (f !== undefined) {
+        const e = folderEntry(f);
+        e.committed = true;
+        e.headSize = (e.headSize ?? 0) + (info?.size ?? 0);
+        // stored through Git LFS when every shard (file matching the patterns) is
+        if (this.matcher.matches(p)) shardsLfs.set(f, (shardsLfs.get(f) ?? true) && !!info?.lfs);
+        continue;
+      }
+      const e = mk(p);
+      e.committed = true;
+      e.lfs = !!info?.lfs;
+      e.headOid = info?.oid;
+      e.headSize = info?.size;
+      entries.set(p, e);
+    }
+    for (const [f, lfs] of shardsLfs) folderEntry(f).lfs = lfs;
+    for (const p of staged) {
+      const f = folderOfFile(p, folders);
+      if (f !== undefined) {
+        const e = folderEntry(f);
+        if (!e.committed) e.staged = true;
+      } else if (!entries.has(p)) entries.set(p, { ...mk(p), staged: true });
+    }
+    for (const p of untracked) {
+      const f = folderOfFile(p, folders);
+      if (f !== undefined) {
+        if (!entries.has(f) && present.has(f)) folderEntry(f).untracked = true;
+      } else if (!entries.has(p)) entries.set(p, { ...mk(p), untracked: true });
     }
     return [...entries.values()].sort((a, b) => a.path.localeCompare(b.path));
   }
@@ -399,7 +440,13 @@ export class ModelRepository {
   async history(model: string): Promise<ModelHistory> {
     const rel = this.rel(model);
     const all = await this.histories();
-    const found = all.get(rel) ?? [...all.values()].find((h) => h.paths.includes(rel));
+    // a file of a folder model (its index, a shard …) names the folder
+    const inFolder = (): ModelHistory | undefined => {
+      const d = dirOf(rel);
+      const h = d ? all.get(d) : undefined;
+      return h?.versions[0]?.files && isFolderFileName(rel.slice(d.length + 1)) ? h : undefined;
+    };
+    const found = all.get(rel) ?? [...all.values()].find((h) => h.paths.includes(rel)) ?? inFolder();
     if (!found) {
       throw new RepoError('NO_SUCH_MODEL', `${rel} has no committed versions yet (commit it with \`modelver commit ${rel} -m "…"\`).`);
     }
@@ -486,7 +533,7 @@ export class ModelRepository {
   private async versionAtCommit(h: ModelHistory, commit: string): Promise<ModelVersion | undefined> {
     if (!(await this.git.ok(['cat-file', '-e', `${commit}^{commit}`]))) return undefined;
     const isModel = (p: string) => this.matcher.matches(p);
-    const scan = await scanHistory(this.git, commit, isModel);
+    const scan = await scanFull(this.git, commit, isModel);
     const there = buildHistories({ key: this.matcher.key(), head: commit, commits: scan.commits, blobs: scan.blobs }, isModel);
     const line = [...there.values()].find((x) => x.paths.some((p) => h.paths.includes(p)));
     if (!line?.versions.length) return undefined;
@@ -774,6 +821,8 @@ export class ModelRepository {
     } catch {
       throw new RepoError('NOT_FOUND', `${rel} does not exist.`);
     }
+    const folder = await this.folderModelOf(rel);
+    if (folder !== undefined) return this.folderStatus(folder);
     if (!st.isFile()) throw new RepoError('NOT_FOUND', `${rel} is not a regular file.`);
     const head = await this.head();
     const atHead = head ? await this.blobAt(head, rel) : undefined;
@@ -813,6 +862,8 @@ export class ModelRepository {
     const rel = this.rel(file);
     if (/[\n\r]/.test(rel)) throw new RepoError('INVALID_NAME', 'File names with line breaks are not supported.');
     const abs = this.abs(rel);
+    const folder = await this.folderModelOf(rel);
+    if (folder !== undefined) return this.commitFolder(folder, message, opts);
     await this.checkCommitFiles(rel, opts.clearStaleLock);
     // what git knows, asked at once (the answers are checked below in the order the checks always had)
     const settled = <T>(p: Promise<T>) => {
@@ -1050,6 +1101,482 @@ export class ModelRepository {
     if (now?.blob === saved?.blob && now?.mode === saved?.mode) return; // unchanged (keep its stat info)
     if (saved) await this.git.run(['update-index', '--add', '--cacheinfo', `${saved.mode},${saved.blob},${rel}`]);
     else await this.git.run(['update-index', '--force-remove', '--', rel]);
+  }
+
+  // ---------------------------------------------------------------- folder models (folders.ts)
+
+  /** The folder models: every folder that held a sharded model's index in history, or holds one now (HEAD, index, working tree). */
+  private async knownFolders(): Promise<Set<string>> {
+    return new Set((await this.builtHistories()).folderModels());
+  }
+
+  /**
+   * Whether `rel` names a folder model: a folder (in the working tree) that holds a
+   * `*.safetensors.index.json`, or one that history knows as a folder model.
+   */
+  async isFolderModel(rel: string): Promise<boolean> {
+    const abs = this.abs(rel);
+    const st = fs.statSync(abs, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) return false;
+    if (st && this.workingFolderFiles(rel).some((n) => isShardIndex(n))) return true;
+    return (await this.knownFolders()).has(rel);
+  }
+
+  /**
+   * The folder model that `rel` commits as: itself when it is a folder model, its folder when it is a
+   * file of a folder that holds a sharded model's index (the index, a shard, config.json …: the
+   * folder is committed as a whole); undefined for a file of its own. Throws for another folder.
+   */
+  private async folderModelOf(rel: string): Promise<string | undefined> {
+    const st = fs.statSync(this.abs(rel), { throwIfNoEntry: false });
+    if (st?.isDirectory()) {
+      if (await this.isFolderModel(rel)) return rel;
+      throw new RepoError('NOT_FOUND', `${rel} is a folder, not a model file (a folder is one model when it holds a sharded model's *.safetensors.index.json).`);
+    }
+    const d = dirOf(rel);
+    // the working folder decides (no git process for a file of its own)
+    return d && isFolderFileName(rel.slice(d.length + 1)) && this.workingFolderFiles(d).some((n) => isShardIndex(n)) ? d : undefined;
+  }
+
+  /** The names of a folder model's files in the working tree (regular files directly in it, no dot-files). */
+  private workingFolderFiles(rel: string): string[] {
+    let ds: fs.Dirent[];
+    try {
+      ds = fs.readdirSync(this.abs(rel), { withFileTypes: true });
+    } catch {
+      return [];
+    }
+    return ds.filter((d) => d.isFile() && isFolderFileName(d.name)).map((d) => d.name).sort();
+  }
+
+  /** `:(glob)<folder>/*` — the files directly in a folder, for git commands. */
+  private static folderSpec(rel: string): string {
+    return `:(glob)${rel.replace(/[*?[\]\\]/g, '\\$&')}/*`;
+  }
+
+  /** A folder model's files in a tree (`rev`: a commit) or in the index (`rev` undefined): name → mode and blob. */
+  private async folderEntries(rel: string, rev?: string, env?: NodeJS.ProcessEnv): Promise<Map<string, { mode: string; blob: string; stage: number }>> {
+    const out = new Map<string, { mode: string; blob: string; stage: number }>();
+    const args = rev ? ['ls-tree', '-z', rev, '--', `${rel}/`] : ['ls-files', '-s', '-z', '--', ModelRepository.folderSpec(rel)];
+    const r = await this.git.run(args, { env, allowFail: !!rev });
+    if (r.code !== 0) return out;
+    for (const rec of r.stdout.toString('utf8').split('\0')) {
+      if (!rec) continue;
+      const tab = rec.indexOf('\t');
+      const p = rec.slice(tab + 1);
+      const f = rec.slice(0, tab).split(' ');
+      // ls-tree: mode type blob; ls-files -s: mode blob stage
+      const [mode, blob, stage] = rev ? [f[0], f[1] === 'blob' ? f[2] : '', 0] : [f[0], f[1], Number(f[2])];
+      const name = p.slice(rel.length + 1);
+      if (!blob || dirOf(p) !== rel || !isFolderFileName(name) || mode === '160000') continue;
+      out.set(name, { mode, blob, stage });
+    }
+    return out;
+  }
+
+  /** Whether committing a folder model now would make a new version (modelStatus for a folder). */
+  private async folderStatus(rel: string): Promise<ModelStatus> {
+    const head = await this.head();
+    const atHead = head ? await this.folderEntries(rel, head) : new Map();
+    if (!atHead.size) return { state: 'new', model: rel };
+    const latest = await this.history(rel)
+      .then((h) => h.versions[h.versions.length - 1])
+      .catch(() => undefined);
+    // one `git status` for the folder's files: modified, deleted, staged or untracked
+    const r = await this.git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', ModelRepository.folderSpec(rel)]);
+    const changed = r.stdout
+      .toString('utf8')
+      .split('\0')
+      .some((rec) => rec.length > 3 && dirOf(rec.slice(3)) === rel && isFolderFileName(rec.slice(3 + rel.length + 1)));
+    if (changed || !latest) return { state: 'modified', model: rel, ...(latest ? { version: latest } : {}) };
+    return { state: 'unchanged', model: rel, version: latest };
+  }
+
+  /**
+   * Commit a folder model (a sharded safetensors model's folder) as a new version: every file directly
+   * in it — shards, index, config.json, tokenizer files … — added, changed or deleted, in one commit
+   * with one change record; files matching the model patterns (the shards) through Git LFS, the rule
+   * added to .gitattributes as for one file. Whatever else is staged stays staged and uncommitted.
+   */
+  private async commitFolder(rel: string, message: string, opts: CommitOptions): Promise<CommitResult> {
+    const abs = this.abs(rel);
+    await this.checkCommitFiles(rel, opts.clearStaleLock);
+    const config = await configValues(this.git, '^(filter\\.lfs\\.|lfs\\.storage$|lfs\\.extension\\.|core\\.sharedrepository$)');
+    const [before, head] = await Promise.all([this.folderEntries(rel), this.head()]);
+    const conflicted = [...before].filter(([, e]) => e.stage !== 0).map(([n]) => n);
+    if (conflicted.length) {
+      throw new RepoError(
+        'CONFLICT',
+        `${rel}/${conflicted[0]} has unresolved merge conflicts: resolve them (\`git checkout --ours/--theirs -- ${rel}/${conflicted[0]}\`, then \`git add\`) first.`,
+      );
+    }
+    await this.checkLfsInstalled(config);
+    const names = this.workingFolderFiles(rel);
+    // its index, or (a folder model that once held one) a file matching the model patterns
+    if (!names.some((n) => isShardIndex(n) || this.matcher.matches(`${rel}/${n}`))) {
+      throw new RepoError('NOT_FOUND', `${rel} holds no *.safetensors.index.json and no model file: a folder is committed as one model only when it holds a sharded model's index.`);
+    }
+    const warnings: string[] = [];
+    const read = await this.readFolderModel(abs);
+    if (read.damaged) {
+      if (!opts.force) {
+        throw new RepoError(
+          'UNREADABLE_MODEL',
+          `${rel} does not parse as a sharded safetensors model: ${read.damaged.replace(/\.$/, '')}. Nothing was committed. ` +
+            `If these files are what you mean to commit, commit them anyway: \`modelver commit ${rel} --force\`.`,
+        );
+      }
+      warnings.push(`${rel} was committed although it does not parse as a sharded safetensors model (${read.damaged.replace(/\.$/, '')}).`);
+    } else if (read.unreadable && opts.summarize !== false) {
+      warnings.push(`Could not read ${rel} to record its format and parameters: ${read.unreadable}`);
+    }
+    const atHead = head ? await this.folderEntries(rel, head) : new Map<string, { mode: string; blob: string; stage: number }>();
+    const lineage: LineageRecorded | undefined = opts.lineage ? await resolveLineage(this, opts.lineage, head, rel) : undefined;
+
+    this.cleanStaleTemp();
+    const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const tmpIndex = path.join(this.gitDir, `modelver-index-${tag}`);
+    const msgFile = path.join(this.gitDir, `modelver-index-${tag}.msg`);
+    const attrsPath = path.join(this.root, '.gitattributes');
+    // the files that go through Git LFS: those matching the model patterns (the shards)
+    const lfsFiles = names.filter((n) => this.matcher.matches(`${rel}/${n}`)).map((n) => `${rel}/${n}`);
+    const untracked = async (env?: NodeJS.ProcessEnv, cached = false): Promise<string[]> => {
+      if (!lfsFiles.length) return [];
+      const out = (await this.git.run(['check-attr', '-z', ...(cached ? ['--cached'] : []), 'filter', '--', ...lfsFiles], { env })).stdout.toString('utf8').split('\0');
+      const res: string[] = [];
+      for (let i = 0; i + 2 < out.length; i += 3) if (out[i + 2] !== 'lfs') res.push(out[i]);
+      return res;
+    };
+    const withRules = (text: string, missing: string[]) => {
+      const add = [...new Set(missing.map((p) => this.lfsRule(p)))];
+      return (text && !text.endsWith('\n') ? text + '\n' : text) + add.map((r) => r + '\n').join('');
+    };
+    const savedAttrs = (await indexEntries(this.git, ['.gitattributes'])).find((e) => e.stage === 0);
+    let savedWorkingAttrs: string | null | undefined;
+    let attributesChanged = false;
+    const trailers: [string, string][] = [];
+    let contentId = '';
+    let size = 0;
+    try {
+      // 1. the working .gitattributes routes every shard through the LFS clean filter
+      const notTracked = await untracked();
+      if (notTracked.length) {
+        savedWorkingAttrs = fs.existsSync(attrsPath) ? fs.readFileSync(attrsPath, 'utf8') : null;
+        fs.writeFileSync(attrsPath, withRules(savedWorkingAttrs ?? '', notTracked));
+        const still = await untracked();
+        if (still.length) {
+          throw new RepoError(
+            'NOT_LFS',
+            `${still[0]} would be committed as a plain git blob, not through Git LFS: another .gitattributes rule ` +
+              `(see \`git check-attr -a -- ${still[0]}\`) overrides \`${this.lfsRule(still[0])}\`. Nothing was committed.`,
+          );
+        }
+      }
+      const lfsDir = lfsDirOf(this.commonDir, config.get('lfs.storage')?.at(-1));
+      // the change record against the previous version of the folder, while git-lfs cleans the shards
+      const changeP =
+        opts.summarize !== false && atHead.size
+          ? this.folderChangeTrailers(rel, atHead, lfsDir, read.summary).catch(() => [] as [string, string][])
+          : undefined;
+      const othersP = head ? this.git.run(['diff-index', '--cached', '-z', '--name-only', '--no-renames', head]) : undefined;
+      othersP?.catch(() => undefined);
+      // 2. stage the folder's files (new, changed and deleted) in the real index: one `git add`, the
+      //    shards cleaned by our filter process where it gives exactly git-lfs's result (as for one file)
+      const paths = [...new Set([...names, ...before.keys()])].map((n) => `:(literal)${rel}/${n}`);
+      const addArgs = ['add', '-A', '-f', '--pathspec-from-file=-', '--pathspec-file-nul'];
+      const shardBytes = lfsFiles.reduce((a, p) => a + (fs.statSync(this.abs(p), { throwIfNoEntry: false })?.size ?? 0), 0);
+      const own = this.ownCleanFilter(shardBytes, config, lfsDir);
+      const added = own ? await this.git.run([...own.args, ...addArgs], { env: own.env, input: paths.join('\0'), allowFail: true }) : undefined;
+      if (added?.code !== 0) await this.git.run(addArgs, { input: paths.join('\0') });
+      const staged = await this.folderEntries(rel);
+      const infos = await readBlobInfos(this.git, [...new Set([...staged.values()].map((e) => e.blob))]);
+      for (const p of lfsFiles) {
+        const e = staged.get(p.slice(rel.length + 1));
+        if (e && !infos[e.blob]?.lfs) {
+          throw new RepoError(
+            'NOT_LFS',
+            `${p} was staged as a plain git blob, not as a Git LFS pointer, so nothing was committed. ` +
+              `Check that .gitattributes has \`${this.lfsRule(p)}\` and that \`git lfs install\` was run.`,
+          );
+        }
+      }
+      contentId = manifestId([...staged].map(([n, e]) => [n, e.blob] as const));
+      if (atHead.size && contentId === manifestId([...atHead].map(([n, e]) => [n, e.blob] as const))) {
+        throw new RepoError('UNCHANGED', `${rel} is unchanged since the last commit (no file in it changed): nothing to commit.`);
+      }
+      size = [...staged.values()].reduce((a, e) => a + (infos[e.blob]?.size ?? 0), 0);
+      trailers.push([TRAILER.path, rel], [TRAILER.oid, contentId], [TRAILER.size, String(size)]);
+      if (opts.summarize !== false) {
+        if (read.summary) trailers.push(...this.summaryTrailers(read.summary));
+        if (changeP) trailers.push(...(await changeP));
+      }
+      for (const [k, v] of Object.entries(opts.trailers ?? {})) trailers.push([k, v]);
+      if (lineage) trailers.push(...lineageTrailers(lineage));
+      const [indexAttrs] = await catFileBatch(this.git, [':0:.gitattributes']);
+      let realAttrs = indexAttrs.type === 'blob' ? indexAttrs.sha : undefined;
+      const notInIndex = await untracked(undefined, true);
+      if (notInIndex.length) {
+        realAttrs = await this.hashText(withRules(await this.catBlob(':.gitattributes'), notInIndex));
+        await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${realAttrs},.gitattributes`]);
+      }
+      // 3. a temporary index = the real one with every other staged change undone
+      const realIndex = path.join(this.gitDir, 'index');
+      if (fs.existsSync(realIndex)) fs.copyFileSync(realIndex, tmpIndex);
+      const env = { GIT_INDEX_FILE: tmpIndex };
+      const mine = new Set([rel]);
+      const isMine = (p: string) => p === '.gitattributes' || folderOfFile(p, mine) !== undefined;
+      if (head) {
+        const others = othersP
+          ? (await othersP).stdout
+              .toString('utf8')
+              .split('\0')
+              .filter((p) => p && !isMine(p))
+          : [];
+        if (others.length) {
+          await this.git.run(['reset', '-q', head, '--pathspec-from-file=-', '--pathspec-file-nul'], { env, input: others.map((p) => `:(literal)${p}`).join('\0') });
+        }
+        const [headAttrsObj] = await catFileBatch(this.git, [`${head}:.gitattributes`]);
+        const headAttrs = headAttrsObj.type === 'blob' ? headAttrsObj.sha : undefined;
+        if (realAttrs !== headAttrs) {
+          if (headAttrs) await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${headAttrs},.gitattributes`], { env });
+          else await this.git.run(['update-index', '--force-remove', '--', '.gitattributes'], { env });
+        }
+      } else {
+        const all = (await this.git.run(['ls-files', '-z'], { env })).stdout
+          .toString('utf8')
+          .split('\0')
+          .filter((p) => p && !isMine(p));
+        if (all.length) await this.git.run(['update-index', '--force-remove', '-z', '--stdin'], { env, input: all.join('\0') + '\0' });
+      }
+      const missing = await untracked(env, true);
+      if (missing.length) {
+        const blob = await this.hashText(withRules(await this.catBlob(':.gitattributes', env), missing));
+        await this.git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},.gitattributes`], { env });
+        attributesChanged = true;
+      }
+      // 4. a real `git commit` of that index
+      fs.writeFileSync(msgFile, appendRecord(message, trailers));
+      await faultPoint('commit:index-written');
+      const r = await this.git.run(['commit', '-q', '--no-edit', '--cleanup=whitespace', '-F', msgFile], { env, allowFail: true });
+      if (r.code !== 0) {
+        const output = (r.stderr + r.stdout.toString('utf8')).trim();
+        if (/cannot lock ref|is at .* but expected/i.test(output)) {
+          throw new RepoError('CONCURRENT_UPDATE', `HEAD moved while committing (another git process?); nothing was committed. Try again.`, output);
+        }
+        const hook = await this.hookThatRan();
+        if (hook) throw new RepoError('HOOK_FAILED', `The ${hook} hook refused the commit; nothing was committed.\n${output}`, output);
+        throw new RepoError('GIT_FAILED', `git commit failed; nothing was committed.\n${output}`, output);
+      }
+    } catch (e) {
+      // the real index entries of the folder (and .gitattributes) back as they were
+      await this.restoreFolderIndex(rel, before).catch(() => undefined);
+      await this.restoreIndexEntry('.gitattributes', savedAttrs).catch(() => undefined);
+      if (savedWorkingAttrs !== undefined) {
+        if (savedWorkingAttrs === null) fs.rmSync(attrsPath, { force: true });
+        else fs.writeFileSync(attrsPath, savedWorkingAttrs);
+      }
+      throw e;
+    } finally {
+      for (const f of [tmpIndex, `${tmpIndex}.lock`, msgFile]) fs.rmSync(f, { force: true });
+    }
+    const [commit, headRef] = (await this.git.text(['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD'])).split('\n');
+    const all = await this.historiesRaw().catch(() => undefined);
+    const h = all?.get(rel);
+    const v = h?.versions.find((x) => x.commit === commit);
+    if (!headRef || headRef === 'HEAD') {
+      warnings.push(
+        `HEAD is detached: this version (${commit.slice(0, 7)}) is on no branch, and git deletes commits no branch reaches ` +
+          `(git gc) once you check out something else. Keep it on a branch: \`git switch -c <new-branch>\` (an alias or a tag on it keeps it too).`,
+      );
+    }
+    return {
+      commit,
+      shortCommit: commit.slice(0, 7),
+      model: rel,
+      oid: contentId,
+      size,
+      version: v?.version ?? h?.versions.length ?? 1,
+      trailers: Object.fromEntries(trailers),
+      attributesChanged,
+      ...(lineage ? { lineage } : {}),
+      warnings,
+    };
+  }
+
+  /** Put a folder's entries in the real index back as they were (`saved`), removing those added since. */
+  private async restoreFolderIndex(rel: string, saved: Map<string, { mode: string; blob: string; stage: number }>): Promise<void> {
+    const now = await this.folderEntries(rel);
+    const lines: string[] = [];
+    for (const [n, e] of now) if (!saved.has(n)) lines.push(`0 ${'0'.repeat(e.blob.length)}\t${rel}/${n}`);
+    for (const [n, e] of saved) {
+      const x = now.get(n);
+      if (e.stage === 0 && (x?.blob !== e.blob || x?.mode !== e.mode)) lines.push(`${e.mode} ${e.blob}\t${rel}/${n}`);
+    }
+    if (lines.length) await this.git.run(['update-index', '-z', '--index-info'], { input: lines.join('\0') + '\0' });
+  }
+
+  /** Read a folder model (readModelFile for a folder). */
+  private async readFolderModel(abs: string): Promise<{ summary?: ModelSummary; damaged?: string; unreadable?: string }> {
+    try {
+      const { readModelSummary } = await import('../formats/index.js');
+      return { summary: await readModelSummary(abs) };
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (e instanceof ModelFormatError) return DAMAGED.has(e.code) || e.code === 'EXTERNAL_DATA_MISSING' ? { damaged: msg } : { unreadable: msg };
+      return { unreadable: `reading it failed: ${msg}` };
+    }
+  }
+
+  /**
+   * A folder's files of a tree (name → blob) put into a new folder under tmpDir(): LFS content linked
+   * from the local store (never downloaded: undefined when an object is missing), plain blobs written.
+   */
+  private async linkFolder(rel: string, files: Iterable<[string, string]>, lfsDir: string): Promise<string | undefined> {
+    const list = [...files];
+    const infos = await readBlobInfos(this.git, [...new Set(list.map(([, b]) => b))]);
+    const dir = path.join(this.tmpDir(), `folder-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    fs.mkdirSync(dir);
+    try {
+      for (const [name, blob] of list) {
+        const info = infos[blob];
+        const out = path.join(dir, name);
+        if (info?.lfs && info.oid) {
+          const obj = lfsObjectPath(lfsDir, info.oid);
+          if (!fs.existsSync(obj)) throw new RepoError('NOT_FOUND', `${rel}/${name} is not in the local LFS store`);
+          fs.symlinkSync(obj, out);
+        } else {
+          await this.git.run(['cat-file', 'blob', blob], { stdoutFile: out });
+        }
+      }
+      return dir;
+    } catch {
+      fs.rmSync(dir, { recursive: true, force: true });
+      return undefined;
+    }
+  }
+
+  /** The change record of a folder model against HEAD's files (`atHead`), as changeTrailers for one file. */
+  private async folderChangeTrailers(rel: string, atHead: Map<string, { blob: string }>, lfsDir: string, summary?: ModelSummary): Promise<[string, string][]> {
+    const prev = await this.linkFolder(rel, [...atHead].map(([n, e]) => [n, e.blob] as [string, string]), lfsDir);
+    if (!prev) return [];
+    try {
+      const { diffModels } = await import('../diff/index.js');
+      const d = await diffModels({ file: prev }, { file: this.abs(rel), ...(summary ? { summary } : {}) }, { weights: true });
+      const t: [string, string][] = [[TRAILER.change, d.verdicts.slice(0, 3).join('; ').replace(/[\r\n]+/g, ' ')]];
+      if (d.breaking) t.push([TRAILER.breaking, 'true']);
+      return t;
+    } catch {
+      return [];
+    } finally {
+      fs.rmSync(prev, { recursive: true, force: true });
+    }
+  }
+
+  /** Write a folder version's files into the folder `out` (made; must not exist), each verified. */
+  private async readFolderTo(v: ModelVersion, out: string, onProgress?: ProgressFn): Promise<ReadResult> {
+    fs.mkdirSync(out);
+    for (const f of v.files ?? []) await this.readBlobTo(f.blob, `${v.path}/${f.name}`, path.join(out, f.name), onProgress);
+    return { file: out, oid: v.contentId, size: v.size, source: (v.files ?? []).some((f) => f.lfs) ? 'local' : 'git' };
+  }
+
+  /**
+   * Put a folder version's files back into the working folder: each file written atomically (as for
+   * one file), each working file with uncommitted changes (or untracked) copied first to
+   * `backups/<time>-<folder name>/`; files of the folder that the version does not have are removed
+   * (after the same backup when they had uncommitted changes).
+   */
+  private async restoreFolder(v: ModelVersion, onProgress?: ProgressFn): Promise<RestoreResult> {
+    const rel = v.model;
+    const absDir = this.abs(rel);
+    const st = fs.statSync(absDir, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) throw new RepoError('NOT_FOUND', `${rel} is not a folder; not overwriting it.`);
+    this.cleanStaleTemp();
+    const want = new Map((v.files ?? []).map((f) => [f.name, f]));
+    const head = await this.head();
+    const atHead = head ? await this.folderEntries(rel, head) : new Map<string, { mode: string; blob: string; stage: number }>();
+    const headInfos = await readBlobInfos(this.git, [...new Set([...atHead.values()].map((e) => e.blob))]);
+    const working = this.workingFolderFiles(rel);
+    /** git's blob id of a working file's bytes (`hash-object --no-filters`, computed here: no git process per file) */
+    const blobId = (file: string, like: string): string => {
+      const h = crypto.createHash(like.length === 64 ? 'sha256' : 'sha1');
+      const fd = fs.openSync(file, 'r');
+      try {
+        h.update(`blob ${fs.fstatSync(fd).size}\0`);
+        const buf = Buffer.alloc(1 << 20);
+        for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+      } finally {
+        fs.closeSync(fd);
+      }
+      return h.digest('hex');
+    };
+    /** whether a working file holds what HEAD has (then it needs no backup) */
+    const committed = (name: string, file: string, oid: string): boolean => {
+      const e = atHead.get(name);
+      if (!e) return false;
+      const info = headInfos[e.blob];
+      return info?.lfs ? info.oid === oid : blobId(file, e.blob) === e.blob;
+    };
+    const same = (f: FolderFile, file: string, oid: string): boolean => (f.lfs ? oid === f.oid : blobId(file, f.blob) === f.blob);
+    const toWrite: FolderFile[] = [];
+    const toRemove: string[] = [];
+    const backupNeeded: string[] = [];
+    for (const name of working) {
+      const file = path.join(absDir, name);
+      const { oid } = await sha256File(file);
+      const f = want.get(name);
+      if (f && same(f, file, oid)) continue;
+      if (f) toWrite.push(f);
+      else toRemove.push(name);
+      if (!committed(name, file, oid)) backupNeeded.push(name);
+    }
+    for (const f of want.values()) if (!working.includes(f.name)) toWrite.push(f);
+    if (!toWrite.length && !toRemove.length) return { path: rel, version: v.version, commit: v.commit, oid: v.contentId, unchanged: true, files: { written: [], removed: [] } };
+    let backup: string | undefined;
+    if (backupNeeded.length) backup = await this.backupFolderFiles(absDir, backupNeeded);
+    fs.mkdirSync(absDir, { recursive: true });
+    for (const f of toWrite) {
+      const abs = path.join(absDir, f.name);
+      const tmp = this.tempFor(abs, 'restore');
+      try {
+        const mode = fs.statSync(abs, { throwIfNoEntry: false })?.mode;
+        await this.readBlobTo(f.blob, `${v.path}/${f.name}`, tmp, onProgress);
+        if (mode !== undefined) fs.chmodSync(tmp, mode & 0o777);
+        await faultPoint('restore:temp-written');
+        fs.renameSync(tmp, abs);
+      } finally {
+        fs.rmSync(tmp, { force: true });
+      }
+    }
+    for (const name of toRemove) fs.rmSync(path.join(absDir, name), { force: true });
+    return {
+      path: rel,
+      version: v.version,
+      commit: v.commit,
+      oid: v.contentId,
+      ...(backup ? { backup } : {}),
+      unchanged: false,
+      files: { written: toWrite.map((f) => f.name).sort(), removed: toRemove },
+    };
+  }
+
+  /** Copy some files of a folder to `backups/<time>-<folder name>/` (complete, or not there at all). */
+  private async backupFolderFiles(absDir: string, names: string[]): Promise<string> {
+    this.tmpDir();
+    const dir = path.join(this.dataDir, 'backups');
+    fs.mkdirSync(dir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    let backup = path.join(dir, `${stamp}-${path.basename(absDir)}`);
+    for (let i = 1; fs.existsSync(backup); i++) backup = path.join(dir, `${stamp}-${i}-${path.basename(absDir)}`);
+    const tmp = this.tempFor(backup, 'backup');
+    try {
+      fs.mkdirSync(tmp);
+      for (const n of names) fs.copyFileSync(path.join(absDir, n), path.join(tmp, n));
+      await faultPoint('restore:backup-temp-written');
+      fs.renameSync(tmp, backup);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    return backup;
   }
 
   // ---------------------------------------------------------------- tags
@@ -1332,6 +1859,8 @@ export class ModelRepository {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-'));
       out = path.join(dir, `v${v.version}-${v.path.split('/').pop()}`);
     }
+    // a folder model: a folder of its files (the index's shards beside it, as the readers want them)
+    if (v.files) return this.readFolderTo(v, path.resolve(out), opts.onProgress);
     return this.readBlobTo(v.blob, v.path, path.resolve(out), opts.onProgress);
   }
 
@@ -1437,6 +1966,7 @@ export class ModelRepository {
    */
   async restore(model: string, version: VersionSpec, opts: { onProgress?: ProgressFn } = {}): Promise<RestoreResult> {
     const v = await this.resolveVersion(model, version);
+    if (v.files) return this.restoreFolder(v, opts.onProgress);
     const rel = v.model;
     const abs = this.abs(rel);
     this.cleanStaleTemp(abs);
@@ -1493,7 +2023,13 @@ export class ModelRepository {
   ): Promise<CommitResult & { restore: RestoreResult }> {
     const v = await this.resolveVersion(model, version);
     const head = await this.head();
-    const atHead = head ? await this.blobAt(head, v.model) : undefined;
+    if (v.files) {
+      const files = head ? await this.folderEntries(v.model, head) : new Map<string, { blob: string }>();
+      if (files.size && manifestId([...files].map(([n, e]) => [n, e.blob] as const)) === v.contentId) {
+        throw new RepoError('UNCHANGED', `${v.model} at HEAD already has the files of v${v.version}: nothing to revert.`);
+      }
+    }
+    const atHead = head && !v.files ? await this.blobAt(head, v.model) : undefined;
     if (atHead?.pointer && atHead.pointer.oid === v.oid) {
       throw new RepoError('UNCHANGED', `${v.model} at HEAD already has the content of v${v.version}: nothing to revert.`);
     }

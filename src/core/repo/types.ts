@@ -17,6 +17,20 @@ export interface AliasTarget {
   oid: string;
 }
 
+/** One file of a folder model's version (folders.ts). */
+export interface FolderFile {
+  /** the file name in the folder */
+  name: string;
+  /** its blob id in the version's commit */
+  blob: string;
+  /** stored through Git LFS (the blob is a pointer) */
+  lfs: boolean;
+  /** LFS: the sha256 of the content */
+  oid?: string;
+  /** content size in bytes */
+  size: number;
+}
+
 export interface ModelVersion {
   /** the model's current path (the newest name in its history) */
   model: string;
@@ -36,11 +50,19 @@ export interface ModelVersion {
   subject: string;
   /** LFS sha256 oid (64 hex); undefined when the version is a plain git blob */
   oid?: string;
-  /** `sha256:<oid>` or `git:<blob>` — identifies the bytes */
+  /**
+   * `sha256:<oid>` or `git:<blob>` — identifies the bytes; for a folder model `files:<sha256>` of its
+   * files' names and blob ids (folders.ts manifestId)
+   */
   contentId: string;
+  /** bytes (a folder model: of all its files) */
   size: number;
+  /** stored through Git LFS (a folder model: one of its files is) */
   lfs: boolean;
+  /** the blob id; '' for a folder model (see `files`) */
   blob: string;
+  /** a folder model (a sharded safetensors model's folder): its files in this version, by name */
+  files?: FolderFile[];
   change: 'added' | 'modified' | 'renamed' | 'copied';
   /** for renames, the path before */
   previousPath?: string;
@@ -94,8 +116,10 @@ export interface ModelEntry {
   headOid?: string;
   headSize?: number;
   versionCount: number;
-  /** the working file exists */
+  /** the working file exists (a folder model: the folder) */
   exists: boolean;
+  /** a folder model (folders.ts): `path` is the folder holding a sharded model's index */
+  folder?: boolean;
 }
 
 export interface AliasEntry {
@@ -173,6 +197,8 @@ export interface RestoreResult {
   backup?: string;
   /** the working copy already had these bytes */
   unchanged: boolean;
+  /** a folder model: the files written, and those removed (not in the version) */
+  files?: { written: string[]; removed: string[] };
 }
 
 export interface ReadResult {

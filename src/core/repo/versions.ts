@@ -1,8 +1,9 @@
 /** Turn the raw history index into per-model version lists, following renames. */
 import type { BlobInfo, HistoryIndex, RawChange, RawCommit } from './history';
-import { ZERO_OID } from './history';
+import { foldersOf, ZERO_OID } from './history';
+import { baseOf, folderOfFile, isShardIndex, manifestId } from './folders';
 import type { NotesDoc } from './notes';
-import type { AliasTarget, ModelHistory, ModelVersion, TagInfo } from './types';
+import type { AliasTarget, FolderFile, ModelHistory, ModelVersion, TagInfo } from './types';
 import { recordedTrailers } from './trailers';
 
 interface Lineage {
@@ -46,6 +47,8 @@ export interface BuilderState {
   lineages: { paths: string[]; current: string; deleted: boolean; lastContent?: string; count: number }[];
   /** path → lineage, as the builder tracks them (current paths and deleted ones) */
   byPath: [string, number][];
+  /** the folder models (folders.ts) and, for each, its files' names and blob ids as of the last commit added */
+  folders?: [string, [string, string][]][];
 }
 
 export class HistoryBuilder {
@@ -58,6 +61,9 @@ export class HistoryBuilder {
   private result: Map<string, ModelHistory> | undefined;
   /** isModel per path (a history names few paths, many times) */
   private readonly modelPath = new Map<string, boolean>();
+  /** folder models (folders.ts): folder → its files (name → blob id) */
+  private readonly folderFiles = new Map<string, Map<string, string>>();
+  private readonly folders = new Set<string>();
 
   constructor(private readonly isModelPath: (p: string) => boolean) {}
 
@@ -89,6 +95,7 @@ export class HistoryBuilder {
     return {
       lineages: this.all.map((l) => ({ paths: l.paths.slice(), current: l.current, deleted: l.deleted, lastContent: l.lastContent, count: l.count })),
       byPath: [...this.byPath].map(([p, l]) => [p, l.id]),
+      folders: [...this.folders].map((f) => [f, [...(this.folderFiles.get(f) ?? [])]]),
     };
   }
 
@@ -102,7 +109,17 @@ export class HistoryBuilder {
       if (!l) throw new Error(`history state: no lineage ${id}`);
       b.byPath.set(p, l);
     }
+    for (const [f, files] of state.folders ?? []) {
+      if (typeof f !== 'string' || !Array.isArray(files)) throw new Error('history state: a malformed folder');
+      b.folders.add(f);
+      b.folderFiles.set(f, new Map(files));
+    }
     return b;
+  }
+
+  /** The folder models this builder knows (folders.ts). */
+  folderModels(): ReadonlySet<string> {
+    return this.folders;
   }
 
   /**
@@ -135,10 +152,14 @@ export class HistoryBuilder {
     onVersion?: (lineage: number, v: ModelVersion) => void,
   ): void {
     const byPath = this.byPath;
+    // the folder models these commits make (their files are never models of their own)
+    if (from < commits.length) foldersOf(from ? commits.slice(from) : commits, this.folders);
+    const folders = this.folders;
     for (let ci = from; ci < commits.length; ci++) {
       const c = commits[ci];
       // deletions first, so that a delete + add of the same path in one commit continues the lineage
       let changes = c.changes;
+      if (folders.size) changes = this.applyFolderChanges(c, changes, blobs, onVersion);
       if (changes.length > 1 && changes.some((x) => x.status === 'D')) {
         changes = pairRenames(
           [...changes].sort((a, b) => (a.status === 'D' ? 0 : 1) - (b.status === 'D' ? 0 : 1)),
@@ -222,6 +243,137 @@ export class HistoryBuilder {
       }
     }
     this.result = undefined;
+  }
+
+  /**
+   * The changes of a commit to folder models' files (folders.ts): applied to the folders' file lists,
+   * and a version of each folder whose files changed while it holds a model file (its index, or a file
+   * matching the patterns). Returns the other changes (a file moved out of a folder is added there; one
+   * moved in from a model path deletes that model).
+   */
+  private applyFolderChanges(
+    c: RawCommit,
+    changes: RawChange[],
+    blobs: Readonly<Record<string, BlobInfo>>,
+    onVersion?: (lineage: number, v: ModelVersion) => void,
+  ): RawChange[] {
+    let rest: RawChange[] | undefined;
+    let touched: Set<string> | undefined;
+    /** an index renamed from one folder to another: the folder model moves with it */
+    let moved: [string, string][] | undefined;
+    for (let k = 0; k < changes.length; k++) {
+      const ch = changes[k];
+      const to = ch.status === 'D' ? undefined : folderOfFile(ch.path, this.folders);
+      const fromF = ch.status === 'D' ? folderOfFile(ch.path, this.folders) : ch.oldPath !== undefined ? folderOfFile(ch.oldPath, this.folders) : undefined;
+      if (to === undefined && fromF === undefined) {
+        rest?.push(ch);
+        continue;
+      }
+      rest ??= changes.slice(0, k);
+      touched ??= new Set();
+      if (ch.status === 'D') {
+        this.folderFiles.get(fromF!)?.delete(baseOf(ch.path));
+        touched.add(fromF!);
+        continue;
+      }
+      if (fromF !== undefined && ch.status === 'R') {
+        this.folderFiles.get(fromF)?.delete(baseOf(ch.oldPath!));
+        touched.add(fromF);
+        if (to !== undefined && to !== fromF && isShardIndex(ch.path) && isShardIndex(ch.oldPath!)) (moved ??= []).push([fromF, to]);
+      } else if (ch.status === 'R' && ch.oldPath !== undefined && to !== undefined) {
+        // a model file moved into a folder model: that model ends here
+        const old = this.byPath.get(ch.oldPath);
+        if (old && !old.deleted) {
+          old.deleted = true;
+          old.out = undefined;
+        }
+      }
+      if (to === undefined) {
+        // moved out of a folder model: a file of its own from here on
+        rest.push({ status: 'A', path: ch.path, newBlob: ch.newBlob, newMode: ch.newMode });
+        continue;
+      }
+      let files = this.folderFiles.get(to);
+      if (!files) this.folderFiles.set(to, (files = new Map()));
+      if (ch.newMode === '160000') files.delete(baseOf(ch.path));
+      else files.set(baseOf(ch.path), ch.newBlob);
+      touched.add(to);
+    }
+    if (!touched) return changes;
+    const previous = new Map<string, string>();
+    for (const [a, b] of moved ?? []) {
+      const l = this.byPath.get(a);
+      const there = this.byPath.get(b);
+      if (!l || l.deleted || (there && there !== l && !there.deleted)) continue;
+      this.byPath.delete(a);
+      this.byPath.set(b, l);
+      l.paths.push(b);
+      l.current = b;
+      l.out = undefined;
+      previous.set(b, a);
+    }
+    let author: ModelVersion['author'] | undefined;
+    for (const f of [...touched].sort()) {
+      const files = this.folderFiles.get(f)!;
+      let holdsModel = false;
+      for (const name of files.keys()) if (isShardIndex(name) || this.isModel(`${f}/${name}`)) holdsModel = true;
+      if (!holdsModel) {
+        const l = this.byPath.get(f);
+        if (l && !l.deleted) {
+          l.deleted = true;
+          l.out = undefined;
+        }
+        continue;
+      }
+      const l = this.lineageFor(f);
+      if (l.deleted) {
+        l.deleted = false;
+        l.out = undefined;
+      }
+      const content = manifestId(files);
+      if (content === l.lastContent) continue; // a pure rename
+      l.lastContent = content;
+      const list: FolderFile[] = [...files]
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([name, blob]) => {
+          const info = blobs[blob];
+          return Object.freeze<FolderFile>({ name, blob, lfs: !!info?.lfs, ...(info?.lfs && info.oid ? { oid: info.oid } : {}), size: info?.size ?? 0 });
+        });
+      const { recorded, trailers } = c.message.includes(':') ? recordedTrailers(c.message, { path: f, contentId: content }) : NO_TRAILERS;
+      const nl = c.message.indexOf('\n');
+      const index = l.count++;
+      const previousPath = previous.get(f);
+      const v = Object.freeze<ModelVersion>({
+        model: l.current,
+        path: f,
+        version: index + 1,
+        commit: c.hash,
+        shortCommit: c.hash.slice(0, 7),
+        parents: c.parents,
+        author: (author ??= { name: c.authorName, email: c.authorEmail }),
+        date: c.authorDate,
+        committerDate: c.committerDate,
+        message: c.message,
+        subject: nl < 0 ? c.message : c.message.slice(0, nl),
+        oid: undefined,
+        contentId: content,
+        size: list.reduce((a, x) => a + x.size, 0),
+        lfs: list.some((x) => x.lfs),
+        blob: '',
+        files: Object.freeze(list) as FolderFile[],
+        change: index === 0 ? 'added' : previousPath !== undefined ? 'renamed' : 'modified',
+        previousPath,
+        tags: NONE,
+        aliases: NONE,
+        trailers,
+        recorded,
+      });
+      if (this.keepVersions) l.versions.push(v);
+      onVersion?.(l.id, v);
+      l.out = undefined;
+      if (this.atCommit) this.noteAt(c.hash, l, index);
+    }
+    return rest ?? changes;
   }
 
   /** Every model's history, keyed by its current path (shared, frozen; see the class comment). */

@@ -37,10 +37,11 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
   command(COMMAND.commitModel, async (arg?: vscode.Uri | ModelNode, answers?: PromptAnswers) => {
     const file = fileOf(arg);
     const repo = await repos.repoFor(file);
-    const rel = repo.rel(file);
     // first, before any prompt: is there anything to commit?
     const status = await repo.modelStatus(file);
     if (status.state === 'unchanged') return nothingToCommit(status.model, status.version);
+    // the model committed: the file, or the folder model it belongs to (a sharded model's index or shard)
+    const rel = status.model;
     // the message box's button opens the optional lineage steps (src/extension/lineage/commitLineage.ts)
     const asked = answers?.message === undefined ? await askCommitMessage(repo, rel) : undefined;
     const message = answers?.message ?? asked?.message;

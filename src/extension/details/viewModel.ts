@@ -79,6 +79,7 @@ export function versionRecord(
     sizeBytes: v.size,
     lfs: v.lfs,
     oid: v.oid,
+    ...(v.files ? { folder: { files: v.files.length, lfs: v.files.filter((f) => f.lfs).length, contentId: v.contentId } } : {}),
     path: v.path !== v.model ? v.path : undefined,
     tags: v.tags.map((t) => t.name),
     aliases: [...v.aliases],

@@ -112,7 +112,7 @@ function modelItem(n: ModelNode): vscode.TreeItem {
   const parts = [dir === '.' ? '' : dir, count ? `${count} version${count === 1 ? '' : 's'}` : 'no versions yet', state].filter(Boolean);
   item.description = parts.join(' · ');
   item.tooltip = untrustedMarkdown(modelTooltipMarkdown(e, count));
-  item.iconPath = new vscode.ThemeIcon(e.untracked ? 'circle-outline' : 'symbol-structure');
+  item.iconPath = new vscode.ThemeIcon(e.untracked ? 'circle-outline' : e.folder ? 'file-directory' : 'symbol-structure');
   item.contextValue = ['model', count ? 'versioned' : 'unversioned', e.exists ? 'exists' : 'deleted'].join('.');
   return item;
 }

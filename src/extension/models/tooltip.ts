@@ -57,7 +57,11 @@ export function versionTooltipMarkdown(v: ModelVersion, formatDate: (iso: string
   if (msg.body) out.push(`${mdText(msg.body)}\n\n`);
   out.push('---\n\n');
   out.push(`$(person) ${mdEscape(v.author.name)} · $(calendar) ${mdEscape(formatDate(v.date))}\n\n`);
-  out.push(`Size ${mdEscape(formatBytes(v.size))} · ${v.lfs ? `LFS ${mdCode(`sha256:${(v.oid ?? '').slice(0, 16)}…`)}` : 'plain git blob'}\n\n`);
+  if (v.files) {
+    // a folder model (a sharded safetensors model's folder): its files, the shards through LFS
+    const shards = v.files.filter((f) => f.lfs).length;
+    out.push(`Size ${mdEscape(formatBytes(v.size))} · ${v.files.length} file${v.files.length === 1 ? '' : 's'}${shards ? ` (${shards} through LFS)` : ''} · ${mdCode(`${v.contentId.slice(0, 22)}…`)}\n\n`);
+  } else out.push(`Size ${mdEscape(formatBytes(v.size))} · ${v.lfs ? `LFS ${mdCode(`sha256:${(v.oid ?? '').slice(0, 16)}…`)}` : 'plain git blob'}\n\n`);
   if (v.path !== v.model) out.push(`Path in this version: ${mdCode(v.path)}\n\n`);
   if (v.trailers[TRAILER.breaking] === 'true') out.push('$(warning) **Breaking interface change**  \n');
   for (const [key, label] of TRAILER_LABELS) {
@@ -77,6 +81,7 @@ export function modelTooltipMarkdown(e: ModelEntry, count: number): string {
   const out = [`**${mdEscape(e.path)}**\n\n`];
   out.push(count ? `${count} version${count === 1 ? '' : 's'}` : 'Not committed yet: right-click it → *Commit Model Version…*');
   if (e.headOid) out.push(`\n\nHEAD: ${mdCode(`sha256:${e.headOid.slice(0, 16)}…`)} · ${mdEscape(formatBytes(e.headSize ?? 0))}`);
+  if (e.folder) out.push(`\n\nA sharded model's folder: its shards, index, config and tokenizer files are one model${e.committed ? ` (${mdEscape(formatBytes(e.headSize ?? 0))} at HEAD)` : ''}.`);
   if (e.committed && !e.lfs) out.push('\n\n$(warning) Stored as a plain git blob, not with Git LFS.');
   return out.join('');
 }

@@ -197,7 +197,12 @@ export class RepoManager implements vscode.Disposable {
           return { repo, models: [], histories: new Map<string, ModelHistory>() };
         }
       }),
-    );
+    ).then((snaps) => {
+      // the folder models (sharded safetensors folders), for the Explorer's context menu on folders
+      const folders = snaps.flatMap((s) => s.models.filter((m) => m.folder).map((m) => m.absPath));
+      void vscode.commands.executeCommand('setContext', 'modelVersions.folderModels', folders);
+      return snaps;
+    });
     return this.snapshots;
   }
 

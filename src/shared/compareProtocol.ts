@@ -30,6 +30,29 @@ export interface ComparePairView {
   tooSmall: string;
 }
 
+/** The comparison per true class: strings ready to show. */
+export interface CompareSliceView {
+  title: string;
+  head: string[];
+  rows: string[][];
+  /** per row, per candidate: 'B better' | 'B worse' | 'no significant difference' (styling) */
+  verdicts: string[][];
+  omitted: number;
+}
+
+/** Rows where some models are right and others wrong (the first few; the export has them all). */
+export interface CompareDisagreementView {
+  total: number;
+  shown: number;
+  /** feature columns left out of the table (the export has them) */
+  moreFeatures: number;
+  /** row, label, features…, one prediction per model */
+  head: string[];
+  rows: string[][];
+  /** per row, per model: right or wrong */
+  right: boolean[][];
+}
+
 /** Three or more classifiers: Cochran's Q over all of them, then every pair (McNemar, Holm-adjusted). */
 export interface CompareMultipleView {
   summary: string;
@@ -95,6 +118,8 @@ export interface CompareViewModel {
   cvFolds: number;
   pairs: ComparePairView[];
   multiple?: CompareMultipleView;
+  byClass?: CompareSliceView;
+  disagreements?: CompareDisagreementView;
   confusions: CompareConfusionView[];
   warnings: string[];
   /** the label column does not fit the models' output (src/core/eval/labelFit.ts): a warning banner */
@@ -116,5 +141,7 @@ export type CompareWebviewMessage =
   | { type: 'ready' }
   | { type: 'export'; format: ExportFormat; to: 'file' | 'clipboard' }
   | { type: 'rerun' }
+  /** save every disagreement (not only those shown) as CSV */
+  | { type: 'exportDisagreements' }
   /** make models[model] the baseline (Swap with two models): the comparison is recomputed from the outputs it has, nothing runs again */
   | { type: 'baseline'; model: number };

@@ -141,7 +141,7 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     const verdicts = await waitForPanel('#verdicts', (t) => /better|worse|no significant|not/i.test(t), 'the verdicts');
     // the verdict once, in role words (not "B better — B better at α = 0.05")
     const verdictLine = verdicts.split('\n')[0];
-    assert.strictEqual(verdictLine.trim(), 'eval/tiny.onnx@v2: better than the baseline at α = 0.05', `verdicts: ${verdicts}`);
+    assert.strictEqual(verdictLine.trim(), 'eval/tiny.onnx@v2: better than the baseline on accuracy (McNemar) at α = 0.05', `verdicts: ${verdicts}`);
     assert.doesNotMatch(verdicts, /\bB (better|worse)\b/, verdicts);
     const heading = await suite.wb.readWebviewText('h3');
     assert.match(heading, /baseline \(eval\/tiny\.onnx@v1\)/, heading);
@@ -197,7 +197,7 @@ describe('UI: Compare Models… from the Model Versions view', function () {
       const heading = await waitForPanel('h3#roles', (t) => /@v2\)/.test(t), 'the swapped baseline', 20000);
       assert.match(heading, /^Against the baseline \(eval\/tiny\.onnx@v2\)$/, heading);
       const verdicts = await waitForPanel('#verdicts', (t) => /@v1:/.test(t), 'the swapped verdict', 20000);
-      assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v1: worse than the baseline at α = 0.05', verdicts);
+      assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v1: worse than the baseline on accuracy (McNemar) at α = 0.05', verdicts);
       const table = await suite.wb.readWebviewText('#metrics');
       assert.match(table, /eval\/tiny\.onnx@v2 \(baseline\)/, table);
       assert.match(table, /eval\/tiny\.onnx@v1 \(candidate\)/, table);
@@ -228,7 +228,7 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     const heading = await panel.locator('h3').first().innerText();
     assert.match(heading, /^Against the baseline \(eval\/tiny\.onnx@v1\)$/, `the quick pick's baseline is the tree's: ${heading}`);
     const verdicts = await waitForPanel('#verdicts', (t) => /@v2:/.test(t), 'the verdict');
-    assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v2: better than the baseline at α = 0.05', verdicts);
+    assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v2: better than the baseline on accuracy (McNemar) at α = 0.05', verdicts);
     const subtitle = await suite.wb.readWebviewText('.subtitle');
     assert.match(subtitle, /label 'label' · data\.csv/, subtitle);
     // one comparison panel: the new comparison replaced the previous one

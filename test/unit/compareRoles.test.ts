@@ -76,7 +76,7 @@ describe('compare: the verdict in role words, said once', () => {
     const vm = toCompareViewModel(compareResult(rep, [base, better, worse, same], 'Local', []), 'Compare 4 models');
     vm.pairs.forEach((p, i) => {
       const line = `${p.candidate}: ${p.text}`;
-      assert.ok(line.startsWith(`${p.candidate}: ${expected[i]} at α = 0.05`), line);
+      assert.ok(line.startsWith(`${p.candidate}: ${expected[i]} on accuracy (McNemar) at α = 0.05`), line);
       assert.ok(counts(line).every((c) => c <= 1), `said once: ${line}`);
       assert.doesNotMatch(line, /\bB (better|worse)\b/, line);
       // the whole verdict box (the line, then one line per test): the phrase and α once, each test's
@@ -93,7 +93,7 @@ describe('compare: the verdict in role words, said once', () => {
     const pairLines = text.split('\n').filter((l) => / vs .*\(baseline\)/.test(l));
     assert.strictEqual(pairLines.length, 3, text);
     pairLines.forEach((l, i) => {
-      assert.match(l, new RegExp(`: ${expected[i]} at α = 0\\.05$`), l);
+      assert.match(l, new RegExp(`: ${expected[i]} on accuracy \\(McNemar\\) at α = 0\\.05$`), l);
       assert.ok(counts(l).every((c) => c <= 1), `said once: ${l}`);
     });
     assert.doesNotMatch(text, /\bB (better|worse)\b/, text);

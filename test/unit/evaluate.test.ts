@@ -162,7 +162,7 @@ describe('evaluate / compare', function () {
     assert.match(byDelta.reasons[1], /more than --min-delta 0.01/);
     const better = compareModels([b, g], { seed: 1, bootstrapRounds: 500 });
     assert.strictEqual(better.pairs[0].verdict, 'B better');
-    assert.match(better.pairs[0].text, /better than the baseline at α = 0.05/);
+    assert.match(better.pairs[0].text, /^better than the baseline on accuracy \(McNemar\) at α = 0.05$/);
     assert.ok(better.pairs[0].mcnemar!.pValue < 0.05);
     assert.strictEqual(gate(better).pass, true);
     const same = compareModels([g, g]);
@@ -190,7 +190,7 @@ describe('evaluate / compare', function () {
     const common = ['--data', csv, '--label', 'y', '--features', 'x0,x1', '--rounds', '300'];
     const up = await cli(['compare', bad, good, ...common, '--gate']);
     assert.strictEqual(up.code, 0, up.err);
-    assert.match(up.out, /better than the baseline at α = 0.05/);
+    assert.match(up.out, /better than the baseline on accuracy \(McNemar\) at α = 0.05/);
     assert.match(up.out, /gate: pass/);
     const down = await cli(['compare', good, bad, ...common, '--gate']);
     assert.strictEqual(down.code, 1, down.err);

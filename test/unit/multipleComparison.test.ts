@@ -152,7 +152,7 @@ describe("comparing three or more models: Cochran's Q, Holm, rows needed (agains
     const [b, c] = bc[0];
     assert.strictEqual(rep.pairs[0].mcnemar!.rowsNeeded, mcnemarRowsNeeded(b, c, 600, 0.05 / 3));
     assert.ok(rep.pairs[0].mcnemar!.rowsNeeded! > 600);
-    assert.match(tooSmallLine(rep, rep.pairs[0])!, /^too small to confirm: about [\d,]+ rows \(this data has 600\) would detect a difference of this size with power 0\.8$/);
+    assert.match(tooSmallLine(rep, rep.pairs[0])!, /^accuracy \(McNemar\): too small to confirm — about [\d,]+ rows \(this data has 600\) would detect a difference of this size with power 0\.8 at α = 0\.0167 \(0\.05 shared by 3 tests\)$/);
     const text = renderComparisonText(rep);
     assert.match(text, /Cochran's Q over 3 models: Q = [\d.]+, df 2, p [<=] [\d.]+ → their accuracies differ/);
     assert.match(text, /v1 vs v3: \d+ \/ \d+ rows only one gets right, .*Holm-adjusted p [<=] [\d.]+ → differ/);

@@ -205,6 +205,49 @@ function renderReport(vm: CompareViewModel): void {
     }
     app.append(wrap);
   }
+
+  // where the versions differ: per true class, then the rows they disagree on
+  if (vm.byClass) {
+    const bc = vm.byClass;
+    const cand = vm.models.length - 1;
+    app.append(h('h3', { id: 'by-class-title' }, 'Where they differ: by true class'), h('div', { class: 'where' }, bc.title));
+    app.append(
+      h('table', { class: 'grid by-class', id: 'by-class' },
+        h('thead', null, h('tr', null, ...bc.head.map((c, j) => h('th', { class: j ? 'num' : '' }, c)))),
+        h('tbody', null,
+          ...bc.rows.map((r, i) =>
+            h('tr', null, ...r.map((c, j) => (j === 0 ? h('td', null, c) : h('td', { class: `num mono ${j >= r.length - cand ? verdictClass(bc.verdicts[i][j - (r.length - cand)]) : ''}` }, c)))),
+          ),
+        ),
+      ),
+    );
+    if (bc.omitted) app.append(h('div', { class: 'where' }, `${bc.omitted} smaller classes not shown.`));
+  }
+  if (vm.disagreements) {
+    const d = vm.disagreements;
+    app.append(
+      h('h3', { id: 'disagreements-title' }, `Rows they disagree on: ${d.total.toLocaleString('en-US')}`),
+      h('div', { class: 'where' },
+        d.total ? `Rows some models get right and others wrong${d.shown < d.total ? ` (the first ${d.shown} shown)` : ''}; ✗ marks a wrong prediction.${d.moreFeatures ? ` ${d.moreFeatures} more feature columns are in the export.` : ''} ` : 'Every model gets the same rows right.',
+        d.total ? button('Export All as CSV', 'save', () => post({ type: 'exportDisagreements' })) : null,
+      ),
+    );
+    if (d.rows.length) {
+      const first = d.head.length - vm.models.length;
+      app.append(
+        h('div', { class: 'scroll-x' },
+          h('table', { class: 'grid disagreements', id: 'disagreements' },
+            h('thead', null, h('tr', null, ...d.head.map((c, j) => h('th', { class: j === 1 || j >= first ? '' : 'num' }, c)))),
+            h('tbody', null,
+              ...d.rows.map((r, i) =>
+                h('tr', null, ...r.map((c, j) => (j >= first ? h('td', { class: d.right[i][j - first] ? '' : 'minus' }, d.right[i][j - first] ? c : `✗ ${c}`) : h('td', { class: j === 1 ? '' : 'num mono' }, c)))),
+              ),
+            ),
+          ),
+        ),
+      );
+    }
+  }
 }
 
 /** A confusion-matrix cell shaded by its share of the row: the diagonal in the theme's green, errors in red. */

@@ -9,6 +9,8 @@ import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
 import { DATA_OPTIONS_HELP, EVAL_OPTIONS, HostOpener, asCliError, cacheLine, evalSettings, loadEvalDataset, openEvalCache, resolveModel } from './evaluate';
 import { progressBarFor } from '../progress';
+import { compareSlices, renderSlices, type SliceComparison } from '../../core/eval/slices';
+import { columnValues, readRawTable } from '../../core/eval/crossValidate';
 import { parse } from './repoCommon';
 
 const usage = `usage: modelver compare <A> <B> [<C>…] --data FILE --label COL [--metric M] [--alpha 0.05]
@@ -34,6 +36,10 @@ ${DATA_OPTIONS_HELP}
   --min-delta X       with --gate: the largest tolerated loss on the main metric (metric units)
   --gate RULE         instead: a rule on the candidate, e.g. "f1 >= baseline - 0.01", "accuracy > 0.9",
                       "logLoss <= baseline + 0.02" (f1/precision/recall are macro averages; auc, loss)
+  --by-class          also compare per true class: each model's accuracy on the rows of each class,
+                      McNemar per class, Holm-adjusted over the table
+  --slice COL         also compare per value of the data's column COL (e.g. device): each model's
+                      main metric on each slice and a paired test per slice, Holm-adjusted (repeatable)
   --json              print JSON
   --md                print Markdown (for a pull-request comment or $GITHUB_STEP_SUMMARY)
 
@@ -58,6 +64,8 @@ export const compareCommand = {
       gate: { type: 'boolean' },
       'min-delta': { type: 'string' },
       md: { type: 'boolean' },
+      'by-class': { type: 'boolean' },
+      slice: { type: 'string', multiple: true },
     });
     if (positionals.length < 2) throw new UsageError(positionals.length ? 'missing the second model' : 'missing the models to compare');
     if (values.json && values.md) throw new UsageError('--json and --md cannot be used together');
@@ -105,13 +113,26 @@ export const compareCommand = {
         results.push(ev);
       }
       const rep = compareModels(results, { alpha, bootstrapRounds: rounds, seed, metric: values.metric });
+      const slices: SliceComparison[] = [];
+      if (values['by-class']) slices.push(compareSlices(results, { alpha, seed }));
+      const sliceCols = (values.slice as string[] | undefined) ?? [];
+      if (sliceCols.length) {
+        // the slice column's values per row, from the file as written (rows dropped for missing values would misalign them)
+        const table = readRawTable(ds.file);
+        if (table.rows.length !== ds.rowCount) {
+          throw new CliError(`--slice needs every row of ${path.basename(ds.file)}: ${table.rows.length - ds.rowCount} rows with missing values were dropped from the evaluation. Remove or fill them in the file first.`);
+        }
+        for (const col of sliceCols) slices.push(compareSlices(results, { by: col, values: columnValues(table, col, 'slice column'), alpha, seed }));
+      }
       const g = values.gate ? gate(rep, { minDelta, rule }) : undefined;
       const fit = labelFitWarningsOf(results);
       if (values.json) {
-        io.out(JSON.stringify({ ...rep, gate: g ?? null, warnings: [...ds.warnings, ...fit], evaluations: results.map((r) => ({ ...evaluationJson(r), file: undefined })) }, null, 2));
+        io.out(JSON.stringify({ ...rep, ...(slices.length ? { slices } : {}), gate: g ?? null, warnings: [...ds.warnings, ...fit], evaluations: results.map((r) => ({ ...evaluationJson(r), file: undefined })) }, null, 2));
       } else {
         for (const w of [...ds.warnings, ...fit]) io.err(`warning: ${w}`);
-        io.out(values.md ? renderComparisonMarkdown(rep, g, fit) : renderComparisonText(rep, g));
+        const labels = rep.models.map((m) => m.label);
+        const sliceText = slices.flatMap((s) => ['', ...renderSlices(s, labels, !!values.md)]);
+        io.out((values.md ? renderComparisonMarkdown(rep, g, fit) : renderComparisonText(rep, g)) + (sliceText.length ? '\n' + sliceText.join('\n') : ''));
       }
       return g && !g.pass ? 1 : 0;
     } catch (e) {

@@ -47,7 +47,7 @@ export function tableFormatOf(file: string): TableFormat {
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.json') return 'json';
   throw new EvaluationError(
-    `${path.basename(file)}: cross-validation writes each fold's rows as files in the input's format, which it can do for CSV, TSV, JSON and JSON Lines; ` +
+    `${path.basename(file)}: cross-validation folds and slices read the data's rows as a table (and write folds in the same format), which works for CSV, TSV, JSON and JSON Lines; ` +
       `${ext || 'this file'} is not one of them. Convert the data to CSV (e.g. numpy.savetxt or pandas.DataFrame.to_csv) and give that.`,
   );
 }

@@ -651,7 +651,8 @@ export function compareModels(results: ModelEvaluation[], opts: CompareOptions =
   const family = pairs.length;
   if (family > 1) {
     metricNames.forEach((name, mi) => {
-      const adjusted = holm(pairs.map((p) => p.metrics[mi].pValue));
+      // a bootstrap p of 0 means p < 1/rounds: its bound is adjusted, and shown as one (report.ts)
+      const adjusted = holm(pairs.map((p) => p.metrics[mi].pValue || 1 / rounds));
       pairs.forEach((p, pi) => {
         const m = p.metrics[mi];
         m.pHolm = adjusted[pi];
@@ -682,9 +683,11 @@ export function compareModels(results: ModelEvaluation[], opts: CompareOptions =
       const n = rowsNeededFromSe(m.delta, boots[pi][mi].standardError, p.rows, alpha / family);
       m.rowsNeeded = Number.isFinite(n) ? n : null;
     });
-    const main = cls && metric === 'accuracy' ? p.mcnemar! : p.metrics[0];
+    const byMcNemar = cls && metric === 'accuracy';
+    const main = byMcNemar ? p.mcnemar! : p.metrics[0];
     p.verdict = main.verdict;
-    p.text = main.text;
+    // the headline names the test it comes from (the other metrics' lines have verdicts of their own)
+    p.text = main.text.replace(' at α = ', ` on ${byMcNemar ? 'accuracy (McNemar)' : `${metric} (paired bootstrap)`} at α = `);
   });
   return {
     task,

@@ -61,7 +61,7 @@ export function pairDetailLines(rep: ComparisonReport, p: ComparisonReport['pair
     lines.push(`McNemar: baseline right/candidate wrong ${p.mcnemar.b}, baseline wrong/candidate right ${p.mcnemar.c}, ${pIs(fmtP(p.mcnemar.pValue))}${holmP} (${p.mcnemar.method}) → ${verdictLabel(p.mcnemar.verdict)}`);
   }
   for (const m of p.metrics) {
-    const holmP = m.pHolm !== undefined ? `, Holm-adjusted ${pIs(fmtP(m.pHolm))}` : '';
+    const holmP = m.pHolm !== undefined ? `, Holm-adjusted ${m.pValue === 0 ? `p ≤ ${fmtP(m.pHolm)}` : pIs(fmtP(m.pHolm))}` : '';
     lines.push(
       `${m.metric}: ${fmtMetric(m.baseline)} → ${fmtMetric(m.candidate)} (Δ ${fmtSigned(m.delta)}, ${Math.round((1 - rep.alpha) * 100)}% CI [${fmtSigned(m.ciLower)}, ${fmtSigned(m.ciUpper)}], bootstrap ${pIs(fmtP(m.pValue, rep.bootstrapRounds))}${holmP}) → ${verdictLabel(m.verdict)}`,
     );
@@ -84,8 +84,11 @@ export function tooSmallLine(rep: ComparisonReport, p: ComparisonReport['pairs']
     return byMcNemar ? 'no difference to confirm: where the two disagree, each gets as many rows right as the other' : `no difference to confirm: both have the same ${rep.metric}`;
   }
   if (rowsNeeded <= p.rows) return undefined;
-  const main = { rowsNeeded };
-  return `too small to confirm: about ${main.rowsNeeded.toLocaleString('en-US')} rows (this data has ${p.rows.toLocaleString('en-US')}) would detect a difference of this size with power 0.8`;
+  // the level the rows are sized for: α shared by the family of tests (as compareModels sizes them)
+  const tests = byMcNemar && rep.multiple ? rep.multiple.pairs.length : rep.pairs.length;
+  const level = tests > 1 ? `α = ${Number((rep.alpha / tests).toPrecision(3))} (${rep.alpha} shared by ${tests} tests)` : `α = ${rep.alpha}`;
+  const what = byMcNemar ? 'accuracy (McNemar)' : `${rep.metric} (paired bootstrap)`;
+  return `${what}: too small to confirm — about ${rowsNeeded.toLocaleString('en-US')} rows (this data has ${p.rows.toLocaleString('en-US')}) would detect a difference of this size with power 0.8 at ${level}`;
 }
 
 /** Three or more classifiers: Cochran's Q, then every pair (McNemar, Holm-adjusted). Empty otherwise. */

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { CompareHostMessage, CompareWebviewMessage, ExportFormat } from '../../shared/compareProtocol';
 import type { RequestHandlers } from '../webview/channel';
 import { PanelRegistry, WebviewPanelHost } from '../webview/panel';
-import { renderExport, toCompareViewModel, type CompareResult } from './viewModel';
+import { renderDisagreementsCsv, renderExport, toCompareViewModel, type CompareResult } from './viewModel';
 
 export const COMPARE_VIEW_TYPE = 'modelVersions.compareModels';
 
@@ -57,6 +57,9 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
         await exportComparison(this.result, m.format, m.to);
       },
       rerun: () => this.onRerun?.(),
+      exportDisagreements: async () => {
+        await exportDisagreements(this.result);
+      },
       baseline: (m) => {
         if (Number.isInteger(m.model)) this.onBaseline?.(m.model);
       },
@@ -110,3 +113,18 @@ export async function exportComparison(r: CompareResult | undefined, format: Exp
   await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
   return text;
 }
+
+/** Saves the rows the models disagree on as CSV (save dialog, or `target`); returns the text, or undefined. */
+export async function exportDisagreements(r: CompareResult | undefined, target?: vscode.Uri): Promise<string | undefined> {
+  if (!r?.disagreements) {
+    void vscode.window.showInformationMessage('Model Versions: this comparison has no disagreements to export.');
+    return undefined;
+  }
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const uri = target ?? (await vscode.window.showSaveDialog({ title: 'Export the rows the models disagree on', filters: FILTERS.csv, defaultUri: folder ? vscode.Uri.joinPath(folder, 'model-disagreements.csv') : undefined }));
+  if (!uri) return undefined;
+  const text = renderDisagreementsCsv(r);
+  await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
+  return text;
+}
+

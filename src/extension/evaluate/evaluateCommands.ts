@@ -351,9 +351,9 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
   let lastRun: { inputs: ModelInput[]; spec: DatasetArg; host: HostChoice; args: EvaluateArgs } | undefined;
 
   /** The comparison of evaluations in their order (the first is the baseline), shown in the panel. */
-  const showComparison = (panel: ComparePanel, title: string, evals: ModelEvaluation[], dsWarnings: string[], host: HostChoice, args: EvaluateArgs): CompareResult => {
+  const showComparison = (panel: ComparePanel, title: string, evals: ModelEvaluation[], ds: Dataset, host: HostChoice, args: EvaluateArgs): CompareResult => {
     const report = compareModels(evals, { alpha: args.alpha, metric: args.metric, seed: args.seed });
-    const result = compareResult(report, evals, host.name, dsWarnings);
+    const result = compareResult(report, evals, host.name, ds.warnings, ds);
     panel.showResult(result, title);
     log().info(`compare ${evals.map((m) => m.label).join(' | ')} (baseline ${evals[0].label}): ${report.pairs.map((p) => `${p.candidate}: ${p.verdict}`).join('; ')}`);
     for (const w of result.labelWarnings) log().warn(`compare: ${w}`);
@@ -374,7 +374,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     panel.showLoading(title, `Evaluating ${roles} on ${path.basename(spec.file)} (host ${host.name})…`);
     try {
       const { evals, ds } = await evaluateAll(inputs, spec, host, args, abort.signal);
-      const result = showComparison(panel, title, evals, ds.warnings, host, args);
+      const result = showComparison(panel, title, evals, ds, host, args);
       // Swap: another baseline, recomputed from these evaluations' outputs (no model runs again)
       let order = { inputs, evals };
       panel.onBaseline = (index) => {
@@ -383,7 +383,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
         // Run Again keeps the roles the user chose (a new run clears onBaseline, so lastRun is this run)
         if (lastRun) lastRun = { ...lastRun, inputs: order.inputs };
         try {
-          showComparison(panel, title, order.evals, ds.warnings, host, args);
+          showComparison(panel, title, order.evals, ds, host, args);
         } catch (e) {
           panel.showError(title, (e as Error)?.message ?? String(e), hintFor(e));
         }

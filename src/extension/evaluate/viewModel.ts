@@ -4,8 +4,10 @@ import { LOWER_IS_BETTER, evaluationJson, runtimeLabel, type ComparisonReport, t
 import { labelFitWarningsOf } from '../../core/eval/labelFit';
 import { fmtMetric, multipleLines, pairDetailLines, renderComparisonMarkdown, tooSmallLine } from '../../core/eval/report';
 import { rocSeries, type RocSeries } from '../../core/eval/roc';
+import { compareSlices, type SliceComparison } from '../../core/eval/slices';
+import type { Dataset } from '../../core/eval/dataset';
 import { toCsv, type CsvValue } from '../../core/util/csv';
-import type { CompareMetricChart, CompareRocView, CompareViewModel, ExportFormat } from '../../shared/compareProtocol';
+import type { CompareDisagreementView, CompareMetricChart, CompareRocView, CompareSliceView, CompareViewModel, ExportFormat } from '../../shared/compareProtocol';
 
 /** What modelVersions.compareModels returns: the core report plus each model's evaluation (no per-row predictions). */
 export interface CompareResult extends ComparisonReport {
@@ -18,10 +20,62 @@ export interface CompareResult extends ComparisonReport {
   labelWarnings: string[];
   /** classification: each model's ROC curves (at most 200 points each), in model order */
   roc: { model: string; curves: RocSeries[] }[];
+  /** classification: the comparison per true class (src/core/eval/slices.ts) */
+  byClass?: SliceComparison;
+  /** classification with the dataset's features: the rows where the models do not all agree on right/wrong */
+  disagreements?: Disagreements;
 }
 
-export function compareResult(report: ComparisonReport, evals: ModelEvaluation[], host: string, warnings: string[]): CompareResult {
+/** Rows some models get right and others wrong: their features, label and each model's prediction. */
+export interface Disagreements {
+  features: string[];
+  /** all such rows (only the first MAX_DISAGREEMENTS are kept) */
+  total: number;
+  /** row: 1-based among the evaluated rows (rows dropped for missing values are not counted) */
+  rows: { row: number; label: string; features: number[]; predictions: string[]; right: boolean[] }[];
+}
+
+/** Rows kept in a comparison (and its exports); the panel shows the first DISAGREEMENTS_SHOWN. */
+export const MAX_DISAGREEMENTS = 5000;
+export const DISAGREEMENTS_SHOWN = 200;
+
+/** The rows the models disagree on (right vs wrong), with their features from the dataset. */
+export function disagreementsOf(evals: ModelEvaluation[], ds?: Pick<Dataset, 'features' | 'featureCount' | 'featureNames' | 'rowCount'>): Disagreements | undefined {
   const a = evals[0];
+  if (!a || a.task === 'regression' || !ds || ds.rowCount !== a.rows) return undefined;
+  const names = a.classNames ?? [];
+  const name = (c: number) => names[c] ?? String(c);
+  const yTrue = a.predictions.yTrue;
+  const rows: Disagreements['rows'] = [];
+  let total = 0;
+  for (let i = 0; i < a.rows; i++) {
+    const right = evals.map((e) => e.predictions.yPred[i] === yTrue[i]);
+    if (right.every((r) => r) || right.every((r) => !r)) continue;
+    total++;
+    if (rows.length >= MAX_DISAGREEMENTS) continue;
+    rows.push({
+      row: i + 1,
+      label: name(yTrue[i]),
+      features: Array.from(ds.features.subarray(i * ds.featureCount, (i + 1) * ds.featureCount)),
+      predictions: evals.map((e) => name(e.predictions.yPred[i])),
+      right,
+    });
+  }
+  return { features: ds.featureNames, total, rows };
+}
+
+/** CSV of the disagreements: row, label, the features, then each model's prediction and whether it is right. */
+export function renderDisagreementsCsv(r: CompareResult): string {
+  const d = r.disagreements;
+  const models = r.evaluations.map((e) => e.label);
+  const head = ['row', r.dataset.label, ...(d?.features ?? []), ...models.flatMap((m) => [`${m} prediction`, `${m} right`])];
+  return toCsv([head, ...(d?.rows ?? []).map((x) => [x.row, x.label, ...x.features, ...x.predictions.flatMap((p, i) => [p, x.right[i] ? 'yes' : 'no'])])]);
+}
+
+export function compareResult(report: ComparisonReport, evals: ModelEvaluation[], host: string, warnings: string[], ds?: Pick<Dataset, 'features' | 'featureCount' | 'featureNames' | 'rowCount'>): CompareResult {
+  const a = evals[0];
+  const cls = a.task !== 'regression';
+  const disagreements = disagreementsOf(evals, ds);
   return {
     ...report,
     evaluations: evals.map(evaluationJson),
@@ -33,6 +87,8 @@ export function compareResult(report: ComparisonReport, evals: ModelEvaluation[]
       model: e.label,
       curves: e.task !== 'regression' && e.predictions.probabilities && e.classNames ? rocSeries(e.predictions.yTrue, e.predictions.probabilities, e.classNames) : [],
     })),
+    ...(cls && (a.classNames?.length ?? 0) > 1 ? { byClass: compareSlices(evals, { alpha: report.alpha }) } : {}),
+    ...(disagreements ? { disagreements } : {}),
   };
 }
 
@@ -126,6 +182,8 @@ export function toCompareViewModel(r: CompareResult, title: string): CompareView
       const m = multipleLines(r);
       return m ? { multiple: m } : {};
     })(),
+    ...(r.byClass ? { byClass: sliceView(r.byClass, labels) } : {}),
+    ...(r.disagreements ? { disagreements: disagreementView(r.disagreements, labels, r.dataset.label) } : {}),
     confusions: r.evaluations
       .filter((e) => e.confusion && e.classNames)
       .map((e) => ({ model: e.label, classNames: e.classNames!, matrix: e.confusion! })),
@@ -160,3 +218,32 @@ export function renderExport(r: CompareResult, format: ExportFormat): string {
       return renderComparisonMarkdown(r, undefined, r.labelWarnings ?? []);
   }
 }
+
+const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : '—');
+const fp = (x: number) => (!Number.isFinite(x) ? '—' : x < 0.001 ? '< 0.001' : x.toFixed(3));
+
+/** The per-class table: a row per true class, each model's accuracy on it, each candidate's Holm-adjusted p and verdict. */
+function sliceView(s: SliceComparison, models: string[]): CompareSliceView {
+  return {
+    title: `By true class: each model's accuracy on the rows of each class; each candidate against the baseline by McNemar's test per class, Holm-adjusted over the ${s.slices.reduce((n, x) => n + x.pairs.filter((p) => Number.isFinite(p.pValue)).length, 0)} tests of this table`,
+    head: ['true class', 'rows', ...models, ...models.slice(1).map((m) => `p (Holm) ${m}`)],
+    rows: s.slices.map((x) => [x.value, x.rows.toLocaleString('en-US'), ...x.metric.map(f4), ...x.pairs.map((p) => `${fp(p.pHolm)}${p.verdict === 'B better' ? ' · better' : p.verdict === 'B worse' ? ' · worse' : ''}`)]),
+    verdicts: s.slices.map((x) => x.pairs.map((p) => p.verdict)),
+    omitted: s.omitted,
+  };
+}
+
+/** The first DISAGREEMENTS_SHOWN disagreements as strings; at most 8 feature columns (the export has all). */
+function disagreementView(d: Disagreements, models: string[], label: string): CompareDisagreementView {
+  const feats = d.features.slice(0, 8);
+  const num = (v: number) => (Number.isInteger(v) ? String(v) : Number(v.toPrecision(5)).toString());
+  return {
+    total: d.total,
+    shown: Math.min(d.rows.length, DISAGREEMENTS_SHOWN),
+    moreFeatures: d.features.length - feats.length,
+    head: ['row', label, ...feats, ...models],
+    rows: d.rows.slice(0, DISAGREEMENTS_SHOWN).map((x) => [String(x.row), x.label, ...x.features.slice(0, feats.length).map(num), ...x.predictions]),
+    right: d.rows.slice(0, DISAGREEMENTS_SHOWN).map((x) => x.right),
+  };
+}
+

@@ -383,6 +383,12 @@ describe('TFLite reader', function () {
     );
     assert.ok(d.interface.breaking);
     assert.deepStrictEqual(d.interface.inputs.b.map((v) => v.dtype), ['float32']);
+    // the verdict says so: a re-encoding, not a retraining (every changed weight within 1e-5 relative)
+    assert.ok(d.verdicts.some((v) => /^re-encoded: 3\/5 weight tensors differ only at float-rounding level \(relative change ≤ 1e-5\)/.test(v)), d.verdicts.join('\n'));
+    assert.ok(!d.verdicts.some((v) => v.startsWith('retrained')), d.verdicts.join('\n'));
+    // the float and int8 hello_world are trained apart: retrained, not re-encoded
+    const other = await diffModels(fx('tflm_hello_world_float.tflite'), fx('tflm_hello_world_int8.tflite'));
+    assert.ok(!other.verdicts.some((v) => v.startsWith('re-encoded')), other.verdicts.join('\n'));
     const same = await diffModels(fx('tflm_hello_world_2023-02.tflite'), fx('tflm_hello_world_2023-02.tflite'));
     assert.strictEqual(same.weights.same, true);
     assert.strictEqual(same.graph.counts.unchanged, 5);

@@ -12,7 +12,7 @@ import { computeVerdicts } from './verdict';
 import { diffWeights } from './weights';
 
 export * from './types';
-export { renderMarkdown, renderText, fmtNum, type RenderOptions } from './render';
+export { renderMarkdown, renderText, fmtNum, smallNote, type RenderOptions } from './render';
 export { shapeChangeBreaks, formatDims } from './interface';
 export { alignSequences } from './align';
 

@@ -88,7 +88,13 @@ function weightSummary(d: ModelDiff): string {
     c.added && `${fmtCount(c.added)} added`,
     c.removed && `${fmtCount(c.removed)} removed`,
   ].filter(Boolean);
-  return `${fmtCount(c.a)} → ${fmtCount(c.b)} tensors: ${parts.join(', ')}`;
+  return `${fmtCount(c.a)} → ${fmtCount(c.b)} tensors: ${parts.join(', ')}${smallNote(d)}`;
+}
+
+/** The verdict counts weights only; the tensor counts include small constants (shape plumbing): say how many. */
+export function smallNote(d: ModelDiff): string {
+  const n = Math.max(d.weights.counts.a - d.weights.weightCounts.a, d.weights.counts.b - d.weights.weightCounts.b);
+  return n > 0 ? ` (${fmtCount(n)} of them small constant${n === 1 ? '' : 's'} or integer tensors, not counted as weights in the verdict)` : '';
 }
 
 // ---------------------------------------------------------------- plain text

@@ -53,6 +53,16 @@ export function describeNodeChange(r: NodeChange): string {
   }
 }
 
+/** ‖B − A‖ / ‖A‖ at or below this (1e-5, said in the verdict) is float rounding, not training (float32's ε is 1.2e-7 per value). */
+const ROUNDING = 1e-5;
+
+/** Every changed weight row (not small constants) has decoded statistics with a relative change ≤ ROUNDING. */
+function roundingOnly(w: ModelDiff['weights']): boolean {
+  if (w.rowsOmitted) return false;
+  const changed = w.rows.filter((r) => r.status === 'changed' && !r.small);
+  return changed.length > 0 && changed.every((r) => r.stats && r.stats.unit !== 'byte' && r.stats.relative !== null && r.stats.relative <= ROUNDING);
+}
+
 export function computeVerdicts(d: Omit<ModelDiff, 'verdicts' | 'same' | 'breaking' | 'elapsedMs'>): string[] {
   const out: string[] = [];
   const iface = d.interface;
@@ -80,6 +90,9 @@ export function computeVerdicts(d: Omit<ModelDiff, 'verdicts' | 'same' | 'breaki
       out.push(
         `same weights${c.renamed ? `, tensors renamed (${fmtCount(c.renamed)})` : ''}; ${fmtCount(anyChange)} small constant${anyChange === 1 ? '' : 's'} differ`,
       );
+    } else if (k.shapeChanged + k.added + k.removed === 0 && k.dtypeChanged === 0 && roundingOnly(w)) {
+      // every changed weight moved by float rounding only (a re-export, re-rounded quantization scales)
+      out.push(`re-encoded: ${fmtCount(k.changed)}/${fmtCount(k.a)} weight tensors differ only at float-rounding level (relative change ≤ 1e-5)${archNote}${k.renamed ? `, ${fmtCount(k.renamed)} renamed` : ''}`);
     } else if (k.shapeChanged + k.added + k.removed === 0 && k.dtypeChanged === 0) {
       out.push(`retrained: ${fmtCount(k.changed)}/${fmtCount(k.a)} weight tensors changed${archNote}${k.renamed ? `, ${fmtCount(k.renamed)} renamed` : ''}`);
     } else if (k.changed + k.shapeChanged + k.added + k.removed === 0) {

@@ -1,5 +1,5 @@
 /** ModelDiff → what the diff panel shows (src/shared/diffProtocol.ts). Pure: no vscode. */
-import { formatDims, type DiffSide, type ModelDiff, type TensorRef, type WeightRow } from '../../core/diff';
+import { formatDims, smallNote, type DiffSide, type ModelDiff, type TensorRef, type WeightRow } from '../../core/diff';
 import { formatBytes } from '../../core/formats/describe';
 import type { ValueInfo } from '../../core/formats/types';
 import { WEIGHT_STATUS_ORDER, type DiffSideView, type DiffViewModel, type NodeRowView, type ValueRowView, type WeightRowStatus, type WeightRowView } from '../../shared/diffProtocol';
@@ -87,7 +87,7 @@ function weightSummary(d: ModelDiff): string {
     c.added && `${count(c.added)} added`,
     c.removed && `${count(c.removed)} removed`,
   ].filter(Boolean);
-  return `${count(c.a)} → ${count(c.b)} tensors: ${parts.join(', ')}${d.weights.compared ? '' : ' (values not compared)'}`;
+  return `${count(c.a)} → ${count(c.b)} tensors: ${parts.join(', ')}${d.weights.compared ? smallNote(d) : ' (values not compared)'}`;
 }
 
 function values(d: ModelDiff, side: 'a' | 'b'): ValueRowView[] {

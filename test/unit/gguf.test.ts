@@ -426,6 +426,9 @@ describe('GGUF reader', function () {
       ['llama (Tiny Test é)', '4,096', 'llama, 1,000 tokens, BOS 1, EOS 2, chat template'],
     );
     assert.strictEqual(vm.format, 'GGUF v3 (Q8_0)');
+    // weights only: no 'Nodes 0' fact (the editor shows a note instead of empty input/output/layer tables)
+    assert.ok(!vm.facts.some((x) => x.label === 'Nodes' || x.label === 'Layers'), JSON.stringify(vm.facts));
+    assert.deepStrictEqual([vm.inputs.length, vm.outputs.length, vm.ops.length], [0, 0, 0]);
     assert.ok(describeSummary(s).includes('tensor types:'));
   });
 

@@ -66,12 +66,17 @@ function renderModel(m: InspectViewModel): void {
   if (m.warnings.length) {
     app.append(h('div', { class: 'warnings' }, ...m.warnings.map((w) => h('p', null, h('span', { class: 'codicon codicon-warning' }), ' ', w))));
   }
-  app.append(
-    section('Inputs', m.inputs.length, table(['Name', 'Type', 'Shape'], m.inputs.map((v) => [v.name, v.dtype, v.shape]), 'io inputs')),
-    section('Outputs', m.outputs.length, table(['Name', 'Type', 'Shape'], m.outputs.map((v) => [v.name, v.dtype, v.shape]), 'io outputs')),
-    section(m.format.startsWith('ONNX') ? 'Operators' : 'Layers', m.ops.length,
-      h('div', { class: 'ops' }, ...m.ops.map((o) => h('span', { class: 'op' }, o.op, h('span', { class: 'op-count' }, `×${o.count}`))))),
-  );
+  if (!m.inputs.length && !m.outputs.length && !m.ops.length) {
+    // safetensors, GGUF, PyTorch state dicts: weights only, no empty tables with "0" badges
+    app.append(h('p', { class: 'note weights-only' }, 'This file stores weights only: no inputs, outputs or graph are recorded in it.'));
+  } else {
+    app.append(
+      section('Inputs', m.inputs.length, table(['Name', 'Type', 'Shape'], m.inputs.map((v) => [v.name, v.dtype, v.shape]), 'io inputs')),
+      section('Outputs', m.outputs.length, table(['Name', 'Type', 'Shape'], m.outputs.map((v) => [v.name, v.dtype, v.shape]), 'io outputs')),
+      section(/^(ONNX|TFLite)/.test(m.format) ? 'Operators' : 'Layers', m.ops.length,
+        h('div', { class: 'ops' }, ...m.ops.map((o) => h('span', { class: 'op' }, o.op, h('span', { class: 'op-count' }, `×${o.count}`))))),
+    );
+  }
   if (m.metadata.length) {
     app.append(section('Metadata', m.metadata.length, table(['Key', 'Value'], m.metadata.map((x) => [x.key, x.value]), 'metadata'), false));
   }

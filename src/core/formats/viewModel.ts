@@ -9,7 +9,8 @@ export const MAX_TENSOR_ROWS = 2000;
 export function toInspectViewModel(s: ModelSummary, displayPath: string): InspectViewModel {
   const facts: { label: string; value: string }[] = [];
   facts.push({ label: 'Parameters', value: `${formatCount(s.parameterCount)} in ${formatCount(s.tensors.length)} tensors` });
-  facts.push({ label: 'Nodes', value: formatCount(s.nodes.length) + (s.graphs.length > 1 ? ` in ${s.graphs.length} graphs` : '') });
+  // weights-only files (safetensors, GGUF, state dicts) store no graph: no 'Nodes 0'
+  if (s.nodes.length || s.inputs.length || s.outputs.length) facts.push({ label: s.format.startsWith('keras') ? 'Layers' : 'Nodes', value: formatCount(s.nodes.length) + (s.graphs.length > 1 ? ` in ${s.graphs.length} graphs` : '') });
   if (s.producer && (s.producer.name || s.producer.version)) facts.push({ label: 'Producer', value: `${s.producer.name} ${s.producer.version}`.trim() });
   if (s.opsets.length) facts.push({ label: 'Opsets', value: s.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ') });
   if (s.keras?.modelClass) facts.push({ label: 'Model class', value: s.keras.modelClass });

@@ -35,7 +35,7 @@ import { cloneMlp, exportWeights, initMlp, predict, train, type Mlp, type TrainP
  * Bump when the demo's content changes: older demo folders are then recreated.
  * 2: the README points to the Model Versions view in the activity bar (it was in Source Control).
  */
-export const DEMO_VERSION = 2;
+export const DEMO_VERSION = 3;
 /** In the demo's git dir; written last, so an interrupted run leaves a demo that is recreated next time. */
 export const MARKER_FILE = 'model-versions-demo.json';
 const MARKER_KIND = 'model-versions-demo';
@@ -326,12 +326,18 @@ moved to v3: the alias log keeps who moved it, when, from and to.
 - Open \`models/model_version_1.h5\` or \`models/purchase_model.onnx\`: the model's summary instead of bytes.
 - **Lineage** and **History** panels on \`models/purchase_model.onnx\`: where each version came from, and
   its metrics over versions.
+- Right-click v3 → **Cross-Validate…** with the training command
+  \`node <extension>/dist/demo.js train {train} {valid} {out}\` (the demo's own trainer), \`data/train.csv\`,
+  label \`${LABEL}\`: each fold trains a model and is evaluated on its rows; the run is kept in v3's notes.
 - In a terminal (\`modelver\` is \`node <extension>/dist/cli.js\`):
 
   \`\`\`
   modelver log models/purchase_model.onnx
   modelver diff models/purchase_model.onnx@v2 models/purchase_model.onnx@production --md
   modelver compare models/purchase_model.onnx@v1 models/purchase_model.onnx@production --data data/test.csv --label ${LABEL}
+  modelver compare models/purchase_model.onnx@v1 models/purchase_model.onnx@v2 models/purchase_model.onnx@v3 --data data/test.csv --label ${LABEL} --by-class --slice is_returning
+  modelver cv --train "node <extension>/dist/demo.js train {train} {valid} {out}" --data data/train.csv --label ${LABEL} --stratify
+  modelver cv --train "node <extension>/dist/demo.js train {train} {valid} {out} --epochs 1" --train "node <extension>/dist/demo.js train {train} {valid} {out} --epochs 3" --data data/train.csv --label ${LABEL}
   git log --notes=model-versions --format='%h %s%n%N' -- models/purchase_model.onnx
   git show refs/model-versions/aliases:aliases.json
   \`\`\`

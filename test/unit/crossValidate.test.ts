@@ -235,5 +235,18 @@ describe('modelver cv: k-fold cross-validation through a training command', func
     assert.strictEqual(runs[0].k, 3);
     assert.strictEqual(runs[0].recipes[0].folds.length, 3);
     assert.strictEqual(runs[0].recipes[0].command, train(log));
+    // --train-of: the recorded recipe of v1 against another, by the 5×2cv test
+    const cmp = await cli(['cv', '-C', repoDir, '--train-of', 'm.onnx@v1', '--train', train(log, '--l2 1'), '--data', 'data.csv', '--label', 'y', '--features', 'x0,x1', '--no-cache', '--json']);
+    assert.strictEqual(cmp.code, 0, cmp.err);
+    const rep = JSON.parse(cmp.out) as { recipes: { command: string }[]; comparison: { f: number } };
+    assert.deepStrictEqual(rep.recipes.map((x) => x.command), [train(log), train(log, '--l2 1')]);
+    assert.ok(Number.isFinite(rep.comparison.f));
+    // a version with nothing recorded: says what to run
+    fs.writeFileSync(path.join(repoDir, 'm.onnx'), Buffer.concat([fs.readFileSync(path.join(repoDir, 'm.onnx')), Buffer.alloc(0)]));
+    execFileSync(PYTHON, [TRAINER, path.join(repoDir, 'data.csv'), path.join(repoDir, 'data.csv'), path.join(repoDir, 'm.onnx'), '--log', log, '--l2', '3']);
+    await repo.commitModel(path.join(repoDir, 'm.onnx'), 'second');
+    const none = await cli(['cv', '-C', repoDir, '--train-of', 'm.onnx@v2', '--train', train(log), '--data', 'data.csv', '--label', 'y']);
+    assert.strictEqual(none.code, 1);
+    assert.match(none.err, /m\.onnx@v2 has no recorded cross-validation to take its training command from: run `modelver cv --train "…" --record m\.onnx@v2`/);
   });
 });

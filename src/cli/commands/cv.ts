@@ -26,6 +26,9 @@ resampling interval of one test set.
   --train CMD        the training command (no shell runs it: words are split as a shell would, quotes
                      and backslashes honoured; pipes, globs and variables are not). Its output is shown
                      as it runs; a command that fails, runs past --timeout or writes no model stops the run
+  --train-of M@V     the training command recorded (by --record / Cross-Validate…) in that version's
+                     notes, in place of a --train: \`--train-of m.onnx@v2 --train-of m.onnx@v3\`
+                     compares the recipes of two versions
   --train CMD2       a second time: compare two recipes with Alpaydin's 5×2cv paired F-test (5
                      repetitions of 2-fold CV on the same splits; -k and --repeats are then 2 and 5)
   -k K               folds (default 5)
@@ -52,6 +55,7 @@ export const cvCommand = {
     const { values, positionals } = parse(args, {
       ...EVAL_OPTIONS,
       train: { type: 'string', multiple: true },
+      'train-of': { type: 'string', multiple: true },
       k: { type: 'string', short: 'k' },
       repeats: { type: 'string' },
       stratify: { type: 'boolean' },
@@ -63,7 +67,14 @@ export const cvCommand = {
       md: { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const trains = (values.train as string[] | undefined) ?? [];
+    // the recipes in the order given: --train CMD and --train-of M@V (a recorded command) mixed
+    const trains: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const m = /^--(train|train-of)(?:=(.*))?$/s.exec(args[i]);
+      if (!m) continue;
+      const v = m[2] ?? args[++i];
+      trains.push(m[1] === 'train' ? v : await recordedCommand(v, path.resolve((values.C as string | undefined) ?? '.')));
+    }
     if (!trains.length) throw new UsageError('missing --train "CMD {train} {valid} {out}"');
     if (trains.length > 2) throw new UsageError('give --train once (cross-validate a recipe) or twice (compare two recipes)');
     for (const t of trains) {
@@ -132,3 +143,22 @@ export const cvCommand = {
     }
   },
 };
+
+/** The training command of the latest cross-validation recorded in a version's notes (`--train-of`). */
+async function recordedCommand(spec: string, base: string): Promise<string> {
+  let tmp: string | undefined;
+  try {
+    const m = await resolveModel(spec, base, () => (tmp ??= fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-cv-'))), 0);
+    if (!m.version) throw new UsageError(`--train-of needs a committed version: <model>@<version>, not '${spec}'`);
+    const md = (await m.version.repo.getMetadata(m.version.model, m.version.version)) as { crossValidations?: Record<string, { date?: string; recipes?: { command?: string }[] }> } | undefined;
+    const runs = Object.values(md?.crossValidations ?? {}).filter((r) => r.recipes?.length === 1 && typeof r.recipes[0].command === 'string');
+    if (!runs.length) {
+      throw new CliError(`${spec} has no recorded cross-validation to take its training command from: run \`modelver cv --train "…" --record ${spec}\` (or Cross-Validate… on it) first.`);
+    }
+    runs.sort((a, b) => (a.date ?? '').localeCompare(b.date ?? ''));
+    return runs[runs.length - 1].recipes![0].command!;
+  } finally {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+

@@ -235,6 +235,16 @@ describe('modelver cv: k-fold cross-validation through a training command', func
     assert.strictEqual(runs[0].k, 3);
     assert.strictEqual(runs[0].recipes[0].folds.length, 3);
     assert.strictEqual(runs[0].recipes[0].command, train(log));
+    // and in the lineage: an evaluation node of v1 on the data it split
+    const lin = await cli(['lineage', '-C', repoDir, 'm.onnx', '--json']);
+    assert.strictEqual(lin.code, 0, lin.err);
+    const g = JSON.parse(lin.out) as { nodes: { id: string; kind: string; label: string; metrics?: Record<string, number> }[]; edges: { kind: string; source: string; target: string }[] };
+    const cvNode = g.nodes.find((x) => x.kind === 'evaluation' && /^3-fold CV accuracy [\d.]+ on data\.csv$/.test(x.label));
+    assert.ok(cvNode, JSON.stringify(g.nodes.map((x) => x.label)));
+    const mean = (Object.values(note.models['m.onnx'].crossValidations)[0] as unknown as { recipes: { summary: Record<string, { mean: number }> }[] }).recipes[0].summary.accuracy.mean;
+    assert.strictEqual(cvNode.metrics?.accuracy, mean);
+    assert.ok(g.edges.some((e) => e.kind === 'evaluated' && e.target === cvNode.id));
+    assert.ok(g.edges.some((e) => e.kind === 'evaluated-on' && e.target === cvNode.id));
     // --train-of: the recorded recipe of v1 against another, by the 5×2cv test
     const cmp = await cli(['cv', '-C', repoDir, '--train-of', 'm.onnx@v1', '--train', train(log, '--l2 1'), '--data', 'data.csv', '--label', 'y', '--features', 'x0,x1', '--no-cache', '--json']);
     assert.strictEqual(cmp.code, 0, cmp.err);

@@ -151,6 +151,42 @@ export function buildLineageGraph(histories: ModelHistory[]): LineageGraph {
           }
         }
       }
+      // cross-validation runs (modelver cv --record, Cross-Validate…): an evaluation node per run, its
+      // metrics the means over the folds, on the data it split
+      const cvs = (v.metadata as { crossValidations?: unknown } | undefined)?.crossValidations;
+      if (cvs && typeof cvs === 'object' && !Array.isArray(cvs)) {
+        for (const [key, raw] of Object.entries(cvs as Record<string, unknown>)) {
+          if (!raw || typeof raw !== 'object') continue;
+          const r = raw as { k?: unknown; repeats?: unknown; data?: { file?: unknown; sha256?: unknown; rows?: unknown }; recipes?: { summary?: Record<string, { mean?: unknown }> }[]; date?: unknown };
+          const metrics: Record<string, number> = {};
+          for (const [m, x] of Object.entries(r.recipes?.[0]?.summary ?? {})) if (typeof x?.mean === 'number' && Number.isFinite(x.mean)) metrics[m] = x.mean;
+          const file = typeof r.data?.file === 'string' ? r.data.file : undefined;
+          const main = pickMetric(metrics);
+          const k = typeof r.k === 'number' ? r.k : undefined;
+          const id = `evaluation:${v.commit}:${v.model}:cv:${key}`;
+          const n: LineageNode = {
+            id,
+            kind: 'evaluation',
+            label: `${k ? `${k}-fold ` : ''}CV ${main ? `${main[0]} ${formatMetric(main[1])}` : key.slice(0, 8)}${file ? ` on ${basename(file)}` : ''}`,
+            model: v.model,
+            version: v.version,
+            commit: v.commit,
+            shortCommit: v.shortCommit,
+            key,
+            metrics,
+            ...(typeof r.date === 'string' ? { date: r.date } : {}),
+            ...(typeof r.data?.rows === 'number' ? { rows: r.data.rows } : {}),
+          };
+          nodes.set(id, n);
+          addEdge('evaluated', me.id, id);
+          const sha = typeof r.data?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(r.data.sha256) ? r.data.sha256 : undefined;
+          if (sha) {
+            const d = datasetsByOid.get(sha) ?? dataset(sha, file ?? sha.slice(0, 12));
+            n.path = d.path;
+            addEdge('evaluated-on', d.id, id);
+          }
+        }
+      }
     }
   }
   return {

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runCli } from '../../src/cli/main';
+import { ModelRepository } from '../../src/core/repo';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -98,6 +99,30 @@ describe('evaluate: data that lacks some of the model classes (--classes, the mo
     const bad = await cli(['evaluate', data('ten.onnx'), ...common(), '--label', 'name']);
     assert.strictEqual(bad.code, 1);
     assert.match(bad.err, /gives 10 values per row but the dataset has 5 classes.*--classes a,b,…/s);
+  });
+
+  it('a committed version evaluated before with its class names: data that lacks classes is read with them, by name', async () => {
+    const repoDir = path.join(tmp, 'repo');
+    fs.mkdirSync(repoDir);
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: repoDir, encoding: 'utf8' });
+    git('init', '-q');
+    git('config', 'user.email', 't@example.com');
+    git('config', 'user.name', 'T');
+    git('lfs', 'install', '--local');
+    fs.copyFileSync(data('ten.onnx'), path.join(repoDir, 'ten.onnx'));
+    await (await ModelRepository.open(repoDir)).commitModel(path.join(repoDir, 'ten.onnx'), 'ten classes');
+    const classes = Array.from({ length: 10 }, (_, i) => `c${i}`).join(',');
+    const args = ['evaluate', 'ten.onnx@v1', '-C', repoDir, '--data', data('slice.csv'), '--features', 'a,b,c,d', '--folds', '0', '--no-cache', '--label', 'name'];
+    // nothing recorded yet: five names cannot be matched to ten columns
+    assert.strictEqual((await cli(args)).code, 1);
+    const first = await cli([...args, '--classes', classes, '--record']);
+    assert.strictEqual(first.code, 0, first.err);
+    const again = await cli([...args, '--json']);
+    assert.strictEqual(again.code, 0, again.err);
+    const ev = JSON.parse(again.out) as { classNames: string[]; metrics: Record<string, number>; notes: string[] };
+    assert.strictEqual(ev.classNames.join(','), classes);
+    assert.ok(Math.abs(ev.metrics.accuracy - ref.accuracy) < 1e-12);
+    assert.ok(ev.notes.some((n) => /matched by name to the classes recorded with the version's earlier evaluations/.test(n)), ev.notes.join('\n'));
   });
 
   it('bad --classes: a usage error that says what is wrong', async () => {

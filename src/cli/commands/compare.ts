@@ -7,7 +7,7 @@ import { assertRunnable } from '../../core/eval/runnable';
 import { renderComparisonMarkdown, renderComparisonText } from '../../core/eval/report';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
-import { DATA_OPTIONS_HELP, EVAL_OPTIONS, HostOpener, asCliError, cacheLine, evalSettings, loadEvalDataset, openEvalCache, resolveModel } from './evaluate';
+import { DATA_OPTIONS_HELP, EVAL_OPTIONS, HostOpener, asCliError, cacheLine, evalSettings, loadEvalDataset, openEvalCache, recordedClassNames, resolveModel } from './evaluate';
 import { progressBarFor } from '../progress';
 import { compareSlices, renderSlices, type SliceComparison } from '../../core/eval/slices';
 import { columnValues, readRawTable } from '../../core/eval/crossValidate';
@@ -104,7 +104,7 @@ export const compareCommand = {
         bar?.restart(`${m.label} (${i + 1}/${models.length})`);
         let ev: ModelEvaluation;
         try {
-          ev = await evaluateModel({ file: m.file, label: m.label }, ds, host, { ...opts, task: ds.task, cache, onProgress: bar && ((p) => bar.update(p)) });
+          ev = await evaluateModel({ file: m.file, label: m.label }, ds, host, { ...opts, task: ds.task, cache, knownClassNames: await recordedClassNames(m), onProgress: bar && ((p) => bar.update(p)) });
         } finally {
           bar?.done();
         }

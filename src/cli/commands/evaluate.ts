@@ -113,6 +113,17 @@ export interface ResolvedModel {
   version?: { repo: ModelRepository; model: string; version: number; spec: string };
 }
 
+/** The class lists a committed version was evaluated with before (its notes), for data that lacks some classes. */
+export async function recordedClassNames(m: ResolvedModel): Promise<string[][] | undefined> {
+  if (!m.version) return undefined;
+  const md = (await m.version.repo.getMetadata(m.version.model, m.version.version).catch(() => undefined)) as { evaluations?: Record<string, { classNames?: unknown; date?: unknown }> } | undefined;
+  const lists = Object.values(md?.evaluations ?? {})
+    .filter((e) => Array.isArray(e.classNames) && e.classNames.every((c) => typeof c === 'string'))
+    .sort((a, b) => String(b.date ?? '').localeCompare(String(a.date ?? '')))
+    .map((e) => e.classNames as string[]);
+  return lists.length ? lists : undefined;
+}
+
 /** A model file, or <file>@<version> written to a temporary file (like `modelver diff`). */
 export async function resolveModel(arg: string, base: string, tmp: () => string, index: number): Promise<ResolvedModel> {
   const abs = path.resolve(base, arg);
@@ -294,6 +305,8 @@ export const evaluateCommand = {
       const m = await resolveModel(positionals[0], base, tmp, 0);
       if (values.record && !m.version) throw new UsageError('--record needs a committed version: <model>@<version> (e.g. models/m.onnx@v3)');
       await assertRunnable(m.file, m.label); // safetensors, PyTorch, GGUF, TFLite: refused before the host starts
+      const knownClassNames = await recordedClassNames(m);
+      if (knownClassNames) opts.knownClassNames = knownClassNames;
       const cache = await openEvalCache(values, base, [m]);
       host = new HostOpener(values, base, !cache);
       const mark = performance.now();

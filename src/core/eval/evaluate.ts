@@ -98,6 +98,12 @@ export interface EvaluateModelOptions {
   streamed?: StreamedRun;
   /** reuse the host's outputs for the same model bytes, data and settings (./cache.ts); store new ones */
   cache?: EvalCache;
+  /**
+   * Class lists this model was evaluated with before (its version's recorded evaluations), in column
+   * order: data that lacks some classes is read with the one as long as the model's output whose names
+   * hold every label of the data.
+   */
+  knownClassNames?: string[][];
 }
 
 export interface CvSummary {
@@ -287,8 +293,12 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
 
   let classNames = dataset.classNames!;
   let yTrue = dataset.labels as Int32Array;
-  const widened = task === 'multiclass' ? widenToColumns(classNames, yTrue, width) : undefined;
-  if (widened) {
+  const recorded = task === 'multiclass' && width > classNames.length ? byRecordedNames(classNames, yTrue, width, opts.knownClassNames) : undefined;
+  const widened = recorded ?? (task === 'multiclass' ? widenToColumns(classNames, yTrue, width) : undefined);
+  if (recorded) {
+    notes.push(`the data has ${classNames.length} of the model's ${width} classes: its labels are matched by name to the classes recorded with the version's earlier evaluations (${recorded.classNames.slice(0, 12).join(', ')}${width > 12 ? ', …' : ''})`);
+    ({ classNames, yTrue } = recorded);
+  } else if (widened) {
     notes.push(
       `the data has ${classNames.length} of the model's ${width} classes (labels ${classNames.join(', ')}): whole-number labels are read as the indices of its ${width} output columns (classes 0–${width - 1}); ` +
         'name the classes with --classes when they are not their column indices',
@@ -408,6 +418,14 @@ export function widenToColumns(classNames: string[], yTrue: Int32Array, width: n
   const out = new Int32Array(yTrue.length);
   for (let i = 0; i < yTrue.length; i++) out[i] = column[yTrue[i]];
   return { classNames: Array.from({ length: width }, (_, i) => String(i)), yTrue: out };
+}
+
+/** The first recorded class list as long as the model's output that names every label of the data: the labels by name into it. */
+function byRecordedNames(classNames: string[], yTrue: Int32Array, width: number, known: string[][] | undefined): { classNames: string[]; yTrue: Int32Array } | undefined {
+  const list = known?.find((k) => k.length === width && classNames.every((c) => k.includes(c)));
+  if (!list) return undefined;
+  const column = classNames.map((c) => list.indexOf(c));
+  return { classNames: [...list], yTrue: Int32Array.from(yTrue, (c) => column[c]) };
 }
 
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
@@ -862,6 +880,7 @@ export function evaluationNote(ev: ModelEvaluation, key: string, date = new Date
       [key]: {
         dataset: { file: path.basename(ev.dataset.file), sha256: ev.dataset.sha256, rows: ev.rows, label: ev.dataset.label },
         task: ev.task,
+        ...(ev.classNames && ev.task !== 'regression' ? { classNames: ev.classNames } : {}),
         metrics: cleanMetrics(ev.metrics),
         cv,
         cvFolds: ev.cvFolds,

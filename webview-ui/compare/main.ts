@@ -389,7 +389,8 @@ function rocChart(roc: CompareRocView, models: string[], t: Theme): HTMLElement 
         x: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'false-positive rate', color: t.muted }, ticks: { color: t.muted }, grid: { color: t.grid } },
         y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'true-positive rate', color: t.muted }, ticks: { color: t.muted }, grid: { color: t.grid } },
       },
-      plugins: { legend: { labels: { color: t.fg, boxWidth: 12, filter: (item) => item.text !== 'chance' } } },
+      // the legend is the list under the chart (swatches and AUC, readable by screen readers): not twice
+      plugins: { legend: { display: false } },
     },
   });
   charts.push(chart);

@@ -225,9 +225,11 @@ describe('repo trust (b): a file of a format we read that does not parse is refu
     put(dir, 'w.pt', crypto.randomBytes(100));
     await rejectsWith(repo.commitModel('w.pt', 'x'), 'UNREADABLE_MODEL', /w\.pt does not parse as a PyTorch file: .*neither a zip archive/);
     assert.strictEqual(count(t, dir), 1);
-    // formats we do not read are committed as they are
     put(dir, 'w.tflite', crypto.randomBytes(100));
-    const c = await repo.commitModel('w.tflite', 'tflite weights');
+    await rejectsWith(repo.commitModel('w.tflite', 'x'), 'UNREADABLE_MODEL', /w\.tflite does not parse as a TFLite model: .*"TFL3"/);
+    // formats we do not read (a TensorFlow GraphDef .pb) are committed as they are
+    put(dir, 'w.pb', crypto.randomBytes(100));
+    const c = await repo.commitModel('w.pb', 'graph');
     assert.deepStrictEqual(c.warnings, []);
   });
 
@@ -608,19 +610,19 @@ describe('repo trust (f): after a kill — stale index.lock, temporaries, git fs
     const a = crypto.randomBytes(16 << 20);
     const b = crypto.randomBytes(16 << 20);
     const digest = (x: Buffer) => crypto.createHash('sha256').update(x).digest('hex');
-    put(dir, 'big.tflite', a);
-    await repo.commitModel('big.tflite', 'a');
-    put(dir, 'big.tflite', b);
-    await repo.commitModel('big.tflite', 'b');
+    put(dir, 'big.pb', a);
+    await repo.commitModel('big.pb', 'a');
+    put(dir, 'big.pb', b);
+    await repo.commitModel('big.pb', 'b');
     const whole = new Map([[digest(a), 'v2'], [digest(b), 'v1']]); // current bytes → the other version
     const started = Date.now();
-    const probe = spawnSync(process.execPath, [CLI_BIN, 'restore', 'big.tflite', '--version', 'v1'], { cwd: dir, env: t.env });
+    const probe = spawnSync(process.execPath, [CLI_BIN, 'restore', 'big.pb', '--version', 'v1'], { cwd: dir, env: t.env });
     assert.strictEqual(probe.status, 0, String(probe.stderr));
     const full = Date.now() - started;
     const runs = 12;
     for (let i = 0; i < runs; i++) {
-      const other = whole.get(sha256(path.join(dir, 'big.tflite')))!;
-      const child = spawn(process.execPath, [CLI_BIN, 'restore', 'big.tflite', '--version', other], { cwd: dir, env: t.env, detached: true, stdio: 'ignore' });
+      const other = whole.get(sha256(path.join(dir, 'big.pb')))!;
+      const child = spawn(process.execPath, [CLI_BIN, 'restore', 'big.pb', '--version', other], { cwd: dir, env: t.env, detached: true, stdio: 'ignore' });
       const exited = new Promise((r) => child.on('exit', r));
       // spread over the last part of a restore (start-up and reading history come first, the bytes last)
       await new Promise((r) => setTimeout(r, Math.floor((0.55 + (0.5 * (i + 0.5)) / runs) * full)));
@@ -630,10 +632,10 @@ describe('repo trust (f): after a kill — stale index.lock, temporaries, git fs
         /* it had finished */
       }
       await exited;
-      assert.ok(whole.has(sha256(path.join(dir, 'big.tflite'))), `run ${i}: the working file is one whole version`);
+      assert.ok(whole.has(sha256(path.join(dir, 'big.pb'))), `run ${i}: the working file is one whole version`);
       assert.strictEqual(untracked(t, dir), '', `run ${i}: nothing in the working tree`);
     }
-    await repo.restore('big.tflite', 'v2');
+    await repo.restore('big.pb', 'v2');
     const tmp = path.join(dir, '.git', 'model-versions', 'tmp');
     assert.deepStrictEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], []);
     t.git(dir, 'fsck', '--strict', '--no-progress');

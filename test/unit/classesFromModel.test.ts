@@ -10,7 +10,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runCli } from '../../src/cli/main';
+import { cli } from '../support/cli';
 import { ModelRepository } from '../../src/core/repo';
 
 const PYTHON = '/usr/bin/python3';
@@ -47,18 +47,6 @@ json.dump({'accuracy': float(np.mean(p.argmax(axis=1) == y)), 'logLoss': float(-
            'pred': p.argmax(axis=1).tolist()}, sys.stdout)
 `;
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { out: (s: string) => out.push(s), err: (s: string) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('evaluate: data that lacks some of the model classes (--classes, the model columns)', function () {
   this.timeout(120_000);

@@ -11,7 +11,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runCli } from '../../src/cli/main';
+import { cli } from '../support/cli';
 import { assignFolds, fiveByTwoF, splitCommand } from '../../src/core/eval/crossValidate';
 import { mulberry32 } from '../../src/core/metrics/rng';
 import { ModelRepository } from '../../src/core/repo';
@@ -19,18 +19,6 @@ import { ModelRepository } from '../../src/core/repo';
 const PYTHON = '/usr/bin/python3';
 const TRAINER = path.join(__dirname, '..', '..', '..', 'test', 'support', 'cv_train.py');
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { out: (s: string) => out.push(s), err: (s: string) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 interface Logged {
   accuracy: number;

@@ -3,7 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runCli } from '../../src/cli/main';
+import { cli } from '../support/cli';
 import { alignSequences, diffModels, renderMarkdown, renderText, shapeChangeBreaks, type ModelDiff, type WeightRow } from '../../src/core/diff';
 import { readModelSummary } from '../../src/core/formats';
 import { fixture } from '../support/paths';
@@ -443,18 +443,6 @@ print(json.dumps(out))`;
 
 // ---------------------------------------------------------------- CLI
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 function gitEnv(home: string): NodeJS.ProcessEnv {
   fs.mkdirSync(home, { recursive: true });

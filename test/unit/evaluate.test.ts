@@ -8,7 +8,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runCli } from '../../src/cli/main';
+import { cli } from '../support/cli';
 import { EvalClient } from '../../src/core/eval/client';
 import { loadDataset, type Dataset } from '../../src/core/eval/dataset';
 import { compareModels, evaluateModel, evaluationKey, gate, parseGateRule, settingsOf, toProbabilities } from '../../src/core/eval/evaluate';
@@ -32,18 +32,6 @@ function forwardJs(ds: Dataset, w: [number, number], b: number): number[] {
   return out;
 }
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { out: (s: string) => out.push(s), err: (s: string) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('evaluate / compare', function () {
   this.timeout(120_000);

@@ -80,6 +80,30 @@ export function buildLineageGraph(histories: ModelHistory[]): LineageGraph {
     }
     return n;
   };
+  /** An evaluation (or cross-validation) node of version `me`, with its edge from the version and from the data it ran on. */
+  const addEvaluation = (me: LineageNode, v: { version: number; commit: string; shortCommit: string; model: string }, id: string, key: string, label: string, metrics: Record<string, number>, date: unknown, rows: unknown, sha256: unknown, file: string | undefined): void => {
+    const n: LineageNode = {
+      id,
+      kind: 'evaluation',
+      label,
+      model: v.model,
+      version: v.version,
+      commit: v.commit,
+      shortCommit: v.shortCommit,
+      key,
+      metrics,
+      ...(typeof date === 'string' ? { date } : {}),
+      ...(typeof rows === 'number' ? { rows } : {}),
+    };
+    nodes.set(id, n);
+    addEdge('evaluated', me.id, id);
+    const sha = typeof sha256 === 'string' && /^[0-9a-f]{64}$/.test(sha256) ? sha256 : undefined;
+    if (sha) {
+      const d = datasetsByOid.get(sha) ?? dataset(sha, file ?? sha.slice(0, 12));
+      n.path = d.path;
+      addEdge('evaluated-on', d.id, id);
+    }
+  };
   // pass 2: lineage trailers and evaluations
   for (const h of sorted) {
     let prev: LineageNode | undefined;
@@ -125,30 +149,9 @@ export function buildLineageGraph(histories: ModelHistory[]): LineageGraph {
           if (e.metrics && typeof e.metrics === 'object') {
             for (const [k, x] of Object.entries(e.metrics as Record<string, unknown>)) if (typeof x === 'number' && Number.isFinite(x)) metrics[k] = x;
           }
-          const id = `evaluation:${v.commit}:${v.model}:${key}`;
           const file = typeof e.dataset?.file === 'string' ? e.dataset.file : undefined;
           const main = pickMetric(metrics);
-          const n: LineageNode = {
-            id,
-            kind: 'evaluation',
-            label: `eval ${main ? `${main[0]} ${formatMetric(main[1])}` : key.slice(0, 8)}${file ? ` on ${basename(file)}` : ''}`,
-            model: v.model,
-            version: v.version,
-            commit: v.commit,
-            shortCommit: v.shortCommit,
-            key,
-            metrics,
-            ...(typeof e.date === 'string' ? { date: e.date } : {}),
-            ...(typeof e.dataset?.rows === 'number' ? { rows: e.dataset.rows } : {}),
-          };
-          nodes.set(id, n);
-          addEdge('evaluated', me.id, id);
-          const sha = typeof e.dataset?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(e.dataset.sha256) ? e.dataset.sha256 : undefined;
-          if (sha) {
-            const d = datasetsByOid.get(sha) ?? dataset(sha, file ?? sha.slice(0, 12));
-            n.path = d.path;
-            addEdge('evaluated-on', d.id, id);
-          }
+          addEvaluation(me, v, `evaluation:${v.commit}:${v.model}:${key}`, key, `eval ${main ? `${main[0]} ${formatMetric(main[1])}` : key.slice(0, 8)}${file ? ` on ${basename(file)}` : ''}`, metrics, e.date, e.dataset?.rows, e.dataset?.sha256, file);
         }
       }
       // cross-validation runs (modelver cv --record, Cross-Validate…): an evaluation node per run, its
@@ -163,28 +166,7 @@ export function buildLineageGraph(histories: ModelHistory[]): LineageGraph {
           const file = typeof r.data?.file === 'string' ? r.data.file : undefined;
           const main = pickMetric(metrics);
           const k = typeof r.k === 'number' ? r.k : undefined;
-          const id = `evaluation:${v.commit}:${v.model}:cv:${key}`;
-          const n: LineageNode = {
-            id,
-            kind: 'evaluation',
-            label: `${k ? `${k}-fold ` : ''}CV ${main ? `${main[0]} ${formatMetric(main[1])}` : key.slice(0, 8)}${file ? ` on ${basename(file)}` : ''}`,
-            model: v.model,
-            version: v.version,
-            commit: v.commit,
-            shortCommit: v.shortCommit,
-            key,
-            metrics,
-            ...(typeof r.date === 'string' ? { date: r.date } : {}),
-            ...(typeof r.data?.rows === 'number' ? { rows: r.data.rows } : {}),
-          };
-          nodes.set(id, n);
-          addEdge('evaluated', me.id, id);
-          const sha = typeof r.data?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(r.data.sha256) ? r.data.sha256 : undefined;
-          if (sha) {
-            const d = datasetsByOid.get(sha) ?? dataset(sha, file ?? sha.slice(0, 12));
-            n.path = d.path;
-            addEdge('evaluated-on', d.id, id);
-          }
+          addEvaluation(me, v, `evaluation:${v.commit}:${v.model}:cv:${key}`, key, `${k ? `${k}-fold ` : ''}CV ${main ? `${main[0]} ${formatMetric(main[1])}` : key.slice(0, 8)}${file ? ` on ${basename(file)}` : ''}`, metrics, r.date, r.data?.rows, r.data?.sha256, file);
         }
       }
     }

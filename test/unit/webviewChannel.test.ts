@@ -231,15 +231,16 @@ describe('webview channel: ready handshake, state, requests', () => {
     assert.deepStrictEqual(next.posted, [{ type: 'model', n: 9 }]);
   });
 
-  it('a page whose frame runs no script (no booting, no ready) gets its HTML again, at most twice, each logged', async () => {
+  it('a page whose frame runs no script (no booting, no ready) gets its HTML again, at most three times, each logged, each wait twice the last', async () => {
     const { channel, webview, lines } = setup({ frameLoadMs: 40 });
     channel.post({ type: 'model', n: 1 });
-    await new Promise((r) => setTimeout(r, 300));
-    assert.strictEqual(webview.html, '<html>page 3</html>', 'the first page and two more');
-    assert.deepStrictEqual(lines.map((l) => l.replace(/ within .*/, '')), [
-      "warn test panel: the page's frame ran no script",
-      "warn test panel: the page's frame ran no script",
-      "error test panel: the page's frame ran no script",
+    await new Promise((r) => setTimeout(r, 900));
+    assert.strictEqual(webview.html, '<html>page 4</html>', 'the first page and three more');
+    assert.deepStrictEqual(lines.map((l) => l.replace(/ \(the webview.*|, the 4th.*/, '')), [
+      "warn test panel: the page's frame ran no script within 0.04 s",
+      "warn test panel: the page's frame ran no script within 0.08 s",
+      "warn test panel: the page's frame ran no script within 0.16 s",
+      "error test panel: the page's frame ran no script within 0.32 s",
     ]);
     // the third page loads: it gets the state
     await webview.fromPage({ type: 'booting' });
@@ -262,29 +263,33 @@ describe('webview channel: ready handshake, state, requests', () => {
     });
     ref.channel = channel;
     channel.post({ type: 'model', n: 1 });
-    await new Promise((r) => setTimeout(r, 300));
-    assert.strictEqual(frames.length, 2, 'two new frames, then it gives up');
+    await new Promise((r) => setTimeout(r, 900));
+    assert.strictEqual(frames.length, 3, 'three new frames, then it gives up');
     assert.strictEqual(webview.html, '<html>page 1</html>', 'the stuck frame is not given its HTML again');
     assert.deepStrictEqual(lines.map((l) => l.replace(/ within [^;]*;/, ';')), [
-      "warn test panel: the page's frame ran no script; replaced the panel with a new one (1 of 2)",
-      "warn test panel: the page's frame ran no script; replaced the panel with a new one (2 of 2)",
+      "warn test panel: the page's frame ran no script; replaced the panel with a new one (1 of 3)",
+      "warn test panel: the page's frame ran no script; replaced the panel with a new one (2 of 3)",
+      "warn test panel: the page's frame ran no script; replaced the panel with a new one (3 of 3)",
       "error test panel: the page's frame ran no script; giving up (close and reopen the panel)",
     ]);
+    // the waits doubled: 40, 80, 160 ms, then 320 before giving up
+    assert.deepStrictEqual(lines.map((l) => / within ([\d.]+) s/.exec(l)?.[1]), ['0.04', '0.08', '0.16', '0.32']);
     // the last frame loads: it gets the state; the stuck ones get nothing
-    await frames[1].fromPage({ type: 'booting' });
-    await frames[1].fromPage({ type: 'ready' });
-    assert.deepStrictEqual(frames[1].posted, [{ type: 'model', n: 1 }]);
+    await frames[2].fromPage({ type: 'booting' });
+    await frames[2].fromPage({ type: 'ready' });
+    assert.deepStrictEqual(frames[2].posted, [{ type: 'model', n: 1 }]);
     assert.deepStrictEqual(webview.posted, []);
     assert.deepStrictEqual(frames[0].posted, []);
+    assert.deepStrictEqual(frames[1].posted, []);
     channel.dispose();
   });
 
   it('when the owner cannot replace the webview (a view, a custom editor), the HTML is set again', async () => {
     let asked = 0;
     const { channel, webview } = setup({ frameLoadMs: 40, replaceFrame: () => (asked++, false as const) });
-    await new Promise((r) => setTimeout(r, 300));
-    assert.strictEqual(asked, 2);
-    assert.strictEqual(webview.html, '<html>page 3</html>');
+    await new Promise((r) => setTimeout(r, 900));
+    assert.strictEqual(asked, 3);
+    assert.strictEqual(webview.html, '<html>page 4</html>');
     channel.dispose();
   });
 

@@ -59,8 +59,9 @@ export interface ChannelOptions<H extends Message, W extends Message> {
   log: ChannelLog;
   /**
    * A page whose frame runs no script at all within this time (not even the boot script's `booting`)
-   * never loaded: its HTML is set again, at most FRAME_RELOADS times, each logged. Default
-   * FRAME_LOAD_MS. (code-server serves every webview from one origin with one service worker, which
+   * never loaded: its HTML is set again, at most FRAME_RELOADS times, each logged, the wait doubling
+   * each time (5, 10, 20 s, then it gives up after 40 s more: Chromium can refuse a scope's service worker
+   * registrations for tens of seconds after one failed). Default FRAME_LOAD_MS. (code-server serves every webview from one origin with one service worker, which
    * each new webview registers again; a frame created during that hand-over gets no content.)
    */
   frameLoadMs?: number;
@@ -76,7 +77,7 @@ export interface ChannelOptions<H extends Message, W extends Message> {
 }
 
 export const FRAME_LOAD_MS = 5000;
-export const FRAME_RELOADS = 2;
+export const FRAME_RELOADS = 3;
 
 /** The slot of a message that stands for the whole view (loading, the view model, an error). */
 export const VIEW_SLOT = 'view';
@@ -106,13 +107,14 @@ export class WebviewChannel<H extends Message, W extends Message> implements Dis
 
   private watchFrame(): void {
     this.stopFrameWatch();
-    const ms = this.options.frameLoadMs ?? FRAME_LOAD_MS;
+    // the wait doubles with each new frame or page (a wedge that outlasts one wait often ends in the next)
+    const ms = (this.options.frameLoadMs ?? FRAME_LOAD_MS) * 2 ** this.frameReloads;
     this.frameTimer = setTimeout(() => {
       this.frameTimer = undefined;
       const webview = this.webview;
       if (!webview) return;
       if (this.frameReloads >= FRAME_RELOADS) {
-        this.options.log.error(`${this.name}: the page's frame ran no script within ${ms / 1000} s, ${FRAME_RELOADS + 1} times; giving up (close and reopen the panel)`);
+        this.options.log.error(`${this.name}: the page's frame ran no script within ${ms / 1000} s, the ${FRAME_RELOADS + 1}th time; giving up (close and reopen the panel)`);
         return;
       }
       const reloads = this.frameReloads + 1;
@@ -125,6 +127,7 @@ export class WebviewChannel<H extends Message, W extends Message> implements Dis
       this.frameReloads = reloads; // (after a replacement too: attach() of the new webview started the count again)
       if (replaced === 'replaced') {
         this.options.log.warn(`${name}: the page's frame ran no script within ${ms / 1000} s (the webview never loaded it); replaced the panel with a new one (${reloads} of ${FRAME_RELOADS})`);
+        this.watchFrame(); // the new frame's watch, with the longer wait (attach() started it with the first)
         return;
       }
       this.options.log.warn(`${this.name}: the page's frame ran no script within ${ms / 1000} s (the webview never loaded it); setting its HTML again (${reloads} of ${FRAME_RELOADS})`);

@@ -327,7 +327,10 @@ describe('hostile clients (issue #10)', function () {
     });
 
     it('a client that never reads: the host stops reading it instead of queueing its replies, and its replies (those held back too) arrive once it reads', async function () {
-      if (!fs.existsSync(`/proc/${host.proc.pid}/status`)) this.skip();
+      if (!fs.existsSync(`/proc/${host.proc.pid}/status`)) {
+        console.log('    (skipped: no /proc/<pid>/status to read the host\'s memory from)');
+        this.skip();
+      }
       const N = 200; // replies of 131,072 float32 in base64: ~700 KB each, ~140 MB in all
       const c = await Raw.open(host.url);
       sockets.push(c);

@@ -182,7 +182,10 @@ describe('evaluation host liveness (issue #10 §2 e)', function () {
   });
 
   it('local: one long batch (the process busy computing, no message for seconds) is not taken for a stopped host', async function () {
-    if (process.platform !== 'linux') this.skip(); // CPU time from /proc
+    if (process.platform !== 'linux') {
+      console.log('    (skipped: the busy-host check reads CPU time from /proc, Linux only)');
+      this.skip();
+    }
     const c = local(FAST);
     await c.initialize({ provider: 'cpu' });
     const file = path.join(tmp, 'deep.onnx');

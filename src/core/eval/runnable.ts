@@ -12,7 +12,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { isLegacyTorch, isSafetensors, isZip } from '../formats/sniff';
+import { isGguf, isLegacyTorch, isSafetensors, isTflite, isZip } from '../formats/sniff';
 import { readRange, readZipDirectory } from '../formats/zip';
 import { NotRunnableError } from './errors';
 
@@ -80,13 +80,6 @@ export function notRunnableFormatByName(file: string): string | undefined {
   return undefined;
 }
 
-const GGUF = [0x47, 0x47, 0x55, 0x46]; // "GGUF"
-const TFL3 = [0x54, 0x46, 0x4c, 0x33]; // "TFL3", the flatbuffer file identifier at offset 4
-
-function at(head: Uint8Array, magic: number[], offset: number): boolean {
-  return head.length >= offset + magic.length && magic.every((b, i) => head[offset + i] === b);
-}
-
 /**
  * The format of `file` when evaluation refuses it, from its content: a safetensors file (or a Hugging
  * Face folder or index of them), a PyTorch zip (state dict or TorchScript) or legacy pickle, GGUF, TFLite.
@@ -101,8 +94,8 @@ export async function notRunnableFormat(file: string): Promise<string | undefine
     }
     if (st.size === 0) return undefined;
     const head = await readRange(file, 0, Math.min(512, st.size));
-    if (at(head, GGUF, 0)) return 'gguf';
-    if (at(head, TFL3, 4)) return 'tflite';
+    if (isGguf(head)) return 'gguf';
+    if (isTflite(head)) return 'tflite';
     if (isSafetensors(head) || /\.safetensors(\.index\.json)?$/i.test(file)) return 'safetensors';
     if (isLegacyTorch(head)) return 'pytorch';
     if (isZip(head)) {

@@ -56,7 +56,8 @@ export function compareSlices(evals: ModelEvaluation[], opts: { by?: string; val
   const ordered = [...groups.entries()].sort((x, y) => y[1].length - x[1].length || (x[0] < y[0] ? -1 : 1));
   const kept = ordered.slice(0, maxSlices);
   const slices: SliceRow[] = [];
-  const tests: { slice: number; pair: number; p: number }[] = [];
+  /** each tested (slice, candidate): its p and which way the candidate differs (+1 better, −1 worse) */
+  const tests: { slice: number; pair: number; p: number; better: number }[] = [];
   for (const [value, idx] of kept) {
     const yt = gather(yTrue, idx);
     const metric = evals.map((e) => (cls ? accuracyOf(yt, gather(e.predictions.yPred, idx)) : rmseOf(yt, gather(e.predictions.yPred, idx))));
@@ -78,18 +79,16 @@ export function compareSlices(evals: ModelEvaluation[], opts: { by?: string; val
         }
       }
       pairs.push({ candidate: b.label, pValue: p, pHolm: NaN, verdict: 'no significant difference' });
-      if (Number.isFinite(p)) tests.push({ slice: slices.length, pair: pairs.length - 1, p });
-      (pairs[pairs.length - 1] as { better?: number }).better = better;
+      if (Number.isFinite(p)) tests.push({ slice: slices.length, pair: pairs.length - 1, p, better });
     }
     slices.push({ value, rows: idx.length, metric, pairs });
   }
   const adjusted = holm(tests.map((t) => t.p));
   tests.forEach((t, k) => {
-    const pair = slices[t.slice].pairs[t.pair] as SliceRow['pairs'][number] & { better?: number };
+    const pair = slices[t.slice].pairs[t.pair];
     pair.pHolm = adjusted[k];
-    if (adjusted[k] < alpha && pair.better) pair.verdict = pair.better > 0 ? 'B better' : 'B worse';
+    if (adjusted[k] < alpha && t.better) pair.verdict = t.better > 0 ? 'B better' : 'B worse';
   });
-  for (const s of slices) for (const p of s.pairs) delete (p as { better?: number }).better;
   return { by: opts.by ?? 'class', metric: cls ? 'accuracy' : 'rmse', slices, omitted: ordered.length - kept.length };
 }
 

@@ -30,6 +30,7 @@ import * as path from 'path';
 import { constants as bufferConstants } from 'buffer';
 import { ModelFormatError, type ModelFormatErrorCode } from './errors';
 import type { DType, GgufInfo, ModelSummary, TensorData, TensorInfo } from './types';
+import { plainView } from './plainView';
 
 // ---------------------------------------------------------------- ggml types
 
@@ -728,35 +729,8 @@ export async function readGgufTensor(summary: ModelSummary, tensor: TensorInfo):
   const file = summary.path;
   const { type, offset, length } = checkTensor(file, tensor);
   const bytes = await readBytes(file, tensor, offset, length);
-  const b = bytes.buffer;
   const n = tensor.paramCount;
-  let data: TensorData['data'];
-  switch (type.dtype) {
-    case 'float32':
-      data = new Float32Array(b, 0, n);
-      break;
-    case 'float64':
-      data = new Float64Array(b, 0, n);
-      break;
-    case 'float16':
-    case 'bfloat16':
-      data = new Uint16Array(b, 0, n);
-      break;
-    case 'int8':
-      data = new Int8Array(b, 0, n);
-      break;
-    case 'int16':
-      data = new Int16Array(b, 0, n);
-      break;
-    case 'int32':
-      data = new Int32Array(b, 0, n);
-      break;
-    case 'int64':
-      data = new BigInt64Array(b, 0, n);
-      break;
-    default:
-      data = DEQUANTIZED.has(type.dtype) ? dequantize(type.dtype, bytes, n / type.block) : bytes;
-  }
+  const data = plainView(type.dtype, bytes, n) ?? (DEQUANTIZED.has(type.dtype) ? dequantize(type.dtype, bytes, n / type.block) : bytes);
   return { dtype: tensor.dtype, shape: tensor.shape, data };
 }
 

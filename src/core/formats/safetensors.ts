@@ -16,6 +16,7 @@ import * as path from 'path';
 import { constants as bufferConstants } from 'buffer';
 import { ModelFormatError } from './errors';
 import type { DType, ModelSummary, TensorData, TensorInfo } from './types';
+import { plainView } from './plainView';
 
 /** The largest header accepted: the safetensors library's own limit (MAX_HEADER_SIZE, 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -580,44 +581,7 @@ export async function readSafetensorsTensor(summary: ModelSummary, tensor: Tenso
   } finally {
     await fh.close();
   }
-  const b = bytes.buffer;
-  const n = tensor.paramCount;
-  let data: TensorData['data'];
-  switch (tensor.dtype) {
-    case 'float32':
-      data = new Float32Array(b, 0, n);
-      break;
-    case 'float64':
-      data = new Float64Array(b, 0, n);
-      break;
-    case 'complex64':
-      data = new Float32Array(b, 0, 2 * n);
-      break;
-    case 'float16':
-    case 'bfloat16':
-    case 'uint16':
-      data = new Uint16Array(b, 0, n);
-      break;
-    case 'int16':
-      data = new Int16Array(b, 0, n);
-      break;
-    case 'int8':
-      data = new Int8Array(b, 0, n);
-      break;
-    case 'int32':
-      data = new Int32Array(b, 0, n);
-      break;
-    case 'uint32':
-      data = new Uint32Array(b, 0, n);
-      break;
-    case 'int64':
-      data = new BigInt64Array(b, 0, n);
-      break;
-    case 'uint64':
-      data = new BigUint64Array(b, 0, n);
-      break;
-    default: // uint8, bool, float8 types
-      data = bytes;
-  }
+  // uint8, bool and the float8 types: the bytes themselves
+  const data = plainView(tensor.dtype, bytes, tensor.paramCount) ?? bytes;
   return { dtype: tensor.dtype, shape: tensor.shape, data };
 }

@@ -30,6 +30,7 @@ import { BuiltinOptions2, unionToBuiltinOptions2 } from './tflite/generated/tfli
 import { TensorType } from './tflite/generated/tflite/tensor-type';
 import { ActivationFunctionType } from './tflite/generated/tflite/activation-function-type';
 import { Padding } from './tflite/generated/tflite/padding';
+import { plainView } from './plainView';
 
 /** Files up to `wholeFileBytes` are read whole for a summary; larger ones in pages of `pageBytes`, at most `maxPages` held. */
 export interface TfliteReadLimits {
@@ -750,68 +751,34 @@ export async function readTfliteTensor(file: string, tensor: TensorInfo): Promis
   if (bits && loc.length !== Math.ceil((n * bits) / 8)) {
     throw new ModelFormatError('CORRUPT', src, `tensor ${quote(tensor.name)} of ${name}: ${loc.length} bytes cannot hold ${n} ${tensor.dtype} values.`);
   }
-  const b = bytes.buffer;
-  let data: TensorData['data'];
-  switch (tensor.dtype) {
-    case 'float32':
-      data = new Float32Array(b, 0, n);
-      break;
-    case 'float64':
-      data = new Float64Array(b, 0, n);
-      break;
-    case 'complex64':
-      data = new Float32Array(b, 0, 2 * n);
-      break;
-    case 'complex128':
-      data = new Float64Array(b, 0, 2 * n);
-      break;
-    case 'float16':
-    case 'bfloat16':
-    case 'uint16':
-      data = new Uint16Array(b, 0, n);
-      break;
-    case 'int16':
-      data = new Int16Array(b, 0, n);
-      break;
-    case 'int8':
-      data = new Int8Array(b, 0, n);
-      break;
-    case 'int32':
-      data = new Int32Array(b, 0, n);
-      break;
-    case 'uint32':
-      data = new Uint32Array(b, 0, n);
-      break;
-    case 'int64':
-      data = new BigInt64Array(b, 0, n);
-      break;
-    case 'uint64':
-      data = new BigUint64Array(b, 0, n);
-      break;
-    case 'int4':
-    case 'uint4':
-    case 'int2': {
-      // packed low bits first, as TFLite packs them
-      const w = BITS_OF[tensor.dtype];
-      const per = 8 / w;
-      const mask = (1 << w) - 1;
-      const signed = tensor.dtype !== 'uint4';
-      const out = signed ? new Int8Array(n) : new Uint8Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = (bytes[Math.floor(i / per)] >> ((i % per) * w)) & mask;
-        out[i] = signed && v >= 1 << (w - 1) ? v - (1 << w) : v;
+  let data: TensorData['data'] | undefined = plainView(tensor.dtype, bytes, n);
+  if (!data) {
+    switch (tensor.dtype) {
+      case 'int4':
+      case 'uint4':
+      case 'int2': {
+        // packed low bits first, as TFLite packs them
+        const w = BITS_OF[tensor.dtype];
+        const per = 8 / w;
+        const mask = (1 << w) - 1;
+        const signed = tensor.dtype !== 'uint4';
+        const out = signed ? new Int8Array(n) : new Uint8Array(n);
+        for (let i = 0; i < n; i++) {
+          const v = (bytes[Math.floor(i / per)] >> ((i % per) * w)) & mask;
+          out[i] = signed && v >= 1 << (w - 1) ? v - (1 << w) : v;
+        }
+        data = out;
+        break;
       }
-      data = out;
-      break;
+      case 'string': {
+        const s = decodeStrings(bytes, n);
+        if (!s) throw new ModelFormatError('CORRUPT', src, `tensor ${quote(tensor.name)} of ${name}: its ${loc.length} bytes are not ${n} TFLite strings (count, offsets, bytes).`);
+        data = s;
+        break;
+      }
+      default: // uint8, bool, float8 types, sparse tensors' stored bytes
+        data = bytes;
     }
-    case 'string': {
-      const s = decodeStrings(bytes, n);
-      if (!s) throw new ModelFormatError('CORRUPT', src, `tensor ${quote(tensor.name)} of ${name}: its ${loc.length} bytes are not ${n} TFLite strings (count, offsets, bytes).`);
-      data = s;
-      break;
-    }
-    default: // uint8, bool, float8 types, sparse tensors' stored bytes
-      data = bytes;
   }
   return { dtype: tensor.dtype, shape: tensor.shape, data };
 }

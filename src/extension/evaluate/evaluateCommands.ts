@@ -534,8 +534,8 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     }
     const host = await pickHost(given?.host, !given);
     if (!host) return undefined;
-    const out = (cvOutput ??= vscode.window.createOutputChannel('Model Versions: Cross-Validation'));
-    context.subscriptions.push(out);
+    if (!cvOutput) context.subscriptions.push((cvOutput = vscode.window.createOutputChannel('Model Versions: Cross-Validation')));
+    const out = cvOutput;
     out.show(true);
     out.appendLine(`Cross-validating ${v.model}@v${v.version}: ${k} folds${stratify ? ', stratified' : ''} of ${spec.file} — ${train}`);
     const report = await vscode.window.withProgress(

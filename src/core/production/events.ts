@@ -1,0 +1,390 @@
+/**
+ * Prediction logs: one record per served prediction (docs/production.md has the schema).
+ *
+ *   timestamp   ISO 8601 text or epoch milliseconds                      required
+ *   model       the model's path in the repository                       required unless --model names it
+ *   version     a version spec: v3, a tag, an alias, a commit, an oid     required
+ *   request_id  text (or a number), unique per prediction                 required
+ *   prediction  score, class or value                                     optional
+ *   outcome     0/1, true/false, a number, or an object of named outcomes  optional (or in a separate log)
+ *   features    an object (JSON Lines) or one column per feature (CSV)    optional
+ *   latency_ms  a number                                                  optional
+ *
+ * Files are read as a stream of lines (JSON Lines, or CSV with a header row), never whole; each
+ * record is checked as it is read and the first bad one stops the read with an error that names the
+ * field, the record and its line.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+export type LogFormat = 'jsonl' | 'csv';
+
+/** The schema's field names; a mapping renames the file's own names to these. */
+export const EVENT_FIELDS = ['timestamp', 'model', 'version', 'request_id', 'prediction', 'outcome', 'features', 'latency_ms'] as const;
+export type EventField = (typeof EVENT_FIELDS)[number];
+
+export interface PredictionEvent {
+  /** epoch milliseconds */
+  timestamp: number;
+  model: string;
+  version: string;
+  requestId: string;
+  prediction?: number | string;
+  /** the outcome, or the named outcomes (JSON object / CSV columns `outcome.<name>`) */
+  outcome?: number | Record<string, number>;
+  features?: Record<string, number | string>;
+  latencyMs?: number;
+}
+
+export class EventLogError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line?: number,
+  ) {
+    super(line !== undefined ? `${path.basename(file)}, line ${line}: ${message}` : `${path.basename(file)}: ${message}`);
+  }
+}
+
+export interface ReadOptions {
+  /** default: from the file name (.jsonl/.ndjson/.json → jsonl, .csv → csv) */
+  format?: LogFormat;
+  /** the file's field or column name → the schema's field (e.g. { req: 'request_id' }) */
+  mapping?: Readonly<Record<string, EventField>>;
+  /** fields the caller needs besides timestamp, version and request_id */
+  require?: readonly EventField[];
+  /** used when a record has no model field */
+  defaultModel?: string;
+}
+
+export function logFormatOf(file: string, given?: string): LogFormat {
+  if (given) {
+    if (given === 'jsonl' || given === 'csv') return given;
+    throw new EventLogError(`unknown log format '${given}': give jsonl or csv`, file);
+  }
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  if (ext === '.csv') return 'csv';
+  if (ext === '.parquet') {
+    throw new EventLogError(
+      'Parquet logs are not read yet: convert the file to JSON Lines or CSV first (e.g. `duckdb -c "COPY (SELECT * FROM \'log.parquet\') TO \'log.jsonl\'"`).',
+      file,
+    );
+  }
+  throw new EventLogError(`cannot tell the format of '${ext || 'a file without an extension'}': name it .jsonl or .csv, or give --format jsonl|csv`, file);
+}
+
+/** Parses a `--map` value: `req=request_id,ts=timestamp`. */
+export function parseMapping(text: string): Record<string, EventField> {
+  const out: Record<string, EventField> = {};
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const from = part.slice(0, eq).trim();
+    const to = part.slice(eq + 1).trim();
+    if (eq <= 0 || !from || !to) throw new Error(`--map '${part}': write FILE_FIELD=SCHEMA_FIELD, e.g. req=request_id`);
+    if (!(EVENT_FIELDS as readonly string[]).includes(to)) throw new Error(`--map '${part}': '${to}' is not a field of the schema (${EVENT_FIELDS.join(', ')})`);
+    out[from] = to as EventField;
+  }
+  return out;
+}
+
+const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function timestampOf(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+    if (ISO.test(t)) {
+      const ms = Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t);
+      if (Number.isFinite(ms)) return ms;
+    }
+  }
+  return undefined;
+}
+
+function outcomeValue(v: unknown): number | undefined {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string') {
+    const t = v.trim().toLowerCase();
+    if (t === 'true') return 1;
+    if (t === 'false') return 0;
+    if (t !== '' && Number.isFinite(Number(t))) return Number(t);
+  }
+  return undefined;
+}
+
+const show = (v: unknown): string => {
+  const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+};
+
+/** One record (a JSON object, or a CSV row as column → text) → an event; throws naming the field. */
+export function toEvent(rec: Record<string, unknown>, file: string, line: number, opts: ReadOptions): PredictionEvent {
+  const get = (f: EventField): unknown => rec[f];
+  const fail = (m: string): never => {
+    throw new EventLogError(m, file, line);
+  };
+  const need = (f: EventField): unknown => {
+    const v = get(f);
+    if (v === undefined || v === null || v === '') fail(`the field '${f}' is missing (fields: ${Object.keys(rec).slice(0, 12).join(', ')})`);
+    return v;
+  };
+  const ts = timestampOf(need('timestamp'));
+  if (ts === undefined) fail(`'timestamp' ${show(get('timestamp'))} is neither ISO 8601 (2026-11-03T14:05:00Z) nor epoch milliseconds`);
+  const modelRaw = get('model');
+  const model = modelRaw === undefined || modelRaw === null || modelRaw === '' ? opts.defaultModel : String(modelRaw);
+  if (!model) fail(`the field 'model' is missing: give it in each record or name the model with --model`);
+  const version = need('version');
+  if (typeof version !== 'string' && typeof version !== 'number') fail(`'version' ${show(version)} is not a version (v3, a tag, an alias or a commit)`);
+  const rid = need('request_id');
+  if (typeof rid !== 'string' && typeof rid !== 'number') fail(`'request_id' ${show(rid)} is not text or a number`);
+  const ev: PredictionEvent = { timestamp: ts!, model: model!, version: String(version), requestId: String(rid) };
+  const pred = get('prediction');
+  if (pred !== undefined && pred !== null && pred !== '') {
+    const n = outcomeValue(pred);
+    ev.prediction = n ?? (typeof pred === 'string' ? pred : fail(`'prediction' ${show(pred)} is not a number or a class name`));
+  } else if (opts.require?.includes('prediction')) fail(`the field 'prediction' is missing`);
+  const out = get('outcome');
+  if (out !== undefined && out !== null && out !== '') {
+    if (typeof out === 'object' && !Array.isArray(out)) {
+      const named: Record<string, number> = {};
+      for (const [k, v] of Object.entries(out as Record<string, unknown>)) {
+        if (v === null || v === undefined) continue;
+        const n = outcomeValue(v);
+        if (n === undefined) fail(`'outcome.${k}' ${show(v)} is not a number or true/false`);
+        named[k] = n!;
+      }
+      ev.outcome = named;
+    } else {
+      const n = outcomeValue(out);
+      if (n === undefined) fail(`'outcome' ${show(out)} is not a number or true/false`);
+      ev.outcome = n;
+    }
+  }
+  const feats = get('features');
+  if (feats !== undefined && feats !== null) {
+    if (typeof feats !== 'object' || Array.isArray(feats)) fail(`'features' is not an object of name → value`);
+    ev.features = feats as Record<string, number | string>;
+  }
+  const lat = get('latency_ms');
+  if (lat !== undefined && lat !== null && lat !== '') {
+    const n = outcomeValue(lat);
+    if (n === undefined || n < 0) fail(`'latency_ms' ${show(lat)} is not a number of milliseconds`);
+    ev.latencyMs = n;
+  }
+  return ev;
+}
+
+/** Splits one CSV record (RFC 4180; no line ends inside it) into cells. */
+export function splitCsvLine(line: string): string[] | undefined {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let s = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) return undefined; // the quoted cell goes on past the line's end
+        s += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          s += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      cells.push(s);
+      if (i >= line.length) return cells;
+      if (line[i] !== ',') return cells.concat([line.slice(i)]); // junk after the quote: let the caller's checks name it
+      i++;
+    } else {
+      const c = line.indexOf(',', i);
+      if (c < 0) {
+        cells.push(line.slice(i));
+        return cells;
+      }
+      cells.push(line.slice(i, c));
+      i = c + 1;
+    }
+  }
+}
+
+function renamed(rec: Record<string, unknown>, mapping?: Readonly<Record<string, EventField>>): Record<string, unknown> {
+  if (!mapping) return rec;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rec)) out[Object.prototype.hasOwnProperty.call(mapping, k) ? mapping[k] : k] = v;
+  return out;
+}
+
+/**
+ * Streams the lines of `file` (LF or CRLF) to `onLine(text, lineNumber)`, in chunks of 4 MiB; an
+ * empty line is skipped. Memory stays at a chunk and one line whatever the file's size.
+ */
+export async function forEachLine(file: string, onLine: (line: string, n: number) => void): Promise<number> {
+  let n = 0;
+  let rest = '';
+  const stream = fs.createReadStream(file, { highWaterMark: 4 << 20 });
+  let restBytes: Buffer | undefined;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const buf = restBytes ? Buffer.concat([restBytes, chunk]) : chunk;
+    const last = buf.lastIndexOf(10);
+    if (last < 0) {
+      restBytes = buf;
+      continue;
+    }
+    restBytes = last + 1 < buf.length ? buf.subarray(last + 1) : undefined;
+    const text = rest + buf.toString('utf8', 0, last);
+    rest = '';
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      const end = nl < 0 ? text.length : nl;
+      n++;
+      let line = text.slice(start, end);
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.length) onLine(line, n);
+      if (nl < 0) break;
+      start = nl + 1;
+    }
+  }
+  if (restBytes?.length) {
+    n++;
+    let line = restBytes.toString('utf8');
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.length) onLine(line, n);
+  }
+  return n;
+}
+
+/**
+ * Reads every record of a prediction log in order and hands each, checked, to `onEvent`. CSV columns
+ * other than the schema's become features (`features.<name>` or plain names), `outcome.<name>`
+ * columns named outcomes.
+ */
+export async function readEvents(file: string, onEvent: (e: PredictionEvent, line: number) => void, opts: ReadOptions = {}): Promise<{ records: number }> {
+  if (!fs.existsSync(file)) throw new EventLogError('no such file', file);
+  const format = logFormatOf(file, opts.format);
+  let records = 0;
+  if (format === 'jsonl') {
+    await forEachLine(file, (line, n) => {
+      let rec: unknown;
+      try {
+        rec = JSON.parse(line);
+      } catch (e) {
+        throw new EventLogError(`not a JSON object (${(e as Error).message}); each line of a JSON Lines log is one record`, file, n);
+      }
+      if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new EventLogError('not a JSON object; each line of a JSON Lines log is one record', file, n);
+      onEvent(toEvent(renamed(rec as Record<string, unknown>, opts.mapping), file, n, opts), n);
+      records++;
+    });
+    return { records };
+  }
+  let header: string[] | undefined;
+  let pending = '';
+  let pendingLine = 0;
+  await forEachLine(file, (line, n) => {
+    let text = line;
+    if (pending) {
+      text = `${pending}\n${line}`;
+    }
+    const cells = splitCsvLine(text);
+    if (!cells) {
+      // a quoted cell with a line end inside: join the next line
+      if (!pending) pendingLine = n;
+      pending = text;
+      return;
+    }
+    const at = pending ? pendingLine : n;
+    pending = '';
+    if (!header) {
+      header = cells.map((c) => c.trim());
+      const named = header.map((h) => (opts.mapping && Object.prototype.hasOwnProperty.call(opts.mapping, h) ? opts.mapping[h] : h));
+      for (const f of ['timestamp', 'version', 'request_id'] as const) {
+        if (!named.includes(f)) throw new EventLogError(`the header has no '${f}' column (columns: ${header.join(', ')}); rename it or map it with --map COLUMN=${f}`, file, n);
+      }
+      header = named;
+      return;
+    }
+    if (cells.length !== header.length) throw new EventLogError(`${cells.length} cells where the header has ${header.length} columns`, file, at);
+    const rec: Record<string, unknown> = {};
+    let features: Record<string, number | string> | undefined;
+    let outcomes: Record<string, string> | undefined;
+    for (let i = 0; i < header.length; i++) {
+      const h = header[i];
+      if ((EVENT_FIELDS as readonly string[]).includes(h)) rec[h] = cells[i];
+      else if (h.startsWith('outcome.')) (outcomes ??= {})[h.slice(8)] = cells[i];
+      else {
+        const name = h.startsWith('features.') ? h.slice(9) : h;
+        const c = cells[i];
+        (features ??= {})[name] = c !== '' && Number.isFinite(Number(c)) ? Number(c) : c;
+      }
+    }
+    if (outcomes && rec.outcome === undefined) rec.outcome = outcomes;
+    if (features) rec.features = features;
+    onEvent(toEvent(rec, file, at, opts), at);
+    records++;
+  });
+  if (pending) throw new EventLogError('a quoted cell is never closed', file, pendingLine);
+  if (!header) throw new EventLogError('the file is empty (a CSV log starts with a header row)', file);
+  return { records };
+}
+
+export interface OutcomeRecord {
+  requestId: string;
+  outcome: number | Record<string, number>;
+  timestamp?: number;
+}
+
+/** An outcomes log (joined on request_id): request_id and outcome per record, timestamp optional. */
+export async function readOutcomes(file: string, onOutcome: (o: OutcomeRecord, line: number) => void, opts: Pick<ReadOptions, 'format' | 'mapping'> = {}): Promise<{ records: number }> {
+  const base: ReadOptions = { ...opts, defaultModel: '-' };
+  // the events reader checks the fields; outcomes logs need only request_id and outcome
+  const patch = (rec: Record<string, unknown>) => ({ timestamp: 0, version: '-', ...rec });
+  if (!fs.existsSync(file)) throw new EventLogError('no such file', file);
+  const format = logFormatOf(file, opts.format);
+  let records = 0;
+  const take = (rec: Record<string, unknown>, n: number) => {
+    const e = toEvent(patch(rec), file, n, base);
+    if (e.outcome === undefined) throw new EventLogError(`the field 'outcome' is missing (an outcomes log holds request_id and outcome)`, file, n);
+    onOutcome({ requestId: e.requestId, outcome: e.outcome, ...(rec.timestamp !== undefined ? { timestamp: e.timestamp } : {}) }, n);
+    records++;
+  };
+  if (format === 'jsonl') {
+    await forEachLine(file, (line, n) => {
+      let rec: unknown;
+      try {
+        rec = JSON.parse(line);
+      } catch (e) {
+        throw new EventLogError(`not a JSON object (${(e as Error).message})`, file, n);
+      }
+      if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new EventLogError('not a JSON object', file, n);
+      take(renamed(rec as Record<string, unknown>, opts.mapping), n);
+    });
+    return { records };
+  }
+  let header: string[] | undefined;
+  await forEachLine(file, (line, n) => {
+    const cells = splitCsvLine(line);
+    if (!cells) throw new EventLogError('a quoted cell is never closed on its line', file, n);
+    if (!header) {
+      header = cells.map((c) => (opts.mapping && Object.prototype.hasOwnProperty.call(opts.mapping, c.trim()) ? opts.mapping[c.trim()] : c.trim()));
+      if (!header.includes('request_id')) throw new EventLogError(`the header has no 'request_id' column (columns: ${header.join(', ')})`, file, n);
+      if (!header.includes('outcome') && !header.some((h) => h.startsWith('outcome.'))) throw new EventLogError(`the header has no 'outcome' column`, file, n);
+      return;
+    }
+    if (cells.length !== header.length) throw new EventLogError(`${cells.length} cells where the header has ${header.length} columns`, file, n);
+    const rec: Record<string, unknown> = {};
+    let outcomes: Record<string, string> | undefined;
+    header.forEach((h, i) => {
+      if (h.startsWith('outcome.')) (outcomes ??= {})[h.slice(8)] = cells[i];
+      else rec[h] = cells[i];
+    });
+    if (outcomes && (rec.outcome === undefined || rec.outcome === '')) rec.outcome = outcomes;
+    take(rec, n);
+  });
+  return { records };
+}

@@ -1,0 +1,97 @@
+/**
+ * A set / map of request ids in typed arrays: each id is kept as a 64-bit hash (two 32-bit
+ * multiplicative string hashes), not as a string, so ten million ids take about 160 MB at most
+ * instead of gigabytes of JS strings. Two different ids share a 64-bit hash with probability about
+ * n²/2⁶⁵ (3·10⁻⁶ for ten million ids): a false "duplicate" is that rare, and is reported with both
+ * record numbers so it can be checked by hand.
+ */
+
+function hashPair(s: string): [number, number] {
+  // FNV-1a and a second multiplicative hash with another seed and multiplier (Math.imul: 32-bit)
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  // one final avalanche each, so that short ids spread over the whole table
+  a ^= a >>> 16;
+  a = Math.imul(a, 0x85ebca6b);
+  a ^= a >>> 13;
+  b ^= b >>> 16;
+  b = Math.imul(b, 0xc2b2ae35);
+  b ^= b >>> 16;
+  return [a >>> 0, b >>> 0 || 1]; // b is never 0: 0 marks an empty slot
+}
+
+/** Open addressing (linear probing) from 64-bit id hashes to a float64 value and a uint32 tag. */
+export class IdTable {
+  private hi: Uint32Array;
+  private lo: Uint32Array;
+  private values: Float64Array;
+  private tags: Uint32Array;
+  private count = 0;
+
+  constructor(initialCapacity = 1 << 16) {
+    let cap = 1 << 4;
+    while (cap < initialCapacity) cap <<= 1;
+    this.hi = new Uint32Array(cap);
+    this.lo = new Uint32Array(cap);
+    this.values = new Float64Array(cap);
+    this.tags = new Uint32Array(cap);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  private slot(a: number, b: number): number {
+    const mask = this.lo.length - 1;
+    let i = a & mask;
+    while (this.lo[i] !== 0 && !(this.lo[i] === b && this.hi[i] === a)) i = (i + 1) & mask;
+    return i;
+  }
+
+  private grow(): void {
+    const { hi, lo, values, tags } = this;
+    const cap = lo.length * 2;
+    this.hi = new Uint32Array(cap);
+    this.lo = new Uint32Array(cap);
+    this.values = new Float64Array(cap);
+    this.tags = new Uint32Array(cap);
+    for (let i = 0; i < lo.length; i++) {
+      if (lo[i] === 0) continue;
+      const j = this.slot(hi[i], lo[i]);
+      this.hi[j] = hi[i];
+      this.lo[j] = lo[i];
+      this.values[j] = values[i];
+      this.tags[j] = tags[i];
+    }
+  }
+
+  /**
+   * Adds `id` with `value` and `tag` (e.g. a record number) unless it is there already; returns the
+   * tag stored before when it was (the id is then left as it was), else undefined.
+   */
+  addIfAbsent(id: string, value: number, tag: number): number | undefined {
+    if ((this.count + 1) * 2 > this.lo.length) this.grow();
+    const [a, b] = hashPair(id);
+    const i = this.slot(a, b);
+    if (this.lo[i] !== 0) return this.tags[i];
+    this.hi[i] = a;
+    this.lo[i] = b;
+    this.values[i] = value;
+    this.tags[i] = tag;
+    this.count++;
+    return undefined;
+  }
+
+  /** The value stored for `id`, or undefined. */
+  get(id: string): number | undefined {
+    const [a, b] = hashPair(id);
+    const i = this.slot(a, b);
+    return this.lo[i] === 0 ? undefined : this.values[i];
+  }
+}

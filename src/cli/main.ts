@@ -40,6 +40,7 @@ const commands: Record<string, () => Promise<Command>> = {
   cv: async () => (await import('./commands/cv.js')).cvCommand,
   lineage: async () => (await import('./commands/lineage.js')).lineageCommand,
   abtest: async () => (await import('./commands/abtest.js')).abtestCommand,
+  monitor: async () => (await import('./commands/monitor.js')).monitorCommand,
 };
 
 /** Other names for commands (`modelver eval` is `modelver evaluate`). */

@@ -1,0 +1,467 @@
+/**
+ * Monitoring of deployed versions from their prediction log: per version and per time window the
+ * traffic, latency p50/p95, the prediction distribution, feature drift against a reference (the
+ * training data), and accuracy / log-loss once outcomes arrive. docs/production.md says where each
+ * statistic comes from:
+ *
+ * - two-sample Kolmogorov–Smirnov statistic D per numeric feature, its p-value from the asymptotic
+ *   Kolmogorov distribution Q(√(nm/(n+m))·D) (scipy.stats.kstwobign.sf); on at most RESERVOIR values
+ *   per feature, version and window (a seeded uniform reservoir sample beyond that);
+ * - population stability index PSI = Σ (a − e) ln(a / e) over the reference's deciles (10 bins; for
+ *   text features, its categories), empty bins counted as 0.0001;
+ * - latency quantiles from a log-spaced histogram (1 % wide bins): within 1 % of the exact value.
+ */
+import { mulberry32, type Random } from '../metrics/rng';
+import { EventLogError, forEachLine, logFormatOf, readEvents, readOutcomes, splitCsvLine, type EventField, type LogFormat, type PredictionEvent } from './events';
+import { IdTable } from './idTable';
+
+export const RESERVOIR = 20000;
+const PSI_FLOOR = 1e-4;
+const MAX_CATEGORIES = 50;
+
+/** Uniform reservoir sample (Vitter's algorithm R), seeded. */
+class Reservoir {
+  readonly values: Float64Array;
+  seen = 0;
+  constructor(
+    readonly cap: number,
+    private readonly rnd: Random,
+  ) {
+    this.values = new Float64Array(cap);
+  }
+  add(x: number): void {
+    if (this.seen < this.cap) this.values[this.seen] = x;
+    else {
+      const j = Math.floor(this.rnd() * (this.seen + 1));
+      if (j < this.cap) this.values[j] = x;
+    }
+    this.seen++;
+  }
+  sample(): Float64Array {
+    return this.values.slice(0, Math.min(this.seen, this.cap)).sort();
+  }
+}
+
+/** Log-spaced histogram for positive values (latency): 1 % wide bins from 1 µs to ~1e6 ms. */
+class LogHistogram {
+  private readonly counts = new Map<number, number>();
+  n = 0;
+  add(x: number): void {
+    const b = x <= 1e-3 ? -1 : Math.floor(Math.log(x / 1e-3) / Math.log(1.01));
+    this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+    this.n++;
+  }
+  quantile(q: number): number | undefined {
+    if (!this.n) return undefined;
+    const keys = [...this.counts.keys()].sort((a, b) => a - b);
+    const target = q * this.n;
+    let acc = 0;
+    for (const k of keys) {
+      acc += this.counts.get(k)!;
+      if (acc >= target) return k < 0 ? 1e-3 : 1e-3 * Math.pow(1.01, k + 0.5);
+    }
+    return undefined;
+  }
+}
+
+/** The Kolmogorov distribution's survival function Q(λ) = 2 Σ (−1)^(k−1) exp(−2k²λ²). */
+export function kolmogorovSurvival(lambda: number): number {
+  if (lambda <= 0) return 1;
+  if (lambda < 0.2) return 1;
+  let s = 0;
+  for (let k = 1; k <= 100; k++) {
+    const term = Math.exp(-2 * k * k * lambda * lambda);
+    s += (k % 2 ? 1 : -1) * term;
+    if (term < 1e-16) break;
+  }
+  return Math.min(1, Math.max(0, 2 * s));
+}
+
+/** Two-sample KS statistic of two sorted samples, and its asymptotic p-value. */
+export function ks2(a: Float64Array, b: Float64Array): { d: number; p: number } {
+  const n = a.length;
+  const m = b.length;
+  if (!n || !m) return { d: 0, p: 1 };
+  let i = 0;
+  let j = 0;
+  let d = 0;
+  while (i < n && j < m) {
+    const x = Math.min(a[i], b[j]);
+    while (i < n && a[i] <= x) i++;
+    while (j < m && b[j] <= x) j++;
+    d = Math.max(d, Math.abs(i / n - j / m));
+  }
+  const en = (n * m) / (n + m);
+  return { d, p: kolmogorovSurvival(Math.sqrt(en) * d) };
+}
+
+/** Decile edges of a sorted sample (9 inner edges). */
+export function decileEdges(sorted: Float64Array): number[] {
+  const edges: number[] = [];
+  for (let k = 1; k < 10; k++) {
+    const pos = (k / 10) * (sorted.length - 1);
+    const lo = Math.floor(pos);
+    const v = sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (pos - lo);
+    if (!edges.length || v > edges[edges.length - 1]) edges.push(v);
+  }
+  return edges;
+}
+
+/** Bin index of x against inner edges: bin k holds edges[k−1] < x ≤ edges[k]. */
+function binOf(edges: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (x <= edges[mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** PSI of observed bin counts against expected bin counts. */
+export function psi(expected: readonly number[], observed: readonly number[]): number {
+  const te = expected.reduce((a, b) => a + b, 0);
+  const to = observed.reduce((a, b) => a + b, 0);
+  if (!te || !to) return 0;
+  let s = 0;
+  for (let k = 0; k < expected.length; k++) {
+    const e = Math.max(expected[k] / te, PSI_FLOOR);
+    const a = Math.max(observed[k] / to, PSI_FLOOR);
+    s += (a - e) * Math.log(a / e);
+  }
+  return s;
+}
+
+interface FeatureAcc {
+  numeric: Reservoir;
+  categories: Map<string, number>;
+  missing: number;
+}
+
+interface GroupAcc {
+  n: number;
+  latency: LogHistogram;
+  predNumeric: Reservoir;
+  predClasses: Map<string, number>;
+  features: Map<string, FeatureAcc>;
+  /** outcomes joined: binary accuracy / log-loss sums */
+  withOutcome: number;
+  correct: number;
+  logLoss: number;
+  logLossN: number;
+}
+
+export interface FeatureDrift {
+  feature: string;
+  kind: 'numeric' | 'text';
+  n: number;
+  /** numeric: KS statistic and p-value against the reference */
+  ks?: { d: number; p: number; sampled: boolean };
+  psi: number;
+  /** text: the shares of the most frequent categories (and the reference's) */
+  shares?: { category: string; share: number; reference: number }[];
+  drift: boolean;
+}
+
+export interface MonitorStats {
+  version: string;
+  exposures: number;
+  latencyMs?: { p50: number; p95: number };
+  prediction?: { mean?: number; quantiles?: number[]; classes?: { name: string; share: number }[] };
+  outcomes?: { n: number; accuracy?: number; logLoss?: number };
+  features: FeatureDrift[];
+  drifted: string[];
+}
+
+export interface MonitorReport {
+  schema: 1;
+  model: string;
+  records: number;
+  from: string;
+  to: string;
+  /** the reference each version's drift is measured against */
+  references: { version: string; source: string; rows: number }[];
+  thresholds: { psi: number; ksP: number; ksD: number };
+  windowMs?: number;
+  /** the whole log, per version */
+  versions: MonitorStats[];
+  /** per window (start epoch ms), per version */
+  windows: { start: string; versions: MonitorStats[] }[];
+  alerts: string[];
+  /** what could not be measured and why (e.g. no recorded training data) */
+  notes: string[];
+}
+
+export interface Reference {
+  source: string;
+  rows: number;
+  numeric: Map<string, { sorted: Float64Array; edges: number[]; bins: number[] }>;
+  text: Map<string, Map<string, number>>;
+}
+
+/** Reads a reference dataset (CSV with a header, or JSON Lines of flat objects or {features}) as a stream. */
+export async function readReference(file: string, opts: { format?: LogFormat; exclude?: readonly string[] } = {}): Promise<Reference> {
+  const format = logFormatOf(file, opts.format);
+  const rnd = mulberry32(20261207);
+  const num = new Map<string, Reservoir>();
+  const text = new Map<string, Map<string, number>>();
+  const isNumber = new Map<string, boolean>();
+  const exclude = new Set(opts.exclude ?? []);
+  let rows = 0;
+  const take = (rec: Record<string, unknown>) => {
+    rows++;
+    for (const [k, v] of Object.entries(rec)) {
+      if (exclude.has(k) || v === null || v === undefined || v === '') continue;
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined;
+      if (n !== undefined && isNumber.get(k) !== false) {
+        isNumber.set(k, true);
+        let r = num.get(k);
+        if (!r) num.set(k, (r = new Reservoir(50000, rnd)));
+        r.add(n);
+      } else {
+        isNumber.set(k, false);
+        num.delete(k);
+        let c = text.get(k);
+        if (!c) text.set(k, (c = new Map()));
+        c.set(String(v), (c.get(String(v)) ?? 0) + 1);
+      }
+    }
+  };
+  if (format === 'csv') {
+    let header: string[] | undefined;
+    await forEachLine(file, (line, n) => {
+      const cells = splitCsvLine(line);
+      if (!cells) throw new EventLogError('a quoted cell with a line end inside is not read in a reference dataset', file, n);
+      if (!header) {
+        header = cells.map((c) => c.trim().replace(/^features\./, ''));
+        return;
+      }
+      if (cells.length !== header.length) throw new EventLogError(`${cells.length} cells where the header has ${header.length} columns`, file, n);
+      const rec: Record<string, unknown> = {};
+      header.forEach((h, i) => (rec[h] = cells[i]));
+      take(rec);
+    });
+  } else {
+    await forEachLine(file, (line, n) => {
+      let rec: unknown;
+      try {
+        rec = JSON.parse(line);
+      } catch (e) {
+        throw new EventLogError(`not a JSON object (${(e as Error).message})`, file, n);
+      }
+      if (!rec || typeof rec !== 'object') throw new EventLogError('not a JSON object', file, n);
+      const r = rec as Record<string, unknown>;
+      take(r.features && typeof r.features === 'object' ? (r.features as Record<string, unknown>) : r);
+    });
+  }
+  if (!rows) throw new EventLogError('the reference dataset holds no rows', file);
+  const numeric = new Map<string, { sorted: Float64Array; edges: number[]; bins: number[] }>();
+  for (const [k, r] of num) {
+    if (isNumber.get(k) === false) continue;
+    const sorted = r.sample();
+    const edges = decileEdges(sorted);
+    const bins = new Array<number>(edges.length + 1).fill(0);
+    for (const x of sorted) bins[binOf(edges, x)]++;
+    numeric.set(k, { sorted, edges, bins });
+  }
+  return { source: file, rows, numeric, text };
+}
+
+export interface MonitorOptions {
+  log: string;
+  format?: LogFormat;
+  mapping?: Readonly<Record<string, EventField>>;
+  model?: string;
+  /** the reference of a version (e.g. its training data); none: no drift */
+  referenceFor?: (model: string, spec: string) => Promise<Reference | undefined>;
+  /** window length in ms (e.g. 3,600,000 for 1h); none: the whole log only */
+  windowMs?: number;
+  outcomes?: string;
+  thresholds?: { psi?: number; ksP?: number; ksD?: number };
+  /** turns a log's version spec into the label shown (v3); default the spec itself */
+  label?: (model: string, spec: string) => Promise<string>;
+}
+
+/** `1h`, `30m`, `1d`, `90s` → milliseconds. */
+export function parseWindow(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(text.trim());
+  if (!m || Number(m[1]) <= 0) throw new Error(`--window ${text}: give a length such as 30m, 1h or 1d`);
+  return Number(m[1]) * { s: 1000, m: 60000, h: 3600000, d: 86400000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+const normModel = (m: string) => m.replace(/\\/g, '/').replace(/^\.\//, '');
+
+export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
+  const thresholds = { psi: opts.thresholds?.psi ?? 0.2, ksP: opts.thresholds?.ksP ?? 0.01, ksD: opts.thresholds?.ksD ?? 0.1 };
+  const rnd = mulberry32(7);
+  const newGroup = (cap: number): GroupAcc => ({
+    n: 0,
+    latency: new LogHistogram(),
+    predNumeric: new Reservoir(cap, rnd),
+    predClasses: new Map(),
+    features: new Map(),
+    withOutcome: 0,
+    correct: 0,
+    logLoss: 0,
+    logLossN: 0,
+  });
+  let outcomes: IdTable | undefined;
+  if (opts.outcomes) {
+    const t = new IdTable();
+    outcomes = t;
+    await readOutcomes(opts.outcomes, (o) => {
+      if (typeof o.outcome === 'number') t.addIfAbsent(o.requestId, o.outcome, 0);
+    }, { mapping: opts.mapping });
+  }
+  const overall = new Map<string, GroupAcc>();
+  const windows = new Map<number, Map<string, GroupAcc>>();
+  const models = new Map<string, number>();
+  const wanted = opts.model ? normModel(opts.model) : undefined;
+  let records = 0;
+  let from = Infinity;
+  let to = -Infinity;
+  const addTo = (g: GroupAcc, e: PredictionEvent) => {
+    g.n++;
+    if (e.latencyMs !== undefined) g.latency.add(e.latencyMs);
+    if (typeof e.prediction === 'number') g.predNumeric.add(e.prediction);
+    else if (typeof e.prediction === 'string') g.predClasses.set(e.prediction, (g.predClasses.get(e.prediction) ?? 0) + 1);
+    const y = outcomes?.get(e.requestId) ?? (typeof e.outcome === 'number' ? e.outcome : undefined);
+    if (y !== undefined && typeof e.prediction === 'number' && (y === 0 || y === 1) && e.prediction >= 0 && e.prediction <= 1) {
+      g.withOutcome++;
+      if ((e.prediction >= 0.5 ? 1 : 0) === y) g.correct++;
+      const p = Math.min(1 - 1e-15, Math.max(1e-15, e.prediction));
+      g.logLoss += -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+      g.logLossN++;
+    }
+    if (!e.features) return;
+    for (const [k, v] of Object.entries(e.features)) {
+      let f = g.features.get(k);
+      if (!f) g.features.set(k, (f = { numeric: new Reservoir(g.predNumeric.cap, rnd), categories: new Map(), missing: 0 }));
+      if (v === null || v === undefined || v === '') {
+        f.missing++;
+        continue;
+      }
+      if (typeof v === 'number') f.numeric.add(v);
+      else {
+        const key = String(v);
+        if (f.categories.has(key) || f.categories.size < MAX_CATEGORIES) f.categories.set(key, (f.categories.get(key) ?? 0) + 1);
+        else f.categories.set('(other)', (f.categories.get('(other)') ?? 0) + 1);
+      }
+    }
+  };
+  await readEvents(
+    opts.log,
+    (e) => {
+      const model = normModel(e.model);
+      models.set(model, (models.get(model) ?? 0) + 1);
+      if (wanted && model !== wanted) return;
+      records++;
+      if (e.timestamp < from) from = e.timestamp;
+      if (e.timestamp > to) to = e.timestamp;
+      let g = overall.get(e.version);
+      if (!g) overall.set(e.version, (g = newGroup(RESERVOIR)));
+      addTo(g, e);
+      if (opts.windowMs) {
+        const w = Math.floor(e.timestamp / opts.windowMs) * opts.windowMs;
+        let wm = windows.get(w);
+        if (!wm) windows.set(w, (wm = new Map()));
+        let wg = wm.get(e.version);
+        if (!wg) wm.set(e.version, (wg = newGroup(2000)));
+        addTo(wg, e);
+      }
+    },
+    { format: opts.format, mapping: opts.mapping, ...(wanted ? { defaultModel: wanted } : {}) },
+  );
+  if (!wanted && models.size > 1) {
+    throw new EventLogError(`the log holds predictions of ${models.size} models (${[...models].map(([m, n]) => `${m}: ${n}`).join(', ')}): name one with --model PATH`, opts.log);
+  }
+  if (!records) throw new EventLogError(wanted ? `no record is for the model ${wanted}` : 'the log holds no records', opts.log);
+  const model = wanted ?? [...models.keys()][0];
+  const labels = new Map<string, string>();
+  for (const spec of new Set([...overall.keys()])) labels.set(spec, opts.label ? await opts.label(model, spec) : spec);
+
+  const refs = new Map<string, Reference | undefined>();
+  for (const spec of overall.keys()) refs.set(spec, opts.referenceFor ? await opts.referenceFor(model, spec) : undefined);
+  const statsOf = (spec: string, g: GroupAcc): MonitorStats => {
+    const ref = refs.get(spec);
+    const features: FeatureDrift[] = [];
+    for (const [k, f] of [...g.features].sort(([a], [b]) => a.localeCompare(b))) {
+      const r = ref?.numeric.get(k);
+      const rt = ref?.text.get(k);
+      if (f.numeric.seen) {
+        const sample = f.numeric.sample();
+        const fd: FeatureDrift = { feature: k, kind: 'numeric', n: f.numeric.seen, psi: 0, drift: false };
+        if (r) {
+          const t = ks2(sample, r.sorted);
+          fd.ks = { ...t, sampled: f.numeric.seen > f.numeric.cap || r.sorted.length < (ref?.rows ?? 0) };
+          const bins = new Array<number>(r.bins.length).fill(0);
+          for (const x of sample) bins[binOf(r.edges, x)]++;
+          fd.psi = psi(r.bins, bins);
+          fd.drift = fd.psi >= thresholds.psi || (t.p < thresholds.ksP && t.d >= thresholds.ksD);
+        }
+        features.push(fd);
+      } else if (f.categories.size) {
+        const total = [...f.categories.values()].reduce((a, b) => a + b, 0);
+        const refTotal = rt ? [...rt.values()].reduce((a, b) => a + b, 0) : 0;
+        const cats = [...new Set([...f.categories.keys(), ...(rt ? rt.keys() : [])])];
+        const fd: FeatureDrift = {
+          feature: k,
+          kind: 'text',
+          n: total,
+          psi: rt ? psi(cats.map((c) => rt.get(c) ?? 0), cats.map((c) => f.categories.get(c) ?? 0)) : 0,
+          shares: cats
+            .map((c) => ({ category: c, share: (f.categories.get(c) ?? 0) / total, reference: rt ? (rt.get(c) ?? 0) / refTotal : 0 }))
+            .sort((a, b) => b.share - a.share)
+            .slice(0, 10),
+          drift: false,
+        };
+        fd.drift = !!rt && fd.psi >= thresholds.psi;
+        features.push(fd);
+      }
+    }
+    const preds = g.predNumeric.seen ? g.predNumeric.sample() : undefined;
+    const q = (s: Float64Array, p: number) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))];
+    const p50 = g.latency.quantile(0.5);
+    const p95 = g.latency.quantile(0.95);
+    return {
+      version: labels.get(spec) ?? spec,
+      exposures: g.n,
+      ...(p50 !== undefined && p95 !== undefined ? { latencyMs: { p50, p95 } } : {}),
+      ...(preds
+        ? { prediction: { mean: preds.reduce((a, b) => a + b, 0) / preds.length, quantiles: [0.05, 0.25, 0.5, 0.75, 0.95].map((p) => q(preds, p)) } }
+        : g.predClasses.size
+          ? { prediction: { classes: [...g.predClasses].map(([name, c]) => ({ name, share: c / g.n })).sort((a, b) => b.share - a.share) } }
+          : {}),
+      ...(g.withOutcome ? { outcomes: { n: g.withOutcome, accuracy: g.correct / g.withOutcome, logLoss: g.logLoss / g.logLossN } } : {}),
+      features,
+      drifted: features.filter((f) => f.drift).map((f) => f.feature),
+    };
+  };
+  const versions = [...overall].map(([spec, g]) => statsOf(spec, g));
+  const wins = [...windows.keys()].sort((a, b) => a - b).map((w) => ({
+    start: new Date(w).toISOString(),
+    versions: [...windows.get(w)!].map(([spec, g]) => statsOf(spec, g)),
+  }));
+  const alerts: string[] = [];
+  for (const w of wins) {
+    for (const v of w.versions) {
+      if (v.drifted.length) alerts.push(`${v.version}, window from ${w.start}: drift in ${v.drifted.join(', ')}`);
+    }
+  }
+  for (const v of versions) if (v.drifted.length) alerts.push(`${v.version}, whole log: drift in ${v.drifted.join(', ')}`);
+  return {
+    schema: 1,
+    model,
+    records,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    references: [...refs].filter(([, r]) => r).map(([spec, r]) => ({ version: labels.get(spec) ?? spec, source: r!.source, rows: r!.rows })),
+    thresholds,
+    ...(opts.windowMs ? { windowMs: opts.windowMs } : {}),
+    versions,
+    windows: wins,
+    alerts,
+    notes: [],
+  };
+}

@@ -164,7 +164,8 @@ export async function runAbTest(opts: AbTestOptions): Promise<AbTestReport> {
   const model = wanted ?? [...models.keys()][0];
 
   // 3. versions: resolve each spec; specs naming one version are one variant
-  const resolve: VersionResolver = opts.resolve ?? (async (_m, spec) => ({ label: spec, order: 0 }));
+  // outside a repository each spec is its own version; v2 sorts before v10
+  const resolve: VersionResolver = opts.resolve ?? (async (_m, spec) => ({ label: spec, order: /^v\d+$/i.test(spec) ? Number(spec.slice(1)) : 0 }));
   const variants = new Map<string, { label: string; specs: string[]; commit?: string; order: number; groups: number[]; sums: Sums; firstLine: number }>();
   for (const [key, g] of groups) {
     let r: ResolvedVersion;

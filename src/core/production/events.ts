@@ -227,36 +227,30 @@ function renamed(rec: Record<string, unknown>, mapping?: Readonly<Record<string,
 export async function forEachLine(file: string, onLine: (line: string, n: number) => void): Promise<number> {
   let n = 0;
   let rest = '';
-  const stream = fs.createReadStream(file, { highWaterMark: 4 << 20 });
-  let restBytes: Buffer | undefined;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const buf = restBytes ? Buffer.concat([restBytes, chunk]) : chunk;
-    const last = buf.lastIndexOf(10);
-    if (last < 0) {
-      restBytes = buf;
-      continue;
-    }
-    restBytes = last + 1 < buf.length ? buf.subarray(last + 1) : undefined;
-    const text = rest + buf.toString('utf8', 0, last);
-    rest = '';
+  // a streaming decoder: a character cut between two chunks is decoded once both are in, and no
+  // chunk is copied to be joined with the last one's tail
+  const decoder = new TextDecoder('utf-8');
+  const emit = (text: string, final: boolean) => {
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
-      const end = nl < 0 ? text.length : nl;
-      n++;
-      let line = text.slice(start, end);
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line.length) onLine(line, n);
       if (nl < 0) break;
+      n++;
+      const line = text.charCodeAt(nl - 1) === 13 && nl > start ? text.slice(start, nl - 1) : text.slice(start, nl);
+      if (line.length) onLine(line, n);
       start = nl + 1;
     }
-  }
-  if (restBytes?.length) {
-    n++;
-    let line = restBytes.toString('utf8');
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.length) onLine(line, n);
-  }
+    rest = text.slice(start);
+    if (final && rest.length) {
+      n++;
+      const line = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+      if (line.length) onLine(line, n);
+      rest = '';
+    }
+  };
+  const stream = fs.createReadStream(file, { highWaterMark: 4 << 20 });
+  for await (const chunk of stream as AsyncIterable<Buffer>) emit(rest + decoder.decode(chunk, { stream: true }), false);
+  emit(rest + decoder.decode(), true);
   return n;
 }
 

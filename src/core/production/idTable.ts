@@ -6,7 +6,11 @@
  * record numbers so it can be checked by hand.
  */
 
-function hashPair(s: string): [number, number] {
+// the two halves of the last hash (module variables: no array per call on the hot path)
+let hashA = 0;
+let hashB = 0;
+
+function hashPair(s: string): void {
   // FNV-1a and a second multiplicative hash with another seed and multiplier (Math.imul: 32-bit)
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
@@ -23,7 +27,8 @@ function hashPair(s: string): [number, number] {
   b ^= b >>> 16;
   b = Math.imul(b, 0xc2b2ae35);
   b ^= b >>> 16;
-  return [a >>> 0, b >>> 0 || 1]; // b is never 0: 0 marks an empty slot
+  hashA = a >>> 0;
+  hashB = b >>> 0 || 1; // never 0: 0 marks an empty slot
 }
 
 /** Open addressing (linear probing) from 64-bit id hashes to a float64 value and a uint32 tag. */
@@ -34,7 +39,7 @@ export class IdTable {
   private tags: Uint32Array;
   private count = 0;
 
-  constructor(initialCapacity = 1 << 16) {
+  constructor(initialCapacity = 1 << 20) {
     let cap = 1 << 4;
     while (cap < initialCapacity) cap <<= 1;
     this.hi = new Uint32Array(cap);
@@ -77,7 +82,9 @@ export class IdTable {
    */
   addIfAbsent(id: string, value: number, tag: number): number | undefined {
     if ((this.count + 1) * 2 > this.lo.length) this.grow();
-    const [a, b] = hashPair(id);
+    hashPair(id);
+    const a = hashA;
+    const b = hashB;
     const i = this.slot(a, b);
     if (this.lo[i] !== 0) return this.tags[i];
     this.hi[i] = a;
@@ -90,8 +97,8 @@ export class IdTable {
 
   /** The value stored for `id`, or undefined. */
   get(id: string): number | undefined {
-    const [a, b] = hashPair(id);
-    const i = this.slot(a, b);
+    hashPair(id);
+    const i = this.slot(hashA, hashB);
     return this.lo[i] === 0 ? undefined : this.values[i];
   }
 }

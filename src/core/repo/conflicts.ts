@@ -203,16 +203,18 @@ export async function stageVersion(repo: ModelRepository, rel: string, commit: s
   }
 }
 
-function sideName(side: ConflictSide, op: ConflictOperation | undefined): string {
+/** How a side is named for people ("theirs (the commit being replayed)" during a rebase). */
+export function sideName(side: ConflictSide, op: ConflictOperation | undefined): string {
   if (op !== 'rebase') return side;
   return side === 'ours' ? 'ours (the branch being rebased onto)' : side === 'theirs' ? 'theirs (the commit being replayed)' : side;
 }
 
 /**
  * Copy the content of a blob to `out`: a plain blob as it is, an LFS pointer's object from the local
- * LFS store (sha256 checked). A missing object is an error that says what to fetch.
+ * LFS store (sha256 checked). A missing object is an error that says what to fetch (`what`: which
+ * side, for the message; `commit`: where it comes from, for the fetch command).
  */
-async function writeBlobContent(repo: ModelRepository, rel: string, blob: string, what: string, commit: string | undefined, out: string): Promise<{ sha256: string; size: number }> {
+export async function writeBlobContent(repo: ModelRepository, rel: string, blob: string, what: string, commit: string | undefined, out: string): Promise<{ sha256: string; size: number }> {
   const info = (await readBlobInfos(repo.git, [blob]))[blob];
   if (!info) throw new RepoError('NOT_FOUND', `The blob of ${rel} in ${what} (${blob.slice(0, 7)}) is not in this clone.`);
   if (!info.lfs || !info.oid) {

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ModelRepository, conflictState, parseResolutions } from '../../src/core/repo';
+import { ModelRepository, conflictState, parseResolutions, recordResolution } from '../../src/core/repo';
 import { cli } from '../support/cli';
 import { fixture } from '../support/paths';
 import { TempSpace, put, sha256 } from './repoTestUtil';
@@ -20,20 +20,29 @@ describe('modelver resolve: model merge conflicts', function () {
   this.timeout(60000);
   let t: TempSpace;
   let restoreEnv: () => void;
+  let template: string;
 
   before(() => {
     t = new TempSpace();
     restoreEnv = t.useProcessEnv();
     for (const f of [BASE, OURS, THEIRS]) assert.ok(fs.existsSync(f), f);
     assert.notStrictEqual(sha256(BASE), sha256(THEIRS));
+    template = build('template');
   });
   after(() => {
     restoreEnv();
     t.cleanup();
   });
 
-  /** main: base → ours; exp (from base): theirs; plus a text file both branches change. Returns the repo dir. */
+  /** A copy of the template repository (a repository with its .git and LFS store is self-contained). */
   function diverged(name: string): string {
+    const d = path.join(t.dir, name);
+    fs.cpSync(template, d, { recursive: true });
+    return d;
+  }
+
+  /** main: base → ours; exp (from base): theirs; plus a text file both branches change. Returns the repo dir. */
+  function build(name: string): string {
     const d = t.repo(name);
     fs.writeFileSync(path.join(d, '.gitattributes'), '*.onnx filter=lfs diff=lfs merge=lfs -text\n');
     put(d, MODEL, BASE);
@@ -91,6 +100,10 @@ describe('modelver resolve: model merge conflicts', function () {
       ],
     );
 
+    const list = await cli(['resolve', '-C', d, '--list']);
+    assert.strictEqual(list.code, 0, list.err);
+    assert.strictEqual(list.out, `A merge is in progress: ours = HEAD (main), theirs = exp\n  model  ${MODEL}\n  other  notes.txt`);
+
     const text = await cli(['resolve', '-C', d, 'notes.txt', '--theirs']);
     assert.strictEqual(text.code, 1);
     assert.match(text.err, /notes\.txt is not a model file .* leaves its conflict to git: .*git checkout --theirs -- notes\.txt/);
@@ -133,6 +146,19 @@ describe('modelver resolve: model merge conflicts', function () {
     const none = await cli(['resolve', '-C', d, MODEL, '--ours']);
     assert.strictEqual(none.code, 1);
     assert.match(none.err, /models\/m\.onnx has no merge conflict \(no path is unmerged\)/);
+  });
+
+  it('the trailer: the Conflicts comment block dropped, a second choice for a path replaces the first, other paths kept', () => {
+    const msg = "Merge branch 'exp'\n\n# Conflicts:\n#\tmodels/m.onnx\n#\tother model.onnx\n";
+    const one = recordResolution(msg, { choice: 'ours', commit: 'a'.repeat(40), path: MODEL });
+    assert.strictEqual(one, `Merge branch 'exp'\n\nModel-Resolved: ours ${'a'.repeat(40)} ${MODEL}\n`);
+    const two = recordResolution(one, { choice: 'theirs', commit: 'b'.repeat(40), path: 'other model.onnx' });
+    const three = recordResolution(two, { choice: 'v3', commit: 'c'.repeat(40), path: MODEL });
+    assert.strictEqual(three, `Merge branch 'exp'\n\nModel-Resolved: theirs ${'b'.repeat(40)} other model.onnx\nModel-Resolved: v3 ${'c'.repeat(40)} ${MODEL}\n`);
+    // git reads both as trailers of the final block
+    const parsed = execFileSync('git', ['interpret-trailers', '--parse'], { input: three, encoding: 'utf8' }).trim().split('\n');
+    assert.deepStrictEqual(parsed, [`Model-Resolved: theirs ${'b'.repeat(40)} other model.onnx`, `Model-Resolved: v3 ${'c'.repeat(40)} ${MODEL}`]);
+    assert.deepStrictEqual(parseResolutions(three).map((r) => [r.choice, r.path]), [['theirs', 'other model.onnx'], ['v3', MODEL]]);
   });
 
   it('cherry-pick in a linked worktree: --version takes another version and `cherry-pick --continue` records it', async () => {

@@ -36,6 +36,7 @@ export const FEATURE_COMMANDS = {
   evaluate: [COMMAND.compareModels, COMMAND.exportComparison, COMMAND.evaluateVersion, COMMAND.crossValidate],
   lineage: [COMMAND.showLineage],
   history: [COMMAND.showMetricHistory],
+  merge: [COMMAND.openModelMerge],
 } as const;
 
 /** The test hooks of the lazily loaded features: answer "nothing yet" until their module is loaded. */
@@ -71,6 +72,10 @@ export function registerFeatures(
   registerLazyCommands(context, FEATURE_COMMANDS.history, async () => {
     const m = await import('./history/historyPanel.js');
     return (command) => m.historyCommands(command, context, repos, view, models);
+  });
+  registerLazyCommands(context, FEATURE_COMMANDS.merge, async () => {
+    const m = await import('./merge/mergePanel.js');
+    return (command) => m.mergeCommands(command, context, repos);
   });
   return {
     diff: { panelsOpened: () => diff?.panelsOpened() ?? 0 },

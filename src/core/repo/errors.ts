@@ -27,6 +27,10 @@ export type RepoErrorCode =
   | 'LFS_FETCH_FAILED'
   | 'NO_REMOTE'
   | 'DETACHED_HEAD'
+  /** resolve: the path has no merge conflict / is not a model (left to git) / its LFS object is not in this clone */
+  | 'NOT_CONFLICTED'
+  | 'NOT_A_MODEL'
+  | 'LFS_OBJECT_MISSING'
   /** a file in a format we read (ONNX, Keras) does not parse: commit refused unless forced */
   | 'UNREADABLE_MODEL';
 

@@ -14,3 +14,5 @@ export { parseTrailers, parseMessage, appendTrailers, appendRecord, recordedTrai
 export { ALIAS_REF, ALIAS_FILE, KEEP_REF_PREFIX } from './aliases';
 export { STALE_LOCK_MS } from './locks';
 export { NOTES_REF } from './notes';
+export { conflictState, conflictedModels, resolveModelConflict, stageVersion, parseResolutions, recordResolution, writeBlobContent, sideName } from './conflicts';
+export type { ConflictState, ConflictedFile, ConflictStage, ConflictOperation, ConflictSide, ResolveChoice, ResolveResult } from './conflicts';

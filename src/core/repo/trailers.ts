@@ -14,6 +14,8 @@ export const TRAILER = {
   revertOf: 'Model-Revert-Of',
   change: 'Model-Change',
   breaking: 'Model-Breaking',
+  /** a model merge conflict resolved by `modelver resolve` / Open Model Merge: `<choice> <commit> <path>` (conflicts.ts) */
+  resolved: 'Model-Resolved',
 } as const;
 
 /**

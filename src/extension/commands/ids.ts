@@ -37,6 +37,8 @@ export const COMMAND = {
   // history and lineage panels (../history/historyPanel.ts, ../lineage/lineagePanel.ts)
   showMetricHistory: 'modelVersions.showMetricHistory',
   showLineage: 'modelVersions.showLineage',
+  // model merge conflicts (../merge/mergePanel.ts)
+  openModelMerge: 'modelVersions.openModelMerge',
 } as const;
 
 export type CommandName = keyof typeof COMMAND;

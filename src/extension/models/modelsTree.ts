@@ -26,6 +26,8 @@ export class ModelNode {
     readonly repo: ModelRepository,
     readonly entry: ModelEntry,
     readonly history: ModelHistory | undefined,
+    /** a merge, rebase or cherry-pick stopped on this model (unmerged in the index) */
+    readonly conflicted = false,
   ) {}
   get label(): string {
     return path.posix.basename(this.entry.path);
@@ -98,7 +100,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
 }
 
 function modelsOf(s: RepoSnapshot): ModelNode[] {
-  return s.models.map((m) => new ModelNode(s.repo, m, s.histories.get(m.path)));
+  return s.models.map((m) => new ModelNode(s.repo, m, s.histories.get(m.path), !!s.conflicts?.has(m.path)));
 }
 
 function modelItem(n: ModelNode): vscode.TreeItem {
@@ -114,6 +116,13 @@ function modelItem(n: ModelNode): vscode.TreeItem {
   item.tooltip = untrustedMarkdown(modelTooltipMarkdown(e, count));
   item.iconPath = new vscode.ThemeIcon(e.untracked ? 'circle-outline' : e.folder ? 'file-directory' : 'symbol-structure');
   item.contextValue = ['model', count ? 'versioned' : 'unversioned', e.exists ? 'exists' : 'deleted'].join('.');
+  if (n.conflicted) {
+    // git left a textual merge of two LFS pointers here: say so, and open the model merge view on a click
+    item.description = [dir === '.' ? '' : dir, 'merge conflict — resolve'].filter(Boolean).join(' · ');
+    item.iconPath = new vscode.ThemeIcon('git-merge', new vscode.ThemeColor('gitDecoration.conflictingResourceForeground'));
+    item.contextValue += '.conflicted';
+    item.command = { command: COMMAND.openModelMerge, title: 'Open Model Merge', arguments: [n] };
+  }
   return item;
 }
 

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ModelRepository, RepoError, type ModelEntry, type ModelHistory } from '../../core/repo';
+import { ModelRepository, RepoError, conflictedModels, type ModelEntry, type ModelHistory } from '../../core/repo';
 import { log } from '../log';
 
 export type WorkspaceState = 'loading' | 'untrusted' | 'noFolder' | 'noGit' | 'noRepo' | 'noLfs' | 'noModels' | 'ready';
@@ -15,6 +15,8 @@ export interface RepoSnapshot {
   branch?: string;
   models: ModelEntry[];
   histories: Map<string, ModelHistory>;
+  /** the models with a merge conflict (unmerged in the index: a merge, rebase or cherry-pick stopped on them) */
+  conflicts?: Set<string>;
 }
 
 export function modelPatterns(): string[] {
@@ -190,8 +192,16 @@ export class RepoManager implements vscode.Disposable {
     this.snapshots ??= Promise.all(
       this.repos.map(async (repo) => {
         try {
-          const [models, histories, branch] = await Promise.all([repo.listModels(), repo.histories(), repo.currentBranch()]);
-          return { repo, models, histories, branch };
+          const [models, histories, branch, conflicts] = await Promise.all([
+            repo.listModels(),
+            repo.histories(),
+            repo.currentBranch(),
+            conflictedModels(repo).catch((e: unknown) => {
+              log().warn(`listing the merge conflicts of ${repo.root}: ${(e as Error).message}`);
+              return [];
+            }),
+          ]);
+          return { repo, models, histories, branch, conflicts: new Set(conflicts.map((c) => c.path)) };
         } catch (e) {
           log().error(`reading ${repo.root} failed`, e);
           return { repo, models: [], histories: new Map<string, ModelHistory>() };

@@ -49,14 +49,25 @@ function poisson(r: Random, lambda: number): number {
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
-/** One session: the 10 feature values (in FEATURES order) and the hidden purchase probability. */
-function session(r: Random): { f: number[]; p: number } {
+/** How a day's traffic differs from the training data's (the demo's production period: an ad campaign). */
+export interface TrafficShift {
+  /** the share of visitors who came from an ad (training data: 0.3) */
+  referralRate?: number;
+  /** extra pages viewed per visitor on average */
+  extraPages?: number;
+}
+
+/**
+ * One session: the 10 feature values (in FEATURES order) and the hidden purchase probability. The
+ * random numbers drawn do not depend on `shift`, so the training data is the same with or without it.
+ */
+export function session(r: Random, shift: TrafficShift = {}): { f: number[]; p: number } {
   const isReturning = r() < 0.45 ? 1 : 0;
   const pastPurchases = isReturning ? poisson(r, 2.2) : 0;
   const deviceMobile = r() < 0.58 ? 1 : 0;
-  const referralAds = r() < 0.3 ? 1 : 0;
+  const referralAds = r() < (shift.referralRate ?? 0.3) ? 1 : 0;
   const discountSeen = r() < 0.35 ? 1 : 0;
-  const pagesViewed = 1 + poisson(r, 4 + 3 * isReturning + 2 * referralAds);
+  const pagesViewed = 1 + poisson(r, 4 + 3 * isReturning + 2 * referralAds + (shift.extraPages ?? 0));
   const sessionMinutes = Math.max(0.2, Math.round((pagesViewed * (1.1 + 0.6 * r()) + 2 * normal(r) * (deviceMobile ? 0.6 : 1)) * 10) / 10);
   const cartAdds = poisson(r, 0.25 + 0.12 * pagesViewed + 0.5 * discountSeen);
   const daysSince = isReturning ? Math.min(120, Math.floor(-Math.log(1 - r()) * 18)) : 0;

@@ -29,13 +29,15 @@ import { Git } from '../core/repo/git';
 import { ModelRepository } from '../core/repo';
 import { FEATURES, LABEL, generateSplit, toCsv, type DataSplit } from './data';
 import { INPUT_NAME, mlpToOnnx } from './onnxExport';
+import { CAMPAIGN_DAY, OUTCOMES_LOG, PREDICTIONS_LOG, PRODUCTION_START, simulateProduction } from './production';
 import { cloneMlp, exportWeights, initMlp, predict, train, type Mlp, type TrainParams } from './train';
 
 /**
  * Bump when the demo's content changes: older demo folders are then recreated.
  * 2: the README points to the Model Versions view in the activity bar (it was in Source Control).
+ * 4: a production period: production/predictions.jsonl and outcomes.jsonl (v2 and v3 served 50/50).
  */
-export const DEMO_VERSION = 3;
+export const DEMO_VERSION = 4;
 /** In the demo's git dir; written last, so an interrupted run leaves a demo that is recreated next time. */
 export const MARKER_FILE = 'model-versions-demo.json';
 const MARKER_KIND = 'model-versions-demo';
@@ -329,6 +331,11 @@ moved to v3: the alias log keeps who moved it, when, from and to.
 - Right-click v3 → **Cross-Validate…** with the training command
   \`node <extension>/dist/demo.js train {train} {valid} {out}\` (the demo's own trainer), \`data/train.csv\`,
   label \`${LABEL}\`: each fold trains a model and is evaluated on its rows; the run is kept in v3's notes.
+- **Production** (\`production/\`, not versioned): two weeks after production moved to v3, the shop served
+  v2 and v3 50/50 and logged every prediction (\`${PREDICTIONS_LOG}\`); purchases arrived later
+  (\`${OUTCOMES_LOG}\`). The simulation gives v3's visitors a purchase probability 1.5 points higher, and
+  an ad campaign on ${new Date(PRODUCTION_START + CAMPAIGN_DAY * 86400e3).toISOString().slice(0, 10)} brings visitors who view more pages. \`modelver abtest\` finds the
+  lift with its interval; \`modelver monitor --window 1d\` flags that day's drift against \`${TRAIN_CSV}\`.
 - In a terminal (\`modelver\` is \`node <extension>/dist/cli.js\`):
 
   \`\`\`
@@ -338,6 +345,8 @@ moved to v3: the alias log keeps who moved it, when, from and to.
   modelver compare models/purchase_model.onnx@v1 models/purchase_model.onnx@v2 models/purchase_model.onnx@v3 --data data/test.csv --label ${LABEL} --by-class --slice is_returning
   modelver cv --train "node <extension>/dist/demo.js train {train} {valid} {out}" --data data/train.csv --label ${LABEL} --stratify
   modelver cv --train "node <extension>/dist/demo.js train {train} {valid} {out} --epochs 1" --train "node <extension>/dist/demo.js train {train} {valid} {out} --epochs 3" --data data/train.csv --label ${LABEL}
+  modelver abtest --log ${PREDICTIONS_LOG} --outcomes ${OUTCOMES_LOG} --metric purchased
+  modelver monitor --log ${PREDICTIONS_LOG} --outcomes ${OUTCOMES_LOG} --window 1d
   git log --notes=model-versions --format='%h %s%n%N' -- models/purchase_model.onnx
   git show refs/model-versions/aliases:aliases.json
   \`\`\`
@@ -444,6 +453,16 @@ async function build(dest: string, env: NodeJS.ProcessEnv, evalHost: string, log
   } finally {
     client.dispose();
   }
+  // the production period: v2 and v3 served 50/50, logged as a serving system would (not versioned:
+  // .git/info/exclude keeps production/ out of git status)
+  log('simulating two weeks of production: v2 and v3 served 50/50…');
+  const logs = simulateProduction([2, 3].map((v) => ({ version: v, model: trained[v - 1].model })));
+  fs.mkdirSync(path.join(dest, path.dirname(PREDICTIONS_LOG)), { recursive: true });
+  fs.writeFileSync(path.join(dest, PREDICTIONS_LOG), logs.predictions);
+  fs.writeFileSync(path.join(dest, OUTCOMES_LOG), logs.outcomes);
+  fs.appendFileSync(path.join(dest, '.git', 'info', 'exclude'), `${path.dirname(PREDICTIONS_LOG)}/\n`);
+  log(`  ${PREDICTIONS_LOG}: ${Object.entries(logs.served).map(([v, s]) => `${v} ${s.sessions} sessions, ${s.purchases} purchases`).join('; ')}`);
+
   const marker: Marker = { kind: MARKER_KIND, demoVersion: DEMO_VERSION, refs: await refsOf(git), versions: infos };
   fs.writeFileSync(path.join(dest, '.git', MARKER_FILE), JSON.stringify(marker, null, 2) + '\n');
   fs.rmSync(partial, { force: true });

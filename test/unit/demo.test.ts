@@ -13,6 +13,10 @@ import { ModelRepository } from '../../src/core/repo';
 import { readModelSummary } from '../../src/core/formats';
 import { parseLineage } from '../../src/core/lineage/record';
 import { KERAS_MODEL, MARKER_FILE, MODEL, TEST_CSV, TRAIN_CSV } from '../../src/demo/generate';
+import { CAMPAIGN_DAY, OUTCOMES_LOG, PREDICTIONS_LOG, PRODUCTION_START } from '../../src/demo/production';
+import type { AbTestReport } from '../../src/core/production/abtest';
+import type { MonitorReport } from '../../src/core/production/monitor';
+import { cli } from '../support/cli';
 import { REPO_ROOT } from '../support/paths';
 import { TempSpace } from './repoTestUtil';
 
@@ -188,11 +192,34 @@ print(json.dumps({"layers": layers, "same": bool(same)}))
     assert.ok(metrics[2].accuracy > 0.85, `v3 accuracy ${metrics[2].accuracy}`);
   });
 
+  it('has a production period: the A/B test finds v3\'s lift, the monitor flags the campaign day against the training data', async () => {
+    const ab = await cli(['abtest', '--log', PREDICTIONS_LOG, '--outcomes', OUTCOMES_LOG, '--metric', 'purchased', '--json', '-C', dest]);
+    assert.strictEqual(ab.code, 0, ab.err);
+    const r = JSON.parse(ab.out) as AbTestReport;
+    assert.deepStrictEqual(r.variants.map((v) => v.label), ['v2', 'v3']);
+    assert.strictEqual(r.srm.mismatch, false);
+    const c = r.comparisons[0];
+    // the simulation adds 1.5 points for v3: the interval holds it and excludes 0
+    assert.ok(c.significant && c.diffCI[0] > 0 && c.diffCI[0] < 0.015 && c.diffCI[1] > 0.015, JSON.stringify(c));
+    assert.match(r.decision, /^v3 raises purchased by \+\d\.\d pp/);
+    const mon = await cli(['monitor', '--log', PREDICTIONS_LOG, '--outcomes', OUTCOMES_LOG, '--window', '1d', '--json', '-C', dest]);
+    assert.strictEqual(mon.code, 0, mon.err);
+    const m = JSON.parse(mon.out) as MonitorReport;
+    assert.deepStrictEqual(m.references.map((x) => `${x.version}: ${x.source}`), [`v2: ${TRAIN_CSV} (training data recorded in the lineage)`, `v3: ${TRAIN_CSV} (training data recorded in the lineage)`]);
+    const campaign = new Date(PRODUCTION_START + CAMPAIGN_DAY * 86400e3).toISOString();
+    const drifted = m.windows.filter((w) => w.versions.some((v) => v.drifted.length)).map((w) => w.start);
+    assert.deepStrictEqual(drifted, [campaign], 'only the campaign day drifts');
+    for (const v of m.windows.find((w) => w.start === campaign)!.versions) {
+      assert.ok(v.drifted.includes('pages_viewed') && v.drifted.includes('referral_ads'), v.drifted.join(', '));
+    }
+    for (const v of m.versions) assert.ok(v.outcomes!.accuracy! > 0.8, `${v.version} accuracy ${v.outcomes!.accuracy}`);
+  });
+
   it('is deterministic: a second run writes the same dataset and model bytes', async () => {
     const again = path.join(space.dir, 'demo-again');
     const r = runDemo(space.env, again, '--quiet');
     assert.strictEqual(r.code, 0, r.err);
-    for (const f of [TRAIN_CSV, TEST_CSV, 'README.md']) {
+    for (const f of [TRAIN_CSV, TEST_CSV, 'README.md', PREDICTIONS_LOG, OUTCOMES_LOG]) {
       assert.strictEqual(sha(fs.readFileSync(path.join(again, f))), sha(fs.readFileSync(path.join(dest, f))), f);
     }
     const a = await ModelRepository.open(dest, { env: space.env });

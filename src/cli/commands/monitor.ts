@@ -154,7 +154,7 @@ export const monitorCommand = {
           return undefined;
         }
         let r = cache.get(file);
-        if (!r) cache.set(file, (r = await readReference(file)));
+        if (!r) cache.set(file, (r = { ...(await readReference(file)), source: `${d.path} (training data recorded in the lineage)` }));
         return r;
       };
       const report = await runMonitor({

@@ -310,8 +310,16 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
   if (opts.outcomes) {
     const t = new IdTable();
     outcomes = t;
-    await readOutcomes(opts.outcomes, (o) => {
-      if (typeof o.outcome === 'number') t.addIfAbsent(o.requestId, o.outcome, 0);
+    await readOutcomes(opts.outcomes, (o, line) => {
+      // a plain outcome, or named outcomes of which there is one (e.g. {"purchased": 1})
+      let y: number | undefined;
+      if (typeof o.outcome === 'number') y = o.outcome;
+      else {
+        const keys = Object.keys(o.outcome);
+        if (keys.length > 1) throw new EventLogError(`the outcome has several named values (${keys.join(', ')}); the monitor reads one 0/1 outcome per request`, opts.outcomes!, line);
+        y = keys.length ? o.outcome[keys[0]] : undefined;
+      }
+      if (y !== undefined) t.addIfAbsent(o.requestId, y, line);
     }, { mapping: opts.mapping });
   }
   const overall = new Map<string, GroupAcc>();
@@ -326,7 +334,8 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
     if (e.latencyMs !== undefined) g.latency.add(e.latencyMs);
     if (typeof e.prediction === 'number') g.predNumeric.add(e.prediction);
     else if (typeof e.prediction === 'string') g.predClasses.set(e.prediction, (g.predClasses.get(e.prediction) ?? 0) + 1);
-    const y = outcomes?.get(e.requestId) ?? (typeof e.outcome === 'number' ? e.outcome : undefined);
+    // with an outcomes log, a request without an outcome there had none (0: no purchase), as in abtest
+    const y = outcomes ? (outcomes.get(e.requestId) ?? 0) : typeof e.outcome === 'number' ? e.outcome : undefined;
     if (y !== undefined && typeof e.prediction === 'number' && (y === 0 || y === 1) && e.prediction >= 0 && e.prediction <= 1) {
       g.withOutcome++;
       if ((e.prediction >= 0.5 ? 1 : 0) === y) g.correct++;
@@ -438,10 +447,12 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
       drifted: features.filter((f) => f.drift).map((f) => f.feature),
     };
   };
-  const versions = [...overall].map(([spec, g]) => statsOf(spec, g));
+  // versions in their natural order (v2 before v10), whatever order the log met them in
+  const byLabel = ([a]: [string, GroupAcc], [b]: [string, GroupAcc]) => (labels.get(a) ?? a).localeCompare(labels.get(b) ?? b, 'en', { numeric: true });
+  const versions = [...overall].sort(byLabel).map(([spec, g]) => statsOf(spec, g));
   const wins = [...windows.keys()].sort((a, b) => a - b).map((w) => ({
     start: new Date(w).toISOString(),
-    versions: [...windows.get(w)!].map(([spec, g]) => statsOf(spec, g)),
+    versions: [...windows.get(w)!].sort(byLabel).map(([spec, g]) => statsOf(spec, g)),
   }));
   const alerts: string[] = [];
   for (const w of wins) {

@@ -9,6 +9,7 @@ import { benchEval } from './eval';
 import { benchHistory } from './history';
 import { benchInspect } from './inspect';
 import { benchLineage } from './lineage';
+import { benchProduction } from './production';
 import { benchSafetensorsBig } from './safetensorsBig';
 
 type Bench = () => Promise<Record<string, number | string>>;
@@ -23,10 +24,12 @@ const benches: Record<string, Bench> = {
   activation: () => benchActivation(),
   // not in a plain `npm run bench` (it writes two 5 GiB files): name it
   'safetensors-big': () => benchSafetensorsBig(),
+  // not in a plain `npm run bench` (it writes a 1.3 GiB log): name it
+  production: () => benchProduction(),
 };
 
 /** benches that run only when named */
-const onlyWhenNamed = new Set(['safetensors-big']);
+const onlyWhenNamed = new Set(['safetensors-big', 'production']);
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -39,6 +39,7 @@ const commands: Record<string, () => Promise<Command>> = {
   compare: async () => (await import('./commands/compare.js')).compareCommand,
   cv: async () => (await import('./commands/cv.js')).cvCommand,
   lineage: async () => (await import('./commands/lineage.js')).lineageCommand,
+  find: async () => (await import('./commands/find.js')).findCommand,
 };
 
 /** Other names for commands (`modelver eval` is `modelver evaluate`). */

@@ -120,12 +120,12 @@ describe('find versions: a repository with metrics, tags, aliases, lineage and d
     msg: string,
     date: string,
     author: [string, string],
-    opts: { metrics?: string; lineage?: NonNullable<Parameters<ModelRepository['commitModel']>[2]>['lineage'] } = {},
+    opts: { metrics?: string; lineage?: NonNullable<Parameters<ModelRepository['commitModel']>[2]>['lineage']; summarize?: boolean } = {},
   ): Promise<Made> => {
     put(dir, model, src);
     const env = { ...t.env, GIT_AUTHOR_NAME: author[0], GIT_AUTHOR_EMAIL: author[1], GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
     const repo = await ModelRepository.open(dir, { env });
-    const r = await repo.commitModel(model, msg, { ...(opts.metrics ? { trailers: { 'Model-Metrics': opts.metrics } } : {}), ...(opts.lineage ? { lineage: opts.lineage } : {}) });
+    const r = await repo.commitModel(model, msg, { summarize: opts.summarize ?? true, ...(opts.metrics ? { trailers: { 'Model-Metrics': opts.metrics } } : {}), ...(opts.lineage ? { lineage: opts.lineage } : {}) });
     const m = { model, version: r.version, commit: r.commit };
     made.push(m);
     return m;
@@ -150,9 +150,9 @@ describe('find versions: a repository with metrics, tags, aliases, lineage and d
       metrics: 'accuracy=0.88, loss=0.45',
       lineage: { datasets: [{ path: 'data/train2.csv', role: 'train' }] },
     });
-    await commit(VAD, SILERO[1], 'voice activity from the wake model', '2026-11-05T09:00:00Z', carol, { lineage: { derivedFrom: { model: WAKE, version: 'v2' } } });
-    await commit(VAD, SILERO[2], 'retrained on more speech', '2026-11-25T09:00:00Z', carol);
-    await commit(TINY, fixture('onnx', 'silero_vad_half.onnx'), 'half precision for the watch', '2026-12-01T09:00:00Z', bob, { lineage: { derivedFrom: { model: VAD, version: 'v1' } } });
+    await commit(VAD, SILERO[1], 'voice activity from the wake model', '2026-11-05T09:00:00Z', carol, { lineage: { derivedFrom: { model: WAKE, version: 'v2' } }, summarize: false });
+    await commit(VAD, SILERO[2], 'retrained on more speech', '2026-11-25T09:00:00Z', carol, { summarize: false });
+    await commit(TINY, fixture('onnx', 'silero_vad_half.onnx'), 'half precision for the watch', '2026-12-01T09:00:00Z', bob, { lineage: { derivedFrom: { model: VAD, version: 'v1' } }, summarize: false });
 
     // tags, and an alias moved at fixed dates (its log commits carry those dates)
     const at = async (date: string) => ModelRepository.open(dir, { env: { ...t.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
@@ -181,10 +181,11 @@ describe('find versions: a repository with metrics, tags, aliases, lineage and d
     t.cleanup();
   });
 
+  // one history read for every query (the repository does not change after before())
+  let loaded: Promise<ReturnType<typeof buildFindIndex>> | undefined;
   const find = async (text: string) => {
-    const repo = await ModelRepository.open(dir, { env: t.env });
-    const index = buildFindIndex((await repo.histories()).values());
-    return findVersions(index, parseQueryText(text)).map((m) => key(m.version));
+    loaded ??= ModelRepository.open(dir, { env: t.env }).then(async (repo) => buildFindIndex((await repo.histories()).values()));
+    return findVersions(await loaded, parseQueryText(text)).map((m) => key(m.version));
   };
   /** version keys of the commits a plain git command lists (one commit id per line) */
   const byCommits = (out: string, models = [WAKE, VAD, TINY]) => {

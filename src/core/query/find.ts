@@ -7,21 +7,23 @@
  * the query's names against what the index holds (an unknown metric, tag, alias, dataset or model is
  * refused with the known names) and walks the versions once.
  */
-import { lineageFromTrailers, parseLineage } from '../lineage/record';
-import { trailerMetrics } from '../lineage/metricHistory';
+import { LINEAGE_TRAILER, lineageFromTrailers, parseLineage } from '../lineage/record';
+import { METRIC_NAME_RE, METRIC_TRAILER, METRICS_TRAILER, trailerMetrics } from '../lineage/metricHistory';
 import { parseMessage, TRAILER } from '../repo/trailers';
 import type { ModelHistory, ModelVersion } from '../repo/types';
 import { FindQueryError, type CompareOp, type FindQuery, type MetricFilter } from './parse';
 
 /** Where a metric value comes from: `commit` (the Model-Metrics trailer), `notes` (a plain metrics note), or an evaluation's dataset. */
 interface MetricValue {
+  name: string;
   /** 'commit', 'notes' or the evaluated dataset's file name */
   source: string;
   kind: 'commit' | 'notes' | 'evaluation';
-  sha256?: string;
+  /** evaluations: the dataset's sha256 ('' otherwise) */
+  sha256: string;
   value: number;
-  /** evaluations: when recorded (ISO 8601), to pick the newest */
-  date?: string;
+  /** evaluations: when recorded (ISO 8601), to pick the newest ('' otherwise) */
+  date: string;
 }
 
 interface DatasetRef {
@@ -33,19 +35,23 @@ interface DatasetRef {
   hasPath: boolean;
 }
 
+/** What the query reads of one version, each part read on first use (a date query never parses metrics). */
 interface Entry {
   v: ModelVersion;
   /** the model's current path */
   model: string;
   history: ModelHistory;
-  dateMs: number;
-  metrics: Map<string, MetricValue[]>;
-  datasets: DatasetRef[];
-  format?: string;
-  breaking: boolean;
-  derivedFrom?: { path: string; commit: string };
-  who: string;
-  /** subject, body and change record, lower case (on first use) */
+  dateMs?: number;
+  metrics?: MetricValue[];
+  /** the datasets its recorded evaluations ran on */
+  evalDatasets?: DatasetRef[];
+  /** lineage (Model-Dataset) and evaluation datasets */
+  datasets?: DatasetRef[];
+  /** null: none recorded */
+  derivedFrom?: { path: string; commit: string } | null;
+  format?: string | null;
+  who?: string;
+  /** subject, body and change record, lower case */
   text?: string;
 }
 
@@ -84,53 +90,99 @@ function formatOf(v: ModelVersion): string | undefined {
   return dot > v.path.lastIndexOf('/') ? FORMAT_BY_EXT[v.path.slice(dot + 1).toLowerCase()] : undefined;
 }
 
-function entryOf(h: ModelHistory, v: ModelVersion): Entry {
-  const metrics = new Map<string, MetricValue[]>();
-  const add = (name: string, m: MetricValue) => {
-    const l = metrics.get(name);
-    if (l) l.push(m);
-    else metrics.set(name, [m]);
-  };
-  for (const [name, value] of Object.entries(trailerMetrics(v.message, v.trailers))) add(name, { source: 'commit', kind: 'commit', value });
-  const rec = v.recorded ? lineageFromTrailers(v.recorded) : parseLineage(v.message);
+const dateOf = (e: Entry): number => (e.dateMs ??= Date.parse(e.v.date));
+const whoOf = (e: Entry): string => (e.who ??= `${e.v.author.name} <${e.v.author.email}>`.toLowerCase());
+const formatOfEntry = (e: Entry): string | undefined => (e.format === undefined ? (e.format = formatOf(e.v) ?? null) : e.format) ?? undefined;
+
+/** The recorded lineage links find uses: the datasets (Model-Dataset) and the derived-from version. */
+function readLineage(e: Entry): void {
+  const rec = e.v.recorded ? lineageFromTrailers(e.v.recorded.filter(([k]) => k === LINEAGE_TRAILER.dataset || k === LINEAGE_TRAILER.derivedFrom)) : parseLineage(e.v.message);
+  e.derivedFrom = rec.derivedFrom ?? null;
   const datasets: DatasetRef[] = rec.datasets.map((d) => ({ path: d.path, name: basename(d.path), sha256: d.sha256, hasPath: true }));
+  metricsOf(e);
+  for (const d of e.evalDatasets!) if (!datasets.some((x) => x.name === d.name && x.sha256 === d.sha256 && !x.hasPath)) datasets.push(d);
+  e.datasets = datasets;
+}
+
+const derivedFromOf = (e: Entry): { path: string; commit: string } | undefined => {
+  if (e.derivedFrom === undefined) readLineage(e);
+  return e.derivedFrom ?? undefined;
+};
+const datasetsOf = (e: Entry): DatasetRef[] => {
+  if (!e.datasets) readLineage(e);
+  return e.datasets!;
+};
+const metricsOf = (e: Entry): MetricValue[] => e.metrics ?? readMetrics(e);
+
+/**
+ * `accuracy=0.93, f1=0.9` into `out` as parseMetricsTrailer reads it (items between `,` `;` or white
+ * space; a metric name, `=`, a finite number; other items skipped), without its intermediate objects:
+ * a query reads the trailers of every version in scope.
+ */
+function addTrailerMetrics(value: string, out: MetricValue[]): void {
+  for (const item of value.split(ITEM_SEP)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) continue;
+    const name = item.slice(0, eq);
+    const raw = item.slice(eq + 1);
+    if (raw === '' || !METRIC_NAME_RE.test(name)) continue;
+    const x = Number(raw);
+    if (!Number.isFinite(x)) continue;
+    const at = out.findIndex((m) => m.name === name && m.kind === 'commit');
+    const m: MetricValue = { name, source: 'commit', kind: 'commit', sha256: '', value: x, date: '' };
+    if (at >= 0) out[at] = m; // the last value of a name counts, as in parseMetricsTrailer
+    else out.push(m);
+  }
+}
+const ITEM_SEP = /[,;\s]+/;
+
+/** The metrics of a version (commit trailers, recorded evaluations, a plain metrics note), and the datasets its evaluations ran on. */
+function readMetrics(e: Entry): MetricValue[] {
+  const v = e.v;
+  const metrics: MetricValue[] = [];
+  const evalDatasets: DatasetRef[] = [];
+  if (v.recorded) {
+    // what Model Versions recorded (Model-Metrics, or one Model-Metric line per metric), as trailerMetrics
+    // reads it; `trailers` holds the recorded Model-… keys only (their last value)
+    if (v.trailers[METRIC_TRAILER] === undefined) {
+      const t = v.trailers[METRICS_TRAILER];
+      if (t !== undefined) addTrailerMetrics(t, metrics);
+    } else for (const [k, x] of v.recorded) if (k === METRICS_TRAILER || k === METRIC_TRAILER) addTrailerMetrics(x, metrics);
+  } else {
+    const t = trailerMetrics(v.message, v.trailers);
+    for (const name in t) metrics.push({ name, source: 'commit', kind: 'commit', sha256: '', value: t[name], date: '' });
+  }
   const md = v.metadata;
   if (md) {
     const evals = isPlain(md.evaluations) ? Object.values(md.evaluations).filter(isPlain) : [];
-    for (const e of evals) {
-      if (!isPlain(e.dataset) || !isPlain(e.metrics)) continue;
-      const file = typeof e.dataset.file === 'string' ? basename(e.dataset.file) : '(dataset)';
-      const sha256 = typeof e.dataset.sha256 === 'string' ? e.dataset.sha256 : '';
-      const date = typeof e.date === 'string' ? e.date : '';
-      if (!datasets.some((d) => d.name === file && d.sha256 === sha256 && !d.hasPath)) datasets.push({ path: file, name: file, sha256, hasPath: false });
-      for (const [name, value] of Object.entries(e.metrics)) {
-        if (typeof value === 'number' && Number.isFinite(value)) add(name, { source: file, kind: 'evaluation', sha256, value, date });
+    for (const ev of evals) {
+      if (!isPlain(ev.dataset) || !isPlain(ev.metrics)) continue;
+      const file = typeof ev.dataset.file === 'string' ? basename(ev.dataset.file) : '(dataset)';
+      const sha256 = typeof ev.dataset.sha256 === 'string' ? ev.dataset.sha256 : '';
+      const date = typeof ev.date === 'string' ? ev.date : '';
+      if (!evalDatasets.some((d) => d.name === file && d.sha256 === sha256)) evalDatasets.push({ path: file, name: file, sha256, hasPath: false });
+      for (const name in ev.metrics) {
+        const value = ev.metrics[name];
+        if (typeof value === 'number' && Number.isFinite(value)) metrics.push({ name, source: file, kind: 'evaluation', sha256, value, date });
       }
     }
     // a plain metrics object without recorded evaluations (with them it is a copy of the newest one)
     if (!evals.length && isPlain(md.metrics)) {
-      for (const [name, value] of Object.entries(md.metrics)) if (typeof value === 'number' && Number.isFinite(value)) add(name, { source: 'notes', kind: 'notes', value });
+      for (const name in md.metrics) {
+        const value = md.metrics[name];
+        if (typeof value === 'number' && Number.isFinite(value)) metrics.push({ name, source: 'notes', kind: 'notes', sha256: '', value, date: '' });
+      }
     }
   }
-  return {
-    v,
-    model: h.path,
-    history: h,
-    dateMs: Date.parse(v.date),
-    metrics,
-    datasets,
-    format: formatOf(v),
-    breaking: v.trailers[TRAILER.breaking] === 'true',
-    ...(rec.derivedFrom ? { derivedFrom: rec.derivedFrom } : {}),
-    who: `${v.author.name} <${v.author.email}>`.toLowerCase(),
-  };
+  e.evalDatasets = evalDatasets;
+  return (e.metrics = metrics);
 }
 
-/** Reads every version of the histories once (linear in versions × their metrics and datasets). */
+/** The versions of the histories, in model order; each version's metrics, datasets, lineage … are read when a query first needs them. */
 export function buildFindIndex(histories: Iterable<ModelHistory>): FindIndex {
   const hs = [...histories].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const entries: Entry[] = [];
-  for (const h of hs) for (const v of h.versions) entries.push(entryOf(h, v));
+  for (const h of hs) for (const v of h.versions) entries.push({ v, model: h.path, history: h });
   return { entries, histories: hs };
 }
 
@@ -173,11 +225,8 @@ function sourceMatches(source: string, m: MetricValue): boolean {
   if (s === 'commit' || s === 'trailer') return m.kind === 'commit';
   if (s === 'notes') return m.kind === 'notes';
   if (m.kind !== 'evaluation') return false;
-  return datasetMatches(source, { path: m.source, name: m.source, sha256: m.sha256 ?? '', hasPath: false });
+  return datasetMatches(source, { path: m.source, name: m.source, sha256: m.sha256, hasPath: false });
 }
-
-/** The label of a source in messages and in FindMatch.metrics. */
-const sourceLabel = (m: MetricValue): string => m.source;
 
 /** The version a spec names among loaded histories: MODEL@vN, @N, @latest, @tag, @alias, @commit prefix. */
 function resolveIn(index: FindIndex, spec: string): { history: ModelHistory; versions: ModelVersion[] } {
@@ -208,8 +257,9 @@ function resolveIn(index: FindIndex, spec: string): { history: ModelHistory; ver
 function derivedClosure(index: FindIndex, bases: { history: ModelHistory; versions: ModelVersion[] }): Set<Entry> {
   const children = new Map<string, Entry[]>();
   for (const e of index.entries) {
-    if (!e.derivedFrom) continue;
-    const k = `${e.derivedFrom.path}@${e.derivedFrom.commit}`;
+    const d = derivedFromOf(e);
+    if (!d) continue;
+    const k = `${d.path}@${d.commit}`;
     const l = children.get(k);
     if (l) l.push(e);
     else children.set(k, [e]);
@@ -247,11 +297,15 @@ interface PreparedMetric {
 
 function prepareMetric(f: MetricFilter, entries: readonly Entry[], flag: string): PreparedMetric {
   const names = new Set<string>();
-  const sources = new Map<string, string>(); // lower-case label → label, for f.name
+  const labels = new Set<string>(); // the sources of f.name
+  let matched = false; // a value from f.source
+  const src = f.source;
   for (const e of entries) {
-    for (const [name, vals] of e.metrics) {
-      names.add(name);
-      if (name === f.name) for (const m of vals) sources.set(sourceLabel(m).toLowerCase(), m.kind === 'commit' ? 'commit' : sourceLabel(m));
+    for (const m of metricsOf(e)) {
+      names.add(m.name);
+      if (m.name !== f.name) continue;
+      labels.add(m.source);
+      if (src !== undefined && !matched && sourceMatches(src, m)) matched = true;
     }
   }
   if (!names.size) {
@@ -262,31 +316,22 @@ function prepareMetric(f: MetricFilter, entries: readonly Entry[], flag: string)
   if (!names.has(f.name)) {
     throw new FindQueryError(`unknown metric '${f.name}' in '${f.text}'; known metrics: ${listNames(names)}.`, [...names].sort());
   }
-  const labels = [...new Set(sources.values())].sort((a, b) => a.localeCompare(b));
-  if (f.source !== undefined) {
-    const src = f.source;
-    const any = entries.some((e) => e.metrics.get(f.name)?.some((m) => sourceMatches(src, m)));
-    if (!any) {
-      throw new FindQueryError(`metric '${f.name}' has no values from '${src}' (in '${f.text}'); it has values from: ${listNames(labels)}.`, labels.sort());
-    }
-  } else if (labels.length > 1) {
-    const eg = labels.find((l) => l !== 'commit' && l !== 'notes') ?? labels[0];
-    throw new FindQueryError(
-      `metric '${f.name}' is recorded from several sources (${listNames(labels)}); name the one to compare, e.g. ${flag}'${eg}:${f.text}'.`,
-      labels,
-    );
+  const sources = [...labels].sort((a, b) => a.localeCompare(b));
+  if (src !== undefined && !matched) {
+    throw new FindQueryError(`metric '${f.name}' has no values from '${src}' (in '${f.text}'); it has values from: ${listNames(sources)}.`, sources);
   }
-  const src = f.source;
+  if (src === undefined && sources.length > 1) {
+    const eg = sources.find((l) => l !== 'commit' && l !== 'notes') ?? sources[0];
+    throw new FindQueryError(`metric '${f.name}' is recorded from several sources (${listNames(sources)}); name the one to compare, e.g. ${flag}'${eg}:${f.text}'.`, sources);
+  }
   return {
     f,
     pick: (e) => {
-      const vals = e.metrics.get(f.name);
-      if (!vals) return undefined;
       let best: MetricValue | undefined;
-      for (const m of vals) {
-        if (src !== undefined && !sourceMatches(src, m)) continue;
+      for (const m of metricsOf(e)) {
+        if (m.name !== f.name || (src !== undefined && !sourceMatches(src, m))) continue;
         // several evaluations from the source (the dataset changed, or re-run): the newest counts
-        if (!best || (m.date ?? '') > (best.date ?? '')) best = m;
+        if (!best || m.date > best.date) best = m;
       }
       return best;
     },
@@ -315,8 +360,8 @@ export function findVersions(index: FindIndex, q: FindQuery, opts: FindOptions =
   if (q.tags.length) checkNames('tag', 'tags', q.tags, new Set(entries.flatMap((e) => e.v.tags.map((t) => t.name))));
   if (q.aliases.length) checkNames('alias', 'aliases', q.aliases, new Set(entries.flatMap((e) => e.v.aliases)));
   for (const d of q.datasets) {
-    if (!entries.some((e) => e.datasets.some((x) => datasetMatches(d, x)))) {
-      const known = new Set(entries.flatMap((e) => e.datasets.map((x) => x.path)));
+    if (!entries.some((e) => datasetsOf(e).some((x) => datasetMatches(d, x)))) {
+      const known = new Set(entries.flatMap((e) => datasetsOf(e).map((x) => x.path)));
       throw new FindQueryError(`unknown dataset '${d}': no version here was trained or evaluated on it; known datasets: ${listNames(known)}.`, [...known].sort());
     }
   }
@@ -324,23 +369,18 @@ export function findVersions(index: FindIndex, q: FindQuery, opts: FindOptions =
   const words = q.text;
   const out: FindMatch[] = [];
   for (const e of entries) {
-    if (q.breaking && !e.breaking) continue;
-    if (q.since && !(e.dateMs >= q.since.ms)) continue;
-    if (q.until && !(e.dateMs <= q.until.ms)) continue;
+    if (q.breaking && e.v.trailers[TRAILER.breaking] !== 'true') continue;
+    if (q.since && !(dateOf(e) >= q.since.ms)) continue;
+    if (q.until && !(dateOf(e) <= q.until.ms)) continue;
     if (q.tags.length && !q.tags.every((t) => e.v.tags.some((x) => x.name === t))) continue;
     if (q.aliases.length && !q.aliases.every((a) => e.v.aliases.includes(a))) continue;
-    if (q.formats.length && !q.formats.every((f) => e.format !== undefined && (e.format === f || e.format.startsWith(f + '-')))) continue;
-    if (q.authors.length && !q.authors.every((a) => e.who.includes(a))) continue;
-    if (q.datasets.length && !q.datasets.every((d) => e.datasets.some((x) => datasetMatches(d, x)))) continue;
-    if (derived.length && !derived.every((s) => s.has(e))) continue;
-    if (words.length) {
-      if (e.text === undefined) {
-        const msg = parseMessage(e.v.message, e.v);
-        e.text = `${msg.subject}\n${msg.body}\n${e.v.trailers[TRAILER.change] ?? ''}`.toLowerCase();
-      }
-      const t = e.text;
-      if (!words.every((w) => t.includes(w))) continue;
+    if (q.formats.length) {
+      const f = formatOfEntry(e);
+      if (f === undefined || !q.formats.every((x) => f === x || f.startsWith(x + '-'))) continue;
     }
+    if (q.authors.length && !q.authors.every((a) => whoOf(e).includes(a))) continue;
+    if (q.datasets.length && !q.datasets.every((d) => datasetsOf(e).some((x) => datasetMatches(d, x)))) continue;
+    if (derived.length && !derived.every((s) => s.has(e))) continue;
     let ok = true;
     const values: Record<string, number> = {};
     for (const m of metrics) {
@@ -349,9 +389,17 @@ export function findVersions(index: FindIndex, q: FindQuery, opts: FindOptions =
         ok = false;
         break;
       }
-      values[`${x.kind === 'commit' ? 'commit' : sourceLabel(x)}:${m.f.name}`] = x.value;
+      values[`${x.source}:${m.f.name}`] = x.value;
     }
     if (!ok) continue;
+    if (words.length) {
+      if (e.text === undefined) {
+        const msg = parseMessage(e.v.message, e.v);
+        e.text = `${msg.subject}\n${msg.body}\n${e.v.trailers[TRAILER.change] ?? ''}`.toLowerCase();
+      }
+      const t = e.text;
+      if (!words.every((w) => t.includes(w))) continue;
+    }
     out.push({ version: e.v, metrics: values });
   }
   return out;
@@ -375,15 +423,16 @@ export function findVocabulary(index: FindIndex): FindVocabulary {
   const datasets = new Set<string>();
   const formats = new Set<string>();
   for (const e of index.entries) {
-    for (const [name, vals] of e.metrics) {
-      let s = metrics.get(name);
-      if (!s) metrics.set(name, (s = new Set()));
-      for (const m of vals) s.add(m.kind === 'commit' ? 'commit' : m.source);
+    for (const m of metricsOf(e)) {
+      let s = metrics.get(m.name);
+      if (!s) metrics.set(m.name, (s = new Set()));
+      s.add(m.source);
     }
     for (const t of e.v.tags) tags.add(t.name);
     for (const a of e.v.aliases) aliases.add(a);
-    for (const d of e.datasets) datasets.add(d.path);
-    if (e.format) formats.add(e.format);
+    for (const d of datasetsOf(e)) datasets.add(d.path);
+    const f = formatOfEntry(e);
+    if (f) formats.add(f);
   }
   const sorted = (s: Iterable<string>) => [...s].sort((a, b) => a.localeCompare(b));
   return {

@@ -37,6 +37,9 @@ export const COMMAND = {
   // history and lineage panels (../history/historyPanel.ts, ../lineage/lineagePanel.ts)
   showMetricHistory: 'modelVersions.showMetricHistory',
   showLineage: 'modelVersions.showLineage',
+  // the tree's filter (../find/findCommands.ts)
+  findVersions: 'modelVersions.findVersions',
+  clearFilter: 'modelVersions.clearFilter',
 } as const;
 
 export type CommandName = keyof typeof COMMAND;

@@ -142,6 +142,8 @@ export function findCommands(
     }
     models.setFilter(query && makeFilter(query, dimSetting()));
     view.description = query ? `Filter: ${formatQuery(query)}` : undefined;
+    // the description is cut when the side bar is narrow and the header's buttons show: the message above the tree always shows
+    view.message = query ? `Versions matching: ${formatQuery(query)}` : undefined;
     await vscode.commands.executeCommand('setContext', FILTER_CONTEXT, !!query);
   };
 
@@ -162,8 +164,9 @@ export function findCommands(
 
   command(COMMAND.findVersions, async (text?: unknown) => {
     if (!requireTrust('the versions of its models')) return undefined;
-    // shown where the filter acts (from the Command Palette the view may be hidden)
-    void vscode.commands.executeCommand(`${VIEW_ID}.focus`);
+    // shown where the filter acts (from the Command Palette the view may be hidden); before the quick
+    // input opens, whose focus this would take away
+    if (!view.visible) await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
     if (typeof text === 'string') return { matches: await apply(text), filter: query ? formatQuery(query) : '' };
     const snaps = await repos.snapshot();
     return new Promise<{ matches: number; filter: string } | undefined>((resolve) => {

@@ -9,6 +9,8 @@
 import * as assert from 'assert';
 import * as crypto from 'crypto';
 import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { git, initGitRepo, makeWorkspace } from '../support/workspace';
 import { workbenchSuite } from './helpers';
 
@@ -90,6 +92,16 @@ describe('UI: Find Versions filter', function () {
     await pane.locator('.pane-body', { hasText: 'Versions matching: accuracy>=0.9' }).waitFor({ state: 'visible' });
     await page.mouse.move(900, 500); // off the header: its buttons hide, the description shows
     await wb.screenshot('find-versions-filter');
+
+    // modelVersions.find.nonMatching = dim: the other versions show again, greyed (a file decoration's colour)
+    fs.mkdirSync(path.join(suite.workspace, '.vscode'), { recursive: true });
+    fs.writeFileSync(path.join(suite.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'modelVersions.find.nonMatching': 'dim' }));
+    await wb.waitForTreeRow(VIEW, 'v1');
+    assert.deepStrictEqual(await wb.readTree(VIEW, { waitFor: 'v2' }), ['a.onnx', 'v4', 'v3', 'v2', 'v1', 'b.onnx']);
+    const color = (label: string) => wb.treeRow(VIEW, label).locator('.label-name').evaluate((el) => getComputedStyle(el).color);
+    assert.notStrictEqual(await color('v1'), await color('v4'), 'a version that does not match is greyed');
+    await page.mouse.move(900, 500);
+    await wb.screenshot('find-versions-dim');
 
     await header.hover();
     await action('Clear Filter').click();

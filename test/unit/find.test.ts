@@ -97,6 +97,35 @@ describe('find versions: query language', () => {
       assert.throws(() => parseQueryText(text), (e: Error) => e instanceof FindQueryError && want.test(e.message), `${text} → ${want}`);
     }
   });
+
+  it('any text either parses (and reads back the same from formatQuery) or is refused with a FindQueryError', () => {
+    // a seeded generator (xorshift) of texts made of the language's pieces and stray characters
+    let x = 0x9e3779b9;
+    const rnd = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const pieces = ['accuracy', 'test.csv:', 'tag:', 'alias:', '@', '#', 'since:', '2026-11-01', 'until:', 'T09:30Z', '>=', '<', '=', '!=', '0.9', '-1e-3', ' ', ' ', '"', 'breaking', 'format:', 'onnx', 'derived-from:', 'm.onnx@v2', 'text:', 'ünï', ':', 'x', '\t', 'model:', 'NaN', 'dataset:', 'sha256:abcdef', 'constructor:', '__proto__:', 'derived:'];
+    let parsed = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = Array.from({ length: 1 + rnd(8) }, () => pieces[rnd(pieces.length)]).join('');
+      let q;
+      try {
+        q = parseQueryText(text);
+      } catch (e) {
+        assert.ok(e instanceof FindQueryError, `${JSON.stringify(text)} threw ${String(e)}`);
+        assert.ok((e as Error).message.length > 10);
+        continue;
+      }
+      parsed++;
+      // the same query (a metric's `text` is as typed: `1e-3` reads back as 0.001)
+      const plain = (x: typeof q) => ({ ...x, metrics: x.metrics.map((m) => ({ ...m, text: '' })) });
+      assert.deepStrictEqual(plain(parseQueryText(formatQuery(q))), plain(q), `${JSON.stringify(text)} → ${formatQuery(q)}`);
+    }
+    assert.ok(parsed > 300, `${parsed} of 3000 parsed`);
+  });
 });
 
 /** The facts the test writes, per version; expected sets are computed from these and from plain git. */

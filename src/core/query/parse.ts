@@ -238,7 +238,18 @@ function words(text: string): { text: string; quoted: boolean }[] {
   return out;
 }
 
-const KEY_ALIASES: Record<string, FilterKey> = { derived: 'derived-from', 'derived-from': 'derived-from', derivedfrom: 'derived-from' };
+const KEY_ALIASES: ReadonlyMap<string, FilterKey> = new Map([
+  ['derived', 'derived-from'],
+  ['derivedfrom', 'derived-from'],
+]);
+
+/** `tag:…`, `since:…` …: a word that is a filter other than a metric (an operator next to it is its own). */
+function keyed(word: string): boolean {
+  const colon = word.indexOf(':');
+  if (colon <= 0) return /^[#@]/.test(word) || /^breaking$/i.test(word);
+  const k = word.slice(0, colon).toLowerCase();
+  return k !== 'metric' && ((FILTER_KEYS as readonly string[]).includes(k) || KEY_ALIASES.has(k));
+}
 
 /**
  * The filter's text as typed in the extension (and shown in the view's description) → tokens:
@@ -252,7 +263,7 @@ export function tokenizeQuery(text: string): QueryToken[] {
   for (let i = 0; i < raw.length; i++) {
     const w = raw[i];
     const prev = joined[joined.length - 1];
-    if (!w.quoted && prev && !prev.quoted && (/^(>=|<=|!=|==|>|<|=)/.test(w.text) || /(>=|<=|!=|==|>|<|=)$/.test(prev.text)) && !/^[A-Za-z-]+:$/.test(prev.text)) {
+    if (!w.quoted && prev && !prev.quoted && (/^(>=|<=|!=|==|>|<|=)/.test(w.text) || /(>=|<=|!=|==|>|<|=)$/.test(prev.text)) && !keyed(prev.text) && !keyed(w.text)) {
       prev.text += w.text;
     } else joined.push({ ...w });
   }
@@ -264,7 +275,7 @@ export function tokenizeQuery(text: string): QueryToken[] {
     const colon = w.indexOf(':');
     if (colon > 0) {
       const k = w.slice(0, colon).toLowerCase();
-      const key = (FILTER_KEYS as readonly string[]).includes(k) ? (k as FilterKey) : KEY_ALIASES[k];
+      const key = (FILTER_KEYS as readonly string[]).includes(k) ? (k as FilterKey) : KEY_ALIASES.get(k);
       if (key) return { key, value: w.slice(colon + 1) };
     }
     if (OP_RE.test(w)) return { key: 'metric', value: w };

@@ -120,21 +120,44 @@ const metricsOf = (e: Entry): MetricValue[] => e.metrics ?? readMetrics(e);
  * a query reads the trailers of every version in scope.
  */
 function addTrailerMetrics(value: string, out: MetricValue[]): void {
-  for (const item of value.split(ITEM_SEP)) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) continue;
-    const name = item.slice(0, eq);
-    const raw = item.slice(eq + 1);
-    if (raw === '' || !METRIC_NAME_RE.test(name)) continue;
-    const x = Number(raw);
+  const n = value.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isItemSep(value.charCodeAt(i))) i++;
+    const start = i;
+    let eq = -1;
+    while (i < n && !isItemSep(value.charCodeAt(i))) {
+      if (eq < 0 && value.charCodeAt(i) === 61 /* = */) eq = i;
+      i++;
+    }
+    if (eq <= start || eq === i - 1) continue;
+    const name = value.slice(start, eq);
+    if (!validName(name)) continue;
+    const x = Number(value.slice(eq + 1, i));
     if (!Number.isFinite(x)) continue;
-    const at = out.findIndex((m) => m.name === name && m.kind === 'commit');
     const m: MetricValue = { name, source: 'commit', kind: 'commit', sha256: '', value: x, date: '' };
+    let at = -1;
+    for (let k = 0; k < out.length; k++) if (out[k].name === name && out[k].kind === 'commit') at = k;
     if (at >= 0) out[at] = m; // the last value of a name counts, as in parseMetricsTrailer
     else out.push(m);
   }
 }
-const ITEM_SEP = /[,;\s]+/;
+
+/** `,` `;` or white space (the separators of parseMetricsTrailer's `[,;\s]+`, for the characters trailers hold). */
+function isItemSep(c: number): boolean {
+  return c === 44 || c === 59 || c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0xfeff || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/** METRIC_NAME_RE, remembered (the same few names recur in every version). */
+const checkedNames = new Map<string, boolean>();
+function validName(name: string): boolean {
+  let ok = checkedNames.get(name);
+  if (ok === undefined) {
+    ok = METRIC_NAME_RE.test(name);
+    if (checkedNames.size < 10_000) checkedNames.set(name, ok);
+  }
+  return ok;
+}
 
 /** The metrics of a version (commit trailers, recorded evaluations, a plain metrics note), and the datasets its evaluations ran on. */
 function readMetrics(e: Entry): MetricValue[] {

@@ -9,7 +9,8 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildFindIndex, findVersions, FindQueryError, formatQuery, parseDateBound, parseQueryText, parseQueryTokens, tokenizeQuery } from '../../src/core/query';
+import { buildFindIndex, findVersions, FindQueryError, formatQuery, parseDateBound, parseQueryText, parseQueryTokens, tokenizeQuery, trailerMetricValues } from '../../src/core/query';
+import { parseMetricsTrailer } from '../../src/core/lineage/metricHistory';
 import { ModelRepository } from '../../src/core/repo';
 import { fixture } from '../support/paths';
 import { cli } from '../support/cli';
@@ -95,6 +96,21 @@ describe('find versions: query language', () => {
     ];
     for (const [text, want] of cases) {
       assert.throws(() => parseQueryText(text), (e: Error) => e instanceof FindQueryError && want.test(e.message), `${text} → ${want}`);
+    }
+  });
+
+  it("reads a Model-Metrics trailer exactly as the History panel's parseMetricsTrailer does", () => {
+    let x = 0x2545f491;
+    const rnd = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const pieces = ['accuracy', 'f1', '1st', 'a.b-c_d', '=', '==', '0.93', '-1e-3', '0x10', 'Infinity', 'NaN', '', ',', ', ', ';', ' ', '\t', '\u00a0', '\u3000', 'x'.repeat(64), '.5', '1_0'];
+    for (let i = 0; i < 4000; i++) {
+      const text = Array.from({ length: 1 + rnd(10) }, () => pieces[rnd(pieces.length)]).join('');
+      assert.deepStrictEqual(trailerMetricValues(text), parseMetricsTrailer(text), JSON.stringify(text));
     }
   });
 

@@ -143,6 +143,13 @@ function addTrailerMetrics(value: string, out: MetricValue[]): void {
   }
 }
 
+/** A Model-Metrics trailer's metrics as this module reads them (parseMetricsTrailer's result; tests compare the two). */
+export function trailerMetricValues(value: string): Record<string, number> {
+  const out: MetricValue[] = [];
+  addTrailerMetrics(value, out);
+  return Object.fromEntries(out.map((m) => [m.name, m.value]));
+}
+
 /** `,` `;` or white space (the separators of parseMetricsTrailer's `[,;\s]+`, for the characters trailers hold). */
 function isItemSep(c: number): boolean {
   return c === 44 || c === 59 || c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0xfeff || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x202f || c === 0x205f || c === 0x3000;

@@ -1,11 +1,11 @@
 /**
  * Find versions (issue #16): a FindQuery (./parse.ts) matched against histories already loaded
  * (ModelRepository.histories(): versions with their tags, aliases and notes). Pure — the CLI
- * (`modelver find`) and the extension's view filter share it. buildFindIndex reads each version once
- * (its metrics from the commit trailers and the recorded evaluations, its datasets from the lineage and
- * the evaluations, its format, its change record, its derived-from link); findVersions then checks
- * the query's names against what the index holds (an unknown metric, tag, alias, dataset or model is
- * refused with the known names) and walks the versions once.
+ * (`modelver find`) and the extension's view filter share it. buildFindIndex lists the versions; what a
+ * query needs of each (its metrics from the commit trailers and the recorded evaluations, its datasets
+ * from the lineage and the evaluations, its format, date, text, derived-from link) is read on first use
+ * and kept with the index. findVersions checks the query's names against the versions in scope (an
+ * unknown metric, tag, alias, dataset or model is refused with the known names) and walks them once.
  */
 import { LINEAGE_TRAILER, lineageFromTrailers, parseLineage } from '../lineage/record';
 import { METRIC_NAME_RE, METRIC_TRAILER, METRICS_TRAILER, trailerMetrics } from '../lineage/metricHistory';

@@ -6,6 +6,7 @@ import { benchActivation } from './activation';
 import { benchCommit } from './commit';
 import { benchDiff } from './diff';
 import { benchEval } from './eval';
+import { benchFind } from './find';
 import { benchHistory } from './history';
 import { benchInspect } from './inspect';
 import { benchLineage } from './lineage';
@@ -21,6 +22,7 @@ const benches: Record<string, Bench> = {
   commit: () => benchCommit(),
   eval: () => benchEval(),
   lineage: () => benchLineage(),
+  find: () => benchFind(),
   activation: () => benchActivation(),
   // not in a plain `npm run bench` (it writes two 5 GiB files): name it
   'safetensors-big': () => benchSafetensorsBig(),

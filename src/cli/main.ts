@@ -42,6 +42,7 @@ const commands: Record<string, () => Promise<Command>> = {
   lineage: async () => (await import('./commands/lineage.js')).lineageCommand,
   abtest: async () => (await import('./commands/abtest.js')).abtestCommand,
   monitor: async () => (await import('./commands/monitor.js')).monitorCommand,
+  find: async () => (await import('./commands/find.js')).findCommand,
 };
 
 /** Other names for commands (`modelver eval` is `modelver evaluate`). */

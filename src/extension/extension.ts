@@ -37,6 +37,8 @@ export interface ModelVersionsApi {
   modelsView: {
     /** the tree's top-level nodes, with their children read recursively */
     getChildren(): Promise<TreeNodeInfo[]>;
+    /** the view's description (the active Find Versions filter) */
+    description(): string | undefined;
   };
   /** resolves when the repositories have been discovered */
   ready(): Promise<string>;
@@ -99,7 +101,7 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
     return Object.defineProperty(info, 'node', { value: n, enumerable: false });
   };
   return {
-    modelsView: { getChildren: async () => Promise.all((await models.getChildren()).map(describe)) },
+    modelsView: { getChildren: async () => Promise.all((await models.getChildren()).map(describe)), description: () => view.description },
     ready: async () => {
       await repos.ready();
       return repos.state;

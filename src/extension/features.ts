@@ -37,6 +37,7 @@ export const FEATURE_COMMANDS = {
   lineage: [COMMAND.showLineage],
   history: [COMMAND.showMetricHistory],
   merge: [COMMAND.openModelMerge],
+  find: [COMMAND.findVersions, COMMAND.clearFilter],
 } as const;
 
 /** The test hooks of the lazily loaded features: answer "nothing yet" until their module is loaded. */
@@ -76,6 +77,10 @@ export function registerFeatures(
   registerLazyCommands(context, FEATURE_COMMANDS.merge, async () => {
     const m = await import('./merge/mergePanel.js');
     return (command) => m.mergeCommands(command, context, repos);
+  });
+  registerLazyCommands(context, FEATURE_COMMANDS.find, async () => {
+    const m = await import('./find/findCommands.js');
+    return (command) => m.findCommands(command, context, repos, view, models);
   });
   return {
     diff: { panelsOpened: () => diff?.panelsOpened() ?? 0 },

@@ -39,6 +39,9 @@ export const COMMAND = {
   showLineage: 'modelVersions.showLineage',
   // model merge conflicts (../merge/mergePanel.ts)
   openModelMerge: 'modelVersions.openModelMerge',
+  // the tree's filter (../find/findCommands.ts)
+  findVersions: 'modelVersions.findVersions',
+  clearFilter: 'modelVersions.clearFilter',
 } as const;
 
 export type CommandName = keyof typeof COMMAND;

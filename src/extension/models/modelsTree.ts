@@ -28,6 +28,9 @@ export class ModelNode {
     readonly history: ModelHistory | undefined,
     /** a merge, rebase or cherry-pick stopped on this model (unmerged in the index) */
     readonly conflicted = false,
+    /** while a filter is active: the keys (filterKey) of the versions it matches in this repository */
+    readonly matched?: ReadonlySet<string>,
+    readonly filter?: TreeFilter,
   ) {}
   get label(): string {
     return path.posix.basename(this.entry.path);
@@ -48,7 +51,32 @@ export class VersionNode {
   get label(): string {
     return `v${this.version.version}`;
   }
+  /** a filter is active and matches this version (true), does not (false), or no filter (undefined) */
+  get matches(): boolean | undefined {
+    return this.model.matched ? this.model.matched.has(filterKey(this.version)) : undefined;
+  }
 }
+
+/**
+ * The Find Versions filter of the tree (src/extension/find/findCommands.ts makes it): which versions of
+ * a repository snapshot match. While one is active, a model's versions that do not match are hidden
+ * (or dimmed: `modelVersions.filter.nonMatching`), its matching ones highlighted, and a model without
+ * any says "no matching versions".
+ */
+export interface TreeFilter {
+  /** the filter's text, as the view's description shows it */
+  readonly text: string;
+  /** keys (filterKey) of the versions matching in this snapshot; empty when none (or the query names what this repository lacks) */
+  matches(snap: RepoSnapshot): ReadonlySet<string>;
+  /** show the versions that do not match, dimmed, instead of hiding them */
+  readonly dim: boolean;
+}
+
+/** A version's key in TreeFilter.matches. */
+export const filterKey = (v: Pick<ModelVersion, 'model' | 'commit'>): string => `${v.model}\u0000${v.commit}`;
+
+/** The URI scheme of dimmed versions' rows (a FileDecorationProvider greys their labels: findCommands.ts). */
+export const DIMMED_SCHEME = 'modelversions-dimmed';
 
 export type ModelsTreeNode = RepoNode | ModelNode | VersionNode;
 
@@ -56,21 +84,34 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
   private readonly changed = new vscode.EventEmitter<ModelsTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly sub: vscode.Disposable;
+  private current: TreeFilter | undefined;
 
   constructor(private readonly repos: RepoManager) {
     this.sub = repos.onDidChange(() => this.changed.fire(undefined));
   }
 
+  /** The active Find Versions filter (undefined: none). */
+  get filter(): TreeFilter | undefined {
+    return this.current;
+  }
+
+  /** Sets (or clears, with undefined) the filter and redraws the tree. */
+  setFilter(filter: TreeFilter | undefined): void {
+    this.current = filter;
+    this.changed.fire(undefined);
+  }
+
   async getChildren(element?: ModelsTreeNode): Promise<ModelsTreeNode[]> {
     if (!element) {
       const snaps = (await this.repos.snapshot()).filter((s) => s.models.length);
-      if (snaps.length === 1) return modelsOf(snaps[0]);
+      if (snaps.length === 1) return modelsOf(snaps[0], this.current);
       return snaps.map((s) => new RepoNode(s));
     }
-    if (element instanceof RepoNode) return modelsOf(element.snap);
+    if (element instanceof RepoNode) return modelsOf(element.snap, this.current);
     if (element instanceof ModelNode) {
       const vs = element.history?.versions ?? [];
-      return [...vs].reverse().map((v, i) => new VersionNode(element.repo, element, v, i === 0));
+      const nodes = [...vs].reverse().map((v, i) => new VersionNode(element.repo, element, v, i === 0));
+      return element.matched && !element.filter?.dim ? nodes.filter((n) => n.matches) : nodes;
     }
     return [];
   }
@@ -99,19 +140,25 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
   }
 }
 
-function modelsOf(s: RepoSnapshot): ModelNode[] {
-  return s.models.map((m) => new ModelNode(s.repo, m, s.histories.get(m.path), !!s.conflicts?.has(m.path)));
+function modelsOf(s: RepoSnapshot, filter: TreeFilter | undefined): ModelNode[] {
+  const matched = filter?.matches(s);
+  return s.models.map((m) => new ModelNode(s.repo, m, s.histories.get(m.path), !!s.conflicts?.has(m.path), matched, filter));
 }
 
 function modelItem(n: ModelNode): vscode.TreeItem {
   const e = n.entry;
   const count = n.history?.versions.length ?? 0;
-  const item = new vscode.TreeItem(n.label, count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-  item.id = `model:${n.repo.root}:${e.path}`;
+  // while a filter is active: how many versions match (a model with none cannot be expanded)
+  const hits = n.matched ? (n.history?.versions ?? []).filter((v) => n.matched!.has(filterKey(v))).length : undefined;
+  const open = hits === undefined ? count > 0 : hits > 0 || (!!n.filter?.dim && count > 0);
+  const item = new vscode.TreeItem(n.label, open ? (hits ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None);
+  // another id while filtered: the filtered tree opens the models with matches, and clearing it restores the user's
+  item.id = `model:${n.repo.root}:${e.path}${n.matched && n.filter ? `:find:${n.filter.text}` : ''}`;
   item.resourceUri = n.uri;
   const dir = path.posix.dirname(e.path);
   const state = e.untracked ? 'untracked' : !e.exists ? 'deleted' : e.staged && !e.committed ? 'staged' : '';
-  const parts = [dir === '.' ? '' : dir, count ? `${count} version${count === 1 ? '' : 's'}` : 'no versions yet', state].filter(Boolean);
+  const versions = hits === undefined ? (count ? `${count} version${count === 1 ? '' : 's'}` : 'no versions yet') : hits ? `${hits} of ${count} version${count === 1 ? '' : 's'} match${hits === 1 ? 'es' : ''}` : 'no matching versions';
+  const parts = [dir === '.' ? '' : dir, versions, state].filter(Boolean);
   item.description = parts.join(' · ');
   item.tooltip = untrustedMarkdown(modelTooltipMarkdown(e, count));
   item.iconPath = new vscode.ThemeIcon(e.untracked ? 'circle-outline' : e.folder ? 'file-directory' : 'symbol-structure');
@@ -128,8 +175,11 @@ function modelItem(n: ModelNode): vscode.TreeItem {
 
 function versionItem(n: VersionNode): vscode.TreeItem {
   const v = n.version;
-  const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.None);
+  const hit = n.matches;
+  // a version the filter matches: its label highlighted; one it does not (shown when dimming): greyed by DIMMED_SCHEME's decoration
+  const item = new vscode.TreeItem(hit ? { label: n.label, highlights: [[0, n.label.length]] } : n.label, vscode.TreeItemCollapsibleState.None);
   item.id = `version:${n.repo.root}:${v.model}:${v.commit}`;
+  if (hit === false) item.resourceUri = vscode.Uri.from({ scheme: DIMMED_SCHEME, path: `/${v.model}`, query: v.commit });
   const marks = [...v.aliases.map((a) => `⟨${a}⟩`), ...v.tags.map((t) => `#${t.name}`)];
   item.description = [...marks, v.subject, v.shortCommit].filter(Boolean).join(' · ');
   item.iconPath = v.aliases.length

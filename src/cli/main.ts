@@ -32,6 +32,8 @@ const commands: Record<string, () => Promise<Command>> = {
   alias: async () => (await import('./commands/alias.js')).aliasCommand,
   restore: async () => (await import('./commands/restore.js')).restoreCommand,
   show: async () => (await import('./commands/show.js')).showCommand,
+  card: async () => (await import('./commands/card.js')).cardCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
   push: async () => (await import('./commands/push.js')).pushCommand,
   fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
   diff: async () => (await import('./commands/diff.js')).diffCommand,

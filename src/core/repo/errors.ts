@@ -27,6 +27,12 @@ export type RepoErrorCode =
   | 'LFS_FETCH_FAILED'
   | 'NO_REMOTE'
   | 'DETACHED_HEAD'
+  /** a date argument that is neither YYYY-MM-DD nor ISO 8601 */
+  | 'BAD_DATE'
+  /** a remote with no web UI to link to (a local path, file://, an unknown host) */
+  | 'NO_WEB_UI'
+  /** an export's folder holds files already (allowed with --force) */
+  | 'DIR_NOT_EMPTY'
   /** a file in a format we read (ONNX, Keras) does not parse: commit refused unless forced */
   | 'UNREADABLE_MODEL';
 

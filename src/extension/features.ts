@@ -36,6 +36,7 @@ export const FEATURE_COMMANDS = {
   evaluate: [COMMAND.compareModels, COMMAND.exportComparison, COMMAND.evaluateVersion, COMMAND.crossValidate],
   lineage: [COMMAND.showLineage],
   history: [COMMAND.showMetricHistory],
+  share: [COMMAND.copyPermalink, COMMAND.exportModelCard, COMMAND.exportVersion],
 } as const;
 
 /** The test hooks of the lazily loaded features: answer "nothing yet" until their module is loaded. */
@@ -71,6 +72,10 @@ export function registerFeatures(
   registerLazyCommands(context, FEATURE_COMMANDS.history, async () => {
     const m = await import('./history/historyPanel.js');
     return (command) => m.historyCommands(command, context, repos, view, models);
+  });
+  registerLazyCommands(context, FEATURE_COMMANDS.share, async () => {
+    const m = await import('./share/shareCommands.js');
+    return (command) => m.shareCommands(command, context, repos);
   });
   return {
     diff: { panelsOpened: () => diff?.panelsOpened() ?? 0 },

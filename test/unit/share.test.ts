@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ModelRepository, RepoError, parseDateArg } from '../../src/core/repo';
 import { permalinkFor, webUrl } from '../../src/core/repo/permalink';
+import { aliasMoveLabel, aliasMoveTooltipMarkdown } from '../../src/extension/models/tooltip';
 import { cli } from '../support/cli';
 import { put, sha256, SILERO, TempSpace } from './repoTestUtil';
 
@@ -189,6 +190,24 @@ describe('sharing: aliases at a date, permalinks, model cards, exports (#16)', f
       assert.strictEqual(r.code, 0, r.err);
       assert.match(r.out, /no alias has ever been set/);
     });
+  });
+
+  it('the tree shows each move as "alias: from → to", its tooltip who, when, from and to, escaped', async () => {
+    const log = await (await shared()).aliasLog(MODEL);
+    const label = (c?: string) => (c ? `v${commits.indexOf(c) + 1}` : undefined);
+    // newest first, straight from the recorded moves
+    assert.deepStrictEqual(log.map((e) => aliasMoveLabel(e, label)), ['staging: v3 → removed', 'production: v2 → v3', 'staging: set to v3', 'production: v1 → v2', 'production: set to v1']);
+    const hostile = { ...log[1], who: { name: '*Bob* [x](command:evil) $(zap)', email: 'b@x' } };
+    const md = aliasMoveTooltipMarkdown(hostile, label, (d) => d);
+    assert.ok(md.includes('Who: \\*Bob\\* \\[x\\]\\(command\\:evil\\) \\$\\(zap\\) `<b@x>`'), md);
+    assert.ok(md.includes('(`2024-03-01T09:00:00+00:00`)'), md);
+    assert.match(md, new RegExp(`From: v2 \`${commits[1].slice(0, 12)}\`  \nTo: v3 \`${commits[2].slice(0, 12)}\``));
+  });
+
+  it('the help lists card and export', async () => {
+    const r = await cli([]);
+    assert.match(r.out, /^ {2}card +\S/m);
+    assert.match(r.out, /^ {2}export +\S/m);
   });
 
   describe('permalinks', () => {

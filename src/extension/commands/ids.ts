@@ -37,6 +37,10 @@ export const COMMAND = {
   // history and lineage panels (../history/historyPanel.ts, ../lineage/lineagePanel.ts)
   showMetricHistory: 'modelVersions.showMetricHistory',
   showLineage: 'modelVersions.showLineage',
+  // sharing a version (../share/shareCommands.ts)
+  copyPermalink: 'modelVersions.copyPermalink',
+  exportModelCard: 'modelVersions.exportModelCard',
+  exportVersion: 'modelVersions.exportVersion',
 } as const;
 
 export type CommandName = keyof typeof COMMAND;

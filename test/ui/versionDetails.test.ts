@@ -290,4 +290,25 @@ describe('UI: Version Details follows the Model Versions selection', function ()
       await suite.wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);
     }
   });
+  it('the Alias history under the model: the move, its tooltip (who, when, from, to); Copy Permalink and the exports on a version', async () => {
+    const wb = suite.wb;
+    await wb.expandTreeRow(VIEW, HELLO_MODEL);
+    const desc = await wb.waitForTreeRow(VIEW, 'Alias history', { description: '1 move' });
+    assert.strictEqual(desc, '1 move');
+    await wb.expandTreeRow(VIEW, 'Alias history');
+    const move = await wb.waitForTreeRow(VIEW, 'staging: set to v2');
+    assert.match(move, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} · \S/, move);
+    // the tooltip of the move
+    await wb.treeRow(VIEW, 'staging: set to v2').locator('.label-name').hover();
+    const hover = wb.page.locator('.monaco-hover').filter({ hasText: 'Who:' }).first();
+    await hover.waitFor({ state: 'visible', timeout: 15000 });
+    const tip = ((await hover.textContent()) ?? '').replace(/\s+/g, ' ');
+    assert.match(tip, /staging of hello_deepa\.onnx set/, tip);
+    assert.match(tip, /From: — To: v2 [0-9a-f]{12}/, tip);
+    await wb.screenshot('alias-history');
+    await wb.page.mouse.move(5, 5);
+    const labels = await wb.rightClickTreeRow(VIEW, 'v2', { waitForItem: 'Copy Permalink' });
+    for (const want of ['Copy Permalink', 'Export Model Card…', 'Export Version…']) assert.ok(labels.includes(want), labels.join(' | '));
+    await wb.closeMenu();
+  });
 });

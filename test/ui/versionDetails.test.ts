@@ -290,6 +290,7 @@ describe('UI: Version Details follows the Model Versions selection', function ()
       await suite.wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);
     }
   });
+
   it('the Alias history under the model: the move, its tooltip (who, when, from, to); Copy Permalink and the exports on a version', async () => {
     const wb = suite.wb;
     await wb.expandTreeRow(VIEW, HELLO_MODEL);

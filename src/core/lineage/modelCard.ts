@@ -15,6 +15,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { formatBytes } from '../formats/describe';
 import { RepoError, parseMessage, sha256File, type ModelRepository, type ModelVersion, type VersionSpec } from '../repo';
 import { trailerMetrics } from './metricHistory';
 import { lineageFromTrailers } from './record';
@@ -179,7 +180,7 @@ export async function buildModelCard(repo: ModelRepository, model: string, spec:
   md.push(`- **File:** ${mdCode(v.path)}${v.path !== v.model ? ` (now ${mdCode(v.model)})` : ''}`);
   md.push(`- **Version:** v${v.version}, commit ${mdCode(v.commit)}`);
   md.push(`- **Committed:** ${mdText(v.date)} by ${mdText(v.author.name)} ${mdCode(`<${v.author.email}>`)}`);
-  md.push(`- **Content:** ${mdCode(v.contentId)}, ${v.size} bytes${v.lfs ? ' (Git LFS)' : ''}`);
+  md.push(`- **Content:** ${mdCode(v.contentId)}, ${mdText(formatBytes(v.size))} (${v.size} bytes)${v.lfs ? ', stored with Git LFS' : ''}`);
   if (t['Model-Format']) md.push(`- **Format:** ${mdText(t['Model-Format'])}`);
   if (t['Model-Params']) md.push(`- **Parameters:** ${mdText(t['Model-Params'])}`);
   md.push('');

@@ -161,6 +161,22 @@ describe('sharing: aliases at a date, permalinks, model cards, exports (#16)', f
       assert.match(text.out, /models\/vad\.onnx {2}production -> v2 \(\w{7}\) {2}since 2024-02-15T12:00:00\+00:00 by Alice <test@example\.com>$/m);
     });
 
+    it('reads dates as Python\'s datetime.fromisoformat does (no offset: UTC; a day alone: its last millisecond)', () => {
+      const dates = ['2024-03-01T09:59:59+01:00', '2024-03-01 10:00', '2024-02-29T23:59:59.5Z', '2024-03-01T00:00:00.123456-05:30', '2023-12-31t23:00z', '2024-02-29'];
+      const script = [
+        'import sys, json, datetime',
+        'out = []',
+        'for s in sys.argv[1:]:',
+        '    day = len(s) == 10',
+        '    d = datetime.datetime.fromisoformat(s.upper()) if not day else datetime.datetime.fromisoformat(s + "T23:59:59.999")',
+        '    d = d if d.tzinfo else d.replace(tzinfo=datetime.timezone.utc)',
+        '    out.append(round(d.timestamp() * 1000))',
+        'print(json.dumps(out))',
+      ].join('\n');
+      const want = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, ...dates], { encoding: 'utf8' })) as number[];
+      assert.deepStrictEqual(dates.map((d) => parseDateArg(d).getTime()), want.map((ms) => Math.floor(ms)));
+    });
+
     it('a date before the first move says so', async () => {
       for (const at of ['2024-01-09', '2024-01-10T09:59:59Z']) {
         const r = await atJson(at);

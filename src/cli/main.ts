@@ -33,6 +33,8 @@ const commands: Record<string, () => Promise<Command>> = {
   restore: async () => (await import('./commands/restore.js')).restoreCommand,
   resolve: async () => (await import('./commands/resolve.js')).resolveCommand,
   show: async () => (await import('./commands/show.js')).showCommand,
+  card: async () => (await import('./commands/card.js')).cardCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
   push: async () => (await import('./commands/push.js')).pushCommand,
   fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
   diff: async () => (await import('./commands/diff.js')).diffCommand,

@@ -38,6 +38,7 @@ export const FEATURE_COMMANDS = {
   history: [COMMAND.showMetricHistory],
   merge: [COMMAND.openModelMerge],
   find: [COMMAND.findVersions, COMMAND.clearFilter],
+  share: [COMMAND.copyPermalink, COMMAND.exportModelCard, COMMAND.exportVersion],
 } as const;
 
 /** The test hooks of the lazily loaded features: answer "nothing yet" until their module is loaded. */
@@ -81,6 +82,10 @@ export function registerFeatures(
   registerLazyCommands(context, FEATURE_COMMANDS.find, async () => {
     const m = await import('./find/findCommands.js');
     return (command) => m.findCommands(command, context, repos, view, models);
+  });
+  registerLazyCommands(context, FEATURE_COMMANDS.share, async () => {
+    const m = await import('./share/shareCommands.js');
+    return (command) => m.shareCommands(command, context, repos);
   });
   return {
     diff: { panelsOpened: () => diff?.panelsOpened() ?? 0 },

@@ -290,4 +290,32 @@ describe('UI: Version Details follows the Model Versions selection', function ()
       await suite.wb.runPaletteCommand('View: Close All Editors').catch(() => undefined);
     }
   });
+
+  it('the Alias history under the model: the move, its tooltip (who, when, from, to); Copy Permalink and the exports on a version', async () => {
+    const wb = suite.wb;
+    await wb.focusModelVersionsView();
+    await wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /\b2 versions\b/ });
+    await wb.expandTreeRow(VIEW, HELLO_MODEL);
+    const desc = await wb.waitForTreeRow(VIEW, 'Alias history', { description: '1 move' });
+    assert.strictEqual(desc, '1 move');
+    await wb.expandTreeRow(VIEW, 'Alias history');
+    const move = await wb.waitForTreeRow(VIEW, 'staging: set to v2');
+    assert.match(move, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} · \S/, move);
+    // the tooltip of the move
+    await wb.treeRow(VIEW, 'staging: set to v2').locator('.label-name').hover();
+    const hover = wb.page.locator('.monaco-hover').filter({ hasText: 'Who:' }).first();
+    await hover.waitFor({ state: 'visible', timeout: 15000 });
+    const tip = (await hover.innerText()).replace(/\s+/g, ' ');
+    assert.match(tip, /staging of hello_deepa\.onnx set/, tip);
+    assert.match(tip, /Who: \S.* When: .* From: — ?To: v2 [0-9a-f]{12}/, tip);
+    const size = wb.page.viewportSize();
+    await wb.page.setViewportSize({ width: 1600, height: 1000 });
+    await hover.waitFor({ state: 'visible', timeout: 5000 }).catch(() => wb.treeRow(VIEW, 'staging: set to v2').locator('.label-name').hover());
+    await wb.screenshot('alias-history');
+    if (size) await wb.page.setViewportSize(size);
+    await wb.page.mouse.move(5, 5);
+    const labels = await wb.rightClickTreeRow(VIEW, 'v2', { waitForItem: 'Copy Permalink' });
+    for (const want of ['Copy Permalink', 'Export Model Card…', 'Export Version…']) assert.ok(labels.includes(want), labels.join(' | '));
+    await wb.closeMenu();
+  });
 });

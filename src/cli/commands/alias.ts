@@ -1,10 +1,11 @@
+import { parseDateArg, type ModelRepository } from '../../core/repo';
 import { UsageError } from '../errors';
 import type { CliIO } from '../main';
 import { REPO_OPTIONS, REPO_OPTIONS_HELP, fileArg, needPositionals, openRepo, parse, repoErrors } from './repoCommon';
 
 const usage = `usage: modelver alias set <model-file> <alias> [--version vN] [-C DIR]
        modelver alias rm <model-file> <alias> [-C DIR]
-       modelver alias ls [<model-file>] [--json] [-C DIR]
+       modelver alias ls [<model-file>] [--at DATE] [--json] [-C DIR]
        modelver alias log [<model-file>] [--json] [-C DIR]
 
 Aliases (production, staging, champion, …) point at one version of one model. Every move is
@@ -12,6 +13,9 @@ recorded (who, when, from, to) in refs/model-versions/aliases, pushed by \`model
 
 options:
   --version V          vN, a commit id, a tag or another alias (default: latest)
+  --at DATE            ls: what each alias pointed at on DATE, from the recorded moves
+                       (YYYY-MM-DD: the end of that day, UTC; or ISO 8601, e.g.
+                       2024-03-01T12:00:00Z; a time without an offset is UTC)
   --json               JSON output (ls, log)
 ${REPO_OPTIONS_HELP}`;
 
@@ -21,8 +25,9 @@ export const aliasCommand = {
   summary: 'point aliases (production, staging, …) at versions',
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parse(args, { ...REPO_OPTIONS, version: { type: 'string' } });
+    const { values, positionals } = parse(args, { ...REPO_OPTIONS, version: { type: 'string' }, at: { type: 'string' } });
     const [sub, ...rest] = positionals;
+    if (values.at !== undefined && sub !== 'ls' && sub !== 'list') throw new UsageError('--at goes with `alias ls` only');
     if (!sub) throw new UsageError('missing the subcommand: set, rm, ls or log');
     return repoErrors(async () => {
       switch (sub) {
@@ -47,6 +52,7 @@ export const aliasCommand = {
         case 'list': {
           needPositionals(rest, 0, 1, 'the model file');
           const repo = await openRepo(values, rest[0]);
+          if (values.at !== undefined) return listAt(repo, values.at, rest[0] !== undefined ? fileArg(values, rest[0]) : undefined, !!values.json, io);
           const list = await repo.listAliases(rest[0] !== undefined ? fileArg(values, rest[0]) : undefined);
           if (values.json) io.out(JSON.stringify(list, null, 2));
           else if (!list.length) io.out('No aliases.');
@@ -72,3 +78,28 @@ export const aliasCommand = {
     });
   },
 };
+
+/** `alias ls --at DATE`: the state of the alias log on that date. */
+async function listAt(repo: ModelRepository, text: string, model: string | undefined, json: boolean, io: CliIO): Promise<number> {
+  let at: Date;
+  try {
+    at = parseDateArg(text, '--at');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const r = await repo.listAliasesAt(at, model);
+  if (json) {
+    io.out(JSON.stringify(r, null, 2));
+    if (r.before) io.err(`No alias existed on ${text}: the first alias move was recorded at ${r.firstMove}.`);
+    return 0;
+  }
+  if (!r.firstMove) io.out('No aliases: no alias has ever been set in this repository.');
+  else if (r.before) io.out(`No aliases on ${text}: that is before the first alias move, recorded at ${r.firstMove}.`);
+  else if (!r.aliases.length) io.out(`No aliases${model ? ' of this model' : ''} on ${text}.`);
+  for (const a of r.aliases) {
+    const where = a.outsideHistory ? "  [not in the current branch's history]" : '';
+    const since = a.since ? `  since ${a.since}${a.by ? ` by ${a.by.name} <${a.by.email}>` : ''}` : '';
+    io.out(`${a.model}  ${a.alias} -> ${a.version ? `v${a.version}` : '?'} (${short(a.commit)})${since}${where}`);
+  }
+  return 0;
+}

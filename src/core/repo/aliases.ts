@@ -131,16 +131,16 @@ export async function readAliasLog(git: Git): Promise<AliasEvent[]> {
   if (!ok) return [];
   // -z: records end with a NUL (a message cannot hold one); hash, name, email and date are one line
   // each (none can hold a line break), so a name with \x1e or \x1f in it shifts nothing
-  const out = (await git.run(['log', '-z', '--format=%H%n%an%n%ae%n%aI%n%B', ALIAS_REF])).stdout.toString('utf8');
+  const out = (await git.run(['log', '-z', '--format=%H%n%an%n%ae%n%aI%n%cI%n%B', ALIAS_REF])).stdout.toString('utf8');
   const events: AliasEvent[] = [];
   for (const rec of out.split('\0')) {
     if (!rec) continue;
     const f = rec.split('\n');
-    if (f.length < 5 || !/^[0-9a-f]{40,64}$/.test(f[0])) {
+    if (f.length < 6 || !/^[0-9a-f]{40,64}$/.test(f[0])) {
       throw new RepoError('GIT_FAILED', `Unexpected \`git log ${ALIAS_REF}\` output: ${JSON.stringify(rec.slice(0, 120))}.`);
     }
-    const [hash, name, email, date] = f;
-    const message = f.slice(4).join('\n').trim();
+    const [hash, name, email, date, committed] = f;
+    const message = f.slice(5).join('\n').trim();
     const t = parseTrailers(message);
     const action = t[ALIAS_TRAILER.action];
     if (action !== 'set' && action !== 'remove') continue;
@@ -154,8 +154,80 @@ export async function readAliasLog(git: Git): Promise<AliasEvent[]> {
       to: target(t[ALIAS_TRAILER.toCommit], t[ALIAS_TRAILER.toOid]),
       who: { name, email },
       date,
+      committedAt: committed,
       message,
     });
   }
   return events;
+}
+
+/** The alias state in force at `at`, read from the log ref's history (docs/storage.md, "Aliases"). */
+export interface AliasStateAt {
+  /** the move in force at `at` (the newest log commit whose committer date is ≤ `at`); undefined before the first move */
+  logCommit?: string;
+  /** its committer date, ISO 8601 */
+  movedAt?: string;
+  state: AliasState;
+  /** the first move's committer date; undefined when no alias was ever set */
+  firstMove?: string;
+}
+
+/**
+ * The alias state at an instant: the state of the newest commit of the alias log (first parents,
+ * newest first) whose committer date is at or before `at`. Git dates have whole seconds; a move at
+ * exactly `at` counts.
+ */
+export async function readAliasStateAt(git: Git, at: Date): Promise<AliasStateAt> {
+  const ok = await git.ok(['rev-parse', '-q', '--verify', `${ALIAS_REF}^{commit}`]);
+  if (!ok) return { state: emptyAliasState() };
+  const lines = (await git.run(['log', '--first-parent', '--format=%H %ct %cI', ALIAS_REF])).stdout.toString('utf8').split('\n').filter(Boolean);
+  const moves = lines.map((l) => {
+    const [hash, secs, iso] = l.split(' ');
+    return { hash, ms: Number(secs) * 1000, iso };
+  });
+  const firstMove = moves[moves.length - 1]?.iso;
+  const hit = moves.find((m) => m.ms <= at.getTime());
+  if (!hit) return { state: emptyAliasState(), firstMove };
+  const blob = await git.run(['cat-file', 'blob', `${hit.hash}:${ALIAS_FILE}`], { allowFail: true });
+  let state = emptyAliasState();
+  if (blob.code === 0) {
+    try {
+      const j = JSON.parse(blob.stdout.toString('utf8')) as AliasState;
+      if (j && typeof j.aliases === 'object') state = { schema: 1, aliases: j.aliases };
+    } catch {
+      throw new RepoError('GIT_FAILED', `${hit.hash.slice(0, 7)}:${ALIAS_FILE} of ${ALIAS_REF} is not valid JSON.`);
+    }
+  }
+  return { logCommit: hit.hash, movedAt: hit.iso, state, firstMove };
+}
+
+/**
+ * A date given by a person: \`YYYY-MM-DD\` (the end of that day, UTC: what held on that date) or ISO 8601
+ * with a time (\`2024-03-01T12:00\`, seconds and fractions optional, \`Z\` or \`±HH:MM\`; no offset means
+ * UTC). Throws a RepoError (BAD_DATE) saying what is accepted.
+ */
+export function parseDateArg(text: string, what = 'the date'): Date {
+  const s = text.trim();
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  const full = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
+  const bad = (why: string) =>
+    new RepoError('BAD_DATE', `${what} '${text}' ${why}: give a date as YYYY-MM-DD (e.g. 2024-03-01, the end of that day in UTC) or ISO 8601 (e.g. 2024-03-01T12:00:00Z).`);
+  const m = day ?? full;
+  if (!m) throw bad('is not a date');
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (mo < 1 || mo > 12 || check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) throw bad('is not a day of the calendar');
+  if (day) return new Date(Date.UTC(y, mo - 1, d, 23, 59, 59, 999));
+  const [h, mi, sec] = [Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
+  if (h > 23 || mi > 59 || sec > 59) throw bad('has no such time of day');
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  let t = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+  const z = m[8];
+  if (z && z.toUpperCase() !== 'Z') {
+    const zm = /^([+-])(\d{2}):?(\d{2})$/.exec(z)!;
+    const off = (Number(zm[2]) * 60 + Number(zm[3])) * 60000;
+    if (Number(zm[2]) > 14 || Number(zm[3]) > 59) throw bad('has no such UTC offset');
+    t -= zm[1] === '+' ? off : -off;
+  }
+  return new Date(t);
 }

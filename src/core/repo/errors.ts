@@ -31,6 +31,12 @@ export type RepoErrorCode =
   | 'NOT_CONFLICTED'
   | 'NOT_A_MODEL'
   | 'LFS_OBJECT_MISSING'
+  /** a date argument that is neither YYYY-MM-DD nor ISO 8601 */
+  | 'BAD_DATE'
+  /** a remote with no web UI to link to (a local path, file://, an unknown host) */
+  | 'NO_WEB_UI'
+  /** an export's folder holds files already (allowed with --force) */
+  | 'DIR_NOT_EMPTY'
   /** a file in a format we read (ONNX, Keras) does not parse: commit refused unless forced */
   | 'UNREADABLE_MODEL';
 

@@ -11,7 +11,7 @@ export * from './types';
 export { DEFAULT_MODEL_PATTERNS, ModelMatcher, normalizePattern } from './patterns';
 export { parsePointer, formatPointer, sha256File, type LfsPointer } from './lfs';
 export { parseTrailers, parseMessage, appendTrailers, appendRecord, recordedTrailers, RECORD_MARKER, TRAILER, type ParsedMessage } from './trailers';
-export { ALIAS_REF, ALIAS_FILE, KEEP_REF_PREFIX } from './aliases';
+export { ALIAS_REF, ALIAS_FILE, KEEP_REF_PREFIX, parseDateArg } from './aliases';
 export { STALE_LOCK_MS } from './locks';
 export { NOTES_REF } from './notes';
 export { conflictState, conflictedModels, resolveModelConflict, stageVersion, parseResolutions, recordResolution, writeBlobContent, sideName } from './conflicts';

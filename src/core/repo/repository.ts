@@ -6,7 +6,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ALIAS_REF, ALIAS_TRAILER, KEEP_REF_PREFIX, readAliasLog, readAliasState, writeAliasState } from './aliases';
+import { ALIAS_REF, ALIAS_TRAILER, KEEP_REF_PREFIX, readAliasLog, readAliasState, readAliasStateAt, writeAliasState } from './aliases';
 import { faultPoint } from './fault';
 import { cleanStaleFiles, indexLockInfo, removeIfSame } from './locks';
 import { RepoError } from './errors';
@@ -1791,6 +1791,31 @@ export class ModelRepository {
   /** Current aliases (of one model, or all), with version numbers. */
   async listAliases(model?: string): Promise<AliasEntry[]> {
     const { state } = await readAliasState(this.git);
+    return this.aliasEntries(state, model);
+  }
+
+  /**
+   * What each alias (of one model, or all) pointed at on `at`: the alias log's state then, each
+   * entry with the move that set it (who, when). `firstMove` is the first move's date (undefined when
+   * no alias was ever set); before it, `aliases` is empty and `before` is true.
+   */
+  async listAliasesAt(at: Date, model?: string): Promise<{ at: string; firstMove?: string; before: boolean; aliases: (AliasEntry & { since?: string; by?: { name: string; email: string } })[] }> {
+    const then = await readAliasStateAt(this.git, at);
+    const entries = await this.aliasEntries(then.state, model);
+    const events = then.logCommit ? await readAliasLog(this.git) : [];
+    const out = [];
+    for (const e of entries) {
+      const paths = (await this.history(e.model).catch(() => undefined))?.paths ?? [e.model];
+      // the newest move at or before `at` that set this alias of this model to this commit
+      const set = events.find(
+        (ev) => ev.action === 'set' && ev.alias === e.alias && paths.includes(ev.model) && ev.to?.commit === e.commit && Date.parse(ev.committedAt ?? ev.date) <= at.getTime(),
+      );
+      out.push({ ...e, ...(set ? { since: set.committedAt ?? set.date, by: set.who } : {}) });
+    }
+    return { at: at.toISOString(), firstMove: then.firstMove, before: !then.logCommit && !!then.firstMove, aliases: out };
+  }
+
+  private async aliasEntries(state: { aliases: Record<string, Record<string, AliasTarget>> }, model?: string): Promise<AliasEntry[]> {
     const hs = await this.historiesRaw();
     const byPath = new Map<string, ModelHistory>();
     for (const h of hs.values()) for (const p of h.paths) byPath.set(p, h);

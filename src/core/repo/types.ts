@@ -142,7 +142,10 @@ export interface AliasEvent {
   from?: AliasTarget;
   to?: AliasTarget;
   who: { name: string; email: string };
+  /** author date of the move, ISO 8601 */
   date: string;
+  /** committer date of the move, ISO 8601: what `alias ls --at` goes by */
+  committedAt?: string;
   message: string;
 }
 

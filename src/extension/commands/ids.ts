@@ -42,6 +42,10 @@ export const COMMAND = {
   // the tree's filter (../find/findCommands.ts)
   findVersions: 'modelVersions.findVersions',
   clearFilter: 'modelVersions.clearFilter',
+  // sharing a version (../share/shareCommands.ts)
+  copyPermalink: 'modelVersions.copyPermalink',
+  exportModelCard: 'modelVersions.exportModelCard',
+  exportVersion: 'modelVersions.exportVersion',
 } as const;
 
 export type CommandName = keyof typeof COMMAND;

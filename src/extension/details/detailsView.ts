@@ -11,7 +11,7 @@ import type { ModelVersion } from '../../core/repo';
 import type { DetailsAction, DetailsContent, DetailsHostMessage, DetailsWebviewMessage, DiffState } from '../../shared/detailsProtocol';
 import { COMMAND } from '../commands/ids';
 import { log } from '../log';
-import { ModelNode, RepoNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
+import { AliasHistoryNode, AliasMoveNode, ModelNode, RepoNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import type { RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
 import { WebviewChannel } from '../webview/channel';
@@ -145,7 +145,7 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
   /** The repositories were refreshed (a commit, tag, alias…): show the selected node's fresh data. */
   async reselect(): Promise<void> {
     const node = this.selected;
-    if (!node || node instanceof RepoNode) return;
+    if (!(node instanceof ModelNode || node instanceof VersionNode)) return;
     let fresh: ModelsTreeNode | undefined;
     try {
       fresh = await this.freshNode(node);
@@ -188,6 +188,14 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
     }
     if (node instanceof ModelNode) {
       this.show(id, modelContent(node), node);
+      return;
+    }
+    if (node instanceof AliasHistoryNode || node instanceof AliasMoveNode) {
+      const text =
+        node instanceof AliasMoveNode
+          ? `${node.move.alias} of ${node.move.model}: ${node.move.action === 'remove' ? 'removed' : 'moved'} on ${node.move.committedAt ?? node.move.date} by ${node.move.who.name}. Select a version to see its change record.`
+          : `The alias moves of ${node.model.entry.path}, newest first. Hover a move for who, when, from and to.`;
+      this.show(id, { kind: 'hint', text }, undefined);
       return;
     }
     const versions = node.model.history?.versions ?? [];

@@ -1,14 +1,15 @@
 /**
- * The Model Versions tree, in its own side bar: [repository →] model → versions (newest first).
+ * The Model Versions tree, in its own side bar: [repository →] model → versions (newest first), then
+ * the model's "Alias history" (the recorded alias moves, newest first; hover one: who, when, from, to).
  * Tags and aliases show on their versions; the tooltip is the version's change record.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ModelEntry, ModelHistory, ModelRepository, ModelVersion } from '../../core/repo';
+import type { AliasEvent, ModelEntry, ModelHistory, ModelRepository, ModelVersion } from '../../core/repo';
 import { isEvaluableModelPath } from '../../core/formats/readable';
 import { COMMAND } from '../commands/ids';
 import type { RepoManager, RepoSnapshot } from '../repos/repoManager';
-import { modelTooltipMarkdown, versionTooltipMarkdown } from './tooltip';
+import { aliasMoveLabel, aliasMoveTooltipMarkdown, modelTooltipMarkdown, versionTooltipMarkdown } from './tooltip';
 
 export const VIEW_ID = 'modelVersions.models';
 
@@ -31,6 +32,8 @@ export class ModelNode {
     /** while a filter is active: the keys (filterKey) of the versions it matches in this repository */
     readonly matched?: ReadonlySet<string>,
     readonly filter?: TreeFilter,
+    /** the repository's alias log (read once per refresh, when a model is first expanded) */
+    readonly aliasLog: () => Promise<AliasEvent[]> = async () => [],
   ) {}
   get label(): string {
     return path.posix.basename(this.entry.path);
@@ -78,7 +81,26 @@ export const filterKey = (v: Pick<ModelVersion, 'model' | 'commit'>): string => 
 /** The URI scheme of dimmed versions' rows (a FileDecorationProvider greys their labels: findCommands.ts). */
 export const DIMMED_SCHEME = 'modelversions-dimmed';
 
-export type ModelsTreeNode = RepoNode | ModelNode | VersionNode;
+/** The alias moves of one model, under it after its versions. */
+export class AliasHistoryNode {
+  readonly kind = 'aliasHistory';
+  constructor(
+    readonly model: ModelNode,
+    /** newest first */
+    readonly moves: AliasEvent[],
+  ) {}
+}
+
+/** One recorded alias move (set, moved or removed). */
+export class AliasMoveNode {
+  readonly kind = 'aliasMove';
+  constructor(
+    readonly group: AliasHistoryNode,
+    readonly move: AliasEvent,
+  ) {}
+}
+
+export type ModelsTreeNode = RepoNode | ModelNode | VersionNode | AliasHistoryNode | AliasMoveNode;
 
 export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelsTreeNode | undefined>();
@@ -110,14 +132,21 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
     if (element instanceof RepoNode) return modelsOf(element.snap, this.current);
     if (element instanceof ModelNode) {
       const vs = element.history?.versions ?? [];
-      const nodes = [...vs].reverse().map((v, i) => new VersionNode(element.repo, element, v, i === 0));
-      return element.matched && !element.filter?.dim ? nodes.filter((n) => n.matches) : nodes;
+      const all = [...vs].reverse().map((v, i) => new VersionNode(element.repo, element, v, i === 0));
+      const nodes: ModelsTreeNode[] = element.matched && !element.filter?.dim ? all.filter((n) => n.matches) : all;
+      const paths = element.history?.paths ?? [element.entry.path];
+      const moves = vs.length ? (await element.aliasLog().catch(() => [])).filter((e) => paths.includes(e.model)) : [];
+      if (moves.length) nodes.push(new AliasHistoryNode(element, moves));
+      return nodes;
     }
+    if (element instanceof AliasHistoryNode) return element.moves.map((m) => new AliasMoveNode(element, m));
     return [];
   }
 
   getParent(element: ModelsTreeNode): ModelsTreeNode | undefined {
     if (element instanceof VersionNode) return element.model;
+    if (element instanceof AliasHistoryNode) return element.model;
+    if (element instanceof AliasMoveNode) return element.group;
     return undefined;
   }
 
@@ -131,6 +160,8 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
       return item;
     }
     if (element instanceof ModelNode) return modelItem(element);
+    if (element instanceof AliasHistoryNode) return aliasHistoryItem(element);
+    if (element instanceof AliasMoveNode) return aliasMoveItem(element);
     return versionItem(element);
   }
 
@@ -140,9 +171,45 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
   }
 }
 
+/** The alias log of each snapshot, read once (one `git log` of the alias ref) when a model is first expanded. */
+const aliasLogs = new WeakMap<RepoSnapshot, Promise<AliasEvent[]>>();
+
 function modelsOf(s: RepoSnapshot, filter: TreeFilter | undefined): ModelNode[] {
   const matched = filter?.matches(s);
-  return s.models.map((m) => new ModelNode(s.repo, m, s.histories.get(m.path), !!s.conflicts?.has(m.path), matched, filter));
+  const aliasLog = () => {
+    let p = aliasLogs.get(s);
+    if (!p) aliasLogs.set(s, (p = s.repo.aliasLog()));
+    return p;
+  };
+  return s.models.map((m) => new ModelNode(s.repo, m, s.histories.get(m.path), !!s.conflicts?.has(m.path), matched, filter, aliasLog));
+}
+
+function aliasHistoryItem(n: AliasHistoryNode): vscode.TreeItem {
+  const item = new vscode.TreeItem('Alias history', vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `aliasHistory:${n.model.repo.root}:${n.model.entry.path}`;
+  item.description = `${n.moves.length} move${n.moves.length === 1 ? '' : 's'}`;
+  item.iconPath = new vscode.ThemeIcon('history');
+  item.tooltip = 'Every recorded move of this model\'s aliases, newest first (refs/model-versions/aliases). `modelver alias ls --at DATE` tells what they pointed at on a date.';
+  item.contextValue = 'aliasHistory';
+  return item;
+}
+
+function aliasMoveItem(n: AliasMoveNode): vscode.TreeItem {
+  const e = n.move;
+  const versions = n.group.model.history?.versions ?? [];
+  const label = (c: string | undefined) => {
+    if (!c) return undefined;
+    const v = versions.find((x) => x.commit === c);
+    return v ? `v${v.version}` : c.slice(0, 7);
+  };
+  const item = new vscode.TreeItem(aliasMoveLabel(e, label), vscode.TreeItemCollapsibleState.None);
+  item.id = `aliasMove:${n.group.model.repo.root}:${e.logCommit}:${e.model}:${e.alias}`;
+  const when = e.committedAt ?? e.date;
+  item.description = `${when.slice(0, 16).replace('T', ' ')} · ${e.who.name}`;
+  item.iconPath = new vscode.ThemeIcon(e.action === 'remove' ? 'circle-slash' : 'rocket');
+  item.tooltip = untrustedMarkdown(aliasMoveTooltipMarkdown(e, label));
+  item.contextValue = `aliasMove.${e.action}`;
+  return item;
 }
 
 function modelItem(n: ModelNode): vscode.TreeItem {

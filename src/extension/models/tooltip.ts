@@ -9,7 +9,7 @@
  * links), so nothing from a model can run a command.
  */
 import { formatBytes } from '../../core/formats/describe';
-import { parseMessage, TRAILER, type ModelEntry, type ModelVersion } from '../../core/repo';
+import { parseMessage, TRAILER, type AliasEvent, type ModelEntry, type ModelVersion } from '../../core/repo';
 import { commitMetricsOf, metricsOf } from '../details/viewModel';
 
 /** Text for a Markdown line, outside code spans: every Markdown (and theme-icon `$(…)`) character escaped. */
@@ -83,5 +83,29 @@ export function modelTooltipMarkdown(e: ModelEntry, count: number): string {
   if (e.headOid) out.push(`\n\nHEAD: ${mdCode(`sha256:${e.headOid.slice(0, 16)}…`)} · ${mdEscape(formatBytes(e.headSize ?? 0))}`);
   if (e.folder) out.push(`\n\nA sharded model's folder: its shards, index, config and tokenizer files are one model${e.committed ? ` (${mdEscape(formatBytes(e.headSize ?? 0))} at HEAD)` : ''}.`);
   if (e.committed && !e.lfs) out.push('\n\n$(warning) Stored as a plain git blob, not with Git LFS.');
+  return out.join('');
+}
+
+/** An alias move's tree label: `production: v2 → v3`, `staging: v3 → removed`, `champion: set to v1`. */
+export function aliasMoveLabel(e: AliasEvent, versionLabel: (commit: string | undefined) => string | undefined): string {
+  const from = versionLabel(e.from?.commit);
+  const to = versionLabel(e.to?.commit);
+  if (e.action === 'remove') return `${e.alias}: ${from ?? '?'} → removed`;
+  return from ? `${e.alias}: ${from} → ${to ?? '?'}` : `${e.alias}: set to ${to ?? '?'}`;
+}
+
+/** An alias move's tooltip: who, when, from, to (versions and commits), and the log commit. */
+export function aliasMoveTooltipMarkdown(
+  e: AliasEvent,
+  versionLabel: (commit: string | undefined) => string | undefined,
+  formatDate: (iso: string) => string = (d) => new Date(d).toLocaleString(),
+): string {
+  const target = (t: AliasEvent['from']) => (t ? `${mdEscape(versionLabel(t.commit) ?? '?')} ${mdCode(t.commit.slice(0, 12))}` : '—');
+  const out = [`**${mdEscape(e.alias)}** of ${mdCode(e.model)} ${e.action === 'remove' ? 'removed' : e.from ? 'moved' : 'set'}\n\n`];
+  out.push(`$(person) Who: ${mdEscape(e.who.name)} ${mdCode(`<${e.who.email}>`)}  \n`);
+  out.push(`$(calendar) When: ${mdEscape(formatDate(e.committedAt ?? e.date))} (${mdCode(e.committedAt ?? e.date)})  \n`);
+  out.push(`From: ${target(e.from)}  \n`);
+  out.push(`To: ${e.action === 'remove' ? '(removed)' : target(e.to)}\n\n`);
+  out.push(`Recorded in ${mdCode('refs/model-versions/aliases')} as ${mdCode(e.logCommit.slice(0, 12))}`);
   return out.join('');
 }

@@ -8,6 +8,7 @@
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ModelRepository, TRAILER } from '../../../src/core/repo';
@@ -65,7 +66,8 @@ describe('Model Versions: versions of a model in a git repository', function () 
       `the versions ${labels.join(', ')} of ${MODEL} in the tree`,
       async () => {
         last = await modelNode();
-        const kids = (last?.children ?? []).map((c) => c.label);
+        // the version nodes (an "Alias history" group follows them once an alias was set)
+        const kids = (last?.children ?? []).filter((c) => c.contextValue?.startsWith('version')).map((c) => c.label);
         return last && JSON.stringify(kids) === JSON.stringify(labels) && extra(last) ? last : undefined;
       },
       timeoutMs,
@@ -167,6 +169,65 @@ describe('Model Versions: versions of a model in a git repository', function () 
     assert.match(v2.contextValue ?? '', /^version\.aliased/);
     const aliases = await core.listAliases(MODEL);
     assert.deepStrictEqual(aliases.map((a) => [a.alias, a.commit, a.version]), [[ALIAS, commits[2], 2]]);
+  });
+
+  it('lists the alias move under the model: an "Alias history" group after the versions', async () => {
+    const m = await waitFor('the Alias history group', async () => {
+      const n = await modelNode();
+      return n?.children?.some((c) => c.label === 'Alias history') ? n : undefined;
+    });
+    const labels = (m.children ?? []).map((c) => c.label);
+    assert.deepStrictEqual(labels, ['v2', 'v1', 'Alias history'], showTree([m]));
+    const group = m.children!.find((c) => c.label === 'Alias history')!;
+    assert.strictEqual(group.description, '1 move');
+    assert.deepStrictEqual((group.children ?? []).map((c) => c.label), [`${ALIAS}: set to v2`]);
+    const move = group.children![0];
+    const who = git(root, 'log', '-1', '--format=%an', 'refs/model-versions/aliases').trim();
+    assert.match(move.description ?? '', new RegExp(`^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} · ${who.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    assert.strictEqual(move.contextValue, 'aliasMove.set');
+  });
+
+  it('copies the permalink of v2: none without a hosted remote, the GitHub URL of its commit with one', async () => {
+    const v2 = version(await waitForVersions(['v2', 'v1']), 'v2');
+    await vscode.env.clipboard.writeText('before');
+    const before = api.commands.errors().length;
+    assert.strictEqual(await exec('copyPermalink', v2.node), undefined, 'no remote: no link');
+    assert.strictEqual(api.commands.errors().length, before, 'a missing remote is a warning, not a failure');
+    assert.strictEqual(await vscode.env.clipboard.readText(), 'before');
+    git(root, 'remote', 'add', 'origin', 'git@github.com:acme/speech models.git');
+    try {
+      const link = await exec<{ url: string; notPushed?: boolean }>('copyPermalink', v2.node);
+      const want = `https://github.com/acme/speech%20models/blob/${commits[2]}/${MODEL}`;
+      assert.strictEqual(link?.url, want);
+      assert.strictEqual(link.notPushed, true, 'nothing was pushed to origin');
+      assert.strictEqual(await vscode.env.clipboard.readText(), want);
+    } finally {
+      git(root, 'remote', 'remove', 'origin');
+    }
+  });
+
+  it('exports the model card of v2 and the version itself (bytes, README.md, evaluations.json)', async () => {
+    const v2 = version(await waitForVersions(['v2', 'v1']), 'v2');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-share-'));
+    try {
+      const card = path.join(out, 'card.md');
+      assert.strictEqual(await exec<string>('exportModelCard', v2.node, { file: card }), card);
+      const text = fs.readFileSync(card, 'utf8');
+      const fm = text.slice(4, text.indexOf('\n---\n', 4));
+      assert.match(fm, new RegExp(`^  commit: ${commits[2]}$`, 'm'));
+      assert.match(fm, new RegExp(`^  aliases:\\n    - ${ALIAS}$`, 'm'));
+      assert.match(text, /^## Interface$/m);
+      const dir = path.join(out, 'handover');
+      const r = await exec<{ files: { name: string; sha256: string }[] }>('exportVersion', v2.node, { folder: dir });
+      assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['README.md', 'evaluations.json', MODEL].sort());
+      assert.strictEqual(sha256(path.join(dir, MODEL)), sha256(V2_BYTES), 'the exported bytes are v2\'s, not an LFS pointer');
+      assert.strictEqual(r?.files.find((f) => f.name === MODEL)?.sha256, sha256(V2_BYTES));
+      const err = await commandError('modelVersions.exportVersion', v2.node, { folder: dir });
+      assert.match(err.message, /is not empty/);
+      assert.strictEqual(git(root, 'status', '--porcelain', '--', MODEL), '', 'the working tree is untouched');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it("opens v1 read-only (openVersion on the tree node): a read-only copy of v1's bytes, the working file untouched", async () => {

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { mulberry32 } from '../../src/core/metrics';
 import type { AbTestReport } from '../../src/core/production/abtest';
+import { forEachLine } from '../../src/core/production/events';
 import { cli } from '../support/cli';
 import { SILERO, TempSpace, put } from './repoTestUtil';
 import { ModelRepository } from '../../src/core/repo';
@@ -234,6 +235,33 @@ describe('modelver abtest: A/B tests on prediction logs', function () {
     } finally {
       restore();
     }
+  });
+
+  it('reads lines across 4 MiB chunks: CRLF, empty lines, UTF-8 characters cut by a chunk boundary, no final line end', async () => {
+    const file = path.join(t.dir, 'lines.txt');
+    // 3-byte '€' and 2-byte 'é' at every offset around the first two chunk boundaries
+    const parts: string[] = [];
+    let bytes = 0;
+    let i = 0;
+    while (bytes < 9 * 1024 * 1024) {
+      const line = `${i}:${'x'.repeat(i % 97)}${i % 3 ? '€' : 'é'}${i % 5 === 0 ? '\r' : ''}`;
+      parts.push(line);
+      bytes += Buffer.byteLength(line) + 1;
+      if (i % 1000 === 0) {
+        parts.push('');
+        bytes += 1;
+      }
+      i++;
+    }
+    const text = parts.join('\n') + '\nlast line without an end';
+    fs.writeFileSync(file, text);
+    const want = text.split('\n').map((l, k) => [k + 1, l.endsWith('\r') ? l.slice(0, -1) : l] as const).filter(([, l]) => l.length);
+    const got: (readonly [number, string])[] = [];
+    const total = await forEachLine(file, (line, n) => got.push([n, line]));
+    assert.strictEqual(total, text.split('\n').length);
+    assert.strictEqual(got.length, want.length);
+    const bad = got.findIndex((g, k) => g[0] !== want[k][0] || g[1] !== want[k][1]);
+    assert.strictEqual(bad, -1, bad >= 0 ? `line ${got[bad][0]}: ${JSON.stringify(got[bad][1])} vs ${JSON.stringify(want[bad])}` : '');
   });
 
   it('bad input: the field and the line are named; one variant, duplicates, no outcomes, unknown metric', async () => {

@@ -14,6 +14,7 @@
  * record is checked as it is read and the first bad one stops the read with an error that names the
  * field, the record and its line.
  */
+import { isAscii } from 'buffer';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -226,31 +227,39 @@ function renamed(rec: Record<string, unknown>, mapping?: Readonly<Record<string,
  */
 export async function forEachLine(file: string, onLine: (line: string, n: number) => void): Promise<number> {
   let n = 0;
-  let rest = '';
-  // a streaming decoder: a character cut between two chunks is decoded once both are in, and no
-  // chunk is copied to be joined with the last one's tail
-  const decoder = new TextDecoder('utf-8');
-  const emit = (text: string, final: boolean) => {
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      n++;
-      const line = text.charCodeAt(nl - 1) === 13 && nl > start ? text.slice(start, nl - 1) : text.slice(start, nl);
-      if (line.length) onLine(line, n);
-      start = nl + 1;
-    }
-    rest = text.slice(start);
-    if (final && rest.length) {
-      n++;
-      const line = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
-      if (line.length) onLine(line, n);
-      rest = '';
-    }
+  // the bytes of a line cut by the chunk's end, joined with the next chunk's first line only (the
+  // chunks themselves are never copied); a line's bytes are decoded alone (Latin-1 when the chunk is
+  // ASCII, the cheapest decode; UTF-8 otherwise — a whole line never cuts a character)
+  let rest: Buffer | undefined;
+  const take = (buf: Buffer, start: number, end: number, ascii: boolean) => {
+    n++;
+    if (end > start && buf[end - 1] === 13) end--;
+    if (end > start) onLine(buf.toString(ascii ? 'latin1' : 'utf8', start, end), n);
   };
   const stream = fs.createReadStream(file, { highWaterMark: 4 << 20 });
-  for await (const chunk of stream as AsyncIterable<Buffer>) emit(rest + decoder.decode(chunk, { stream: true }), false);
-  emit(rest + decoder.decode(), true);
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let start = 0;
+    if (rest) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        rest = Buffer.concat([rest, chunk]);
+        continue;
+      }
+      const joined = Buffer.concat([rest, chunk.subarray(0, nl)]);
+      rest = undefined;
+      take(joined, 0, joined.length, false);
+      start = nl + 1;
+    }
+    const ascii = isAscii(chunk);
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      take(chunk, start, nl, ascii);
+      start = nl + 1;
+    }
+    if (start < chunk.length) rest = Buffer.from(chunk.subarray(start));
+  }
+  if (rest?.length) take(rest, 0, rest.length, false);
   return n;
 }
 

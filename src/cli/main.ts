@@ -31,6 +31,7 @@ const commands: Record<string, () => Promise<Command>> = {
   tag: async () => (await import('./commands/tag.js')).tagCommand,
   alias: async () => (await import('./commands/alias.js')).aliasCommand,
   restore: async () => (await import('./commands/restore.js')).restoreCommand,
+  promote: async () => (await import('./commands/promote.js')).promoteCommand,
   show: async () => (await import('./commands/show.js')).showCommand,
   push: async () => (await import('./commands/push.js')).pushCommand,
   fetch: async () => (await import('./commands/fetch.js')).fetchCommand,

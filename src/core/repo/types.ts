@@ -86,6 +86,8 @@ export interface ModelVersion {
    * another or a deleted branch): `version` then counts in that commit's own history.
    */
   outsideHistory?: boolean;
+  /** the branch or remote-tracking branch (short name) it was reached through, for a version outside the current history */
+  branch?: string;
   /** metadata recorded later in refs/notes/model-versions for this model */
   metadata?: Record<string, unknown>;
 }

@@ -619,20 +619,21 @@ export class ModelRepository {
       );
     }
     if (!refs.length) return [];
-    const [idx, histories, d] = await Promise.all([this.store.get(), this.histories(), this.decorations()]);
-    let onHead: Set<string> | undefined;
+    // what the versions are compared with: read once, and only when a branch has commits HEAD lacks
+    let mine: Promise<{ onHead: Set<string>; histories: ReadonlyMap<string, ModelHistory>; d: Decorations }> | undefined;
     const out: BranchGroup[] = [];
     for (const ref of refs) {
       const { ahead, behind } = ref.tip === head ? { ahead: 0, behind: 0 } : await aheadBehind(this.git, head, ref.tip);
       const g: BranchGroup = { ...ref, ahead, behind, models: [] };
       out.push(g);
       if (!ahead) continue; // everything on it is on HEAD's line too
-      onHead ??= new Set(idx.commits.map((c) => c.hash));
+      mine ??= Promise.all([this.store.get(), this.histories(), this.decorations()]).then(([idx, histories, d]) => ({ onHead: new Set(idx.commits.map((c) => c.hash)), histories, d }));
+      const { onHead, histories, d } = await mine;
       for (const [p, bh] of await this.historiesAtCommit(ref.tip)) {
-        const mine = bh.versions.filter((v) => !onHead!.has(v.commit));
-        if (!mine.length) continue;
+        const only = bh.versions.filter((v) => !onHead.has(v.commit));
+        if (!only.length) continue;
         const cur = sameModel(histories, bh.paths) ?? { ...bh, path: p };
-        g.models.push({ model: cur.path, pathOnBranch: p, total: bh.versions.length, versions: mine.map((v) => this.decorateOutside(cur, v, d, ref.name)) });
+        g.models.push({ model: cur.path, pathOnBranch: p, total: bh.versions.length, versions: only.map((v) => this.decorateOutside(cur, v, d, ref.name)) });
       }
       g.models.sort((a, b) => a.model.localeCompare(b.model));
     }
@@ -2212,7 +2213,7 @@ export class ModelRepository {
     model: string,
     spec: VersionSpec,
     opts: { message?: string; onProgress?: ProgressFn; summarize?: boolean; clearStaleLock?: boolean } = {},
-  ): Promise<CommitResult & { from: ModelVersion; branch: string }> {
+  ): Promise<CommitResult & { from: ModelVersion & { branch: string }; branch: string }> {
     const branch = await this.currentBranch();
     if (!branch) {
       throw new RepoError('DETACHED_HEAD', 'HEAD is detached (no branch is checked out): a promoted version is committed onto the current branch, so check one out first (`git switch <branch>`).');
@@ -2243,17 +2244,22 @@ export class ModelRepository {
     }
     const staged = await this.indexBlob(rel);
     if ((staged?.blob ?? '') !== (atHead?.blob ?? '')) dirty('has staged changes');
+    // named by a commit id, tag or alias: the first branch that has it (for the message and the trailer)
+    const from =
+      v.branch ??
+      (await this.git.text(['for-each-ref', '--contains', v.commit, '--format=%(refname:short)', 'refs/heads', 'refs/remotes'])).split('\n').find((b) => b && !b.endsWith('/HEAD')) ??
+      v.shortCommit;
     const restored = await this.withBranchHint(v, () => this.restoreVersion(v, { onProgress: opts.onProgress }));
-    const message = opts.message ?? `Promote ${rel} from ${v.branch} (v${v.version}, ${v.shortCommit})`;
+    const message = opts.message ?? `Promote ${rel} from ${from} (v${v.version}, ${v.shortCommit})`;
     try {
       const c = await this.commitModel(rel, message, {
         summarize: opts.summarize,
-        trailers: { [TRAILER.promotedFrom]: `${v.branch} ${v.commit}` },
+        trailers: { [TRAILER.promotedFrom]: `${from} ${v.commit}` },
         lineage: { derivedFrom: { model: rel, version: String(spec) } },
         force: true,
         clearStaleLock: opts.clearStaleLock,
       });
-      return { ...c, from: v, branch };
+      return { ...c, from: { ...v, branch: from }, branch };
     } catch (e) {
       // the working file held HEAD's bytes before: put them back (or remove a file HEAD does not have)
       if (atHead) await this.restore(rel, 'latest').catch(() => undefined);

@@ -1,10 +1,12 @@
 /**
- * The Model Versions tree, in its own side bar: [repository →] model → versions (newest first).
+ * The Model Versions tree, in its own side bar: [repository →] model → versions (newest first), then
+ * per other branch (the `modelVersions.branches.*` settings) a group of that branch's versions the
+ * current branch does not have, with ahead/behind counts (issue #17).
  * Tags and aliases show on their versions; the tooltip is the version's change record.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ModelEntry, ModelHistory, ModelRepository, ModelVersion } from '../../core/repo';
+import type { BranchGroup, BranchModel, ModelEntry, ModelHistory, ModelRepository, ModelVersion } from '../../core/repo';
 import { isEvaluableModelPath } from '../../core/formats/readable';
 import { COMMAND } from '../commands/ids';
 import type { RepoManager, RepoSnapshot } from '../repos/repoManager';
@@ -26,12 +28,30 @@ export class ModelNode {
     readonly repo: ModelRepository,
     readonly entry: ModelEntry,
     readonly history: ModelHistory | undefined,
+    /** other branches with versions of this model that the current branch lacks */
+    readonly branches: readonly { group: BranchGroup; model: BranchModel }[] = [],
+    /** the current branch's name ('detached HEAD' when none) */
+    readonly current = 'HEAD',
   ) {}
   get label(): string {
     return path.posix.basename(this.entry.path);
   }
   get uri(): vscode.Uri {
     return vscode.Uri.file(this.entry.absPath);
+  }
+}
+
+/** Another branch's versions of one model that the current branch does not have. */
+export class BranchNode {
+  readonly kind = 'branch';
+  constructor(
+    readonly repo: ModelRepository,
+    readonly model: ModelNode,
+    readonly group: BranchGroup,
+    readonly versions: BranchModel,
+  ) {}
+  get label(): string {
+    return this.group.name;
   }
 }
 
@@ -42,13 +62,15 @@ export class VersionNode {
     readonly model: ModelNode,
     readonly version: ModelVersion,
     readonly latest: boolean,
+    /** the branch group it is listed under (another branch's version) */
+    readonly branch?: BranchNode,
   ) {}
   get label(): string {
     return `v${this.version.version}`;
   }
 }
 
-export type ModelsTreeNode = RepoNode | ModelNode | VersionNode;
+export type ModelsTreeNode = RepoNode | ModelNode | BranchNode | VersionNode;
 
 export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelsTreeNode | undefined>();
@@ -68,13 +90,20 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
     if (element instanceof RepoNode) return modelsOf(element.snap);
     if (element instanceof ModelNode) {
       const vs = element.history?.versions ?? [];
-      return [...vs].reverse().map((v, i) => new VersionNode(element.repo, element, v, i === 0));
+      return [
+        ...[...vs].reverse().map((v, i) => new VersionNode(element.repo, element, v, i === 0)),
+        ...element.branches.map((b) => new BranchNode(element.repo, element, b.group, b.model)),
+      ];
+    }
+    if (element instanceof BranchNode) {
+      return [...element.versions.versions].reverse().map((v, i) => new VersionNode(element.repo, element.model, v, i === 0, element));
     }
     return [];
   }
 
   getParent(element: ModelsTreeNode): ModelsTreeNode | undefined {
-    if (element instanceof VersionNode) return element.model;
+    if (element instanceof VersionNode) return element.branch ?? element.model;
+    if (element instanceof BranchNode) return element.model;
     return undefined;
   }
 
@@ -88,7 +117,8 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
       return item;
     }
     if (element instanceof ModelNode) return modelItem(element);
-    return versionItem(element);
+    if (element instanceof BranchNode) return branchItem(element);
+    return element.branch ? branchVersionItem(element) : versionItem(element);
   }
 
   dispose(): void {
@@ -98,13 +128,40 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
 }
 
 function modelsOf(s: RepoSnapshot): ModelNode[] {
-  return s.models.map((m) => new ModelNode(s.repo, m, s.histories.get(m.path)));
+  const current = s.branch ?? 'detached HEAD';
+  return s.models.map((m) => {
+    const branches = (s.branches ?? []).flatMap((group) => group.models.filter((x) => x.model === m.path).map((model) => ({ group, model })));
+    return new ModelNode(s.repo, m, s.histories.get(m.path), branches, current);
+  });
+}
+
+/** "experiment/lr-sweep · 2 versions not on main · 3 ahead, 1 behind" */
+function branchItem(n: BranchNode): vscode.TreeItem {
+  const g = n.group;
+  const k = n.versions.versions.length;
+  const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `branch:${n.repo.root}:${n.model.entry.path}:${g.ref}`;
+  item.description = `${k} version${k === 1 ? '' : 's'} not on ${n.model.current} · ${g.ahead} ahead, ${g.behind} behind`;
+  item.tooltip = `${g.remote ? 'Remote-tracking branch' : 'Branch'} ${g.name} (${g.tip.slice(0, 7)}): ${k} version${k === 1 ? '' : 's'} of ${n.model.entry.path} that ${n.model.current} does not have (${n.versions.total} on ${g.name} in all). ${g.ahead} commit${g.ahead === 1 ? '' : 's'} ahead of ${n.model.current}, ${g.behind} behind.`;
+  item.iconPath = new vscode.ThemeIcon(g.remote ? 'cloud' : 'git-branch');
+  item.contextValue = g.remote ? 'branch.remote' : 'branch.local';
+  return item;
+}
+
+/** A version of another branch: what can be done with it differs (promote; no compare with previous). */
+function branchVersionItem(n: VersionNode): vscode.TreeItem {
+  const item = versionItem(n);
+  const v = n.version;
+  item.id = `branchVersion:${n.repo.root}:${n.branch!.group.ref}:${v.model}:${v.commit}`;
+  item.contextValue = (item.contextValue as string).replace(/^version/, 'branchVersion');
+  item.iconPath = v.aliases.length || v.tags.length ? item.iconPath : new vscode.ThemeIcon('git-commit', new vscode.ThemeColor('charts.purple'));
+  return item;
 }
 
 function modelItem(n: ModelNode): vscode.TreeItem {
   const e = n.entry;
   const count = n.history?.versions.length ?? 0;
-  const item = new vscode.TreeItem(n.label, count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(n.label, count || n.branches.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = `model:${n.repo.root}:${e.path}`;
   item.resourceUri = n.uri;
   const dir = path.posix.dirname(e.path);

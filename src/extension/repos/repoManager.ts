@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ModelRepository, RepoError, type ModelEntry, type ModelHistory } from '../../core/repo';
+import { ModelRepository, RepoError, type BranchGroup, type BranchShow, type ModelEntry, type ModelHistory } from '../../core/repo';
 import { log } from '../log';
 
 export type WorkspaceState = 'loading' | 'untrusted' | 'noFolder' | 'noGit' | 'noRepo' | 'noLfs' | 'noModels' | 'ready';
@@ -15,6 +15,19 @@ export interface RepoSnapshot {
   branch?: string;
   models: ModelEntry[];
   histories: Map<string, ModelHistory>;
+  /** the other branches the setting asks for, with their versions the current branch lacks (issue #17) */
+  branches?: BranchGroup[];
+}
+
+/** `modelVersions.branches.show` and `.patterns`: which other branches the tree shows. */
+export function branchSetting(): { show: BranchShow; patterns: string[] } {
+  const c = vscode.workspace.getConfiguration('modelVersions.branches');
+  const show = c.get<string>('show');
+  const patterns = c.get<string[]>('patterns');
+  return {
+    show: show === 'none' || show === 'local and remote' ? show : 'local',
+    patterns: Array.isArray(patterns) ? patterns.filter((p) => typeof p === 'string' && p.trim()) : [],
+  };
 }
 
 export function modelPatterns(): string[] {
@@ -70,6 +83,7 @@ export class RepoManager implements vscode.Disposable {
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.discover()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('modelVersions.modelPatterns')) void this.discover();
+        else if (e.affectsConfiguration('modelVersions.branches')) this.refresh();
       }),
     );
   }
@@ -191,7 +205,12 @@ export class RepoManager implements vscode.Disposable {
       this.repos.map(async (repo) => {
         try {
           const [models, histories, branch] = await Promise.all([repo.listModels(), repo.histories(), repo.currentBranch()]);
-          return { repo, models, histories, branch };
+          // the other branches: one for-each-ref; a git log pass only for a branch with commits HEAD lacks
+          const branches = await repo.branchGroups(branchSetting()).catch((e: unknown) => {
+            log().error(`reading the branches of ${repo.root} failed`, e);
+            return [];
+          });
+          return { repo, models, histories, branch, branches };
         } catch (e) {
           log().error(`reading ${repo.root} failed`, e);
           return { repo, models: [], histories: new Map<string, ModelHistory>() };

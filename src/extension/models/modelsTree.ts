@@ -141,7 +141,7 @@ function branchItem(n: BranchNode): vscode.TreeItem {
   const k = n.versions.versions.length;
   const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `branch:${n.repo.root}:${n.model.entry.path}:${g.ref}`;
-  item.description = `${k} version${k === 1 ? '' : 's'} not on ${n.model.current} · ${g.ahead} ahead, ${g.behind} behind`;
+  item.description = `${k} version${k === 1 ? '' : 's'} not on ${n.model.current} · ${g.ahead}↑ ${g.behind}↓`;
   item.tooltip = `${g.remote ? 'Remote-tracking branch' : 'Branch'} ${g.name} (${g.tip.slice(0, 7)}): ${k} version${k === 1 ? '' : 's'} of ${n.model.entry.path} that ${n.model.current} does not have (${n.versions.total} on ${g.name} in all). ${g.ahead} commit${g.ahead === 1 ? '' : 's'} ahead of ${n.model.current}, ${g.behind} behind.`;
   item.iconPath = new vscode.ThemeIcon(g.remote ? 'cloud' : 'git-branch');
   item.contextValue = g.remote ? 'branch.remote' : 'branch.local';

@@ -1,0 +1,69 @@
+/**
+ * Versions on other branches in the Model Versions view (issue #17): under the model, after the
+ * current branch's versions, a group for the branch `experiment/lr-sweep` with the versions main does
+ * not have and its ahead/behind counts; its versions offer Promote to Current Branch…, which commits
+ * the branch version on main.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { fixture } from '../support/paths';
+import { git, gitModelWorkspace, HELLO_MODEL, sha256 } from '../support/workspace';
+import { workbenchSuite } from './helpers';
+
+const VIEW = 'Model Versions';
+const BRANCH = 'experiment/lr-sweep';
+const PROMOTE = 'Promote to Current Branch…'; // contributes.commands[modelVersions.promoteVersion].title
+
+describe('UI: branch groups in the Model Versions view', function () {
+  // main: v1, v2; experiment/lr-sweep from v2: two versions (v3, v4 there); main: v3
+  const bytes = ['hello_deepa_old.onnx', 'namaste_deepa.onnx', 'silero_vad_half.onnx', 'silero_vad_16k_op15.onnx', HELLO_MODEL].map((f) => fixture('onnx', f));
+  const suite = workbenchSuite(
+    'branchGroups',
+    () => {
+      const ws = gitModelWorkspace('ui-branches');
+      fs.writeFileSync(path.join(ws, '.gitattributes'), '*.onnx filter=lfs diff=lfs merge=lfs -text\n');
+      git(ws, 'add', '.gitattributes');
+      const commit = (f: string, msg: string) => {
+        fs.copyFileSync(f, path.join(ws, HELLO_MODEL));
+        git(ws, 'add', HELLO_MODEL);
+        git(ws, 'commit', '-q', '-m', msg);
+      };
+      commit(bytes[0], 'v1');
+      commit(bytes[1], 'v2');
+      git(ws, 'switch', '-q', '-c', BRANCH);
+      commit(bytes[2], 'lr 0.01');
+      commit(bytes[3], 'lr 0.001');
+      git(ws, 'switch', '-q', 'main');
+      commit(bytes[4], 'v3 on main');
+      return ws;
+    },
+    120000,
+    { viewport: { width: 1600, height: 1000 } },
+  );
+
+  it(`shows ${BRANCH} under the model with the versions main lacks and ahead/behind; Promote commits one on main`, async () => {
+    const wb = suite.wb;
+    await wb.openModelVersionsContainer();
+    await wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /3 versions/ });
+    await wb.expandTreeRow(VIEW, HELLO_MODEL);
+    const [behind, ahead] = git(suite.workspace, 'rev-list', '--left-right', '--count', `main...${BRANCH}`).trim().split(/\s+/);
+    const desc = await wb.waitForTreeRow(VIEW, BRANCH, { description: `2 versions not on main · ${ahead} ahead, ${behind} behind` });
+    assert.strictEqual(desc, '2 versions not on main · 2 ahead, 1 behind');
+    await wb.expandTreeRow(VIEW, BRANCH);
+    await wb.waitForTreeRow(VIEW, 'v4');
+    const rows = await wb.readTree(VIEW);
+    // the current branch's versions first (newest first), then the group and its versions
+    assert.deepStrictEqual(rows, [HELLO_MODEL, 'v3', 'v2', 'v1', BRANCH, 'v4', 'v3'], rows.join(' | '));
+    await wb.screenshot('branch-groups');
+
+    await wb.pickTreeContextMenuItem(VIEW, 'v4', PROMOTE);
+    assert.match(await wb.dialogText(), /Promote hello_deepa\.onnx v4 of experiment\/lr-sweep to main\?/);
+    await wb.clickDialogButton('Promote');
+    await wb.waitForNotification(/hello_deepa\.onnx is now v4 on main/, 60000);
+    assert.strictEqual(sha256(path.join(suite.workspace, HELLO_MODEL)), sha256(bytes[3]));
+    const tip = git(suite.workspace, 'rev-parse', BRANCH).trim();
+    assert.strictEqual(git(suite.workspace, 'log', '-1', '--format=%(trailers:key=Model-Promoted-From,valueonly)').trim(), `${BRANCH} ${tip}`);
+    await wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /4 versions/ });
+  });
+});

@@ -16,8 +16,8 @@ const BRANCH = 'experiment/lr-sweep';
 const PROMOTE = 'Promote to Current Branch…'; // contributes.commands[modelVersions.promoteVersion].title
 
 describe('UI: branch groups in the Model Versions view', function () {
-  // main: v1, v2; experiment/lr-sweep from v2: two versions (v3, v4 there); main: v3
-  const bytes = ['hello_deepa_old.onnx', 'namaste_deepa.onnx', 'silero_vad_half.onnx', 'silero_vad_16k_op15.onnx', HELLO_MODEL].map((f) => fixture('onnx', f));
+  // main: v1, v2; experiment/lr-sweep from v2: two versions (v3, v4 there); main: v3 (the three small ONNX files)
+  const bytes = ['hello_deepa_old.onnx', 'namaste_deepa.onnx', HELLO_MODEL, 'hello_deepa_old.onnx', HELLO_MODEL].map((f) => fixture('onnx', f));
   const suite = workbenchSuite(
     'branchGroups',
     () => {
@@ -48,8 +48,8 @@ describe('UI: branch groups in the Model Versions view', function () {
     await wb.waitForTreeRow(VIEW, HELLO_MODEL, { description: /3 versions/ });
     await wb.expandTreeRow(VIEW, HELLO_MODEL);
     const [behind, ahead] = git(suite.workspace, 'rev-list', '--left-right', '--count', `main...${BRANCH}`).trim().split(/\s+/);
-    const desc = await wb.waitForTreeRow(VIEW, BRANCH, { description: `2 versions not on main · ${ahead} ahead, ${behind} behind` });
-    assert.strictEqual(desc, '2 versions not on main · 2 ahead, 1 behind');
+    const desc = await wb.waitForTreeRow(VIEW, BRANCH, { description: `2 versions not on main · ${ahead}↑ ${behind}↓` });
+    assert.strictEqual(desc, '2 versions not on main · 2↑ 1↓');
     await wb.expandTreeRow(VIEW, BRANCH);
     await wb.waitForTreeRow(VIEW, 'v4');
     const rows = await wb.readTree(VIEW);

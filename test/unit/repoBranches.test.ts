@@ -8,6 +8,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelRepository, RepoError } from '../../src/core/repo';
+import { splitVersionSpec } from '../../src/cli/commands/spec';
+import { branchMatches, parseBranchSpec } from '../../src/core/repo/branches';
 import { cli } from '../support/cli';
 import { KERAS_VERSIONS, TempSpace, put, sha256 } from './repoTestUtil';
 
@@ -19,6 +21,28 @@ const rejectsWith = async (p: Promise<unknown>, code: string, re: RegExp): Promi
     return true;
   });
 };
+
+describe('branch version specs: parsing', () => {
+  it('splits <file>@<spec> at the last @, also when the spec holds a / (a remote branch), not at an @ of a folder', () => {
+    assert.deepStrictEqual(splitVersionSpec('models/a.onnx@v3'), ['models/a.onnx', 'v3']);
+    assert.deepStrictEqual(splitVersionSpec('models/a.onnx@origin/main'), ['models/a.onnx', 'origin/main']);
+    assert.deepStrictEqual(splitVersionSpec('a.onnx@experiment/lr-sweep~2'), ['a.onnx', 'experiment/lr-sweep~2']);
+    assert.deepStrictEqual(splitVersionSpec('runs@2/a.onnx'), ['runs@2/a.onnx', undefined]);
+    assert.deepStrictEqual(splitVersionSpec('runs@2/a.onnx@origin/main'), ['runs@2/a.onnx', 'origin/main']);
+    assert.deepStrictEqual(splitVersionSpec('ckpt@refs/heads/main'), ['ckpt', 'refs/heads/main']);
+  });
+  it('reads name~N as git does (~ alone is ~1) and matches branch patterns by segment', () => {
+    assert.deepStrictEqual(parseBranchSpec('experiment'), { name: 'experiment', back: 0 });
+    assert.deepStrictEqual(parseBranchSpec('origin/exp~3'), { name: 'origin/exp', back: 3 });
+    assert.deepStrictEqual(parseBranchSpec('exp~'), { name: 'exp', back: 1 });
+    assert.strictEqual(parseBranchSpec('-x'), undefined);
+    assert.strictEqual(branchMatches('experiment/lr-sweep', 'experiment/*'), true);
+    assert.strictEqual(branchMatches('experiment/a/b', 'experiment/*'), false);
+    assert.strictEqual(branchMatches('experiment/a/b', 'experiment/**'), true);
+    assert.strictEqual(branchMatches('origin/release-1.2', 'origin/release-*'), true);
+    assert.strictEqual(branchMatches('originXrelease', 'origin.release'), false);
+  });
+});
 
 describe('repo: versions on other branches, branch specs and promote', function () {
   this.timeout(120000);

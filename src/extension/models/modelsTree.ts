@@ -135,13 +135,13 @@ function modelsOf(s: RepoSnapshot): ModelNode[] {
   });
 }
 
-/** "experiment/lr-sweep · 2 versions not on main · 3 ahead, 1 behind" */
+/** "experiment/lr-sweep  2 not on main · 3↑ 1↓" (versions main lacks; commits ahead, behind: the tooltip says it in words) */
 function branchItem(n: BranchNode): vscode.TreeItem {
   const g = n.group;
   const k = n.versions.versions.length;
   const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `branch:${n.repo.root}:${n.model.entry.path}:${g.ref}`;
-  item.description = `${k} version${k === 1 ? '' : 's'} not on ${n.model.current} · ${g.ahead}↑ ${g.behind}↓`;
+  item.description = `${k} not on ${n.model.current} · ${g.ahead}↑ ${g.behind}↓`;
   item.tooltip = `${g.remote ? 'Remote-tracking branch' : 'Branch'} ${g.name} (${g.tip.slice(0, 7)}): ${k} version${k === 1 ? '' : 's'} of ${n.model.entry.path} that ${n.model.current} does not have (${n.versions.total} on ${g.name} in all). ${g.ahead} commit${g.ahead === 1 ? '' : 's'} ahead of ${n.model.current}, ${g.behind} behind.`;
   item.iconPath = new vscode.ThemeIcon(g.remote ? 'cloud' : 'git-branch');
   item.contextValue = g.remote ? 'branch.remote' : 'branch.local';

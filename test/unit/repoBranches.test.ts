@@ -175,6 +175,11 @@ describe('repo: versions on other branches, branch specs and promote', function 
     const s = await cli(['show', `${rel}@origin/sweep`, '--out', out, '-C', work]);
     assert.strictEqual(s.code, 0, s.err);
     assert.strictEqual(sha256(out), sha256(K[5]));
+    const rs = await cli(['restore', rel, '--version', 'experiment~1', '-C', work]);
+    assert.strictEqual(rs.code, 0, rs.err);
+    assert.match(rs.out, /^Restored models\/my_nn\.h5 to v3 of experiment \(/);
+    assert.strictEqual(sha256(path.join(work, rel)), sha256(K[2]));
+    git('checkout', '--', rel);
 
     const tag = await repo.tag(rel, { version: 'experiment' });
     assert.strictEqual(tag.name, 'my_nn/experiment/v4');

@@ -11,7 +11,8 @@ Aliases (production, staging, champion, …) point at one version of one model. 
 recorded (who, when, from, to) in refs/model-versions/aliases, pushed by \`modelver push\`.
 
 options:
-  --version V          vN, a commit id, a tag or another alias (default: latest)
+  --version V          vN, latest~N, a commit id, a tag, another alias, or a branch: NAME,
+                       NAME~N, REMOTE/NAME (default: latest)
   --json               JSON output (ls, log)
 ${REPO_OPTIONS_HELP}`;
 

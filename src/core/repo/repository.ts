@@ -2119,7 +2119,8 @@ export class ModelRepository {
    */
   async restore(model: string, version: VersionSpec, opts: { onProgress?: ProgressFn } = {}): Promise<RestoreResult> {
     const v = await this.resolveVersion(model, version);
-    return this.withBranchHint(v, () => this.restoreVersion(v, opts));
+    const r = await this.withBranchHint(v, () => this.restoreVersion(v, opts));
+    return v.outsideHistory && v.branch ? { ...r, branch: v.branch } : r;
   }
 
   private async restoreVersion(v: ModelVersion, opts: { onProgress?: ProgressFn }): Promise<RestoreResult> {

@@ -193,6 +193,8 @@ export interface IndexLockInfo {
 export interface RestoreResult {
   path: string;
   version: number;
+  /** another branch's version (issue #17): that branch, where `version` counts */
+  branch?: string;
   commit: string;
   oid: string;
   /** where the previous working copy was saved, when it had uncommitted changes */

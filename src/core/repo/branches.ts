@@ -62,15 +62,15 @@ export function branchMatches(name: string, pattern: string): boolean {
 }
 
 /** The local branches and remote-tracking branches (`refs/remotes/*\/HEAD` left out), sorted by ref. */
-export async function listBranchRefs(git: Git, remotes: boolean): Promise<BranchRef[]> {
-  const out = await git.text(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(symref)', 'refs/heads', ...(remotes ? ['refs/remotes'] : [])]);
-  const refs: BranchRef[] = [];
+export async function listBranchRefs(git: Git, remotes: boolean): Promise<(BranchRef & { /** checked out (HEAD names it) */ current: boolean })[]> {
+  const out = await git.text(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(symref)%00%(HEAD)', 'refs/heads', ...(remotes ? ['refs/remotes'] : [])]);
+  const refs: (BranchRef & { current: boolean })[] = [];
   for (const line of out.split('\n')) {
     if (!line) continue;
-    const [ref, tip, symref] = line.split('\0');
+    const [ref, tip, symref, head] = line.split('\0');
     if (symref) continue; // refs/remotes/origin/HEAD → origin/main: listed under its own name
     const remote = ref.startsWith('refs/remotes/');
-    refs.push({ ref, name: ref.slice(remote ? 'refs/remotes/'.length : 'refs/heads/'.length), remote, tip });
+    refs.push({ ref, name: ref.slice(remote ? 'refs/remotes/'.length : 'refs/heads/'.length), remote, tip, current: head === '*' });
   }
   return refs;
 }

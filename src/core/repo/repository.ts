@@ -600,7 +600,6 @@ export class ModelRepository {
    */
   async branchGroups(opts: { show?: BranchShow; patterns?: string[]; names?: string[] } = {}): Promise<BranchGroup[]> {
     let refs: BranchRef[];
-    const [current, head] = await Promise.all([this.currentBranch(), this.head()]);
     if (opts.names?.length) {
       refs = [];
       for (const n of opts.names) {
@@ -614,11 +613,13 @@ export class ModelRepository {
     } else {
       const show = opts.show ?? 'local';
       if (show === 'none') return [];
+      // one for-each-ref, which also marks the branch checked out: a repository with one branch costs no more
       refs = (await listBranchRefs(this.git, show === 'local and remote')).filter(
-        (b) => b.ref !== `refs/heads/${current}` && (!opts.patterns?.length || opts.patterns.some((p) => branchMatches(b.name, p))),
+        (b) => !b.current && (!opts.patterns?.length || opts.patterns.some((p) => branchMatches(b.name, p))),
       );
     }
     if (!refs.length) return [];
+    const head = await this.head();
     // what the versions are compared with: read once, and only when a branch has commits HEAD lacks
     let mine: Promise<{ onHead: Set<string>; histories: ReadonlyMap<string, ModelHistory>; d: Decorations }> | undefined;
     const out: BranchGroup[] = [];

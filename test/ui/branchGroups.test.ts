@@ -15,6 +15,7 @@ const VIEW = 'Model Versions';
 const BRANCH = 'experiment/lr-sweep';
 const PROMOTE = 'Promote to Current Branch…'; // contributes.commands[modelVersions.promoteVersion].title
 const COMPARE_PREVIOUS = 'Compare with Previous Version';
+const REVERT = 'Revert to This Version…';
 
 describe('UI: branch groups in the Model Versions view', function () {
   // main: v1, v2; experiment/lr-sweep from v2: two versions (v3, v4 there); main: v3 (the three small ONNX files)
@@ -56,11 +57,11 @@ describe('UI: branch groups in the Model Versions view', function () {
     const rows = await wb.readTree(VIEW);
     // the current branch's versions first (newest first), then the group and its versions
     assert.deepStrictEqual(rows, [HELLO_MODEL, 'v3', 'v2', 'v1', BRANCH, 'v4', 'v3'], rows.join(' | '));
-    // a branch version offers Promote (and not what needs the current branch's numbering, like Compare with Previous)
+    // a branch version offers Promote and what reads it by its commit; not Revert (Promote is that for another branch)
     const menu = await wb.rightClickTreeRow(VIEW, 'v4', { waitForItem: PROMOTE });
     await wb.screenshot('branch-groups');
     await wb.closeMenu();
-    for (const item of [PROMOTE, 'Open (read-only)', 'Restore to Working Tree…', 'Tag Model Version…']) assert.ok(menu.includes(item), `no '${item}': ${menu.join(' | ')}`);
-    assert.ok(!menu.includes(COMPARE_PREVIOUS), menu.join(' | '));
+    for (const item of [PROMOTE, 'Open (read-only)', COMPARE_PREVIOUS, 'Restore to Working Tree…', 'Tag Model Version…']) assert.ok(menu.includes(item), `no '${item}': ${menu.join(' | ')}`);
+    assert.ok(!menu.includes(REVERT), menu.join(' | '));
   });
 });

@@ -32,6 +32,7 @@ const commands: Record<string, () => Promise<Command>> = {
   alias: async () => (await import('./commands/alias.js')).aliasCommand,
   restore: async () => (await import('./commands/restore.js')).restoreCommand,
   resolve: async () => (await import('./commands/resolve.js')).resolveCommand,
+  promote: async () => (await import('./commands/promote.js')).promoteCommand,
   show: async () => (await import('./commands/show.js')).showCommand,
   card: async () => (await import('./commands/card.js')).cardCommand,
   export: async () => (await import('./commands/export.js')).exportCommand,

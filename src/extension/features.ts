@@ -25,6 +25,7 @@ export const FEATURE_COMMANDS = {
     COMMAND.openVersion,
     COMMAND.restoreVersion,
     COMMAND.revertToVersion,
+    COMMAND.promoteVersion,
     COMMAND.copyCommitId,
     COMMAND.copyOid,
     COMMAND.push,

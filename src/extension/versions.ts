@@ -32,7 +32,7 @@ export function versionFile(
       try {
         await vscode.window.withProgress(
           { location: opts.quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Reading ${model} v${v.version}…` },
-          (pr) => repo.readVersionBytes(model, v.version, { out: tmp, onProgress: progressReporter(pr) }),
+          (pr) => repo.readVersion(v, { out: tmp, onProgress: progressReporter(pr) }),
         );
         if (v.files) for (const f of fs.readdirSync(tmp)) fs.chmodSync(path.join(tmp, f), 0o444);
         fs.chmodSync(tmp, v.files ? 0o555 : 0o444);
@@ -45,6 +45,19 @@ export function versionFile(
     inFlight.set(file, p);
   }
   return p;
+}
+
+/**
+ * What names this exact version to the repository's commands: its number on the current branch, or
+ * — another branch's version (issue #17), whose number counts on that branch — its commit id.
+ */
+export function specOf(v: ModelVersion): number | string {
+  return v.outsideHistory ? v.commit : v.version;
+}
+
+/** "v4", or "v4 of experiment" for another branch's version. */
+export function versionName(v: ModelVersion): string {
+  return v.outsideHistory && v.branch ? `v${v.version} of ${v.branch}` : `v${v.version}`;
 }
 
 /** Turns the core's byte progress into a vscode.Progress (percent increments, MiB message). */

@@ -12,7 +12,8 @@ Aliases (production, staging, champion, …) point at one version of one model. 
 recorded (who, when, from, to) in refs/model-versions/aliases, pushed by \`modelver push\`.
 
 options:
-  --version V          vN, a commit id, a tag or another alias (default: latest)
+  --version V          vN, latest~N, a commit id, a tag, another alias, or a branch: NAME,
+                       NAME~N, REMOTE/NAME (default: latest)
   --at DATE            ls: what each alias pointed at on DATE, from the recorded moves
                        (YYYY-MM-DD: the end of that day, UTC; or ISO 8601, e.g.
                        2024-03-01T12:00:00Z; a time without an offset is UTC)

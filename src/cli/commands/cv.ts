@@ -128,7 +128,7 @@ export const cvCommand = {
         onOutput: (chunk) => io.err(chunk.replace(/\n$/, '')),
       });
       if (record?.version) {
-        const key = await recordCrossValidation(record.version.repo, record.version.model, record.version.version, report);
+        const key = await recordCrossValidation(record.version.repo, record.version.model, record.version.ref, report);
         io.err(`recorded in the notes of ${path.relative(base, record.version.model) || record.version.model} v${record.version.version} (key ${key.slice(0, 12)})`);
       }
       if (values.json) io.out(JSON.stringify(report, null, 2));
@@ -150,7 +150,7 @@ async function recordedCommand(spec: string, base: string): Promise<string> {
   try {
     const m = await resolveModel(spec, base, () => (tmp ??= fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-cv-'))), 0);
     if (!m.version) throw new UsageError(`--train-of needs a committed version: <model>@<version>, not '${spec}'`);
-    const md = (await m.version.repo.getMetadata(m.version.model, m.version.version)) as { crossValidations?: Record<string, { date?: string; recipes?: { command?: string }[] }> } | undefined;
+    const md = (await m.version.repo.getMetadata(m.version.model, m.version.ref)) as { crossValidations?: Record<string, { date?: string; recipes?: { command?: string }[] }> } | undefined;
     const runs = Object.values(md?.crossValidations ?? {}).filter((r) => r.recipes?.length === 1 && typeof r.recipes[0].command === 'string');
     if (!runs.length) {
       throw new CliError(`${spec} has no recorded cross-validation to take its training command from: run \`modelver cv --train "…" --record ${spec}\` (or Cross-Validate… on it) first.`);

@@ -6,6 +6,7 @@ import { diffModels, renderMarkdown, renderText, type DiffInput } from '../../co
 import { ModelFormatError } from '../../core/formats/errors';
 import { RepoError } from '../../core/repo/errors';
 import { CliError, UsageError } from '../errors';
+import { splitVersionSpec } from './spec';
 import type { CliIO } from '../main';
 
 const usage = `usage: modelver diff <A> <B> [--json | --md] [--rows N] [-C DIR]
@@ -16,7 +17,9 @@ weights (matched by name, then by content, so renamed tensors are recognized; ch
 max |Δ|, ‖Δ‖₂, ‖Δ‖/‖A‖, cosine similarity and the fraction of changed elements).
 
   <A>, <B>      a model file, or <model-file>@<version> for a committed version:
-                vN, latest, a tag, an alias or a commit id (e.g. models/a.onnx@v3, a.onnx@production)
+                vN, latest, a tag, an alias, a branch or remote-tracking branch (its latest
+                version of the model; name~N: the Nth before it) or a commit id
+                (e.g. models/a.onnx@v3, a.onnx@production, a.onnx@experiment~1, a.onnx@origin/main)
 
 options:
   --json        print the whole diff as JSON (for scripts and CI)
@@ -26,18 +29,13 @@ options:
 
 exit status: 0 the models are the same, 1 they differ, 2 error`;
 
-/** 'models/a.onnx@v3' → ['models/a.onnx', 'v3']; an '@' that is part of a folder name stays. */
-export function splitVersionSpec(arg: string): [string, string | undefined] {
-  const at = arg.lastIndexOf('@');
-  if (at <= 0 || arg.slice(at + 1).includes('/')) return [arg, undefined];
-  return [arg.slice(0, at), arg.slice(at + 1)];
-}
+export { splitVersionSpec } from './spec';
 
 async function resolveSide(arg: string, base: string, tmp: () => string, which: 'a' | 'b'): Promise<DiffInput> {
   const abs = path.resolve(base, arg);
   // a file whose name really contains '@' is taken as is
   if (fs.existsSync(abs)) return { file: abs, label: arg };
-  const [file, spec] = splitVersionSpec(arg);
+  const [file, spec] = splitVersionSpec(arg, base);
   if (spec === undefined) throw new CliError(`${arg} does not exist.`, 2);
   if (spec === '') throw new UsageError(`no version after '@' in '${arg}'`);
   const model = path.resolve(base, file);
@@ -46,10 +44,10 @@ async function resolveSide(arg: string, base: string, tmp: () => string, which: 
   const repo = await ModelRepository.open(model);
   const v = await repo.resolveVersion(model, spec);
   const out = path.join(tmp(), `${which}-v${v.version}-${path.basename(v.path)}`);
-  await repo.readVersionBytes(model, v.version, { out });
+  await repo.readVersion(v, { out });
   return {
     file: out,
-    label: `${file}@${spec}${spec === `v${v.version}` ? '' : ` (v${v.version})`}`,
+    label: `${file}@${spec}${spec === `v${v.version}` ? '' : ` (v${v.version}${v.branch ? ` on ${v.branch}` : ''})`}`,
     displayPath: repo.abs(v.path),
     version: { model: v.model, version: v.version, commit: v.commit, spec },
   };

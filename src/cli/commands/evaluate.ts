@@ -110,13 +110,13 @@ export interface ResolvedModel {
   file: string;
   label: string;
   /** set for <file>@<version> */
-  version?: { repo: ModelRepository; model: string; version: number; spec: string };
+  version?: { repo: ModelRepository; model: string; version: number; spec: string; /** names this exact version to the repository: its number on the current branch, else (another branch's) its commit id */ ref: number | string };
 }
 
 /** The class lists a committed version was evaluated with before (its notes), for data that lacks some classes. */
 export async function recordedClassNames(m: ResolvedModel): Promise<string[][] | undefined> {
   if (!m.version) return undefined;
-  const md = (await m.version.repo.getMetadata(m.version.model, m.version.version).catch(() => undefined)) as { evaluations?: Record<string, { classNames?: unknown; date?: unknown }> } | undefined;
+  const md = (await m.version.repo.getMetadata(m.version.model, m.version.ref).catch(() => undefined)) as { evaluations?: Record<string, { classNames?: unknown; date?: unknown }> } | undefined;
   const lists = Object.values(md?.evaluations ?? {})
     .filter((e) => Array.isArray(e.classNames) && e.classNames.every((c) => typeof c === 'string'))
     .sort((a, b) => String(b.date ?? '').localeCompare(String(a.date ?? '')))
@@ -128,15 +128,15 @@ export async function recordedClassNames(m: ResolvedModel): Promise<string[][] |
 export async function resolveModel(arg: string, base: string, tmp: () => string, index: number): Promise<ResolvedModel> {
   const abs = path.resolve(base, arg);
   if (fs.existsSync(abs)) return { file: abs, label: arg };
-  const [file, spec] = splitVersionSpec(arg);
+  const [file, spec] = splitVersionSpec(arg, base);
   if (spec === undefined) throw new CliError(`${arg} does not exist.`);
   if (spec === '') throw new UsageError(`no version after '@' in '${arg}'`);
   const model = path.resolve(base, file);
   const repo = await ModelRepository.open(model);
   const v = await repo.resolveVersion(model, spec);
   const out = path.join(tmp(), `${index}-v${v.version}-${path.basename(v.path)}`);
-  await repo.readVersionBytes(model, v.version, { out });
-  return { file: out, label: `${file}@${spec}${spec === `v${v.version}` ? '' : ` (v${v.version})`}`, version: { repo, model, version: v.version, spec } };
+  await repo.readVersion(v, { out });
+  return { file: out, label: `${file}@${spec}${spec === `v${v.version}` ? '' : ` (v${v.version}${v.branch ? ` on ${v.branch}` : ''})`}`, version: { repo, model, version: v.version, spec, ref: v.outsideHistory ? v.commit : v.version } };
 }
 
 function int(v: string | undefined, name: string, min: number): number | undefined {
@@ -344,7 +344,7 @@ export const evaluateCommand = {
       const reused = cacheLine(ev);
       if (reused) io.err(reused);
       let recorded: { key: string } | undefined;
-      if (values.record && m.version) recorded = await recordEvaluation(m.version.repo, m.version.model, m.version.version, ev, { seed });
+      if (values.record && m.version) recorded = await recordEvaluation(m.version.repo, m.version.model, m.version.ref, ev, { seed });
       if (values.json) {
         io.out(JSON.stringify({ ...evaluationJson(ev), file: undefined, warnings: ds.warnings, recorded: recorded ? { version: m.version!.version, key: recorded.key } : null }, null, 2));
       } else {

@@ -83,6 +83,8 @@ export function versionJson(v: ModelVersion): Record<string, unknown> {
     aliases: v.aliases,
     trailers: v.trailers,
     metadata: v.metadata ?? null,
+    // a version of another branch (log --all, <model>@<branch>): the branch, and its number counts there
+    ...(v.branch ? { branch: v.branch } : {}),
     // a folder model (a sharded safetensors model's folder): its files in this version
     ...(v.files ? { files: v.files.map((f) => ({ name: f.name, blob: f.blob, lfs: f.lfs, oid: f.oid ?? null, size: f.size })) } : {}),
   };

@@ -11,7 +11,8 @@ A folder model (sharded safetensors) is restored whole: files vN lacks are remov
 with uncommitted changes is first copied to a backup folder.
 
 options:
-  --version V          vN, a commit id, a tag or an alias (required)
+  --version V          vN, latest~N, a commit id, a tag, an alias, or a branch: NAME (its
+                       latest version of the model), NAME~N, REMOTE/NAME (required)
   --commit             commit the restored content as a new version
   -m, --message MSG    the commit message (with --commit)
   --clear-stale-lock   with --commit: first remove .git/index.lock when a killed git process left it
@@ -53,10 +54,10 @@ export const restoreCommand = {
       }
       const r = await repo.restore(file, values.version!, { onProgress: progress });
       if (values.json) io.out(JSON.stringify(r, null, 2));
-      else if (r.unchanged) io.out(`${r.path} already has the content of v${r.version}; nothing to do.`);
+      else if (r.unchanged) io.out(`${r.path} already has the content of v${r.version}${r.branch ? ` of ${r.branch}` : ''}; nothing to do.`);
       else {
         if (r.backup) io.out(`Saved your uncommitted working copy to ${r.backup}`);
-        io.out(`Restored ${r.path} to v${r.version} (${r.commit.slice(0, 7)}). Commit it with \`modelver commit ${r.path} -m "…"\` or use --commit.`);
+        io.out(`Restored ${r.path} to v${r.version}${r.branch ? ` of ${r.branch}` : ''} (${r.commit.slice(0, 7)}). Commit it with \`modelver commit ${r.path} -m "…"\` or use --commit.`);
       }
       return 0;
     });

@@ -3,7 +3,8 @@ import * as path from 'path';
 import { formatBytes } from '../../core/formats/describe';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
-import { REPO_OPTIONS, REPO_OPTIONS_HELP, fileArg, needPositionals, openRepo, parse, repoErrors, type RepoCliIO } from './repoCommon';
+import { REPO_OPTIONS, REPO_OPTIONS_HELP, baseDir, fileArg, needPositionals, openRepo, parse, repoErrors, type RepoCliIO } from './repoCommon';
+import { splitVersionSpec } from './spec';
 
 const usage = `usage: modelver show <model-file>[@<version>] [--out PATH] [-C DIR]
 
@@ -11,18 +12,15 @@ Write the bytes of a version of a model (default: the latest) to PATH, or to sta
 when that is not a terminal. The working tree is not touched. Content that is not in the local
 Git LFS store is downloaded through git-lfs; its sha256 is always verified.
 
-  <version>            vN, a commit id, a tag or an alias (e.g. models/a.onnx@v3, a.onnx@production)
+  <version>            vN, latest~N, a commit id, a tag, an alias, a branch (name, name~N, remote/name)
+                       (e.g. models/a.onnx@v3, a.onnx@production, a.onnx@experiment~1)
 
 options:
   --out PATH           write to this file
 ${REPO_OPTIONS_HELP}`;
 
-/** 'models/a.onnx@v3' → ['models/a.onnx', 'v3']; an '@' that is part of a file name stays. */
-export function splitSpec(arg: string): [string, string | undefined] {
-  const at = arg.lastIndexOf('@');
-  if (at <= 0 || arg.slice(at + 1).includes('/')) return [arg, undefined];
-  return [arg.slice(0, at), arg.slice(at + 1)];
-}
+/** 'models/a.onnx@v3' → ['models/a.onnx', 'v3'] (spec.ts). */
+export const splitSpec = (arg: string, base?: string): [string, string | undefined] => splitVersionSpec(arg, base);
 
 export const showCommand = {
   summary: 'write the bytes of a version (to a file or stdout)',
@@ -31,7 +29,7 @@ export const showCommand = {
     const { values, positionals } = parse(args, { ...REPO_OPTIONS, out: { type: 'string', short: 'o' } });
     needPositionals(positionals, 1, 1, 'the model file (e.g. models/a.onnx@v2)');
     // a file whose name really contains '@' is taken as is
-    const [file, version] = fs.existsSync(fileArg(values, positionals[0])) ? [positionals[0], undefined] : splitSpec(positionals[0]);
+    const [file, version] = fs.existsSync(fileArg(values, positionals[0])) ? [positionals[0], undefined] : splitSpec(positionals[0], baseDir(values));
     if (version === '') throw new UsageError(`no version after '@' in '${positionals[0]}'`);
     const stdout = (io as RepoCliIO).stdout ?? process.stdout;
     if (!values.out && stdout.isTTY) {

@@ -10,7 +10,8 @@ Put an annotated git tag on a version of a model (default: the latest version), 
 <model-name>/v<N> unless --name is given.
 
 options:
-  --version V          vN, a commit id, a tag or an alias (default: latest)
+  --version V          vN, latest~N, a commit id, a tag, an alias, or a branch: NAME (its
+                       latest version of the model), NAME~N, REMOTE/NAME (default: latest)
   --name NAME          the tag name (letters, digits, . _ - / + @ = ,)
   -m, --message MSG    notes to keep in the tag
   --delete NAME        delete a tag (locally)

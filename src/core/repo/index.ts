@@ -8,6 +8,8 @@ export type { TransferProgress } from './network';
 export { RepoError, LFS_INSTALL_HINT } from './errors';
 export type { RepoErrorCode } from './errors';
 export * from './types';
+export type { BranchGroup, BranchModel, BranchRef, BranchShow } from './branches';
+export { branchMatches, parseBranchSpec } from './branches';
 export { DEFAULT_MODEL_PATTERNS, ModelMatcher, normalizePattern } from './patterns';
 export { parsePointer, formatPointer, sha256File, type LfsPointer } from './lfs';
 export { parseTrailers, parseMessage, appendTrailers, appendRecord, recordedTrailers, RECORD_MARKER, TRAILER, type ParsedMessage } from './trailers';

@@ -12,7 +12,7 @@ import { cleanStaleFiles, indexLockInfo, removeIfSame } from './locks';
 import { RepoError } from './errors';
 import { Git } from './git';
 import { gitFailure, networkGit, ProgressLines, withoutProgress, type TransferProgress } from './network';
-import { HistoryStore, readBlobInfos, scanFull, type HistoryIndex } from './history';
+import { HistoryStore, readBlobInfos, type HistoryIndex } from './history';
 import { dirOf, folderOfFile, folderOfIndex, isFolderFileName, isShardIndex, manifestId } from './folders';
 import { lfsDirOf, lfsNotConfigured, lfsObjectPath, MAX_POINTER_SIZE, lfsVersion, localLfsDir, parsePointer, sha256File, type LfsPointer } from './lfs';
 import { catFileBatch, configValues, indexEntries, onPath, type BatchObject } from './gitBatch';
@@ -40,7 +40,8 @@ import type {
   RestoreResult,
   TagInfo,
 } from './types';
-import { buildHistories, decoratedCommits, decorationOf, HistoryBuilder, type Decorations } from './versions';
+import { decoratedCommits, decorationOf, HistoryBuilder, type Decorations } from './versions';
+import { aheadBehind, branchMatches, findBranch, historiesAt, lfsFetchHint, listBranchRefs, noSuchBranch, parseBranchSpec, sameModel, type BranchGroup, type BranchRef, type BranchShow } from './branches';
 
 export interface OpenOptions {
   /** model file patterns (globs over repository paths); default DEFAULT_MODEL_PATTERNS */
@@ -460,30 +461,53 @@ export class ModelRepository {
     return [...all.values()].sort((a, b) => a.path.localeCompare(b.path)).flatMap((h) => h.versions);
   }
 
-  /** Resolve 'v3', 3, 'latest', a tag, an alias or a commit id to a version of the model. */
+  /**
+   * Resolve 'v3', 3, 'latest', 'latest~N', a tag, an alias, a branch or remote-tracking branch
+   * ('experiment', 'origin/main', 'experiment~1': the version before that branch's latest one of this
+   * model) or a commit id to a version of the model. A name is looked up in this order: alias, tag,
+   * local branch, remote-tracking branch, commit id (git's own order puts tags before branches too);
+   * `refs/tags/…`, `refs/heads/…` and `refs/remotes/…` name one kind only.
+   */
   async resolveVersion(model: string, spec: VersionSpec = 'latest'): Promise<ModelVersion> {
-    const h = await this.history(model);
+    const s0 = String(spec).trim();
+    const s = s0.startsWith('refs/tags/') ? s0.slice('refs/tags/'.length) : s0;
+    const explicitTag = s !== s0;
+    let h: ModelHistory;
+    try {
+      h = await this.history(model);
+    } catch (e) {
+      // a model that only another branch has (`new.onnx@experiment`)
+      const b = e instanceof RepoError && e.code === 'NO_SUCH_MODEL' ? parseBranchSpec(s0) : undefined;
+      const ref = b && (await findBranch(this.git, b.name));
+      if (!b || !ref) throw e;
+      const rel = this.rel(model);
+      return this.versionOnBranch({ path: rel, paths: [rel], deleted: true, versions: [] }, ref, b.back);
+    }
     const vs = h.versions;
-    const s = String(spec).trim();
     const fail = (): never => {
       throw new RepoError(
         'NO_SUCH_VERSION',
-        `${h.path} has no version '${s}' (it has v1..v${vs.length}; a version is vN, a tag, an alias or a commit id).`,
+        `${h.path} has no version '${s0}' (it has v1..v${vs.length}; a version is vN, latest~N, a tag, an alias, a branch (name, name~N, remote/name) or a commit id).`,
       );
     };
     if (s === 'latest' || s === 'HEAD') return vs[vs.length - 1];
-    const m = /^v?(\d+)$/i.exec(s);
+    const back = explicitTag ? null : /^(?:latest|HEAD)~(\d*)$/.exec(s);
+    if (back) {
+      const n = back[1] === '' ? 1 : Number(back[1]);
+      return vs[vs.length - 1 - n] ?? fail();
+    }
+    const m = explicitTag ? null : /^v?(\d+)$/i.exec(s);
     if (m && (s.toLowerCase().startsWith('v') || s.length < 7)) {
       const n = Number(m[1]);
       return vs[n - 1] ?? fail();
     }
-    const byAlias = vs.find((v) => v.aliases.includes(s));
+    const byAlias = explicitTag ? undefined : vs.find((v) => v.aliases.includes(s));
     if (byAlias) return byAlias;
     const byTag = vs.find((v) => v.tags.some((t) => t.name === s));
     if (byTag) return byTag;
     // an alias or a tag on a commit outside the current branch's history (another branch, a detached HEAD)
     const { state } = await readAliasState(this.git);
-    const aliased = h.paths.map((p) => state.aliases[p]?.[s]).find(Boolean);
+    const aliased = explicitTag ? undefined : h.paths.map((p) => state.aliases[p]?.[s]).find(Boolean);
     const tagged = aliased ? undefined : (await this.listTags()).find((t) => t.name === s);
     const target = aliased?.commit ?? tagged?.commit;
     if (target) {
@@ -498,6 +522,14 @@ export class ModelRepository {
       }
       throw new RepoError('NO_SUCH_VERSION', `${what} points at ${target.slice(0, 7)}, where ${h.path} has no version.`);
     }
+    if (explicitTag) throw new RepoError('NO_SUCH_VERSION', `There is no tag '${s}'.`);
+    // a branch or a remote-tracking branch (after aliases and tags)
+    const bs = parseBranchSpec(s);
+    if (bs) {
+      const ref = await findBranch(this.git, bs.name);
+      if (ref) return this.versionOnBranch(h, ref, bs.back);
+      if (bs.back || s.startsWith('refs/') || s.includes('/')) throw noSuchBranch(h.path, s, await listBranchRefs(this.git, true));
+    }
     if (/^[0-9a-f]{4,40}$/i.test(s)) {
       const hits = vs.filter((v) => v.commit.startsWith(s.toLowerCase()));
       if (hits.length === 1) return hits[0];
@@ -508,8 +540,105 @@ export class ModelRepository {
         const v = await this.versionAt(h, r.stdout.toString('utf8').trim());
         if (v) return v;
       }
+      return fail();
     }
-    return fail();
+    throw noSuchBranch(h.path, s, await listBranchRefs(this.git, true));
+  }
+
+  /** Every model's history as of a commit outside HEAD's line (cached per commit: branch tips are asked for again and again). */
+  private readonly atCommitCache = new Map<string, Promise<ReadonlyMap<string, ModelHistory>>>();
+  private async historiesAtCommit(commit: string): Promise<ReadonlyMap<string, ModelHistory>> {
+    let p = this.atCommitCache.get(commit);
+    if (!p) {
+      const idx = await this.store.get();
+      p = historiesAt(this.git, commit, (x) => this.matcher.matches(x), idx.blobs, this.matcher.key());
+      p.catch(() => this.atCommitCache.delete(commit));
+      if (this.atCommitCache.size >= 32) this.atCommitCache.delete(this.atCommitCache.keys().next().value as string);
+      this.atCommitCache.set(commit, p);
+    }
+    return p;
+  }
+
+  /** A version of another branch with its tags and aliases, marked as outside the current history. */
+  private decorateOutside(h: ModelHistory, v: ModelVersion, d: Decorations, branch?: string): ModelVersion {
+    const x = decorationOf(d, h, v);
+    return Object.freeze({
+      ...v,
+      model: h.path,
+      tags: x?.tags ?? [],
+      aliases: x?.aliases ?? [],
+      ...(x?.metadata ? { metadata: x.metadata } : {}),
+      outsideHistory: true,
+      ...(branch ? { branch } : {}),
+    });
+  }
+
+  /** The model's version `back` versions before its latest on a branch (numbered in the branch's history). */
+  private async versionOnBranch(h: ModelHistory, ref: BranchRef, back: number): Promise<ModelVersion> {
+    const head = await this.head();
+    const there = ref.tip === head ? h : sameModel(await this.historiesAtCommit(ref.tip), h.paths);
+    const vs = there?.versions ?? [];
+    if (!vs.length) throw new RepoError('NO_SUCH_VERSION', `${h.path} has no version on ${ref.remote ? 'the remote-tracking branch' : 'the branch'} ${ref.name}.`);
+    const v = vs[vs.length - 1 - back];
+    if (!v) {
+      throw new RepoError(
+        'NO_SUCH_VERSION',
+        `${h.path} has ${vs.length} version${vs.length === 1 ? '' : 's'} on ${ref.name}: ${ref.name}~${back} would be the ${back + 1}th newest (${ref.name}~${vs.length - 1} is the oldest).`,
+      );
+    }
+    const inHistory = h.versions.find((x) => x.commit === v.commit);
+    if (inHistory) return inHistory;
+    return this.decorateOutside(h, v, await this.decorations(), ref.name);
+  }
+
+  /**
+   * Per branch (other than the current one), the versions of each model that the current branch does
+   * not have, with ahead/behind counts. `show`: which branches ('none' gives none); `patterns`: only
+   * branches whose short name matches one (`*`, `**`); `names`: exactly these branches (each must
+   * exist). A branch with no commit HEAD lacks costs one `git rev-list`; one with some, one `git log` pass
+   * (cached per tip).
+   */
+  async branchGroups(opts: { show?: BranchShow; patterns?: string[]; names?: string[] } = {}): Promise<BranchGroup[]> {
+    let refs: BranchRef[];
+    if (opts.names?.length) {
+      refs = [];
+      for (const n of opts.names) {
+        const r = await findBranch(this.git, n);
+        if (!r) {
+          const all = await listBranchRefs(this.git, true);
+          throw new RepoError('NOT_FOUND', `There is no branch '${n}'${all.length ? ` (branches: ${all.map((b) => b.name).slice(0, 12).join(', ')})` : ''}. A remote branch is named <remote>/<branch> after \`git fetch\`.`);
+        }
+        if (!refs.some((x) => x.ref === r.ref)) refs.push(r);
+      }
+    } else {
+      const show = opts.show ?? 'local';
+      if (show === 'none') return [];
+      // one for-each-ref, which also marks the branch checked out: a repository with one branch costs no more
+      refs = (await listBranchRefs(this.git, show === 'local and remote')).filter(
+        (b) => !b.current && (!opts.patterns?.length || opts.patterns.some((p) => branchMatches(b.name, p))),
+      );
+    }
+    if (!refs.length) return [];
+    const head = await this.head();
+    // what the versions are compared with: read once, and only when a branch has commits HEAD lacks
+    let mine: Promise<{ onHead: Set<string>; histories: ReadonlyMap<string, ModelHistory>; d: Decorations }> | undefined;
+    const out: BranchGroup[] = [];
+    for (const ref of refs) {
+      const { ahead, behind } = ref.tip === head ? { ahead: 0, behind: 0 } : await aheadBehind(this.git, head, ref.tip);
+      const g: BranchGroup = { ...ref, ahead, behind, models: [] };
+      out.push(g);
+      if (!ahead) continue; // everything on it is on HEAD's line too
+      mine ??= Promise.all([this.store.get(), this.histories(), this.decorations()]).then(([idx, histories, d]) => ({ onHead: new Set(idx.commits.map((c) => c.hash)), histories, d }));
+      const { onHead, histories, d } = await mine;
+      for (const [p, bh] of await this.historiesAtCommit(ref.tip)) {
+        const only = bh.versions.filter((v) => !onHead.has(v.commit));
+        if (!only.length) continue;
+        const cur = sameModel(histories, bh.paths) ?? { ...bh, path: p };
+        g.models.push({ model: cur.path, pathOnBranch: p, total: bh.versions.length, versions: only.map((v) => this.decorateOutside(cur, v, d, ref.name)) });
+      }
+      g.models.sort((a, b) => a.model.localeCompare(b.model));
+    }
+    return out;
   }
 
   /** The model's version at a commit: the one it made, or the one current at it (in or outside HEAD's history). */
@@ -532,10 +661,7 @@ export class ModelRepository {
    */
   private async versionAtCommit(h: ModelHistory, commit: string): Promise<ModelVersion | undefined> {
     if (!(await this.git.ok(['cat-file', '-e', `${commit}^{commit}`]))) return undefined;
-    const isModel = (p: string) => this.matcher.matches(p);
-    const scan = await scanFull(this.git, commit, isModel);
-    const there = buildHistories({ key: this.matcher.key(), head: commit, commits: scan.commits, blobs: scan.blobs }, isModel);
-    const line = [...there.values()].find((x) => x.paths.some((p) => h.paths.includes(p)));
+    const line = sameModel(await this.historiesAtCommit(commit), h.paths);
     if (!line?.versions.length) return undefined;
     const v = line.versions.find((x) => x.commit === commit) ?? line.versions[line.versions.length - 1];
     const inHistory = h.versions.find((x) => x.commit === v.commit);
@@ -1678,12 +1804,13 @@ export class ModelRepository {
   async tag(model: string, opts: { version?: VersionSpec; name?: string; message?: string } = {}): Promise<TagInfo> {
     if (opts.name !== undefined) await this.validateRefName(opts.name, 'tag');
     const v = await this.resolveVersion(model, opts.version ?? 'latest');
-    const name = opts.name ?? `${ModelRepository.modelName(v.model)}/v${v.version}`;
+    // another branch's version: its number counts on that branch (`<model>/<branch>/vN`)
+    const name = opts.name ?? `${ModelRepository.modelName(v.model)}/${v.outsideHistory && v.branch ? `${v.branch}/` : ''}v${v.version}`;
     await this.validateRefName(name, 'tag');
     if (await this.tagExists(name)) {
       throw new RepoError('TAG_EXISTS', `Tag '${name}' already exists; choose another name or delete it first (\`modelver tag --delete ${name}\`).`);
     }
-    const message = `${v.model} v${v.version} (${v.shortCommit})${opts.message?.trim() ? `\n\n${opts.message.trim()}` : ''}\n`;
+    const message = `${v.model} v${v.version}${v.outsideHistory && v.branch ? ` on ${v.branch}` : ''} (${v.shortCommit})${opts.message?.trim() ? `\n\n${opts.message.trim()}` : ''}\n`;
     await this.git.run(['tag', '-a', '--cleanup=whitespace', '-F', '-', name, v.commit], { input: message });
     const t = (await this.listTags()).find((x) => x.name === name);
     return t ?? { name, commit: v.commit, annotated: true, message: message.trim() };
@@ -1878,7 +2005,34 @@ export class ModelRepository {
    * downloads them); the sha256 is always verified.
    */
   async readVersionBytes(model: string, version: VersionSpec, opts: { out?: string; onProgress?: ProgressFn } = {}): Promise<ReadResult> {
-    const v = await this.resolveVersion(model, version);
+    return this.readVersion(await this.resolveVersion(model, version), opts);
+  }
+
+  /** readVersionBytes of a version already resolved (e.g. one of another branch, whose number means nothing on this one). */
+  async readVersion(v: ModelVersion, opts: { out?: string; onProgress?: ProgressFn } = {}): Promise<ReadResult> {
+    return this.withBranchHint(v, () => this.readVersionNow(v, opts));
+  }
+
+  /**
+   * Run `fn` (which reads a version's LFS objects); when the version is another branch's and its
+   * object could not be had, the error says which branch's objects to fetch.
+   */
+  private async withBranchHint<T>(v: ModelVersion, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!v.branch || !(e instanceof RepoError) || (e.code !== 'LFS_FETCH_FAILED' && e.code !== 'NOT_FOUND')) throw e;
+      const ref = await findBranch(this.git, v.branch);
+      if (!ref) throw e;
+      throw new RepoError(
+        e.code,
+        `${e.message}\n${v.model} v${v.version} is on ${ref.remote ? 'the remote-tracking branch' : 'the branch'} ${ref.name}, whose Git LFS objects were not fetched into this clone: fetch them with \`${await lfsFetchHint(this.git, ref)}\`.`,
+        e.details,
+      );
+    }
+  }
+
+  private async readVersionNow(v: ModelVersion, opts: { out?: string; onProgress?: ProgressFn }): Promise<ReadResult> {
     let out = opts.out;
     if (!out) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelver-'));
@@ -1991,6 +2145,11 @@ export class ModelRepository {
    */
   async restore(model: string, version: VersionSpec, opts: { onProgress?: ProgressFn } = {}): Promise<RestoreResult> {
     const v = await this.resolveVersion(model, version);
+    const r = await this.withBranchHint(v, () => this.restoreVersion(v, opts));
+    return v.outsideHistory && v.branch ? { ...r, branch: v.branch } : r;
+  }
+
+  private async restoreVersion(v: ModelVersion, opts: { onProgress?: ProgressFn }): Promise<RestoreResult> {
     if (v.files) return this.restoreFolder(v, opts.onProgress);
     const rel = v.model;
     const abs = this.abs(rel);
@@ -2058,8 +2217,8 @@ export class ModelRepository {
     if (atHead?.pointer && atHead.pointer.oid === v.oid) {
       throw new RepoError('UNCHANGED', `${v.model} at HEAD already has the content of v${v.version}: nothing to revert.`);
     }
-    const restore = await this.restore(v.model, v.version, { onProgress: opts.onProgress });
-    const message = opts.message ?? `Revert ${v.model} to v${v.version} (${v.shortCommit})`;
+    const restore = await this.withBranchHint(v, () => this.restoreVersion(v, { onProgress: opts.onProgress }));
+    const message = opts.message ?? `Revert ${v.model} to v${v.version}${v.branch ? ` of ${v.branch}` : ''} (${v.shortCommit})`;
     // the bytes are a version already in history: committed again even if they do not parse (with the warning)
     const c = await this.commitModel(v.model, message, {
       summarize: opts.summarize,
@@ -2068,6 +2227,72 @@ export class ModelRepository {
       clearStaleLock: opts.clearStaleLock,
     });
     return { ...c, restore };
+  }
+
+  /**
+   * Promote a version of another branch: commit that model's bytes on the current branch as a new
+   * version derived from it (Model-Derived-From: the branch version; Model-Promoted-From: the branch
+   * and commit), through commitModel — only the model is taken, none of the branch's other changes.
+   * Refuses on a detached HEAD, for a version the current branch already has, and when the model has
+   * staged or unstaged changes (nothing is ever overwritten); a failed commit puts HEAD's bytes back.
+   */
+  async promote(
+    model: string,
+    spec: VersionSpec,
+    opts: { message?: string; onProgress?: ProgressFn; summarize?: boolean; clearStaleLock?: boolean } = {},
+  ): Promise<CommitResult & { from: ModelVersion & { branch: string }; branch: string }> {
+    const branch = await this.currentBranch();
+    if (!branch) {
+      throw new RepoError('DETACHED_HEAD', 'HEAD is detached (no branch is checked out): a promoted version is committed onto the current branch, so check one out first (`git switch <branch>`).');
+    }
+    const v = await this.resolveVersion(model, spec);
+    if (!v.outsideHistory) {
+      throw new RepoError(
+        'UNCHANGED',
+        `${v.model}@${spec} is v${v.version} (${v.shortCommit}), which ${branch} already has: nothing to promote${`v${v.version}` === `v${(await this.history(v.model)).versions.length}` ? '' : ` (to make it the latest again: \`modelver restore ${v.model}@v${v.version}\` and commit)`}.`,
+      );
+    }
+    if (v.files) throw new RepoError('NOT_FOUND', `${v.model} is a folder model: promoting folder models is not supported yet; restore its files with \`modelver restore ${v.model}@${spec}\` and commit them.`);
+    const rel = v.model;
+    const abs = this.abs(rel);
+    const head = await this.head();
+    const atHead = head ? await this.blobAt(head, rel) : undefined;
+    if (atHead?.pointer && atHead.pointer.oid === v.oid) {
+      throw new RepoError('UNCHANGED', `${rel} on ${branch} already has the content of ${v.branch ?? 'that'} version (sha256 ${v.oid?.slice(0, 12)}…): nothing to promote.`);
+    }
+    // nothing is ever lost: the working file and the index must hold what HEAD holds
+    const dirty = (why: string): never => {
+      throw new RepoError('CONFLICT', `${rel} ${why}; promoting would overwrite it. Commit it (\`modelver commit ${rel} -m "…"\`) or discard the change first.`);
+    };
+    if (fs.existsSync(abs)) {
+      if (!atHead) dirty('exists but is not committed on this branch');
+      const st = await this.modelStatus(rel);
+      if (st.state !== 'unchanged') dirty('has uncommitted changes');
+    }
+    const staged = await this.indexBlob(rel);
+    if ((staged?.blob ?? '') !== (atHead?.blob ?? '')) dirty('has staged changes');
+    // named by a commit id, tag or alias: the first branch that has it (for the message and the trailer)
+    const from =
+      v.branch ??
+      (await this.git.text(['for-each-ref', '--contains', v.commit, '--format=%(refname:short)', 'refs/heads', 'refs/remotes'])).split('\n').find((b) => b && !b.endsWith('/HEAD')) ??
+      v.shortCommit;
+    const restored = await this.withBranchHint(v, () => this.restoreVersion(v, { onProgress: opts.onProgress }));
+    const message = opts.message ?? `Promote ${rel} from ${from} (v${v.version}, ${v.shortCommit})`;
+    try {
+      const c = await this.commitModel(rel, message, {
+        summarize: opts.summarize,
+        trailers: { [TRAILER.promotedFrom]: `${from} ${v.commit}` },
+        lineage: { derivedFrom: { model: rel, version: String(spec) } },
+        force: true,
+        clearStaleLock: opts.clearStaleLock,
+      });
+      return { ...c, from: { ...v, branch: from }, branch };
+    } catch (e) {
+      // the working file held HEAD's bytes before: put them back (or remove a file HEAD does not have)
+      if (atHead) await this.restore(rel, 'latest').catch(() => undefined);
+      else if (!restored.unchanged) fs.rmSync(abs, { force: true });
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------- push / fetch

@@ -12,6 +12,8 @@ export const TRAILER = {
   inputs: 'Model-Inputs',
   outputs: 'Model-Outputs',
   revertOf: 'Model-Revert-Of',
+  /** promote (issue #17): the branch and commit of the version whose bytes this one commits */
+  promotedFrom: 'Model-Promoted-From',
   change: 'Model-Change',
   breaking: 'Model-Breaking',
   /** a model merge conflict resolved by `modelver resolve` / Open Model Merge: `<choice> <commit> <path>` (conflicts.ts) */

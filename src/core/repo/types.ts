@@ -86,6 +86,8 @@ export interface ModelVersion {
    * another or a deleted branch): `version` then counts in that commit's own history.
    */
   outsideHistory?: boolean;
+  /** the branch or remote-tracking branch (short name) it was reached through, for a version outside the current history */
+  branch?: string;
   /** metadata recorded later in refs/notes/model-versions for this model */
   metadata?: Record<string, unknown>;
 }
@@ -194,6 +196,8 @@ export interface IndexLockInfo {
 export interface RestoreResult {
   path: string;
   version: number;
+  /** another branch's version (issue #17): that branch, where `version` counts */
+  branch?: string;
   commit: string;
   oid: string;
   /** where the previous working copy was saved, when it had uncommitted changes */

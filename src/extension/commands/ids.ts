@@ -13,6 +13,7 @@ export const COMMAND = {
   openVersion: 'modelVersions.openVersion',
   restoreVersion: 'modelVersions.restoreVersion',
   revertToVersion: 'modelVersions.revertToVersion',
+  promoteVersion: 'modelVersions.promoteVersion',
   copyCommitId: 'modelVersions.copyCommitId',
   copyOid: 'modelVersions.copyOid',
   push: 'modelVersions.push',

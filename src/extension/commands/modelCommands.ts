@@ -10,7 +10,7 @@ import { InspectPanel } from '../inspect/inspectPanel';
 import { log } from '../log';
 import { ModelNode, VersionNode } from '../models/modelsTree';
 import { trustedTo, type RepoManager } from '../repos/repoManager';
-import { progressReporter, versionFile } from '../versions';
+import { progressReporter, specOf, versionFile, versionName } from '../versions';
 import { COMMAND } from './ids';
 import type { CommandRegistrar } from './register';
 
@@ -74,11 +74,11 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
 
   command(COMMAND.tagModel, async (arg?: vscode.Uri | ModelNode | VersionNode, answers?: PromptAnswers) => {
     const { repo, model, version } = await versionOf(repos, arg);
-    const defaultName = `${modelNameOf(model)}/v${version.version}`;
+    const defaultName = `${modelNameOf(model)}/${version.outsideHistory && version.branch ? `${version.branch}/` : ''}v${version.version}`;
     // read once for the name box (not a git process per keystroke); repo.tag still refuses a tag made meanwhile
     const existing = answers?.name ? new Set<string>() : new Set((await repo.listTags()).map((t) => t.name));
     const name = answers?.name ?? (await vscode.window.showInputBox({
-      title: `Tag ${model} v${version.version} (${version.shortCommit})`,
+      title: `Tag ${model} ${versionName(version)} (${version.shortCommit})`,
       prompt: 'Tag name (a git ref name: no spaces, no "..", no leading "-")',
       value: defaultName,
       ignoreFocusOut: true,
@@ -97,13 +97,13 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
     const message = answers?.message ?? (await vscode.window.showInputBox({
       title: `Tag ${name}`,
       prompt: 'Tag message (release notes, metrics, …)',
-      value: `${model} v${version.version}`,
+      value: `${model} ${versionName(version)}`,
       ignoreFocusOut: true,
     }));
     if (message === undefined) return;
-    const t = await repo.tag(model, { version: version.version, name: name.trim(), message });
+    const t = await repo.tag(model, { version: specOf(version), name: name.trim(), message });
     repos.refresh();
-    void vscode.window.showInformationMessage(`Tagged ${model} v${version.version} as ${t.name}.`);
+    void vscode.window.showInformationMessage(`Tagged ${model} ${versionName(version)} as ${t.name}.`);
     return t;
   });
 
@@ -115,7 +115,7 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
       const names = [...new Set([...existing, ...ALIAS_SUGGESTIONS])];
       const pick = await vscode.window.showQuickPick(
         [...names.map((n) => ({ label: n, description: existing.includes(n) ? 'move it here' : '' })), { label: '$(add) Other alias…', description: '' }],
-        { title: `Set an alias on ${model} v${version.version}`, placeHolder: 'production, staging, champion, …' },
+        { title: `Set an alias on ${model} ${versionName(version)}`, placeHolder: 'production, staging, champion, …' },
       );
       if (!pick) return;
       alias = pick.label.startsWith('$(add)')
@@ -123,10 +123,10 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
         : pick.label;
     }
     if (!alias) return;
-    const ev = await repo.setAlias(model, alias.trim(), version.version);
+    const ev = await repo.setAlias(model, alias.trim(), specOf(version));
     repos.refresh();
     const from = ev.from ? ` (was ${ev.from.commit.slice(0, 7)})` : '';
-    void vscode.window.showInformationMessage(`${alias} → ${model} v${version.version}${from}.`);
+    void vscode.window.showInformationMessage(`${alias} → ${model} ${versionName(version)}${from}.`);
     return ev;
   });
 
@@ -134,7 +134,7 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
     const { repo, model, version } = await versionOf(repos, arg);
     const alias = answers?.alias ?? (version.aliases.length === 1
       ? version.aliases[0]
-      : await vscode.window.showQuickPick(version.aliases, { title: `Remove an alias from ${model} v${version.version}` }));
+      : await vscode.window.showQuickPick(version.aliases, { title: `Remove an alias from ${model} ${versionName(version)}` }));
     if (!alias) return;
     const ev = await repo.removeAlias(model, alias);
     repos.refresh();
@@ -146,9 +146,9 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
     const { repo, model, version } = await versionOf(repos, arg);
     const file = await versionFile(context, repo, model, version);
     InspectPanel.show(context.extensionUri, vscode.Uri.file(file), {
-      title: `${path.posix.basename(model)} @ v${version.version}`,
+      title: `${path.posix.basename(model)} @ ${versionName(version)}`,
       name: path.posix.basename(model),
-      displayPath: `${model} @ v${version.version} (${version.shortCommit}, read-only)`,
+      displayPath: `${model} @ ${versionName(version)} (${version.shortCommit}, read-only)`,
       key: `version:${repo.root}:${model}@${version.commit}`, // not the copy's path: v4 may have v2's bytes
       preview: !Array.isArray(how) && (how as { preview?: boolean } | undefined)?.preview === true,
     });
@@ -159,15 +159,15 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
     const { repo, model, version } = await versionOf(repos, arg);
     if (answers?.confirm !== false) {
       const ok = await vscode.window.showWarningMessage(
-        `Restore ${model} to v${version.version} (${version.shortCommit})?`,
+        `Restore ${model} to ${versionName(version)} (${version.shortCommit})?`,
         { modal: true, detail: 'The working file is replaced by that version. If it has uncommitted changes, a backup is kept first and its location is shown.' },
         'Restore',
       );
       if (ok !== 'Restore') return;
     }
     const r = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Restoring ${model} v${version.version}…` },
-      (p) => repo.restore(model, version.version, { onProgress: progressReporter(p) }),
+      { location: vscode.ProgressLocation.Notification, title: `Restoring ${model} ${versionName(version)}…` },
+      (p) => repo.restore(model, specOf(version), { onProgress: progressReporter(p) }),
     );
     repos.refresh();
     if (r.backup) {
@@ -185,18 +185,47 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
     const { repo, model, version } = await versionOf(repos, arg);
     if (answers?.confirm !== false) {
       const ok = await vscode.window.showWarningMessage(
-        `Revert ${model} to v${version.version}?`,
+        `Revert ${model} to ${versionName(version)}?`,
         { modal: true, detail: 'A new commit is made whose model content equals that version. History is kept; uncommitted changes to the model are backed up first.' },
         'Revert',
       );
       if (ok !== 'Revert') return;
     }
     const r = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Reverting ${model} to v${version.version}…` },
-      (p) => repo.revertTo(model, version.version, { onProgress: progressReporter(p) }),
+      { location: vscode.ProgressLocation.Notification, title: `Reverting ${model} to ${versionName(version)}…` },
+      (p) => repo.revertTo(model, specOf(version), { onProgress: progressReporter(p) }),
     );
     repos.refresh();
-    void vscode.window.showInformationMessage(`${model} is now v${r.version} (${r.shortCommit}), with the content of v${version.version}.`);
+    void vscode.window.showInformationMessage(`${model} is now v${r.version} (${r.shortCommit}), with the content of ${versionName(version)}.`);
+    for (const w of r.warnings) void vscode.window.showWarningMessage(`Model Versions: ${w}`);
+    return r;
+  });
+
+  // Promote to <current branch>: another branch's version, committed here derived from it (issue #17)
+  command(COMMAND.promoteVersion, async (arg?: VersionNode, answers?: PromptAnswers) => {
+    const { repo, model, version } = await versionOf(repos, arg);
+    const branch = await repo.currentBranch();
+    if (!branch) {
+      void vscode.window.showErrorMessage('Model Versions: HEAD is detached (no branch is checked out). Check out the branch to promote onto first (git switch <branch>).');
+      return;
+    }
+    if (answers?.confirm !== false) {
+      const ok = await vscode.window.showWarningMessage(
+        `Promote ${model} ${versionName(version)} to ${branch}?`,
+        {
+          modal: true,
+          detail: `A new version of ${model} is committed on ${branch} with the bytes of ${versionName(version)} (${version.shortCommit}), its lineage derived from it. Only the model is taken, none of the branch's other changes.`,
+        },
+        'Promote',
+      );
+      if (ok !== 'Promote') return;
+    }
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Promoting ${model} ${versionName(version)} to ${branch}…` },
+      (p) => repo.promote(model, specOf(version), { ...(answers?.message ? { message: answers.message } : {}), onProgress: progressReporter(p) }),
+    );
+    repos.refresh();
+    void vscode.window.showInformationMessage(`${model} is now v${r.version} on ${branch} (${r.shortCommit}), promoted from ${versionName(version)}.`);
     for (const w of r.warnings) void vscode.window.showWarningMessage(`Model Versions: ${w}`);
     return r;
   });

@@ -11,7 +11,7 @@ import type { ModelVersion } from '../../core/repo';
 import type { DetailsAction, DetailsContent, DetailsHostMessage, DetailsWebviewMessage, DiffState } from '../../shared/detailsProtocol';
 import { COMMAND } from '../commands/ids';
 import { log } from '../log';
-import { AliasHistoryNode, AliasMoveNode, ModelNode, RepoNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
+import { AliasHistoryNode, AliasMoveNode, BranchNode, ModelNode, RepoNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import type { RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
 import { WebviewChannel } from '../webview/channel';
@@ -168,8 +168,16 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
     const snap = (await this.repos.snapshot()).find((s) => s.repo.root === node.repo.root);
     const entry = snap?.models.find((m) => m.path === model.entry.path);
     if (!snap || !entry) return undefined;
-    const fresh = new ModelNode(snap.repo, entry, snap.histories.get(entry.path));
+    const branches = (snap.branches ?? []).flatMap((group) => group.models.filter((x) => x.model === entry.path).map((m) => ({ group, model: m })));
+    const fresh = new ModelNode(snap.repo, entry, snap.histories.get(entry.path), !!snap.conflicts?.has(entry.path), undefined, undefined, undefined, branches, snap.branch ?? 'detached HEAD');
     if (node instanceof ModelNode) return fresh;
+    if (node.branch) {
+      // another branch's version: still under that branch's group?
+      const b = branches.find((x) => x.group.ref === node.branch!.group.ref);
+      const bv = b?.model.versions ?? [];
+      const v = bv.find((x) => x.commit === node.version.commit);
+      return b && v ? new VersionNode(snap.repo, fresh, v, v === bv[bv.length - 1], new BranchNode(snap.repo, fresh, b.group, b.model)) : undefined;
+    }
     const versions = fresh.history?.versions ?? [];
     const v = versions.find((x) => x.commit === node.version.commit);
     return v ? new VersionNode(snap.repo, fresh, v, v === versions[versions.length - 1]) : undefined;
@@ -198,7 +206,14 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
       this.show(id, { kind: 'hint', text }, undefined);
       return;
     }
-    const versions = node.model.history?.versions ?? [];
+    if (node instanceof BranchNode) {
+      const g = node.group;
+      const text = `${g.name}: ${node.versions.versions.length} version(s) of ${node.model.entry.path} not on ${node.model.current}; ${g.ahead} ahead, ${g.behind} behind. Select a version to see its details.`;
+      this.show(id, { kind: 'hint', text }, undefined);
+      return;
+    }
+    // another branch's version: the previous one is the one before it on that branch, when that branch alone has it
+    const versions = node.branch ? node.branch.versions.versions : (node.model.history?.versions ?? []);
     const i = versions.findIndex((v) => v.commit === node.version.commit);
     const previous = i > 0 ? versions[i - 1] : undefined;
     const record = versionRecord(node.version, { latest: node.latest, previous });

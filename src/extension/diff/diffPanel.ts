@@ -17,7 +17,7 @@ import type { CommandRegistrar } from '../commands/register';
 import { log } from '../log';
 import { ModelNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import { modelPatterns, type RepoManager } from '../repos/repoManager';
-import { versionFile } from '../versions';
+import { versionFile, versionName } from '../versions';
 import type { RequestHandlers } from '../webview/channel';
 import { PanelRegistry, WebviewPanelHost } from '../webview/panel';
 import { toDiffViewModel } from './viewModel';
@@ -49,9 +49,9 @@ export function versionEnd(context: vscode.ExtensionContext, repo: ModelReposito
   return {
     key: `${repo.root}:${v.model}@${v.commit}`,
     name,
-    version: `v${v.version}`,
-    label: `${v.model}@v${v.version}`,
-    origin: `${v.model} @ v${v.version} (${v.shortCommit}) · ${v.subject}`,
+    version: versionName(v),
+    label: `${v.model}@${versionName(v)}`,
+    origin: `${v.model} @ ${versionName(v)} (${v.shortCommit}) · ${v.subject}`,
     mutable: false,
     input: async () => ({
       file: await versionFile(context, repo, v.model, v),
@@ -215,7 +215,14 @@ export function diffCommands(command: CommandRegistrar, context: vscode.Extensio
 
   command(COMMAND.compareWithPrevious, async (arg?: VersionNode | ModelNode | vscode.Uri) => {
     if (arg instanceof VersionNode) {
-      const prev = await previousOf(arg.repo, arg.version);
+      // another branch's version: the one before it on that branch (numbered there)
+      const b = arg.branch;
+      const i = b ? b.versions.versions.findIndex((x) => x.commit === arg.version.commit) : -1;
+      const prev = !b
+        ? await previousOf(arg.repo, arg.version)
+        : i > 0
+          ? b.versions.versions[i - 1]
+          : await arg.repo.resolveVersion(arg.version.model, `${b.group.ref}~${b.versions.versions.length}`).catch(() => undefined);
       if (!prev) {
         void vscode.window.showInformationMessage(
           `${arg.version.model} v${arg.version.version} is its first version: there is no previous version to compare with. Use "Compare with…" to pick another version or a model file.`,

@@ -1,11 +1,13 @@
 /**
  * The Model Versions tree, in its own side bar: [repository →] model → versions (newest first), then
- * the model's "Alias history" (the recorded alias moves, newest first; hover one: who, when, from, to).
+ * the model's "Alias history" (the recorded alias moves, newest first; hover one: who, when, from, to),
+ * and per other branch (the `modelVersions.branches.*` settings) a group of that branch's versions the
+ * current branch does not have, with ahead/behind counts (issue #17).
  * Tags and aliases show on their versions; the tooltip is the version's change record.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { AliasEvent, ModelEntry, ModelHistory, ModelRepository, ModelVersion } from '../../core/repo';
+import type { AliasEvent, BranchGroup, BranchModel, ModelEntry, ModelHistory, ModelRepository, ModelVersion } from '../../core/repo';
 import { isEvaluableModelPath } from '../../core/formats/readable';
 import { COMMAND } from '../commands/ids';
 import type { RepoManager, RepoSnapshot } from '../repos/repoManager';
@@ -34,12 +36,30 @@ export class ModelNode {
     readonly filter?: TreeFilter,
     /** the repository's alias log (read once per refresh, when a model is first expanded) */
     readonly aliasLog: () => Promise<AliasEvent[]> = async () => [],
+    /** other branches with versions of this model that the current branch lacks */
+    readonly branches: readonly { group: BranchGroup; model: BranchModel }[] = [],
+    /** the current branch's name ('detached HEAD' when none) */
+    readonly current = 'HEAD',
   ) {}
   get label(): string {
     return path.posix.basename(this.entry.path);
   }
   get uri(): vscode.Uri {
     return vscode.Uri.file(this.entry.absPath);
+  }
+}
+
+/** Another branch's versions of one model that the current branch does not have. */
+export class BranchNode {
+  readonly kind = 'branch';
+  constructor(
+    readonly repo: ModelRepository,
+    readonly model: ModelNode,
+    readonly group: BranchGroup,
+    readonly versions: BranchModel,
+  ) {}
+  get label(): string {
+    return this.group.name;
   }
 }
 
@@ -50,6 +70,8 @@ export class VersionNode {
     readonly model: ModelNode,
     readonly version: ModelVersion,
     readonly latest: boolean,
+    /** the branch group it is listed under (another branch's version) */
+    readonly branch?: BranchNode,
   ) {}
   get label(): string {
     return `v${this.version.version}`;
@@ -100,7 +122,7 @@ export class AliasMoveNode {
   ) {}
 }
 
-export type ModelsTreeNode = RepoNode | ModelNode | VersionNode | AliasHistoryNode | AliasMoveNode;
+export type ModelsTreeNode = RepoNode | ModelNode | BranchNode | VersionNode | AliasHistoryNode | AliasMoveNode;
 
 export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelsTreeNode | undefined>();
@@ -134,17 +156,22 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
       const vs = element.history?.versions ?? [];
       const all = [...vs].reverse().map((v, i) => new VersionNode(element.repo, element, v, i === 0));
       const nodes: ModelsTreeNode[] = element.matched && !element.filter?.dim ? all.filter((n) => n.matches) : all;
+      nodes.push(...element.branches.map((b) => new BranchNode(element.repo, element, b.group, b.model)));
       const paths = element.history?.paths ?? [element.entry.path];
       const moves = vs.length ? (await element.aliasLog().catch(() => [])).filter((e) => paths.includes(e.model)) : [];
       if (moves.length) nodes.push(new AliasHistoryNode(element, moves));
       return nodes;
+    }
+    if (element instanceof BranchNode) {
+      return [...element.versions.versions].reverse().map((v, i) => new VersionNode(element.repo, element.model, v, i === 0, element));
     }
     if (element instanceof AliasHistoryNode) return element.moves.map((m) => new AliasMoveNode(element, m));
     return [];
   }
 
   getParent(element: ModelsTreeNode): ModelsTreeNode | undefined {
-    if (element instanceof VersionNode) return element.model;
+    if (element instanceof VersionNode) return element.branch ?? element.model;
+    if (element instanceof BranchNode) return element.model;
     if (element instanceof AliasHistoryNode) return element.model;
     if (element instanceof AliasMoveNode) return element.group;
     return undefined;
@@ -162,7 +189,8 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
     if (element instanceof ModelNode) return modelItem(element);
     if (element instanceof AliasHistoryNode) return aliasHistoryItem(element);
     if (element instanceof AliasMoveNode) return aliasMoveItem(element);
-    return versionItem(element);
+    if (element instanceof BranchNode) return branchItem(element);
+    return element.branch ? branchVersionItem(element) : versionItem(element);
   }
 
   dispose(): void {
@@ -181,7 +209,11 @@ function modelsOf(s: RepoSnapshot, filter: TreeFilter | undefined): ModelNode[] 
     if (!p) aliasLogs.set(s, (p = s.repo.aliasLog()));
     return p;
   };
-  return s.models.map((m) => new ModelNode(s.repo, m, s.histories.get(m.path), !!s.conflicts?.has(m.path), matched, filter, aliasLog));
+  const current = s.branch ?? 'detached HEAD';
+  return s.models.map((m) => {
+    const branches = (s.branches ?? []).flatMap((group) => group.models.filter((x) => x.model === m.path).map((model) => ({ group, model })));
+    return new ModelNode(s.repo, m, s.histories.get(m.path), !!s.conflicts?.has(m.path), matched, filter, aliasLog, branches, current);
+  });
 }
 
 function aliasHistoryItem(n: AliasHistoryNode): vscode.TreeItem {
@@ -212,12 +244,35 @@ function aliasMoveItem(n: AliasMoveNode): vscode.TreeItem {
   return item;
 }
 
+/** "experiment/lr-sweep  2 not on main · 3↑ 1↓" (versions main lacks; commits ahead, behind: the tooltip says it in words) */
+function branchItem(n: BranchNode): vscode.TreeItem {
+  const g = n.group;
+  const k = n.versions.versions.length;
+  const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `branch:${n.repo.root}:${n.model.entry.path}:${g.ref}`;
+  item.description = `${k} not on ${n.model.current} · ${g.ahead}↑ ${g.behind}↓`;
+  item.tooltip = `${g.remote ? 'Remote-tracking branch' : 'Branch'} ${g.name} (${g.tip.slice(0, 7)}): ${k} version${k === 1 ? '' : 's'} of ${n.model.entry.path} that ${n.model.current} does not have (${n.versions.total} on ${g.name} in all). ${g.ahead} commit${g.ahead === 1 ? '' : 's'} ahead of ${n.model.current}, ${g.behind} behind.`;
+  item.iconPath = new vscode.ThemeIcon(g.remote ? 'cloud' : 'git-branch');
+  item.contextValue = g.remote ? 'branch.remote' : 'branch.local';
+  return item;
+}
+
+/** A version of another branch: what can be done with it differs (promote; no compare with previous). */
+function branchVersionItem(n: VersionNode): vscode.TreeItem {
+  const item = versionItem(n);
+  const v = n.version;
+  item.id = `branchVersion:${n.repo.root}:${n.branch!.group.ref}:${v.model}:${v.commit}`;
+  item.contextValue = (item.contextValue as string).replace(/^version/, 'branchVersion');
+  item.iconPath = v.aliases.length || v.tags.length ? item.iconPath : new vscode.ThemeIcon('git-commit', new vscode.ThemeColor('charts.purple'));
+  return item;
+}
+
 function modelItem(n: ModelNode): vscode.TreeItem {
   const e = n.entry;
   const count = n.history?.versions.length ?? 0;
   // while a filter is active: how many versions match (a model with none cannot be expanded)
   const hits = n.matched ? (n.history?.versions ?? []).filter((v) => n.matched!.has(filterKey(v))).length : undefined;
-  const open = hits === undefined ? count > 0 : hits > 0 || (!!n.filter?.dim && count > 0);
+  const open = hits === undefined ? count > 0 || n.branches.length > 0 : hits > 0 || (!!n.filter?.dim && count > 0);
   const item = new vscode.TreeItem(n.label, open ? (hits ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None);
   // another id while filtered: the filtered tree opens the models with matches, and clearing it restores the user's
   item.id = `model:${n.repo.root}:${e.path}${n.matched && n.filter ? `:find:${n.filter.text}` : ''}`;

@@ -52,7 +52,7 @@ const TRAILER_LABELS: [string, string][] = [
 export function versionTooltipMarkdown(v: ModelVersion, formatDate: (iso: string) => string = (d) => new Date(d).toLocaleString()): string {
   const msg = parseMessage(v.message, v);
   const out: string[] = [];
-  out.push(`**v${v.version}** of ${mdCode(v.model)} · $(git-commit) ${mdCode(v.shortCommit)}\n\n`);
+  out.push(`**v${v.version}** of ${mdCode(v.model)}${v.outsideHistory && v.branch ? ` on $(git-branch) ${mdCode(v.branch)}` : ''} · $(git-commit) ${mdCode(v.shortCommit)}\n\n`);
   out.push(`**${mdEscape(msg.subject)}**\n\n`);
   if (msg.body) out.push(`${mdText(msg.body)}\n\n`);
   out.push('---\n\n');

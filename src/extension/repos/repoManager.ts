@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ModelRepository, RepoError, conflictedModels, type ModelEntry, type ModelHistory } from '../../core/repo';
+import { ModelRepository, RepoError, conflictedModels, type BranchGroup, type BranchShow, type ModelEntry, type ModelHistory } from '../../core/repo';
 import { log } from '../log';
 
 export type WorkspaceState = 'loading' | 'untrusted' | 'noFolder' | 'noGit' | 'noRepo' | 'noLfs' | 'noModels' | 'ready';
@@ -17,6 +17,19 @@ export interface RepoSnapshot {
   histories: Map<string, ModelHistory>;
   /** the models with a merge conflict (unmerged in the index: a merge, rebase or cherry-pick stopped on them) */
   conflicts?: Set<string>;
+  /** the other branches the setting asks for, with their versions the current branch lacks (issue #17) */
+  branches?: BranchGroup[];
+}
+
+/** `modelVersions.branches.show` and `.patterns`: which other branches the tree shows. */
+export function branchSetting(): { show: BranchShow; patterns: string[] } {
+  const c = vscode.workspace.getConfiguration('modelVersions.branches');
+  const show = c.get<string>('show');
+  const patterns = c.get<string[]>('patterns');
+  return {
+    show: show === 'none' || show === 'local and remote' ? show : 'local',
+    patterns: Array.isArray(patterns) ? patterns.filter((p) => typeof p === 'string' && p.trim()) : [],
+  };
 }
 
 export function modelPatterns(): string[] {
@@ -72,6 +85,7 @@ export class RepoManager implements vscode.Disposable {
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.discover()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('modelVersions.modelPatterns')) void this.discover();
+        else if (e.affectsConfiguration('modelVersions.branches')) this.refresh();
       }),
     );
   }
@@ -201,7 +215,12 @@ export class RepoManager implements vscode.Disposable {
               return [];
             }),
           ]);
-          return { repo, models, histories, branch, conflicts: new Set(conflicts.map((c) => c.path)) };
+          // the other branches: one for-each-ref; a git log pass only for a branch with commits HEAD lacks
+          const branches = await repo.branchGroups(branchSetting()).catch((e: unknown) => {
+            log().error(`reading the branches of ${repo.root} failed`, e);
+            return [];
+          });
+          return { repo, models, histories, branch, branches, conflicts: new Set(conflicts.map((c) => c.path)) };
         } catch (e) {
           log().error(`reading ${repo.root} failed`, e);
           return { repo, models: [], histories: new Map<string, ModelHistory>() };

@@ -54,7 +54,7 @@ describe('modelver loads only the command it runs', function () {
       runCli([], { out: (s) => (out += s), err: () => {} }).then((code) => process.stdout.write(JSON.stringify({ code, out })));`;
     const r = JSON.parse(execFileSync(process.execPath, ['-e', script, SRC], { encoding: 'utf8' })) as { code: number; out: string };
     assert.strictEqual(r.code, 2);
-    for (const name of ['inspect', 'eval-host', 'log', 'commit', 'tag', 'alias', 'restore', 'show', 'push', 'fetch', 'diff', 'evaluate', 'compare', 'lineage']) {
+    for (const name of ['inspect', 'eval-host', 'log', 'commit', 'tag', 'alias', 'restore', 'show', 'push', 'fetch', 'diff', 'evaluate', 'compare', 'lineage', 'cv', 'find', 'card', 'export', 'resolve', 'promote', 'abtest', 'monitor']) {
       assert.match(r.out, new RegExp(`^  ${name} +\\S`, 'm'), `the help lists ${name}`);
     }
     assert.match(r.out, /evaluate +.*\(also: eval\)/);

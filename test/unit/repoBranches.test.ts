@@ -8,7 +8,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelRepository, RepoError } from '../../src/core/repo';
-import { splitVersionSpec } from '../../src/cli/commands/spec';
+import { splitVersionSpec } from '../../src/cli/versionSpec';
 import { branchMatches, parseBranchSpec } from '../../src/core/repo/branches';
 import { cli } from '../support/cli';
 import { KERAS_VERSIONS, TempSpace, put, sha256 } from './repoTestUtil';

@@ -6,7 +6,7 @@ import { diffModels, renderMarkdown, renderText, type DiffInput } from '../../co
 import { ModelFormatError } from '../../core/formats/errors';
 import { RepoError } from '../../core/repo/errors';
 import { CliError, UsageError } from '../errors';
-import { splitVersionSpec } from './spec';
+import { splitVersionSpec } from '../versionSpec';
 import type { CliIO } from '../main';
 
 const usage = `usage: modelver diff <A> <B> [--json | --md] [--rows N] [-C DIR]
@@ -29,7 +29,7 @@ options:
 
 exit status: 0 the models are the same, 1 they differ, 2 error`;
 
-export { splitVersionSpec } from './spec';
+export { splitVersionSpec } from '../versionSpec';
 
 async function resolveSide(arg: string, base: string, tmp: () => string, which: 'a' | 'b'): Promise<DiffInput> {
   const abs = path.resolve(base, arg);

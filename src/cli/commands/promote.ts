@@ -3,7 +3,7 @@ import { UsageError } from '../errors';
 import type { CliIO } from '../main';
 import { printLineage } from './lineage';
 import { REPO_OPTIONS, REPO_OPTIONS_HELP, baseDir, fileArg, needPositionals, openRepo, parse, repoErrors } from './repoCommon';
-import { splitVersionSpec } from './spec';
+import { splitVersionSpec } from '../versionSpec';
 
 const usage = `usage: modelver promote <model-file>@<branch-version> [-m MSG] [--no-summary] [--clear-stale-lock] [--json] [-C DIR]
 

@@ -4,7 +4,7 @@ import { formatBytes } from '../../core/formats/describe';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
 import { REPO_OPTIONS, REPO_OPTIONS_HELP, baseDir, fileArg, needPositionals, openRepo, parse, repoErrors, type RepoCliIO } from './repoCommon';
-import { splitVersionSpec } from './spec';
+import { splitVersionSpec } from '../versionSpec';
 
 const usage = `usage: modelver show <model-file>[@<version>] [--out PATH] [-C DIR]
 

@@ -37,6 +37,7 @@ export const FEATURE_COMMANDS = {
   lineage: [COMMAND.showLineage],
   history: [COMMAND.showMetricHistory],
   merge: [COMMAND.openModelMerge],
+  production: [COMMAND.abTest, COMMAND.monitorVersions],
 } as const;
 
 /** The test hooks of the lazily loaded features: answer "nothing yet" until their module is loaded. */
@@ -76,6 +77,10 @@ export function registerFeatures(
   registerLazyCommands(context, FEATURE_COMMANDS.merge, async () => {
     const m = await import('./merge/mergePanel.js');
     return (command) => m.mergeCommands(command, context, repos);
+  });
+  registerLazyCommands(context, FEATURE_COMMANDS.production, async () => {
+    const m = await import('./production/productionCommands.js');
+    return (command) => m.productionCommands(command, context, repos, models);
   });
   return {
     diff: { panelsOpened: () => diff?.panelsOpened() ?? 0 },

@@ -39,6 +39,9 @@ export const COMMAND = {
   showLineage: 'modelVersions.showLineage',
   // model merge conflicts (../merge/mergePanel.ts)
   openModelMerge: 'modelVersions.openModelMerge',
+  // production: A/B tests and monitoring of deployed versions (../production/productionCommands.ts)
+  abTest: 'modelVersions.abTest',
+  monitorVersions: 'modelVersions.monitorVersions',
 } as const;
 
 export type CommandName = keyof typeof COMMAND;

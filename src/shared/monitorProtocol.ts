@@ -43,6 +43,8 @@ export interface MonitorView {
   title: string;
   source: string;
   report: MonitorReportJson;
+  /** the alerts of the present state: drift in the latest window or the whole log, degraded accuracy */
+  alerts: string[];
   /** accuracy below this is marked as degraded (modelVersions.monitor.minAccuracy; 0 = off) */
   minAccuracy: number;
   /** the alias being watched and where it would roll back to */

@@ -77,9 +77,11 @@ function render(v: MonitorView): void {
   const r = v.report;
   const parts: (Node | null)[] = [titleBar(v.title, `${v.source} · following (update ${v.updates} at ${v.receivedAt.slice(11, 19)} UTC)`)];
   parts.push(h('p', { class: 'live', id: 'records' }, `${r.records.toLocaleString('en-US')} predictions, ${r.from.slice(0, 16).replace('T', ' ')} … ${r.to.slice(0, 16).replace('T', ' ')} UTC · drift when PSI ≥ ${r.thresholds.psi} or KS D ≥ ${r.thresholds.ksD} with p < ${r.thresholds.ksP}`));
-  const alerts = [...r.alerts];
-  if (v.minAccuracy > 0) for (const x of r.versions) if (x.outcomes?.accuracy !== undefined && x.outcomes.accuracy < v.minAccuracy) alerts.push(`${x.version}: accuracy ${num(x.outcomes.accuracy)} is below ${v.minAccuracy}`);
-  if (alerts.length) parts.push(h('div', { class: 'alerts', id: 'alerts', role: 'alert' }, h('h2', null, h('span', { class: 'codicon codicon-warning' }), ` ${alerts.length} alert${alerts.length === 1 ? '' : 's'}`), h('ul', null, ...alerts.slice(-12).map((a) => h('li', null, a)))));
+  const alerts = v.alerts;
+  const earlier = r.alerts.length - r.alerts.filter((a) => /whole log/.test(a)).length;
+  if (alerts.length) parts.push(h('div', { class: 'alerts', id: 'alerts', role: 'alert' }, h('h2', null, h('span', { class: 'codicon codicon-warning' }), ` ${alerts.length} alert${alerts.length === 1 ? '' : 's'}`), h('ul', null, ...alerts.map((a) => h('li', null, a)))));
+  else parts.push(h('p', { class: 'notes', id: 'alerts' }, 'No drift in the latest window or over the whole log.'));
+  if (earlier) parts.push(h('p', { class: 'notes', id: 'earlier' }, `${earlier.toLocaleString('en-US')} version-window${earlier === 1 ? '' : 's'} of the log had drift at the time (${r.alerts.filter((a) => !/whole log/.test(a)).slice(-3).join('; ')}${earlier > 3 ? '; …' : ''}).`));
   const actions = h('div', { class: 'actions' });
   if (v.rollback) actions.append(button(`Roll back ${v.rollback.alias} → ${v.rollback.previous}`, 'history', () => post({ type: 'rollback' }), !alerts.length, 'rollback'), h('span', { class: 'notes' }, `${v.rollback.alias} is on ${v.rollback.current} now`));
   actions.append(button('Restart', 'refresh', () => post({ type: 'restart' })));

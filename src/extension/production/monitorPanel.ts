@@ -10,6 +10,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ModelRepository } from '../../core/repo';
 import type { MonitorHostMessage, MonitorReportJson, MonitorView, MonitorWebviewMessage } from '../../shared/monitorProtocol';
+import { COMMAND } from '../commands/ids';
 import { log } from '../log';
 import type { ModelsTreeProvider } from '../models/modelsTree';
 import type { RepoManager } from '../repos/repoManager';
@@ -27,14 +28,27 @@ export interface MonitorInput {
   reference?: string;
 }
 
-/** The alerts of a report, with accuracy below `minAccuracy` (0: off) as degradation. */
-export function alertsOf(r: MonitorReportJson, minAccuracy: number): string[] {
-  const out = [...r.alerts];
-  if (minAccuracy > 0) {
-    for (const v of r.versions) {
-      const a = v.outcomes?.accuracy;
-      if (a !== undefined && a < minAccuracy) out.push(`${v.version}, whole log: accuracy ${a.toFixed(3)} is below ${minAccuracy}`);
-    }
+/** An alert of the present state: keyed by version, what and where (not by window start: a drift that goes on alerts once). */
+export interface CurrentAlert {
+  key: string;
+  text: string;
+}
+
+/**
+ * The alerts of the present state: the drift of the latest window and of the whole log, and accuracy
+ * below `minAccuracy` (0: off). Earlier windows' drift stays in the report (and the panel's count) but
+ * raises no notification.
+ */
+export function currentAlerts(r: MonitorReportJson, minAccuracy: number): CurrentAlert[] {
+  const out: CurrentAlert[] = [];
+  const latest = r.windows[r.windows.length - 1];
+  for (const v of latest?.versions ?? []) {
+    if (v.drifted.length) out.push({ key: `${v.version} window ${v.drifted.join(',')}`, text: `${v.version}: drift in ${v.drifted.join(', ')} in the latest window (from ${latest.start.slice(0, 16).replace('T', ' ')} UTC)` });
+  }
+  for (const v of r.versions) {
+    if (v.drifted.length) out.push({ key: `${v.version} log ${v.drifted.join(',')}`, text: `${v.version}: drift in ${v.drifted.join(', ')} over the whole log` });
+    const a = v.outcomes?.accuracy;
+    if (minAccuracy > 0 && a !== undefined && a < minAccuracy) out.push({ key: `${v.version} accuracy`, text: `${v.version}: accuracy ${a.toFixed(3)} is below ${minAccuracy} (degraded)` });
   }
   return out;
 }
@@ -147,25 +161,25 @@ export class MonitorPanel extends WebviewPanelHost<MonitorHostMessage, MonitorWe
   private onReport(report: MonitorReportJson): void {
     const s = this.settings;
     this.updates++;
-    const view: MonitorView = { title: this.title, source: this.source, report, minAccuracy: s.minAccuracy, ...(this.rollback ? { rollback: this.rollback } : {}), receivedAt: new Date().toISOString(), updates: this.updates };
+    const view: MonitorView = { title: this.title, source: this.source, report, alerts: currentAlerts(report, s.minAccuracy).map((a) => a.text), minAccuracy: s.minAccuracy, ...(this.rollback ? { rollback: this.rollback } : {}), receivedAt: new Date().toISOString(), updates: this.updates };
     this.view = view;
     this.post({ type: 'report', view });
-    const alerts = alertsOf(report, s.minAccuracy);
-    const fresh = alerts.filter((a) => !this.seen.has(a));
-    for (const a of fresh) this.seen.add(a);
+    const alerts = view.alerts;
+    const fresh = currentAlerts(report, s.minAccuracy).filter((a) => !this.seen.has(a.key));
+    for (const a of fresh) this.seen.add(a.key);
     if (!alerts.length) {
       this.status.hide();
       return;
     }
     this.status.text = `$(warning) ${path.posix.basename(this.input.model)}: ${alerts.length} alert${alerts.length === 1 ? '' : 's'}`;
     this.status.tooltip = alerts.join('\n');
-    this.status.command = { title: 'Show', command: 'workbench.action.focusActiveEditorGroup' };
+    this.status.command = { title: 'Show Monitor', command: COMMAND.monitorVersions, arguments: [undefined, { log: this.input.log, outcomes: this.input.outcomes ?? '', reference: this.input.reference ?? '', target: { root: this.input.repo.root, model: this.input.model } }] };
     this.status.show();
     if (!fresh.length) return;
-    log().warn(`monitor ${this.input.model}: ${fresh.join('; ')}`);
+    log().warn(`monitor ${this.input.model}: ${fresh.map((a) => a.text).join('; ')}`);
     const rb = this.rollback;
     const action = rb ? `Roll back ${rb.alias} → ${rb.previous}` : undefined;
-    void vscode.window.showWarningMessage(`Model Versions: ${fresh[0]}${fresh.length > 1 ? ` (and ${fresh.length - 1} more)` : ''}`, ...(action ? [action] : []), 'Show Monitor').then((picked) => {
+    void vscode.window.showWarningMessage(`Model Versions: ${path.posix.basename(this.input.model)}: ${fresh[0].text}${fresh.length > 1 ? ` (and ${fresh.length - 1} more)` : ''}`, ...(action ? [action] : []), 'Show Monitor').then((picked) => {
       if (picked === action) void this.rollBack();
       else if (picked === 'Show Monitor') this.reveal();
     });
@@ -179,7 +193,7 @@ export class MonitorPanel extends WebviewPanelHost<MonitorHostMessage, MonitorWe
       void vscode.window.showInformationMessage(`Model Versions: the alias '${this.settings.alias}' of ${this.input.model} has no earlier version to roll back to.`);
       return undefined;
     }
-    const done = await moveAlias(this.repos, this.models, this.input.repo, this.input.model, rb.alias, Number(rb.previous.slice(1)), `Monitor: ${[...this.seen].slice(-1)[0] ?? 'roll back'}`);
+    const done = await moveAlias(this.repos, this.models, this.input.repo, this.input.model, rb.alias, Number(rb.previous.slice(1)), `Monitor: ${this.view?.alerts[0] ?? 'roll back'}`);
     await this.refreshRollback();
     return done;
   }

@@ -22,6 +22,8 @@ export interface ProductionAnswers {
   /** monitor: '' for each version's lineage */
   reference?: string;
   split?: string;
+  /** the model (repository root and path) instead of the tree node or the pick */
+  target?: { root: string; model: string };
 }
 
 const LOGS = { 'Prediction logs': ['jsonl', 'ndjson', 'json', 'csv'] };
@@ -39,7 +41,8 @@ async function pickOptional(title: string, none: string, choose: string, near: s
   return (await pickFile(choose, near)) ?? undefined;
 }
 
-async function targetOf(repos: RepoManager, arg: unknown, title: string): Promise<{ repo: ModelRepository; model: string } | undefined> {
+async function targetOf(repos: RepoManager, arg: unknown, title: string, given?: { root: string; model: string }): Promise<{ repo: ModelRepository; model: string } | undefined> {
+  if (given) return { repo: await repos.repoFor(path.join(given.root, given.model)), model: given.model };
   if (arg instanceof ModelNode) return { repo: arg.repo, model: arg.history?.path ?? arg.entry.path };
   if (arg instanceof VersionNode) return { repo: arg.repo, model: arg.version.model };
   const snaps = await repos.snapshot();
@@ -58,7 +61,7 @@ async function targetOf(repos: RepoManager, arg: unknown, title: string): Promis
 export function productionCommands(command: CommandRegistrar, context: vscode.ExtensionContext, repos: RepoManager, models: ModelsTreeProvider): void {
   command(COMMAND.abTest, async (arg?: unknown, answers?: ProductionAnswers) => {
     if (!requireTrust('A/B tests of its models')) return undefined;
-    const t = await targetOf(repos, arg, 'A/B Test');
+    const t = await targetOf(repos, arg, 'A/B Test', answers?.target);
     if (!t) return undefined;
     const log = answers?.log ?? (await pickFile(`A/B Test of ${t.model}: the prediction log (JSON Lines or CSV)`, t.repo.root));
     if (!log) return undefined;
@@ -69,7 +72,7 @@ export function productionCommands(command: CommandRegistrar, context: vscode.Ex
 
   command(COMMAND.monitorVersions, async (arg?: unknown, answers?: ProductionAnswers) => {
     if (!requireTrust('the monitoring of its models')) return undefined;
-    const t = await targetOf(repos, arg, 'Monitor Deployed Versions');
+    const t = await targetOf(repos, arg, 'Monitor Deployed Versions', answers?.target);
     if (!t) return undefined;
     const log = answers?.log ?? (await pickFile(`Monitor ${t.model}: the prediction log (JSON Lines or CSV)`, t.repo.root));
     if (!log) return undefined;

@@ -1,9 +1,9 @@
 /**
  * The production panels in a real VS Code (issue #13). Three versions of the model; `production` on v1,
- * then moved to v2 (so the Monitor's roll back goes to v1). A seeded prediction log of v2 and v3 over
+ * then moved to v2. A seeded prediction log of v2 and v3 over
  * two days (v3 converts 12 %, v2 8 %; a feature x uniform on [0, 10) like the reference file).
  * A/B Test… from the tree → the log in the open dialog → the decision first (v3 raises …) and the SRM
- * line. Monitor Deployed Versions… → the log, the reference → the cards; records with x shifted by 6
+ * line; Set production → v3 (confirmed) moves the alias, Record in notes writes v3's notes. Monitor Deployed Versions… → the log, the reference → the cards; records with x shifted by 6
  * appended to the log show within seconds (the count grows) with the drift mark, and the status bar
  * warns. Screenshots of both panels at 1600×1000.
  */
@@ -115,6 +115,20 @@ describe('UI: A/B Test and Monitor panels', function () {
     assert.ok((await ab.locator('svg.chart polygon.band').count()) >= 1, 'the lift chart has its band');
     await wb.screenshot('production-abtest');
 
+    // the action that follows: the alias moves to v3 (after the confirmation), the result goes into v3's notes
+    await ab.locator('#set-alias').click();
+    assert.match(await wb.dialogText(), /Move the alias 'production' of hello_deepa\.onnx to v3\?/);
+    await wb.clickDialogButton('Set production → v3');
+    await ab.locator('.done', { hasText: 'production → hello_deepa.onnx v3' }).waitFor({ timeout: 10000 });
+    const repo = await ModelRepository.open(suite.workspace);
+    assert.strictEqual((await repo.listAliases(HELLO_MODEL)).find((a) => a.alias === 'production')?.version, 3);
+    await ab.locator('#record-notes').click();
+    await ab.locator('.done', { hasText: 'Recorded in the notes of hello_deepa.onnx v3' }).waitFor({ timeout: 10000 });
+    const notes = (await repo.getMetadata(HELLO_MODEL, 3)) as { abtests?: Record<string, { decision: string; variants: { version: string; exposures: number }[] }> };
+    const recorded = Object.values(notes.abtests ?? {});
+    assert.strictEqual(recorded.length, 1, JSON.stringify(notes));
+    assert.strictEqual(recorded[0].decision, decision);
+
     await wb.pickTreeContextMenuItem(VIEW, HELLO_MODEL, 'Monitor Deployed Versions…');
     await answerOpenDialog(wb, log, /prediction log/);
     await wb.pickQuickPick(/Outcomes/, '', 'No outcomes log (or the log holds them)');
@@ -124,7 +138,7 @@ describe('UI: A/B Test and Monitor panels', function () {
     const count = async () => Number(/^([\d,]+) predictions/.exec(await mon.locator('#records').innerText())![1].replace(/,/g, ''));
     assert.strictEqual(await count(), 8000);
     assert.strictEqual(await mon.locator('#drift-all .drift-mark').count(), 0, 'no drift against the reference yet');
-    assert.match(await mon.locator('#rollback').innerText(), /Roll back production → v1/);
+    assert.match(await mon.locator('#rollback').innerText(), /Roll back production → v2/, 'to where production was before the A/B test moved it');
 
     fs.appendFileSync(log, events(3000, T0 + 48 * 3600e3, 6));
     const t0 = Date.now();

@@ -14,6 +14,7 @@ import type { RepoManager } from '../repos/repoManager';
 import type { RequestHandlers } from '../webview/channel';
 import { PanelRegistry, WebviewPanelHost } from '../webview/panel';
 import { aliasState, moveAlias } from './aliasActions';
+import { winnerOf } from './alerts';
 import { cliScript, runCliJson } from './cliProcess';
 
 export interface AbTestInput {
@@ -26,12 +27,6 @@ export interface AbTestInput {
 }
 
 const versionNumber = (label: string | undefined) => (label && /^v\d+$/.test(label) ? Number(label.slice(1)) : undefined);
-
-/** The version the test favours: the significant comparison with the largest positive difference. */
-export function winnerOf(r: AbTestReportJson): string | undefined {
-  const wins = r.comparisons.filter((c) => c.significant && (c.diff ?? 0) > 0).sort((a, b) => (b.diff ?? 0) - (a.diff ?? 0));
-  return wins[0]?.treatment;
-}
 
 export class AbTestPanel extends WebviewPanelHost<AbTestHostMessage, AbTestWebviewMessage> {
   private static readonly registry = new PanelRegistry<AbTestPanel>({ viewType: 'modelVersions.abTest', script: 'abtest.js', styles: ['production.css'], retainContextWhenHidden: true });

@@ -17,6 +17,7 @@ import type { RepoManager } from '../repos/repoManager';
 import type { RequestHandlers } from '../webview/channel';
 import { PanelRegistry, WebviewPanelHost } from '../webview/panel';
 import { aliasState, moveAlias } from './aliasActions';
+import { currentAlerts } from './alerts';
 import { cliScript, followCli, type Follower } from './cliProcess';
 
 export interface MonitorInput {
@@ -26,31 +27,6 @@ export interface MonitorInput {
   outcomes?: string;
   /** the reference data file; default: each version's training data from its lineage */
   reference?: string;
-}
-
-/** An alert of the present state: keyed by version, what and where (not by window start: a drift that goes on alerts once). */
-export interface CurrentAlert {
-  key: string;
-  text: string;
-}
-
-/**
- * The alerts of the present state: the drift of the latest window and of the whole log, and accuracy
- * below `minAccuracy` (0: off). Earlier windows' drift stays in the report (and the panel's count) but
- * raises no notification.
- */
-export function currentAlerts(r: MonitorReportJson, minAccuracy: number): CurrentAlert[] {
-  const out: CurrentAlert[] = [];
-  const latest = r.windows[r.windows.length - 1];
-  for (const v of latest?.versions ?? []) {
-    if (v.drifted.length) out.push({ key: `${v.version} window ${v.drifted.join(',')}`, text: `${v.version}: drift in ${v.drifted.join(', ')} in the latest window (from ${latest.start.slice(0, 16).replace('T', ' ')} UTC)` });
-  }
-  for (const v of r.versions) {
-    if (v.drifted.length) out.push({ key: `${v.version} log ${v.drifted.join(',')}`, text: `${v.version}: drift in ${v.drifted.join(', ')} over the whole log` });
-    const a = v.outcomes?.accuracy;
-    if (minAccuracy > 0 && a !== undefined && a < minAccuracy) out.push({ key: `${v.version} accuracy`, text: `${v.version}: accuracy ${a.toFixed(3)} is below ${minAccuracy} (degraded)` });
-  }
-  return out;
 }
 
 export class MonitorPanel extends WebviewPanelHost<MonitorHostMessage, MonitorWebviewMessage> {

@@ -58,10 +58,14 @@ async function answerOpenDialog(wb: Workbench, file: string, title: RegExp): Pro
     if (Date.now() > deadline) throw new Error(`no open dialog titled ${String(title)}`);
     await sleep(100);
   }
-  await widget.locator('.quick-input-box input').fill(file);
+  const input = widget.locator('.quick-input-box input');
+  // the dialog lists the folder and sets its path as the value once it has read it: type after that
+  await widget.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 20000 });
   for (;;) {
+    if ((await input.inputValue().catch(() => file)) !== file) await input.fill(file).catch(() => undefined);
     await sleep(500); // the dialog reads the typed path before it takes Enter
-    await widget.locator('.quick-input-box input').press('Enter').catch(() => undefined);
+    if (!title.test(await current())) return;
+    await input.press('Enter').catch(() => undefined);
     const until = Date.now() + 2500;
     while (title.test(await current()) && Date.now() < until) await sleep(100);
     if (!title.test(await current())) return;

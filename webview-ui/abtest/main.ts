@@ -63,7 +63,10 @@ function render(v: AbTestView): void {
   // the action that follows
   const actions = h('div', { class: 'actions' });
   const a = v.action;
-  if (a.winner && a.winner !== a.current) actions.append(button(`Set ${a.alias} → ${a.winner}`, 'check', () => post({ type: 'setAlias', version: a.winner! }), false, 'set-alias'));
+  if (a.winner && a.winner !== a.current) {
+    actions.append(button(`Set ${a.alias} → ${a.winner}`, 'check', () => post({ type: 'setAlias', version: a.winner! }), false, 'set-alias'));
+    if (a.current) actions.append(h('span', { class: 'notes' }, `${a.alias} is on ${a.current} now`));
+  }
   else if (a.current) actions.append(h('span', { class: 'keep' }, `Keep ${a.alias} on ${a.current}`, a.winner ? ' (it is the winner)' : ' (no version did significantly better)'));
   if (v.recordTo) actions.append(button(`Record in notes of ${v.recordTo}`, 'note', () => post({ type: 'recordNotes' }), true, 'record-notes'));
   actions.append(button('Run Again', 'refresh', () => post({ type: 'refresh' })));
@@ -128,9 +131,12 @@ function liftChart(r: AbTestReportJson, i: number): Node {
   const x = (t: number) => m.l + ((t - t0) / (t1 - t0 || 1)) * (W - m.l - m.r);
   const y = (v: number) => m.t + (1 - (Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * (H - m.t - m.b);
   const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `cumulative lift of ${r.comparisons[i].treatment}` });
-  for (let k = 0; k <= 4; k++) {
-    const v = lo + ((hi - lo) * k) / 4;
-    svg.append(s('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }), s('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmtDiff(v, r)));
+  // round ticks, 1, 2, 2.5 or 5 × 10^k apart, four to six of them
+  const raw = (hi - lo) / 6;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((x) => x >= raw) ?? 10 * mag;
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    svg.append(s('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }), s('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, Math.abs(v) < step * 1e-6 ? '0' : fmtDiff(v, r)));
   }
   const band = pts.map((p) => `${x(p.t)},${y(p.hi)}`).concat([...pts].reverse().map((p) => `${x(p.t)},${y(p.lo)}`));
   svg.append(s('polygon', { class: 'band', points: band.join(' ') }));

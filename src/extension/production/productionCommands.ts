@@ -59,6 +59,8 @@ async function targetOf(repos: RepoManager, arg: unknown, title: string, given?:
 }
 
 export function productionCommands(command: CommandRegistrar, context: vscode.ExtensionContext, repos: RepoManager, models: ModelsTreeProvider): void {
+  // the followers are child processes: none outlives the extension (deactivation closes the panels)
+  context.subscriptions.push({ dispose: () => MonitorPanel.panels().forEach((p) => p.dispose()) });
   command(COMMAND.abTest, async (arg?: unknown, answers?: ProductionAnswers) => {
     if (!requireTrust('A/B tests of its models')) return undefined;
     const t = await targetOf(repos, arg, 'A/B Test', answers?.target);

@@ -169,7 +169,7 @@ const builds = [
   ),
   {
     ...common,
-    entryPoints: { inspect: 'webview-ui/inspect/main.ts', diff: 'webview-ui/diff/main.ts', details: 'webview-ui/details/main.ts', compare: 'webview-ui/compare/main.ts', lineage: 'webview-ui/lineage/main.ts', history: 'webview-ui/history/main.ts', merge: 'webview-ui/merge/main.ts' },
+    entryPoints: { inspect: 'webview-ui/inspect/main.ts', diff: 'webview-ui/diff/main.ts', details: 'webview-ui/details/main.ts', compare: 'webview-ui/compare/main.ts', lineage: 'webview-ui/lineage/main.ts', history: 'webview-ui/history/main.ts', merge: 'webview-ui/merge/main.ts', abtest: 'webview-ui/abtest/main.ts', monitor: 'webview-ui/monitor/main.ts' },
     outdir: path.join(DIST, 'webview'),
     platform: 'browser',
     format: 'esm',

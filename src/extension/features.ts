@@ -40,6 +40,7 @@ export const FEATURE_COMMANDS = {
   merge: [COMMAND.openModelMerge],
   find: [COMMAND.findVersions, COMMAND.clearFilter],
   share: [COMMAND.copyPermalink, COMMAND.exportModelCard, COMMAND.exportVersion],
+  production: [COMMAND.abTest, COMMAND.monitorVersions],
 } as const;
 
 /** The test hooks of the lazily loaded features: answer "nothing yet" until their module is loaded. */
@@ -87,6 +88,10 @@ export function registerFeatures(
   registerLazyCommands(context, FEATURE_COMMANDS.share, async () => {
     const m = await import('./share/shareCommands.js');
     return (command) => m.shareCommands(command, context, repos);
+  });
+  registerLazyCommands(context, FEATURE_COMMANDS.production, async () => {
+    const m = await import('./production/productionCommands.js');
+    return (command) => m.productionCommands(command, context, repos, models);
   });
   return {
     diff: { panelsOpened: () => diff?.panelsOpened() ?? 0 },

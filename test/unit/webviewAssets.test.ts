@@ -49,7 +49,7 @@ describe('webview assets written into the page', () => {
   it('the built bundles and style sheets of our pages can all be written into their elements', function () {
     const built = path.join(REPO_ROOT, 'dist', 'webview');
     if (!fs.existsSync(path.join(built, 'diff.js'))) assert.fail(`${built} has no bundles: run npm run build first`);
-    for (const f of ['diff.js', 'inspect.js', 'details.js', 'history.js', 'lineage.js', 'compare.js', 'merge.js']) assert.ok(readAsset(built, f, 'script').length > 1000, f);
-    for (const f of ['webview.css', 'diff.css', 'history.css', 'lineage.css', 'compare.css', 'merge.css']) assert.ok(readAsset(built, f, 'style').length > 100, f);
+    for (const f of ['diff.js', 'inspect.js', 'details.js', 'history.js', 'lineage.js', 'compare.js', 'merge.js', 'abtest.js', 'monitor.js']) assert.ok(readAsset(built, f, 'script').length > 1000, f);
+    for (const f of ['webview.css', 'diff.css', 'history.css', 'lineage.css', 'compare.css', 'merge.css', 'production.css']) assert.ok(readAsset(built, f, 'style').length > 100, f);
   });
 });

@@ -6,6 +6,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseLineage } from '../../core/lineage/record';
+import { followMonitor } from '../../core/production/follow';
 import { EventLogError, parseMapping, type LogFormat } from '../../core/production/events';
 import { parseWindow, readReference, runMonitor, type MonitorReport, type MonitorStats, type Reference } from '../../core/production/monitor';
 import { ModelRepository, RepoError } from '../../core/repo';
@@ -14,7 +15,7 @@ import type { CliIO } from '../main';
 import { REPO_OPTIONS, REPO_OPTIONS_HELP, baseDir, parse } from './repoCommon';
 
 const usage = `usage: modelver monitor --log FILE [--reference FILE | --reference lineage] [--window 1h]
-                        [--outcomes FILE] [--model PATH] [--json] [-C DIR]
+                        [--outcomes FILE] [--model PATH] [--json] [--follow] [-C DIR]
 
 What deployed versions see and do, from their prediction log (JSON Lines or CSV, read as a stream;
 schema in docs/production.md): per version, and per window with --window, the traffic, latency
@@ -33,6 +34,9 @@ the population stability index (PSI, the reference's deciles), category shares f
   --map F=FIELD,…      the log's own names for the schema's fields
   --format jsonl|csv   the log's format when its extension does not say
   --json               the report as JSON (KS statistic per feature per version and window)
+  --follow             keep following the log as it grows (looked at every 500 ms; only appended
+                       bytes are read; a rotated log is followed to the new file): one report each
+                       time new records were read, as JSON Lines with --json; stop it with Ctrl+C
 ${REPO_OPTIONS_HELP}
 
 Exit codes: 0 the report was written (drift or not), 1 the log, the reference or the repository
@@ -94,6 +98,7 @@ export const monitorCommand = {
       'ks-p': { type: 'string' },
       map: { type: 'string' },
       format: { type: 'string' },
+      follow: { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}': the log is given with --log FILE`);
     if (!values.log) throw new UsageError('give the prediction log: --log FILE (JSON Lines or CSV)');
@@ -157,7 +162,7 @@ export const monitorCommand = {
         if (!r) cache.set(file, (r = { ...(await readReference(file)), source: `${d.path} (training data recorded in the lineage)` }));
         return r;
       };
-      const report = await runMonitor({
+      const monitorOptions = {
         log: at(values.log),
         ...(values.format ? { format: values.format as LogFormat } : {}),
         ...(mapping ? { mapping } : {}),
@@ -167,7 +172,25 @@ export const monitorCommand = {
         thresholds: Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined)),
         label,
         referenceFor,
-      });
+      };
+      if (values.follow) {
+        // until SIGINT / SIGTERM (the extension's Monitor panel kills it when it closes)
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          await followMonitor({ ...monitorOptions, signal: stop.signal }, (report) => {
+            report.notes.push(...notes);
+            io.out(values.json ? JSON.stringify(report) : `${renderMonitorText(report)}\n`);
+          });
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        return 0;
+      }
+      const report = await runMonitor(monitorOptions);
       report.notes.push(...notes);
       io.out(values.json ? JSON.stringify(report, null, 2) : renderMonitorText(report));
       return 0;

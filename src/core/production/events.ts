@@ -270,70 +270,101 @@ export async function forEachLine(file: string, onLine: (line: string, n: number
  */
 export async function readEvents(file: string, onEvent: (e: PredictionEvent, line: number) => void, opts: ReadOptions = {}): Promise<{ records: number }> {
   if (!fs.existsSync(file)) throw new EventLogError('no such file', file);
-  const format = logFormatOf(file, opts.format);
+  const parser = eventLineParser(file, opts);
   let records = 0;
+  await forEachLine(file, (line, n) => {
+    const e = parser.line(line, n);
+    if (!e) return;
+    onEvent(e, parser.at);
+    records++;
+  });
+  parser.end();
+  return { records };
+}
+
+/** Turns the lines of one log, in order, into events (readEvents; `monitor --follow` on appended lines). */
+export interface EventLineParser {
+  /** the event of this line, or undefined (a CSV header, a quoted cell going on to the next line); throws EventLogError */
+  line(text: string, n: number): PredictionEvent | undefined;
+  /** the line number the last event started on */
+  readonly at: number;
+  /** the file ended: throws when a quoted cell is left open or a CSV log had no header */
+  end(): void;
+}
+
+export function eventLineParser(file: string, opts: ReadOptions = {}): EventLineParser {
+  const format = logFormatOf(file, opts.format);
   if (format === 'jsonl') {
-    await forEachLine(file, (line, n) => {
-      let rec: unknown;
-      try {
-        rec = JSON.parse(line);
-      } catch (e) {
-        throw new EventLogError(`not a JSON object (${(e as Error).message}); each line of a JSON Lines log is one record`, file, n);
-      }
-      if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new EventLogError('not a JSON object; each line of a JSON Lines log is one record', file, n);
-      onEvent(toEvent(renamed(rec as Record<string, unknown>, opts.mapping), file, n, opts), n);
-      records++;
-    });
-    return { records };
+    const p = {
+      at: 0,
+      line(line: string, n: number): PredictionEvent | undefined {
+        let rec: unknown;
+        try {
+          rec = JSON.parse(line);
+        } catch (e) {
+          throw new EventLogError(`not a JSON object (${(e as Error).message}); each line of a JSON Lines log is one record`, file, n);
+        }
+        if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new EventLogError('not a JSON object; each line of a JSON Lines log is one record', file, n);
+        p.at = n;
+        return toEvent(renamed(rec as Record<string, unknown>, opts.mapping), file, n, opts);
+      },
+      end(): void {},
+    };
+    return p;
   }
   let header: string[] | undefined;
   let pending = '';
   let pendingLine = 0;
-  await forEachLine(file, (line, n) => {
-    let text = line;
-    if (pending) {
-      text = `${pending}\n${line}`;
-    }
-    const cells = splitCsvLine(text);
-    if (!cells) {
-      // a quoted cell with a line end inside: join the next line
-      if (!pending) pendingLine = n;
-      pending = text;
-      return;
-    }
-    const at = pending ? pendingLine : n;
-    pending = '';
-    if (!header) {
-      header = cells.map((c) => c.trim());
-      const named = header.map((h) => (opts.mapping && Object.prototype.hasOwnProperty.call(opts.mapping, h) ? opts.mapping[h] : h));
-      for (const f of ['timestamp', 'version', 'request_id'] as const) {
-        if (!named.includes(f)) throw new EventLogError(`the header has no '${f}' column (columns: ${header.join(', ')}); rename it or map it with --map COLUMN=${f}`, file, n);
+  const p = {
+    at: 0,
+    line(line: string, n: number): PredictionEvent | undefined {
+      let text = line;
+      if (pending) {
+        text = `${pending}\n${line}`;
       }
-      header = named;
-      return;
-    }
-    if (cells.length !== header.length) throw new EventLogError(`${cells.length} cells where the header has ${header.length} columns`, file, at);
-    const rec: Record<string, unknown> = {};
-    let features: Record<string, number | string> | undefined;
-    let outcomes: Record<string, string> | undefined;
-    for (let i = 0; i < header.length; i++) {
-      const h = header[i];
-      if ((EVENT_FIELDS as readonly string[]).includes(h)) rec[h] = cells[i];
-      else if (h.startsWith('outcome.')) (outcomes ??= {})[h.slice(8)] = cells[i];
-      else {
-        const name = h.startsWith('features.') ? h.slice(9) : h;
-        const c = cells[i];
-        (features ??= {})[name] = c !== '' && Number.isFinite(Number(c)) ? Number(c) : c;
+      const cells = splitCsvLine(text);
+      if (!cells) {
+        // a quoted cell with a line end inside: join the next line
+        if (!pending) pendingLine = n;
+        pending = text;
+        return undefined;
       }
-    }
-    if (outcomes && rec.outcome === undefined) rec.outcome = outcomes;
-    if (features) rec.features = features;
-    onEvent(toEvent(rec, file, at, opts), at);
-    records++;
-  });
-  if (pending) throw new EventLogError('a quoted cell is never closed', file, pendingLine);
-  if (!header) throw new EventLogError('the file is empty (a CSV log starts with a header row)', file);
-  return { records };
+      const at = pending ? pendingLine : n;
+      pending = '';
+      if (!header) {
+        header = cells.map((c) => c.trim());
+        const named = header.map((h) => (opts.mapping && Object.prototype.hasOwnProperty.call(opts.mapping, h) ? opts.mapping[h] : h));
+        for (const f of ['timestamp', 'version', 'request_id'] as const) {
+          if (!named.includes(f)) throw new EventLogError(`the header has no '${f}' column (columns: ${header.join(', ')}); rename it or map it with --map COLUMN=${f}`, file, n);
+        }
+        header = named;
+        return undefined;
+      }
+      if (cells.length !== header.length) throw new EventLogError(`${cells.length} cells where the header has ${header.length} columns`, file, at);
+      const rec: Record<string, unknown> = {};
+      let features: Record<string, number | string> | undefined;
+      let outcomes: Record<string, string> | undefined;
+      for (let i = 0; i < header.length; i++) {
+        const h = header[i];
+        if ((EVENT_FIELDS as readonly string[]).includes(h)) rec[h] = cells[i];
+        else if (h.startsWith('outcome.')) (outcomes ??= {})[h.slice(8)] = cells[i];
+        else {
+          const name = h.startsWith('features.') ? h.slice(9) : h;
+          const c = cells[i];
+          (features ??= {})[name] = c !== '' && Number.isFinite(Number(c)) ? Number(c) : c;
+        }
+      }
+      if (outcomes && rec.outcome === undefined) rec.outcome = outcomes;
+      if (features) rec.features = features;
+      p.at = at;
+      return toEvent(rec, file, at, opts);
+    },
+    end(): void {
+      if (pending) throw new EventLogError('a quoted cell is never closed', file, pendingLine);
+      if (!header) throw new EventLogError('the file is empty (a CSV log starts with a header row)', file);
+    },
+  };
+  return p;
 }
 
 export interface OutcomeRecord {

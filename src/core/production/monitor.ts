@@ -12,7 +12,7 @@
  * - latency quantiles from a log-spaced histogram (1 % wide bins): within 1 % of the exact value.
  */
 import { mulberry32, type Random } from '../metrics/rng';
-import { EventLogError, forEachLine, logFormatOf, readEvents, readOutcomes, splitCsvLine, type EventField, type LogFormat, type PredictionEvent } from './events';
+import { EventLogError, forEachLine, logFormatOf, readEvents, readOutcomes, splitCsvLine, type EventField, type LogFormat, type PredictionEvent, type ReadOptions } from './events';
 import { IdTable } from './idTable';
 
 export const RESERVOIR = 20000;
@@ -293,43 +293,76 @@ export function parseWindow(text: string): number {
 const normModel = (m: string) => m.replace(/\\/g, '/').replace(/^\.\//, '');
 
 export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
-  const thresholds = { psi: opts.thresholds?.psi ?? 0.2, ksP: opts.thresholds?.ksP ?? 0.01, ksD: opts.thresholds?.ksD ?? 0.1 };
-  const rnd = mulberry32(7);
-  const newGroup = (cap: number): GroupAcc => ({
-    n: 0,
-    latency: new LogHistogram(),
-    predNumeric: new Reservoir(cap, rnd),
-    predClasses: new Map(),
-    features: new Map(),
-    withOutcome: 0,
-    correct: 0,
-    logLoss: 0,
-    logLossN: 0,
-  });
-  let outcomes: IdTable | undefined;
-  if (opts.outcomes) {
+  const acc = new MonitorAccumulator(opts);
+  await acc.loadOutcomes();
+  await readEvents(opts.log, (e) => acc.add(e), acc.readOptions);
+  return acc.report();
+}
+
+/**
+ * What runMonitor keeps while it reads: the whole log's and each window's accumulators. `add` takes
+ * events in the log's order; `report` can be called at any time (`monitor --follow` calls it after
+ * each batch of appended lines) and leaves the accumulators as they are.
+ */
+export class MonitorAccumulator {
+  readonly thresholds: { psi: number; ksP: number; ksD: number };
+  private readonly rnd = mulberry32(7);
+  private outcomes: IdTable | undefined;
+  private readonly overall = new Map<string, GroupAcc>();
+  private readonly windows = new Map<number, Map<string, GroupAcc>>();
+  private readonly models = new Map<string, number>();
+  private readonly wanted: string | undefined;
+  private readonly labels = new Map<string, string>();
+  private readonly refs = new Map<string, Reference | undefined>();
+  records = 0;
+  private from = Infinity;
+  private to = -Infinity;
+
+  constructor(private readonly opts: Omit<MonitorOptions, 'log'> & { log: string }) {
+    this.thresholds = { psi: opts.thresholds?.psi ?? 0.2, ksP: opts.thresholds?.ksP ?? 0.01, ksD: opts.thresholds?.ksD ?? 0.1 };
+    this.wanted = opts.model ? normModel(opts.model) : undefined;
+  }
+
+  /** The options to read the log with. */
+  get readOptions(): ReadOptions {
+    return { format: this.opts.format, mapping: this.opts.mapping, ...(this.wanted ? { defaultModel: this.wanted } : {}) };
+  }
+
+  /** Reads the outcomes log, if any (once, before the events). */
+  async loadOutcomes(): Promise<void> {
+    if (!this.opts.outcomes) return;
     const t = new IdTable();
-    outcomes = t;
-    await readOutcomes(opts.outcomes, (o, line) => {
+    this.outcomes = t;
+    const file = this.opts.outcomes;
+    await readOutcomes(file, (o, line) => {
       // a plain outcome, or named outcomes of which there is one (e.g. {"purchased": 1})
       let y: number | undefined;
       if (typeof o.outcome === 'number') y = o.outcome;
       else {
         const keys = Object.keys(o.outcome);
-        if (keys.length > 1) throw new EventLogError(`the outcome has several named values (${keys.join(', ')}); the monitor reads one 0/1 outcome per request`, opts.outcomes!, line);
+        if (keys.length > 1) throw new EventLogError(`the outcome has several named values (${keys.join(', ')}); the monitor reads one 0/1 outcome per request`, file, line);
         y = keys.length ? o.outcome[keys[0]] : undefined;
       }
       if (y !== undefined) t.addIfAbsent(o.requestId, y, line);
-    }, { mapping: opts.mapping });
+    }, { mapping: this.opts.mapping });
   }
-  const overall = new Map<string, GroupAcc>();
-  const windows = new Map<number, Map<string, GroupAcc>>();
-  const models = new Map<string, number>();
-  const wanted = opts.model ? normModel(opts.model) : undefined;
-  let records = 0;
-  let from = Infinity;
-  let to = -Infinity;
-  const addTo = (g: GroupAcc, e: PredictionEvent) => {
+
+  private newGroup(cap: number): GroupAcc {
+    return {
+      n: 0,
+      latency: new LogHistogram(),
+      predNumeric: new Reservoir(cap, this.rnd),
+      predClasses: new Map(),
+      features: new Map(),
+      withOutcome: 0,
+      correct: 0,
+      logLoss: 0,
+      logLossN: 0,
+    };
+  }
+
+  private addTo(g: GroupAcc, e: PredictionEvent): void {
+    const outcomes = this.outcomes;
     g.n++;
     if (e.latencyMs !== undefined) g.latency.add(e.latencyMs);
     if (typeof e.prediction === 'number') g.predNumeric.add(e.prediction);
@@ -346,7 +379,7 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
     if (!e.features) return;
     for (const [k, v] of Object.entries(e.features)) {
       let f = g.features.get(k);
-      if (!f) g.features.set(k, (f = { numeric: new Reservoir(g.predNumeric.cap, rnd), categories: new Map(), missing: 0 }));
+      if (!f) g.features.set(k, (f = { numeric: new Reservoir(g.predNumeric.cap, this.rnd), categories: new Map(), missing: 0 }));
       if (v === null || v === undefined || v === '') {
         f.missing++;
         continue;
@@ -358,121 +391,122 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
         else f.categories.set('(other)', (f.categories.get('(other)') ?? 0) + 1);
       }
     }
-  };
-  await readEvents(
-    opts.log,
-    (e) => {
-      const model = normModel(e.model);
-      models.set(model, (models.get(model) ?? 0) + 1);
-      if (wanted && model !== wanted) return;
-      records++;
-      if (e.timestamp < from) from = e.timestamp;
-      if (e.timestamp > to) to = e.timestamp;
-      let g = overall.get(e.version);
-      if (!g) overall.set(e.version, (g = newGroup(RESERVOIR)));
-      addTo(g, e);
-      if (opts.windowMs) {
-        const w = Math.floor(e.timestamp / opts.windowMs) * opts.windowMs;
-        let wm = windows.get(w);
-        if (!wm) windows.set(w, (wm = new Map()));
-        let wg = wm.get(e.version);
-        if (!wg) wm.set(e.version, (wg = newGroup(2000)));
-        addTo(wg, e);
-      }
-    },
-    { format: opts.format, mapping: opts.mapping, ...(wanted ? { defaultModel: wanted } : {}) },
-  );
-  if (!wanted && models.size > 1) {
-    throw new EventLogError(`the log holds predictions of ${models.size} models (${[...models].map(([m, n]) => `${m}: ${n}`).join(', ')}): name one with --model PATH`, opts.log);
   }
-  if (!records) throw new EventLogError(wanted ? `no record is for the model ${wanted}` : 'the log holds no records', opts.log);
-  const model = wanted ?? [...models.keys()][0];
-  const labels = new Map<string, string>();
-  for (const spec of new Set([...overall.keys()])) labels.set(spec, opts.label ? await opts.label(model, spec) : spec);
 
-  const refs = new Map<string, Reference | undefined>();
-  for (const spec of overall.keys()) refs.set(spec, opts.referenceFor ? await opts.referenceFor(model, spec) : undefined);
-  const statsOf = (spec: string, g: GroupAcc): MonitorStats => {
-    const ref = refs.get(spec);
-    const features: FeatureDrift[] = [];
-    for (const [k, f] of [...g.features].sort(([a], [b]) => a.localeCompare(b))) {
-      const r = ref?.numeric.get(k);
-      const rt = ref?.text.get(k);
-      if (f.numeric.seen) {
-        const sample = f.numeric.sample();
-        const fd: FeatureDrift = { feature: k, kind: 'numeric', n: f.numeric.seen, psi: 0, drift: false };
-        if (r) {
-          const t = ks2(sample, r.sorted);
-          fd.ks = { ...t, sampled: f.numeric.seen > f.numeric.cap || r.sorted.length < (ref?.rows ?? 0) };
-          const bins = new Array<number>(r.bins.length).fill(0);
-          for (const x of sample) bins[binOf(r.edges, x)]++;
-          fd.psi = psi(r.bins, bins);
-          fd.drift = fd.psi >= thresholds.psi || (t.p < thresholds.ksP && t.d >= thresholds.ksD);
-        }
-        features.push(fd);
-      } else if (f.categories.size) {
-        const total = [...f.categories.values()].reduce((a, b) => a + b, 0);
-        const refTotal = rt ? [...rt.values()].reduce((a, b) => a + b, 0) : 0;
-        const cats = [...new Set([...f.categories.keys(), ...(rt ? rt.keys() : [])])];
-        const fd: FeatureDrift = {
-          feature: k,
-          kind: 'text',
-          n: total,
-          psi: rt ? psi(cats.map((c) => rt.get(c) ?? 0), cats.map((c) => f.categories.get(c) ?? 0)) : 0,
-          shares: cats
-            .map((c) => ({ category: c, share: (f.categories.get(c) ?? 0) / total, reference: rt ? (rt.get(c) ?? 0) / refTotal : 0 }))
-            .sort((a, b) => b.share - a.share)
-            .slice(0, 10),
-          drift: false,
-        };
-        fd.drift = !!rt && fd.psi >= thresholds.psi;
-        features.push(fd);
-      }
-    }
-    const preds = g.predNumeric.seen ? g.predNumeric.sample() : undefined;
-    const q = (s: Float64Array, p: number) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))];
-    const p50 = g.latency.quantile(0.5);
-    const p95 = g.latency.quantile(0.95);
-    return {
-      version: labels.get(spec) ?? spec,
-      exposures: g.n,
-      ...(p50 !== undefined && p95 !== undefined ? { latencyMs: { p50, p95 } } : {}),
-      ...(preds
-        ? { prediction: { mean: preds.reduce((a, b) => a + b, 0) / preds.length, quantiles: [0.05, 0.25, 0.5, 0.75, 0.95].map((p) => q(preds, p)) } }
-        : g.predClasses.size
-          ? { prediction: { classes: [...g.predClasses].map(([name, c]) => ({ name, share: c / g.n })).sort((a, b) => b.share - a.share) } }
-          : {}),
-      ...(g.withOutcome ? { outcomes: { n: g.withOutcome, accuracy: g.correct / g.withOutcome, logLoss: g.logLoss / g.logLossN } } : {}),
-      features,
-      drifted: features.filter((f) => f.drift).map((f) => f.feature),
-    };
-  };
-  // versions in their natural order (v2 before v10), whatever order the log met them in
-  const byLabel = ([a]: [string, GroupAcc], [b]: [string, GroupAcc]) => (labels.get(a) ?? a).localeCompare(labels.get(b) ?? b, 'en', { numeric: true });
-  const versions = [...overall].sort(byLabel).map(([spec, g]) => statsOf(spec, g));
-  const wins = [...windows.keys()].sort((a, b) => a - b).map((w) => ({
-    start: new Date(w).toISOString(),
-    versions: [...windows.get(w)!].sort(byLabel).map(([spec, g]) => statsOf(spec, g)),
-  }));
-  const alerts: string[] = [];
-  for (const w of wins) {
-    for (const v of w.versions) {
-      if (v.drifted.length) alerts.push(`${v.version}, window from ${w.start}: drift in ${v.drifted.join(', ')}`);
+  /** One event of the log, in order. */
+  add(e: PredictionEvent): void {
+    const model = normModel(e.model);
+    this.models.set(model, (this.models.get(model) ?? 0) + 1);
+    if (this.wanted && model !== this.wanted) return;
+    this.records++;
+    if (e.timestamp < this.from) this.from = e.timestamp;
+    if (e.timestamp > this.to) this.to = e.timestamp;
+    let g = this.overall.get(e.version);
+    if (!g) this.overall.set(e.version, (g = this.newGroup(RESERVOIR)));
+    this.addTo(g, e);
+    if (this.opts.windowMs) {
+      const w = Math.floor(e.timestamp / this.opts.windowMs) * this.opts.windowMs;
+      let wm = this.windows.get(w);
+      if (!wm) this.windows.set(w, (wm = new Map()));
+      let wg = wm.get(e.version);
+      if (!wg) wm.set(e.version, (wg = this.newGroup(2000)));
+      this.addTo(wg, e);
     }
   }
-  for (const v of versions) if (v.drifted.length) alerts.push(`${v.version}, whole log: drift in ${v.drifted.join(', ')}`);
-  return {
-    schema: 1,
-    model,
-    records,
-    from: new Date(from).toISOString(),
-    to: new Date(to).toISOString(),
-    references: [...refs].filter(([, r]) => r).map(([spec, r]) => ({ version: labels.get(spec) ?? spec, source: r!.source, rows: r!.rows })),
-    thresholds,
-    ...(opts.windowMs ? { windowMs: opts.windowMs } : {}),
-    versions,
-    windows: wins,
-    alerts,
-    notes: [],
-  };
+
+  /** The report of what was added so far; throws when nothing of the model was read. */
+  async report(): Promise<MonitorReport> {
+    const { opts, thresholds, overall, windows, models, wanted, records, labels, refs } = this;
+    if (!wanted && models.size > 1) {
+      throw new EventLogError(`the log holds predictions of ${models.size} models (${[...models].map(([m, n]) => `${m}: ${n}`).join(', ')}): name one with --model PATH`, opts.log);
+    }
+    if (!records) throw new EventLogError(wanted ? `no record is for the model ${wanted}` : 'the log holds no records', opts.log);
+    const model = wanted ?? [...models.keys()][0];
+    for (const spec of overall.keys()) if (!labels.has(spec)) labels.set(spec, opts.label ? await opts.label(model, spec) : spec);
+    // each version's reference is asked for once (a follower reports again and again)
+    for (const spec of overall.keys()) if (!refs.has(spec)) refs.set(spec, opts.referenceFor ? await opts.referenceFor(model, spec) : undefined);
+    const statsOf = (spec: string, g: GroupAcc): MonitorStats => {
+      const ref = refs.get(spec);
+      const features: FeatureDrift[] = [];
+      for (const [k, f] of [...g.features].sort(([a], [b]) => a.localeCompare(b))) {
+        const r = ref?.numeric.get(k);
+        const rt = ref?.text.get(k);
+        if (f.numeric.seen) {
+          const sample = f.numeric.sample();
+          const fd: FeatureDrift = { feature: k, kind: 'numeric', n: f.numeric.seen, psi: 0, drift: false };
+          if (r) {
+            const t = ks2(sample, r.sorted);
+            fd.ks = { ...t, sampled: f.numeric.seen > f.numeric.cap || r.sorted.length < (ref?.rows ?? 0) };
+            const bins = new Array<number>(r.bins.length).fill(0);
+            for (const x of sample) bins[binOf(r.edges, x)]++;
+            fd.psi = psi(r.bins, bins);
+            fd.drift = fd.psi >= thresholds.psi || (t.p < thresholds.ksP && t.d >= thresholds.ksD);
+          }
+          features.push(fd);
+        } else if (f.categories.size) {
+          const total = [...f.categories.values()].reduce((a, b) => a + b, 0);
+          const refTotal = rt ? [...rt.values()].reduce((a, b) => a + b, 0) : 0;
+          const cats = [...new Set([...f.categories.keys(), ...(rt ? rt.keys() : [])])];
+          const fd: FeatureDrift = {
+            feature: k,
+            kind: 'text',
+            n: total,
+            psi: rt ? psi(cats.map((c) => rt.get(c) ?? 0), cats.map((c) => f.categories.get(c) ?? 0)) : 0,
+            shares: cats
+              .map((c) => ({ category: c, share: (f.categories.get(c) ?? 0) / total, reference: rt ? (rt.get(c) ?? 0) / refTotal : 0 }))
+              .sort((a, b) => b.share - a.share)
+              .slice(0, 10),
+            drift: false,
+          };
+          fd.drift = !!rt && fd.psi >= thresholds.psi;
+          features.push(fd);
+        }
+      }
+      const preds = g.predNumeric.seen ? g.predNumeric.sample() : undefined;
+      const q = (s: Float64Array, p: number) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))];
+      const p50 = g.latency.quantile(0.5);
+      const p95 = g.latency.quantile(0.95);
+      return {
+        version: labels.get(spec) ?? spec,
+        exposures: g.n,
+        ...(p50 !== undefined && p95 !== undefined ? { latencyMs: { p50, p95 } } : {}),
+        ...(preds
+          ? { prediction: { mean: preds.reduce((a, b) => a + b, 0) / preds.length, quantiles: [0.05, 0.25, 0.5, 0.75, 0.95].map((p) => q(preds, p)) } }
+          : g.predClasses.size
+            ? { prediction: { classes: [...g.predClasses].map(([name, c]) => ({ name, share: c / g.n })).sort((a, b) => b.share - a.share) } }
+            : {}),
+        ...(g.withOutcome ? { outcomes: { n: g.withOutcome, accuracy: g.correct / g.withOutcome, logLoss: g.logLoss / g.logLossN } } : {}),
+        features,
+        drifted: features.filter((f) => f.drift).map((f) => f.feature),
+      };
+    };
+    // versions in their natural order (v2 before v10), whatever order the log met them in
+    const byLabel = ([a]: [string, GroupAcc], [b]: [string, GroupAcc]) => (labels.get(a) ?? a).localeCompare(labels.get(b) ?? b, 'en', { numeric: true });
+    const versions = [...overall].sort(byLabel).map(([spec, g]) => statsOf(spec, g));
+    const wins = [...windows.keys()].sort((a, b) => a - b).map((w) => ({
+      start: new Date(w).toISOString(),
+      versions: [...windows.get(w)!].sort(byLabel).map(([spec, g]) => statsOf(spec, g)),
+    }));
+    const alerts: string[] = [];
+    for (const w of wins) {
+      for (const v of w.versions) {
+        if (v.drifted.length) alerts.push(`${v.version}, window from ${w.start}: drift in ${v.drifted.join(', ')}`);
+      }
+    }
+    for (const v of versions) if (v.drifted.length) alerts.push(`${v.version}, whole log: drift in ${v.drifted.join(', ')}`);
+    return {
+      schema: 1,
+      model,
+      records,
+      from: new Date(this.from).toISOString(),
+      to: new Date(this.to).toISOString(),
+      references: [...refs].filter(([, r]) => r).map(([spec, r]) => ({ version: labels.get(spec) ?? spec, source: r!.source, rows: r!.rows })),
+      thresholds,
+      ...(opts.windowMs ? { windowMs: opts.windowMs } : {}),
+      versions,
+      windows: wins,
+      alerts,
+      notes: [],
+    };
+  }
 }

@@ -47,6 +47,9 @@ export const COMMAND = {
   copyPermalink: 'modelVersions.copyPermalink',
   exportModelCard: 'modelVersions.exportModelCard',
   exportVersion: 'modelVersions.exportVersion',
+  // production: A/B tests and monitoring of deployed versions (../production/productionCommands.ts)
+  abTest: 'modelVersions.abTest',
+  monitorVersions: 'modelVersions.monitorVersions',
 } as const;
 
 export type CommandName = keyof typeof COMMAND;

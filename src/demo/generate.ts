@@ -336,6 +336,8 @@ moved to v3: the alias log keeps who moved it, when, from and to.
   (\`${OUTCOMES_LOG}\`). The simulation gives v3's visitors a purchase probability 1.5 points higher, and
   an ad campaign on ${new Date(PRODUCTION_START + CAMPAIGN_DAY * 86400e3).toISOString().slice(0, 10)} brings visitors who view more pages. \`modelver abtest\` finds the
   lift with its interval; \`modelver monitor --window 1d\` flags that day's drift against \`${TRAIN_CSV}\`.
+  In the editor: right-click \`purchase_model.onnx\` in the Model Versions view → **A/B Test…** or
+  **Monitor Deployed Versions…** and pick \`${PREDICTIONS_LOG}\` (and the outcomes log).
 - In a terminal (\`modelver\` is \`node <extension>/dist/cli.js\`):
 
   \`\`\`

@@ -79,7 +79,7 @@ export function registerFeatures(
   });
   registerLazyCommands(context, FEATURE_COMMANDS.merge, async () => {
     const m = await import('./merge/mergePanel.js');
-    return (command) => m.mergeCommands(command, context, repos);
+    return (command) => m.mergeCommands(command, context, repos, view);
   });
   registerLazyCommands(context, FEATURE_COMMANDS.find, async () => {
     const m = await import('./find/findCommands.js');

@@ -322,7 +322,7 @@ async function commitInfo(repo: ModelRepository, commit: string): Promise<{ subj
 
 // ---------------------------------------------------------------- command
 
-export function mergeCommands(command: CommandRegistrar, context: vscode.ExtensionContext, repos: RepoManager): void {
+export function mergeCommands(command: CommandRegistrar, context: vscode.ExtensionContext, repos: RepoManager, view?: vscode.TreeView<unknown>): void {
   command(COMMAND.openModelMerge, async (arg?: ModelNode | vscode.Uri | string | { resourceUri?: vscode.Uri }) => {
     if (!requireTrust('the merge of a conflicted model')) return undefined;
     let target: { repo: ModelRepository; rel: string } | undefined;
@@ -332,7 +332,11 @@ export function mergeCommands(command: CommandRegistrar, context: vscode.Extensi
       const file = uri ? uri.fsPath : path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.', arg as string);
       const repo = await repos.repoFor(file);
       target = { repo, rel: repo.rel(file) };
-    } else target = await pickConflicted(repos);
+    } else {
+      // a click on a conflicted model's row (its command has no arguments: modelsTree.ts): the selected row
+      const selected = view?.selection.find((n): n is ModelNode => n instanceof ModelNode && n.conflicted);
+      target = selected ? { repo: selected.repo, rel: selected.entry.path } : await pickConflicted(repos);
+    }
     if (!target) return undefined;
     return await MergePanel.show(context, repos, target.repo, target.rel);
   });

@@ -290,7 +290,10 @@ function modelItem(n: ModelNode): vscode.TreeItem {
     item.description = [dir === '.' ? '' : dir, 'merge conflict — resolve'].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon('git-merge', new vscode.ThemeColor('gitDecoration.conflictingResourceForeground'));
     item.contextValue += '.conflicted';
-    item.command = { command: COMMAND.openModelMerge, title: 'Open Model Merge', arguments: [n] };
+    // no arguments: VS Code keeps a tree item's command arguments in a cache that a refresh of the tree
+    // empties, so a click on a row drawn just before a refresh failed with "Actual command not found"
+    // (seen in CI while the merge refreshed the tree); the command takes the clicked (selected) row
+    item.command = { command: COMMAND.openModelMerge, title: 'Open Model Merge' };
   }
   return item;
 }

@@ -41,7 +41,7 @@ export interface AbTimelinePointJson {
 export interface AbTestReportJson {
   schema: 1;
   model: string;
-  metric: { name: string; kind: 'binary' | 'continuous' };
+  metric: { name: string; kind: 'binary' | 'numeric' };
   records: number;
   from: string;
   to: string;

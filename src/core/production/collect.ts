@@ -97,7 +97,7 @@ export async function runAbTest(opts: AbTestOptions): Promise<AbTestReport> {
   const missing = opts.missingOutcome ?? (opts.outcomes ? 'zero' : 'skip');
 
   // 2. the prediction log
-  const seen = new IdTable();
+  const seen = new IdTable(undefined, false); // duplicates only: no values
   const groups = new Map<string, Group>();
   const groupIndex = new Map<string, number>();
   const hourly = new Map<number, Sums[]>();

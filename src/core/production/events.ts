@@ -214,6 +214,18 @@ export function splitCsvLine(line: string): string[] | undefined {
   }
 }
 
+/** One line of a JSON Lines file as a record (a JSON object); throws naming the file and line when it is not one. */
+export function jsonRecord(line: string, file: string, n: number): Record<string, unknown> {
+  let rec: unknown;
+  try {
+    rec = JSON.parse(line);
+  } catch (e) {
+    throw new EventLogError(`not a JSON object (${(e as Error).message}); each line of a JSON Lines file is one record`, file, n);
+  }
+  if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new EventLogError('not a JSON object; each line of a JSON Lines file is one record', file, n);
+  return rec as Record<string, unknown>;
+}
+
 function renamed(rec: Record<string, unknown>, mapping?: Readonly<Record<string, EventField>>): Record<string, unknown> {
   if (!mapping) return rec;
   const out: Record<string, unknown> = {};
@@ -298,15 +310,9 @@ export function eventLineParser(file: string, opts: ReadOptions = {}): EventLine
     const p = {
       at: 0,
       line(line: string, n: number): PredictionEvent | undefined {
-        let rec: unknown;
-        try {
-          rec = JSON.parse(line);
-        } catch (e) {
-          throw new EventLogError(`not a JSON object (${(e as Error).message}); each line of a JSON Lines log is one record`, file, n);
-        }
-        if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new EventLogError('not a JSON object; each line of a JSON Lines log is one record', file, n);
+        const rec = jsonRecord(line, file, n);
         p.at = n;
-        return toEvent(renamed(rec as Record<string, unknown>, opts.mapping), file, n, opts);
+        return toEvent(renamed(rec, opts.mapping), file, n, opts);
       },
       end(): void {},
     };
@@ -389,14 +395,7 @@ export async function readOutcomes(file: string, onOutcome: (o: OutcomeRecord, l
   };
   if (format === 'jsonl') {
     await forEachLine(file, (line, n) => {
-      let rec: unknown;
-      try {
-        rec = JSON.parse(line);
-      } catch (e) {
-        throw new EventLogError(`not a JSON object (${(e as Error).message})`, file, n);
-      }
-      if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new EventLogError('not a JSON object', file, n);
-      take(renamed(rec as Record<string, unknown>, opts.mapping), n);
+      take(renamed(jsonRecord(line, file, n), opts.mapping), n);
     });
     return { records };
   }

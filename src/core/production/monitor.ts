@@ -12,7 +12,8 @@
  * - latency quantiles from a log-spaced histogram (1 % wide bins): within 1 % of the exact value.
  */
 import { mulberry32, type Random } from '../metrics/rng';
-import { EventLogError, forEachLine, logFormatOf, readEvents, readOutcomes, splitCsvLine, type EventField, type LogFormat, type PredictionEvent, type ReadOptions } from './events';
+import { EventLogError, forEachLine, jsonRecord, logFormatOf, readEvents, readOutcomes, splitCsvLine, type EventField, type LogFormat, type PredictionEvent, type ReadOptions } from './events';
+import type { FeatureDriftJson, MonitorReportJson, MonitorStatsJson } from '../../shared/monitorProtocol';
 import { IdTable } from './idTable';
 
 export const RESERVOIR = 20000;
@@ -152,46 +153,16 @@ interface GroupAcc {
   logLossN: number;
 }
 
-export interface FeatureDrift {
-  feature: string;
-  kind: 'numeric' | 'text';
-  n: number;
-  /** numeric: KS statistic and p-value against the reference */
-  ks?: { d: number; p: number; sampled: boolean };
-  psi: number;
-  /** text: the shares of the most frequent categories (and the reference's) */
-  shares?: { category: string; share: number; reference: number }[];
-  drift: boolean;
-}
-
-export interface MonitorStats {
-  version: string;
-  exposures: number;
-  latencyMs?: { p50: number; p95: number };
-  prediction?: { mean?: number; quantiles?: number[]; classes?: { name: string; share: number }[] };
-  outcomes?: { n: number; accuracy?: number; logLoss?: number };
-  features: FeatureDrift[];
-  drifted: string[];
-}
-
-export interface MonitorReport {
-  schema: 1;
-  model: string;
-  records: number;
-  from: string;
-  to: string;
-  /** the reference each version's drift is measured against */
-  references: { version: string; source: string; rows: number }[];
-  thresholds: { psi: number; ksP: number; ksD: number };
-  windowMs?: number;
-  /** the whole log, per version */
-  versions: MonitorStats[];
-  /** per window (start epoch ms), per version */
-  windows: { start: string; versions: MonitorStats[] }[];
-  alerts: string[];
-  /** what could not be measured and why (e.g. no recorded training data) */
-  notes: string[];
-}
+/**
+ * The report's shapes are the Monitor panel's contract (src/shared/monitorProtocol.ts), one definition:
+ * FeatureDrift — per feature: KS statistic and p-value against the reference (numeric), PSI, the shares
+ * of the most frequent categories and the reference's (text); MonitorStats — per version (and window);
+ * MonitorReport — `references`: what each version's drift is measured against; `versions`: the whole
+ * log; `windows`: per window start; `notes`: what could not be measured and why.
+ */
+export type FeatureDrift = FeatureDriftJson;
+export type MonitorStats = MonitorStatsJson;
+export type MonitorReport = MonitorReportJson;
 
 export interface Reference {
   source: string;
@@ -244,14 +215,7 @@ export async function readReference(file: string, opts: { format?: LogFormat; ex
     });
   } else {
     await forEachLine(file, (line, n) => {
-      let rec: unknown;
-      try {
-        rec = JSON.parse(line);
-      } catch (e) {
-        throw new EventLogError(`not a JSON object (${(e as Error).message})`, file, n);
-      }
-      if (!rec || typeof rec !== 'object') throw new EventLogError('not a JSON object', file, n);
-      const r = rec as Record<string, unknown>;
+      const r = jsonRecord(line, file, n);
       take(r.features && typeof r.features === 'object' ? (r.features as Record<string, unknown>) : r);
     });
   }

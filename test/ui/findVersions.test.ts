@@ -113,6 +113,8 @@ describe('UI: Find Versions filter', function () {
     await wb.waitForTreeRow(VIEW, 'a.onnx', { description: /models · 4 versions$/ });
     await wb.waitForTreeRow(VIEW, 'b.onnx', { description: /4 versions/ });
     assert.strictEqual(((await header.locator('.description').textContent().catch(() => '')) ?? '').trim(), '');
+    // the view's message is cleared by its own update, which can reach the page after the rows: wait up to 5 s
+    await pane.locator('.pane-body', { hasText: 'Versions matching' }).waitFor({ state: 'detached', timeout: 5000 }).catch(() => undefined);
     assert.strictEqual(await pane.locator('.pane-body', { hasText: 'Versions matching' }).count(), 0, 'the message is gone with the filter');
     await header.hover();
     assert.strictEqual(await action('Clear Filter').count(), 0, 'Clear Filter is gone with the filter');

@@ -158,7 +158,7 @@ function nodeBundle(entryPoints, extra = {}) {
 const builds = [
   nodeBundle({ extension: 'src/extension/extension.ts' }, { plugins: [lazyVendorPlugin, commonjsChunksPlugin] }),
   nodeBundle(Object.fromEntries(Object.entries(vendorEntries).map(([file, pkg]) => [`vendor/${file}`, require.resolve(pkg)]))),
-  nodeBundle({ kerasWorker: 'src/core/formats/kerasWorker.ts', lfsCleanFilter: 'src/core/repo/lfsCleanFilter.ts', evalHost: 'src/evalHost/main.ts', evalHostKeras: 'src/evalHost/keras/runner.ts', demo: 'src/demo/main.ts' }),
+  nodeBundle({ kerasWorker: 'src/core/formats/kerasWorker.ts', scanWorker: 'src/core/production/scanWorker.ts', lfsCleanFilter: 'src/core/repo/lfsCleanFilter.ts', evalHost: 'src/evalHost/main.ts', evalHostKeras: 'src/evalHost/keras/runner.ts', demo: 'src/demo/main.ts' }),
   nodeBundle(
     { cli: 'src/cli/bin.ts' },
     {

@@ -5,8 +5,9 @@
  * themselves are never kept.
  */
 import { analyseAbTest, emptySums, type AbTestReport, type OutcomeKind, type Sums } from './abtest';
-import { EventLogError, readEvents, readOutcomes, type EventField, type LogFormat } from './events';
-import { IdTable } from './idTable';
+import { EventLogError, readEvents, readOutcomes, type ByteRange, type EventField, type LogFormat } from './events';
+import { IdTable, type IdTableParts } from './idTable';
+import { parallelRead } from './parallel';
 
 /** What a version spec of the log names in the repository. */
 export interface ResolvedVersion {
@@ -63,26 +64,209 @@ function pickOutcome(o: number | Record<string, number> | undefined, metric: str
   throw new Error(`${where()}: the outcome has several named values (${keys.join(', ')}): choose one with --metric NAME`);
 }
 
+/** What one read of (a part of) a prediction log keeps for the A/B test; it crosses to and from worker threads as is. */
+export interface AbPartial {
+  /** model + NUL + version spec, per group in the order met */
+  groups: { key: string; model: string; spec: string; firstLine: number; sums: Sums }[];
+  /** hour → sums by group index */
+  hourly: Map<number, (Sums | undefined)[]>;
+  models: Map<string, number>;
+  from: number;
+  to: number;
+  records: number;
+  withOutcome: number;
+  names: string[];
+  binary: boolean;
+  /** the request ids read (hashes; tags are line numbers) */
+  seen: IdTableParts;
+  /** lines read (the next part's line numbers start after them) */
+  lines: number;
+}
+
+/** The options of the read itself (no resolver): what a worker thread needs. */
+export type AbReadOptions = Pick<AbTestOptions, 'log' | 'format' | 'mapping' | 'model' | 'metric'> & { missing: 'zero' | 'skip'; joined?: IdTableParts };
+
+/** Reads prediction log records into the A/B test's sums (in one thread; runAbTest joins the parts). */
+export class AbTestCollector {
+  readonly seen = new IdTable(undefined, false); // duplicates only: no values
+  private readonly groups = new Map<string, Group>();
+  private readonly groupIndex = new Map<string, number>();
+  private readonly hourly = new Map<number, (Sums | undefined)[]>();
+  readonly models = new Map<string, number>();
+  readonly names = new Set<string>();
+  private readonly wanted: string | undefined;
+  private readonly joined: IdTable | undefined;
+  binary = true;
+  from = Infinity;
+  to = -Infinity;
+  records = 0;
+  withOutcome = 0;
+  lines = 0;
+
+  constructor(private readonly opts: AbReadOptions) {
+    this.wanted = opts.model ? normModel(opts.model) : undefined;
+    this.joined = opts.joined ? IdTable.of(opts.joined) : undefined;
+  }
+
+  /** Reads the records of `range` (default: the whole log), after those read so far. */
+  async read(range?: ByteRange): Promise<void> {
+    const { opts, wanted, seen, groups, groupIndex, hourly, models, names, joined } = this;
+    const missing = opts.missing;
+    // the last event's model, group and hour: consecutive events mostly share them (the fast reader
+    // gives the same string object for the same bytes), so the maps are asked only on a change
+    let lastRawModel: string | undefined;
+    let lastModel = '';
+    let lastVersion: string | undefined;
+    let lastGroup: Group | undefined;
+    let lastGi = 0;
+    let lastHour = NaN;
+    let lastHourSums: (Sums | undefined)[] = [];
+    const { lines } = await readEvents(
+      opts.log,
+      (e, line) => {
+        if (e.model !== lastRawModel) {
+          lastRawModel = e.model;
+          lastModel = normModel(e.model);
+          lastVersion = undefined;
+        }
+        const model = lastModel;
+        models.set(model, (models.get(model) ?? 0) + 1);
+        if (wanted && model !== wanted) return;
+        const before = seen.addIfAbsent(e.requestId, 0, line);
+        if (before !== undefined) {
+          throw new EventLogError(`request_id '${e.requestId}' appears again (first at line ${before}): each served prediction needs its own request id; remove the duplicates (e.g. a retried request logged twice)`, opts.log, line);
+        }
+        this.records++;
+        if (e.version !== lastVersion || !lastGroup) {
+          const key = `${model}\u0000${e.version}`;
+          let gi = groupIndex.get(key);
+          if (gi === undefined) {
+            gi = groupIndex.size;
+            groupIndex.set(key, gi);
+            groups.set(key, { model, spec: e.version, firstLine: line, sums: emptySums() });
+          }
+          lastVersion = e.version;
+          lastGroup = groups.get(key)!;
+          lastGi = gi;
+        }
+        const g = lastGroup;
+        let v = joined?.get(e.requestId);
+        if (v === undefined) v = pickOutcome(e.outcome, opts.metric, () => `${opts.log}, line ${line}`, names);
+        else if (typeof e.outcome === 'object') for (const k of Object.keys(e.outcome)) names.add(k);
+        if (v === undefined && missing === 'zero') v = 0;
+        const hour = Math.floor(e.timestamp / 3600000);
+        if (hour !== lastHour) {
+          let h = hourly.get(hour);
+          if (!h) hourly.set(hour, (h = []));
+          lastHour = hour;
+          lastHourSums = h;
+        }
+        const hs = (lastHourSums[lastGi] ??= emptySums());
+        g.sums.n++;
+        hs.n++;
+        if (v !== undefined) {
+          if (v !== 0 && v !== 1) this.binary = false;
+          this.withOutcome++;
+          g.sums.m++;
+          g.sums.sum += v;
+          g.sums.sumSq += v * v;
+          hs.m++;
+          hs.sum += v;
+          hs.sumSq += v * v;
+        }
+        if (e.timestamp < this.from) this.from = e.timestamp;
+        if (e.timestamp > this.to) this.to = e.timestamp;
+      },
+      { format: opts.format, mapping: opts.mapping, features: false, ...(wanted ? { defaultModel: wanted } : {}) },
+      range ? { ...range, firstLine: this.lines + 1 } : undefined,
+    );
+    this.lines += lines;
+  }
+
+  /** What was read, to send to the thread that joins the parts. */
+  partial(): AbPartial {
+    return {
+      groups: [...this.groups].map(([key, g]) => ({ key, ...g })),
+      hourly: this.hourly,
+      models: this.models,
+      from: this.from,
+      to: this.to,
+      records: this.records,
+      withOutcome: this.withOutcome,
+      names: [...this.names],
+      binary: this.binary,
+      seen: this.seen.parts(),
+      lines: this.lines,
+    };
+  }
+
+  /**
+   * Adds the part read after this one (by another thread); its line numbers count from the line after
+   * this one's last. The caller has checked that no request id is in both (IdTable.sharesAny).
+   */
+  merge(p: AbPartial): void {
+    const offset = this.lines;
+    const map: number[] = [];
+    for (const g of p.groups) {
+      let gi = this.groupIndex.get(g.key);
+      if (gi === undefined) {
+        gi = this.groupIndex.size;
+        this.groupIndex.set(g.key, gi);
+        this.groups.set(g.key, { model: g.model, spec: g.spec, firstLine: g.firstLine + offset, sums: { ...g.sums } });
+      } else addSums(this.groups.get(g.key)!.sums, g.sums);
+      map.push(gi);
+    }
+    for (const [hour, sums] of p.hourly) {
+      let h = this.hourly.get(hour);
+      if (!h) this.hourly.set(hour, (h = []));
+      sums.forEach((x, i) => {
+        if (x) addSums((h![map[i]] ??= emptySums()), x);
+      });
+    }
+    for (const [m, n] of p.models) this.models.set(m, (this.models.get(m) ?? 0) + n);
+    for (const k of p.names) this.names.add(k);
+    this.from = Math.min(this.from, p.from);
+    this.to = Math.max(this.to, p.to);
+    this.records += p.records;
+    this.withOutcome += p.withOutcome;
+    this.binary &&= p.binary;
+    this.lines += p.lines;
+  }
+
+  /** The groups (model + version spec) in the order met, with their index into the hourly sums. */
+  groupList(): { key: string; index: number; group: Group }[] {
+    return [...this.groups].map(([key, group]) => ({ key, index: this.groupIndex.get(key)!, group }));
+  }
+
+  hours(): Map<number, (Sums | undefined)[]> {
+    return this.hourly;
+  }
+}
+
+function addSums(to: Sums, x: Sums): void {
+  to.n += x.n;
+  to.m += x.m;
+  to.sum += x.sum;
+  to.sumSq += x.sumSq;
+}
+
 export async function runAbTest(opts: AbTestOptions): Promise<AbTestReport> {
   const names = new Set<string>();
   let metricName = opts.metric;
   let binary = true;
-  const seeValue = (v: number) => {
-    if (v !== 0 && v !== 1) binary = false;
-  };
 
-  // 1. the outcomes log, if any: request_id → outcome
+  // 1. the outcomes log, if any: request_id → outcome (in shared memory: worker threads read it)
   let joined: IdTable | undefined;
   if (opts.outcomes) {
     const file = opts.outcomes;
-    joined = new IdTable();
+    joined = new IdTable(undefined, true, true);
     const table = joined;
     await readOutcomes(
       file,
       (o, line) => {
         const v = pickOutcome(o.outcome, opts.metric, () => `${file}, line ${line}`, names);
         if (v === undefined) return;
-        seeValue(v);
+        if (v !== 0 && v !== 1) binary = false;
         const before = table.addIfAbsent(o.requestId, v, line);
         if (before !== undefined) {
           throw new EventLogError(`request_id '${o.requestId}' has a second outcome (first at line ${before}); an outcomes log holds one outcome per request`, file, line);
@@ -96,61 +280,33 @@ export async function runAbTest(opts: AbTestOptions): Promise<AbTestReport> {
   }
   const missing = opts.missingOutcome ?? (opts.outcomes ? 'zero' : 'skip');
 
-  // 2. the prediction log
-  const seen = new IdTable(undefined, false); // duplicates only: no values
-  const groups = new Map<string, Group>();
-  const groupIndex = new Map<string, number>();
-  const hourly = new Map<number, Sums[]>();
-  const models = new Map<string, number>();
+  // 2. the prediction log: in parts on worker threads when it is large (parallelRead)
+  const readOpts: AbReadOptions = {
+    log: opts.log,
+    ...(opts.format ? { format: opts.format } : {}),
+    ...(opts.mapping ? { mapping: opts.mapping } : {}),
+    ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.metric ? { metric: opts.metric } : {}),
+    missing,
+    ...(joined ? { joined: joined.parts() } : {}),
+  };
+  const c = new AbTestCollector(readOpts);
+  await parallelRead<AbPartial>(opts.log, opts.format, c, { kind: 'abtest', options: readOpts }, (p, last) => {
+    // a request id in two parts: not joined; parallelRead reads the part here, which names the duplicate
+    const theirs = IdTable.of(p.seen);
+    if (c.seen.sharesAny(theirs)) return false;
+    const offset = c.lines;
+    c.merge(p);
+    if (!last) c.seen.absorb(theirs, offset);
+    return true;
+  });
+  for (const k of c.names) names.add(k);
+  binary &&= c.binary;
+  const { models, records, withOutcome, from, to } = c;
   const wanted = opts.model ? normModel(opts.model) : undefined;
-  let from = Infinity;
-  let to = -Infinity;
-  let records = 0;
-  let withOutcome = 0;
-  await readEvents(
-    opts.log,
-    (e, line) => {
-      const model = normModel(e.model);
-      models.set(model, (models.get(model) ?? 0) + 1);
-      if (wanted && model !== wanted) return;
-      const before = seen.addIfAbsent(e.requestId, 0, line);
-      if (before !== undefined) {
-        throw new EventLogError(`request_id '${e.requestId}' appears again (first at line ${before}): each served prediction needs its own request id; remove the duplicates (e.g. a retried request logged twice)`, opts.log, line);
-      }
-      records++;
-      const key = `${model}\u0000${e.version}`;
-      let gi = groupIndex.get(key);
-      if (gi === undefined) {
-        gi = groupIndex.size;
-        groupIndex.set(key, gi);
-        groups.set(key, { model, spec: e.version, firstLine: line, sums: emptySums() });
-      }
-      const g = groups.get(key)!;
-      let v = joined?.get(e.requestId);
-      if (v === undefined) v = pickOutcome(e.outcome, opts.metric, () => `${opts.log}, line ${line}`, names);
-      else if (typeof e.outcome === 'object') for (const k of Object.keys(e.outcome)) names.add(k);
-      if (v === undefined && missing === 'zero') v = 0;
-      const hour = Math.floor(e.timestamp / 3600000);
-      let h = hourly.get(hour);
-      if (!h) hourly.set(hour, (h = []));
-      const hs = (h[gi] ??= emptySums());
-      g.sums.n++;
-      hs.n++;
-      if (v !== undefined) {
-        seeValue(v);
-        withOutcome++;
-        g.sums.m++;
-        g.sums.sum += v;
-        g.sums.sumSq += v * v;
-        hs.m++;
-        hs.sum += v;
-        hs.sumSq += v * v;
-      }
-      if (e.timestamp < from) from = e.timestamp;
-      if (e.timestamp > to) to = e.timestamp;
-    },
-    { format: opts.format, mapping: opts.mapping, ...(wanted ? { defaultModel: wanted } : {}) },
-  );
+  const groups = new Map(c.groupList().map((g) => [g.key, g.group]));
+  const groupIndex = new Map(c.groupList().map((g) => [g.key, g.index]));
+  const hourly = c.hours();
   if (!wanted && models.size > 1) {
     throw new EventLogError(`the log holds predictions of ${models.size} models (${[...models].map(([m, n]) => `${m}: ${n}`).join(', ')}): name one with --model PATH`, opts.log);
   }

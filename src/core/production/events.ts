@@ -17,6 +17,8 @@
 import { isAscii } from 'buffer';
 import * as fs from 'fs';
 import * as path from 'path';
+import { FastJsonLine } from './fastLine';
+import { outcomeValue, timestampOf } from './values';
 
 export type LogFormat = 'jsonl' | 'csv';
 
@@ -56,6 +58,8 @@ export interface ReadOptions {
   require?: readonly EventField[];
   /** used when a record has no model field */
   defaultModel?: string;
+  /** false: the caller does not use `features` (checked, not built: events carry an empty object) */
+  features?: boolean;
 }
 
 export function logFormatOf(file: string, given?: string): LogFormat {
@@ -87,33 +91,6 @@ export function parseMapping(text: string): Record<string, EventField> {
     out[from] = to as EventField;
   }
   return out;
-}
-
-const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-function timestampOf(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string') {
-    const t = v.trim();
-    if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
-    if (ISO.test(t)) {
-      const ms = Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t);
-      if (Number.isFinite(ms)) return ms;
-    }
-  }
-  return undefined;
-}
-
-function outcomeValue(v: unknown): number | undefined {
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string') {
-    const t = v.trim().toLowerCase();
-    if (t === 'true') return 1;
-    if (t === 'false') return 0;
-    if (t !== '' && Number.isFinite(Number(t))) return Number(t);
-  }
-  return undefined;
 }
 
 const show = (v: unknown): string => {
@@ -238,17 +215,41 @@ function renamed(rec: Record<string, unknown>, mapping?: Readonly<Record<string,
  * empty line is skipped. Memory stays at a chunk and one line whatever the file's size.
  */
 export async function forEachLine(file: string, onLine: (line: string, n: number) => void): Promise<number> {
-  let n = 0;
+  // a line's bytes are decoded alone (Latin-1 when the chunk is ASCII, the cheapest decode; UTF-8
+  // otherwise — a whole line never cuts a character)
+  return forEachLineBytes(file, (buf, start, end, n, ascii) => onLine(buf.toString(ascii ? 'latin1' : 'utf8', start, end), n));
+}
+
+/** A byte range of a file: [start, end); start at a line's first byte. */
+export interface ByteRange {
+  start: number;
+  end: number;
+  /** the number of the range's first line (default 1) */
+  firstLine?: number;
+}
+
+/**
+ * The bytes of each non-empty line of `file` (or of the lines that start in `range`), without its
+ * line end: `onLine(buf, start, end, lineNumber, ascii)` — `buf[end]` is never part of the line;
+ * `ascii` says the bytes are all ASCII (known per chunk). Line numbers count from the range's
+ * `firstLine` (default 1). Returns the number of lines (empty ones too).
+ */
+export async function forEachLineBytes(
+  file: string,
+  onLine: (buf: Buffer, start: number, end: number, n: number, ascii: boolean) => void,
+  range?: ByteRange,
+): Promise<number> {
+  const base = (range?.firstLine ?? 1) - 1;
+  let n = base;
   // the bytes of a line cut by the chunk's end, joined with the next chunk's first line only (the
-  // chunks themselves are never copied); a line's bytes are decoded alone (Latin-1 when the chunk is
-  // ASCII, the cheapest decode; UTF-8 otherwise — a whole line never cuts a character)
+  // chunks themselves are never copied)
   let rest: Buffer | undefined;
   const take = (buf: Buffer, start: number, end: number, ascii: boolean) => {
     n++;
     if (end > start && buf[end - 1] === 13) end--;
-    if (end > start) onLine(buf.toString(ascii ? 'latin1' : 'utf8', start, end), n);
+    if (end > start) onLine(buf, start, end, n, ascii);
   };
-  const stream = fs.createReadStream(file, { highWaterMark: 4 << 20 });
+  const stream = fs.createReadStream(file, { highWaterMark: 4 << 20, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     let start = 0;
     if (rest) {
@@ -259,7 +260,7 @@ export async function forEachLine(file: string, onLine: (line: string, n: number
       }
       const joined = Buffer.concat([rest, chunk.subarray(0, nl)]);
       rest = undefined;
-      take(joined, 0, joined.length, false);
+      take(joined, 0, joined.length, isAscii(joined));
       start = nl + 1;
     }
     const ascii = isAscii(chunk);
@@ -271,8 +272,8 @@ export async function forEachLine(file: string, onLine: (line: string, n: number
     }
     if (start < chunk.length) rest = Buffer.from(chunk.subarray(start));
   }
-  if (rest?.length) take(rest, 0, rest.length, false);
-  return n;
+  if (rest?.length) take(rest, 0, rest.length, isAscii(rest));
+  return n - base;
 }
 
 /**
@@ -280,24 +281,35 @@ export async function forEachLine(file: string, onLine: (line: string, n: number
  * other than the schema's become features (`features.<name>` or plain names), `outcome.<name>`
  * columns named outcomes.
  */
-export async function readEvents(file: string, onEvent: (e: PredictionEvent, line: number) => void, opts: ReadOptions = {}): Promise<{ records: number }> {
+export async function readEvents(
+  file: string,
+  onEvent: (e: PredictionEvent, line: number) => void,
+  opts: ReadOptions = {},
+  range?: ByteRange,
+): Promise<{ records: number; lines: number }> {
   if (!fs.existsSync(file)) throw new EventLogError('no such file', file);
   const parser = eventLineParser(file, opts);
   let records = 0;
-  await forEachLine(file, (line, n) => {
-    const e = parser.line(line, n);
-    if (!e) return;
-    onEvent(e, parser.at);
-    records++;
-  });
-  parser.end();
-  return { records };
+  const lines = await forEachLineBytes(
+    file,
+    (buf, start, end, n, ascii) => {
+      const e = parser.bytes(buf, start, end, n, ascii);
+      if (!e) return;
+      onEvent(e, parser.at);
+      records++;
+    },
+    range,
+  );
+  if (!range || range.start === 0) parser.end();
+  return { records, lines };
 }
 
 /** Turns the lines of one log, in order, into events (readEvents; `monitor --follow` on appended lines). */
 export interface EventLineParser {
   /** the event of this line, or undefined (a CSV header, a quoted cell going on to the next line); throws EventLogError */
   line(text: string, n: number): PredictionEvent | undefined;
+  /** the same, from the line's bytes buf[start, end) (`ascii`: all of them are) */
+  bytes(buf: Buffer, start: number, end: number, n: number, ascii: boolean): PredictionEvent | undefined;
   /** the line number the last event started on */
   readonly at: number;
   /** the file ended: throws when a quoted cell is left open or a CSV log had no header */
@@ -307,12 +319,23 @@ export interface EventLineParser {
 export function eventLineParser(file: string, opts: ReadOptions = {}): EventLineParser {
   const format = logFormatOf(file, opts.format);
   if (format === 'jsonl') {
+    const fast = new FastJsonLine(opts.mapping, opts.features !== false, opts.defaultModel, !!opts.require?.includes('prediction'));
     const p = {
       at: 0,
       line(line: string, n: number): PredictionEvent | undefined {
         const rec = jsonRecord(line, file, n);
         p.at = n;
         return toEvent(renamed(rec, opts.mapping), file, n, opts);
+      },
+      bytes(buf: Buffer, start: number, end: number, n: number, ascii: boolean): PredictionEvent | undefined {
+        // the fast path reads the common shapes; any other line is read by JSON.parse + toEvent, which
+        // also words the error when the line is wrong (fastLine.ts)
+        const e = fast.parse(buf, start, end);
+        if (e) {
+          p.at = n;
+          return e;
+        }
+        return p.line(buf.toString(ascii ? 'latin1' : 'utf8', start, end), n);
       },
       end(): void {},
     };
@@ -323,6 +346,9 @@ export function eventLineParser(file: string, opts: ReadOptions = {}): EventLine
   let pendingLine = 0;
   const p = {
     at: 0,
+    bytes(buf: Buffer, start: number, end: number, n: number, ascii: boolean): PredictionEvent | undefined {
+      return p.line(buf.toString(ascii ? 'latin1' : 'utf8', start, end), n);
+    },
     line(line: string, n: number): PredictionEvent | undefined {
       let text = line;
       if (pending) {

@@ -40,20 +40,70 @@ export class IdTable {
   private tags: Uint32Array;
   private count = 0;
 
+  /**
+   * @param shared keep the arrays in SharedArrayBuffers, so that a worker thread can read the table
+   *   without a copy (`parts()` / `IdTable.of`); the table must not change once it is shared
+   */
   constructor(
     initialCapacity = 1 << 20,
     private readonly withValues = true,
+    private readonly shared = false,
   ) {
     let cap = 1 << 4;
     while (cap < initialCapacity) cap <<= 1;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.values = new Float64Array(withValues ? cap : 0);
-    this.tags = new Uint32Array(cap);
+    this.hi = this.u32(cap);
+    this.lo = this.u32(cap);
+    this.values = this.f64(withValues ? cap : 0);
+    this.tags = this.u32(cap);
   }
 
-  get size(): number {
-    return this.count;
+  private u32(n: number): Uint32Array {
+    return this.shared ? new Uint32Array(new SharedArrayBuffer(n * 4)) : new Uint32Array(n);
+  }
+
+  private f64(n: number): Float64Array {
+    return this.shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+  }
+
+  /** The table's arrays, to hand to a worker thread (shared when made with `shared`, else copied or transferred). */
+  parts(): IdTableParts {
+    return { hi: this.hi, lo: this.lo, values: this.values, tags: this.tags, count: this.count, withValues: this.withValues };
+  }
+
+  /** A table over the arrays of another's `parts()` (read it only, unless it is this thread's alone). */
+  static of(parts: IdTableParts): IdTable {
+    const t = new IdTable(16, parts.withValues);
+    t.hi = parts.hi;
+    t.lo = parts.lo;
+    t.values = parts.values;
+    t.tags = parts.tags;
+    t.count = parts.count;
+    return t;
+  }
+
+  /** Whether this table holds any id that `other` holds (both keep the same kind of ids). */
+  sharesAny(other: IdTable): boolean {
+    const { hi, lo } = other;
+    for (let i = 0; i < lo.length; i++) {
+      if (lo[i] !== 0 && this.lo[this.slot(hi[i], lo[i])] !== 0) return true;
+    }
+    return false;
+  }
+
+  /** Adds every id of `other` that this table lacks, its tag plus `tagOffset` (a later part's record numbers). */
+  absorb(other: IdTable, tagOffset: number): void {
+    const { hi, lo, tags } = other;
+    for (let i = 0; i < lo.length; i++) {
+      if (lo[i] === 0) continue;
+      if ((this.count + 1) * 2 > this.lo.length) this.grow();
+      const j = this.slot(hi[i], lo[i]);
+      if (this.lo[j] !== 0) continue;
+      this.hi[j] = hi[i];
+      this.lo[j] = lo[i];
+      if (this.withValues) this.values[j] = other.withValues ? other.values[i] : 0;
+      this.tags[j] = tags[i] + tagOffset;
+      this.count++;
+    }
   }
 
   private slot(a: number, b: number): number {
@@ -66,10 +116,10 @@ export class IdTable {
   private grow(): void {
     const { hi, lo, values, tags } = this;
     const cap = lo.length * 2;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.values = new Float64Array(this.withValues ? cap : 0);
-    this.tags = new Uint32Array(cap);
+    this.hi = this.u32(cap);
+    this.lo = this.u32(cap);
+    this.values = this.f64(this.withValues ? cap : 0);
+    this.tags = this.u32(cap);
     for (let i = 0; i < lo.length; i++) {
       if (lo[i] === 0) continue;
       const j = this.slot(hi[i], lo[i]);
@@ -106,4 +156,14 @@ export class IdTable {
     if (!this.withValues) throw new Error('IdTable.get: this table keeps no values (made with withValues false)');
     return this.lo[i] === 0 ? undefined : this.values[i];
   }
+}
+
+/** An IdTable's arrays (IdTable.parts / IdTable.of), as they cross to a worker thread. */
+export interface IdTableParts {
+  hi: Uint32Array;
+  lo: Uint32Array;
+  values: Float64Array;
+  tags: Uint32Array;
+  count: number;
+  withValues: boolean;
 }

@@ -12,9 +12,10 @@
  * - latency quantiles from a log-spaced histogram (1 % wide bins): within 1 % of the exact value.
  */
 import { mulberry32, type Random } from '../metrics/rng';
-import { EventLogError, forEachLine, jsonRecord, logFormatOf, readEvents, readOutcomes, splitCsvLine, type EventField, type LogFormat, type PredictionEvent, type ReadOptions } from './events';
+import { EventLogError, forEachLine, jsonRecord, logFormatOf, readEvents, readOutcomes, splitCsvLine, type ByteRange, type EventField, type LogFormat, type PredictionEvent, type ReadOptions } from './events';
 import type { FeatureDriftJson, MonitorReportJson, MonitorStatsJson } from '../../shared/monitorProtocol';
-import { IdTable } from './idTable';
+import { IdTable, type IdTableParts } from './idTable';
+import { parallelRead } from './parallel';
 
 export const RESERVOIR = 20000;
 const PSI_FLOOR = 1e-4;
@@ -41,16 +42,69 @@ class Reservoir {
   sample(): Float64Array {
     return this.values.slice(0, Math.min(this.seen, this.cap)).sort();
   }
+  /** The reservoir's state, to cross to another thread. */
+  snapshot(): ReservoirState {
+    return { values: this.values.slice(0, Math.min(this.seen, this.cap)), seen: this.seen };
+  }
+  /**
+   * Joins another reservoir's sample of other values: the result is a uniform sample of all values
+   * seen by both — how many come from each side is drawn as a draw without replacement from both
+   * populations (hypergeometric), then that many are taken at random from each side's sample.
+   */
+  merge(other: ReservoirState): void {
+    const total = this.seen + other.seen;
+    const mine = Math.min(this.seen, this.cap);
+    if (total <= this.cap) {
+      this.values.set(other.values, mine);
+      this.seen = total;
+      return;
+    }
+    let remA = this.seen;
+    let remB = other.seen;
+    let fromA = 0;
+    for (let t = 0; t < this.cap; t++) {
+      if (this.rnd() * (remA + remB) < remA) {
+        fromA++;
+        remA--;
+      } else remB--;
+    }
+    const a = pick(this.values.slice(0, mine), fromA, this.rnd);
+    const b = pick(Float64Array.from(other.values), this.cap - fromA, this.rnd);
+    this.values.set(a, 0);
+    this.values.set(b, fromA);
+    this.seen = total;
+  }
+}
+
+/** What crosses threads of a Reservoir: its sample and how many values it has seen. */
+interface ReservoirState {
+  values: Float64Array;
+  seen: number;
+}
+
+/** k values at random from `xs` (a partial Fisher–Yates shuffle; xs is reordered). */
+function pick(xs: Float64Array, k: number, rnd: Random): Float64Array {
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rnd() * (xs.length - i));
+    const t = xs[i];
+    xs[i] = xs[j];
+    xs[j] = t;
+  }
+  return xs.subarray(0, k);
 }
 
 /** Log-spaced histogram for positive values (latency): 1 % wide bins from 1 µs to ~1e6 ms. */
 class LogHistogram {
-  private readonly counts = new Map<number, number>();
+  readonly counts = new Map<number, number>();
   n = 0;
   add(x: number): void {
     const b = x <= 1e-3 ? -1 : Math.floor(Math.log(x / 1e-3) / Math.log(1.01));
     this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
     this.n++;
+  }
+  merge(other: { counts: Map<number, number>; n: number }): void {
+    for (const [b, c] of other.counts) this.counts.set(b, (this.counts.get(b) ?? 0) + c);
+    this.n += other.n;
   }
   quantile(q: number): number | undefined {
     if (!this.n) return undefined;
@@ -134,6 +188,12 @@ export function psi(expected: readonly number[], observed: readonly number[]): n
   return s;
 }
 
+/** Counts `k` of category `c`; past MAX_CATEGORIES categories, new ones count as '(other)'. */
+function addCategory(categories: Map<string, number>, c: string, k: number): void {
+  if (categories.has(c) || categories.size < MAX_CATEGORIES) categories.set(c, (categories.get(c) ?? 0) + k);
+  else categories.set('(other)', (categories.get('(other)') ?? 0) + k);
+}
+
 interface FeatureAcc {
   numeric: Reservoir;
   categories: Map<string, number>;
@@ -144,6 +204,8 @@ interface GroupAcc {
   n: number;
   latency: LogHistogram;
   predNumeric: Reservoir;
+  /** the sum of the numeric predictions (their mean is exact; the quantiles come from the sample) */
+  predSum: number;
   predClasses: Map<string, number>;
   features: Map<string, FeatureAcc>;
   /** outcomes joined: binary accuracy / log-loss sums */
@@ -259,8 +321,49 @@ const normModel = (m: string) => m.replace(/\\/g, '/').replace(/^\.\//, '');
 export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
   const acc = new MonitorAccumulator(opts);
   await acc.loadOutcomes();
-  await readEvents(opts.log, (e) => acc.add(e), acc.readOptions);
+  // a large log is read in parts on worker threads (parallel.ts), each into an accumulator of its own
+  await parallelRead<MonitorPartial>(opts.log, opts.format, acc, { kind: 'monitor', options: acc.partOptions() }, (p) => {
+    acc.merge(p);
+    return true;
+  });
   return acc.report();
+}
+
+/** What a worker thread's accumulator is made with (MonitorAccumulator.partOptions): no functions. */
+export interface MonitorPartialOptions {
+  log: string;
+  format?: LogFormat;
+  mapping?: Readonly<Record<string, EventField>>;
+  model?: string;
+  windowMs?: number;
+  /** the outcomes joined on request_id, read once by the first thread (shared memory) */
+  outcomeTable?: IdTableParts;
+  /** the reservoirs' random seed (each part its own) */
+  seed?: number;
+}
+
+interface GroupState {
+  n: number;
+  latency: { counts: Map<number, number>; n: number };
+  predNumeric: ReservoirState;
+  predSum: number;
+  predClasses: Map<string, number>;
+  features: Map<string, { numeric: ReservoirState; categories: Map<string, number>; missing: number }>;
+  withOutcome: number;
+  correct: number;
+  logLoss: number;
+  logLossN: number;
+}
+
+/** What one part of the log adds up to (MonitorAccumulator.partial / merge). */
+export interface MonitorPartial {
+  overall: Map<string, GroupState>;
+  windows: Map<number, Map<string, GroupState>>;
+  models: Map<string, number>;
+  records: number;
+  from: number;
+  to: number;
+  lines: number;
 }
 
 /**
@@ -270,7 +373,7 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorReport> {
  */
 export class MonitorAccumulator {
   readonly thresholds: { psi: number; ksP: number; ksD: number };
-  private readonly rnd = mulberry32(7);
+  private readonly rnd: Random;
   private outcomes: IdTable | undefined;
   private readonly overall = new Map<string, GroupAcc>();
   private readonly windows = new Map<number, Map<string, GroupAcc>>();
@@ -281,10 +384,17 @@ export class MonitorAccumulator {
   records = 0;
   private from = Infinity;
   private to = -Infinity;
+  /** lines read by `read` (a later part's line numbers follow them) */
+  private lines = 0;
+  private lastRawModel: string | undefined;
+  private lastModel = '';
 
-  constructor(private readonly opts: Omit<MonitorOptions, 'log'> & { log: string }) {
-    this.thresholds = { psi: opts.thresholds?.psi ?? 0.2, ksP: opts.thresholds?.ksP ?? 0.01, ksD: opts.thresholds?.ksD ?? 0.1 };
+  constructor(private readonly opts: (Omit<MonitorOptions, 'log'> & { log: string }) | MonitorPartialOptions) {
+    const o = opts as MonitorOptions & MonitorPartialOptions;
+    this.thresholds = { psi: o.thresholds?.psi ?? 0.2, ksP: o.thresholds?.ksP ?? 0.01, ksD: o.thresholds?.ksD ?? 0.1 };
     this.wanted = opts.model ? normModel(opts.model) : undefined;
+    this.rnd = mulberry32(o.seed ?? 7);
+    if (o.outcomeTable) this.outcomes = IdTable.of(o.outcomeTable);
   }
 
   /** The options to read the log with. */
@@ -292,12 +402,99 @@ export class MonitorAccumulator {
     return { format: this.opts.format, mapping: this.opts.mapping, ...(this.wanted ? { defaultModel: this.wanted } : {}) };
   }
 
-  /** Reads the outcomes log, if any (once, before the events). */
+  /** What a worker thread's accumulator for a later part of the same log is made with. */
+  partOptions(): MonitorPartialOptions {
+    const { log, format, mapping, model, windowMs } = this.opts;
+    return {
+      log,
+      ...(format ? { format } : {}),
+      ...(mapping ? { mapping } : {}),
+      ...(model ? { model } : {}),
+      ...(windowMs ? { windowMs } : {}),
+      ...(this.outcomes ? { outcomeTable: this.outcomes.parts() } : {}),
+    };
+  }
+
+  /** Reads the records of `range` of the log (default: all of it) after those read so far. */
+  async read(range?: ByteRange): Promise<void> {
+    const { lines } = await readEvents(this.opts.log, (e) => this.add(e), this.readOptions, range ? { ...range, firstLine: this.lines + 1 } : undefined);
+    this.lines += lines;
+  }
+
+  /** What was added so far, to send to the thread that joins the parts. */
+  partial(): MonitorPartial {
+    const state = (g: GroupAcc): GroupState => ({
+      n: g.n,
+      latency: { counts: g.latency.counts, n: g.latency.n },
+      predNumeric: g.predNumeric.snapshot(),
+      predSum: g.predSum,
+      predClasses: g.predClasses,
+      features: new Map([...g.features].map(([k, f]) => [k, { numeric: f.numeric.snapshot(), categories: f.categories, missing: f.missing }])),
+      withOutcome: g.withOutcome,
+      correct: g.correct,
+      logLoss: g.logLoss,
+      logLossN: g.logLossN,
+    });
+    const groups = (m: Map<string, GroupAcc>) => new Map([...m].map(([v, g]) => [v, state(g)]));
+    return {
+      overall: groups(this.overall),
+      windows: new Map([...this.windows].map(([w, m]) => [w, groups(m)])),
+      models: this.models,
+      records: this.records,
+      from: this.from,
+      to: this.to,
+      lines: this.lines,
+    };
+  }
+
+  /** Adds the part of the log read after this one (by another thread). */
+  merge(p: MonitorPartial): void {
+    const into = (g: GroupAcc, x: GroupState) => {
+      g.n += x.n;
+      g.latency.merge(x.latency);
+      g.predNumeric.merge(x.predNumeric);
+      g.predSum += x.predSum;
+      for (const [c, k] of x.predClasses) g.predClasses.set(c, (g.predClasses.get(c) ?? 0) + k);
+      for (const [name, xf] of x.features) {
+        let f = g.features.get(name);
+        if (!f) g.features.set(name, (f = { numeric: new Reservoir(g.predNumeric.cap, this.rnd), categories: new Map(), missing: 0 }));
+        f.numeric.merge(xf.numeric);
+        f.missing += xf.missing;
+        for (const [c, k] of xf.categories) addCategory(f.categories, c, k);
+      }
+      g.withOutcome += x.withOutcome;
+      g.correct += x.correct;
+      g.logLoss += x.logLoss;
+      g.logLossN += x.logLossN;
+    };
+    for (const [v, x] of p.overall) {
+      let g = this.overall.get(v);
+      if (!g) this.overall.set(v, (g = this.newGroup(RESERVOIR)));
+      into(g, x);
+    }
+    for (const [w, m] of p.windows) {
+      let wm = this.windows.get(w);
+      if (!wm) this.windows.set(w, (wm = new Map()));
+      for (const [v, x] of m) {
+        let g = wm.get(v);
+        if (!g) wm.set(v, (g = this.newGroup(2000)));
+        into(g, x);
+      }
+    }
+    for (const [m, n] of p.models) this.models.set(m, (this.models.get(m) ?? 0) + n);
+    this.records += p.records;
+    this.from = Math.min(this.from, p.from);
+    this.to = Math.max(this.to, p.to);
+    this.lines += p.lines;
+  }
+
+  /** Reads the outcomes log, if any (once, before the events); kept in shared memory for the worker threads. */
   async loadOutcomes(): Promise<void> {
-    if (!this.opts.outcomes) return;
-    const t = new IdTable();
+    const outcomesFile = (this.opts as MonitorOptions).outcomes;
+    if (!outcomesFile) return;
+    const t = new IdTable(undefined, true, true);
     this.outcomes = t;
-    const file = this.opts.outcomes;
+    const file = outcomesFile;
     await readOutcomes(file, (o, line) => {
       // a plain outcome, or named outcomes of which there is one (e.g. {"purchased": 1})
       let y: number | undefined;
@@ -316,6 +513,7 @@ export class MonitorAccumulator {
       n: 0,
       latency: new LogHistogram(),
       predNumeric: new Reservoir(cap, this.rnd),
+      predSum: 0,
       predClasses: new Map(),
       features: new Map(),
       withOutcome: 0,
@@ -329,10 +527,15 @@ export class MonitorAccumulator {
     const outcomes = this.outcomes;
     g.n++;
     if (e.latencyMs !== undefined) g.latency.add(e.latencyMs);
-    if (typeof e.prediction === 'number') g.predNumeric.add(e.prediction);
+    if (typeof e.prediction === 'number') {
+      g.predNumeric.add(e.prediction);
+      g.predSum += e.prediction;
+    }
     else if (typeof e.prediction === 'string') g.predClasses.set(e.prediction, (g.predClasses.get(e.prediction) ?? 0) + 1);
-    // with an outcomes log, a request without an outcome there had none (0: no purchase), as in abtest
-    const y = outcomes ? (outcomes.get(e.requestId) ?? 0) : typeof e.outcome === 'number' ? e.outcome : undefined;
+    // the outcomes log first, then the record's own outcome; with an outcomes log, a request without
+    // either had none (0: no purchase) — as abtest joins them
+    const inline = typeof e.outcome === 'number' ? e.outcome : undefined;
+    const y = outcomes ? (outcomes.get(e.requestId) ?? inline ?? 0) : inline;
     if (y !== undefined && typeof e.prediction === 'number' && (y === 0 || y === 1) && e.prediction >= 0 && e.prediction <= 1) {
       g.withOutcome++;
       if ((e.prediction >= 0.5 ? 1 : 0) === y) g.correct++;
@@ -349,17 +552,18 @@ export class MonitorAccumulator {
         continue;
       }
       if (typeof v === 'number') f.numeric.add(v);
-      else {
-        const key = String(v);
-        if (f.categories.has(key) || f.categories.size < MAX_CATEGORIES) f.categories.set(key, (f.categories.get(key) ?? 0) + 1);
-        else f.categories.set('(other)', (f.categories.get('(other)') ?? 0) + 1);
-      }
+      else addCategory(f.categories, String(v), 1);
     }
   }
 
   /** One event of the log, in order. */
   add(e: PredictionEvent): void {
-    const model = normModel(e.model);
+    // consecutive events mostly name the same model (the same string from the fast reader)
+    if (e.model !== this.lastRawModel) {
+      this.lastRawModel = e.model;
+      this.lastModel = normModel(e.model);
+    }
+    const model = this.lastModel;
     this.models.set(model, (this.models.get(model) ?? 0) + 1);
     if (this.wanted && model !== this.wanted) return;
     this.records++;
@@ -380,7 +584,8 @@ export class MonitorAccumulator {
 
   /** The report of what was added so far; throws when nothing of the model was read. */
   async report(): Promise<MonitorReport> {
-    const { opts, thresholds, overall, windows, models, wanted, records, labels, refs } = this;
+    const { thresholds, overall, windows, models, wanted, records, labels, refs } = this;
+    const opts = this.opts as MonitorOptions;
     if (!wanted && models.size > 1) {
       throw new EventLogError(`the log holds predictions of ${models.size} models (${[...models].map(([m, n]) => `${m}: ${n}`).join(', ')}): name one with --model PATH`, opts.log);
     }
@@ -435,7 +640,7 @@ export class MonitorAccumulator {
         exposures: g.n,
         ...(p50 !== undefined && p95 !== undefined ? { latencyMs: { p50, p95 } } : {}),
         ...(preds
-          ? { prediction: { mean: preds.reduce((a, b) => a + b, 0) / preds.length, quantiles: [0.05, 0.25, 0.5, 0.75, 0.95].map((p) => q(preds, p)) } }
+          ? { prediction: { mean: g.predSum / g.predNumeric.seen, quantiles: [0.05, 0.25, 0.5, 0.75, 0.95].map((p) => q(preds, p)) } }
           : g.predClasses.size
             ? { prediction: { classes: [...g.predClasses].map(([name, c]) => ({ name, share: c / g.n })).sort((a, b) => b.share - a.share) } }
             : {}),

@@ -23,7 +23,7 @@ describe('extension package (.vsix contents and manifest)', function () {
   });
 
   it('ships the bundles, the webview assets and the manifest', () => {
-    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/kerasWorker.js', 'dist/evalHost.js', 'dist/evalHostKeras.js', 'dist/lfsCleanFilter.js', 'dist/vendor/ws.js', 'dist/vendor/vscode-jsonrpc.js', 'dist/vendor/js-yaml.js', 'dist/vendor/simple-git.js', 'dist/webview/inspect.js', 'dist/webview/codicon.css', 'media/icon.png', 'LICENSE']) {
+    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/kerasWorker.js', 'dist/scanWorker.js', 'dist/evalHost.js', 'dist/evalHostKeras.js', 'dist/lfsCleanFilter.js', 'dist/vendor/ws.js', 'dist/vendor/vscode-jsonrpc.js', 'dist/vendor/js-yaml.js', 'dist/vendor/simple-git.js', 'dist/webview/inspect.js', 'dist/webview/codicon.css', 'media/icon.png', 'LICENSE']) {
       assert.ok(files.includes(f), `${f} should be packaged`);
     }
   });

@@ -12,6 +12,7 @@ import { mulberry32 } from '../../src/core/metrics';
 import { runAbTest } from '../../src/core/production/collect';
 import { toEvent, type PredictionEvent } from '../../src/core/production/events';
 import { FastJsonLine } from '../../src/core/production/fastLine';
+import { IdTable } from '../../src/core/production/idTable';
 import { runMonitor } from '../../src/core/production/monitor';
 import { logParts } from '../../src/core/production/parallel';
 import { TempSpace } from './repoTestUtil';
@@ -161,6 +162,44 @@ describe('prediction logs at scale: the fast reader and the read in parts', func
     checkLine(line, mapped, { req: 'request_id', v: 'version' }, false);
     checkLine(JSON.stringify({ timestamp: 5, v: 'v2', req: 'x-1', features: { a: [1, { b: 2 }] } }), mapped, { req: 'request_id', v: 'version' }, false);
     assert.strictEqual(fast(JSON.stringify({ timestamp: 5, v: 'v2', req: 'x-1', features: 'no' }), mapped), undefined);
+  });
+
+  it('the request-id table keeps what a Map keeps: values, first tags, growth, shared memory, joins of two parts', () => {
+    const rnd = mulberry32(7);
+    const ref = new Map<string, { v: number; tag: number }>();
+    const t = new IdTable(16, true);
+    for (let i = 0; i < 120000; i++) {
+      const id = `id-${Math.floor(rnd() * 90000).toString(36)}${rnd() < 0.01 ? 'é' : ''}`;
+      const v = Math.round(rnd() * 1e6) / 1e3;
+      const before = t.addIfAbsent(id, v, i + 1);
+      const r = ref.get(id);
+      assert.strictEqual(before, r?.tag, id);
+      if (!r) ref.set(id, { v, tag: i + 1 });
+    }
+    assert.strictEqual(t.size, ref.size);
+    for (const [id, r] of ref) assert.strictEqual(t.get(id), r.v, id);
+    assert.strictEqual(t.get('never-added'), undefined);
+    // a table made in shared memory, read through its parts (as a worker thread reads it)
+    const shared = new IdTable(16, true, true);
+    for (const [id, r] of ref) shared.addIfAbsent(id, r.v, r.tag);
+    const seenThere = IdTable.of(shared.parts());
+    assert.ok(shared.parts().slots.buffer instanceof SharedArrayBuffer);
+    for (const [id, r] of [...ref].slice(0, 5000)) assert.strictEqual(seenThere.get(id), r.v);
+    // two parts: shared ids are found; absorbing keeps the first part's tags and offsets the second's
+    const a = new IdTable(16, false);
+    const b = new IdTable(16, false);
+    for (let i = 0; i < 5000; i++) a.addIfAbsent(`a${i}`, 0, i + 1);
+    for (let i = 0; i < 5000; i++) b.addIfAbsent(`b${i}`, 0, i + 1);
+    assert.strictEqual(a.sharesAny(b), false);
+    a.absorb(b, 5000);
+    assert.strictEqual(a.size, 10000);
+    assert.strictEqual(a.addIfAbsent('b17', 0, 1), 5018);
+    assert.strictEqual(a.addIfAbsent('a17', 0, 1), 18);
+    b.addIfAbsent('a4999', 0, 6000);
+    assert.strictEqual(new IdTable(16, false).sharesAny(b), false);
+    const c = new IdTable(16, false);
+    c.addIfAbsent('a4999', 0, 1);
+    assert.strictEqual(c.sharesAny(b), true);
   });
 
   /** A seeded log: three versions, hours of traffic, some outcomes late in a separate log. */

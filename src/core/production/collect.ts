@@ -5,7 +5,8 @@
  * themselves are never kept.
  */
 import { analyseAbTest, emptySums, type AbTestReport, type OutcomeKind, type Sums } from './abtest';
-import { EventLogError, readEvents, readOutcomes, type ByteRange, type EventField, type LogFormat } from './events';
+import * as fs from 'fs';
+import { EventLogError, estimateLines, readEvents, readOutcomes, type ByteRange, type EventField, type LogFormat } from './events';
 import { IdTable, type IdTableParts } from './idTable';
 import { parallelRead } from './parallel';
 
@@ -92,7 +93,8 @@ export class AbTestCollector {
   private readonly groups = new Map<string, Group>();
   private readonly groupIndex = new Map<string, number>();
   private readonly hourly = new Map<number, (Sums | undefined)[]>();
-  readonly models = new Map<string, number>();
+  /** records per model (all models, before --model picks one) */
+  readonly models = new Map<string, { n: number }>();
   readonly names = new Set<string>();
   private readonly wanted: string | undefined;
   private readonly joined: IdTable | undefined;
@@ -121,6 +123,8 @@ export class AbTestCollector {
     let lastGi = 0;
     let lastHour = NaN;
     let lastHourSums: (Sums | undefined)[] = [];
+    let lastModelCount = { n: 0 };
+    if (fs.existsSync(opts.log)) seen.reserve(estimateLines(opts.log, range));
     const { lines } = await readEvents(
       opts.log,
       (e, line) => {
@@ -128,9 +132,11 @@ export class AbTestCollector {
           lastRawModel = e.model;
           lastModel = normModel(e.model);
           lastVersion = undefined;
+          lastModelCount = models.get(lastModel) ?? { n: 0 };
+          models.set(lastModel, lastModelCount);
         }
         const model = lastModel;
-        models.set(model, (models.get(model) ?? 0) + 1);
+        lastModelCount.n++;
         if (wanted && model !== wanted) return;
         const before = seen.addIfAbsent(e.requestId, 0, line);
         if (before !== undefined) {
@@ -151,7 +157,11 @@ export class AbTestCollector {
         }
         const g = lastGroup;
         let v = joined?.get(e.requestId);
-        if (v === undefined) v = pickOutcome(e.outcome, opts.metric, () => `${opts.log}, line ${line}`, names);
+        if (v === undefined) {
+          const o = e.outcome;
+          // a plain number needs no --metric (pickOutcome says so when one is given)
+          v = typeof o === 'number' && !opts.metric ? o : pickOutcome(o, opts.metric, () => `${opts.log}, line ${line}`, names);
+        }
         else if (typeof e.outcome === 'object') for (const k of Object.keys(e.outcome)) names.add(k);
         if (v === undefined && missing === 'zero') v = 0;
         const hour = Math.floor(e.timestamp / 3600000);
@@ -188,7 +198,7 @@ export class AbTestCollector {
     return {
       groups: [...this.groups].map(([key, g]) => ({ key, ...g })),
       hourly: this.hourly,
-      models: this.models,
+      models: new Map([...this.models].map(([m, c]) => [m, c.n])),
       from: this.from,
       to: this.to,
       records: this.records,
@@ -223,7 +233,11 @@ export class AbTestCollector {
         if (x) addSums((h![map[i]] ??= emptySums()), x);
       });
     }
-    for (const [m, n] of p.models) this.models.set(m, (this.models.get(m) ?? 0) + n);
+    for (const [m, n] of p.models) {
+      const c = this.models.get(m);
+      if (c) c.n += n;
+      else this.models.set(m, { n });
+    }
     for (const k of p.names) this.names.add(k);
     this.from = Math.min(this.from, p.from);
     this.to = Math.max(this.to, p.to);
@@ -260,6 +274,7 @@ export async function runAbTest(opts: AbTestOptions): Promise<AbTestReport> {
   if (opts.outcomes) {
     const file = opts.outcomes;
     joined = new IdTable(undefined, true, true);
+    if (fs.existsSync(file)) joined.reserve(estimateLines(file));
     const table = joined;
     await readOutcomes(
       file,
@@ -302,7 +317,8 @@ export async function runAbTest(opts: AbTestOptions): Promise<AbTestReport> {
   });
   for (const k of c.names) names.add(k);
   binary &&= c.binary;
-  const { models, records, withOutcome, from, to } = c;
+  const { records, withOutcome, from, to } = c;
+  const models = new Map([...c.models].map(([m, k]) => [m, k.n]));
   const wanted = opts.model ? normModel(opts.model) : undefined;
   const groups = new Map(c.groupList().map((g) => [g.key, g.group]));
   const groupIndex = new Map(c.groupList().map((g) => [g.key, g.index]));

@@ -14,7 +14,6 @@
  * record is checked as it is read and the first bad one stops the read with an error that names the
  * field, the record and its line.
  */
-import { isAscii } from 'buffer';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FastJsonLine } from './fastLine';
@@ -215,9 +214,8 @@ function renamed(rec: Record<string, unknown>, mapping?: Readonly<Record<string,
  * empty line is skipped. Memory stays at a chunk and one line whatever the file's size.
  */
 export async function forEachLine(file: string, onLine: (line: string, n: number) => void): Promise<number> {
-  // a line's bytes are decoded alone (Latin-1 when the chunk is ASCII, the cheapest decode; UTF-8
-  // otherwise — a whole line never cuts a character)
-  return forEachLineBytes(file, (buf, start, end, n, ascii) => onLine(buf.toString(ascii ? 'latin1' : 'utf8', start, end), n));
+  // a line's bytes are decoded alone (a whole line never cuts a character)
+  return forEachLineBytes(file, (buf, start, end, n) => onLine(buf.toString('utf8', start, end), n));
 }
 
 /** A byte range of a file: [start, end); start at a line's first byte. */
@@ -228,15 +226,36 @@ export interface ByteRange {
   firstLine?: number;
 }
 
+/** About how many lines `file` (or its `range`) holds, from the length of the lines in its first 64 KiB. */
+export function estimateLines(file: string, range?: ByteRange): number {
+  const start = range?.start ?? 0;
+  let size: number;
+  try {
+    size = (range?.end ?? fs.statSync(file).size) - start;
+  } catch {
+    return 0;
+  }
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(1 << 16, Math.max(0, size)));
+    const got = fs.readSync(fd, buf, 0, buf.length, start);
+    let lines = 0;
+    for (let i = buf.indexOf(10); i >= 0 && i < got; i = buf.indexOf(10, i + 1)) lines++;
+    return lines ? Math.ceil((size / got) * lines * 1.1) : 1;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * The bytes of each non-empty line of `file` (or of the lines that start in `range`), without its
- * line end: `onLine(buf, start, end, lineNumber, ascii)` — `buf[end]` is never part of the line;
- * `ascii` says the bytes are all ASCII (known per chunk). Line numbers count from the range's
+ * line end: `onLine(buf, start, end, lineNumber)` — `buf[end]` is never part of the line. Line
+ * numbers count from the range's
  * `firstLine` (default 1). Returns the number of lines (empty ones too).
  */
 export async function forEachLineBytes(
   file: string,
-  onLine: (buf: Buffer, start: number, end: number, n: number, ascii: boolean) => void,
+  onLine: (buf: Buffer, start: number, end: number, n: number) => void,
   range?: ByteRange,
 ): Promise<number> {
   const base = (range?.firstLine ?? 1) - 1;
@@ -244,10 +263,10 @@ export async function forEachLineBytes(
   // the bytes of a line cut by the chunk's end, joined with the next chunk's first line only (the
   // chunks themselves are never copied)
   let rest: Buffer | undefined;
-  const take = (buf: Buffer, start: number, end: number, ascii: boolean) => {
+  const take = (buf: Buffer, start: number, end: number) => {
     n++;
     if (end > start && buf[end - 1] === 13) end--;
-    if (end > start) onLine(buf, start, end, n, ascii);
+    if (end > start) onLine(buf, start, end, n);
   };
   const stream = fs.createReadStream(file, { highWaterMark: 4 << 20, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -260,19 +279,18 @@ export async function forEachLineBytes(
       }
       const joined = Buffer.concat([rest, chunk.subarray(0, nl)]);
       rest = undefined;
-      take(joined, 0, joined.length, isAscii(joined));
+      take(joined, 0, joined.length);
       start = nl + 1;
     }
-    const ascii = isAscii(chunk);
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl < 0) break;
-      take(chunk, start, nl, ascii);
+      take(chunk, start, nl);
       start = nl + 1;
     }
     if (start < chunk.length) rest = Buffer.from(chunk.subarray(start));
   }
-  if (rest?.length) take(rest, 0, rest.length, isAscii(rest));
+  if (rest?.length) take(rest, 0, rest.length);
   return n - base;
 }
 
@@ -292,8 +310,8 @@ export async function readEvents(
   let records = 0;
   const lines = await forEachLineBytes(
     file,
-    (buf, start, end, n, ascii) => {
-      const e = parser.bytes(buf, start, end, n, ascii);
+    (buf, start, end, n) => {
+      const e = parser.bytes(buf, start, end, n);
       if (!e) return;
       onEvent(e, parser.at);
       records++;
@@ -308,8 +326,8 @@ export async function readEvents(
 export interface EventLineParser {
   /** the event of this line, or undefined (a CSV header, a quoted cell going on to the next line); throws EventLogError */
   line(text: string, n: number): PredictionEvent | undefined;
-  /** the same, from the line's bytes buf[start, end) (`ascii`: all of them are) */
-  bytes(buf: Buffer, start: number, end: number, n: number, ascii: boolean): PredictionEvent | undefined;
+  /** the same, from the line's bytes buf[start, end) */
+  bytes(buf: Buffer, start: number, end: number, n: number): PredictionEvent | undefined;
   /** the line number the last event started on */
   readonly at: number;
   /** the file ended: throws when a quoted cell is left open or a CSV log had no header */
@@ -327,7 +345,7 @@ export function eventLineParser(file: string, opts: ReadOptions = {}): EventLine
         p.at = n;
         return toEvent(renamed(rec, opts.mapping), file, n, opts);
       },
-      bytes(buf: Buffer, start: number, end: number, n: number, ascii: boolean): PredictionEvent | undefined {
+      bytes(buf: Buffer, start: number, end: number, n: number): PredictionEvent | undefined {
         // the fast path reads the common shapes; any other line is read by JSON.parse + toEvent, which
         // also words the error when the line is wrong (fastLine.ts)
         const e = fast.parse(buf, start, end);
@@ -335,7 +353,7 @@ export function eventLineParser(file: string, opts: ReadOptions = {}): EventLine
           p.at = n;
           return e;
         }
-        return p.line(buf.toString(ascii ? 'latin1' : 'utf8', start, end), n);
+        return p.line(buf.toString('utf8', start, end), n);
       },
       end(): void {},
     };
@@ -346,8 +364,8 @@ export function eventLineParser(file: string, opts: ReadOptions = {}): EventLine
   let pendingLine = 0;
   const p = {
     at: 0,
-    bytes(buf: Buffer, start: number, end: number, n: number, ascii: boolean): PredictionEvent | undefined {
-      return p.line(buf.toString(ascii ? 'latin1' : 'utf8', start, end), n);
+    bytes(buf: Buffer, start: number, end: number, n: number): PredictionEvent | undefined {
+      return p.line(buf.toString('utf8', start, end), n);
     },
     line(line: string, n: number): PredictionEvent | undefined {
       let text = line;

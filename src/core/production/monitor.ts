@@ -12,7 +12,8 @@
  * - latency quantiles from a log-spaced histogram (1 % wide bins): within 1 % of the exact value.
  */
 import { mulberry32, type Random } from '../metrics/rng';
-import { EventLogError, forEachLine, jsonRecord, logFormatOf, readEvents, readOutcomes, splitCsvLine, type ByteRange, type EventField, type LogFormat, type PredictionEvent, type ReadOptions } from './events';
+import * as fs from 'fs';
+import { EventLogError, estimateLines, forEachLine, jsonRecord, logFormatOf, readEvents, readOutcomes, splitCsvLine, type ByteRange, type EventField, type LogFormat, type PredictionEvent, type ReadOptions } from './events';
 import type { FeatureDriftJson, MonitorReportJson, MonitorStatsJson } from '../../shared/monitorProtocol';
 import { IdTable, type IdTableParts } from './idTable';
 import { parallelRead } from './parallel';
@@ -493,6 +494,7 @@ export class MonitorAccumulator {
     const outcomesFile = (this.opts as MonitorOptions).outcomes;
     if (!outcomesFile) return;
     const t = new IdTable(undefined, true, true);
+    if (fs.existsSync(outcomesFile)) t.reserve(estimateLines(outcomesFile));
     this.outcomes = t;
     const file = outcomesFile;
     await readOutcomes(file, (o, line) => {

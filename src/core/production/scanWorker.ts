@@ -17,7 +17,7 @@ async function main(): Promise<void> {
       const c = new AbTestCollector(job.options as AbReadOptions);
       await c.read(job.range);
       const partial = c.partial();
-      transfer.push(partial.seen.hi.buffer as ArrayBuffer, partial.seen.lo.buffer as ArrayBuffer, partial.seen.tags.buffer as ArrayBuffer);
+      transfer.push(partial.seen.slots.buffer as ArrayBuffer);
       reply = { ok: true, partial };
     } else {
       // each part's reservoirs draw from a generator of their own

@@ -1,8 +1,10 @@
 /**
  * Benchmark (issue #13): `modelver abtest` and `modelver monitor` on a prediction log of
- * MV_BENCH_EVENTS events (default 10 million, about 1.3 GB of JSON Lines: two versions, one feature
- * object of three values, latency, inline 0/1 outcomes), each a fresh process, interleaved with the
- * baseline — `wc -l` on the same file, one scan of it — medians with their spread. Goal: each at most
+ * MV_BENCH_EVENTS events (default 10 million, 2.1 GiB of JSON Lines — about 210 bytes a record: two
+ * versions, one feature object of three values, latency, inline 0/1 outcomes; twice the issue's "about
+ * 1 GB"), each a fresh process, interleaved with the baseline — `wc -l` on the same file, one scan of
+ * it — medians with their spread. The log is read in parts on as many threads as there are cores
+ * (src/core/production/parallel.ts). Goal: each at most
  * 10 s on the project's 2-core machine, with bounded memory (the peak RSS of one run of each, from
  * /usr/bin/time, is printed beside).
  *

@@ -44,8 +44,8 @@ interface Interned {
 }
 
 export class FastJsonLine {
-  /** the file's keys that name schema fields, by key length */
-  private readonly keysByLength = new Map<number, KeyEntry[]>();
+  /** the file's keys that name schema fields, by key length (an array: cheaper than a Map per key) */
+  private readonly keysByLength: (KeyEntry[] | undefined)[] = [];
   private b: Buffer = Buffer.alloc(0);
   private pos = 0;
   private end = 0;
@@ -76,9 +76,7 @@ export class FastJsonLine {
     }
     for (const [name, field] of names) {
       const bytes = Buffer.from(name, 'utf8');
-      let list = this.keysByLength.get(bytes.length);
-      if (!list) this.keysByLength.set(bytes.length, (list = []));
-      list.push({ bytes, field });
+      (this.keysByLength[bytes.length] ??= []).push({ bytes, field });
     }
   }
 
@@ -213,7 +211,7 @@ export class FastJsonLine {
       i++;
     }
     this.pos = i + 1;
-    const list = this.keysByLength.get(i - s);
+    const list = i - s < this.keysByLength.length ? this.keysByLength[i - s] : undefined;
     if (list) {
       for (const k of list) if (same(k.bytes, b, s)) return k.field;
     }

@@ -525,28 +525,24 @@ export class MonitorAccumulator {
     };
   }
 
-  private addTo(g: GroupAcc, e: PredictionEvent): void {
-    const outcomes = this.outcomes;
+  /** What an event adds to a group; `loss` is its log-loss term, or NaN when it has no 0/1 outcome and probability. */
+  private addTo(g: GroupAcc, e: PredictionEvent, correct: boolean, loss: number): void {
     g.n++;
     if (e.latencyMs !== undefined) g.latency.add(e.latencyMs);
     if (typeof e.prediction === 'number') {
       g.predNumeric.add(e.prediction);
       g.predSum += e.prediction;
-    }
-    else if (typeof e.prediction === 'string') g.predClasses.set(e.prediction, (g.predClasses.get(e.prediction) ?? 0) + 1);
-    // the outcomes log first, then the record's own outcome; with an outcomes log, a request without
-    // either had none (0: no purchase) — as abtest joins them
-    const inline = typeof e.outcome === 'number' ? e.outcome : undefined;
-    const y = outcomes ? (outcomes.get(e.requestId) ?? inline ?? 0) : inline;
-    if (y !== undefined && typeof e.prediction === 'number' && (y === 0 || y === 1) && e.prediction >= 0 && e.prediction <= 1) {
+    } else if (typeof e.prediction === 'string') g.predClasses.set(e.prediction, (g.predClasses.get(e.prediction) ?? 0) + 1);
+    if (loss === loss) {
       g.withOutcome++;
-      if ((e.prediction >= 0.5 ? 1 : 0) === y) g.correct++;
-      const p = Math.min(1 - 1e-15, Math.max(1e-15, e.prediction));
-      g.logLoss += -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+      if (correct) g.correct++;
+      g.logLoss += loss;
       g.logLossN++;
     }
-    if (!e.features) return;
-    for (const [k, v] of Object.entries(e.features)) {
+    const feats = e.features;
+    if (!feats) return;
+    for (const k in feats) {
+      const v = feats[k];
       let f = g.features.get(k);
       if (!f) g.features.set(k, (f = { numeric: new Reservoir(g.predNumeric.cap, this.rnd), categories: new Map(), missing: 0 }));
       if (v === null || v === undefined || v === '') {
@@ -571,16 +567,28 @@ export class MonitorAccumulator {
     this.records++;
     if (e.timestamp < this.from) this.from = e.timestamp;
     if (e.timestamp > this.to) this.to = e.timestamp;
+    // the outcomes log first, then the record's own outcome; with an outcomes log, a request without
+    // either had none (0: no purchase) — as abtest joins them
+    const inline = typeof e.outcome === 'number' ? e.outcome : undefined;
+    const y = this.outcomes ? (this.outcomes.get(e.requestId) ?? inline ?? 0) : inline;
+    const pr = e.prediction;
+    let loss = NaN;
+    let correct = false;
+    if (y !== undefined && typeof pr === 'number' && (y === 0 || y === 1) && pr >= 0 && pr <= 1) {
+      correct = (pr >= 0.5 ? 1 : 0) === y;
+      const p = Math.min(1 - 1e-15, Math.max(1e-15, pr));
+      loss = -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+    }
     let g = this.overall.get(e.version);
     if (!g) this.overall.set(e.version, (g = this.newGroup(RESERVOIR)));
-    this.addTo(g, e);
+    this.addTo(g, e, correct, loss);
     if (this.opts.windowMs) {
       const w = Math.floor(e.timestamp / this.opts.windowMs) * this.opts.windowMs;
       let wm = this.windows.get(w);
       if (!wm) this.windows.set(w, (wm = new Map()));
       let wg = wm.get(e.version);
       if (!wg) wm.set(e.version, (wg = this.newGroup(2000)));
-      this.addTo(wg, e);
+      this.addTo(wg, e, correct, loss);
     }
   }
 

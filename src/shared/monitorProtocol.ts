@@ -10,6 +10,8 @@ export interface FeatureDriftJson {
   n: number;
   ks?: { d: number; p: number; sampled: boolean };
   psi: number;
+  /** present when n is below it: too few values for PSI to flag drift (core/production/monitor.ts psiMinN) */
+  psiMinN?: number;
   shares?: { category: string; share: number; reference: number }[];
   drift: boolean;
 }

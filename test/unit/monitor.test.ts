@@ -137,4 +137,34 @@ describe('modelver monitor: drift, latency and accuracy of deployed versions', f
     assert.strictEqual(b.code, 1);
     assert.match(b.err, /bad\.jsonl, line 4: 'latency_ms' "fast" is not a number of milliseconds/);
   });
+
+  it('PSI flags no drift in a window of too few values (its chance level is about (bins − 1)/n); KS still judges it', async () => {
+    const rnd = mulberry32(5);
+    const start = Date.parse('2026-11-05T00:00:00Z');
+    const lines: string[] = [];
+    // hour 0: 40 values like the training data; hour 1: 1,000 like it; hour 2: 1,000 shifted by one sd
+    const hours: [number, number][] = [[40, 0], [1000, 0], [1000, 2]];
+    let id = 0;
+    hours.forEach(([n, shift], hIdx) => {
+      for (let i = 0; i < n; i++) {
+        lines.push(JSON.stringify({ timestamp: start + hIdx * 3600e3 + i, model: 'm.onnx', version: 'v1', request_id: `p${id++}`, prediction: 0.5, features: { pages_viewed: 5 + shift + 2 * normal(rnd) } }));
+      }
+    });
+    const few = path.join(t.dir, 'few.jsonl');
+    fs.writeFileSync(few, lines.join('\n') + '\n');
+    const r = await cli(['monitor', '--log', few, '--reference', ref, '--window', '1h', '--json', '-C', t.dir]);
+    assert.strictEqual(r.code, 0, r.err);
+    const rep = JSON.parse(r.out) as MonitorReport;
+    const pages = (w: number) => rep.windows[w].versions[0].features.find((f) => f.feature === 'pages_viewed')!;
+    // the rule: 4·(bins − 1)/threshold values, 4·9/0.2 = 180 for the reference's ten deciles
+    assert.strictEqual(pages(0).psiMinN, 180);
+    assert.ok(pages(0).psi >= 0.2, `the few values' PSI is above the threshold by chance (${pages(0).psi}), the case this guards`);
+    assert.strictEqual(pages(0).drift, false);
+    assert.ok(pages(0).ks!.p > 0.01, 'KS finds nothing either');
+    assert.strictEqual(pages(1).psiMinN, undefined);
+    assert.strictEqual(pages(1).drift, false);
+    assert.strictEqual(pages(2).psiMinN, undefined);
+    assert.strictEqual(pages(2).drift, true);
+    assert.match(rep.notes.join('\n'), /fewer values of a feature than psiMinN \(180 for ten bins\)/);
+  });
 });

@@ -67,7 +67,7 @@ function driftTable(rows: { scope: string; v: MonitorStatsJson }[], id: string):
       h('td', null, f.n.toLocaleString('en-US')),
       h('td', null, f.ks ? num(f.ks.d) : f.kind === 'text' ? '(categories)' : '—'),
       h('td', null, f.ks ? (f.ks.p < 0.001 ? '< 0.001' : num(f.ks.p)) : '—'),
-      h('td', null, num(f.psi)),
+      h('td', f.psiMinN ? { title: `fewer than ${f.psiMinN} values: too few for PSI to flag drift` } : null, f.psiMinN ? `${num(f.psi)} (few values)` : num(f.psi)),
       h('td', null, f.drift ? h('span', { class: 'mark drift-mark' }, '⚠ DRIFT') : ''),
     )))),
   );

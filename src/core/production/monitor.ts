@@ -175,6 +175,16 @@ function binOf(edges: readonly number[], x: number): number {
   return lo;
 }
 
+/**
+ * The fewest values whose PSI is judged against `threshold`: by chance alone (no drift) PSI over
+ * `bins` bins of n values has an expected value of about (bins − 1)/n, so below 4·(bins − 1)/threshold
+ * values (180 for ten bins and 0.2) a window's PSI is mostly noise and flags nothing (KS, whose p-value
+ * accounts for n, still does). docs/production.md.
+ */
+export function psiMinN(bins: number, threshold: number): number {
+  return Math.ceil((4 * Math.max(1, bins - 1)) / threshold);
+}
+
 /** PSI of observed bin counts against expected bin counts. */
 export function psi(expected: readonly number[], observed: readonly number[]): number {
   const te = expected.reduce((a, b) => a + b, 0);
@@ -619,7 +629,9 @@ export class MonitorAccumulator {
             const bins = new Array<number>(r.bins.length).fill(0);
             for (const x of sample) bins[binOf(r.edges, x)]++;
             fd.psi = psi(r.bins, bins);
-            fd.drift = fd.psi >= thresholds.psi || (t.p < thresholds.ksP && t.d >= thresholds.ksD);
+            const few = psiMinN(r.bins.length, thresholds.psi);
+            if (f.numeric.seen < few) fd.psiMinN = few;
+            fd.drift = (fd.psi >= thresholds.psi && !fd.psiMinN) || (t.p < thresholds.ksP && t.d >= thresholds.ksD);
           }
           features.push(fd);
         } else if (f.categories.size) {
@@ -637,7 +649,9 @@ export class MonitorAccumulator {
               .slice(0, 10),
             drift: false,
           };
-          fd.drift = !!rt && fd.psi >= thresholds.psi;
+          const few = psiMinN(cats.length, thresholds.psi);
+          if (rt && total < few) fd.psiMinN = few;
+          fd.drift = !!rt && fd.psi >= thresholds.psi && !fd.psiMinN;
           features.push(fd);
         }
       }
@@ -685,7 +699,9 @@ export class MonitorAccumulator {
       versions,
       windows: wins,
       alerts,
-      notes: [],
+      notes: [...versions, ...wins.flatMap((w) => w.versions)].some((v) => v.features.some((f) => f.psiMinN))
+        ? [`PSI flags no drift where a window holds fewer values of a feature than psiMinN (${psiMinN(10, thresholds.psi)} for ten bins): by chance alone its expected value is about (bins − 1)/n; KS still judges those windows`]
+        : [],
     };
   }
 }

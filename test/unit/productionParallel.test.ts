@@ -115,6 +115,7 @@ describe('prediction logs at scale: the fast reader and the read in parts', func
       '  { "timestamp" : 1 , "version" : "v1" , "request_id" : "a" }  ',
       '{"timestamp":1,"version":"v1","request_id":"a","version":"v2"}',
       '{"timestamp":1,"version":"v1","request_id":"a","features":{"x":1,"x":2}}',
+      '{"timestamp":1,"version":"v1","request_id":"a","features":{"__proto__":1,"y":2}}',
       '{}',
       '[]',
       '"text"',

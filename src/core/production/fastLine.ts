@@ -380,7 +380,8 @@ export class FastJsonLine {
       this.pos++;
       this.ws();
       const c = b[this.pos];
-      if (Object.prototype.hasOwnProperty.call(out, name)) throw BAIL; // a name twice: JSON.parse keeps the last; the slow path does that
+      // a name twice (JSON.parse keeps the last), or __proto__ (an own property there, a setter here): the slow path
+      if (name === '__proto__' || Object.prototype.hasOwnProperty.call(out, name)) throw BAIL;
       out[name] = c === 34 ? this.string() : c === 123 || c === 91 ? bail() : this.scalar();
       this.ws();
       const d = b[this.pos];

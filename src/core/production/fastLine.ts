@@ -382,7 +382,7 @@ export class FastJsonLine {
       const c = b[this.pos];
       // a name twice (JSON.parse keeps the last), or __proto__ (an own property there, a setter here): the slow path
       if (name === '__proto__' || Object.prototype.hasOwnProperty.call(out, name)) throw BAIL;
-      out[name] = c === 34 ? this.string() : c === 123 || c === 91 ? bail() : this.scalar();
+      out[name] = c === 34 ? this.featureText() : c === 123 || c === 91 ? bail() : this.scalar();
       this.ws();
       const d = b[this.pos];
       if (d === 44) {
@@ -402,16 +402,47 @@ export class FastJsonLine {
   private featureKey(): string {
     const s = this.pos;
     const e = this.stringEnd();
+    this.keyIndex = -1;
     if (this.escaped || !this.ascii) return this.string();
     const len = e - s - 1;
-    for (const k of this.featureKeys) {
+    const keys = this.featureKeys;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
       if (k.bytes.length === len && same(k.bytes, this.b, s + 1)) {
         this.pos = e + 1;
+        this.keyIndex = i;
         return k.text;
       }
     }
     const text = this.string();
-    if (this.featureKeys.length < 64) this.featureKeys.push({ bytes: Buffer.from(this.b.subarray(s + 1, e)), text });
+    if (keys.length < 64) {
+      this.keyIndex = keys.length;
+      keys.push({ bytes: Buffer.from(this.b.subarray(s + 1, e)), text });
+      this.featureValues.push([]);
+    }
+    return text;
+  }
+  /** the index in featureKeys of the last feature name read, or −1 */
+  private keyIndex = -1;
+  /** per feature name, its few text values seen (categories repeat on every line) */
+  private readonly featureValues: Interned[][] = [];
+
+  /** A feature's text value: the same JS string as before for the same short bytes. */
+  private featureText(): string {
+    const s = this.pos;
+    const e = this.stringEnd();
+    const len = e - s - 1;
+    if (this.keyIndex < 0 || this.escaped || len > 32) return this.string();
+    const seen = this.featureValues[this.keyIndex];
+    for (let k = 0; k < seen.length; k++) {
+      const it = seen[k];
+      if (it.bytes.length === len && same(it.bytes, this.b, s + 1)) {
+        this.pos = e + 1;
+        return it.text;
+      }
+    }
+    const text = this.string();
+    if (seen.length < 8) seen.push({ bytes: Buffer.from(this.b.subarray(s + 1, e)), text });
     return text;
   }
 

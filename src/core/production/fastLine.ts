@@ -57,12 +57,15 @@ export class FastJsonLine {
    * @param withFeatures build the `features` object (monitor); false: check its syntax and skip it (abtest)
    * @param defaultModel the model of records without one (ReadOptions.defaultModel)
    * @param predictionRequired a record without a prediction is refused (ReadOptions.require)
+   * @param outcomesLog an outcomes log: timestamp and version may be absent (events.ts readOutcomes:
+   *   0 and '-'); `hadTimestamp` tells whether the line gave one
    */
   constructor(
     mapping: Readonly<Record<string, EventField>> | undefined,
     private readonly withFeatures: boolean,
     private readonly defaultModel: string | undefined,
     private readonly predictionRequired: boolean,
+    private readonly outcomesLog = false,
   ) {
     const names = new Map<string, number>();
     // a key is renamed by the mapping when it names it, else kept (events.ts renamed())
@@ -95,6 +98,9 @@ export class FastJsonLine {
       throw e;
     }
   }
+
+  /** whether the last line read gave a timestamp (outcomes logs may leave it out) */
+  hadTimestamp = false;
 
   /** the values of the line's schema fields, by field code (valid where `seen` has the bit) */
   private readonly vals: unknown[] = [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined];
@@ -147,14 +153,15 @@ export class FastJsonLine {
   private event(seen: number): PredictionEvent {
     const vals = this.vals;
     const given = (f: number): unknown => (seen & (1 << f) ? vals[f] : undefined);
-    const ts = timestampOf(given(TIMESTAMP));
+    this.hadTimestamp = (seen & (1 << TIMESTAMP)) !== 0;
+    const ts = !this.hadTimestamp && this.outcomesLog ? 0 : timestampOf(given(TIMESTAMP));
     if (ts === undefined) throw BAIL;
     const m = given(MODEL);
     let model: string;
     if (typeof m === 'string' && m !== '') model = m;
     else if ((m === undefined || m === null || m === '') && this.defaultModel) model = this.defaultModel;
     else throw BAIL;
-    const version = given(VERSION);
+    const version = !(seen & (1 << VERSION)) && this.outcomesLog ? '-' : given(VERSION);
     const rid = given(REQUEST_ID);
     if (typeof version !== 'string' || version === '' || typeof rid !== 'string' || rid === '') throw BAIL;
     const ev: PredictionEvent = { timestamp: ts, model, version, requestId: rid };

@@ -5,7 +5,7 @@
  * themselves are never kept.
  */
 import { analyseAbTest, emptySums, type AbTestReport, type OutcomeKind, type Sums } from './abtest';
-import { EventLogError, readEvents, readOutcomes, type EventField, type LogFormat } from './events';
+import { EventLogError, readEvents, readOutcomes, type EventField, type LogFormat, type ReadOptions } from './events';
 import { IdTable } from './idTable';
 
 /** What a version spec of the log names in the repository. */
@@ -25,6 +25,8 @@ export interface AbTestOptions {
   format?: LogFormat;
   outcomesFormat?: LogFormat;
   mapping?: Readonly<Record<string, EventField>>;
+  /** CloudEvents logs: source, feature names, pending limit (cloudevents.ts) */
+  cloudEvents?: Pick<ReadOptions, 'source' | 'featureNames' | 'maxPending'>;
   model?: string;
   /** the outcome's name when outcomes are named objects / outcome.<name> columns */
   metric?: string;
@@ -149,7 +151,7 @@ export async function runAbTest(opts: AbTestOptions): Promise<AbTestReport> {
       if (e.timestamp < from) from = e.timestamp;
       if (e.timestamp > to) to = e.timestamp;
     },
-    { format: opts.format, mapping: opts.mapping, ...(wanted ? { defaultModel: wanted } : {}) },
+    { ...opts.cloudEvents, format: opts.format, mapping: opts.mapping, ...(wanted ? { defaultModel: wanted } : {}) },
   );
   if (!wanted && models.size > 1) {
     throw new EventLogError(`the log holds predictions of ${models.size} models (${[...models].map(([m, n]) => `${m}: ${n}`).join(', ')}): name one with --model PATH`, opts.log);

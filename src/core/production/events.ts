@@ -17,8 +17,13 @@
 import { isAscii } from 'buffer';
 import * as fs from 'fs';
 import * as path from 'path';
+import { readCloudEvents } from './cloudevents';
+import { atRow, forEachParquetRow, readParquetEvents } from './parquet';
+import { sniffLogFormat } from './sniff';
 
-export type LogFormat = 'jsonl' | 'csv';
+/** jsonl, csv, parquet (parquet.ts), or cloudevents: KServe / Seldon payload logs as JSON Lines (cloudevents.ts) */
+export type LogFormat = 'jsonl' | 'csv' | 'parquet' | 'cloudevents';
+export const LOG_FORMATS: readonly LogFormat[] = ['jsonl', 'csv', 'parquet', 'cloudevents'];
 
 /** The schema's field names; a mapping renames the file's own names to these. */
 export const EVENT_FIELDS = ['timestamp', 'model', 'version', 'request_id', 'prediction', 'outcome', 'features', 'latency_ms'] as const;
@@ -39,11 +44,12 @@ export interface PredictionEvent {
 
 export class EventLogError extends Error {
   constructor(
-    message: string,
+    /** the message without the file and line */
+    readonly reason: string,
     readonly file: string,
     readonly line?: number,
   ) {
-    super(line !== undefined ? `${path.basename(file)}, line ${line}: ${message}` : `${path.basename(file)}: ${message}`);
+    super(line !== undefined ? `${path.basename(file)}, line ${line}: ${reason}` : `${path.basename(file)}: ${reason}`);
   }
 }
 
@@ -56,23 +62,28 @@ export interface ReadOptions {
   require?: readonly EventField[];
   /** used when a record has no model field */
   defaultModel?: string;
+  /** CloudEvents logs (cloudevents.ts): whose events to read (default: each event's type says) */
+  source?: 'kserve' | 'seldon';
+  /** CloudEvents logs: the names of the features of an instance given as an array (default f0, f1, …) */
+  featureNames?: readonly string[];
+  /** CloudEvents logs: how many requests (or responses) may wait for their other half (default 100,000) */
+  maxPending?: number;
 }
 
 export function logFormatOf(file: string, given?: string): LogFormat {
   if (given) {
-    if (given === 'jsonl' || given === 'csv') return given;
-    throw new EventLogError(`unknown log format '${given}': give jsonl or csv`, file);
+    if ((LOG_FORMATS as readonly string[]).includes(given)) return given as LogFormat;
+    throw new EventLogError(`unknown log format '${given}': give ${LOG_FORMATS.join(', ')}`, file);
   }
+  // the content first (Parquet's magic bytes, a CloudEvent's specversion), then the extension
+  const sniffed = sniffLogFormat(file);
+  if (sniffed === 'parquet' || sniffed === 'cloudevents') return sniffed;
   const ext = path.extname(file).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
   if (ext === '.csv') return 'csv';
-  if (ext === '.parquet') {
-    throw new EventLogError(
-      'Parquet logs are not read yet: convert the file to JSON Lines or CSV first (e.g. `duckdb -c "COPY (SELECT * FROM \'log.parquet\') TO \'log.jsonl\'"`).',
-      file,
-    );
-  }
-  throw new EventLogError(`cannot tell the format of '${ext || 'a file without an extension'}': name it .jsonl or .csv, or give --format jsonl|csv`, file);
+  if (ext === '.parquet') return 'parquet';
+  if (sniffed) return sniffed;
+  throw new EventLogError(`cannot tell the format of '${ext || 'a file without an extension'}': name it .jsonl, .csv or .parquet, or give --format ${LOG_FORMATS.join('|')}`, file);
 }
 
 /** Parses a `--map` value: `req=request_id,ts=timestamp`. */
@@ -282,7 +293,10 @@ export async function forEachLine(file: string, onLine: (line: string, n: number
  */
 export async function readEvents(file: string, onEvent: (e: PredictionEvent, line: number) => void, opts: ReadOptions = {}): Promise<{ records: number }> {
   if (!fs.existsSync(file)) throw new EventLogError('no such file', file);
-  const parser = eventLineParser(file, opts);
+  const format = logFormatOf(file, opts.format);
+  if (format === 'parquet') return readParquetEvents(file, onEvent, opts);
+  if (format === 'cloudevents') return readCloudEvents(file, onEvent, opts);
+  const parser = eventLineParser(file, { ...opts, format });
   let records = 0;
   await forEachLine(file, (line, n) => {
     const e = parser.line(line, n);
@@ -306,6 +320,9 @@ export interface EventLineParser {
 
 export function eventLineParser(file: string, opts: ReadOptions = {}): EventLineParser {
   const format = logFormatOf(file, opts.format);
+  if (format === 'parquet' || format === 'cloudevents') {
+    throw new EventLogError(format === 'parquet' ? 'a Parquet file is written whole, not appended to, so it is not followed: follow a JSON Lines or CSV log' : 'a CloudEvents log is not followed yet: read it without --follow', file);
+  }
   if (format === 'jsonl') {
     const p = {
       at: 0,
@@ -393,6 +410,17 @@ export async function readOutcomes(file: string, onOutcome: (o: OutcomeRecord, l
     onOutcome({ requestId: e.requestId, outcome: e.outcome, ...(rec.timestamp !== undefined ? { timestamp: e.timestamp } : {}) }, n);
     records++;
   };
+  if (format === 'parquet') {
+    await forEachParquetRow(file, { mapping: opts.mapping, require: ['request_id', 'outcome'], only: ['request_id', 'outcome', 'timestamp'] }, (rec, row, group) => {
+      try {
+        take(rec, row);
+      } catch (e) {
+        throw atRow(e, file, row, group);
+      }
+    });
+    return { records };
+  }
+  if (format === 'cloudevents') throw new EventLogError('an outcomes log is JSON Lines, CSV or Parquet of request_id and outcome, not CloudEvents', file);
   if (format === 'jsonl') {
     await forEachLine(file, (line, n) => {
       take(renamed(jsonRecord(line, file, n), opts.mapping), n);

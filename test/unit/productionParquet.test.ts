@@ -12,6 +12,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readEvents, type PredictionEvent } from '../../src/core/production/events';
+import { followMonitor } from '../../src/core/production/follow';
+import type { MonitorReport } from '../../src/core/production/monitor';
 import { forEachParquetRow } from '../../src/core/production/parquet';
 import { cli } from '../support/cli';
 import { fixture } from '../support/paths';
@@ -116,6 +118,32 @@ describe('Parquet prediction logs (abtest, monitor)', function () {
       /events-flat\.zstd\.parquet: row 1 \(row group 1\): 'latency_ms' "mobile" is not a number of milliseconds/,
     );
     assert.match(await fails(['abtest', '--log', P('events.jsonl'), '--format', 'parquet']), /events\.jsonl: not a Parquet file/);
-    assert.match(await fails(['monitor', '--log', P('events-gzip.parquet'), '--follow']), /a Parquet file is written whole, not appended to, so it is not followed/);
+  });
+
+  it('monitor --follow reads a Parquet log whole again when it is replaced; a half-written file waits for the next change', async () => {
+    const log = path.join(dir, 'follow.parquet');
+    fs.copyFileSync(P('events-struct.snappy.parquet'), log);
+    const reports: MonitorReport[] = [];
+    const stop = new AbortController();
+    const until = async (n: number) => {
+      for (let i = 0; i < 100 && reports.length < n; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.strictEqual(reports.length, n, `${n} reports`);
+    };
+    const following = followMonitor({ log, intervalMs: 50, signal: stop.signal }, (r) => reports.push(r));
+    try {
+      await until(1);
+      assert.strictEqual(reports[0].versions.reduce((a, v) => a + v.exposures, 0), 1200);
+      const whole = fs.readFileSync(P('events-gzip.parquet'));
+      fs.writeFileSync(log, whole.subarray(0, 1000)); // its writer has not closed it yet
+      await new Promise((r) => setTimeout(r, 300));
+      assert.strictEqual(reports.length, 1, 'no report from a file without its footer');
+      fs.writeFileSync(log, whole);
+      await until(2);
+      assert.deepStrictEqual(reports[1].versions, reports[0].versions);
+      assert.match(reports[1].notes.join('\n'), /the log is read whole again each time it changes \(a Parquet file is written whole\); 2 reads so far/);
+    } finally {
+      stop.abort();
+      await following;
+    }
   });
 });

@@ -321,7 +321,7 @@ export interface EventLineParser {
 export function eventLineParser(file: string, opts: ReadOptions = {}): EventLineParser {
   const format = logFormatOf(file, opts.format);
   if (format === 'parquet' || format === 'cloudevents') {
-    throw new EventLogError(format === 'parquet' ? 'a Parquet file is written whole, not appended to, so it is not followed: follow a JSON Lines or CSV log' : 'a CloudEvents log is not followed yet: read it without --follow', file);
+    throw new EventLogError(`a ${format === 'parquet' ? 'Parquet' : 'CloudEvents'} log is not read line by line (monitor --follow reads it whole again when it changes)`, file);
   }
   if (format === 'jsonl') {
     const p = {

@@ -36,6 +36,7 @@ Schema and statistics: docs/production.md.
   --tau T              the mSPRT mixing standard deviation, in the metric's unit (default 10 % of
                        the control's mean); fix it before the test starts for a strictly sequential test
   --map F=FIELD,…      the log's own field or column names for the schema's (e.g. req=request_id)
+                       (a CloudEvents log: an attribute, e.g. endpoint=version)
 ${LOG_OPTIONS_HELP}
   --json               the report as JSON (counts, rates, p-values as numbers)
   --md                 the report as Markdown (for a pull request or a notebook)

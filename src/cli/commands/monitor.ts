@@ -35,6 +35,7 @@ deciles), category shares for text features.
   --psi X              drift when PSI ≥ X (default 0.2)
   --ks-d D, --ks-p P   drift when the KS statistic ≥ D and its p < P (default 0.1 and 0.01)
   --map F=FIELD,…      the log's own names for the schema's fields
+                       (a CloudEvents log: an attribute, e.g. endpoint=version)
 ${LOG_OPTIONS_HELP}
   --json               the report as JSON (KS statistic per feature per version and window)
   --follow             keep following the log as it grows (looked at every 500 ms; only appended

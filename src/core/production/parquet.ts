@@ -100,20 +100,6 @@ const PARSERS = {
   dateFromDays: (v: number) => (typeof v === 'number' ? v * 86400000 : undefined),
 };
 
-/** Whether `file` starts with the Parquet magic bytes `PAR1`. */
-export function isParquet(file: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(file, 'r');
-    const b = Buffer.alloc(4);
-    return fs.readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === 'PAR1';
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
 /** The file's first and last four bytes say it is a whole, unencrypted Parquet file; else a clear error. */
 function checkMagic(file: string): void {
   if (!fs.existsSync(file)) throw new EventLogError('no such file', file);

@@ -12,6 +12,7 @@ export type SniffedFormat = 'parquet' | 'cloudevents' | 'jsonl';
 export function sniffLogFormat(file: string): SniffedFormat | undefined {
   let fd: number | undefined;
   try {
+    if (!fs.statSync(file).isFile()) return undefined; // a pipe would lose what is read here
     fd = fs.openSync(file, 'r');
     const buf = Buffer.alloc(64 * 1024);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);

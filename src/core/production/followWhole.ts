@@ -4,7 +4,9 @@
  * file's size and modification time are looked at every `intervalMs`; when they changed, the whole
  * log is read again and `onReport` gets the new report. A read that fails while the file is being
  * rewritten (a Parquet file without its footer yet) waits for the next change; the first read's
- * error is thrown, so that a file that cannot be read is said at once.
+ * error is thrown, so that a file that cannot be read is said at once. A log that keeps changing is
+ * read again at most every twice the last read's time, so that following it takes at most a third
+ * of a core.
  */
 import * as fs from 'fs';
 import type { FollowOptions } from './follow';
@@ -14,6 +16,7 @@ export async function followWhole(opts: FollowOptions, onReport: (r: MonitorRepo
   const interval = opts.intervalMs ?? 500;
   let seen = '';
   let reads = 0;
+  let wait = interval;
   while (!opts.signal?.aborted) {
     let st: fs.Stats | undefined;
     try {
@@ -24,6 +27,7 @@ export async function followWhole(opts: FollowOptions, onReport: (r: MonitorRepo
     const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '';
     if (st && key !== seen) {
       seen = key;
+      const started = Date.now();
       try {
         const report = await runMonitor(opts);
         report.notes.push(`the log is read whole again each time it changes (${format === 'parquet' ? 'a Parquet file is written whole' : 'its requests and responses are paired'}); ${++reads} read${reads === 1 ? '' : 's'} so far`);
@@ -31,9 +35,10 @@ export async function followWhole(opts: FollowOptions, onReport: (r: MonitorRepo
       } catch (e) {
         if (!reads) throw e;
       }
+      wait = Math.max(interval, 2 * (Date.now() - started));
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, interval);
+      const timer = setTimeout(resolve, wait);
       opts.signal?.addEventListener('abort', () => {
         clearTimeout(timer);
         resolve();

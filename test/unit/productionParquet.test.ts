@@ -91,10 +91,14 @@ describe('Parquet prediction logs (abtest, monitor)', function () {
       await readEvents(P('timestamps.parquet'), (e) => got.push(e), { mapping: { [col]: 'timestamp' }, defaultModel: MODEL });
       assert.deepStrictEqual(got.map((e) => e.timestamp), twin.map((r) => Date.parse(r.timestamp)), col);
     }
-    // the struct's fields are the features, as in the twin
+    // the struct's fields are the features, as in the twin; so are a MAP's entries
     const first: PredictionEvent[] = [];
     await readEvents(P('events-struct.snappy.parquet'), (e) => first.push(e));
     assert.deepStrictEqual(first[0].features, twin[0].features);
+    const mapped: PredictionEvent[] = [];
+    await readEvents(P('features-map.parquet'), (e) => mapped.push(e), { defaultModel: MODEL });
+    assert.strictEqual(mapped.length, 20);
+    assert.deepStrictEqual(mapped.slice(0, 5).map((e) => e.features), twin.map((r) => ({ sessions: r.features.sessions, basket: r.features.basket })));
   });
 
   it('bad input: not Parquet, cut short, a missing or unusable column, a bad value — each named, with what to do', async () => {
@@ -118,6 +122,7 @@ describe('Parquet prediction logs (abtest, monitor)', function () {
       /events-flat\.zstd\.parquet: row 1 \(row group 1\): 'latency_ms' "mobile" is not a number of milliseconds/,
     );
     assert.match(await fails(['abtest', '--log', P('events.jsonl'), '--format', 'parquet']), /events\.jsonl: not a Parquet file/);
+    assert.match(await fails(['abtest', '--log', P('list-column.parquet'), '--model', MODEL]), /list-column\.parquet: the column 'tags' is a list: a feature is a number or text; write the log without it \(e\.g\. SELECT \* EXCLUDE \(tags\)\)/);
   });
 
   it('monitor --follow reads a Parquet log whole again when it is replaced; a half-written file waits for the next change', async () => {

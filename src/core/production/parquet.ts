@@ -219,6 +219,7 @@ export async function forEachParquetRow(file: string, opts: ParquetReadOptions, 
     } else if (to.startsWith('outcome.')) {
       if (!opts.only || opts.only.includes('outcome')) columns.push({ name, role: { outcome: to.slice(8) }, kind });
     } else if (!opts.only || opts.only.includes('features')) {
+      if (kind === 'list') throw new EventLogError(`the column '${name}' is a list: a feature is a number or text; write the log without it (e.g. SELECT * EXCLUDE (${name}))`, file);
       columns.push({ name, role: { feature: to.startsWith('features.') ? to.slice(9) : to }, kind });
     }
   }

@@ -12,8 +12,8 @@ const production = process.argv.includes('--production');
 const outArg = process.argv.find((a) => a.startsWith('--outdir='));
 const DIST = outArg ? path.resolve(outArg.slice('--outdir='.length)) : path.join(__dirname, 'dist');
 
-/** Native or ESM-only modules that must be loaded from node_modules at run time. */
-const nodeExternals = ['vscode', 'onnxruntime-node', 'h5wasm', 'h5wasm/node', 'bufferutil', 'utf-8-validate'];
+/** Native or ESM-only modules that must be loaded from node_modules at run time (hyparquet: src/core/production/parquet.ts). */
+const nodeExternals = ['vscode', 'onnxruntime-node', 'h5wasm', 'h5wasm/node', 'hyparquet', 'hyparquet-compressors', 'bufferutil', 'utf-8-validate'];
 
 /**
  * Packages the extension needs only for some commands (the evaluation host's transports, YAML

@@ -136,7 +136,7 @@ describe('UI: A/B Test and Monitor panels', function () {
     await wb.pickTreeContextMenuItem(VIEW, HELLO_MODEL, 'Monitor Deployed Versions…');
     await answerOpenDialog(wb, log, /prediction log/);
     await wb.pickQuickPick(/Outcomes/, '', 'No outcomes log (or the log holds them)');
-    await wb.pickQuickPick(/Drift reference/, '', 'Choose a reference file (CSV or JSON Lines of features)…');
+    await wb.pickQuickPick(/Drift reference/, '', 'Choose a reference file (CSV, JSON Lines or Parquet of features)…');
     await answerOpenDialog(wb, reference, /reference file/);
     const mon = await wb.frameWith('#records');
     const count = async () => Number(/^([\d,]+) predictions/.exec(await mon.locator('#records').innerText())![1].replace(/,/g, ''));

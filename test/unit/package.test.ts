@@ -40,6 +40,8 @@ describe('extension package (.vsix contents and manifest)', function () {
     assert.ok(files.includes('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1'));
     assert.ok(files.some((f) => f.startsWith('node_modules/onnxruntime-common/')));
     assert.ok(files.includes('node_modules/h5wasm/dist/node/hdf5_util.js'));
+    // Parquet prediction logs (src/core/production/parquet.ts): ESM only, imported at run time
+    for (const f of ['node_modules/hyparquet/src/node.js', 'node_modules/hyparquet-compressors/src/index.js', 'node_modules/fzstd/package.json']) assert.ok(files.includes(f), `${f} should be packaged`);
     const foreign = files.filter((f) => /onnxruntime-node\/bin\/napi-v6\/(darwin|win32|linux\/arm64)\//.test(f));
     assert.deepStrictEqual(foreign, [], 'binaries of other platforms must not be packaged');
   });

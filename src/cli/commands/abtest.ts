@@ -5,10 +5,11 @@
 import * as path from 'path';
 import { formatDiff, formatP, type AbTestReport } from '../../core/production/abtest';
 import { runAbTest, type ResolvedVersion, type VersionResolver } from '../../core/production/collect';
-import { EventLogError, parseMapping, type LogFormat } from '../../core/production/events';
+import { EventLogError, parseMapping } from '../../core/production/events';
 import { ModelRepository, RepoError } from '../../core/repo';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
+import { LOG_OPTIONS, LOG_OPTIONS_HELP, parseLogOptions } from './logOptions';
 import { REPO_OPTIONS, REPO_OPTIONS_HELP, baseDir, parse } from './repoCommon';
 
 const usage = `usage: modelver abtest --log FILE [--outcomes FILE] [--model PATH] [--metric NAME]
@@ -21,8 +22,9 @@ always-valid p-value (mSPRT) that stays valid however often you look, a sample-r
 check against the declared split, and the exposures still needed. The log is read as a stream.
 Schema and statistics: docs/production.md.
 
-  --log FILE           the prediction log: JSON Lines (.jsonl) or CSV with a header row; one record
-                       per served prediction (timestamp, model, version, request_id, outcome, …)
+  --log FILE           the prediction log: JSON Lines (.jsonl), CSV with a header row, Parquet, or
+                       KServe / Seldon CloudEvents as JSON Lines; one record per served prediction
+                       (timestamp, model, version, request_id, outcome, …)
   --outcomes FILE      outcomes that arrived later, joined on request_id (request_id, outcome)
   --missing zero|skip  an exposure with no outcome counts as 0 (default with --outcomes) or is left
                        out (default without)
@@ -34,7 +36,8 @@ Schema and statistics: docs/production.md.
   --tau T              the mSPRT mixing standard deviation, in the metric's unit (default 10 % of
                        the control's mean); fix it before the test starts for a strictly sequential test
   --map F=FIELD,…      the log's own field or column names for the schema's (e.g. req=request_id)
-  --format jsonl|csv   the log's format when its extension does not say
+                       (a CloudEvents log: an attribute, e.g. endpoint=version)
+${LOG_OPTIONS_HELP}
   --json               the report as JSON (counts, rates, p-values as numbers)
   --md                 the report as Markdown (for a pull request or a notebook)
 ${REPO_OPTIONS_HELP}
@@ -148,14 +151,14 @@ export const abtestCommand = {
       alpha: { type: 'string' },
       tau: { type: 'string' },
       map: { type: 'string' },
-      format: { type: 'string' },
+      ...LOG_OPTIONS,
       md: { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}': the log is given with --log FILE`);
-    if (!values.log) throw new UsageError('give the prediction log: --log FILE (JSON Lines or CSV)');
+    if (!values.log) throw new UsageError('give the prediction log: --log FILE (JSON Lines, CSV, Parquet or CloudEvents)');
     if (values.json && values.md) throw new UsageError('--json and --md: choose one');
     if (values.missing !== undefined && values.missing !== 'zero' && values.missing !== 'skip') throw new UsageError(`--missing ${values.missing}: give zero or skip`);
-    if (values.format !== undefined && values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError(`--format ${values.format}: give jsonl or csv`);
+    const logOptions = parseLogOptions(values);
     let mapping;
     try {
       mapping = values.map ? parseMapping(values.map) : undefined;
@@ -168,7 +171,7 @@ export const abtestCommand = {
       const report = await runAbTest({
         log: at(values.log),
         ...(values.outcomes ? { outcomes: at(values.outcomes) } : {}),
-        ...(values.format ? { format: values.format as LogFormat } : {}),
+        ...logOptions,
         ...(mapping ? { mapping } : {}),
         ...(values.model ? { model: values.model } : {}),
         ...(values.metric ? { metric: values.metric } : {}),

@@ -7,32 +7,36 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseLineage } from '../../core/lineage/record';
 import { followMonitor } from '../../core/production/follow';
-import { EventLogError, parseMapping, type LogFormat } from '../../core/production/events';
+import { EventLogError, parseMapping } from '../../core/production/events';
 import { parseWindow, readReference, runMonitor, type MonitorReport, type MonitorStats, type Reference } from '../../core/production/monitor';
 import { ModelRepository, RepoError } from '../../core/repo';
 import { CliError, UsageError } from '../errors';
 import type { CliIO } from '../main';
+import { LOG_OPTIONS, LOG_OPTIONS_HELP, parseLogOptions } from './logOptions';
 import { REPO_OPTIONS, REPO_OPTIONS_HELP, baseDir, parse } from './repoCommon';
 
 const usage = `usage: modelver monitor --log FILE [--reference FILE | --reference lineage] [--window 1h]
                         [--outcomes FILE] [--model PATH] [--json] [--follow] [-C DIR]
 
-What deployed versions see and do, from their prediction log (JSON Lines or CSV, read as a stream;
-schema in docs/production.md): per version, and per window with --window, the traffic, latency
-p50/p95, the prediction distribution, accuracy and log-loss once outcomes arrive, and feature drift
-against a reference: the two-sample Kolmogorov–Smirnov statistic and p-value per numeric feature,
-the population stability index (PSI, the reference's deciles), category shares for text features.
+What deployed versions see and do, from their prediction log (JSON Lines, CSV, Parquet or KServe /
+Seldon CloudEvents, read as a stream; schema in docs/production.md): per version, and per window
+with --window, the traffic, latency p50/p95, the prediction distribution, accuracy and log-loss
+once outcomes arrive, and feature drift against a reference: the two-sample Kolmogorov–Smirnov
+statistic and p-value per numeric feature, the population stability index (PSI, the reference's
+deciles), category shares for text features.
 
   --log FILE           the prediction log
-  --reference FILE     the reference data (CSV or JSON Lines of features), e.g. the training set;
-                       default 'lineage': each version's training data recorded in its lineage
+  --reference FILE     the reference data (CSV, JSON Lines or Parquet of features), e.g. the
+                       training set; default 'lineage': each version's training data recorded in
+                       its lineage
   --window LEN         also per window of LEN: 30m, 1h, 1d
   --outcomes FILE      outcomes that arrived later, joined on request_id
   --model PATH         the model (needed when the log holds several)
   --psi X              drift when PSI ≥ X (default 0.2)
   --ks-d D, --ks-p P   drift when the KS statistic ≥ D and its p < P (default 0.1 and 0.01)
   --map F=FIELD,…      the log's own names for the schema's fields
-  --format jsonl|csv   the log's format when its extension does not say
+                       (a CloudEvents log: an attribute, e.g. endpoint=version)
+${LOG_OPTIONS_HELP}
   --json               the report as JSON (KS statistic per feature per version and window)
   --follow             keep following the log as it grows (looked at every 500 ms; only appended
                        bytes are read; a rotated log is followed to the new file): one report each
@@ -97,12 +101,12 @@ export const monitorCommand = {
       'ks-d': { type: 'string' },
       'ks-p': { type: 'string' },
       map: { type: 'string' },
-      format: { type: 'string' },
+      ...LOG_OPTIONS,
       follow: { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}': the log is given with --log FILE`);
-    if (!values.log) throw new UsageError('give the prediction log: --log FILE (JSON Lines or CSV)');
-    if (values.format !== undefined && values.format !== 'jsonl' && values.format !== 'csv') throw new UsageError(`--format ${values.format}: give jsonl or csv`);
+    if (!values.log) throw new UsageError('give the prediction log: --log FILE (JSON Lines, CSV, Parquet or CloudEvents)');
+    const logOptions = parseLogOptions(values);
     const threshold = (name: string, v: string | undefined, max: number) => {
       if (v === undefined) return undefined;
       const n = Number(v);
@@ -164,7 +168,7 @@ export const monitorCommand = {
       };
       const monitorOptions = {
         log: at(values.log),
-        ...(values.format ? { format: values.format as LogFormat } : {}),
+        ...logOptions,
         ...(mapping ? { mapping } : {}),
         ...(values.model ? { model: values.model } : {}),
         ...(values.outcomes ? { outcomes: at(values.outcomes) } : {}),

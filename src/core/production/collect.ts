@@ -6,7 +6,7 @@
  */
 import { analyseAbTest, emptySums, type AbTestReport, type OutcomeKind, type Sums } from './abtest';
 import * as fs from 'fs';
-import { EventLogError, estimateLines, readEvents, readOutcomes, type ByteRange, type EventField, type LogFormat } from './events';
+import { EventLogError, estimateLines, readEvents, readOutcomes, type ByteRange, type EventField, type LogFormat, type ReadOptions } from './events';
 import { IdTable, type IdTableParts } from './idTable';
 import { parallelRead } from './parallel';
 
@@ -27,6 +27,8 @@ export interface AbTestOptions {
   format?: LogFormat;
   outcomesFormat?: LogFormat;
   mapping?: Readonly<Record<string, EventField>>;
+  /** CloudEvents logs: source, feature names, pending limit (cloudevents.ts) */
+  cloudEvents?: Pick<ReadOptions, 'source' | 'featureNames' | 'maxPending'>;
   model?: string;
   /** the outcome's name when outcomes are named objects / outcome.<name> columns */
   metric?: string;
@@ -85,7 +87,7 @@ export interface AbPartial {
 }
 
 /** The options of the read itself (no resolver): what a worker thread needs. */
-export type AbReadOptions = Pick<AbTestOptions, 'log' | 'format' | 'mapping' | 'model' | 'metric'> & { missing: 'zero' | 'skip'; joined?: IdTableParts };
+export type AbReadOptions = Pick<AbTestOptions, 'log' | 'format' | 'mapping' | 'cloudEvents' | 'model' | 'metric'> & { missing: 'zero' | 'skip'; joined?: IdTableParts };
 
 /** Reads prediction log records into the A/B test's sums (in one thread; runAbTest joins the parts). */
 export class AbTestCollector {
@@ -187,7 +189,7 @@ export class AbTestCollector {
         if (e.timestamp < this.from) this.from = e.timestamp;
         if (e.timestamp > this.to) this.to = e.timestamp;
       },
-      { format: opts.format, mapping: opts.mapping, features: false, ...(wanted ? { defaultModel: wanted } : {}) },
+      { ...opts.cloudEvents, format: opts.format, mapping: opts.mapping, features: false, ...(wanted ? { defaultModel: wanted } : {}) },
       range ? { ...range, firstLine: this.lines + 1 } : undefined,
     );
     this.lines += lines;
@@ -300,6 +302,7 @@ export async function runAbTest(opts: AbTestOptions): Promise<AbTestReport> {
     log: opts.log,
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.mapping ? { mapping: opts.mapping } : {}),
+    ...(opts.cloudEvents ? { cloudEvents: opts.cloudEvents } : {}),
     ...(opts.model ? { model: opts.model } : {}),
     ...(opts.metric ? { metric: opts.metric } : {}),
     missing,

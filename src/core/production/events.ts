@@ -18,8 +18,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FastJsonLine } from './fastLine';
 import { outcomeValue, timestampOf } from './values';
+import { readCloudEvents } from './cloudevents';
+import { atRow, forEachParquetRow, readParquetEvents } from './parquet';
+import { sniffLogFormat } from './sniff';
 
-export type LogFormat = 'jsonl' | 'csv';
+/** jsonl, csv, parquet (parquet.ts), or cloudevents: KServe / Seldon payload logs as JSON Lines (cloudevents.ts) */
+export type LogFormat = 'jsonl' | 'csv' | 'parquet' | 'cloudevents';
+export const LOG_FORMATS: readonly LogFormat[] = ['jsonl', 'csv', 'parquet', 'cloudevents'];
 
 /** The schema's field names; a mapping renames the file's own names to these. */
 export const EVENT_FIELDS = ['timestamp', 'model', 'version', 'request_id', 'prediction', 'outcome', 'features', 'latency_ms'] as const;
@@ -40,11 +45,12 @@ export interface PredictionEvent {
 
 export class EventLogError extends Error {
   constructor(
-    message: string,
+    /** the message without the file and line */
+    readonly reason: string,
     readonly file: string,
     readonly line?: number,
   ) {
-    super(line !== undefined ? `${path.basename(file)}, line ${line}: ${message}` : `${path.basename(file)}: ${message}`);
+    super(line !== undefined ? `${path.basename(file)}, line ${line}: ${reason}` : `${path.basename(file)}: ${reason}`);
   }
 }
 
@@ -59,23 +65,28 @@ export interface ReadOptions {
   defaultModel?: string;
   /** false: the caller does not use `features` (checked, not built: events carry an empty object) */
   features?: boolean;
+  /** CloudEvents logs (cloudevents.ts): whose events to read (default: each event's type says) */
+  source?: 'kserve' | 'seldon';
+  /** CloudEvents logs: the names of the features of an instance given as an array (default f0, f1, …) */
+  featureNames?: readonly string[];
+  /** CloudEvents logs: how many requests (or responses) may wait for their other half (default 100,000) */
+  maxPending?: number;
 }
 
 export function logFormatOf(file: string, given?: string): LogFormat {
   if (given) {
-    if (given === 'jsonl' || given === 'csv') return given;
-    throw new EventLogError(`unknown log format '${given}': give jsonl or csv`, file);
+    if ((LOG_FORMATS as readonly string[]).includes(given)) return given as LogFormat;
+    throw new EventLogError(`unknown log format '${given}': give ${LOG_FORMATS.join(', ')}`, file);
   }
+  // the content first (Parquet's magic bytes, a CloudEvent's specversion), then the extension
+  const sniffed = sniffLogFormat(file);
+  if (sniffed === 'parquet' || sniffed === 'cloudevents') return sniffed;
   const ext = path.extname(file).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
   if (ext === '.csv') return 'csv';
-  if (ext === '.parquet') {
-    throw new EventLogError(
-      'Parquet logs are not read yet: convert the file to JSON Lines or CSV first (e.g. `duckdb -c "COPY (SELECT * FROM \'log.parquet\') TO \'log.jsonl\'"`).',
-      file,
-    );
-  }
-  throw new EventLogError(`cannot tell the format of '${ext || 'a file without an extension'}': name it .jsonl or .csv, or give --format jsonl|csv`, file);
+  if (ext === '.parquet') return 'parquet';
+  if (sniffed) return sniffed;
+  throw new EventLogError(`cannot tell the format of '${ext || 'a file without an extension'}': name it .jsonl, .csv or .parquet, or give --format ${LOG_FORMATS.join('|')}`, file);
 }
 
 /** Parses a `--map` value: `req=request_id,ts=timestamp`. */
@@ -306,7 +317,13 @@ export async function readEvents(
   range?: ByteRange,
 ): Promise<{ records: number; lines: number }> {
   if (!fs.existsSync(file)) throw new EventLogError('no such file', file);
-  const parser = eventLineParser(file, opts);
+  const format = logFormatOf(file, opts.format);
+  // Parquet and CloudEvents logs are read whole, in one thread (range: JSON Lines only, parallel.ts)
+  if (format === 'parquet' || format === 'cloudevents') {
+    const { records } = await (format === 'parquet' ? readParquetEvents : readCloudEvents)(file, onEvent, opts);
+    return { records, lines: records };
+  }
+  const parser = eventLineParser(file, { ...opts, format });
   let records = 0;
   const lines = await forEachLineBytes(
     file,
@@ -336,6 +353,9 @@ export interface EventLineParser {
 
 export function eventLineParser(file: string, opts: ReadOptions = {}): EventLineParser {
   const format = logFormatOf(file, opts.format);
+  if (format === 'parquet' || format === 'cloudevents') {
+    throw new EventLogError(`a ${format === 'parquet' ? 'Parquet' : 'CloudEvents'} log is not read line by line (monitor --follow reads it whole again when it changes)`, file);
+  }
   if (format === 'jsonl') {
     const fast = new FastJsonLine(opts.mapping, opts.features !== false, opts.defaultModel, !!opts.require?.includes('prediction'));
     const p = {
@@ -437,6 +457,17 @@ export async function readOutcomes(file: string, onOutcome: (o: OutcomeRecord, l
     onOutcome({ requestId: e.requestId, outcome: e.outcome, ...(rec.timestamp !== undefined ? { timestamp: e.timestamp } : {}) }, n);
     records++;
   };
+  if (format === 'parquet') {
+    await forEachParquetRow(file, { mapping: opts.mapping, require: ['request_id', 'outcome'], only: ['request_id', 'outcome', 'timestamp'] }, (rec, row, group) => {
+      try {
+        take(rec, row);
+      } catch (e) {
+        throw atRow(e, file, row, group);
+      }
+    });
+    return { records };
+  }
+  if (format === 'cloudevents') throw new EventLogError('an outcomes log is JSON Lines, CSV or Parquet of request_id and outcome, not CloudEvents', file);
   if (format === 'jsonl') {
     // the fast reader for the common shape; named outcomes and every bad line through JSON.parse
     const fast = new FastJsonLine(opts.mapping, false, '-', false, true);

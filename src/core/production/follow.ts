@@ -11,7 +11,8 @@
  */
 import * as fs from 'fs';
 import { TextDecoder } from 'util';
-import { EventLogError, eventLineParser, type EventLineParser } from './events';
+import { EventLogError, eventLineParser, logFormatOf, type EventLineParser } from './events';
+import { followWhole } from './followWhole';
 import { MonitorAccumulator, type MonitorOptions, type MonitorReport } from './monitor';
 
 export interface FollowOptions extends MonitorOptions {
@@ -40,6 +41,9 @@ interface Open {
  * (the first one after the log's present content). A log that does not exist yet is waited for.
  */
 export async function followMonitor(opts: FollowOptions, onReport: (r: MonitorReport) => void): Promise<void> {
+  // Parquet and CloudEvents logs: read whole again when they change (followWhole.ts)
+  const format = fs.existsSync(opts.log) ? logFormatOf(opts.log, opts.format) : opts.format;
+  if (format === 'parquet' || format === 'cloudevents') return followWhole(opts, onReport, format);
   const acc = new MonitorAccumulator(opts);
   await acc.loadOutcomes();
   const interval = opts.intervalMs ?? 500;

@@ -15,6 +15,7 @@ import { mulberry32, type Random } from '../metrics/rng';
 import * as fs from 'fs';
 import { EventLogError, estimateLines, forEachLine, jsonRecord, logFormatOf, readEvents, readOutcomes, splitCsvLine, type ByteRange, type EventField, type LogFormat, type PredictionEvent, type ReadOptions } from './events';
 import type { FeatureDriftJson, MonitorReportJson, MonitorStatsJson } from '../../shared/monitorProtocol';
+import { forEachParquetRow } from './parquet';
 import { IdTable, type IdTableParts } from './idTable';
 import { parallelRead } from './parallel';
 
@@ -244,7 +245,7 @@ export interface Reference {
   text: Map<string, Map<string, number>>;
 }
 
-/** Reads a reference dataset (CSV with a header, or JSON Lines of flat objects or {features}) as a stream. */
+/** Reads a reference dataset (CSV with a header, JSON Lines of flat objects or {features}, or Parquet) as a stream. */
 export async function readReference(file: string, opts: { format?: LogFormat; exclude?: readonly string[] } = {}): Promise<Reference> {
   const format = logFormatOf(file, opts.format);
   const rnd = mulberry32(20261207);
@@ -272,7 +273,11 @@ export async function readReference(file: string, opts: { format?: LogFormat; ex
       }
     }
   };
-  if (format === 'csv') {
+  if (format === 'parquet') {
+    await forEachParquetRow(file, { raw: true }, (r) => take(r.features && typeof r.features === 'object' ? (r.features as Record<string, unknown>) : r));
+  } else if (format === 'cloudevents') {
+    throw new EventLogError('a reference dataset is CSV, JSON Lines or Parquet of features, not CloudEvents', file);
+  } else if (format === 'csv') {
     let header: string[] | undefined;
     await forEachLine(file, (line, n) => {
       const cells = splitCsvLine(line);
@@ -309,6 +314,8 @@ export interface MonitorOptions {
   log: string;
   format?: LogFormat;
   mapping?: Readonly<Record<string, EventField>>;
+  /** CloudEvents logs: source, feature names, pending limit (cloudevents.ts) */
+  cloudEvents?: Pick<ReadOptions, 'source' | 'featureNames' | 'maxPending'>;
   model?: string;
   /** the reference of a version (e.g. its training data); none: no drift */
   referenceFor?: (model: string, spec: string) => Promise<Reference | undefined>;
@@ -345,6 +352,7 @@ export interface MonitorPartialOptions {
   log: string;
   format?: LogFormat;
   mapping?: Readonly<Record<string, EventField>>;
+  cloudEvents?: Pick<ReadOptions, 'source' | 'featureNames' | 'maxPending'>;
   model?: string;
   windowMs?: number;
   /** the outcomes joined on request_id, read once by the first thread (shared memory) */
@@ -410,7 +418,7 @@ export class MonitorAccumulator {
 
   /** The options to read the log with. */
   get readOptions(): ReadOptions {
-    return { format: this.opts.format, mapping: this.opts.mapping, ...(this.wanted ? { defaultModel: this.wanted } : {}) };
+    return { ...this.opts.cloudEvents, format: this.opts.format, mapping: this.opts.mapping, ...(this.wanted ? { defaultModel: this.wanted } : {}) };
   }
 
   /** What a worker thread's accumulator for a later part of the same log is made with. */

@@ -26,7 +26,7 @@ export interface ProductionAnswers {
   target?: { root: string; model: string };
 }
 
-const LOGS = { 'Prediction logs': ['jsonl', 'ndjson', 'json', 'csv'] };
+const LOGS = { 'Prediction logs': ['jsonl', 'ndjson', 'json', 'csv', 'parquet'], 'All files': ['*'] };
 
 async function pickFile(title: string, near: string): Promise<string | undefined> {
   const picked = await vscode.window.showOpenDialog({ title, canSelectMany: false, defaultUri: vscode.Uri.file(near), filters: LOGS, openLabel: 'Choose' });
@@ -65,7 +65,7 @@ export function productionCommands(command: CommandRegistrar, context: vscode.Ex
     if (!requireTrust('A/B tests of its models')) return undefined;
     const t = await targetOf(repos, arg, 'A/B Test', answers?.target);
     if (!t) return undefined;
-    const log = answers?.log ?? (await pickFile(`A/B Test of ${t.model}: the prediction log (JSON Lines or CSV)`, t.repo.root));
+    const log = answers?.log ?? (await pickFile(`A/B Test of ${t.model}: the prediction log (JSON Lines, CSV, Parquet or KServe / Seldon CloudEvents)`, t.repo.root));
     if (!log) return undefined;
     const outcomes = answers?.outcomes ?? (await pickOptional('Outcomes', 'The log holds the outcomes', 'Choose an outcomes log (joined on request_id)…', path.dirname(log)));
     if (outcomes === undefined) return undefined;
@@ -76,11 +76,11 @@ export function productionCommands(command: CommandRegistrar, context: vscode.Ex
     if (!requireTrust('the monitoring of its models')) return undefined;
     const t = await targetOf(repos, arg, 'Monitor Deployed Versions', answers?.target);
     if (!t) return undefined;
-    const log = answers?.log ?? (await pickFile(`Monitor ${t.model}: the prediction log (JSON Lines or CSV)`, t.repo.root));
+    const log = answers?.log ?? (await pickFile(`Monitor ${t.model}: the prediction log (JSON Lines, CSV, Parquet or KServe / Seldon CloudEvents)`, t.repo.root));
     if (!log) return undefined;
     const outcomes = answers?.outcomes ?? (await pickOptional('Outcomes', 'No outcomes log (or the log holds them)', 'Choose an outcomes log (joined on request_id)…', path.dirname(log)));
     if (outcomes === undefined) return undefined;
-    const reference = answers?.reference ?? (await pickOptional('Drift reference', "Each version's training data (its lineage)", 'Choose a reference file (CSV or JSON Lines of features)…', t.repo.root));
+    const reference = answers?.reference ?? (await pickOptional('Drift reference', "Each version's training data (its lineage)", 'Choose a reference file (CSV, JSON Lines or Parquet of features)…', t.repo.root));
     if (reference === undefined) return undefined;
     const panel = MonitorPanel.show(context, repos, models, { ...t, log, ...(outcomes ? { outcomes } : {}), ...(reference ? { reference } : {}) });
     return { pid: panel.pid };

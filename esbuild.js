@@ -79,6 +79,11 @@ const workerSourcePlugin = {
  * still dist/ (src/core/formats/keras.ts finds kerasWorker.js there) and a `require("./vendor/x.js")`
  * resolves alike from any of them (the ESM output's require shim uses the require of the chunk it is in). Static imports between chunks
  * must not form a cycle (a CommonJS chunk could see another half loaded): the build fails if they do.
+ * A namespace import of a Node built-in or of `vscode` (`import * as fs from "fs"`) becomes a plain
+ * `const fs = require("fs")` rather than esbuild's `__toESM(require("fs"))`, which copies every export of
+ * the module into a new object of getters, once per import: about 50 copies (fs, path, vscode …) that cost
+ * 3–4 ms at activation (issue #12). Neither kind of module has a `default` export to emulate (an import
+ * that reads `.default` keeps esbuild's form).
  * @type {import('esbuild').Plugin}
  */
 const commonjsChunksPlugin = {
@@ -108,7 +113,9 @@ const commonjsChunksPlugin = {
         for (const f of deps.keys()) visit(f, []);
         for (const f of js) {
           const text = fs.readFileSync(abs(f), 'utf8');
-          const cjs = text.replace(/\bimport\(\s*"\.\/([^"]+)"\s*\)/g, (m, name) => (names.has(name) ? `Promise.resolve().then(() => require("./${name}"))` : m));
+          const cjs = text
+            .replace(/\bimport\(\s*"\.\/([^"]+)"\s*\)/g, (m, name) => (names.has(name) ? `Promise.resolve().then(() => require("./${name}"))` : m))
+            .replace(/^import \* as ([\w$]+) from "([^"]+)";$/gm, (m, ns, spec) => (plainRequire(spec) && !new RegExp(`\\b${ns.replace(/\$/g, '\\$')}\\.default\\b`).test(text) ? `const ${ns} = require("${spec}");` : m));
           if (cjs !== text) fs.writeFileSync(abs(f), cjs);
         }
         await esbuild.build({
@@ -134,6 +141,11 @@ const commonjsChunksPlugin = {
     });
   },
 };
+
+/** Whether `import * as x from "<spec>"` may become `const x = require("<spec>")`: a Node built-in or `vscode` (CommonJS, no default export). */
+function plainRequire(spec) {
+  return spec === 'vscode' || require('module').isBuiltin(spec);
+}
 
 const common = {
   bundle: true,

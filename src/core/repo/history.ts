@@ -11,7 +11,7 @@
  * No pathspec is given to `git log`: with `:(glob)` pathspecs git simplifies history with a second
  * tree diff per commit and matches every entry (5× slower here). Paths are filtered in JS instead.
  */
-import * as crypto from 'crypto';
+import { nodeCrypto } from '../util/lazyNode';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -732,7 +732,7 @@ export class HistoryStore {
   constructor(private readonly o: HistoryStoreOptions) {}
 
   cacheFile(): string {
-    const h = crypto.createHash('sha1').update(this.o.key).digest('hex').slice(0, 12);
+    const h = nodeCrypto().createHash('sha1').update(this.o.key).digest('hex').slice(0, 12);
     return path.join(this.o.cacheDir, `history-${h}.jsonl`);
   }
 

@@ -2,7 +2,7 @@
  * ModelRepository: models, versions, commit, tag, alias, notes, restore, push/fetch — on plain
  * git + git-lfs, readable without us (see docs/storage.md).
  */
-import * as crypto from 'crypto';
+import { nodeCrypto } from '../util/lazyNode';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -837,7 +837,7 @@ export class ModelRepository {
    * another file system.
    */
   private tempFor(target: string, what: string): string {
-    const name = `${what}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const name = `${what}-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
     try {
       const dir = this.tmpDir();
       if (fs.statSync(dir).dev === fs.statSync(path.dirname(target)).dev) return path.join(dir, name);
@@ -1044,7 +1044,7 @@ export class ModelRepository {
     const lineage: LineageRecorded | undefined = opts.lineage ? await resolveLineage(this, opts.lineage, head, rel) : undefined;
 
     this.cleanStaleTemp(abs);
-    const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const tag = `${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
     // beside the real index (as git's own next-index-*.lock), so that split-index setups work
     const tmpIndex = path.join(this.gitDir, `modelver-index-${tag}`);
     const msgFile = path.join(this.gitDir, `modelver-index-${tag}.msg`);
@@ -1360,7 +1360,7 @@ export class ModelRepository {
     const lineage: LineageRecorded | undefined = opts.lineage ? await resolveLineage(this, opts.lineage, head, rel) : undefined;
 
     this.cleanStaleTemp();
-    const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const tag = `${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
     const tmpIndex = path.join(this.gitDir, `modelver-index-${tag}`);
     const msgFile = path.join(this.gitDir, `modelver-index-${tag}.msg`);
     const attrsPath = path.join(this.root, '.gitattributes');
@@ -1560,7 +1560,7 @@ export class ModelRepository {
   private async linkFolder(rel: string, files: Iterable<[string, string]>, lfsDir: string): Promise<string | undefined> {
     const list = [...files];
     const infos = await readBlobInfos(this.git, [...new Set(list.map(([, b]) => b))]);
-    const dir = path.join(this.tmpDir(), `folder-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    const dir = path.join(this.tmpDir(), `folder-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`);
     fs.mkdirSync(dir);
     try {
       for (const [name, blob] of list) {
@@ -1624,7 +1624,7 @@ export class ModelRepository {
     const working = this.workingFolderFiles(rel);
     /** git's blob id of a working file's bytes (`hash-object --no-filters`, computed here: no git process per file) */
     const blobId = (file: string, like: string): string => {
-      const h = crypto.createHash(like.length === 64 ? 'sha256' : 'sha1');
+      const h = nodeCrypto().createHash(like.length === 64 ? 'sha256' : 'sha1');
       const fd = fs.openSync(file, 'r');
       try {
         h.update(`blob ${fs.fstatSync(fd).size}\0`);

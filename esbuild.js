@@ -86,14 +86,14 @@ const workerSourcePlugin = {
  * that reads `.default` keeps esbuild's form).
  * @type {import('esbuild').Plugin}
  */
-const commonjsChunksPlugin = {
-  name: 'commonjs-chunks',
+const commonjsChunks = (prefix) => ({
+  name: `commonjs-chunks-${prefix}`,
   setup(build) {
     const o = build.initialOptions;
     const cwd = o.absWorkingDir ?? process.cwd();
     const outdir = path.resolve(cwd, o.outdir);
     const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-extension-esm-'));
-    Object.assign(o, { outdir: staging, format: 'esm', splitting: true, metafile: true, write: true, chunkNames: 'extension-[name]-[hash]' });
+    Object.assign(o, { outdir: staging, format: 'esm', splitting: true, metafile: true, write: true, chunkNames: `${prefix}-[name]-[hash]` });
     build.onEnd(async (result) => {
       if (result.errors.length) return;
       try {
@@ -132,7 +132,7 @@ const commonjsChunksPlugin = {
         });
         // chunks of an earlier build
         for (const f of fs.readdirSync(outdir)) {
-          const m = /^(extension-.+\.js)(\.map)?$/.exec(f);
+          const m = new RegExp(`^(${prefix}-.+\\.js)(\\.map)?$`).exec(f);
           if (m && !names.has(m[1])) fs.rmSync(path.join(outdir, f));
         }
       } finally {
@@ -140,7 +140,7 @@ const commonjsChunksPlugin = {
       }
     });
   },
-};
+});
 
 /** Whether `import * as x from "<spec>"` may become `const x = require("<spec>")`: a Node built-in or `vscode` (CommonJS, no default export). */
 function plainRequire(spec) {
@@ -168,13 +168,15 @@ function nodeBundle(entryPoints, extra = {}) {
 
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
-  nodeBundle({ extension: 'src/extension/extension.ts' }, { plugins: [lazyVendorPlugin, commonjsChunksPlugin] }),
+  nodeBundle({ extension: 'src/extension/extension.ts' }, { plugins: [lazyVendorPlugin, commonjsChunks('extension')] }),
   nodeBundle(Object.fromEntries(Object.entries(vendorEntries).map(([file, pkg]) => [`vendor/${file}`, require.resolve(pkg)]))),
   nodeBundle({ kerasWorker: 'src/core/formats/kerasWorker.ts', lfsCleanFilter: 'src/core/repo/lfsCleanFilter.ts', evalHost: 'src/evalHost/main.ts', evalHostKeras: 'src/evalHost/keras/runner.ts', demo: 'src/demo/main.ts' }),
   nodeBundle(
     { cli: 'src/cli/bin.ts' },
     {
-      plugins: [lazyVendorPlugin], // the CLI loads ws / jsonrpc / yaml / simple-git only for the commands that use them
+      // the CLI loads ws / jsonrpc / yaml / simple-git only for the commands that use them, and each
+      // command's code (src/cli/main.ts import()s it) from dist/cli-*.js when that command runs
+      plugins: [lazyVendorPlugin, commonjsChunks('cli')],
       banner: { js: '#!/usr/bin/env node' },
       define: { __MODELVER_VERSION__: JSON.stringify(require('./package.json').version) },
     },

@@ -79,16 +79,21 @@ const workerSourcePlugin = {
  * still dist/ (src/core/formats/keras.ts finds kerasWorker.js there) and a `require("./vendor/x.js")`
  * resolves alike from any of them (the ESM output's require shim uses the require of the chunk it is in). Static imports between chunks
  * must not form a cycle (a CommonJS chunk could see another half loaded): the build fails if they do.
+ * A namespace import of a Node built-in or of `vscode` (`import * as fs from "fs"`) becomes a plain
+ * `const fs = require("fs")` rather than esbuild's `__toESM(require("fs"))`, which copies every export of
+ * the module into a new object of getters, once per import: about 50 copies (fs, path, vscode …) that cost
+ * 3–4 ms at activation (issue #12). Neither kind of module has a `default` export to emulate (an import
+ * that reads `.default` keeps esbuild's form).
  * @type {import('esbuild').Plugin}
  */
-const commonjsChunksPlugin = {
-  name: 'commonjs-chunks',
+const commonjsChunks = (prefix) => ({
+  name: `commonjs-chunks-${prefix}`,
   setup(build) {
     const o = build.initialOptions;
     const cwd = o.absWorkingDir ?? process.cwd();
     const outdir = path.resolve(cwd, o.outdir);
     const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-extension-esm-'));
-    Object.assign(o, { outdir: staging, format: 'esm', splitting: true, metafile: true, write: true, chunkNames: 'extension-[name]-[hash]' });
+    Object.assign(o, { outdir: staging, format: 'esm', splitting: true, metafile: true, write: true, chunkNames: `${prefix}-[name]-[hash]` });
     build.onEnd(async (result) => {
       if (result.errors.length) return;
       try {
@@ -108,7 +113,9 @@ const commonjsChunksPlugin = {
         for (const f of deps.keys()) visit(f, []);
         for (const f of js) {
           const text = fs.readFileSync(abs(f), 'utf8');
-          const cjs = text.replace(/\bimport\(\s*"\.\/([^"]+)"\s*\)/g, (m, name) => (names.has(name) ? `Promise.resolve().then(() => require("./${name}"))` : m));
+          const cjs = text
+            .replace(/\bimport\(\s*"\.\/([^"]+)"\s*\)/g, (m, name) => (names.has(name) ? `Promise.resolve().then(() => require("./${name}"))` : m))
+            .replace(/^import \* as ([\w$]+) from "([^"]+)";$/gm, (m, ns, spec) => (plainRequire(spec) && !new RegExp(`\\b${ns.replace(/\$/g, '\\$')}\\.default\\b`).test(text) ? `const ${ns} = require("${spec}");` : m));
           if (cjs !== text) fs.writeFileSync(abs(f), cjs);
         }
         await esbuild.build({
@@ -125,7 +132,7 @@ const commonjsChunksPlugin = {
         });
         // chunks of an earlier build
         for (const f of fs.readdirSync(outdir)) {
-          const m = /^(extension-.+\.js)(\.map)?$/.exec(f);
+          const m = new RegExp(`^(${prefix}-.+\\.js)(\\.map)?$`).exec(f);
           if (m && !names.has(m[1])) fs.rmSync(path.join(outdir, f));
         }
       } finally {
@@ -133,7 +140,12 @@ const commonjsChunksPlugin = {
       }
     });
   },
-};
+});
+
+/** Whether `import * as x from "<spec>"` may become `const x = require("<spec>")`: a Node built-in or `vscode` (CommonJS, no default export). */
+function plainRequire(spec) {
+  return spec === 'vscode' || require('module').isBuiltin(spec);
+}
 
 const common = {
   bundle: true,
@@ -156,13 +168,15 @@ function nodeBundle(entryPoints, extra = {}) {
 
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
-  nodeBundle({ extension: 'src/extension/extension.ts' }, { plugins: [lazyVendorPlugin, commonjsChunksPlugin] }),
+  nodeBundle({ extension: 'src/extension/extension.ts' }, { plugins: [lazyVendorPlugin, commonjsChunks('extension')] }),
   nodeBundle(Object.fromEntries(Object.entries(vendorEntries).map(([file, pkg]) => [`vendor/${file}`, require.resolve(pkg)]))),
   nodeBundle({ kerasWorker: 'src/core/formats/kerasWorker.ts', scanWorker: 'src/core/production/scanWorker.ts', lfsCleanFilter: 'src/core/repo/lfsCleanFilter.ts', evalHost: 'src/evalHost/main.ts', evalHostKeras: 'src/evalHost/keras/runner.ts', demo: 'src/demo/main.ts' }),
   nodeBundle(
     { cli: 'src/cli/bin.ts' },
     {
-      plugins: [lazyVendorPlugin], // the CLI loads ws / jsonrpc / yaml / simple-git only for the commands that use them
+      // the CLI loads ws / jsonrpc / yaml / simple-git only for the commands that use them, and each
+      // command's code (src/cli/main.ts import()s it) from dist/cli-*.js when that command runs
+      plugins: [lazyVendorPlugin, commonjsChunks('cli')],
       banner: { js: '#!/usr/bin/env node' },
       define: { __MODELVER_VERSION__: JSON.stringify(require('./package.json').version) },
     },

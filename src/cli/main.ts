@@ -20,8 +20,8 @@ interface Command {
 
 /**
  * Each command's module, loaded when the command runs: `modelver diff` compiles and evaluates the code
- * of the diff, not that of the evaluation, the repository or the lineage (issue #12; in dist/cli.js each
- * module is wrapped by esbuild and initialised on first use). The help lists them all.
+ * of the diff, not that of the evaluation, the repository or the lineage (issue #12; dist/cli.js is split
+ * by esbuild.js: each command's code is in dist/cli-*.js files that Node reads only when it runs). The help lists them all.
  */
 const commands: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect.js')).inspectCommand,

@@ -1,5 +1,5 @@
 /** Helpers shared by the commands that read committed versions (open, compare, details). */
-import * as crypto from 'crypto';
+import { nodeCrypto } from '../core/util/lazyNode';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -28,7 +28,7 @@ export function versionFile(
   if (!p) {
     p = (async () => {
       fs.mkdirSync(dir, { recursive: true });
-      const tmp = `${file}.part-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+      const tmp = `${file}.part-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
       try {
         await vscode.window.withProgress(
           { location: opts.quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Reading ${model} v${v.version}…` },

@@ -2,7 +2,7 @@
  * `node activateStubbed.js <bundle> [<command id> <JSON array of arguments>]…`: requires the extension
  * bundle (dist/extension.js) in this fresh process with a stubbed `vscode` module, calls activate(), then
  * runs the given commands in turn, the way VS Code would. Prints one JSON line: the commands registered,
- * the extension's files (extension-*.js, esbuild.js commonjsChunksPlugin) loaded after activation and
+ * the extension's files (extension-*.js, esbuild.js commonjsChunks) loaded after activation and
  * after each command, what each command returned, the messages it showed and the errors the commands
  * reported (the extension's test API). Used by test/unit/activation.test.ts: a command's code loads when
  * it first runs, not before.

@@ -9,7 +9,7 @@
  * own (dist/vendor/<name>.js) and the runtimes external: each of them is then a real `require` that a
  * hook sees (test/support/requireStubbed.ts), in a fresh process with `vscode` stubbed. A top-level
  * import of any of them anywhere the extension reaches fails this test by name. The extension's own
- * code is split (esbuild.js commonjsChunksPlugin) into extension.js and dist/extension-*.js files that
+ * code is split (esbuild.js commonjsChunks) into extension.js and dist/extension-*.js files that
  * Node requires when they are needed; the build's metafile says which sources each file holds, so the
  * files the process loaded say which sources activation loaded: a static import of command code from
  * what activate() needs fails the test with the modules' names.
@@ -31,6 +31,11 @@ const DEFERRED: Record<string, string> = {
   'onnxruntime-node': 'onnxruntime-node: evaluation (host process only)',
   h5wasm: 'h5wasm: Keras .h5 reading',
   'h5wasm/node': 'h5wasm: Keras .h5 reading',
+  // Node built-ins that cost milliseconds in a fresh process, used only inside functions (src/core/util/lazyNode.ts)
+  crypto: 'node:crypto (~6 ms: loads node:stream and the ciphers): use nodeCrypto() from src/core/util/lazyNode.ts',
+  'node:crypto': 'node:crypto: use nodeCrypto() from src/core/util/lazyNode.ts',
+  child_process: 'node:child_process (~3 ms: loads node:net): use childProcess() from src/core/util/lazyNode.ts',
+  'node:child_process': 'node:child_process: use childProcess() from src/core/util/lazyNode.ts',
 };
 
 /**
@@ -115,10 +120,15 @@ describe('activation: the extension bundle loads no heavy module and no command 
       .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
       .join('\n');
     for (const name of Object.keys(DEFERRED).filter((n) => n.startsWith('./vendor/')).concat('h5wasm/node')) {
-      // require("x"), or __require("x") / (0, chunk.__require)("x") of the ESM build's require shim (esbuild.js commonjsChunksPlugin)
+      // require("x"), or __require("x") / (0, chunk.__require)("x") of the ESM build's require shim (esbuild.js commonjsChunks)
       assert.ok(text.includes(`require("${name}")`) || text.includes(`require)("${name}")`) || text.includes(`import("${name}")`), `the bundle never asks for ${name}`);
     }
     assert.doesNotMatch(text, /node_modules\/(ws|vscode-jsonrpc|js-yaml|simple-git)\//, 'none of them is bundled into the extension');
+  });
+
+  it('a namespace import of a Node built-in or of vscode is a plain require, not a copy of the module per import (esbuild.js plainRequire)', () => {
+    const copies = files().flatMap((f) => [...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/__toESM\(require\("([^"]+)"\)/g)].map((m) => `${f}: ${m[1]}`));
+    assert.deepStrictEqual(copies, [], 'each __toESM(require(…)) copies every export of the module into an object of getters when the file loads');
   });
 
   it('the vendor files hold their packages', () => {

@@ -3,8 +3,8 @@
  * command's module is loaded when that command runs, so `modelver diff A B` of two files loads neither
  * the evaluation, the lineage nor the repository layer, and `modelver --version` loads no command.
  * Each case runs the CLI (src/cli/main, as compiled for the tests) in a fresh Node process and lists
- * the project's modules in its require cache; dist/cli.js keeps the same laziness (esbuild wraps each
- * module that is imported with `import()` and initialises it on first use).
+ * the project's modules in its require cache; dist/cli.js keeps the same laziness (esbuild.js splits it:
+ * each `import()` becomes a dist/cli-*.js file that Node reads and compiles when the command first needs it).
  */
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';

@@ -54,7 +54,7 @@ describe('commit path', function () {
   after(() => space.cleanup());
 
   describe('processes per commit', function () {
-    it('a new version starts at most 14 processes of its own (24 before the git calls were batched)', async () => {
+    it('a new version starts at most 12 processes of its own (24 before the git calls were batched, 14 before the history reused what the commit read)', async () => {
       const { dir, repo } = await space.openRepo('count', { MODELVER_CLEAN_FILTER: 'git-lfs' });
       put(dir, 'vad.onnx', SILERO[1]);
       await repo.commitModel('vad.onnx', 'v5');
@@ -62,11 +62,41 @@ describe('commit path', function () {
       const { result, argv } = await countSpawns(() => repo.commitModel('vad.onnx', 'v6'));
       assert.match(result.trailers['Model-Change'] ?? '', /retrained/);
       const names = argv.map((a) => a.slice(0, 3).join(' '));
-      assert.ok(argv.length <= 14, `${argv.length} processes:\n${names.join('\n')}`);
+      assert.ok(argv.length <= 12, `${argv.length} processes:\n${names.join('\n')}`);
+      // the version's number: the history at the commit rev-parse named, its new pointer not read again
+      const afterCommit = names.slice(names.findIndex((n) => n.startsWith('git commit')) + 1);
+      assert.deepStrictEqual(afterCommit.filter((n) => n.startsWith('git rev-parse')).length, 1, `one rev-parse after the commit:\n${afterCommit.join('\n')}`);
+      assert.deepStrictEqual(afterCommit.filter((n) => n.startsWith('git cat-file')), [], `no pointer read again after the commit:\n${afterCommit.join('\n')}`);
+      assert.strictEqual(repo.lastRefresh?.blobsRead, 0);
+      assert.strictEqual(result.version, 2);
       // no lookup asked twice
       assert.strictEqual(names.filter((n) => n.startsWith('git lfs version')).length, 0, 'git-lfs is found on PATH without a process');
       assert.strictEqual(names.filter((n) => n.startsWith('git check-attr')).length, 2, 'the attributes: working tree and index, once each');
       assert.strictEqual(names.filter((n) => n.startsWith('git config')).length, 1, 'the configuration: one call');
+    });
+
+    it('a first reader of the history (the CLI): the version\'s number and the pointers as a fresh read of the history has them, and git lfs ls-files -l', async () => {
+      const { dir, repo } = await space.openRepo('learned', { MODELVER_CLEAN_FILTER: 'git-lfs' });
+      put(dir, 'vad.onnx', SILERO[1]);
+      space.git(dir, 'lfs', 'track', '*.onnx');
+      space.git(dir, 'add', '.gitattributes', 'vad.onnx');
+      space.git(dir, 'commit', '-q', '-m', 'v1 by plain git');
+      put(dir, 'vad.onnx', SILERO[2]);
+      const { result, argv } = await countSpawns(() => repo.commitModel('vad.onnx', 'v2'));
+      assert.strictEqual(result.version, 2);
+      assert.strictEqual(repo.lastRefresh?.mode, 'full');
+      assert.strictEqual(repo.lastRefresh?.blobsRead, 0, 'both pointers were read by the commit');
+      assert.deepStrictEqual(argv.filter((a) => a[1] === 'cat-file' && a[2] === '--batch' && a[3] === '--buffer'), [], 'no history reader of pointers');
+      await repo.flushCache();
+      const seen = (await repo.history('vad.onnx')).versions.map((v) => [v.version, v.oid, v.size, v.lfs]);
+      // what git-lfs says of the two commits, against a reader that knows nothing (no cache)
+      const lfs = ['HEAD~1', 'HEAD'].map((rev) => /^([0-9a-f]{64}) \* vad\.onnx$/m.exec(space.git(dir, 'lfs', 'ls-files', '-l', rev)));
+      assert.ok(lfs.every(Boolean), 'git lfs ls-files -l lists the model at both commits');
+      assert.deepStrictEqual(seen.map((v) => v[1]), lfs.map((m) => m![1]));
+      assert.deepStrictEqual(seen.map((v) => v[2]), [fs.statSync(SILERO[1]).size, fs.statSync(SILERO[2]).size]);
+      fs.rmSync(path.join(dir, '.git', 'model-versions'), { recursive: true, force: true });
+      const fresh = await ModelRepository.open(dir, { env: space.env });
+      assert.deepStrictEqual((await fresh.history('vad.onnx')).versions.map((v) => [v.version, v.oid, v.size, v.lfs]), seen);
     });
 
     it('with our clean filter, git starts no git-lfs and no git process for it (git-lfs starts eight)', async () => {

@@ -28,11 +28,13 @@ describe('extension package (.vsix contents and manifest)', function () {
     }
   });
 
-  it("ships the extension's files loaded on first use (dist/extension-*.js, esbuild.js commonjsChunksPlugin), without their maps", () => {
-    const chunks = fs.readdirSync(path.join(REPO_ROOT, 'dist')).filter((f) => /^extension-.+\.js$/.test(f));
-    assert.ok(chunks.length >= 5, `the extension is split into files loaded when needed (found ${chunks.length} in dist/)`);
-    for (const f of chunks) assert.ok(files.includes(`dist/${f}`), `dist/${f} should be packaged`);
-    assert.deepStrictEqual(files.filter((f) => /^dist\/extension.*\.map$/.test(f)), []);
+  it("ships the extension's and the CLI's files loaded on first use (dist/extension-*.js, dist/cli-*.js, esbuild.js commonjsChunks), without their maps", () => {
+    for (const prefix of ['extension', 'cli']) {
+      const chunks = fs.readdirSync(path.join(REPO_ROOT, 'dist')).filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.js'));
+      assert.ok(chunks.length >= 5, `${prefix}.js is split into files loaded when needed (found ${chunks.length} in dist/)`);
+      for (const f of chunks) assert.ok(files.includes(`dist/${f}`), `dist/${f} should be packaged`);
+    }
+    assert.deepStrictEqual(files.filter((f) => /^dist\/(extension|cli).*\.map$/.test(f)), []);
   });
 
   it('ships only the linux-x64 onnxruntime-node binaries and the modules kept external', () => {

@@ -11,7 +11,7 @@
  * "theirs" the commit merged or picked; during a rebase "ours" is the branch being rebased onto (with
  * the commits replayed so far) and "theirs" the commit being replayed.
  */
-import * as crypto from 'crypto';
+import { nodeCrypto } from '../util/lazyNode';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RepoError } from './errors';
@@ -325,7 +325,7 @@ export async function resolveModelConflict(repo: ModelRepository, file: string, 
   } else {
     fs.mkdirSync(path.dirname(abs), { recursive: true });
     // beside the target (same file system: atomic rename); a killed process leaves a temp that cleanStaleTemp removes
-    const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.modelver-resolve-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.modelver-resolve-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`);
     try {
       ({ sha256: sha, size } = await writeBlobContent(repo, rel, blob, what, commit, tmp));
       const mode = (f.ours ?? f.theirs)?.mode === '100755' ? 0o755 : 0o644;

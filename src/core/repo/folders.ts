@@ -8,7 +8,7 @@
  * Its content id is `files:<sha256>` over its files' names and blob ids (manifestId): the same
  * whether computed from history (versions.ts) or from the index when committing (repository.ts).
  */
-import * as crypto from 'crypto';
+import { nodeCrypto } from '../util/lazyNode';
 
 const INDEX = /\.safetensors\.index\.json$/i;
 
@@ -55,7 +55,7 @@ export function folderOfFile(p: string, folders: ReadonlySet<string>): string | 
 
 /** The content id of a folder: `files:` and the sha256 of its files' `name NUL blob LF`, sorted by name. */
 export function manifestId(files: Iterable<readonly [string, string]>): string {
-  const h = crypto.createHash('sha256');
+  const h = nodeCrypto().createHash('sha256');
   for (const [name, blob] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) h.update(`${name}\0${blob}\n`);
   return `files:${h.digest('hex')}`;
 }

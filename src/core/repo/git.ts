@@ -6,9 +6,10 @@
  * `cat-file --batch`, `mktree`, `hash-object --stdin`, `lfs smudge`, binary stdout and a per-call
  * environment such as GIT_INDEX_FILE, which simple-git's `raw()` does not offer.)
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
+import type { ChildProcessWithoutNullStreams } from 'child_process';
 import * as fs from 'fs';
 import { RepoError } from './errors';
+import { childProcess } from '../util/lazyNode';
 
 export interface GitRunOptions {
   input?: string | Buffer;
@@ -50,7 +51,7 @@ export class Git {
 
   /** Start `git ...args` with pipes, for streaming use (the caller handles exit and errors). */
   spawn(args: string[], env?: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
-    return spawn('git', args, {
+    return childProcess().spawn('git', args, {
       cwd: this.cwd,
       env: { ...this.env, GIT_TERMINAL_PROMPT: '0', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -82,7 +83,7 @@ export function runProcess(
     let fd: number | undefined;
     try {
       if (opts.stdoutFile) fd = fs.openSync(opts.stdoutFile, 'w');
-      child = spawn(cmd, args, {
+      child = childProcess().spawn(cmd, args, {
         cwd: opts.cwd,
         env: opts.env,
         stdio: ['pipe', fd ?? 'pipe', 'pipe'],

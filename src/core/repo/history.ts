@@ -11,7 +11,7 @@
  * No pathspec is given to `git log`: with `:(glob)` pathspecs git simplifies history with a second
  * tree diff per commit and matches every entry (5× slower here). Paths are filtered in JS instead.
  */
-import * as crypto from 'crypto';
+import { nodeCrypto } from '../util/lazyNode';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -311,6 +311,17 @@ function pointerInfo(b: Buffer, start: number, end: number): BlobInfo | undefine
     return p ? { lfs: true, oid: p.oid, size: p.size } : undefined;
   }
   return { lfs: true, oid: b.toString('latin1', oidAt, oidAt + 64), size };
+}
+
+/**
+ * A blob's pointer info from its bytes, as a scan records it (undefined when `content` is not the
+ * whole blob of a pointer's size): for a blob read elsewhere, e.g. by a commit, so that no scan
+ * reads it again (HistoryStore.learn).
+ */
+export function blobInfoOf(content: Buffer | undefined, size: number): BlobInfo | undefined {
+  if (size > MAX_POINTER_SIZE) return { lfs: false, size };
+  if (!content || content.length !== size) return undefined;
+  return pointerInfo(content, 0, size) ?? { lfs: false, size };
 }
 
 /** Read blobs' pointer info (one cat-file process). Missing blobs are absent from the result. */
@@ -728,11 +739,13 @@ export class HistoryStore {
   lastRefresh: { mode: RefreshMode; newCommits: number; ms: number; /** pointer blobs read with cat-file */ blobsRead: number } | undefined;
   /** the file on disk has lines past what loadDisk could use: rewrite it rather than append */
   private rewriteNeeded = false;
+  /** pointer info of blobs read elsewhere (learn()), for the next refresh */
+  private learned: Record<string, BlobInfo> = {};
 
   constructor(private readonly o: HistoryStoreOptions) {}
 
   cacheFile(): string {
-    const h = crypto.createHash('sha1').update(this.o.key).digest('hex').slice(0, 12);
+    const h = nodeCrypto().createHash('sha1').update(this.o.key).digest('hex').slice(0, 12);
     return path.join(this.o.cacheDir, `history-${h}.jsonl`);
   }
 
@@ -748,10 +761,22 @@ export class HistoryStore {
 
   private inflight: Promise<HistoryIndex> | undefined;
 
-  /** The index at HEAD (concurrent callers share one refresh). */
-  async get(): Promise<HistoryIndex> {
+  /**
+   * Pointer info of blobs the caller has read (a commit reads its model's blob and the previous
+   * one's): the next refresh takes them as known instead of asking `git cat-file` again. A blob id
+   * names its content for good, so this is never stale.
+   */
+  learn(blobs: Record<string, BlobInfo>): void {
+    Object.assign(this.learned, blobs);
+  }
+
+  /**
+   * The index at HEAD (concurrent callers share one refresh). `head`: the commit HEAD is known to be
+   * at (the caller just asked git, e.g. after committing), saving a `rev-parse`.
+   */
+  async get(head?: string): Promise<HistoryIndex> {
     if (this.inflight) return this.inflight;
-    this.inflight = this.refresh();
+    this.inflight = this.refresh(head);
     try {
       return await this.inflight;
     } finally {
@@ -759,9 +784,11 @@ export class HistoryStore {
     }
   }
 
-  private async refresh(): Promise<HistoryIndex> {
+  private async refresh(knownHead?: string): Promise<HistoryIndex> {
     const t0 = Date.now();
-    const head = await this.head();
+    const head = knownHead ?? (await this.head());
+    const learned = this.learned;
+    this.learned = {};
     if (!head) {
       this.lastRefresh = { mode: 'empty', newCommits: 0, ms: Date.now() - t0, blobsRead: 0 };
       return { key: this.o.key, head: '', commits: [], blobs: {}, folders: new Set() };
@@ -779,6 +806,8 @@ export class HistoryStore {
       idx = cached;
     } else {
       const old = cached;
+      // facts about immutable content: kept with the others (the disk cache writes those its commits use)
+      if (old) Object.assign(old.blobs, learned);
       let incremental: ScanResult | undefined;
       if (old) {
         // no `merge-base --is-ancestor` first: the scan tells (one git process less per refresh)
@@ -805,10 +834,11 @@ export class HistoryStore {
       } else {
         // the folder models known (none new is found when they are all known: one pass)
         const folders = new Set(old?.folders);
-        const r = await scanFull(this.o.git, head, this.o.isModel, old?.blobs, folders);
+        const known = old ? old.blobs : learned;
+        const r = await scanFull(this.o.git, head, this.o.isModel, known, folders);
         blobsRead += Object.keys(r.blobs).length;
         // blob info is a fact about immutable content: the old map is kept (and may hold a few unused)
-        idx = { key: this.o.key, head, commits: r.commits, blobs: old ? Object.assign(old.blobs, r.blobs) : r.blobs, folders: foldersOf(r.commits) };
+        idx = { key: this.o.key, head, commits: r.commits, blobs: Object.assign(known, r.blobs), folders: foldersOf(r.commits) };
         this.rewrite(idx, !old);
         mode = 'full';
         added = r.commits.length;

@@ -1,5 +1,5 @@
 /** Git LFS pointers, the local object store, and hashing files the way LFS does (sha256). */
-import * as crypto from 'crypto';
+import { nodeCrypto } from '../util/lazyNode';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RepoError, LFS_INSTALL_HINT } from './errors';
@@ -42,7 +42,7 @@ export function formatPointer(p: LfsPointer): string {
 /** sha256 of a file, read in 1 MiB chunks (about 1.5 GiB/s). */
 export function sha256File(file: string): Promise<{ oid: string; size: number }> {
   return new Promise((resolve, reject) => {
-    const h = crypto.createHash('sha256');
+    const h = nodeCrypto().createHash('sha256');
     let size = 0;
     const s = fs.createReadStream(file, { highWaterMark: 1 << 20 });
     s.on('data', (b) => {

@@ -2,9 +2,9 @@
  * What a killed process leaves behind: git's `index.lock`, and our own temporary files. Decides
  * when they are stale (their process is gone) and so safe to remove.
  */
-import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { childProcess } from '../util/lazyNode';
 import type { IndexLockInfo } from './types';
 
 /** A lock younger than this is never called stale: a git process may have just taken it. */
@@ -125,7 +125,7 @@ function linuxGitProcesses(): ProcInfo[] {
 
 function execText(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { windowsHide: true, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => resolve(err ? '' : String(stdout)));
+    childProcess().execFile(cmd, args, { windowsHide: true, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => resolve(err ? '' : String(stdout)));
   });
 }
 

@@ -2,7 +2,7 @@
  * ModelRepository: models, versions, commit, tag, alias, notes, restore, push/fetch — on plain
  * git + git-lfs, readable without us (see docs/storage.md).
  */
-import * as crypto from 'crypto';
+import { nodeCrypto } from '../util/lazyNode';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -12,7 +12,7 @@ import { cleanStaleFiles, indexLockInfo, removeIfSame } from './locks';
 import { RepoError } from './errors';
 import { Git } from './git';
 import { gitFailure, networkGit, ProgressLines, withoutProgress, type TransferProgress } from './network';
-import { HistoryStore, readBlobInfos, type HistoryIndex } from './history';
+import { blobInfoOf, HistoryStore, readBlobInfos, type BlobInfo, type HistoryIndex } from './history';
 import { dirOf, folderOfFile, folderOfIndex, isFolderFileName, isShardIndex, manifestId } from './folders';
 import { lfsDirOf, lfsNotConfigured, lfsObjectPath, MAX_POINTER_SIZE, lfsVersion, localLfsDir, parsePointer, sha256File, type LfsPointer } from './lfs';
 import { catFileBatch, configValues, indexEntries, onPath, type BatchObject } from './gitBatch';
@@ -132,6 +132,17 @@ async function toplevel(p: string, env: NodeJS.ProcessEnv): Promise<{ root: stri
 }
 
 /** A blob found by catFileBatch as blobAt describes it: its id, its size (the object's, for an LFS pointer) and the pointer. */
+/** The pointer info (history.ts BlobInfo) of the blobs among `objects` whose bytes were read. */
+function learnedBlobs(objects: (BatchObject | undefined)[]): Record<string, BlobInfo> {
+  const out: Record<string, BlobInfo> = {};
+  for (const o of objects) {
+    if (o?.type !== 'blob' || !o.sha || o.size === undefined) continue;
+    const info = blobInfoOf(o.content, o.size);
+    if (info) out[o.sha] = info;
+  }
+  return out;
+}
+
 function blobOf(o: BatchObject): { blob: string; size: number; pointer?: LfsPointer } {
   const pointer = o.content ? parsePointer(o.content) : undefined;
   return { blob: o.sha!, size: pointer ? pointer.size : o.size!, ...(pointer ? { pointer } : {}) };
@@ -366,16 +377,17 @@ export class ModelRepository {
    * Every model's history, without tags/aliases/notes: shared and frozen (see HistoryBuilder), and
    * brought up to date with O(new commits) work — the store appends new commits to the same index.
    */
-  private async historiesRaw(): Promise<ReadonlyMap<string, ModelHistory>> {
-    return (await this.builtHistories()).histories();
+  /** `head`: the commit HEAD is known to be at (saves a `rev-parse`). */
+  private async historiesRaw(head?: string): Promise<ReadonlyMap<string, ModelHistory>> {
+    return (await this.builtHistoriesAtHead(head)).builder.histories();
   }
 
   private async builtHistories(): Promise<HistoryBuilder> {
     return (await this.builtHistoriesAtHead()).builder;
   }
 
-  private async builtHistoriesAtHead(): Promise<{ builder: HistoryBuilder; head: string }> {
-    const idx = await this.store.get();
+  private async builtHistoriesAtHead(knownHead?: string): Promise<{ builder: HistoryBuilder; head: string }> {
+    const idx = await this.store.get(knownHead);
     let b = this.built;
     if (!b || b.idx !== idx || b.count > idx.commits.length) {
       b = this.built = { idx, count: 0, builder: new HistoryBuilder((p) => this.matcher.matches(p)) };
@@ -837,7 +849,7 @@ export class ModelRepository {
    * another file system.
    */
   private tempFor(target: string, what: string): string {
-    const name = `${what}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const name = `${what}-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
     try {
       const dir = this.tmpDir();
       if (fs.statSync(dir).dev === fs.statSync(path.dirname(target)).dev) return path.join(dir, name);
@@ -1044,7 +1056,7 @@ export class ModelRepository {
     const lineage: LineageRecorded | undefined = opts.lineage ? await resolveLineage(this, opts.lineage, head, rel) : undefined;
 
     this.cleanStaleTemp(abs);
-    const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const tag = `${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
     // beside the real index (as git's own next-index-*.lock), so that split-index setups work
     const tmpIndex = path.join(this.gitDir, `modelver-index-${tag}`);
     const msgFile = path.join(this.gitDir, `modelver-index-${tag}.msg`);
@@ -1057,6 +1069,7 @@ export class ModelRepository {
     let attributesChanged = false;
     let oid = '';
     let size = 0;
+    let stagedObject: BatchObject | undefined;
     const trailers: [string, string][] = [];
     const withRule = (text: string) => (text && !text.endsWith('\n') ? text + '\n' : text) + rule + '\n';
     try {
@@ -1086,6 +1099,7 @@ export class ModelRepository {
       const added = own ? await this.git.run([...own.args, 'add', '-f', '--', `:(literal)${rel}`], { env: own.env, allowFail: true }) : undefined;
       if (added?.code !== 0) await this.git.run(['add', '-f', '--', `:(literal)${rel}`]);
       const [staged, indexAttrs] = await catFileBatch(this.git, [`:0:${rel}`, ':0:.gitattributes']);
+      stagedObject = staged;
       const info = staged.type === 'blob' ? blobOf(staged) : undefined;
       if (!info?.pointer) {
         throw new RepoError(
@@ -1184,7 +1198,9 @@ export class ModelRepository {
     // the new commit, and the branch HEAD is on ("HEAD" when detached), in one process
     const [commit, headRef] = (await this.git.text(['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD'])).split('\n');
     const branch = headRef && headRef !== 'HEAD' ? headRef : undefined;
-    const all = await this.historiesRaw().catch(() => undefined);
+    // the version's number: the history at that commit, without reading again the two pointers read above
+    this.store.learn(learnedBlobs([headModel, stagedObject]));
+    const all = await this.historiesRaw(commit).catch(() => undefined);
     const h = all?.get(rel) ?? [...(all?.values() ?? [])].find((x) => x.paths.includes(rel));
     const v = h?.versions.find((x) => x.commit === commit);
     if (!branch) {
@@ -1360,7 +1376,7 @@ export class ModelRepository {
     const lineage: LineageRecorded | undefined = opts.lineage ? await resolveLineage(this, opts.lineage, head, rel) : undefined;
 
     this.cleanStaleTemp();
-    const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const tag = `${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
     const tmpIndex = path.join(this.gitDir, `modelver-index-${tag}`);
     const msgFile = path.join(this.gitDir, `modelver-index-${tag}.msg`);
     const attrsPath = path.join(this.root, '.gitattributes');
@@ -1560,7 +1576,7 @@ export class ModelRepository {
   private async linkFolder(rel: string, files: Iterable<[string, string]>, lfsDir: string): Promise<string | undefined> {
     const list = [...files];
     const infos = await readBlobInfos(this.git, [...new Set(list.map(([, b]) => b))]);
-    const dir = path.join(this.tmpDir(), `folder-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    const dir = path.join(this.tmpDir(), `folder-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`);
     fs.mkdirSync(dir);
     try {
       for (const [name, blob] of list) {
@@ -1624,7 +1640,7 @@ export class ModelRepository {
     const working = this.workingFolderFiles(rel);
     /** git's blob id of a working file's bytes (`hash-object --no-filters`, computed here: no git process per file) */
     const blobId = (file: string, like: string): string => {
-      const h = crypto.createHash(like.length === 64 ? 'sha256' : 'sha1');
+      const h = nodeCrypto().createHash(like.length === 64 ? 'sha256' : 'sha1');
       const fd = fs.openSync(file, 'r');
       try {
         h.update(`blob ${fs.fstatSync(fd).size}\0`);

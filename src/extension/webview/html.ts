@@ -10,7 +10,7 @@
  * The boot script acquires the VS Code API once and leaves it to webview-ui/shared/vscodeApi.ts
  * (acquireVsCodeApi may be called only once per page).
  */
-import * as crypto from 'crypto';
+import { nodeCrypto } from '../../core/util/lazyNode';
 import * as vscode from 'vscode';
 import { readAsset, withSourceMap } from './assets';
 
@@ -18,7 +18,7 @@ import { readAsset, withSourceMap } from './assets';
 export const BOOT_SLOW_MS = 10000;
 
 export function nonce(): string {
-  return crypto.randomBytes(18).toString('base64url');
+  return nodeCrypto().randomBytes(18).toString('base64url');
 }
 
 export function escapeHtml(s: string): string {

@@ -137,6 +137,10 @@ describe('prediction logs at scale: the fast reader and the read in parts', func
       '{"timestamp":1 "version":"v1","request_id":"a"}',
       '{"timestamp":"2026-13-45","version":"v1","request_id":"a"}',
       '{"version":"v1","request_id":"a"}',
+      '{"timestamp":1,"version":"v1","request_id":"a","prediction":1e400}',
+      '{"timestamp":1,"version":"v1","request_id":"a","outcome":-1e999}',
+      '{"timestamp":1,"version":"v1","request_id":"a","latency_ms":1e309}',
+      '{"timestamp":1e999,"version":"v1","request_id":"a"}',
     ];
     const took = cases.map((c) => checkLine(c, p));
     // the common shapes do take the fast path (else it would be correct and useless)

@@ -167,14 +167,14 @@ export class FastJsonLine {
     const ev: PredictionEvent = { timestamp: ts, model, version, requestId: rid };
     const pred = given(PREDICTION);
     if (pred !== undefined && pred !== null && pred !== '') {
-      const n = typeof pred === 'number' ? pred : outcomeValue(pred);
+      const n = outcomeValue(pred); // a number only when finite, as toEvent
       if (n !== undefined) ev.prediction = n;
       else if (typeof pred === 'string') ev.prediction = pred;
       else throw BAIL;
     } else if (this.predictionRequired) throw BAIL;
     const out = given(OUTCOME);
     if (out !== undefined && out !== null && out !== '') {
-      const n = typeof out === 'number' ? out : outcomeValue(out);
+      const n = outcomeValue(out);
       if (n === undefined) throw BAIL;
       ev.outcome = n;
     }
@@ -185,7 +185,7 @@ export class FastJsonLine {
     }
     const lat = given(LATENCY);
     if (lat !== undefined && lat !== null && lat !== '') {
-      const n = typeof lat === 'number' ? lat : outcomeValue(lat);
+      const n = outcomeValue(lat);
       if (n === undefined || n < 0) throw BAIL;
       ev.latencyMs = n;
     }

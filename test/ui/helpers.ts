@@ -148,6 +148,10 @@ export class Workbench {
     const logs = path.join(server.userDataDir, 'logs');
     this.logsOf = { server, before: new Map((fs.existsSync(logs) ? findFiles(logs, () => true) : []).map((f) => [f, fs.statSync(f).size])) };
     await this.open(cs.workbenchUrl(server, { folder: workspaceFolder, extensionDevelopmentPaths: [devPath] }), left());
+    // how long each suite waited for its workbench (the first one also starts the shared server and browser)
+    const took = timeoutMs - (deadline - Date.now());
+    fs.mkdirSync(path.join(ARTIFACTS, 'logs'), { recursive: true });
+    fs.appendFileSync(path.join(ARTIFACTS, 'logs', 'ui-workbench-start.log'), `${new Date().toISOString()} ${this.name}: ${took} ms${this.server ? ' (its own server)' : ''}\n`);
   }
 
   /**

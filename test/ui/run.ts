@@ -1,7 +1,8 @@
 /**
  * Runs the UI tests (test/ui/*.test.ts, compiled to out/test/ui/) with mocha: the suites share one
  * code-server and one headless Chromium, each suite in a window of its own (./helpers.ts). Counts go
- * to $MV_COUNTS_FILE (default .test-artifacts/counts/ui.json); screenshots to .test-artifacts/screenshots/.
+ * to $MV_COUNTS_FILE (default .test-artifacts/counts/ui.json); screenshots to .test-artifacts/screenshots/;
+ * how long each suite waited for its workbench to .test-artifacts/logs/ui-workbench-start.log.
  *
  *   node out/test/ui/run.js [--grep PATTERN]
  */

@@ -44,17 +44,37 @@ fi
 banner "build (npm run build)"
 timed build npm run build || STEP_FAILURES+=("build: npm run build failed")
 
-banner "compile tests (tsc -p tsconfig.test.json)"
+# The compile of the tests, the per-layer type check and the lint read the sources and write nothing the
+# others read (the compile writes out/, which the lint ignores), so they run side by side (one tsc
+# program each); each one's output is printed after its end.
+banner "compile tests (tsc -p tsconfig.test.json), type check per layer, lint: side by side"
 rm -rf out # no stale compiled tests from deleted sources
-timed compile-tests npx tsc -p tsconfig.test.json || STEP_FAILURES+=("compile-tests: tsc -p tsconfig.test.json reported errors")
-
-banner "type check per layer (core and webview-ui without vscode; webview-ui without node)"
-# (npm run typecheck also runs `tsc -p . --noEmit`: the compile step above has just checked the same
-# sources with the same options, so only the two per-layer checks run here)
-timed typecheck bash -c 'npx tsc -p tsconfig.core.json && npx tsc -p tsconfig.webview.json' || STEP_FAILURES+=("typecheck: tsc -p tsconfig.core.json / tsconfig.webview.json reported errors")
-
-banner "lint (npm run lint: floating promises, imports between layers)"
-timed lint npm run --silent lint || STEP_FAILURES+=("lint: npm run lint reported problems")
+PAR="$(mktemp -d)"
+side() { # side NAME CMD...: runs CMD in the background; its output in $PAR/NAME.log, "status seconds" in $PAR/NAME.rc
+  local name=$1
+  shift
+  ( start=$(date +%s); "$@" >"$PAR/$name.log" 2>&1; echo "$? $(( $(date +%s) - start ))" >"$PAR/$name.rc" ) &
+}
+side compile-tests npx tsc -p tsconfig.test.json
+# (npm run typecheck also runs `tsc -p . --noEmit`: the compile step checks the same sources with the
+# same options, so only the two per-layer checks (core and webview-ui without vscode; webview-ui
+# without node) run here)
+side typecheck bash -c 'npx tsc -p tsconfig.core.json && npx tsc -p tsconfig.webview.json'
+side lint npm run --silent lint # floating promises, imports between layers
+wait
+declare -A SIDE_FAILS=(
+  [compile-tests]="compile-tests: tsc -p tsconfig.test.json reported errors"
+  [typecheck]="typecheck: tsc -p tsconfig.core.json / tsconfig.webview.json reported errors"
+  [lint]="lint: npm run lint reported problems"
+)
+for name in compile-tests typecheck lint; do
+  banner "$name"
+  cat "$PAR/$name.log"
+  read -r rc secs 2>/dev/null <"$PAR/$name.rc" || { rc=1; secs=0; }
+  echo "---- $name: exit $rc in $secs s"
+  [ "$rc" -eq 0 ] || STEP_FAILURES+=("${SIDE_FAILS[$name]}")
+done
+rm -rf "$PAR"
 
 banner "unit tests"
 if [ -n "$(find out/test/unit -name '*.test.js' -print -quit 2>/dev/null)" ]; then

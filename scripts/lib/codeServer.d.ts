@@ -1,5 +1,5 @@
 // Types for codeServer.js (plain JS, so scripts run without a build); used by test/ui/helpers.ts.
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 export declare const REPO_ROOT: string;
 export declare const CODE_SERVER_VERSION: string;
@@ -54,3 +54,12 @@ export declare function launchChromium(opts?: {
   viewport?: { width: number; height: number };
   timeoutMs?: number;
 }): Promise<LaunchedChromium>;
+
+export interface LaunchedBrowser {
+  browser: Browser;
+  /** A page in a fresh browser context of its own (close() closes the context). */
+  newPage(opts?: { viewport?: { width: number; height: number } }): Promise<LaunchedChromium>;
+  close(): Promise<void>;
+}
+
+export declare function launchBrowser(opts?: { timeoutMs?: number }): Promise<LaunchedBrowser>;

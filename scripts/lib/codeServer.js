@@ -352,6 +352,57 @@ async function launchChromium({ viewport = { width: 1400, height: 850 }, timeout
   };
 }
 
+/**
+ * Launches Debian Chromium through playwright-core once, for several workbenches: each gets a fresh
+ * browser context of its own (newPage: its own storage, service workers and viewport, like a new
+ * profile), so one Chromium start serves a whole test run.
+ * @returns {Promise<{browser: import('playwright-core').Browser, newPage(opts?: {viewport?: {width: number, height: number}}): Promise<{context: import('playwright-core').BrowserContext, page: import('playwright-core').Page, close(): Promise<void>}>, close(): Promise<void>}>}
+ */
+async function launchBrowser({ timeoutMs = 60000 } = {}) {
+  const executablePath = chromiumBin();
+  const { chromium } = require('playwright-core');
+  const headless = !process.env.MV_HEADED;
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-chromium-'));
+  const forgetCleanup = addExitCleanup(() => fs.rmSync(home, { recursive: true, force: true }));
+  const browser = await chromium.launch({
+    executablePath,
+    headless,
+    timeout: timeoutMs,
+    args: headless ? ['--headless', ...CHROMIUM_ARGS] : CHROMIUM_ARGS,
+    // as launchChromium: the crash-report database in the throwaway folder, not ~/.config
+    env: { ...process.env, XDG_CONFIG_HOME: path.join(home, 'xdg-config') },
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
+  moveExitListenerLast();
+  let closed = false;
+  return {
+    browser,
+    async newPage({ viewport = { width: 1400, height: 850 } } = {}) {
+      const context = await browser.newContext({ viewport });
+      const page = await context.newPage();
+      let pageClosed = false;
+      return {
+        context,
+        page,
+        async close() {
+          if (pageClosed) return;
+          pageClosed = true;
+          await Promise.race([context.close().catch(() => {}), sleep(10000)]);
+        },
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.race([browser.close().catch(() => {}), sleep(10000)]);
+      fs.rmSync(home, { recursive: true, force: true });
+      forgetCleanup();
+    },
+  };
+}
+
 module.exports = {
   REPO_ROOT,
   CODE_SERVER_VERSION,
@@ -364,6 +415,7 @@ module.exports = {
   startCodeServer,
   workbenchUrl,
   launchChromium,
+  launchBrowser,
   exitOnSignals,
   sleep,
 };

@@ -1,7 +1,8 @@
 /**
  * Drives a real VS Code 1.100 workbench (code-server) in headless Debian Chromium with playwright-core,
  * with this extension loaded from its development folder (the repository, or $MV_EXTENSION_DEV_PATH).
- * Shared server/browser plumbing: scripts/lib/codeServer.js.
+ * The suites share one code-server and one Chromium; each opens its own folder in a fresh browser
+ * context (see `shared` below). Server/browser plumbing: scripts/lib/codeServer.js.
  *
  * Every wait has a timeout. The extension's contributions reach the workbench about a second after the
  * Explorer first renders (once the remote extension host has scanned the extensions): start() waits
@@ -40,19 +41,77 @@ export interface WorkbenchOptions {
   name?: string;
   /** Extension folder to load; default $MV_EXTENSION_DEV_PATH or the repository. */
   extensionDevelopmentPath?: string;
-  /** Extra user settings. */
+  /** Extra user settings (the workbench then gets a code-server of its own: user settings are per server). */
   settings?: Record<string, unknown>;
+  /**
+   * Start a code-server of its own instead of sharing the run's one (sharedCodeServer). A server's
+   * environment and user settings reach every window it serves: a suite that needs its own gets its own.
+   */
+  ownServer?: boolean;
   /**
    * A palette title of one of the extension's commands; start() waits until the palette offers it,
    * i.e. until the workbench has the extension's contributions (default 'Model Versions: Refresh').
    */
   readyCommandTitle?: string;
-  /** The browser window's size (default: scripts/lib/codeServer.js launchChromium's 1400×850). */
+  /** The browser window's size (default: scripts/lib/codeServer.js launchBrowser's 1400×850). */
   viewport?: { width: number; height: number };
 }
 
+/**
+ * The code-server and the Chromium that the run's workbenches share (start() opens each suite's folder
+ * in a browser context of its own on them): one start of each instead of one per suite, about 20 s
+ * apiece. A window's extension host is its own (the server starts one per connection and ends it when
+ * the page unloads), and so are its workspace folder, its workspace settings and state; the browser
+ * context keeps the page's storage to itself. stopShared() ends both (test/ui/run.ts, after the run).
+ */
+const shared: { server?: Promise<CodeServerLib.CodeServer>; browser?: Promise<CodeServerLib.LaunchedBrowser> } = {};
+
+async function sharedServer(timeoutMs: number): Promise<CodeServerLib.CodeServer> {
+  if (shared.server) {
+    const server = await shared.server.catch(() => undefined);
+    // it answers, or it is started again (a crash must not fail every suite after it)
+    const up = server ? await fetch(`${server.baseUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false) : false;
+    if (server && up) return server;
+    await server?.stop().catch(() => undefined);
+    shared.server = undefined;
+  }
+  const starting = cs.startCodeServer({ logFile: path.join(ARTIFACTS, 'logs', 'ui-code-server.log'), startTimeoutMs: timeoutMs });
+  shared.server = starting;
+  starting.catch(() => {
+    if (shared.server === starting) shared.server = undefined; // the next suite tries again
+  });
+  return starting;
+}
+
+async function sharedBrowser(timeoutMs: number): Promise<CodeServerLib.LaunchedBrowser> {
+  if (shared.browser) {
+    const b = await shared.browser.catch(() => undefined);
+    if (b?.browser.isConnected()) return b;
+    await b?.close().catch(() => undefined);
+    shared.browser = undefined;
+  }
+  const launching = cs.launchBrowser({ timeoutMs });
+  shared.browser = launching;
+  launching.catch(() => {
+    if (shared.browser === launching) shared.browser = undefined;
+  });
+  return launching;
+}
+
+/** Stops the shared code-server and Chromium (after the run; a later start() starts them again). */
+export async function stopShared(): Promise<void> {
+  const { server, browser } = shared;
+  shared.server = undefined;
+  shared.browser = undefined;
+  await (await browser?.catch(() => undefined))?.close();
+  await (await server?.catch(() => undefined))?.stop();
+}
+
 export class Workbench {
+  /** the code-server this workbench started (stop() stops it); undefined on the shared one or another's */
   private server?: CodeServerLib.CodeServer;
+  /** the server whose logs hold this window's extension log, and the sizes of those logs' files before the window opened */
+  private logsOf?: { server: CodeServerLib.CodeServer; before: Map<string, number> };
   private browser?: CodeServerLib.LaunchedChromium;
   private readonly consoleLines: string[] = [];
   readonly name: string;
@@ -67,30 +126,45 @@ export class Workbench {
     return this.browser.page;
   }
 
-  /** Starts code-server and Chromium and opens `workspaceFolder` with the extension loaded. */
+  /**
+   * Opens `workspaceFolder` with the extension loaded in a new window (a fresh browser context) on the
+   * run's shared code-server, or on one of its own with `settings` or `ownServer` (started here).
+   */
   async start(workspaceFolder: string, timeoutMs = 90000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1000, deadline - Date.now());
     cs.exitOnSignals(); // Ctrl+C still stops code-server and Chromium
     const devPath = path.resolve(this.options.extensionDevelopmentPath ?? extensionDevelopmentPath());
-    this.server = await cs.startCodeServer({
-      logFile: path.join(ARTIFACTS, 'logs', `ui-${this.name}-code-server.log`),
-      settings: this.options.settings,
-      startTimeoutMs: left(),
-    });
-    await this.open(cs.workbenchUrl(this.server, { folder: workspaceFolder, extensionDevelopmentPaths: [devPath] }), left());
+    let server: CodeServerLib.CodeServer;
+    if (this.options.settings || this.options.ownServer) {
+      server = this.server = await cs.startCodeServer({
+        logFile: path.join(ARTIFACTS, 'logs', `ui-${this.name}-code-server.log`),
+        settings: this.options.settings,
+        startTimeoutMs: left(),
+      });
+    } else {
+      server = await sharedServer(left());
+    }
+    const logs = path.join(server.userDataDir, 'logs');
+    this.logsOf = { server, before: new Map((fs.existsSync(logs) ? findFiles(logs, () => true) : []).map((f) => [f, fs.statSync(f).size])) };
+    await this.open(cs.workbenchUrl(server, { folder: workspaceFolder, extensionDevelopmentPaths: [devPath] }), left());
+    // how long each suite waited for its workbench (the first one also starts the shared server and browser)
+    const took = timeoutMs - (deadline - Date.now());
+    fs.mkdirSync(path.join(ARTIFACTS, 'logs'), { recursive: true });
+    fs.appendFileSync(path.join(ARTIFACTS, 'logs', 'ui-workbench-start.log'), `${new Date().toISOString()} ${this.name}: ${took} ms${this.server ? ' (its own server)' : ''}\n`);
   }
 
   /**
-   * Starts Chromium on a workbench URL served by someone else (e.g. `npm start`'s code-server) and
-   * waits, as start() does, until the Explorer shows the folder and the extension's contributions are in.
-   * stop() then closes Chromium only.
+   * Opens a workbench URL (served by start()'s code-server, or by someone else: e.g. `npm start`'s) in a
+   * fresh browser context of the shared Chromium and waits until the Explorer shows the folder and the
+   * extension's contributions are in. stop() then closes that context (and a server start() started).
    */
   async open(url: string, timeoutMs = 90000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1000, deadline - Date.now());
     cs.exitOnSignals();
-    this.browser = await cs.launchChromium({ timeoutMs: left(), ...(this.options.viewport ? { viewport: this.options.viewport } : {}) });
+    const chromium = await sharedBrowser(left());
+    this.browser = await chromium.newPage(this.options.viewport ? { viewport: this.options.viewport } : {});
     const page = this.browser.page;
     page.setDefaultTimeout(DEFAULT_TIMEOUT);
     page.on('console', (m) => {
@@ -145,7 +219,11 @@ export class Workbench {
       .first();
   }
 
-  /** Closes Chromium, kills code-server's process group, writes the browser console log. */
+  /**
+   * Closes the window (its page unloads first, so that the server ends its extension host at once
+   * rather than keep it for a reconnection) and its browser context, kills the code-server that
+   * start() started for it alone, writes the browser console log and the extension's log.
+   */
   async stop(): Promise<void> {
     try {
       if (this.consoleLines.length) {
@@ -153,19 +231,28 @@ export class Workbench {
         fs.mkdirSync(path.dirname(log), { recursive: true });
         fs.writeFileSync(log, this.consoleLines.join('\n') + '\n');
       }
-      // the extension's own log (its output channel), kept beside the browser's
-      const logs = this.server ? path.join(this.server.userDataDir, 'logs') : undefined;
+      const page = this.browser?.page;
+      if (page && !page.isClosed()) {
+        page.on('dialog', (d) => void d.accept().catch(() => undefined)); // a "leave the page?" question
+        await page.goto('about:blank', { timeout: 10000 }).catch(() => undefined);
+      }
+      // the extension's own log (its output channel), kept beside the browser's: what was written
+      // since this window opened (on the shared server, the earlier windows' lines are there too)
+      const logs = this.logsOf ? path.join(this.logsOf.server.userDataDir, 'logs') : undefined;
+      const before = this.logsOf?.before ?? new Map<string, number>();
       const ours = logs && fs.existsSync(logs) ? findFiles(logs, (f) => /Model Versions\.log$/.test(f)) : [];
-      if (ours.length) {
+      const text = ours.map((f) => fs.readFileSync(f).subarray(before.get(f) ?? 0).toString('utf8')).filter((t) => t.length > 0);
+      if (text.length) {
         const log = path.join(ARTIFACTS, 'logs', `ui-${this.name}-extension.log`);
         fs.mkdirSync(path.dirname(log), { recursive: true });
-        fs.writeFileSync(log, ours.map((f) => fs.readFileSync(f, 'utf8')).join('\n'));
+        fs.writeFileSync(log, text.join('\n'));
       }
     } finally {
       await this.browser?.close();
       await this.server?.stop();
       this.browser = undefined;
       this.server = undefined;
+      this.logsOf = undefined;
     }
   }
 

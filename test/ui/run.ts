@@ -1,7 +1,8 @@
 /**
- * Runs the UI tests (test/ui/*.test.ts, compiled to out/test/ui/) with mocha: each test file starts
- * code-server and headless Chromium through ./helpers.ts. Counts go to $MV_COUNTS_FILE (default
- * .test-artifacts/counts/ui.json); screenshots to .test-artifacts/screenshots/.
+ * Runs the UI tests (test/ui/*.test.ts, compiled to out/test/ui/) with mocha: the suites share one
+ * code-server and one headless Chromium, each suite in a window of its own (./helpers.ts). Counts go
+ * to $MV_COUNTS_FILE (default .test-artifacts/counts/ui.json); screenshots to .test-artifacts/screenshots/;
+ * how long each suite waited for its workbench to .test-artifacts/logs/ui-workbench-start.log.
  *
  *   node out/test/ui/run.js [--grep PATTERN]
  */
@@ -11,6 +12,7 @@ import Mocha = require('mocha');
 import CountingReporter = require('../support/countingReporter');
 import { missingBuild } from '../support/extension';
 import { ARTIFACTS } from '../support/paths';
+import { stopShared } from './helpers';
 
 function main(): void {
   process.env.MV_COUNTS_FILE = path.resolve(process.env.MV_COUNTS_FILE || path.join(ARTIFACTS, 'counts', 'ui.json'));
@@ -35,8 +37,10 @@ function main(): void {
     .sort();
   for (const f of files) mocha.addFile(path.join(__dirname, f));
   mocha.run((failures) => {
-    // Exit explicitly: nothing else should keep the process alive, but a stuck handle must not hang CI.
-    setTimeout(() => process.exit(failures > 0 ? 1 : 0), 100);
+    // The suites' shared code-server and Chromium (./helpers.ts), then exit explicitly: nothing else
+    // should keep the process alive, but a stuck handle must not hang CI.
+    const exit = () => setTimeout(() => process.exit(failures > 0 ? 1 : 0), 100);
+    Promise.race([stopShared(), new Promise((r) => setTimeout(r, 20000))]).then(exit, exit);
   });
 }
 

@@ -4,10 +4,13 @@
  * readable that way, else the neighbourhood of the newest version at a readable zoom.
  */
 import * as assert from 'assert';
+import cytoscape from 'cytoscape';
 import {
   countOffScreen,
   edgeUse,
+  FILTERED,
   fitZoom,
+  isShown,
   LABEL_FONT_PX,
   labelLines,
   labelledEdges,
@@ -164,5 +167,35 @@ describe('lineage layout: labels, node sizes, the opening view', () => {
     // beside the edge as well as along it
     const beside = placeLabel([{ o: 26, dx: 0 }, { o: 26, dx: 60 }], (c) => ({ x1: c.dx, y1: c.o - 7, x2: c.dx + 40, y2: c.o + 7 }), [{ x1: 0, y1: 20, x2: 50, y2: 30 }]);
     assert.deepStrictEqual(beside.at, { o: 26, dx: 60 });
+  });
+
+  it('isShown: nodes shown again by a filter count at once, before the canvas draws them (cytoscape caches visible() until then)', () => {
+    const c = cytoscape({
+      headless: true,
+      styleEnabled: true,
+      style: [
+        { selector: 'node', style: { width: 10, height: 10 } },
+        { selector: `node.${FILTERED}`, style: { display: 'none' } },
+      ],
+      elements: [
+        { group: 'nodes', data: { id: 'a' } },
+        { group: 'nodes', data: { id: 'b' }, classes: FILTERED },
+        { group: 'nodes', data: { id: 'c' }, classes: FILTERED },
+        { group: 'edges', data: { id: 'ab', source: 'a', target: 'b' } },
+      ],
+    });
+    try {
+      // a frame drawn: every element's style computed (cytoscape then caches visible() per element)
+      c.elements().forEach((e) => void e.style('display'));
+      const shown = () => [...c.nodes().filter((n) => isShown(n)).map((n) => n.id()), ...c.edges().filter((e) => isShown(e)).map((e) => e.id())];
+      assert.deepStrictEqual(shown(), ['a']);
+      assert.strictEqual(c.nodes().filter((n) => n.visible()).length, 1);
+      // a step of the panel's showing nodes again (main.ts step()), then the layout counts and lists them in the same frame
+      c.batch(() => c.getElementById('b').removeClass(FILTERED));
+      assert.deepStrictEqual(shown(), ['a', 'b', 'ab']);
+      assert.strictEqual(isShown(c.getElementById('nowhere')), false, 'an element not on the canvas is not shown');
+    } finally {
+      c.destroy(); // a styled core keeps a timer: the process would not exit
+    }
   });
 });

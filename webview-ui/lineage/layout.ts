@@ -59,9 +59,26 @@ export function layoutSelection<N extends { id: string }, E extends { kind: stri
   return { nodes: nodes.filter((n) => shown(n.id)), edges: [...chains, ...first.values()] };
 }
 
-/** layoutSelection on a cytoscape graph (bench/lineage.ts, the tests): the visible nodes and what dagre lays out of the edges. */
+/** The class that hides a node the filters leave out (the panel's style: `node.filtered { display: none }`). */
+export const FILTERED = 'filtered';
+
+/**
+ * Whether an element on the canvas is shown: a node unless the filters hide it (FILTERED), an edge when
+ * both its nodes are. Read from the classes, not cytoscape's visible(): that keeps its answer per element
+ * until the element's style is next computed, which after a class change happens only at the next frame
+ * drawn, so right after nodes are shown again it can still say they are hidden (the panel then counted
+ * and listed a step's nodes too few when a filter was cleared on a large graph).
+ */
+export function isShown(el: cytoscape.CollectionReturnValue | cytoscape.NodeSingular | cytoscape.EdgeSingular): boolean {
+  if (el.empty()) return false; // not on the canvas
+  if (el.isNode()) return !el.hasClass(FILTERED);
+  const e = el as cytoscape.EdgeSingular;
+  return !e.source().hasClass(FILTERED) && !e.target().hasClass(FILTERED);
+}
+
+/** layoutSelection on a cytoscape graph (bench/lineage.ts, the tests): the shown nodes and what dagre lays out of the edges. */
 export function layoutElements(c: cytoscape.Core, timeOf: (id: string) => number): cytoscape.Collection {
-  const visible = new Set(c.nodes().filter((n) => n.visible()).map((n) => n.id()));
+  const visible = new Set(c.nodes().filter((n) => isShown(n)).map((n) => n.id()));
   const edges = c.edges().map((e) => ({ e, kind: e.data('kind') as string, source: e.data('source') as string, target: e.data('target') as string }));
   const pick = layoutSelection(c.nodes().map((n) => ({ id: n.id(), n })), edges, (id) => visible.has(id), timeOf);
   const eles = c.collection();

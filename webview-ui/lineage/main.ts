@@ -47,6 +47,8 @@ import {
   layoutSelection,
   nodeBox,
   OPEN_MAX_ZOOM,
+  FILTERED,
+  isShown,
   openingView,
   placeLabel,
   READABLE_ZOOM,
@@ -271,7 +273,7 @@ function zoom(f: number): void {
 /** Every node shown, however small (labels too small to read are not drawn); not blown up past OPEN_MAX_ZOOM. */
 function fitAll(): void {
   if (!cy) return;
-  const shown = cy.nodes().filter((n) => n.visible());
+  const shown = cy.nodes().filter((n) => isShown(n));
   if (!shown.length) return;
   cy.fit(shown, FIT_PADDING);
   if (cy.zoom() > OPEN_MAX_ZOOM) {
@@ -393,7 +395,7 @@ function buildGraph(): void {
       { selector: 'node.evaluation', style: { 'corner-radius': 'data(radius)' } },
       { selector: 'node.aliased', style: { 'border-width': ALIASED_BORDER, 'border-style': 'double', 'border-color': alias } },
       // hidden by a filter
-      { selector: 'node.filtered', style: { display: 'none' } },
+      { selector: `node.${FILTERED}`, style: { display: 'none' } },
       { selector: 'node.external', style: { 'border-style': 'dashed', 'border-color': fg, 'background-color': bg } },
       { selector: 'node.dim', style: { opacity: 0.25 } },
       { selector: 'node.match', style: { 'border-width': 3, 'border-style': 'solid', 'border-color': focus } },
@@ -474,7 +476,7 @@ function addWaiting(c: cytoscape.Core, n: number, first?: (e: cytoscape.ElementD
       const id = e.data.id!;
       if (e.group !== 'nodes') return e;
       const hide = hiddenNodes.has(id);
-      return { ...e, position: { ...(positions.get(id) ?? { x: 0, y: 0 }) }, classes: hide ? `${e.classes} filtered` : e.classes };
+      return { ...e, position: { ...(positions.get(id) ?? { x: 0, y: 0 }) }, classes: hide ? `${e.classes} ${FILTERED}` : e.classes };
     }),
   );
   checkSettled();
@@ -494,7 +496,7 @@ function step(c: cytoscape.Core): void {
     if (waiting.length) addWaiting(c, STEP);
     else if (showing.length) {
       const ids = showing.splice(0, SHOW_STEP);
-      c.batch(() => ids.forEach((id) => c.getElementById(id).removeClass('filtered')));
+      c.batch(() => ids.forEach((id) => c.getElementById(id).removeClass(FILTERED)));
       checkSettled();
     }
     if (busy()) step(c);
@@ -552,7 +554,7 @@ function applyFilters(relayout: boolean): void {
       const el = c.getElementById(n.id);
       if (hide) {
         hiddenNodes.add(n.id);
-        if (el.nonempty()) el.addClass('filtered');
+        if (el.nonempty()) el.addClass(FILTERED);
       } else {
         hiddenNodes.delete(n.id);
         if (el.nonempty()) show.push(n.id);
@@ -561,7 +563,7 @@ function applyFilters(relayout: boolean): void {
     const hidden = new Set(showing.filter((id) => hiddenNodes.has(id)));
     showing = showing.filter((id) => !hidden.has(id));
     if (inSteps) showing.push(...show);
-    else show.forEach((id) => c.getElementById(id).removeClass('filtered'));
+    else show.forEach((id) => c.getElementById(id).removeClass(FILTERED));
   });
   if (busy()) step(c);
   if (relayout) void layout();
@@ -725,11 +727,11 @@ async function layout(): Promise<void> {
   await settled();
   await nextTask();
   if (stale()) return;
-  const visibleNodes = c.nodes().filter((n) => n.visible()).length;
-  const visibleEdges = c.edges().filter((e) => e.visible()).length;
+  const visibleNodes = c.nodes().filter((n) => isShown(n)).length;
+  const visibleEdges = c.edges().filter((e) => isShown(e)).length;
   const g = document.getElementById('graph')!;
   g.dataset.direction = dir;
-  if (selected && c.getElementById(selected).visible()) c.getElementById(selected).select();
+  if (selected && isShown(c.getElementById(selected))) c.getElementById(selected).select();
   placeEdgeWords(c);
   updateHint();
   applySearch(false);
@@ -760,7 +762,7 @@ function centreNode(c: cytoscape.Core): cytoscape.NodeSingular | undefined {
   let best: cytoscape.NodeSingular | undefined;
   let d = Infinity;
   c.nodes().forEach((n) => {
-    if (!n.visible()) return;
+    if (!isShown(n)) return;
     const p = n.position();
     const dn = (p.x - cx) ** 2 + (p.y - cy0) ** 2;
     if (dn < d) {
@@ -782,11 +784,11 @@ const WORD_SHIFTS = [0, -36, 36, -72, 72];
  * (the selected node's edges show their words too).
  */
 function placeEdgeWords(c: cytoscape.Core): void {
-  const showing = c.edges().filter((e) => e.visible() && !!(e.hasClass('near') ? e.data('words') : e.data('shown')));
+  const showing = c.edges().filter((e) => isShown(e) && !!(e.hasClass('near') ? e.data('words') : e.data('shown')));
   if (!showing.length) return;
   const taken: Box[] = [];
   c.nodes().forEach((n) => {
-    if (n.visible()) taken.push(n.boundingBox({ includeLabels: false, includeOverlays: false }));
+    if (isShown(n)) taken.push(n.boundingBox({ includeLabels: false, includeOverlays: false }));
   });
   const length = (e: cytoscape.EdgeSingular) => {
     const a = e.sourceEndpoint();
@@ -838,7 +840,7 @@ function updateHint(): void {
   if (!cy || !hint) return;
   const boxes: Box[] = [];
   cy.nodes().forEach((n) => {
-    if (n.visible()) boxes.push(n.boundingBox({ includeLabels: false, includeOverlays: false }));
+    if (isShown(n)) boxes.push(n.boundingBox({ includeLabels: false, includeOverlays: false }));
   });
   const e = cy.extent();
   const off = countOffScreen(boxes, e, 0.5 / cy.zoom());
@@ -893,7 +895,7 @@ function listElements(): void {
   const edges = document.getElementById('lineage-edges')!;
   const items: HTMLElement[] = [];
   cy.nodes().forEach((n) => {
-    if (!n.visible()) return;
+    if (!isShown(n)) return;
     const v = byId.get(n.id())!;
     const p = n.renderedPosition();
     items.push(
@@ -904,7 +906,7 @@ function listElements(): void {
   nodes.replaceChildren(...items);
   const es: HTMLElement[] = [];
   cy.edges().forEach((e) => {
-    if (!e.visible()) return;
+    if (!isShown(e)) return;
     const s = byId.get(e.data('source'))!;
     const t = byId.get(e.data('target'))!;
     const words = relationWords(e.data('kind') as LineageEdgeKindText, e.data('label') || undefined, 'in');

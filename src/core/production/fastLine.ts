@@ -31,6 +31,9 @@ const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 /** thrown inside the scanner when the line leaves the fast path; caught in `parse` */
 const BAIL = { bail: true };
 const MAX_DEPTH = 32;
+/** keys guessed by their place in the line (key), and how many guesses may be replaced in all */
+const MAX_GUESSES = 32;
+const MAX_GUESS_MISSES = 10000;
 
 interface KeyEntry {
   bytes: Buffer;
@@ -114,12 +117,13 @@ export class FastJsonLine {
     this.pos++;
     this.ws();
     let seen = 0;
+    let nth = 0;
     if (b[this.pos] === 125) {
       this.pos++;
     } else {
       for (;;) {
         if (b[this.pos] !== 34) throw BAIL;
-        const field = this.key();
+        const field = this.key(nth++);
         this.ws();
         if (b[this.pos] !== 58) throw BAIL; // :
         this.pos++;
@@ -205,11 +209,21 @@ export class FastJsonLine {
   }
 
   /** Reads a key at pos (on its opening quote): the schema field it names, or −1. */
-  private key(): number {
+  private key(nth: number): number {
     const b = this.b;
     const s = ++this.pos;
-    let i = s;
     const end = this.end;
+    // most lines give their keys in the order of the line before: try the key met at this place last
+    // time first (its bytes had no escape, so equal bytes before a quote are the same key)
+    const guess = nth < MAX_GUESSES ? this.keyGuess[nth] : undefined;
+    if (guess !== undefined) {
+      const len = guess.bytes.length;
+      if (s + len < end && b[s + len] === 34 && same(guess.bytes, b, s)) {
+        this.pos = s + len + 1;
+        return guess.field;
+      }
+    }
+    let i = s;
     for (;;) {
       if (i >= end) throw BAIL;
       const c = b[i];
@@ -218,12 +232,23 @@ export class FastJsonLine {
       i++;
     }
     this.pos = i + 1;
+    let field = -1;
     const list = i - s < this.keysByLength.length ? this.keysByLength[i - s] : undefined;
     if (list) {
-      for (const k of list) if (same(k.bytes, b, s)) return k.field;
+      for (const k of list) {
+        if (same(k.bytes, b, s)) {
+          field = k.field;
+          break;
+        }
+      }
     }
-    return -1;
+    if (nth < MAX_GUESSES && this.guessMisses++ < MAX_GUESS_MISSES) this.keyGuess[nth] = { bytes: Buffer.from(b.subarray(s, i)), field };
+    return field;
   }
+  /** per place in the line, the key met there last (key) */
+  private readonly keyGuess: (KeyEntry | undefined)[] = [];
+  /** guesses replaced so far: past MAX_GUESS_MISSES (keys in no steady order) no more are made */
+  private guessMisses = 0;
 
   private fieldValue(field: number): unknown {
     const c = this.b[this.pos];
@@ -379,9 +404,10 @@ export class FastJsonLine {
       this.pos++;
       return out;
     }
+    let nth = 0;
     for (;;) {
       if (b[this.pos] !== 34) throw BAIL;
-      const name = this.featureKey();
+      const name = this.featureKey(nth++);
       this.ws();
       if (b[this.pos] !== 58) throw BAIL;
       this.pos++;
@@ -406,7 +432,26 @@ export class FastJsonLine {
   }
 
   /** A feature name, interned by its bytes (a few names repeat on every line). */
-  private featureKey(): string {
+  private featureKey(nth: number): string {
+    const s = this.pos;
+    // the name met at this place in the last line's features first (as key())
+    const gi = nth < MAX_GUESSES ? this.featureGuess[nth] : -1;
+    if (gi !== undefined && gi >= 0) {
+      const k = this.featureKeys[gi].bytes;
+      if (s + 1 + k.length < this.end && this.b[s + 1 + k.length] === 34 && same(k, this.b, s + 1)) {
+        this.pos = s + k.length + 2;
+        this.keyIndex = gi;
+        return this.featureKeys[gi].text;
+      }
+    }
+    const name = this.featureKeyByList();
+    if (nth < MAX_GUESSES && this.keyIndex >= 0) this.featureGuess[nth] = this.keyIndex;
+    return name;
+  }
+  /** per place in the features object, the index of the name met there last */
+  private readonly featureGuess: number[] = [];
+
+  private featureKeyByList(): string {
     const s = this.pos;
     const e = this.stringEnd();
     this.keyIndex = -1;

@@ -97,29 +97,50 @@ function pick(xs: Float64Array, k: number, rnd: Random): Float64Array {
 
 /** Log-spaced histogram for positive values (latency): 1 % wide bins from 1 µs to ~1e6 ms. */
 class LogHistogram {
-  readonly counts = new Map<number, number>();
+  /** counts by bin + 1 (bin −1 holds values up to 1 µs); grown as larger values come */
+  private cells = new Float64Array(2048);
   n = 0;
   add(x: number): void {
-    const b = x <= 1e-3 ? -1 : Math.floor(Math.log(x / 1e-3) / Math.log(1.01));
-    this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+    const i = x <= 1e-3 ? 0 : Math.floor(Math.log(x / 1e-3) / LOG_1_01) + 1;
+    if (i >= this.cells.length) this.grow(i);
+    this.cells[i]++;
     this.n++;
   }
+  private grow(i: number): void {
+    let len = this.cells.length;
+    while (len <= i) len *= 2;
+    const cells = new Float64Array(len);
+    cells.set(this.cells);
+    this.cells = cells;
+  }
+  /** bin → count, the bins that hold values (to cross threads) */
+  get counts(): Map<number, number> {
+    const out = new Map<number, number>();
+    this.cells.forEach((c, i) => {
+      if (c) out.set(i - 1, c);
+    });
+    return out;
+  }
   merge(other: { counts: Map<number, number>; n: number }): void {
-    for (const [b, c] of other.counts) this.counts.set(b, (this.counts.get(b) ?? 0) + c);
+    for (const [b, c] of other.counts) {
+      if (b + 1 >= this.cells.length) this.grow(b + 1);
+      this.cells[b + 1] += c;
+    }
     this.n += other.n;
   }
   quantile(q: number): number | undefined {
     if (!this.n) return undefined;
-    const keys = [...this.counts.keys()].sort((a, b) => a - b);
     const target = q * this.n;
     let acc = 0;
-    for (const k of keys) {
-      acc += this.counts.get(k)!;
-      if (acc >= target) return k < 0 ? 1e-3 : 1e-3 * Math.pow(1.01, k + 0.5);
+    for (let i = 0; i < this.cells.length; i++) {
+      acc += this.cells[i];
+      if (this.cells[i] && acc >= target) return i === 0 ? 1e-3 : 1e-3 * Math.pow(1.01, i - 1 + 0.5);
     }
     return undefined;
   }
 }
+
+const LOG_1_01 = Math.log(1.01);
 
 /** The Kolmogorov distribution's survival function Q(λ) = 2 Σ (−1)^(k−1) exp(−2k²λ²). */
 export function kolmogorovSurvival(lambda: number): number {
@@ -220,6 +241,9 @@ interface GroupAcc {
   predSum: number;
   predClasses: Map<string, number>;
   features: Map<string, FeatureAcc>;
+  /** the last event's feature names and their accumulators, by position (addTo) */
+  lastKeys: string[];
+  lastAccs: FeatureAcc[];
   /** outcomes joined: binary accuracy / log-loss sums */
   withOutcome: number;
   correct: number;
@@ -536,6 +560,8 @@ export class MonitorAccumulator {
       predSum: 0,
       predClasses: new Map(),
       features: new Map(),
+      lastKeys: [],
+      lastAccs: [],
       withOutcome: 0,
       correct: 0,
       logLoss: 0,
@@ -559,10 +585,20 @@ export class MonitorAccumulator {
     }
     const feats = e.features;
     if (!feats) return;
+    let i = 0;
     for (const k in feats) {
       const v = feats[k];
-      let f = g.features.get(k);
-      if (!f) g.features.set(k, (f = { numeric: new Reservoir(g.predNumeric.cap, this.rnd), categories: new Map(), missing: 0 }));
+      // the accumulators of the last event's features, by position: the same names in the same order
+      // (the same strings from the fast reader) skip the map
+      let f: FeatureAcc | undefined;
+      if (g.lastKeys[i] === k) f = g.lastAccs[i];
+      else {
+        f = g.features.get(k);
+        if (!f) g.features.set(k, (f = { numeric: new Reservoir(g.predNumeric.cap, this.rnd), categories: new Map(), missing: 0 }));
+        g.lastKeys[i] = k;
+        g.lastAccs[i] = f;
+      }
+      i++;
       if (v === null || v === undefined || v === '') {
         f.missing++;
         continue;
@@ -600,15 +636,23 @@ export class MonitorAccumulator {
     let g = this.overall.get(e.version);
     if (!g) this.overall.set(e.version, (g = this.newGroup(RESERVOIR)));
     this.addTo(g, e, correct, loss);
-    if (this.opts.windowMs) {
-      const w = Math.floor(e.timestamp / this.opts.windowMs) * this.opts.windowMs;
-      let wm = this.windows.get(w);
-      if (!wm) this.windows.set(w, (wm = new Map()));
+    const windowMs = this.opts.windowMs;
+    if (windowMs) {
+      const w = Math.floor(e.timestamp / windowMs) * windowMs;
+      if (w !== this.lastWindow) {
+        let wm = this.windows.get(w);
+        if (!wm) this.windows.set(w, (wm = new Map()));
+        this.lastWindow = w;
+        this.lastWindowGroups = wm;
+      }
+      const wm = this.lastWindowGroups!;
       let wg = wm.get(e.version);
       if (!wg) wm.set(e.version, (wg = this.newGroup(2000)));
       this.addTo(wg, e, correct, loss);
     }
   }
+  private lastWindow = NaN;
+  private lastWindowGroups: Map<string, GroupAcc> | undefined;
 
   /** The report of what was added so far; throws when nothing of the model was read. */
   async report(): Promise<MonitorReport> {

@@ -380,19 +380,33 @@ export class FastJsonLine {
     const s = this.pos;
     const e = this.stringEnd();
     if (this.escaped) return this.string();
+    return this.internIn((this.interned[field] ??= []), s, e, 16);
+  }
+
+  /**
+   * The string whose bytes are b[s + 1, e) (pos on its opening quote, no escapes): the one in `list`
+   * with those bytes, else decoded and added while the list holds fewer than `cap`. `internedAt` says
+   * where in the list it is (−1: not kept).
+   */
+  private internIn(list: Interned[], s: number, e: number, cap: number): string {
     const len = e - s - 1;
-    const seen = (this.interned[field] ??= []);
-    for (let k = 0; k < seen.length; k++) {
-      const it = seen[k];
+    for (let k = 0; k < list.length; k++) {
+      const it = list[k];
       if (it.bytes.length === len && same(it.bytes, this.b, s + 1)) {
         this.pos = e + 1;
+        this.internedAt = k;
         return it.text;
       }
     }
     const text = this.string();
-    if (seen.length < 16) seen.push({ bytes: Buffer.from(this.b.subarray(s + 1, e)), text });
+    this.internedAt = -1;
+    if (list.length < cap) {
+      this.internedAt = list.length;
+      list.push({ bytes: Buffer.from(this.b.subarray(s + 1, e)), text });
+    }
     return text;
   }
+  private internedAt = -1;
 
   /** A flat object of scalars and strings (the features); a nested value leaves the fast path. */
   private flatObject(): Record<string, unknown> {
@@ -456,22 +470,10 @@ export class FastJsonLine {
     const e = this.stringEnd();
     this.keyIndex = -1;
     if (this.escaped || !this.ascii) return this.string();
-    const len = e - s - 1;
-    const keys = this.featureKeys;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
-      if (k.bytes.length === len && same(k.bytes, this.b, s + 1)) {
-        this.pos = e + 1;
-        this.keyIndex = i;
-        return k.text;
-      }
-    }
-    const text = this.string();
-    if (keys.length < 64) {
-      this.keyIndex = keys.length;
-      keys.push({ bytes: Buffer.from(this.b.subarray(s + 1, e)), text });
-      this.featureValues.push([]);
-    }
+    const before = this.featureKeys.length;
+    const text = this.internIn(this.featureKeys, s, e, 64);
+    this.keyIndex = this.internedAt;
+    if (this.featureKeys.length > before) this.featureValues.push([]);
     return text;
   }
   /** the index in featureKeys of the last feature name read, or −1 */
@@ -485,18 +487,9 @@ export class FastJsonLine {
     const e = this.stringEnd();
     const len = e - s - 1;
     if (this.keyIndex < 0 || this.escaped || len > 32) return this.string();
-    const seen = this.featureValues[this.keyIndex];
-    for (let k = 0; k < seen.length; k++) {
-      const it = seen[k];
-      if (it.bytes.length === len && same(it.bytes, this.b, s + 1)) {
-        this.pos = e + 1;
-        return it.text;
-      }
-    }
-    const text = this.string();
-    if (seen.length < 8) seen.push({ bytes: Buffer.from(this.b.subarray(s + 1, e)), text });
-    return text;
+    return this.internIn(this.featureValues[this.keyIndex], s, e, 8);
   }
+
 
   /** Checks and skips any JSON value at pos. */
   private skip(depth: number): void {

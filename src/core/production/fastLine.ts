@@ -124,28 +124,14 @@ export class FastJsonLine {
       for (;;) {
         if (b[this.pos] !== 34) throw BAIL;
         const field = this.key(nth++);
-        this.ws();
-        if (b[this.pos] !== 58) throw BAIL; // :
-        this.pos++;
-        this.ws();
+        this.colon();
         if (field < 0) this.skip(0);
         else {
           if (seen & (1 << field)) throw BAIL; // given twice (or two keys mapped to one field): the slow path decides
           seen |= 1 << field;
           vals[field] = this.fieldValue(field);
         }
-        this.ws();
-        const c = b[this.pos];
-        if (c === 44) {
-          this.pos++;
-          this.ws();
-          continue;
-        }
-        if (c === 125) {
-          this.pos++;
-          break;
-        }
-        throw BAIL;
+        if (this.next(125)) break;
       }
     }
     this.ws();
@@ -194,6 +180,30 @@ export class FastJsonLine {
       ev.latencyMs = n;
     }
     return ev;
+  }
+
+  /** The `:` after a key, with the spaces around it; else the line is not JSON. */
+  private colon(): void {
+    this.ws();
+    if (this.b[this.pos] !== 58) throw BAIL;
+    this.pos++;
+    this.ws();
+  }
+
+  /** After a member or element: a comma (false: another follows) or `close` (true: the end); else not JSON. */
+  private next(close: number): boolean {
+    this.ws();
+    const c = this.b[this.pos];
+    if (c === 44) {
+      this.pos++;
+      this.ws();
+      return false;
+    }
+    if (c === close) {
+      this.pos++;
+      return true;
+    }
+    throw BAIL;
   }
 
   private ws(): void {
@@ -422,26 +432,12 @@ export class FastJsonLine {
     for (;;) {
       if (b[this.pos] !== 34) throw BAIL;
       const name = this.featureKey(nth++);
-      this.ws();
-      if (b[this.pos] !== 58) throw BAIL;
-      this.pos++;
-      this.ws();
+      this.colon();
       const c = b[this.pos];
       // a name twice (JSON.parse keeps the last), or __proto__ (an own property there, a setter here): the slow path
       if (name === '__proto__' || Object.prototype.hasOwnProperty.call(out, name)) throw BAIL;
       out[name] = c === 34 ? this.featureText() : c === 123 || c === 91 ? bail() : this.scalar();
-      this.ws();
-      const d = b[this.pos];
-      if (d === 44) {
-        this.pos++;
-        this.ws();
-        continue;
-      }
-      if (d === 125) {
-        this.pos++;
-        return out;
-      }
-      throw BAIL;
+      if (this.next(125)) return out;
     }
   }
 
@@ -521,24 +517,10 @@ export class FastJsonLine {
         if (c === 123) {
           if (b[this.pos] !== 34) throw BAIL;
           this.skip(depth + 1);
-          this.ws();
-          if (b[this.pos] !== 58) throw BAIL;
-          this.pos++;
-          this.ws();
+          this.colon();
         }
         this.skip(depth + 1);
-        this.ws();
-        const d = b[this.pos];
-        if (d === 44) {
-          this.pos++;
-          this.ws();
-          continue;
-        }
-        if (d === close) {
-          this.pos++;
-          return;
-        }
-        throw BAIL;
+        if (this.next(close)) return;
       }
     }
     this.scalar();

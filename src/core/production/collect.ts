@@ -323,8 +323,9 @@ export async function runAbTest(opts: AbTestOptions): Promise<AbTestReport> {
   const { records, withOutcome, from, to } = c;
   const models = new Map([...c.models].map(([m, k]) => [m, k.n]));
   const wanted = opts.model ? normModel(opts.model) : undefined;
-  const groups = new Map(c.groupList().map((g) => [g.key, g.group]));
-  const groupIndex = new Map(c.groupList().map((g) => [g.key, g.index]));
+  const groupsMet = c.groupList();
+  const groups = new Map(groupsMet.map((g) => [g.key, g.group]));
+  const groupIndex = new Map(groupsMet.map((g) => [g.key, g.index]));
   const hourly = c.hours();
   if (!wanted && models.size > 1) {
     throw new EventLogError(`the log holds predictions of ${models.size} models (${[...models].map(([m, n]) => `${m}: ${n}`).join(', ')}): name one with --model PATH`, opts.log);

@@ -237,8 +237,12 @@ export interface ByteRange {
   firstLine?: number;
 }
 
-/** About how many lines `file` (or its `range`) holds, from the length of the lines in its first 64 KiB. */
+/**
+ * About how many lines `file` (or its `range`) holds, from the length of the lines in its first 64 KiB;
+ * 0 for a Parquet file (its bytes are not lines: a guess from them would size tables for nothing).
+ */
 export function estimateLines(file: string, range?: ByteRange): number {
+  if (sniffLogFormat(file) === 'parquet') return 0;
   const start = range?.start ?? 0;
   let size: number;
   try {

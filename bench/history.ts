@@ -33,7 +33,7 @@ const SIZES = [1_000, 3_000, 10_000];
 const LOG_GOAL = 1.5;
 const FLAT_GOAL = 1.5;
 
-function gitEnv(home: string): NodeJS.ProcessEnv {
+export function gitEnv(home: string): NodeJS.ProcessEnv {
   fs.mkdirSync(home, { recursive: true });
   fs.writeFileSync(path.join(home, '.gitconfig'), '');
   return {
@@ -103,7 +103,7 @@ function fastImport(dir: string, env: NodeJS.ProcessEnv, stream: string): void {
 }
 
 /** A repository of `commits` commits (see the header); returns its folder. */
-function makeRepo(root: string, env: NodeJS.ProcessEnv, commits: number): string {
+export function makeRepo(root: string, env: NodeJS.ProcessEnv, commits: number): string {
   const dir = path.join(root, `repo-${commits}`);
   fs.mkdirSync(dir);
   git(dir, env, 'init', '-q', '-b', 'main');

@@ -23,6 +23,7 @@ process.stderr.on('error', endOnClosedPipe);
 
 const io: CliIO = {
   out: (s) => process.stdout.write(s.endsWith('\n') ? s : s + '\n'),
+  outBytes: (b) => process.stdout.write(b),
   err: (s) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'),
   errStream: process.stderr,
 };

@@ -7,6 +7,11 @@ import { CliError, UsageError } from './errors';
 
 export interface CliIO {
   out: (s: string) => void;
+  /**
+   * output already encoded as UTF-8, written as it is (no newline added): a large text read from a
+   * cache is written as read, never decoded and encoded again. Without it, `out` gets the text decoded.
+   */
+  outBytes?: (b: Uint8Array) => void;
   err: (s: string) => void;
   /** the terminal behind `err`, for progress bars (drawn only when it is a TTY); default none */
   errStream?: import('./progress').ProgressStream;

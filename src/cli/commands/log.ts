@@ -41,7 +41,7 @@ export const logCommand = {
         return 0;
       }
       if (values.json && !values.pretty) {
-        await printLogJson(repo, io.out, file === undefined ? undefined : fileArg(values, file));
+        await printLogJson(repo, io, file === undefined ? undefined : fileArg(values, file));
         return 0;
       }
       if (file !== undefined) {

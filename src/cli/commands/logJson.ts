@@ -28,6 +28,7 @@ import type { ModelRepository, ModelVersion } from '../../core/repo';
 import { isLinearOn, scanHistory, type BlobInfo, type RawCommit } from '../../core/repo/history';
 import { decoratedCommits, decorationOf, HistoryBuilder, type BuilderState } from '../../core/repo/versions';
 import { versionJson } from './repoCommon';
+import type { CliIO } from '../main';
 
 /** Change when versionJson, the builder's state or the layout changes: a cache of another format is not read. */
 const FORMAT = 'modelver-log-4';
@@ -94,7 +95,7 @@ export function cacheDir(repo: ModelRepository): string {
 export let lastLogSource: 'cache' | 'cache + new commits' | 'history' | undefined;
 
 /** Print the log of every model (`model` undefined) or of one (a path, as the user gave it). */
-export async function printLogJson(repo: ModelRepository, out: (s: string) => void, model?: string): Promise<void> {
+export async function printLogJson(repo: ModelRepository, io: Pick<CliIO, 'out' | 'outBytes'>, model?: string): Promise<void> {
   const rel = model === undefined ? undefined : repo.rel(model);
   const isModel = (p: string) => repo.matcher.matches(p);
   const decorations = repo.decorations(); // read while the history is
@@ -127,17 +128,18 @@ export async function printLogJson(repo: ModelRepository, out: (s: string) => vo
   const d = await decorations;
   const models = HistoryBuilder.restore(isModel, v.state).models();
   const marks = decoratedCommits(d);
-  const text = (m: (typeof models)[number]): string => {
+  /** a model's text: its head line, its version lines, `]}` (decorated versions are printed anew; the rest as read) */
+  const text = (m: (typeof models)[number]): Buffer[] => {
     const n = v.state.lineages[m.id].count;
     const b = v.blocks[m.id];
-    let block = b.text();
+    let block: Buffer | undefined;
     if (marks.size) {
       const w = b.ids.length / n;
       let lines: string[] | undefined;
       for (let k = 0; k < n; k++) {
         const commit = b.ids.slice(k * w, k * w + w);
         if (!marks.has(commit)) continue;
-        lines ??= linesOf(block, n);
+        lines ??= linesOf(b.text(), n);
         const o = JSON.parse(lines[k]) as Record<string, unknown>;
         const x = decorationOf(d, m, { commit, path: o.path as string });
         if (!x) continue;
@@ -146,10 +148,13 @@ export async function printLogJson(repo: ModelRepository, out: (s: string) => vo
         o.metadata = x.metadata ?? null;
         lines[k] = JSON.stringify(o);
       }
-      if (lines) block = lines.join(',\n');
+      if (lines) block = Buffer.from(lines.join(',\n'), 'utf8');
     }
-    return `${modelHead(m)}\n${block}\n]}`;
+    return [Buffer.from(`${modelHead(m)}\n`, 'utf8'), block ?? b.bytes()];
   };
+  // the whole text at once, as bytes: the version lines of a 10k-commit log are megabytes, written as
+  // read from the cache (decoding and encoding them again took longer than git's own log)
+  const parts: Buffer[] = [];
   if (rel !== undefined) {
     let m = models.find((x) => x.path === rel) ?? models.find((x) => x.paths.includes(rel));
     if (!m) {
@@ -158,13 +163,18 @@ export async function printLogJson(repo: ModelRepository, out: (s: string) => vo
       m = models.find((x) => x.path === h.path);
       if (!m) throw new Error(`the log cache and the history disagree about ${rel}; delete ${cacheDir(repo)}`);
     }
-    out(text(m));
-    return;
+    parts.push(...text(m), Buffer.from('\n]}\n'));
+  } else {
+    const sorted = [...models].sort((a, b) => a.path.localeCompare(b.path));
+    parts.push(Buffer.from(`{"repository":${JSON.stringify(repo.root)},"models":[\n`, 'utf8'));
+    sorted.forEach((m, i) => parts.push(...text(m), Buffer.from(i < sorted.length - 1 ? '\n]},\n' : '\n]}\n')));
+    parts.push(Buffer.from(']}\n'));
   }
-  const sorted = [...models].sort((a, b) => a.path.localeCompare(b.path));
-  out(`{"repository":${JSON.stringify(repo.root)},"models":[`);
-  sorted.forEach((m, i) => out(text(m) + (i < sorted.length - 1 ? ',' : '')));
-  out(']}');
+  if (io.outBytes) for (const p of parts) io.outBytes(p);
+  else {
+    const all = Buffer.concat(parts);
+    io.out(all.toString('utf8', 0, all.length - 1));
+  }
 }
 
 /** `base` with `commits` (oldest first, after base.head) added by `builder` (restored from base.state). */

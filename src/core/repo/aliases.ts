@@ -28,10 +28,15 @@ const ZERO = '0000000000000000000000000000000000000000';
 
 export const emptyAliasState = (): AliasState => ({ schema: 1, aliases: {} });
 
-export async function readAliasState(git: Git): Promise<{ commit?: string; state: AliasState }> {
-  const r = await git.run(['rev-parse', '-q', '--verify', `${ALIAS_REF}^{commit}`], { allowFail: true });
-  if (r.code !== 0) return { state: emptyAliasState() };
-  const commit = r.stdout.toString('utf8').trim();
+export async function readAliasState(git: Git, at?: string | null): Promise<{ commit?: string; state: AliasState }> {
+  let commit: string;
+  if (at === null) return { state: emptyAliasState() };
+  else if (at !== undefined) commit = at;
+  else {
+    const r = await git.run(['rev-parse', '-q', '--verify', `${ALIAS_REF}^{commit}`], { allowFail: true });
+    if (r.code !== 0) return { state: emptyAliasState() };
+    commit = r.stdout.toString('utf8').trim();
+  }
   const blob = await git.run(['cat-file', 'blob', `${commit}:${ALIAS_FILE}`], { allowFail: true });
   if (blob.code !== 0) return { commit, state: emptyAliasState() };
   try {

@@ -401,7 +401,9 @@ export class ModelRepository {
 
   /** Tags, aliases and notes: what `histories()` attaches to versions. */
   async decorations(): Promise<Decorations> {
-    const [tags, aliases, notes] = await Promise.all([this.listTags(), readAliasState(this.git), readAllNotes(this.git)]);
+    // the alias and notes refs are looked up with the tags (one git process where neither exists)
+    const { tags, refs } = await this.refsWithTags([ALIAS_REF, NOTES_REF]);
+    const [aliases, notes] = await Promise.all([readAliasState(this.git, refs.get(ALIAS_REF) ?? null), refs.has(NOTES_REF) ? readAllNotes(this.git) : new Map<string, NotesDoc>()]);
     const tagsByCommit = new Map<string, TagInfo[]>();
     for (const t of tags) {
       const l = tagsByCommit.get(t.commit) ?? [];
@@ -1786,19 +1788,34 @@ export class ModelRepository {
   }
 
   async listTags(): Promise<TagInfo[]> {
+    return (await this.refsWithTags([])).tags;
+  }
+
+  /**
+   * The tags, and the other refs named in `refs` that exist (their object, peeled when a tag): one
+   * `git for-each-ref` for all of them.
+   */
+  private async refsWithTags(refs: readonly string[]): Promise<{ tags: TagInfo[]; refs: Map<string, string> }> {
     // NUL after each field: a tagger name or a message may hold any other byte (\x1e, \x1f …) but no NUL
     const fields = ['%(refname)', '%(objecttype)', '%(objectname)', '%(*objectname)', '%(taggername) %(taggeremail)', '%(taggerdate:iso-strict)', '%(contents)'];
-    const out = (await this.git.run(['for-each-ref', `--format=${fields.join('%00')}%00`, 'refs/tags'])).stdout.toString('utf8');
+    const out = (await this.git.run(['for-each-ref', `--format=${fields.join('%00')}%00`, 'refs/tags', ...refs])).stdout.toString('utf8');
     const toks = out.split('\0');
     const tags: TagInfo[] = [];
+    const others = new Map<string, string>();
     // each record: 7 fields, each ended by NUL; for-each-ref puts a newline after a record
     for (let i = 0; i + fields.length <= toks.length; i += fields.length) {
       const [ref, type, obj, peeled, tagger, date, contents] = toks.slice(i, i + fields.length);
       const refname = ref.replace(/^\n/, '');
+      const annotated = type === 'tag';
+      if (refs.includes(refname)) {
+        // a commit (or a tag of one), as `rev-parse <ref>^{commit}` would find it
+        if (type === 'commit' && /^[0-9a-f]{40,64}$/.test(obj)) others.set(refname, obj);
+        else if (annotated && /^[0-9a-f]{40,64}$/.test(peeled)) others.set(refname, peeled);
+        continue;
+      }
       if (!refname.startsWith('refs/tags/') || !/^[0-9a-f]{40,64}$/.test(obj)) {
         throw new RepoError('GIT_FAILED', `Unexpected \`git for-each-ref refs/tags\` output near ${JSON.stringify(refname.slice(0, 80))}.`);
       }
-      const annotated = type === 'tag';
       tags.push({
         name: refname.slice('refs/tags/'.length),
         commit: annotated ? peeled : obj,
@@ -1808,7 +1825,7 @@ export class ModelRepository {
         date: annotated ? date : undefined,
       });
     }
-    return tags;
+    return { tags, refs: others };
   }
 
   /** Whether a tag of this name exists. */

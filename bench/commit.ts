@@ -28,7 +28,7 @@ import { benchRuns, builtCli, compareProcesses, formatRow, nodeFloorCase, round2
 const GOAL = 1.2;
 
 /** Git isolated from the user's configuration, with an identity. */
-function isolatedEnv(home: string): NodeJS.ProcessEnv {
+export function isolatedEnv(home: string): NodeJS.ProcessEnv {
   fs.mkdirSync(home, { recursive: true });
   const cfg = path.join(home, '.gitconfig');
   fs.writeFileSync(cfg, '');
@@ -66,7 +66,7 @@ export async function retrain(src: string, dst: string, tensor: string): Promise
 }
 
 /** A fresh repository at `dir` with `v1` committed as model.onnx through plain git + Git LFS, and `v2` over it. */
-function freshRepo(dir: string, env: NodeJS.ProcessEnv, v1: string, v2: string): void {
+export function freshRepo(dir: string, env: NodeJS.ProcessEnv, v1: string, v2: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });

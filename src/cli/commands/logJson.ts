@@ -128,29 +128,39 @@ export async function printLogJson(repo: ModelRepository, io: Pick<CliIO, 'out' 
   const d = await decorations;
   const models = HistoryBuilder.restore(isModel, v.state).models();
   const marks = decoratedCommits(d);
-  /** a model's text: its head line, its version lines, `]}` (decorated versions are printed anew; the rest as read) */
+  /**
+   * a model's text: its head line, its version lines, `]}` — the lines as read, but for those of
+   * decorated versions, printed anew (the rest of the block is not decoded or copied)
+   */
   const text = (m: (typeof models)[number]): Buffer[] => {
     const n = v.state.lineages[m.id].count;
     const b = v.blocks[m.id];
-    let block: Buffer | undefined;
-    if (marks.size) {
-      const w = b.ids.length / n;
-      let lines: string[] | undefined;
-      for (let k = 0; k < n; k++) {
-        const commit = b.ids.slice(k * w, k * w + w);
-        if (!marks.has(commit)) continue;
-        lines ??= linesOf(b.text(), n);
-        const o = JSON.parse(lines[k]) as Record<string, unknown>;
-        const x = decorationOf(d, m, { commit, path: o.path as string });
-        if (!x) continue;
-        o.tags = (x.tags ?? []).map((t) => t.name);
-        o.aliases = x.aliases ?? [];
-        o.metadata = x.metadata ?? null;
-        lines[k] = JSON.stringify(o);
-      }
-      if (lines) block = Buffer.from(lines.join(',\n'), 'utf8');
+    const head = Buffer.from(`${modelHead(m)}\n`, 'utf8');
+    if (!marks.size) return [head, b.bytes()];
+    const w = b.ids.length / n;
+    const parts: Buffer[] = [head];
+    let bytes: Buffer | undefined;
+    let at = 0; // bytes before this are in parts
+    let line = 0; // the line that starts at `start`
+    let start = 0;
+    for (let k = 0; k < n; k++) {
+      const commit = b.ids.slice(k * w, k * w + w);
+      if (!marks.has(commit)) continue;
+      bytes ??= b.bytes();
+      // lines are joined by ",\n" and hold no other line break (JSON escapes them in strings)
+      for (; line < k; line++) start = bytes.indexOf(10, start) + 1;
+      const end = k < n - 1 ? bytes.indexOf(10, start) - 1 : bytes.length;
+      const o = JSON.parse(bytes.toString('utf8', start, end)) as Record<string, unknown>;
+      const x = decorationOf(d, m, { commit, path: o.path as string });
+      if (!x) continue;
+      o.tags = (x.tags ?? []).map((t) => t.name);
+      o.aliases = x.aliases ?? [];
+      o.metadata = x.metadata ?? null;
+      parts.push(bytes.subarray(at, start), Buffer.from(JSON.stringify(o), 'utf8'));
+      at = end;
     }
-    return [Buffer.from(`${modelHead(m)}\n`, 'utf8'), block ?? b.bytes()];
+    parts.push(bytes ? bytes.subarray(at) : b.bytes());
+    return parts;
   };
   // the whole text at once, as bytes: the version lines of a 10k-commit log are megabytes, written as
   // read from the cache (decoding and encoding them again took longer than git's own log)
@@ -192,6 +202,11 @@ function extend(base: View, head: string, builder: HistoryBuilder, commits: read
     const renamed = before !== undefined && before.current !== l.current;
     const fresh = added.get(id) ?? [];
     if (!fresh.length && !renamed) return old;
+    const ids = old.ids + fresh.map((v) => v.commit).join('');
+    if (!renamed && before?.count) {
+      // new versions after the old lines, which stay as they are (bytes, not decoded)
+      return new Block(ids, undefined, Buffer.concat([old.bytes(), Buffer.from(`,\n${versionLines(fresh, l.current)}`, 'utf8')]));
+    }
     let lines = before?.count ? linesOf(old.text(), before.count) : [];
     if (renamed) {
       // every version names the model by its current path
@@ -202,7 +217,7 @@ function extend(base: View, head: string, builder: HistoryBuilder, commits: read
       });
     }
     const text = [...(lines.length ? [lines.join(',\n')] : []), ...(fresh.length ? [versionLines(fresh, l.current)] : [])].join(',\n');
-    return new Block(old.ids + fresh.map((v) => v.commit).join(''), text);
+    return new Block(ids, text);
   });
   return { head, state, blocks };
 }

@@ -1199,8 +1199,8 @@ export class ModelRepository {
     } finally {
       for (const f of [tmpIndex, `${tmpIndex}.lock`, msgFile]) fs.rmSync(f, { force: true });
     }
-    // the new commit, and the branch HEAD is on ("HEAD" when detached), in one process
-    const [commit, headRef] = (await this.git.text(['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD'])).split('\n');
+    // the new commit, and the branch HEAD is on ("HEAD" when detached): from the files git just wrote, else in one process
+    const [commit, headRef] = this.headFromFiles() ?? (await this.git.text(['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD'])).split('\n');
     const branch = headRef && headRef !== 'HEAD' ? headRef : undefined;
     // the version's number: the history at that commit, without reading again the two pointers read above
     this.store.learn(learnedBlobs([headModel, stagedObject]));
@@ -1225,6 +1225,27 @@ export class ModelRepository {
       ...(lineage ? { lineage } : {}),
       warnings,
     };
+  }
+
+  /**
+   * HEAD's commit and what `rev-parse --symbolic-full-name HEAD` says of it (a branch's full name, or
+   * "HEAD" when detached), read from the files the files backend writes: `HEAD` in the git dir and the
+   * branch's loose ref, which `git commit` has just written. Undefined when anything is not that plain —
+   * a packed or missing ref, a symbolic ref to a symbolic ref, a reftable repository (its HEAD names
+   * `refs/heads/.invalid`, which has no file) — so git is asked instead.
+   */
+  private headFromFiles(): [string, string] | undefined {
+    const oid = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/;
+    try {
+      const head = fs.readFileSync(path.join(this.gitDir, 'HEAD'), 'utf8');
+      if (oid.test(head)) return [head.trim(), 'HEAD'];
+      const ref = /^ref: (refs\/heads\/[^\n]+)\n?$/.exec(head)?.[1];
+      if (!ref || ref.split('/').some((c) => c === '' || c === '.' || c === '..' || c.startsWith('.'))) return undefined;
+      const commit = fs.readFileSync(path.join(this.commonDir, ref), 'utf8');
+      return oid.test(commit) ? [commit.trim(), ref] : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async hookThatRan(): Promise<string | undefined> {

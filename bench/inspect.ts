@@ -189,9 +189,11 @@ export async function benchInspect(opts: { sizeMB?: number } = {}): Promise<Reco
         }),
       );
     }
-    for (let i = 0; i < 3; i++) await readOnnxSummary(file); // warm-up (JIT)
+    // warm-up (JIT: the walk reaches its optimized code after a few runs), then enough runs that a
+    // collection of the reads' buffers falling into one of them does not move the median
+    for (let i = 0; i < 5; i++) await readOnnxSummary(file);
     const sums: number[] = [];
-    for (let i = 0; i < 5; i++) sums.push(await timeAsync(() => readOnnxSummary(file)));
+    for (let i = 0; i < 21; i++) sums.push(await timeAsync(() => readOnnxSummary(file)));
     const readMs = median(reads);
     const summarizeMs = median(sums);
     const child = childRss(file, false);

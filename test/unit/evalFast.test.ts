@@ -114,6 +114,19 @@ describe('eval fast paths (issue #12)', function () {
       assert.strictEqual(b!.rowCount, 5001);
     });
 
+    it('windows of every size from 8 to 48 bytes, cutting CRLF, records and cells anywhere: the same rows and the same lines in errors', async () => {
+      const lines = ['a,b,y'];
+      for (let i = 0; i < 300; i++) lines.push(i === 150 ? '1,NA,2.5' : i === 250 ? '"3",4,1.25' : `${i % 10}.5,-${i % 7},${i % 4}.25`);
+      const ok = lines.join('\r\n') + '\r\n';
+      const bad = [...lines.slice(0, 290), '1,2,oops', ...lines.slice(290)].join('\r\n'); // a non-numeric label on line 291, no final line end
+      const windows = Array.from({ length: 41 }, (_, i) => 8 + i);
+      const ds = await loadBothWays({ file: write(ok), labelColumn: 'y', task: 'regression' }, 'CRLF', windows);
+      assert.strictEqual(ds!.rowCount, 299);
+      const f = write(bad);
+      await loadBothWays({ file: f, labelColumn: 'y', task: 'regression' }, 'CRLF, a bad label', windows);
+      await assert.rejects(loadDataset({ file: f, labelColumn: 'y', task: 'regression' }, { csvWindowBytes: 13 }), /line 291: the label/);
+    });
+
     it('TSV, no header, the label first', async () => {
       const r = mulberry32(3);
       const lines = Array.from({ length: 3000 }, () => `${['u', 'v'][Math.floor(r() * 2)]}\t${randomNumber(r)}\t${randomNumber(r)}`);
@@ -125,39 +138,42 @@ describe('eval fast paths (issue #12)', function () {
       const lines = ['a,b,label'];
       for (let i = 0; i < 10_000; i++) lines.push(i % 997 === 5 ? `"${randomNumber(r)}",NA,p` : `${randomNumber(r)},${randomNumber(r)},${['p', 'q'][i % 2]}`);
       const file = write(lines.join('\r\n') + '\r\n');
-      const got: { first: number; rows: number }[] = [];
-      const parts: Float32Array[] = [];
-      let started = -1;
-      let resets = 0;
-      const stream: RowStream = {
-        start: (fc) => {
-          started = fc;
-          return 1000;
-        },
-        rows: (v, first) => {
-          got.push({ first, rows: v.length / 2 });
-          parts.push(v.slice());
-        },
-        reset: () => resets++,
-      };
-      const ds = await loadDataset({ file, labelColumn: 'label', task: 'binary' }, { rowStream: stream });
-      assert.strictEqual(started, 2);
-      assert.strictEqual(resets, 0);
-      assert.ok(ds.dropped > 0, 'rows with NA are dropped');
-      let next = 0;
-      for (const g of got) {
-        assert.strictEqual(g.first, next);
-        next += g.rows;
+      // the default window holds the file; windows of 100 bytes move on every few rows
+      for (const csvWindowBytes of [undefined, 100]) {
+        const got: { first: number; rows: number }[] = [];
+        const parts: Float32Array[] = [];
+        let started = -1;
+        let resets = 0;
+        const stream: RowStream = {
+          start: (fc) => {
+            started = fc;
+            return 1000;
+          },
+          rows: (v, first) => {
+            got.push({ first, rows: v.length / 2 });
+            parts.push(v.slice());
+          },
+          reset: () => resets++,
+        };
+        const ds = await loadDataset({ file, labelColumn: 'label', task: 'binary' }, { rowStream: stream, csvWindowBytes });
+        assert.strictEqual(started, 2);
+        assert.strictEqual(resets, 0);
+        assert.ok(ds.dropped > 0, 'rows with NA are dropped');
+        let next = 0;
+        for (const g of got) {
+          assert.strictEqual(g.first, next);
+          next += g.rows;
+        }
+        assert.strictEqual(next, ds.rowCount);
+        assert.ok(got.slice(0, -1).every((g) => g.rows === 1000));
+        const all = new Float32Array(ds.features.length);
+        let at = 0;
+        for (const p of parts) {
+          all.set(p, at);
+          at += p.length;
+        }
+        assert.ok(bits(all).equals(bits(ds.features)));
       }
-      assert.strictEqual(next, ds.rowCount);
-      assert.ok(got.slice(0, -1).every((g) => g.rows === 1000));
-      const all = new Float32Array(ds.features.length);
-      let at = 0;
-      for (const p of parts) {
-        all.set(p, at);
-        at += p.length;
-      }
-      assert.ok(bits(all).equals(bits(ds.features)));
     });
 
     it('a CSV the record loop gives up on: the stream is reset, and the load gives the general parser’s error', async () => {

@@ -17,7 +17,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
+import { once } from 'events';
+import type { ChildProcess } from 'child_process';
 import { runCli } from '../../src/cli/main';
+import { discardPrestartedHost, prestartEvalHost, takePrestartedHost } from '../../src/cli/earlyHost';
 import { EvalClient, EvalHostError } from '../../src/core/eval/client';
 import { loadDataset, loadDatasetInferringTask, type Dataset, type DatasetSpec, type RowStream } from '../../src/core/eval/dataset';
 import { DatasetError } from '../../src/core/eval/datasetErrors';
@@ -422,6 +425,14 @@ describe('eval fast paths (issue #12)', function () {
       }
       assert.deepStrictEqual(a, b);
       assert.strictEqual(a.rows, 12_000 - 4, 'rows with a missing cell dropped');
+      // absolute paths, no -C: the host runCli started before the command loaded (earlyHost.ts) runs it
+      const early = await cli(['eval', model, '--data', csv, '--label', 'label', '--json', '--no-cache']);
+      assert.strictEqual(early.code, 0, early.err);
+      const e = JSON.parse(early.out);
+      delete e.sessionMs;
+      delete e.runMs;
+      delete e.cache;
+      assert.deepStrictEqual(e, { ...a, dataset: { ...a.dataset, file: csv } });
       assert.strictEqual(a.cvFolds, 5);
     });
 
@@ -433,6 +444,63 @@ describe('eval fast paths (issue #12)', function () {
       const r = await cli(['eval', model, '--data', bad, '--label', 'label', '--no-cache', '-C', tmp]);
       assert.strictEqual(r.code, 1, r.out);
       assert.match(r.err, /line 9001: column 'f0' holds "oops", which is not a number/);
+    });
+  });
+
+  describe('modelver eval starts its local host before the command loads (earlyHost.ts)', () => {
+    let model: string;
+    const exited = (c: ChildProcess): Promise<unknown> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : once(c, 'exit'));
+    before(() => {
+      model = path.join(tmp, 'early.onnx');
+      fs.writeFileSync(model, linearModel([1, -1], 0));
+    });
+    afterEach(() => discardPrestartedHost());
+
+    it('spawns the host for --no-cache of a model file; the command takes it when script and flags match, else it is killed', async () => {
+      const c = prestartEvalHost([model, '--data', 'd.csv', '--label', 'y', '--no-cache', '--json']);
+      assert.ok(c, 'a host was started');
+      assert.strictEqual(takePrestartedHost(HOST, []), c);
+      assert.strictEqual(takePrestartedHost(HOST, []), undefined, 'taken once');
+      c.kill();
+      await exited(c);
+      const d = prestartEvalHost(['--no-cache', model, '--provider', 'cpu']);
+      assert.ok(d);
+      assert.strictEqual(takePrestartedHost(HOST, []), undefined, 'other flags');
+      await exited(d);
+      const e = prestartEvalHost(['--no-cache', model]);
+      assert.ok(e);
+      discardPrestartedHost();
+      await exited(e);
+    });
+
+    it('starts none where the command may need none, or one of other flags, or refuses the model', () => {
+      const zip = path.join(tmp, 'early-zip.onnx');
+      fs.writeFileSync(zip, Buffer.from('PK\x03\x04 anything', 'latin1'));
+      const st = path.join(tmp, 'early-st.onnx');
+      const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(header.length));
+      fs.writeFileSync(st, Buffer.concat([len, header, Buffer.alloc(4)]));
+      const empty = path.join(tmp, 'early-empty.onnx');
+      fs.writeFileSync(empty, '');
+      for (const args of [
+        [model, '--data', 'd.csv'], // an outputs cache may answer
+        [model, '--no-cache', '--host', 'ws://127.0.0.1:1', '--token-file', 't'],
+        [model, '--no-cache', '--cache-dir', tmp],
+        [model, '--no-cache', '-C', tmp],
+        [model, '--no-cache', '--provider', 'tpu'],
+        [model, '--no-cache', '--bogus'],
+        [model, model, '--no-cache'],
+        [`${model}@v1`, '--no-cache'],
+        [path.join(tmp, 'missing.onnx'), '--no-cache'],
+        [tmp, '--no-cache'],
+        [zip, '--no-cache'],
+        [st, '--no-cache'],
+        [empty, '--no-cache'],
+        [path.join(tmp, 'model.safetensors'), '--no-cache'],
+      ]) {
+        assert.strictEqual(prestartEvalHost(args), undefined, args.join(' '));
+      }
     });
   });
 

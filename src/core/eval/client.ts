@@ -107,6 +107,8 @@ export interface LocalHostOptions extends LivenessOptions {
   env?: NodeJS.ProcessEnv;
   /** each line the host writes to stderr (ORT warnings, refusals …) */
   onStderr?: (line: string) => void;
+  /** a host process already spawned as `node hostScript ...args` with stdio pipes, not yet spoken to (the CLI's earlyHost.ts): used instead of spawning one */
+  child?: ChildProcess;
 }
 
 export interface RemoteHostOptions extends LivenessOptions {
@@ -360,7 +362,7 @@ export class EvalClient {
     const execPath = opts.execPath ?? process.execPath;
     const env = { ...process.env, ...opts.env };
     if (process.versions.electron && !opts.execPath) env.ELECTRON_RUN_AS_NODE = '1';
-    const child: ChildProcess = spawn(execPath, [hostScript, ...(opts.args ?? [])], { stdio: ['pipe', 'pipe', 'pipe'], env, windowsHide: true });
+    const child: ChildProcess = opts.child ?? spawn(execPath, [hostScript, ...(opts.args ?? [])], { stdio: ['pipe', 'pipe', 'pipe'], env, windowsHide: true });
     const { BinaryStreamMessageReader, BinaryStreamMessageWriter } = transport();
     const conn = rpc().createMessageConnection(new BinaryStreamMessageReader(child.stdout!), new BinaryStreamMessageWriter(child.stdin!));
     const client = new EvalClient(conn, () => {

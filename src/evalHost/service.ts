@@ -149,7 +149,21 @@ export class EvalService {
     return run;
   }
 
+  /** the provider choice warmUp started (initialize waits for it) */
+  private warming: Promise<unknown> | undefined;
+
+  /**
+   * Loads onnxruntime and picks the provider now, before the client asks (a local host, issue #12: the
+   * client spawned this process to evaluate, and onnxruntime's load and first session are most of a
+   * host's start). A failure here is left for initialize to report, which tries again.
+   */
+  warmUp(): void {
+    const runtime = this.runtime;
+    this.warming = new Promise<void>((resolve) => setImmediate(resolve)).then(() => runtime.choose()).catch(() => undefined);
+  }
+
   async initialize(p: InitializeParams): Promise<InitializeResult> {
+    await this.warming;
     if (p.provider !== undefined && !PROVIDER_CHOICES.includes(p.provider)) {
       throw badInput(`provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
     }

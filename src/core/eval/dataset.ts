@@ -938,6 +938,9 @@ function readPlainRecords(r: PlainReader, pos: number, line: number, features: F
   return kept - first;
 }
 
+/** A streaming load lets the event loop run at least this often (rows). */
+const STREAM_YIELD_ROWS = 512;
+
 /** Lets the event loop run (I/O, timers) before going on. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -1051,11 +1054,18 @@ async function scanCsvFile(ctx: Ctx, win: FileWindow, delimiter: string, header:
     if (v < 0) v = missingId[id] = isMissing(ctx, interner.values[id]) ? 1 : 0;
     return v === 1;
   };
+  // streaming: the event loop runs every STREAM_YIELD_ROWS rows too, not only when a chunk goes (the
+  // evaluation host's replies, the rows' requests and the model's upload wait for it)
+  let nextYield = stream ? STREAM_YIELD_ROWS : Infinity;
   for (;;) {
     if (stream && kept - emitted >= chunk) {
       stream.rows(features.subarray(emitted * fc, (emitted + chunk) * fc), emitted);
       emitted += chunk;
       await yieldToEventLoop();
+      nextYield = kept + STREAM_YIELD_ROWS;
+    } else if (kept >= nextYield) {
+      await yieldToEventLoop();
+      nextYield = kept + STREAM_YIELD_ROWS;
     }
     if (kept === cap) {
       cap *= 2;
@@ -1078,7 +1088,7 @@ async function scanCsvFile(ctx: Ctx, win: FileWindow, delimiter: string, header:
       // plain records (unquoted fields, plain numbers for the features, a label that is not missing) read
       // in place, as many as there is room for; they end at a CR or LF before safeEnd
       if (pos < safeEnd) {
-        const got = readPlainRecords(plain, pos, line, features, labelIds, keptLines, kept, stream ? Math.min(cap, emitted + chunk) : cap);
+        const got = readPlainRecords(plain, pos, line, features, labelIds, keptLines, kept, stream ? Math.min(cap, emitted + chunk, nextYield) : cap);
         if (got > 0) {
           kept += got;
           total += got;

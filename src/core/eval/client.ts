@@ -150,6 +150,18 @@ async function sha256FileCached(file: string): Promise<string> {
   return hash;
 }
 
+/**
+ * Starts the client's own work for ensureModel on `file` — its hash (cached by path and stat) — before
+ * the host is there to ask (issue #12: `modelver eval` calls it while the host starts and the data is
+ * parsed). Never rejects; ensureModel does the same work and reports any failure.
+ */
+export function prepareModelFile(file: string): Promise<void> {
+  return sha256FileCached(file).then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
 /** One external-data file of a model: its location as sent to the host, and the file. */
 export interface ExternalDataFile {
   location: string;

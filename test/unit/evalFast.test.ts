@@ -24,7 +24,7 @@ import { discardPrestartedHost, prestartEvalHost, takePrestartedHost } from '../
 import { EvalClient, EvalHostError } from '../../src/core/eval/client';
 import { loadDataset, loadDatasetInferringTask, type Dataset, type DatasetSpec, type RowStream } from '../../src/core/eval/dataset';
 import { DatasetError } from '../../src/core/eval/datasetErrors';
-import { evaluateInlineRows, RowFeed, inlineChunkRows } from '../../src/core/eval/inlineRows';
+import { evaluateInlineRows, RowFeed, RowsFileRing, inlineChunkRows } from '../../src/core/eval/inlineRows';
 import {
   argsortFloat64,
   crossValidateClassifier,
@@ -342,6 +342,32 @@ describe('eval fast paths (issue #12)', function () {
         assert.match((e as Error).message, /no input nope/);
         return true;
       });
+    });
+
+    it('go through a file in memory to a host on this machine (RowsFileRing); the host checks what it is sent', async () => {
+      assert.ok(client.readsLocalFiles, 'a local host reads this machine’s files');
+      const ring = RowsFileRing.open(2)!;
+      assert.ok(ring, 'a ring file');
+      try {
+        const a = ring.put(x.subarray(0, 8), 0)!;
+        const b = ring.put(x.subarray(8, 14), 1)!;
+        assert.strictEqual(ring.put(x.subarray(0, 10), 2), undefined, 'larger than a slot: inline');
+        assert.deepStrictEqual([a.offset, a.floats, b.offset, b.floats], [0, 8, 32, 6]);
+        const raw = fs.readFileSync(a.file);
+        assert.ok(raw.subarray(32, 56).equals(bits(x.subarray(8, 14))));
+        if (process.platform === 'linux') assert.ok(a.file.startsWith('/dev/shm/'), a.file);
+        const one = await client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: { data: x.slice(8, 14) } }] });
+        const viaFile = await client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: b }] });
+        assert.ok(bits(outputFloats(viaFile.outputs[0])).equals(bits(outputFloats(one.outputs[0]))));
+        await assert.rejects(client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: { ...b, floats: 1000 } }] }), /holds 24 bytes from offset 32, not the 4000 of 1000 floats/);
+        await assert.rejects(client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: { ...b, file: 'rows.f32' } }] }), /file must be an absolute path/);
+        await assert.rejects(client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: { ...b, offset: -4 } }] }), /offset must be a whole number/);
+        ring.close();
+        assert.ok(!fs.existsSync(a.file), 'closed: the file is gone');
+        await assert.rejects(client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: b }] }), /cannot read the rows in .*ENOENT/);
+      } finally {
+        ring.close();
+      }
     });
 
     it('an abort cancels it', async () => {

@@ -622,6 +622,11 @@ export class EvalClient {
     return this.child !== undefined && this.info?.modelPaths === true;
   }
 
+  /** the host reads files of this machine (opensPaths): evaluate may send rows in a file (RowsInFile) */
+  get readsLocalFiles(): boolean {
+    return this.opensPaths;
+  }
+
   /**
    * Makes sure the host has this model file and, for an ONNX model with external data, the data files it
    * names (beside it; see externalDataOf); uploads only what the host lacks. Returns the model's sha256;

@@ -85,6 +85,18 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.out(typeof __MODELVER_VERSION__ !== 'undefined' ? __MODELVER_VERSION__ : 'dev');
     return 0;
   }
+  // `modelver eval --no-cache` of a model file: its local evaluation host starts now, while the command loads
+  const early = name === 'evaluate' && !rest.includes('--help') && !rest.includes('-h') ? await import('./earlyHost.js') : undefined;
+  early?.prestartEvalHost(rest);
+  try {
+    return await runCommand(name, rest, io);
+  } finally {
+    // a host the command did not take (it failed before it needed one)
+    early?.discardPrestartedHost();
+  }
+}
+
+async function runCommand(name: string, rest: string[], io: CliIO): Promise<number> {
   const cmd = Object.prototype.hasOwnProperty.call(commands, name) ? await commands[name]() : undefined;
   if (!cmd) {
     io.err(`modelver: unknown command '${name}'\n\n${await help()}`);

@@ -218,6 +218,8 @@ function serveStdio(o: EvalHostOptions): EvalHostHandle {
   conn.onClose(() => void close());
   conn.onError(([e]) => process.stderr.write(`eval host: ${e.message}\n`));
   conn.listen();
+  // the client that spawned this host is about to initialize it: onnxruntime loads meanwhile
+  service.warmUp();
   return { close };
 }
 

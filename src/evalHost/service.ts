@@ -19,6 +19,7 @@ import type {
   ProviderChoice,
   PutParams,
   PutResult,
+  RowsInFile,
 } from '../shared/evalProtocol';
 import { EVAL_PROTOCOL_VERSION, EvalErrorCodes, Methods, PROVIDER_CHOICES, base64ToFloat32, float32ToBase64 } from '../shared/evalProtocol';
 import { BlobError, BlobStore } from './blobStore';
@@ -149,7 +150,21 @@ export class EvalService {
     return run;
   }
 
+  /** the provider choice warmUp started (initialize waits for it) */
+  private warming: Promise<unknown> | undefined;
+
+  /**
+   * Loads onnxruntime and picks the provider now, before the client asks (a local host, issue #12: the
+   * client spawned this process to evaluate, and onnxruntime's load and first session are most of a
+   * host's start). A failure here is left for initialize to report, which tries again.
+   */
+  warmUp(): void {
+    const runtime = this.runtime;
+    this.warming = new Promise<void>((resolve) => setImmediate(resolve)).then(() => runtime.choose()).catch(() => undefined);
+  }
+
   async initialize(p: InitializeParams): Promise<InitializeResult> {
+    await this.warming;
     if (p.provider !== undefined && !PROVIDER_CHOICES.includes(p.provider)) {
       throw badInput(`provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
     }
@@ -213,10 +228,10 @@ export class EvalService {
     const label = brief(name);
     if (!Array.isArray(dims) || !dims.every(isPosInt)) throw badInput(`input ${label}: dims must be positive integers (the shape of one row), got ${brief(dims)}`);
     const rowFloats = dims.reduce((a, b) => a * b, 1);
-    const data = input.data as Partial<DatasetData> & { base64?: unknown; data?: unknown };
+    const data = input.data as Partial<DatasetData> & Partial<Record<keyof RowsInFile, unknown>> & { base64?: unknown; data?: unknown };
     if (!data || typeof data !== 'object') throw badInput(`input ${label}: no data`);
-    if (typeof data.base64 === 'string' || data.data instanceof Float32Array) {
-      const a = data.data instanceof Float32Array ? data.data : base64ToFloat32(data.base64 as string);
+    if (typeof data.base64 === 'string' || data.data instanceof Float32Array || data.file !== undefined) {
+      const a = data.file !== undefined ? await this.rowsInFile(data, label) : data.data instanceof Float32Array ? data.data : base64ToFloat32(data.base64 as string);
       if (a.length % rowFloats !== 0) throw badInput(`input ${label}: ${a.length} floats are not a whole number of rows of ${rowFloats} (dims ${brief(dims)})`);
       return {
         name,
@@ -264,6 +279,39 @@ export class EvalService {
       copy: (start, count, dst, off) => dst.set(all.subarray((startRow + start) * width, (startRow + start + count) * width), off),
       view: (start, count) => all.subarray((startRow + start) * width, (startRow + start + count) * width),
     };
+  }
+
+  /** the rows of the request being run, read from a client's row file (requests run one at a time: inTurn) */
+  private rowsScratch = new Float32Array(0);
+
+  /**
+   * InlineData in a file (RowsInFile), checked and read: only a local host takes it (like modelPath), an
+   * absolute path, whole float32 values that are there. The floats stay valid until the next request.
+   */
+  private async rowsInFile(d: Partial<Record<keyof RowsInFile, unknown>>, label: string): Promise<Float32Array> {
+    if (!this.opts.modelPaths) throw badInput('rows in a file are taken only by a local evaluation host (stdio), on the client\'s machine; send the rows inline');
+    if (typeof d.file !== 'string' || !path.isAbsolute(d.file)) throw badInput(`input ${label}: file must be an absolute path, got ${brief(d.file)}`);
+    if (!isNonNegInt(d.offset) || !isPosInt(d.floats)) throw badInput(`input ${label}: offset must be a whole number ≥ 0 and floats one ≥ 1, got ${brief(d.offset)} and ${brief(d.floats)}`);
+    if (d.floats > this.rowsScratch.length) this.rowsScratch = new Float32Array(Math.max(d.floats, this.rowsScratch.length * 2));
+    const a = this.rowsScratch.subarray(0, d.floats);
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    let got = 0;
+    try {
+      const fh = await fs.promises.open(d.file, 'r');
+      try {
+        while (got < bytes.length) {
+          const { bytesRead } = await fh.read(bytes, got, bytes.length - got, d.offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      throw badInput(`input ${label}: cannot read the rows in ${brief(d.file, 300)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    if (got < bytes.length) throw badInput(`input ${label}: ${brief(d.file, 300)} holds ${got} bytes from offset ${d.offset}, not the ${bytes.length} of ${d.floats} floats`);
+    return a;
   }
 
   /**

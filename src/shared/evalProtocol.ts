@@ -141,8 +141,19 @@ export interface PutResult {
 // -------------------------------------------------------------------------------------------------
 // evaluate
 
-/** Float32 rows given inline: little-endian float32 bytes as base64, or (binary connections) the floats. */
-export type InlineData = { base64: string } | { data: Float32Array };
+/**
+ * Float32 rows given inline: little-endian float32 bytes as base64, or (binary connections) the floats;
+ * or, to a local host only (InitializeResult.modelPaths), where they lie in a file on this machine:
+ * `floats` values at byte `offset` of the absolute path `file` (a client's row file: issue #12, rows
+ * through a pipe cost more than through a file in memory). The host reads them when it runs the request.
+ */
+export type InlineData = { base64: string } | { data: Float32Array } | RowsInFile;
+
+export interface RowsInFile {
+  file: string;
+  offset: number;
+  floats: number;
+}
 
 /**
  * Rows taken from an uploaded dataset blob: a row-major float32 matrix of `rowWidth` columns

@@ -17,11 +17,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
+import { once } from 'events';
+import type { ChildProcess } from 'child_process';
 import { runCli } from '../../src/cli/main';
+import { discardPrestartedHost, prestartEvalHost, takePrestartedHost } from '../../src/cli/earlyHost';
 import { EvalClient, EvalHostError } from '../../src/core/eval/client';
 import { loadDataset, loadDatasetInferringTask, type Dataset, type DatasetSpec, type RowStream } from '../../src/core/eval/dataset';
 import { DatasetError } from '../../src/core/eval/datasetErrors';
-import { evaluateInlineRows, RowFeed, inlineChunkRows } from '../../src/core/eval/inlineRows';
+import { evaluateInlineRows, RowFeed, RowsFileRing, inlineChunkRows } from '../../src/core/eval/inlineRows';
 import {
   argsortFloat64,
   crossValidateClassifier,
@@ -114,6 +117,19 @@ describe('eval fast paths (issue #12)', function () {
       assert.strictEqual(b!.rowCount, 5001);
     });
 
+    it('windows of every size from 8 to 48 bytes, cutting CRLF, records and cells anywhere: the same rows and the same lines in errors', async () => {
+      const lines = ['a,b,y'];
+      for (let i = 0; i < 300; i++) lines.push(i === 150 ? '1,NA,2.5' : i === 250 ? '"3",4,1.25' : `${i % 10}.5,-${i % 7},${i % 4}.25`);
+      const ok = lines.join('\r\n') + '\r\n';
+      const bad = [...lines.slice(0, 290), '1,2,oops', ...lines.slice(290)].join('\r\n'); // a non-numeric label on line 291, no final line end
+      const windows = Array.from({ length: 41 }, (_, i) => 8 + i);
+      const ds = await loadBothWays({ file: write(ok), labelColumn: 'y', task: 'regression' }, 'CRLF', windows);
+      assert.strictEqual(ds!.rowCount, 299);
+      const f = write(bad);
+      await loadBothWays({ file: f, labelColumn: 'y', task: 'regression' }, 'CRLF, a bad label', windows);
+      await assert.rejects(loadDataset({ file: f, labelColumn: 'y', task: 'regression' }, { csvWindowBytes: 13 }), /line 291: the label/);
+    });
+
     it('TSV, no header, the label first', async () => {
       const r = mulberry32(3);
       const lines = Array.from({ length: 3000 }, () => `${['u', 'v'][Math.floor(r() * 2)]}\t${randomNumber(r)}\t${randomNumber(r)}`);
@@ -125,39 +141,42 @@ describe('eval fast paths (issue #12)', function () {
       const lines = ['a,b,label'];
       for (let i = 0; i < 10_000; i++) lines.push(i % 997 === 5 ? `"${randomNumber(r)}",NA,p` : `${randomNumber(r)},${randomNumber(r)},${['p', 'q'][i % 2]}`);
       const file = write(lines.join('\r\n') + '\r\n');
-      const got: { first: number; rows: number }[] = [];
-      const parts: Float32Array[] = [];
-      let started = -1;
-      let resets = 0;
-      const stream: RowStream = {
-        start: (fc) => {
-          started = fc;
-          return 1000;
-        },
-        rows: (v, first) => {
-          got.push({ first, rows: v.length / 2 });
-          parts.push(v.slice());
-        },
-        reset: () => resets++,
-      };
-      const ds = await loadDataset({ file, labelColumn: 'label', task: 'binary' }, { rowStream: stream });
-      assert.strictEqual(started, 2);
-      assert.strictEqual(resets, 0);
-      assert.ok(ds.dropped > 0, 'rows with NA are dropped');
-      let next = 0;
-      for (const g of got) {
-        assert.strictEqual(g.first, next);
-        next += g.rows;
+      // the default window holds the file; windows of 100 bytes move on every few rows
+      for (const csvWindowBytes of [undefined, 100]) {
+        const got: { first: number; rows: number }[] = [];
+        const parts: Float32Array[] = [];
+        let started = -1;
+        let resets = 0;
+        const stream: RowStream = {
+          start: (fc) => {
+            started = fc;
+            return 1000;
+          },
+          rows: (v, first) => {
+            got.push({ first, rows: v.length / 2 });
+            parts.push(v.slice());
+          },
+          reset: () => resets++,
+        };
+        const ds = await loadDataset({ file, labelColumn: 'label', task: 'binary' }, { rowStream: stream, csvWindowBytes });
+        assert.strictEqual(started, 2);
+        assert.strictEqual(resets, 0);
+        assert.ok(ds.dropped > 0, 'rows with NA are dropped');
+        let next = 0;
+        for (const g of got) {
+          assert.strictEqual(g.first, next);
+          next += g.rows;
+        }
+        assert.strictEqual(next, ds.rowCount);
+        assert.ok(got.slice(0, -1).every((g) => g.rows === 1000));
+        const all = new Float32Array(ds.features.length);
+        let at = 0;
+        for (const p of parts) {
+          all.set(p, at);
+          at += p.length;
+        }
+        assert.ok(bits(all).equals(bits(ds.features)));
       }
-      assert.strictEqual(next, ds.rowCount);
-      assert.ok(got.slice(0, -1).every((g) => g.rows === 1000));
-      const all = new Float32Array(ds.features.length);
-      let at = 0;
-      for (const p of parts) {
-        all.set(p, at);
-        at += p.length;
-      }
-      assert.ok(bits(all).equals(bits(ds.features)));
     });
 
     it('a CSV the record loop gives up on: the stream is reset, and the load gives the general parser’s error', async () => {
@@ -325,6 +344,32 @@ describe('eval fast paths (issue #12)', function () {
       });
     });
 
+    it('go through a file in memory to a host on this machine (RowsFileRing); the host checks what it is sent', async () => {
+      assert.ok(client.readsLocalFiles, 'a local host reads this machine’s files');
+      const ring = RowsFileRing.open(2)!;
+      assert.ok(ring, 'a ring file');
+      try {
+        const a = ring.put(x.subarray(0, 8), 0)!;
+        const b = ring.put(x.subarray(8, 14), 1)!;
+        assert.strictEqual(ring.put(x.subarray(0, 10), 2), undefined, 'larger than a slot: inline');
+        assert.deepStrictEqual([a.offset, a.floats, b.offset, b.floats], [0, 8, 32, 6]);
+        const raw = fs.readFileSync(a.file);
+        assert.ok(raw.subarray(32, 56).equals(bits(x.subarray(8, 14))));
+        if (process.platform === 'linux') assert.ok(a.file.startsWith('/dev/shm/'), a.file);
+        const one = await client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: { data: x.slice(8, 14) } }] });
+        const viaFile = await client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: b }] });
+        assert.ok(bits(outputFloats(viaFile.outputs[0])).equals(bits(outputFloats(one.outputs[0]))));
+        await assert.rejects(client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: { ...b, floats: 1000 } }] }), /holds 24 bytes from offset 32, not the 4000 of 1000 floats/);
+        await assert.rejects(client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: { ...b, file: 'rows.f32' } }] }), /file must be an absolute path/);
+        await assert.rejects(client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: { ...b, offset: -4 } }] }), /offset must be a whole number/);
+        ring.close();
+        assert.ok(!fs.existsSync(a.file), 'closed: the file is gone');
+        await assert.rejects(client.evaluate({ modelHash, inputs: [{ name: 'x', dims: [2], data: b }] }), /cannot read the rows in .*ENOENT/);
+      } finally {
+        ring.close();
+      }
+    });
+
     it('an abort cancels it', async () => {
       const big = new Float32Array(200_000 * 2);
       const ac = new AbortController();
@@ -406,6 +451,14 @@ describe('eval fast paths (issue #12)', function () {
       }
       assert.deepStrictEqual(a, b);
       assert.strictEqual(a.rows, 12_000 - 4, 'rows with a missing cell dropped');
+      // absolute paths, no -C: the host runCli started before the command loaded (earlyHost.ts) runs it
+      const early = await cli(['eval', model, '--data', csv, '--label', 'label', '--json', '--no-cache']);
+      assert.strictEqual(early.code, 0, early.err);
+      const e = JSON.parse(early.out);
+      delete e.sessionMs;
+      delete e.runMs;
+      delete e.cache;
+      assert.deepStrictEqual(e, { ...a, dataset: { ...a.dataset, file: csv } });
       assert.strictEqual(a.cvFolds, 5);
     });
 
@@ -417,6 +470,63 @@ describe('eval fast paths (issue #12)', function () {
       const r = await cli(['eval', model, '--data', bad, '--label', 'label', '--no-cache', '-C', tmp]);
       assert.strictEqual(r.code, 1, r.out);
       assert.match(r.err, /line 9001: column 'f0' holds "oops", which is not a number/);
+    });
+  });
+
+  describe('modelver eval starts its local host before the command loads (earlyHost.ts)', () => {
+    let model: string;
+    const exited = (c: ChildProcess): Promise<unknown> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : once(c, 'exit'));
+    before(() => {
+      model = path.join(tmp, 'early.onnx');
+      fs.writeFileSync(model, linearModel([1, -1], 0));
+    });
+    afterEach(() => discardPrestartedHost());
+
+    it('spawns the host for --no-cache of a model file; the command takes it when script and flags match, else it is killed', async () => {
+      const c = prestartEvalHost([model, '--data', 'd.csv', '--label', 'y', '--no-cache', '--json']);
+      assert.ok(c, 'a host was started');
+      assert.strictEqual(takePrestartedHost(HOST, []), c);
+      assert.strictEqual(takePrestartedHost(HOST, []), undefined, 'taken once');
+      c.kill();
+      await exited(c);
+      const d = prestartEvalHost(['--no-cache', model, '--provider', 'cpu']);
+      assert.ok(d);
+      assert.strictEqual(takePrestartedHost(HOST, []), undefined, 'other flags');
+      await exited(d);
+      const e = prestartEvalHost(['--no-cache', model]);
+      assert.ok(e);
+      discardPrestartedHost();
+      await exited(e);
+    });
+
+    it('starts none where the command may need none, or one of other flags, or refuses the model', () => {
+      const zip = path.join(tmp, 'early-zip.onnx');
+      fs.writeFileSync(zip, Buffer.from('PK\x03\x04 anything', 'latin1'));
+      const st = path.join(tmp, 'early-st.onnx');
+      const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(header.length));
+      fs.writeFileSync(st, Buffer.concat([len, header, Buffer.alloc(4)]));
+      const empty = path.join(tmp, 'early-empty.onnx');
+      fs.writeFileSync(empty, '');
+      for (const args of [
+        [model, '--data', 'd.csv'], // an outputs cache may answer
+        [model, '--no-cache', '--host', 'ws://127.0.0.1:1', '--token-file', 't'],
+        [model, '--no-cache', '--cache-dir', tmp],
+        [model, '--no-cache', '-C', tmp],
+        [model, '--no-cache', '--provider', 'tpu'],
+        [model, '--no-cache', '--bogus'],
+        [model, model, '--no-cache'],
+        [`${model}@v1`, '--no-cache'],
+        [path.join(tmp, 'missing.onnx'), '--no-cache'],
+        [tmp, '--no-cache'],
+        [zip, '--no-cache'],
+        [st, '--no-cache'],
+        [empty, '--no-cache'],
+        [path.join(tmp, 'model.safetensors'), '--no-cache'],
+      ]) {
+        assert.strictEqual(prestartEvalHost(args), undefined, args.join(' '));
+      }
     });
   });
 

@@ -16,6 +16,7 @@ import { splitVersionSpec } from './diff';
 import { progressBarFor } from '../progress';
 import { parse } from './repoCommon';
 import { evalHostScript } from './serveEvalHost';
+import { localHostArgs, takePrestartedHost } from '../earlyHost';
 
 export const DATA_OPTIONS_HELP = `  --data FILE         the evaluation data (CSV/TSV, JSON, JSONL, NPY, NPZ)
   --label COL         the label column (name, or 0-based index; -1 = last)
@@ -65,26 +66,9 @@ ${DATA_OPTIONS_HELP}
 
 exit status: 0 evaluated, 1 failed, 2 usage error`;
 
-export const EVAL_OPTIONS = {
-  data: { type: 'string' },
-  label: { type: 'string' },
-  task: { type: 'string' },
-  classes: { type: 'string' },
-  features: { type: 'string' },
-  output: { type: 'string' },
-  batch: { type: 'string' },
-  folds: { type: 'string' },
-  seed: { type: 'string' },
-  host: { type: 'string' },
-  'token-file': { type: 'string' },
-  'host-timeout': { type: 'string' },
-  'host-heartbeat': { type: 'string' },
-  provider: { type: 'string' },
-  'no-cache': { type: 'boolean' },
-  'cache-dir': { type: 'string' },
-  C: { type: 'string', short: 'C' },
-  json: { type: 'boolean' },
-} as const;
+import { EVAL_OPTIONS } from './evalOptions';
+
+export { EVAL_OPTIONS };
 
 export interface EvalValues {
   data?: string;
@@ -208,7 +192,10 @@ export async function openClient(values: EvalValues, base: string): Promise<Eval
     }
     return EvalClient.remote(values.host, token, live);
   }
-  return EvalClient.local(evalHostScript(), { args: values.provider ? ['--provider', values.provider] : [], ...live });
+  const script = evalHostScript();
+  const args = localHostArgs(values);
+  // the host runCli started before this command loaded, when it fits (earlyHost.ts)
+  return EvalClient.local(script, { args, ...live, child: takePrestartedHost(script, args) });
 }
 
 /**

@@ -107,6 +107,8 @@ export interface LocalHostOptions extends LivenessOptions {
   env?: NodeJS.ProcessEnv;
   /** each line the host writes to stderr (ORT warnings, refusals …) */
   onStderr?: (line: string) => void;
+  /** a host process already spawned as `node hostScript ...args` with stdio pipes, not yet spoken to (the CLI's earlyHost.ts): used instead of spawning one */
+  child?: ChildProcess;
 }
 
 export interface RemoteHostOptions extends LivenessOptions {
@@ -146,6 +148,18 @@ async function sha256FileCached(file: string): Promise<string> {
   const hash = await sha256File(file);
   fileHashes.set(file, { sig, hash });
   return hash;
+}
+
+/**
+ * Starts the client's own work for ensureModel on `file` — its hash (cached by path and stat) — before
+ * the host is there to ask (issue #12: `modelver eval` calls it while the host starts and the data is
+ * parsed). Never rejects; ensureModel does the same work and reports any failure.
+ */
+export function prepareModelFile(file: string): Promise<void> {
+  return sha256FileCached(file).then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 /** One external-data file of a model: its location as sent to the host, and the file. */
@@ -360,7 +374,7 @@ export class EvalClient {
     const execPath = opts.execPath ?? process.execPath;
     const env = { ...process.env, ...opts.env };
     if (process.versions.electron && !opts.execPath) env.ELECTRON_RUN_AS_NODE = '1';
-    const child: ChildProcess = spawn(execPath, [hostScript, ...(opts.args ?? [])], { stdio: ['pipe', 'pipe', 'pipe'], env, windowsHide: true });
+    const child: ChildProcess = opts.child ?? spawn(execPath, [hostScript, ...(opts.args ?? [])], { stdio: ['pipe', 'pipe', 'pipe'], env, windowsHide: true });
     const { BinaryStreamMessageReader, BinaryStreamMessageWriter } = transport();
     const conn = rpc().createMessageConnection(new BinaryStreamMessageReader(child.stdout!), new BinaryStreamMessageWriter(child.stdin!));
     const client = new EvalClient(conn, () => {
@@ -606,6 +620,11 @@ export class EvalClient {
    */
   private get opensPaths(): boolean {
     return this.child !== undefined && this.info?.modelPaths === true;
+  }
+
+  /** the host reads files of this machine (opensPaths): evaluate may send rows in a file (RowsInFile) */
+  get readsLocalFiles(): boolean {
+    return this.opensPaths;
   }
 
   /**

@@ -17,8 +17,8 @@
  *   [1, 24, 96]; its product must equal the number of features. By default a row is [featureCount], or for
  *   NPZ the shape of one x sample.
  * - CSV/TSV: plain numeric records are read from the bytes straight into the feature matrix (see
- *   fromCsvBytes, readPlainRecords); every other record, and every error, goes through the general parser
- *   (datasetTable). With LoadOptions.rowStream the rows are handed on while the rest of the file is read
+ *   scanCsvFile, readPlainRecords), the file read through a window of CSV_WINDOW_BYTES (FileWindow);
+ *   every other record, and every error, goes through the general parser (datasetTable). With LoadOptions.rowStream the rows are handed on while the rest of the file is read
  *   (`modelver eval` runs them meanwhile, streamEval.ts).
  */
 import { constants as bufferConstants } from 'buffer';
@@ -105,6 +105,8 @@ export interface LoadOptions {
   maxTextBytes?: number;
   /** CSV/TSV: the feature rows as they are read, before the load completes (see RowStream) */
   rowStream?: RowStream;
+  /** CSV/TSV fast path: the bytes read at a time (default CSV_WINDOW_BYTES; tests lower it) */
+  csvWindowBytes?: number;
 }
 
 /**
@@ -158,21 +160,22 @@ async function readDataset(spec: DatasetSpec, opts: LoadOptions): Promise<ReadDa
     throw new DatasetError('UNKNOWN_FORMAT', file, `unknown dataset format ${JSON.stringify(spec.format)} for ${base}; use one of ${FORMATS.join(', ')}`);
   }
 
-  let bytes: Buffer;
+  const readError = (e: unknown): DatasetError => {
+    if (e instanceof DatasetError) return e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      return new DatasetError('NOT_FOUND', file, `the dataset file ${file} does not exist${spec.file !== file ? ` (spec.file ${JSON.stringify(spec.file)})` : ''}`);
+    }
+    return new DatasetError('READ_ERROR', file, `could not read the dataset file ${file}: ${(e as Error).message}`);
+  };
+  let size: number;
   try {
     const st = await fs.promises.stat(file);
     if (!st.isFile()) throw new DatasetError('NOT_FOUND', file, `the dataset ${file} is not a file`);
-    bytes = await fs.promises.readFile(file);
+    size = st.size;
   } catch (e) {
-    if (e instanceof DatasetError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new DatasetError('NOT_FOUND', file, `the dataset file ${file} does not exist${spec.file !== file ? ` (spec.file ${JSON.stringify(spec.file)})` : ''}`);
-    }
-    throw new DatasetError('READ_ERROR', file, `could not read the dataset file ${file}: ${(e as Error).message}`);
+    throw readError(e);
   }
-  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-  const format = spec.format ?? detectFormat(file, bytes);
   const ctx: Ctx = {
     spec,
     file,
@@ -182,6 +185,36 @@ async function readDataset(spec: DatasetSpec, opts: LoadOptions): Promise<ReadDa
     warnings: [],
     maxCell: opts.maxCellBytes ?? MAX_CELL_BYTES,
   };
+  const named = spec.format ?? formatFromName(file);
+  if ((named === 'csv' || named === 'tsv') && opts.csvFastPath !== false) {
+    // the numeric fast path reads the file through one window, never holding it whole (issue #12: a
+    // fresh buffer the size of the file costs more to fill and touch than the parse itself)
+    const delimiter = spec.csv?.delimiter ?? (named === 'tsv' ? '\t' : ',');
+    if (csvFastPathUsable(ctx, delimiter)) {
+      let win: FileWindow;
+      try {
+        win = new FileWindow(file, size, opts.csvWindowBytes ?? CSV_WINDOW_BYTES);
+      } catch (e) {
+        throw readError(e);
+      }
+      try {
+        const fast = await fromCsvFile(ctx, win, delimiter, spec.csv?.header ?? true, opts.rowStream, readError);
+        // undefined: the general path decides (and gives any error)
+        if (fast) return { ctx, format: named, sha256: win.digest(), raw: fast };
+      } finally {
+        win.close();
+      }
+    }
+  }
+
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(file);
+  } catch (e) {
+    throw readError(e);
+  }
+  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  const format = named ?? detectFormat(file, bytes);
   const text = (): string => decodeText(file, base, format, bytes, opts.maxTextBytes ?? MAX_TEXT_BYTES);
 
   let raw: RawData;
@@ -193,9 +226,6 @@ async function readDataset(spec: DatasetSpec, opts: LoadOptions): Promise<ReadDa
       case 'csv':
       case 'tsv': {
         const delimiter = spec.csv?.delimiter ?? (format === 'tsv' ? '\t' : ',');
-        // the numeric fast path; undefined where the general path must decide (and give any error)
-        const fast = opts.csvFastPath === false ? undefined : await fromCsvBytes(ctx, bytes, delimiter, spec.csv?.header ?? true, opts.rowStream);
-        if (fast) return { ctx, format, sha256, raw: fast };
         table = csvTable(text(), base, { delimiter, header: spec.csv?.header, maxCell: ctx.maxCell });
         break;
       }
@@ -262,9 +292,9 @@ interface RawData {
   sampleShape?: number[];
 }
 
-function detectFormat(file: string, bytes: Buffer): DatasetFormat {
-  const ext = path.extname(file).toLowerCase();
-  switch (ext) {
+/** The format a file's name says (its extension), if it says one. */
+function formatFromName(file: string): DatasetFormat | undefined {
+  switch (path.extname(file).toLowerCase()) {
     case '.csv':
       return 'csv';
     case '.tsv':
@@ -280,6 +310,11 @@ function detectFormat(file: string, bytes: Buffer): DatasetFormat {
     case '.npz':
       return 'npz';
   }
+  return undefined;
+}
+
+/** The format of a file its name does not tell, from its first bytes. */
+function detectFormat(file: string, bytes: Buffer): DatasetFormat {
   if (isNpy(bytes)) return 'npy';
   if (isZip(bytes)) return 'npz';
   const head = bytes.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart();
@@ -561,10 +596,113 @@ function parseNumberAt(b: Uint8Array, s: number, limit: number): number {
   return neg ? -v : v;
 }
 
-async function fromCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolean, stream?: RowStream): Promise<RawData | undefined> {
-  if (!CsvByteScanner.usable(delimiter)) return undefined;
+/** Whether the CSV fast path can read a file with this delimiter and these missing markers. */
+function csvFastPathUsable(ctx: Ctx, delimiter: string): boolean {
+  if (!CsvByteScanner.usable(delimiter)) return false;
   // a marker that is itself a plain number ('-999') must be seen as text: leave such files to fromTable
-  for (const m of ctx.missing) if (NUMERIC.test(m)) return undefined;
+  for (const m of ctx.missing) if (NUMERIC.test(m)) return false;
+  return true;
+}
+
+/** The CSV fast path reads a file in windows of this many bytes (a window grows when a record does not fit). */
+export const CSV_WINDOW_BYTES = 1 << 20;
+
+/**
+ * A file read front to back through one buffer (the CSV fast path): `buf[0, len)` holds the file's bytes
+ * from `start` on, a window that moves on as the records before it are read (`advance`), so the memory
+ * filled and touched is the window's, however large the file; `rest` gives the bytes from a point to
+ * the end at once where a record needs the general scanner. Every byte is hashed as it is read (`digest`:
+ * the SHA-256 of the whole file once it has been read to the end).
+ */
+class FileWindow {
+  buf: Buffer;
+  len = 0;
+  /** the file offset of buf[0] */
+  start = 0;
+  /** the window reaches the end of the file */
+  eof = false;
+  private readonly fd: number;
+  private readonly hash = crypto.createHash('sha256');
+
+  constructor(
+    file: string,
+    /** the file's size when it was opened (row estimates) */
+    readonly size: number,
+    windowBytes: number,
+  ) {
+    // a file smaller than a window: one buffer, one byte over, so the first fill sees the end
+    this.buf = Buffer.allocUnsafeSlow(Math.max(16, Math.min(windowBytes, size + 1)));
+    this.fd = fs.openSync(file, 'r');
+    try {
+      this.fill();
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** reads until the buffer is full or the file ends */
+  private fill(): void {
+    while (this.len < this.buf.length) {
+      const got = fs.readSync(this.fd, this.buf, this.len, this.buf.length - this.len, this.start + this.len);
+      if (got === 0) {
+        this.eof = true;
+        return;
+      }
+      this.hash.update(this.buf.subarray(this.len, this.len + got));
+      this.len += got;
+    }
+  }
+
+  /** drops the bytes before buf[from] and reads on; with nothing to drop, into a buffer twice as large */
+  advance(from: number): void {
+    if (this.eof) return;
+    if (from > 0) {
+      this.buf.copy(this.buf, 0, from, this.len);
+      this.start += from;
+      this.len -= from;
+    } else {
+      const b = Buffer.allocUnsafeSlow(this.buf.length * 2);
+      this.buf.copy(b, 0, 0, this.len);
+      this.buf = b;
+    }
+    this.fill();
+  }
+
+  /** the bytes from buf[from] to the end of the file, in one buffer (the rest of the file is read) */
+  rest(from: number): Buffer {
+    if (this.eof) return this.buf.subarray(from, this.len);
+    const parts: Buffer[] = [Buffer.from(this.buf.subarray(from, this.len))];
+    let at = this.start + this.len;
+    const more = Math.max(1 << 16, fs.fstatSync(this.fd).size - at + 1);
+    for (;;) {
+      const b = Buffer.allocUnsafe(more);
+      const got = fs.readSync(this.fd, b, 0, b.length, at);
+      if (got === 0) break;
+      const part = b.subarray(0, got);
+      this.hash.update(part);
+      parts.push(part);
+      at += got;
+    }
+    this.eof = true;
+    return Buffer.concat(parts);
+  }
+
+  /** hex SHA-256 of the file (read to its end) */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+
+  close(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* closed */
+    }
+  }
+}
+
+async function fromCsvFile(ctx: Ctx, win: FileWindow, delimiter: string, header: boolean, stream: RowStream | undefined, readError: (e: unknown) => DatasetError): Promise<RawData | undefined> {
   let started = false;
   const watched: RowStream | undefined = stream && {
     start: (fc) => {
@@ -575,15 +713,15 @@ async function fromCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: 
     reset: () => stream.reset(),
   };
   try {
-    const raw = await scanCsvBytes(ctx, bytes, delimiter, header, watched);
+    const raw = await scanCsvFile(ctx, win, delimiter, header, watched, readError);
     if (!raw && started) stream!.reset();
     return raw;
   } catch (e) {
     if (started) stream!.reset();
     // the general path gives every error, in file order; a cell over the limit is found only when the
     // records before it were read without error, so it is the first error: give it here, before the
-    // general path decodes the whole file
-    if (e instanceof DatasetError && e.code !== 'TOO_LARGE') return undefined;
+    // general path decodes the whole file (a read error, too)
+    if (e instanceof DatasetError && e.code !== 'TOO_LARGE' && e.code !== 'READ_ERROR') return undefined;
     throw e;
   }
 }
@@ -595,13 +733,17 @@ async function fromCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: 
  */
 class LabelInterner {
   readonly values: string[] = [];
+  /** the bytes that ofBytes positions refer to (the file's window, which moves) */
+  b: Uint8Array;
   private readonly byText = new Map<string, number>();
   /** one-byte labels: byte → id (−1: not seen yet) */
   private readonly byByte = new Int32Array(256).fill(-1);
   /** longer labels: FNV-1a hash of the bytes → the byte strings seen with that hash and their ids */
   private readonly byHash = new Map<number, { bytes: Uint8Array; id: number }[]>();
 
-  constructor(private readonly b: Uint8Array) {}
+  constructor(b: Uint8Array) {
+    this.b = b;
+  }
 
   /** the id of the label text s */
   ofText(s: string): number {
@@ -640,9 +782,14 @@ class LabelInterner {
   }
 }
 
-/** The line ends of `b` up to which a scan for a delimiter, CR or LF never runs past the end: after the last CR or LF. */
-function lastLineEnd(b: Uint8Array): number {
-  for (let i = b.length - 1; i >= 0; i--) if (b[i] === 10 || b[i] === 13) return i + 1;
+/**
+ * Where plain records may start in b[0, n): before the end of the last CR or LF, so that a scan for a
+ * delimiter, CR or LF from there never runs past the data. Short of the end of the file (`eof` false),
+ * a CR in the last byte does not count: an LF may follow it in the next window (CRLF is one line end).
+ */
+function lastLineEnd(b: Uint8Array, n = b.length, eof = true): number {
+  const top = !eof && n > 0 && b[n - 1] === 13 ? n - 2 : n - 1;
+  for (let i = top; i >= 0; i--) if (b[i] === 10 || b[i] === 13) return i + 1;
   return 0;
 }
 
@@ -791,12 +938,39 @@ function readPlainRecords(r: PlainReader, pos: number, line: number, features: F
   return kept - first;
 }
 
+/** A streaming load lets the event loop run at least this often (rows). */
+const STREAM_YIELD_ROWS = 512;
+
 /** Lets the event loop run (I/O, timers) before going on. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: boolean, stream?: RowStream): Promise<RawData | undefined> {
-  const sc = new CsvByteScanner(bytes, delimiter, 16, ctx.maxCell, ctx.base);
-  if (!sc.next()) return undefined;
+/**
+ * The CSV fast path over a file window (FileWindow): plain records are read in the window, which moves on
+ * as they are read; the first record that needs the general scanner (quoted, missing or odd cells, a
+ * record at the end of the file without a line end) switches to one buffer of the rest of the file, on
+ * which the scanner and the plain loop go on to the end. Gives what the same loop over the whole file
+ * gives: the records, in order, read by the same rules.
+ */
+async function scanCsvFile(ctx: Ctx, win: FileWindow, delimiter: string, header: boolean, stream: RowStream | undefined, readError: (e: unknown) => DatasetError): Promise<RawData | undefined> {
+  const move = (from: number): void => {
+    try {
+      win.advance(from);
+    } catch (e) {
+      throw readError(e);
+    }
+  };
+  // the first record (the header, or without one the first data record) whole in the window
+  let sc: CsvByteScanner;
+  for (;;) {
+    sc = new CsvByteScanner(win.buf.subarray(0, win.len), delimiter, 16, ctx.maxCell, ctx.base);
+    const got = sc.next();
+    if (win.eof) {
+      if (!got) return undefined;
+      break;
+    }
+    if (got && sc.position <= lastLineEnd(win.buf, win.len, false)) break;
+    move(0);
+  }
   const width = sc.count;
   const columns: string[] = [];
   for (let f = 0; f < width; f++) columns.push(header ? sc.text(f).trim() : String(f));
@@ -804,12 +978,17 @@ async function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: 
   const probe: Table = { columns, hasHeader: header, rowCount: 1, get: () => undefined, where: () => '' };
   const { labelIdx, featIdx } = chooseColumns(ctx, probe);
   const fc = featIdx.length;
-  const b = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  const n = b.length;
+  // the bytes being read: the window, or (once the scanner is needed) the rest of the file
+  let bytes = win.buf;
+  let b = new Uint8Array(bytes.buffer, bytes.byteOffset, win.len);
+  let n = win.len;
+  /** b holds everything to the end of the file */
+  let whole = win.eof;
   // rows: estimated from the length of the line after the first record; the buffers grow when short
-  const nextLf = bytes.indexOf(10, sc.position);
+  const size = Math.max(win.size, n);
+  const nextLf = bytes.subarray(0, n).indexOf(10, sc.position);
   const lineLen = Math.max(1, (nextLf >= 0 ? nextLf + 1 : n) - sc.position);
-  let cap = Math.max(16, Math.ceil(((n - sc.position) / lineLen) * 1.1) + 16);
+  let cap = Math.max(16, Math.ceil(((size - sc.position) / lineLen) * 1.1) + 16);
   let features = new Float32Array(cap * fc);
   let keptLines = new Int32Array(cap);
   let labelIds = new Int32Array(cap);
@@ -827,7 +1006,7 @@ async function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: 
   const delim = delimiter.charCodeAt(0);
   const maxCell = ctx.maxCell;
   // records that start before the last line end are read in place without looking past the data
-  const safeEnd = lastLineEnd(b);
+  let safeEnd = lastLineEnd(b, n, win.eof);
   let pending = !header; // without a header the first record is data, already in the scanner
   let pos = sc.position;
   let line = sc.lineNumber;
@@ -835,6 +1014,36 @@ async function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: 
   const chunk = stream ? Math.max(1, Math.floor(stream.start(fc))) : 0;
   let emitted = 0;
   const plain: PlainReader = { b, n, fc, width, role, delim, maxCell, safeEnd, interner, labelMissing: (id) => labelMissing(id), pos: 0, line: 0 };
+  /** reads b[0, n) from `buf` */
+  const use = (buf: Buffer, len: number, end: boolean): void => {
+    bytes = buf;
+    b = new Uint8Array(buf.buffer, buf.byteOffset, len);
+    n = len;
+    pos = 0;
+    safeEnd = lastLineEnd(b, n, end);
+    plain.b = b;
+    plain.n = n;
+    plain.safeEnd = safeEnd;
+    interner.b = b;
+  };
+  /** the window moves on to the record at pos (reads what follows; grows when the record is longer than it) */
+  const nextWindow = (): void => {
+    move(pos);
+    use(win.buf, win.len, win.eof);
+  };
+  /** the scanner is needed: from pos on, the rest of the file in one buffer, read by the scanner and the plain loop */
+  const toRest = (): void => {
+    let rest: Buffer;
+    try {
+      rest = win.rest(pos);
+    } catch (e) {
+      throw readError(e);
+    }
+    use(rest, rest.length, true);
+    sc = new CsvByteScanner(rest, delimiter, 16, ctx.maxCell, ctx.base);
+    if (header) sc.columnNames = columns;
+    whole = true;
+  };
   const labelMissing = (id: number): boolean => {
     if (id >= missingId.length) {
       const m = new Int8Array(Math.max(id + 1, missingId.length * 2)).fill(-1);
@@ -845,11 +1054,18 @@ async function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: 
     if (v < 0) v = missingId[id] = isMissing(ctx, interner.values[id]) ? 1 : 0;
     return v === 1;
   };
+  // streaming: the event loop runs every STREAM_YIELD_ROWS rows too, not only when a chunk goes (the
+  // evaluation host's replies, the rows' requests and the model's upload wait for it)
+  let nextYield = stream ? STREAM_YIELD_ROWS : Infinity;
   for (;;) {
     if (stream && kept - emitted >= chunk) {
       stream.rows(features.subarray(emitted * fc, (emitted + chunk) * fc), emitted);
       emitted += chunk;
       await yieldToEventLoop();
+      nextYield = kept + STREAM_YIELD_ROWS;
+    } else if (kept >= nextYield) {
+      await yieldToEventLoop();
+      nextYield = kept + STREAM_YIELD_ROWS;
     }
     if (kept === cap) {
       cap *= 2;
@@ -864,11 +1080,15 @@ async function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: 
       labelIds = i2;
     }
     if (!pending) {
-      if (pos >= n) break;
+      if (pos >= n) {
+        if (whole || win.eof) break;
+        nextWindow();
+        continue;
+      }
       // plain records (unquoted fields, plain numbers for the features, a label that is not missing) read
       // in place, as many as there is room for; they end at a CR or LF before safeEnd
       if (pos < safeEnd) {
-        const got = readPlainRecords(plain, pos, line, features, labelIds, keptLines, kept, stream ? Math.min(cap, emitted + chunk) : cap);
+        const got = readPlainRecords(plain, pos, line, features, labelIds, keptLines, kept, stream ? Math.min(cap, emitted + chunk, nextYield) : cap);
         if (got > 0) {
           kept += got;
           total += got;
@@ -876,8 +1096,13 @@ async function scanCsvBytes(ctx: Ctx, bytes: Buffer, delimiter: string, header: 
           line = plain.line;
           continue;
         }
+      } else if (!whole && !win.eof) {
+        // a record the window does not hold whole
+        nextWindow();
+        continue;
       }
       // anything else: this record through the scanner and the general cell rules
+      if (!whole) toRest();
       sc.seek(pos, line);
       if (!sc.next()) break;
     }

@@ -11,7 +11,7 @@
 import * as path from 'path';
 import { readModelSummary } from '../formats';
 import { assertRunnable, assertRunnableFormat } from './runnable';
-import type { EvalClient } from './client';
+import { prepareModelFile, type EvalClient } from './client';
 import type { BatchPlan, Dataset, RowStream } from './dataset';
 import { planBatches } from './dataset';
 import { evaluateModel, type EvalTarget, type EvaluateModelOptions, type ModelEvaluation } from './evaluate';
@@ -50,6 +50,8 @@ export async function evaluateWhileLoading(
   await assertRunnable(target.file, label);
   const summary = await readModelSummary(target.file).catch(() => undefined);
   if (summary) assertRunnableFormat(summary.format, label);
+  // the model's hash for ensureModel, while the host starts and the rows are parsed
+  void prepareModelFile(target.file);
   const input = summary?.inputs.length === 1 ? summary.inputs[0] : undefined;
   const outputName = opts.outputName ?? summary?.outputs[0]?.name;
   const outputOk = !opts.outputName || !!summary?.outputs.some((o) => o.name === opts.outputName);

@@ -285,8 +285,28 @@ export class BinaryStreamMessageReader extends AbstractMessageReader implements 
 
   /** the first n buffered bytes as one Buffer (consolidating the chunks) */
   private head(n: number): Buffer {
-    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks, this.total)];
+    if (this.chunks[0].length < n) {
+      // join only the chunks that hold them
+      let k = 0;
+      let len = 0;
+      while (len < n) len += this.chunks[k++].length;
+      this.chunks.splice(0, k, Buffer.concat(this.chunks.slice(0, k), len));
+    }
     return this.chunks[0].subarray(0, n);
+  }
+
+  /** the first n buffered bytes, copied into a new buffer of their own, and consumed */
+  private take(n: number): Buffer {
+    const out = Buffer.allocUnsafeSlow(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      this.consume(k);
+    }
+    return out;
   }
 
   private consume(n: number): void {
@@ -348,16 +368,12 @@ export class BinaryStreamMessageReader extends AbstractMessageReader implements 
       const p = this.pending;
       if (this.total < p.headerBytes + p.size) return;
       this.consume(p.headerBytes);
-      const body = this.head(p.size);
-      // copy the attachments out of the (shared) read buffer so they can be kept
-      const jsonText = body.toString('utf8', 0, p.json);
+      const jsonText = p.json === 0 ? '' : this.head(p.json).toString('utf8');
+      this.consume(p.json);
+      // each attachment copied once, out of the read chunks into a buffer of its own (4-byte aligned, so a
+      // float32 one is viewed, not copied again), which the message keeps; the body is never joined whole
       const bins: Buffer[] = [];
-      let off = p.json;
-      for (const n of p.bins) {
-        bins.push(Buffer.from(body.subarray(off, off + n)));
-        off += n;
-      }
-      this.consume(p.size);
+      for (const n of p.bins) bins.push(this.take(n));
       this.pending = undefined;
       let msg: Message;
       try {

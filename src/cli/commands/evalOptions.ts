@@ -1,0 +1,21 @@
+/** The options of `modelver eval` (and of compare and cv, which take them too), for util.parseArgs. */
+export const EVAL_OPTIONS = {
+  data: { type: 'string' },
+  label: { type: 'string' },
+  task: { type: 'string' },
+  classes: { type: 'string' },
+  features: { type: 'string' },
+  output: { type: 'string' },
+  batch: { type: 'string' },
+  folds: { type: 'string' },
+  seed: { type: 'string' },
+  host: { type: 'string' },
+  'token-file': { type: 'string' },
+  'host-timeout': { type: 'string' },
+  'host-heartbeat': { type: 'string' },
+  provider: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
+  C: { type: 'string', short: 'C' },
+  json: { type: 'boolean' },
+} as const;

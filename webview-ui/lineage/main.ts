@@ -99,6 +99,9 @@ interface Edge {
 }
 /** the graph's edges (model.edges with their nodes' ids) */
 let edges: Edge[] = [];
+/** each node's date as ms (0 when it has none), parsed once a graph */
+let times = new Map<string, number>();
+const timeOf = (id: string) => times.get(id) ?? 0;
 let selected: string | undefined;
 const state = { model: '', search: '', show: { dataset: true, code: true, evaluation: true } as Record<string, boolean> };
 
@@ -129,6 +132,7 @@ function onMessage(m: LineageHostMessage): void {
       const first = !model;
       model = m.model;
       byId = new Map(model.nodes.map((n) => [n.id, n]));
+      times = new Map(model.nodes.map((n) => [n.id, Date.parse(n.date ?? '') || 0]));
       const ns = model.nodes;
       edges = model.edges.map((e, i) => ({ id: `e${i}`, kind: e.kind, source: ns[e.source].id, target: ns[e.target].id, ...(e.label !== undefined ? { label: e.label } : {}) }));
       if (first) state.model = m.model.focusModel && m.model.models.some((x) => x.path === m.model.focusModel) ? m.model.focusModel : '';
@@ -302,10 +306,11 @@ function modelFilter(m: LineageViewModel): HTMLElement {
 const BIG = 600;
 
 /**
- * A large graph's panel made before the graph arrives (issue #12: the first graph is then drawn without
- * waiting for the panel's controls, the canvas and its style): built when the page starts, before it
- * says ready, in a holder laid out as #app but not shown; the first graph moves it into #app when it is
- * large and the theme's colours are still those it was made with, else it is dropped.
+ * The panel and a large graph's canvas made before the graph arrives (issue #12: the first graph is
+ * then drawn without waiting for the panel's controls, the canvas and its style): built when the page
+ * starts, before it says ready, in a holder laid out as #app but not shown. The first graph moves the
+ * panel into #app when the theme's colours are still those it was made with (else it is dropped), and
+ * keeps the canvas when the graph is large.
  */
 let warm: (Skeleton & { holder: HTMLElement; cy: cytoscape.Core; look: string }) | undefined;
 
@@ -324,22 +329,26 @@ function warmUp(): void {
 function renderPanel(): void {
   const m = model!;
   const look = readLook();
-  const big = m.nodes.length > BIG;
-  const reuse = warm && big && warm.look === JSON.stringify(look) ? warm : undefined;
-  if (warm && !reuse) {
+  const made = warm && warm.look === JSON.stringify(look) ? warm : undefined;
+  if (warm && !made) {
     warm.cy.destroy();
     warm.holder.remove();
   }
   warm = undefined;
-  const p = reuse ?? skeleton();
+  const p = made ?? skeleton();
   p.title.data = m.title;
   p.filter.replaceWith(modelFilter(m));
   app.replaceChildren(...p.parts);
-  if (reuse) {
-    reuse.holder.remove();
-    reuse.cy.resize(); // the same size where it is now (its holder is laid out as #app): the canvas stays
+  let reuse: cytoscape.Core | undefined;
+  if (made) {
+    made.holder.remove();
+    // the canvas is a large graph's; a small one gets its own in the same place
+    if (m.nodes.length > BIG) {
+      reuse = made.cy;
+      reuse.resize(); // the same size where it is now (its holder is laid out as #app): the canvas stays
+    } else made.cy.destroy();
   }
-  buildGraph(look, reuse?.cy);
+  buildGraph(look, reuse);
 }
 
 function zoom(f: number): void {
@@ -424,7 +433,7 @@ function buildGraph(look: Look, reuse?: cytoscape.Core): void {
   const big = m.nodes.length > BIG;
   const measure = textMeasure(look.font);
   const worded = edges.map((e) => ({ ...e, words: big ? '' : edgeWords(e.kind, e.label) }));
-  const labelled = labelledEdges(worded, (id) => Date.parse(byId.get(id)?.date ?? '') || 0);
+  const labelled = labelledEdges(worded, timeOf);
   const elements: cytoscape.ElementDefinition[] = [
       ...m.nodes.map((n) => {
         const lines = labelLines(n);
@@ -784,7 +793,7 @@ async function layout(): Promise<void> {
   const m = model!;
   const run = ++layoutRun;
   const started = performance.now();
-  const pick = layoutSelection(m.nodes, edges, (id) => !hiddenNodes.has(id), (id) => Date.parse(byId.get(id)?.date ?? '') || 0);
+  const pick = layoutSelection(m.nodes, edges, (id) => !hiddenNodes.has(id), timeOf);
   const graph: LayoutGraph = { nodes: pick.nodes.map((n) => ({ id: n.id, ...sizes.get(n.id)! })), edges: pick.edges.map((e) => ({ id: e.id, source: e.source, target: e.target })) };
   const count = graph.nodes.length;
   const pending = layouter.run(graph, count <= TRY_BOTH_UP_TO ? ['LR', 'TB'] : ['LR']);
@@ -934,7 +943,7 @@ function openReadable(c: cytoscape.Core): void {
     if (hiddenNodes.has(n.id) || !p) continue;
     const sz = sizes.get(n.id)!;
     boxes.set(n.id, { x1: p.x - sz.w / 2, y1: p.y - sz.h / 2, x2: p.x + sz.w / 2, y2: p.y + sz.h / 2 });
-    const t = Date.parse(n.date ?? '') || 0;
+    const t = timeOf(n.id);
     if (n.kind === 'version' && (!newest || t > newest.t)) newest = { id: n.id, t };
   }
   const start = selected && boxes.has(selected) ? selected : (newest?.id ?? boxes.keys().next().value);

@@ -1108,10 +1108,7 @@ function renderDetails(): void {
   );
 }
 
-// before saying ready: the host sends the graph once the page is ready, and reads it meanwhile
-try {
-  warmUp();
-} catch {
-  warm = undefined; // the panel is then made when the graph arrives, as for a small graph
-}
+// before saying ready: the host sends the graph once the page is ready, and reads it meanwhile (what
+// fails here fails the same way when a graph arrives: the boot script shows it and tells the host)
+warmUp();
 post({ type: 'ready' });

@@ -3,6 +3,10 @@
  * (webview-ui/lineage/main.ts). The webview posts `{ type: 'ready' }` once its script runs; only then
  * does the host send the graph. User actions go back as intents on a node id; the host runs the
  * existing commands (diff, compare, restore, reveal in the tree).
+ *
+ * The graph is sent small (issue #12: a graph of a thousand versions is megabytes of message otherwise,
+ * which the panel waits for): edges name their nodes by index in `nodes` and carry no id, and empty
+ * lists (aliases, tags) are left out.
  */
 
 import type { ParamRow } from './lineageText';
@@ -21,7 +25,9 @@ export interface LineageViewNode {
   subject?: string;
   date?: string;
   author?: string;
+  /** left out when there are none */
   aliases?: string[];
+  /** left out when there are none */
   tags?: string[];
   contentId?: string;
   /** training parameters as table rows (nested keys dotted; lineageText.ts paramRows) */
@@ -34,11 +40,11 @@ export interface LineageViewNode {
   rows?: number;
 }
 
+/** An edge from `nodes[source]` to `nodes[target]` (indices: no ids, each node's id said once). */
 export interface LineageViewEdge {
-  id: string;
   kind: LineageViewEdgeKind;
-  source: string;
-  target: string;
+  source: number;
+  target: number;
   label?: string;
 }
 

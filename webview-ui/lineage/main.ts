@@ -27,6 +27,7 @@ import {
   type LineageHostMessage,
   type LineageIntent,
   type LineageViewKind,
+  type LineageViewEdgeKind,
   type LineageViewModel,
   type LineageViewNode,
   type LineageWebviewMessage,
@@ -88,6 +89,19 @@ const TRY_BOTH_UP_TO = 300;
 let model: LineageViewModel | undefined;
 let cy: cytoscape.Core | undefined;
 let byId = new Map<string, LineageViewNode>();
+/** An edge of the graph by its nodes' ids (the message names them by index), with an id of the page's own. */
+interface Edge {
+  id: string;
+  kind: LineageViewEdgeKind;
+  source: string;
+  target: string;
+  label?: string;
+}
+/** the graph's edges (model.edges with their nodes' ids) */
+let edges: Edge[] = [];
+/** each node's date as ms (0 when it has none), parsed once a graph */
+let times = new Map<string, number>();
+const timeOf = (id: string) => times.get(id) ?? 0;
 let selected: string | undefined;
 const state = { model: '', search: '', show: { dataset: true, code: true, evaluation: true } as Record<string, boolean> };
 
@@ -118,6 +132,9 @@ function onMessage(m: LineageHostMessage): void {
       const first = !model;
       model = m.model;
       byId = new Map(model.nodes.map((n) => [n.id, n]));
+      times = new Map(model.nodes.map((n) => [n.id, Date.parse(n.date ?? '') || 0]));
+      const ns = model.nodes;
+      edges = model.edges.map((e, i) => ({ id: `e${i}`, kind: e.kind, source: ns[e.source].id, target: ns[e.target].id, ...(e.label !== undefined ? { label: e.label } : {}) }));
       if (first) state.model = m.model.focusModel && m.model.models.some((x) => x.path === m.model.focusModel) ? m.model.focusModel : '';
       else if (m.model.focusModel) state.model = m.model.focusModel;
       if (state.model && !model.models.some((x) => x.path === state.model)) state.model = '';
@@ -194,16 +211,19 @@ function legendLines(): [SVGElement, string][] {
   ];
 }
 
-function renderPanel(): void {
-  const m = model!;
-  const select = h('vscode-single-select', { id: 'model-filter', 'aria-label': 'Filter by model' });
-  select.append(h('vscode-option', { value: '' }, `All models (${m.models.length})`));
-  for (const x of m.models) select.append(h('vscode-option', { value: x.path }, `${x.path} (${x.versions})`));
-  (select as unknown as { value: string }).value = state.model;
-  select.addEventListener('change', () => {
-    state.model = (select as unknown as { value: string }).value;
-    applyFilters(true);
-  });
+/**
+ * The panel's parts that do not depend on the graph, from the panel's state: all but the title's text
+ * and the model filter, whose places are held as tall as they will be (`title`: a space; `filter`: an
+ * empty select) — the canvas made beforehand keeps its size.
+ */
+interface Skeleton {
+  parts: HTMLElement[];
+  title: Text;
+  filter: HTMLElement;
+  graph: HTMLElement;
+}
+
+function skeleton(): Skeleton {
   const search = h('vscode-textfield', { id: 'search', class: 'search', placeholder: 'Search: name, v3, alias, commit, path…', 'aria-label': 'Search nodes' });
   (search as unknown as { value: string }).value = state.search;
   search.append(h('span', { slot: 'content-before', class: 'codicon codicon-search' }));
@@ -231,20 +251,25 @@ function renderPanel(): void {
     h('span', { class: 'item', role: 'listitem' }, '⟨alias⟩ #tag'),
   );
   const hint = h('div', { id: 'offscreen-hint', class: 'offscreen-hint', role: 'status', hidden: '' }, h('span', { class: 'text' }), button('Fit all', 'screen-full', () => fitAll()));
-  app.replaceChildren(
-    h('header', { class: 'lineage-header' }, h('h1', null, h('span', { class: 'codicon codicon-type-hierarchy' }), ' ', m.title)),
-    h(
-      'div',
-      { class: 'toolbar', role: 'toolbar' },
-      select,
-      search,
-      h('span', { class: 'count', id: 'search-count' }),
-      ...toggles,
-      button('Fit', 'screen-full', () => fitAll()),
-      button('', 'zoom-in', () => zoom(1.25)),
-      button('', 'zoom-out', () => zoom(0.8)),
-      button('Refresh', 'refresh', () => post({ type: 'refresh' })),
-    ),
+  const title = document.createTextNode('\u00a0');
+  const filter = h('vscode-single-select', { 'aria-hidden': 'true' });
+  const toolbar = h(
+    'div',
+    { class: 'toolbar', role: 'toolbar' },
+    filter,
+    search,
+    h('span', { class: 'count', id: 'search-count' }),
+    ...toggles,
+    button('Fit', 'screen-full', () => fitAll()),
+    button('', 'zoom-in', () => zoom(1.25)),
+    button('', 'zoom-out', () => zoom(0.8)),
+    button('Refresh', 'refresh', () => post({ type: 'refresh' })),
+  );
+  for (const b of toolbar.querySelectorAll('vscode-button[icon="zoom-in"], vscode-button[icon="zoom-out"]')) b.setAttribute('aria-label', b.getAttribute('icon') === 'zoom-in' ? 'Zoom in' : 'Zoom out');
+  const graph = h('div', { id: 'graph', class: 'unpainted', role: 'img', 'aria-label': 'Lineage graph' });
+  const parts = [
+    h('header', { class: 'lineage-header' }, h('h1', null, h('span', { class: 'codicon codicon-type-hierarchy' }), ' ', title)),
+    toolbar,
     legend,
     h(
       'div',
@@ -252,7 +277,7 @@ function renderPanel(): void {
       h(
         'div',
         { class: 'graph-wrap' },
-        h('div', { id: 'graph', class: 'unpainted', role: 'img', 'aria-label': 'Lineage graph' }),
+        graph,
         hint,
         h('div', { id: 'layout-status', class: 'layout-status', role: 'status', hidden: '' }, h('vscode-progress-ring', null), h('span', { class: 'text' })),
       ),
@@ -260,9 +285,70 @@ function renderPanel(): void {
     ),
     h('ul', { id: 'lineage-nodes', class: 'sr-only', 'aria-label': 'Nodes' }),
     h('ul', { id: 'lineage-edges', class: 'sr-only', 'aria-label': 'Edges' }),
-  );
-  for (const b of app.querySelectorAll('vscode-button[icon="zoom-in"], vscode-button[icon="zoom-out"]')) b.setAttribute('aria-label', b.getAttribute('icon') === 'zoom-in' ? 'Zoom in' : 'Zoom out');
-  buildGraph();
+  ];
+  return { parts, title, filter, graph };
+}
+
+/** The model filter of `m`, set to the panel's state. */
+function modelFilter(m: LineageViewModel): HTMLElement {
+  const select = h('vscode-single-select', { id: 'model-filter', 'aria-label': 'Filter by model' });
+  select.append(h('vscode-option', { value: '' }, `All models (${m.models.length})`));
+  for (const x of m.models) select.append(h('vscode-option', { value: x.path }, `${x.path} (${x.versions})`));
+  (select as unknown as { value: string }).value = state.model;
+  select.addEventListener('change', () => {
+    state.model = (select as unknown as { value: string }).value;
+    applyFilters(true);
+  });
+  return select;
+}
+
+/** Graphs of more than this many nodes are large: drawn without what costs much per element (straight edges, no retina canvas, no edges while the view moves). */
+const BIG = 600;
+
+/**
+ * The panel and a large graph's canvas made before the graph arrives (issue #12: the first graph is
+ * then drawn without waiting for the panel's controls, the canvas and its style): built when the page
+ * starts, before it says ready, in a holder laid out as #app but not shown. The first graph moves the
+ * panel into #app when the theme's colours are still those it was made with (else it is dropped), and
+ * keeps the canvas when the graph is large.
+ */
+let warm: (Skeleton & { holder: HTMLElement; cy: cytoscape.Core; look: string }) | undefined;
+
+function warmUp(): void {
+  const holder = h('div', { class: 'lineage-warm', 'aria-hidden': 'true' });
+  const at = app.getBoundingClientRect();
+  holder.style.left = `${at.left}px`;
+  holder.style.width = `${at.width}px`;
+  const p = skeleton();
+  holder.append(...p.parts);
+  document.body.append(holder);
+  const look = readLook();
+  warm = { ...p, holder, cy: makeCy(p.graph, true, look), look: JSON.stringify(look) };
+}
+
+function renderPanel(): void {
+  const m = model!;
+  const look = readLook();
+  const made = warm && warm.look === JSON.stringify(look) ? warm : undefined;
+  if (warm && !made) {
+    warm.cy.destroy();
+    warm.holder.remove();
+  }
+  warm = undefined;
+  const p = made ?? skeleton();
+  p.title.data = m.title;
+  p.filter.replaceWith(modelFilter(m));
+  app.replaceChildren(...p.parts);
+  let reuse: cytoscape.Core | undefined;
+  if (made) {
+    made.holder.remove();
+    // the canvas is a large graph's; a small one gets its own in the same place
+    if (m.nodes.length > BIG) {
+      reuse = made.cy;
+      reuse.resize(); // the same size where it is now (its holder is laid out as #app): the canvas stays
+    } else made.cy.destroy();
+  }
+  buildGraph(look, reuse);
 }
 
 function zoom(f: number): void {
@@ -326,7 +412,11 @@ function checkSettled(): void {
   if (!busy()) for (const r of settledWaiters.splice(0)) r();
 }
 
-function buildGraph(): void {
+/**
+ * Puts the graph on a canvas: `reuse` (the warm one: a large graph's, made with `look`) or a new one.
+ * The elements go on it at once up to AT_ONCE_UP_TO, else in steps (those in the first view first).
+ */
+function buildGraph(look: Look, reuse?: cytoscape.Core): void {
   const m = model!;
   cy?.destroy();
   hiddenNodes = new Set();
@@ -336,20 +426,14 @@ function buildGraph(): void {
   positions = new Map();
   sizes = new Map();
   neighbours = new Map(m.nodes.map((n) => [n.id, []]));
-  for (const e of m.edges) {
+  for (const e of edges) {
     neighbours.get(e.source)?.push(e.target);
     neighbours.get(e.target)?.push(e.source);
   }
-  const fg = cssVar('--vscode-foreground', '#ccc');
-  const bg = cssVar('--vscode-editor-background', '#1e1e1e');
-  const focus = cssVar('--vscode-focusBorder', '#007fd4');
-  const alias = cssVar('--vscode-charts-green', '#89d185');
-  const muted = cssVar('--vscode-descriptionForeground', '#999');
-  const font = cssVar('--vscode-font-family', 'sans-serif');
-  const big = m.nodes.length > 600;
-  const measure = textMeasure(font);
-  const edges = m.edges.map((e) => ({ ...e, words: big ? '' : edgeWords(e.kind, e.label) }));
-  const labelled = labelledEdges(edges, (id) => Date.parse(byId.get(id)?.date ?? '') || 0);
+  const big = m.nodes.length > BIG;
+  const measure = textMeasure(look.font);
+  const worded = edges.map((e) => ({ ...e, words: big ? '' : edgeWords(e.kind, e.label) }));
+  const labelled = labelledEdges(worded, timeOf);
   const elements: cytoscape.ElementDefinition[] = [
       ...m.nodes.map((n) => {
         const lines = labelLines(n);
@@ -362,14 +446,49 @@ function buildGraph(): void {
           classes: [n.kind, n.aliases?.length ? 'aliased' : '', n.external ? 'external' : ''].filter(Boolean).join(' '),
         };
       }),
-      ...edges.map((e) => ({
+      ...worded.map((e) => ({
         group: 'edges' as const,
         data: { id: e.id, source: e.source, target: e.target, kind: e.kind, label: e.label ?? '', words: e.words, shown: labelled.has(e.id) ? e.words : '' },
         classes: [e.kind, edgeUse(e.words)].filter(Boolean).join(' '),
       })),
   ];
-  cy = cytoscape({
-    container: document.getElementById('graph'),
+  cy = reuse ?? makeCy(document.getElementById('graph')!, big, look);
+  waiting = elements;
+  if (elements.length <= AT_ONCE_UP_TO) addWaiting(cy, elements.length);
+  applyFilters(true);
+}
+
+/** The theme's colours and font the canvas is drawn in. */
+interface Look {
+  fg: string;
+  bg: string;
+  focus: string;
+  alias: string;
+  muted: string;
+  font: string;
+  yellow: string;
+  kind: Record<LineageViewKind, string>;
+}
+
+function readLook(): Look {
+  return {
+    fg: cssVar('--vscode-foreground', '#ccc'),
+    bg: cssVar('--vscode-editor-background', '#1e1e1e'),
+    focus: cssVar('--vscode-focusBorder', '#007fd4'),
+    alias: cssVar('--vscode-charts-green', '#89d185'),
+    muted: cssVar('--vscode-descriptionForeground', '#999'),
+    font: cssVar('--vscode-font-family', 'sans-serif'),
+    yellow: cssVar('--vscode-charts-yellow', '#cca700'),
+    kind: { version: color('version'), dataset: color('dataset'), code: color('code'), evaluation: color('evaluation') },
+  };
+}
+
+/** A cytoscape canvas in `container` with the panel's style (a large graph's or a small one's, see BIG) and its handlers, no elements yet. */
+function makeCy(container: HTMLElement, big: boolean, look: Look): cytoscape.Core {
+  const { fg, bg, focus, alias, muted, font } = look;
+  const color = (k: LineageViewKind) => look.kind[k];
+  const c = cytoscape({
+    container,
     style: [
       {
         selector: 'node',
@@ -432,7 +551,7 @@ function buildGraph(): void {
       { selector: 'edge.parent', style: { width: 2, 'line-color': fg, 'target-arrow-color': fg } },
       { selector: 'edge.derived-from', style: { width: 4, 'line-color': fg, 'target-arrow-color': fg, 'text-border-color': fg } },
       { selector: 'edge.trained-on, edge.built-from, edge.evaluated-on', style: { 'line-style': 'dashed', 'line-dash-pattern': [6, 3], width: 1.5, ...(big ? {} : { 'curve-style': 'straight' }) } },
-      ...([['use-train', color('dataset')], ['use-test', color('evaluation')], ['use-validation', cssVar('--vscode-charts-yellow', '#cca700')], ['use-code', color('code')], ['use-other', muted]] as const).map(([cls, c]) => ({
+      ...([['use-train', color('dataset')], ['use-test', color('evaluation')], ['use-validation', look.yellow], ['use-code', color('code')], ['use-other', muted]] as const).map(([cls, c]) => ({
         selector: `edge.${cls}`,
         style: { 'line-color': c, 'target-arrow-color': c, 'text-border-color': c },
       })),
@@ -451,17 +570,15 @@ function buildGraph(): void {
     // no layout of its own (its default, a grid of every node fitted to the view, is a long task on a large graph): layout() places the nodes
     layout: { name: 'null' },
   });
-  cy.on('tap', 'node', (e) => select(e.target.id(), false));
-  cy.on('tap', (e) => {
-    if (e.target === cy) select(undefined, false);
+  c.on('tap', 'node', (e) => select(e.target.id(), false));
+  c.on('tap', (e) => {
+    if (e.target === c) select(undefined, false);
   });
   let pending = 0;
-  cy.on('viewport resize', () => {
+  c.on('viewport resize', () => {
     if (!pending) pending = requestAnimationFrame(() => ((pending = 0), updateHint()));
   });
-  waiting = elements;
-  if (elements.length <= AT_ONCE_UP_TO) addWaiting(cy, elements.length);
-  applyFilters(true);
+  return c;
 }
 
 /** Puts up to `n` waiting elements on the canvas (nodes come first), at their positions, filtered as the panel is. */
@@ -511,7 +628,7 @@ function visibleIds(): Set<string> {
   else {
     // the model's versions and every version linked by parent / derived-from edges, then their inputs and evaluations
     const adj = new Map<string, string[]>();
-    for (const e of m.edges) {
+    for (const e of edges) {
       if (e.kind !== 'parent' && e.kind !== 'derived-from') continue;
       (adj.get(e.source) ?? adj.set(e.source, []).get(e.source)!).push(e.target);
       (adj.get(e.target) ?? adj.set(e.target, []).get(e.target)!).push(e.source);
@@ -526,11 +643,11 @@ function visibleIds(): Set<string> {
         }
       }
     }
-    for (const e of m.edges) {
+    for (const e of edges) {
       if ((e.kind === 'trained-on' || e.kind === 'built-from') && keep.has(e.target)) keep.add(e.source);
       if (e.kind === 'evaluated' && keep.has(e.source)) keep.add(e.target);
     }
-    for (const e of m.edges) if (e.kind === 'evaluated-on' && keep.has(e.target)) keep.add(e.source);
+    for (const e of edges) if (e.kind === 'evaluated-on' && keep.has(e.target)) keep.add(e.source);
   }
   for (const id of [...keep]) {
     const k = byId.get(id)!.kind;
@@ -638,7 +755,8 @@ function openAndFill(c: cytoscape.Core): void {
     const sz = sizes.get(id)!;
     if (!hiddenNodes.has(id) && p.x + sz.w / 2 >= e.x1 && p.x - sz.w / 2 <= e.x2 && p.y + sz.h / 2 >= e.y1 && p.y - sz.h / 2 <= e.y2) near.add(id);
   }
-  const onCanvas = (id: string) => near.has(id) || c.getElementById(id).nonempty();
+  const there = new Set(c.nodes().map((n) => n.id()));
+  const onCanvas = (id: string) => near.has(id) || there.has(id);
   addWaiting(c, 0, (el) => (el.group === 'nodes' ? near.has(el.data.id!) : onCanvas(el.data.source!) && onCanvas(el.data.target!)));
   // the steps after that view is drawn (or in 100 ms: a hidden page draws no frames)
   let started = false;
@@ -675,7 +793,7 @@ async function layout(): Promise<void> {
   const m = model!;
   const run = ++layoutRun;
   const started = performance.now();
-  const pick = layoutSelection(m.nodes, m.edges, (id) => !hiddenNodes.has(id), (id) => Date.parse(byId.get(id)?.date ?? '') || 0);
+  const pick = layoutSelection(m.nodes, edges, (id) => !hiddenNodes.has(id), timeOf);
   const graph: LayoutGraph = { nodes: pick.nodes.map((n) => ({ id: n.id, ...sizes.get(n.id)! })), edges: pick.edges.map((e) => ({ id: e.id, source: e.source, target: e.target })) };
   const count = graph.nodes.length;
   const pending = layouter.run(graph, count <= TRY_BOTH_UP_TO ? ['LR', 'TB'] : ['LR']);
@@ -825,7 +943,7 @@ function openReadable(c: cytoscape.Core): void {
     if (hiddenNodes.has(n.id) || !p) continue;
     const sz = sizes.get(n.id)!;
     boxes.set(n.id, { x1: p.x - sz.w / 2, y1: p.y - sz.h / 2, x2: p.x + sz.w / 2, y2: p.y + sz.h / 2 });
-    const t = Date.parse(n.date ?? '') || 0;
+    const t = timeOf(n.id);
     if (n.kind === 'version' && (!newest || t > newest.t)) newest = { id: n.id, t };
   }
   const start = selected && boxes.has(selected) ? selected : (newest?.id ?? boxes.keys().next().value);
@@ -958,7 +1076,7 @@ function renderDetails(): void {
   add('sha256', n.oid, true);
   add('Rows', n.rows);
   const rels: HTMLElement[] = [];
-  for (const e of model!.edges) {
+  for (const e of edges) {
     const other = e.source === n.id ? e.target : e.target === n.id ? e.source : undefined;
     if (!other) continue;
     const o = byId.get(other)!;
@@ -990,4 +1108,7 @@ function renderDetails(): void {
   );
 }
 
+// before saying ready: the host sends the graph once the page is ready, and reads it meanwhile (what
+// fails here fails the same way when a graph arrives: the boot script shows it and tells the host)
+warmUp();
 post({ type: 'ready' });

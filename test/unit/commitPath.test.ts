@@ -154,6 +154,26 @@ describe('commit path', function () {
     });
   });
 
+  it('a racily clean file (written in the second the index is): git commit cleans it again with our filter, never git-lfs', async () => {
+    const trace = path.join(space.dir, 'trace-racy.json');
+    const { dir, repo } = await space.openRepo('racy', { MODELVER_CLEAN_FILTER: 'own' });
+    put(dir, 'vad.onnx', SILERO[1]);
+    await repo.commitModel('vad.onnx', 'v5');
+    const file = put(dir, 'vad.onnx', SILERO[2]);
+    // a minute ahead: every index written now is older than the file, so git commit cleans it again
+    const future = new Date(Date.now() + 60_000);
+    fs.utimesSync(file, future, future);
+    const traced = await ModelRepository.open(dir, { env: { ...space.env, MODELVER_CLEAN_FILTER: 'own', GIT_TRACE2_EVENT: trace } });
+    const r = await traced.commitModel('vad.onnx', 'v6');
+    const t = readTrace(trace);
+    const ours = t.other.filter((a) => a.join(' ').includes('lfsCleanFilter.js')).length;
+    assert.ok(ours >= 2, `our filter cleaned for git add and for git commit (${ours} runs):\n${t.other.map((a) => a.join(' ')).join('\n')}`);
+    assert.deepStrictEqual(t.other.filter((a) => a.join(' ').includes('git-lfs filter-process')), []);
+    // what was committed is what git-lfs gives, and the working tree is clean for plain git afterwards
+    assert.strictEqual(r.oid, /oid sha256:([0-9a-f]{64})/.exec(space.git(dir, 'show', 'HEAD:vad.onnx'))![1]);
+    assert.strictEqual(space.git(dir, 'status', '--porcelain'), '');
+  });
+
   describe('the checks asked of git at once keep their order and messages', function () {
     it('LFS filters not configured: LFS_NOT_CONFIGURED saying to run git lfs install; nothing staged', async () => {
       const dir = space.repo('no-filters');

@@ -1175,7 +1175,11 @@ export class ModelRepository {
       // 4. a real `git commit` of that index: hooks run, HEAD is updated with a compare-and-swap
       fs.writeFileSync(msgFile, appendRecord(message, trailers));
       await faultPoint('commit:index-written');
-      const r = await this.git.run(['commit', '-q', '--no-edit', '--cleanup=whitespace', '-F', msgFile], { env, allowFail: true });
+      // where our clean filter staged the file, git commit uses it too: a file written in the same second as
+      // the index is "racily clean", and git commit cleans it again to compare (through git-lfs: eight more
+      // git processes and git-lfs's hashing of the whole file, for the same pointer)
+      const withOwn = own && added?.code === 0 ? own : undefined;
+      const r = await this.git.run([...(withOwn?.args ?? []), 'commit', '-q', '--no-edit', '--cleanup=whitespace', '-F', msgFile], { env: { ...env, ...withOwn?.env }, allowFail: true });
       if (r.code !== 0) {
         const output = (r.stderr + r.stdout.toString('utf8')).trim();
         if (/cannot lock ref|is at .* but expected/i.test(output)) {

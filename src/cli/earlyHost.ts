@@ -1,22 +1,24 @@
 /**
  * The local evaluation host of `modelver eval`, started before the command's code is loaded (issue #12).
  *
- * With --no-cache and no --host, an evaluation of a model file surely runs in a local host, and the host
- * takes longer to start (Node, then onnxruntime) than anything else the command does before it needs it.
- * `prestartEvalHost` (called by runCli before it loads the command) spawns it at once, synchronously,
- * when the arguments say so: they parse, name no -C and one model file that exists, is not empty and
- * whose name and first bytes are none of the formats evaluation refuses (runnable.ts), nor a zip (a
- * PyTorch one is told from a Keras one by its directory) — a refused format starts no host, as without
- * this. The command's
- * `openClient` then takes that process (`takePrestartedHost`) instead of spawning one, when it was
- * spawned with the same script and flags; otherwise, and whenever the command ends without taking it
- * (an error before the host was needed), it is killed (`discardPrestartedHost`).
+ * Without --host, an evaluation of a model runs in a local host unless the outputs cache answers, and the
+ * host takes longer to start (Node, then onnxruntime) than anything else the command does before it needs
+ * it. `prestartEvalHost` (called by runCli before it loads the command) spawns it at once, synchronously,
+ * when the arguments say one may be needed: they parse, name no --host and one model — a file that
+ * exists, is not empty and whose name and first bytes are none of the formats evaluation refuses
+ * (runnable.ts), nor a zip (a PyTorch one is told from a Keras one by its directory); or a committed
+ * version, `file@version`, whose name is none of those (and whose working copy, where there is one, passes
+ * the same check). A refused format starts no host, as without this. The command's `openClient` then
+ * takes that process (`takePrestartedHost`) instead of spawning one, when it was spawned with the same
+ * script and flags; otherwise, and whenever the command ends without taking it (an error before the host
+ * was needed, or an outputs cache that answered), it is killed (`discardPrestartedHost`).
  */
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { EVAL_OPTIONS } from './commands/evalOptions';
+import { splitVersionSpec } from './versionSpec';
 import { notRunnableFormatByName } from '../core/eval/runnable';
 import { isGguf, isLegacyTorch, isSafetensors, isTflite, isZip } from '../core/formats/sniff';
 
@@ -52,13 +54,13 @@ export function prestartEvalHost(args: string[]): ChildProcess | undefined {
   } catch {
     return undefined;
   }
-  if (values['no-cache'] !== true || values.host !== undefined || values['cache-dir'] !== undefined || values.C !== undefined || positionals.length !== 1) return undefined;
+  if (values.host !== undefined || positionals.length !== 1 || (values['no-cache'] === true && values['cache-dir'] !== undefined)) return undefined;
   if (values.provider !== undefined && !['auto', 'cuda', 'webgpu', 'cpu'].includes(values.provider as string)) return undefined;
   const script = hostScript();
   if (!script) return undefined;
-  const model = path.resolve(positionals[0]);
+  const base = path.resolve(typeof values.C === 'string' ? values.C : '.');
   const hostArgs = localHostArgs(values as { provider?: string });
-  if (!plainModelFile(model)) return undefined;
+  if (!runnableModelArg(positionals[0], base)) return undefined;
   const child = spawn(process.execPath, [script, ...hostArgs], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env }, windowsHide: true });
   const p: Prestarted = { child, script, args: hostArgs, failed: false };
   child.once('error', () => (p.failed = true));
@@ -67,9 +69,28 @@ export function prestartEvalHost(args: string[]): ChildProcess | undefined {
   return child;
 }
 
+/**
+ * The model argument names a file that plainModelFile accepts, or a committed version (`file@version`, as
+ * the command resolves it) of a file whose name is none of the refused formats and whose working copy, if
+ * there is one, plainModelFile accepts.
+ */
+function runnableModelArg(arg: string, base: string): boolean {
+  const abs = path.resolve(base, arg);
+  if (fs.existsSync(abs)) return plainModelFile(abs);
+  const [file, spec] = splitVersionSpec(arg, base);
+  if (!spec) return false;
+  const model = path.resolve(base, file);
+  if (refusedByName(model)) return false;
+  return fs.existsSync(model) ? plainModelFile(model) : true;
+}
+
+function refusedByName(file: string): boolean {
+  return notRunnableFormatByName(file) !== undefined || /\.safetensors(\.index\.json)?$/i.test(file);
+}
+
 /** A file (not empty) whose name and first bytes are none of the formats evaluation refuses, nor a zip. */
 function plainModelFile(file: string): boolean {
-  if (notRunnableFormatByName(file) !== undefined || /\.safetensors(\.index\.json)?$/i.test(file)) return false;
+  if (refusedByName(file)) return false;
   let fd: number | undefined;
   try {
     const st = fs.statSync(file);

@@ -85,7 +85,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.out(typeof __MODELVER_VERSION__ !== 'undefined' ? __MODELVER_VERSION__ : 'dev');
     return 0;
   }
-  // `modelver eval --no-cache` of a model file: its local evaluation host starts now, while the command loads
+  // `modelver eval` of a model without --host: its local evaluation host starts now, while the command loads
+  // (killed below when the command does not take it: an error, or the outputs cache answered)
   const early = name === 'evaluate' && !rest.includes('--help') && !rest.includes('-h') ? await import('./earlyHost.js') : undefined;
   early?.prestartEvalHost(rest);
   try {

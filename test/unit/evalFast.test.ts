@@ -518,6 +518,49 @@ describe('eval fast paths (issue #12)', function () {
       assert.ok(e);
       discardPrestartedHost();
       await exited(e);
+      // the outputs cache may answer, but a miss needs the host: it starts, and is killed where the command does not take it
+      const cwd = path.relative(tmp, model);
+      for (const args of [[model, '--data', 'd.csv'], [model, '--cache-dir', tmp], [cwd, '-C', tmp], [`${model}@v1`], [`${path.join(tmp, 'gone.onnx')}@v2`], [`${model}@production`, '--record']]) {
+        const f = prestartEvalHost(args);
+        assert.ok(f, args.join(' '));
+        discardPrestartedHost();
+        await exited(f);
+      }
+    });
+
+    it('a cached run that the outputs cache answers kills the host it started', async () => {
+      const csv = path.join(tmp, 'early.csv');
+      fs.writeFileSync(csv, 'a,b,y\n' + Array.from({ length: 50 }, (_, i) => `${i % 7},${i % 3},${(i % 7) - (i % 3)}`).join('\n') + '\n');
+      const cacheDir = path.join(tmp, 'early-cache');
+      const io = () => {
+        const out: string[] = [];
+        const err: string[] = [];
+        return { out, err, io: { out: (s: string) => out.push(s), err: (s: string) => err.push(s), errStream: undefined } as unknown as Parameters<typeof runCli>[1] };
+      };
+      const children = (): number[] =>
+        fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+          try {
+            const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('evalHost');
+          } catch {
+            return false;
+          }
+        }).map(Number);
+      const first = io();
+      assert.strictEqual(await runCli(['eval', model, '--data', csv, '--label', 'y', '--task', 'regression', '--cache-dir', cacheDir], first.io), 0, first.err.join('\n'));
+      const second = io();
+      let done = false;
+      const run = runCli(['eval', model, '--data', csv, '--label', 'y', '--task', 'regression', '--cache-dir', cacheDir], second.io).finally(() => (done = true));
+      let seen = 0;
+      while (!done) {
+        seen = Math.max(seen, children().length);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      assert.strictEqual(await run, 0, second.err.join('\n'));
+      assert.match(second.err.join('\n'), /reused cached outputs/);
+      assert.strictEqual(seen, 1, 'the run started a host');
+      for (let i = 0; i < 100 && children().length; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepStrictEqual(children(), [], 'no evaluation host is left running');
     });
 
     it('starts none where the command may need none, or one of other flags, or refuses the model', () => {
@@ -531,15 +574,16 @@ describe('eval fast paths (issue #12)', function () {
       const empty = path.join(tmp, 'early-empty.onnx');
       fs.writeFileSync(empty, '');
       for (const args of [
-        [model, '--data', 'd.csv'], // an outputs cache may answer
         [model, '--no-cache', '--host', 'ws://127.0.0.1:1', '--token-file', 't'],
-        [model, '--no-cache', '--cache-dir', tmp],
-        [model, '--no-cache', '-C', tmp],
+        [model, '--no-cache', '--cache-dir', tmp], // a usage error
         [model, '--no-cache', '--provider', 'tpu'],
         [model, '--no-cache', '--bogus'],
         [model, model, '--no-cache'],
-        [`${model}@v1`, '--no-cache'],
+        [path.relative(tmp, model), '--no-cache'], // not here: in -C's folder
         [path.join(tmp, 'missing.onnx'), '--no-cache'],
+        [`${path.join(tmp, 'model.safetensors')}@v1`, '--no-cache'],
+        [`${zip}@v1`],
+        [`${model}@`],
         [tmp, '--no-cache'],
         [zip, '--no-cache'],
         [st, '--no-cache'],

@@ -1244,7 +1244,7 @@ export class ModelRepository {
       const head = fs.readFileSync(path.join(this.gitDir, 'HEAD'), 'utf8');
       if (oid.test(head)) return [head.trim(), 'HEAD'];
       const ref = /^ref: (refs\/heads\/[^\n]+)\n?$/.exec(head)?.[1];
-      if (!ref || ref.split('/').some((c) => c === '' || c === '.' || c === '..' || c.startsWith('.'))) return undefined;
+      if (!ref || ref.split('/').some((c) => c === '' || c.startsWith('.'))) return undefined; // '.', '..' and hidden parts: ask git
       const commit = fs.readFileSync(path.join(this.commonDir, ref), 'utf8');
       return oid.test(commit) ? [commit.trim(), ref] : undefined;
     } catch {

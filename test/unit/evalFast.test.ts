@@ -596,6 +596,23 @@ describe('eval fast paths (issue #12)', function () {
   });
 
   describe('the host', () => {
+    it('a process that disposed its local host ends without waiting for the host process to exit', () => {
+      // a host that takes its time to die: it exits 30 s after SIGTERM
+      const slow = path.join(tmp, 'slow-host.js');
+      fs.writeFileSync(slow, "process.on('SIGTERM', () => setTimeout(() => process.exit(0), 30000)); setInterval(() => {}, 1000);");
+      const client = path.join(__dirname, '..', '..', 'src', 'core', 'eval', 'client.js');
+      const script = `const { EvalClient } = require(${JSON.stringify(client)}); const c = EvalClient.local(${JSON.stringify(slow)}); process.stdout.write(String(c.child.pid)); setTimeout(() => c.dispose(), 300);`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+      const pid = Number(r.stdout);
+      try {
+        assert.strictEqual(r.status, 0, `the process did not end by itself: ${r.signal ?? ''} ${r.stderr}`);
+        assert.ok(pid > 0);
+        assert.doesNotThrow(() => process.kill(pid, 0), 'the host is still alive: the process did not wait for it');
+      } finally {
+        if (pid > 0) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    });
+
     it('creates sessions whose intra-op threads sleep instead of spin while they wait', () => {
       const rt = new Runtime({ provider: 'cpu', intraOpNumThreads: 0 });
       assert.deepStrictEqual(rt.sessionOptions('cpu').extra, SESSION_CONFIG);

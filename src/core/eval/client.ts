@@ -379,6 +379,10 @@ export class EvalClient {
     const conn = rpc().createMessageConnection(new BinaryStreamMessageReader(child.stdout!), new BinaryStreamMessageWriter(child.stdin!));
     const client = new EvalClient(conn, () => {
       if (child.exitCode === null && child.signalCode === null) child.kill();
+      // nothing more goes to or comes from it: this process need not wait for its exit (a host that ran a
+      // model takes tens of milliseconds to be torn down) to end — `modelver eval` ends when its work does
+      child.unref();
+      for (const s of [child.stdin, child.stdout, child.stderr]) (s as { unref?: () => void } | null)?.unref?.();
     });
     client.child = child;
     client.hostName = `the local evaluation host (pid ${child.pid ?? '?'})`;

@@ -19,11 +19,13 @@ export interface RepoSnapshot {
   conflicts?: Set<string>;
   /** the other branches the setting asks for, with their versions the current branch lacks (issue #17) */
   branches?: BranchGroup[];
+  /** reading the repository failed (models and histories are empty, but the repository may not be): why */
+  error?: Error;
 }
 
-/** 'ready' when a repository has models; else 'noModels'. */
+/** 'ready' when a repository shows something in the tree (models, or why it could not be read); else 'noModels'. */
 export function stateOf(snaps: readonly RepoSnapshot[]): 'ready' | 'noModels' {
-  return snaps.some((s) => s.models.length) ? 'ready' : 'noModels';
+  return snaps.some((s) => s.models.length || s.error) ? 'ready' : 'noModels';
 }
 
 /** `modelVersions.branches.show` and `.patterns`: which other branches the tree shows. */
@@ -260,12 +262,14 @@ export class RepoManager implements vscode.Disposable {
           });
           return { repo, models, histories, branch, branches, conflicts: new Set(conflicts.map((c) => c.path)) };
         } catch (e) {
+          // not an empty repository: the tree shows the error in its place (with Refresh to try again)
           log().error(`reading ${repo.root} failed`, e);
-          return { repo, models: [], histories: new Map<string, ModelHistory>() };
+          const error = e instanceof Error ? e : new Error(String(e));
+          return { repo, models: [], histories: new Map<string, ModelHistory>(), error };
         }
       }),
     ).then((snaps) => {
-      log().debug(`read ${snaps.length ? snaps.map((s) => `${s.repo.root}: ${s.models.length} models`).join(', ') : 'no repository'}`);
+      log().debug(`read ${snaps.length ? snaps.map((s) => `${s.repo.root}: ${s.error ? 'failed' : `${s.models.length} models`}`).join(', ') : 'no repository'}`);
       // the folder models (sharded safetensors folders), for the Explorer's context menu on folders
       const folders = snaps.flatMap((s) => s.models.filter((m) => m.folder).map((m) => m.absPath));
       void vscode.commands.executeCommand('setContext', 'modelVersions.folderModels', folders);

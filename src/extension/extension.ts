@@ -25,6 +25,10 @@ export interface TreeNodeInfo {
   contextValue?: string;
   resourceUri?: vscode.Uri;
   children?: TreeNodeInfo[];
+  /** the tooltip, when it is plain text (not Markdown) */
+  tooltip?: string;
+  /** the command a click runs */
+  command?: string;
   /**
    * The tree node itself (not enumerable, so JSON and deep-equal comparisons leave it out): pass it
    * to a command as the tree's context menus do, e.g. executeCommand('modelVersions.restoreVersion', info.node).
@@ -97,6 +101,8 @@ export function activate(context: vscode.ExtensionContext): ModelVersionsApi {
       contextValue: item.contextValue,
       resourceUri: item.resourceUri,
       children: kids.length ? await Promise.all(kids.map(describe)) : undefined,
+      ...(typeof item.tooltip === 'string' ? { tooltip: item.tooltip } : {}),
+      ...(item.command ? { command: item.command.command } : {}),
     };
     return Object.defineProperty(info, 'node', { value: n, enumerable: false });
   };

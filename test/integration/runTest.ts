@@ -19,6 +19,11 @@
  * 'repo' to run one pass), MV_INTEGRATION_GREP (only the tests whose titles match), TEST_TIMEOUT_MS
  * (per pass), MV_SHIM_VERBOSE=1. The noRepo and untrusted passes keep their code-server log and
  * failure screenshot under .test-artifacts/integration-<pass>/.
+ *
+ * The extension's log (its "Model Versions" output channel, every level, errors with their stack and
+ * git's stderr) is kept as <artifacts>/logs/extension-<pass>.log (MV_LOG_FILE, see src/extension/log.ts).
+ * A failing test prints the lines logged while it ran (suite/index.ts); a failing pass prints the log's
+ * path and its last warnings and errors.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -48,8 +53,40 @@ interface Counts {
   skipped: number;
 }
 
+/** Where the extension's log of a pass is kept. */
+function extensionLogOf(pass: Pass): string {
+  return path.join(pass.artifacts, 'logs', `extension-${pass.name}.log`);
+}
+
+const MAX_PROBLEMS = 20;
+
+/** The path of a failed pass's extension log and its last warnings and errors (each with its continuation lines: a stack). */
+function printLogProblems(pass: Pass): void {
+  const file = extensionLogOf(pass);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    console.error(`[integration] pass '${pass.name}': the extension wrote no log (${file})`);
+    return;
+  }
+  const entries: string[] = [];
+  for (const line of text.split('\n')) {
+    if (/^\d{4}-\d\d-\d\dT\S+ \[\w+\] /.test(line)) entries.push(line);
+    else if (entries.length && line) entries[entries.length - 1] += `\n    ${line}`;
+  }
+  const problems = entries.filter((e) => / \[(warn|error)\] /.test(e.slice(0, 40)));
+  console.error(
+    `[integration] pass '${pass.name}' failed; the extension's log: ${file}` +
+      (problems.length ? `; its last ${Math.min(problems.length, MAX_PROBLEMS)} of ${problems.length} warnings and errors:` : ' (no warnings or errors in it)'),
+  );
+  for (const p of problems.slice(-MAX_PROBLEMS)) console.error(`  ${p}`);
+}
+
 async function runPass(pass: Pass, devPath: string, countsFile: string): Promise<number> {
   const workspace = pass.makeWorkspace();
+  const logFile = extensionLogOf(pass);
+  fs.rmSync(logFile, { force: true }); // this run's lines only
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), `mv-integration-${pass.name}-profile-`));
   try {
     return await runTests({
@@ -66,6 +103,7 @@ async function runPass(pass: Pass, devPath: string, countsFile: string): Promise
         MV_ARTIFACTS: pass.artifacts,
         MV_TEST_WORKSPACE: workspace,
         MV_INTEGRATION_PASS: pass.name,
+        MV_LOG_FILE: logFile,
         ...(pass.trust ? { MV_WORKSPACE_TRUST: '1' } : {}),
       },
     });
@@ -101,6 +139,7 @@ async function main(): Promise<number> {
       console.log(`\n[integration] pass '${pass.name}'`);
       const passCounts = path.join(countsDir, `${pass.name}.json`);
       const code = await runPass(pass, devPath, passCounts);
+      if (code !== 0) printLogProblems(pass);
       if (code !== 0 && exitCode === 0) exitCode = code;
       let c: Counts | undefined;
       try {

@@ -11,7 +11,7 @@ import type { ModelVersion } from '../../core/repo';
 import type { DetailsAction, DetailsContent, DetailsHostMessage, DetailsWebviewMessage, DiffState } from '../../shared/detailsProtocol';
 import { COMMAND } from '../commands/ids';
 import { log } from '../log';
-import { AliasHistoryNode, AliasMoveNode, BranchNode, ModelNode, RepoNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
+import { AliasHistoryNode, AliasMoveNode, BranchNode, ModelNode, RepoErrorNode, RepoNode, VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import type { RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
 import { WebviewChannel } from '../webview/channel';
@@ -192,6 +192,10 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
     const node = selection[0];
     if (node instanceof RepoNode) {
       this.show(id, { kind: 'hint', text: `${node.label}: ${HINT}` }, undefined);
+      return;
+    }
+    if (node instanceof RepoErrorNode) {
+      this.show(id, { kind: 'hint', text: `Reading the repository ${node.snap.repo.root} failed: ${node.snap.error.message} Refresh to try again.` }, undefined);
       return;
     }
     if (node instanceof ModelNode) {

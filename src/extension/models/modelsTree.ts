@@ -23,6 +23,22 @@ export class RepoNode {
   }
 }
 
+/**
+ * A repository whose reading failed (RepoSnapshot.error): shown in place of its models, so that it does
+ * not look empty; a click refreshes (tries again).
+ */
+export class RepoErrorNode {
+  readonly kind = 'repoError';
+  constructor(readonly snap: RepoSnapshot & { error: Error }) {}
+}
+
+const hasError = (s: RepoSnapshot): s is RepoSnapshot & { error: Error } => s.error !== undefined;
+
+/** The rows of one repository: its models, or why it could not be read. */
+function rowsOf(s: RepoSnapshot, filter: TreeFilter | undefined): ModelsTreeNode[] {
+  return hasError(s) ? [new RepoErrorNode(s)] : modelsOf(s, filter);
+}
+
 export class ModelNode {
   readonly kind = 'model';
   constructor(
@@ -122,7 +138,7 @@ export class AliasMoveNode {
   ) {}
 }
 
-export type ModelsTreeNode = RepoNode | ModelNode | BranchNode | VersionNode | AliasHistoryNode | AliasMoveNode;
+export type ModelsTreeNode = RepoNode | RepoErrorNode | ModelNode | BranchNode | VersionNode | AliasHistoryNode | AliasMoveNode;
 
 export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelsTreeNode | undefined>();
@@ -147,11 +163,11 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
 
   async getChildren(element?: ModelsTreeNode): Promise<ModelsTreeNode[]> {
     if (!element) {
-      const snaps = (await this.repos.snapshot()).filter((s) => s.models.length);
-      if (snaps.length === 1) return modelsOf(snaps[0], this.current);
+      const snaps = (await this.repos.snapshot()).filter((s) => s.models.length || s.error);
+      if (snaps.length === 1) return rowsOf(snaps[0], this.current);
       return snaps.map((s) => new RepoNode(s));
     }
-    if (element instanceof RepoNode) return modelsOf(element.snap, this.current);
+    if (element instanceof RepoNode) return rowsOf(element.snap, this.current);
     if (element instanceof ModelNode) {
       const vs = element.history?.versions ?? [];
       const all = [...vs].reverse().map((v, i) => new VersionNode(element.repo, element, v, i === 0));
@@ -186,6 +202,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
       item.contextValue = 'repo';
       return item;
     }
+    if (element instanceof RepoErrorNode) return repoErrorItem(element);
     if (element instanceof ModelNode) return modelItem(element);
     if (element instanceof AliasHistoryNode) return aliasHistoryItem(element);
     if (element instanceof AliasMoveNode) return aliasMoveItem(element);
@@ -214,6 +231,31 @@ function modelsOf(s: RepoSnapshot, filter: TreeFilter | undefined): ModelNode[] 
     const branches = (s.branches ?? []).flatMap((group) => group.models.filter((x) => x.model === m.path).map((model) => ({ group, model })));
     return new ModelNode(s.repo, m, s.histories.get(m.path), !!s.conflicts?.has(m.path), matched, filter, aliasLog, branches, current);
   });
+}
+
+/**
+ * "Could not read <repository>" · the error's first line; the tooltip holds the whole error (and git's
+ * output); a click runs Refresh. Plain text (no Markdown): the message may hold any path or git output.
+ */
+export function repoErrorItem(n: RepoErrorNode): vscode.TreeItem {
+  const { repo, error } = n.snap;
+  const item = new vscode.TreeItem(`Could not read ${path.basename(repo.root)}`, vscode.TreeItemCollapsibleState.None);
+  item.id = `repoError:${repo.root}`;
+  const first = (error.message.split('\n').find((l) => l.trim()) ?? error.name).trim();
+  item.description = first.length > 200 ? `${first.slice(0, 199)}…` : first;
+  const details = (error as { details?: unknown }).details;
+  item.tooltip = [
+    `Reading the repository ${repo.root} failed:`,
+    error.message,
+    typeof details === 'string' && details.trim() && !error.message.includes(details.trim()) ? details.trim() : '',
+    'Click to refresh (try again). The error is also in the Model Versions log (View → Output).',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+  item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+  item.contextValue = 'repoError';
+  item.command = { command: COMMAND.refresh, title: 'Refresh' };
+  return item;
 }
 
 function aliasHistoryItem(n: AliasHistoryNode): vscode.TreeItem {

@@ -19,6 +19,13 @@ export interface RepoSnapshot {
   conflicts?: Set<string>;
   /** the other branches the setting asks for, with their versions the current branch lacks (issue #17) */
   branches?: BranchGroup[];
+  /** reading the repository failed (models and histories are empty, but the repository may not be): why */
+  error?: Error;
+}
+
+/** 'ready' when a repository shows something in the tree (models, or why it could not be read); else 'noModels'. */
+export function stateOf(snaps: readonly RepoSnapshot[]): 'ready' | 'noModels' {
+  return snaps.some((s) => s.models.length || s.error) ? 'ready' : 'noModels';
 }
 
 /** `modelVersions.branches.show` and `.patterns`: which other branches the tree shows. */
@@ -105,39 +112,69 @@ export class RepoManager implements vscode.Disposable {
     return this.discovering ?? this.discover();
   }
 
+  /** Bumped by each discovery: one that a newer discovery overtook installs nothing when it ends. */
+  private generation = 0;
+
   private async doDiscover(): Promise<void> {
-    this.snapshots = undefined;
-    for (const w of this.watchers) w.dispose();
-    this.watchers = [];
-    this.repos = [];
+    const gen = ++this.generation;
+    const overtaken = () => gen !== this.generation;
+    log().debug('discovering the repositories');
+    // The repositories found before stay in place (a refresh meanwhile — a watcher's, the view asking
+    // for its rows — reads them) until this discovery has its answer, and are replaced in one step
+    // (install). They used to be emptied here first: a refresh during the awaits below then read no
+    // repository, cached that empty snapshot, and this discovery took it as its own (its snapshot()
+    // found one cached), so the tree stayed empty until the next change (CI, about 1 run in 8).
     const folders = vscode.workspace.workspaceFolders ?? [];
-    if (!folders.length) return this.setState('noFolder');
-    if (!vscode.workspace.isTrusted) return this.setState('untrusted');
+    if (!folders.length) {
+      this.install([]);
+      return this.setState('noFolder');
+    }
+    if (!vscode.workspace.isTrusted) {
+      this.install([]);
+      return this.setState('untrusted');
+    }
+    let repos: ModelRepository[];
     try {
-      this.repos = await ModelRepository.discover(
+      repos = await ModelRepository.discover(
         folders.map((f) => f.uri.fsPath),
         { patterns: modelPatterns(), depth: 1 },
       );
     } catch (e) {
+      if (overtaken()) return;
       log().error('finding the git repositories failed', e);
+      this.install([]);
       if (e instanceof RepoError && e.code === 'GIT_MISSING') return this.setState('noGit');
       return this.setState('noRepo');
     }
-    if (!this.repos.length) {
+    if (overtaken()) return;
+    if (!repos.length) {
+      this.install([]);
       this.watchForNewRepository(folders);
       return this.setState('noRepo');
     }
+    let lfsVersion: string | undefined;
     try {
-      this.lfsVersion = await this.repos[0].lfsVersion();
+      lfsVersion = await repos[0].lfsVersion();
     } catch (e) {
       log().warn(`git-lfs: ${(e as Error).message}`);
-      this.lfsVersion = undefined;
     }
-    for (const r of this.repos) this.watch(r);
-    log().info(`repositories: ${this.repos.map((r) => r.root).join(', ')}${this.lfsVersion ? ` (${this.lfsVersion})` : ' (git-lfs missing)'}`);
-    if (!this.lfsVersion) return this.setState('noLfs');
+    if (overtaken()) return;
+    this.lfsVersion = lfsVersion;
+    this.install(repos);
+    for (const r of repos) this.watch(r);
+    log().info(`repositories: ${repos.map((r) => r.root).join(', ')}${lfsVersion ? ` (${lfsVersion})` : ' (git-lfs missing)'}`);
+    if (!lfsVersion) return this.setState('noLfs');
     const snaps = await this.snapshot();
-    await this.setState(snaps.some((s) => s.models.length) ? 'ready' : 'noModels');
+    if (overtaken()) return;
+    await this.setState(stateOf(snaps));
+  }
+
+  /** Makes `repos` the workspace's repositories: the old ones' watchers go, and the next snapshot reads the new ones. */
+  private install(repos: ModelRepository[]): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    this.repos = repos;
+    this.snapshots = undefined;
   }
 
   private async setState(s: WorkspaceState): Promise<void> {
@@ -188,9 +225,12 @@ export class RepoManager implements vscode.Disposable {
 
   /** Refresh now (the Refresh button). */
   refresh(): void {
+    log().debug(`refresh (${this.repos.length} repositories)`);
     this.snapshots = undefined;
-    void this.snapshot().then(async (snaps) => {
-      if (this.state === 'ready' || this.state === 'noModels') await this.setState(snaps.some((s) => s.models.length) ? 'ready' : 'noModels');
+    const snapshot = this.snapshot();
+    void snapshot.then(async (snaps) => {
+      // (a discovery or another refresh since then has the newer answer: it sets the state)
+      if (snapshot === this.snapshots && (this.state === 'ready' || this.state === 'noModels')) await this.setState(stateOf(snaps));
       this.changed.fire();
     });
   }
@@ -222,11 +262,14 @@ export class RepoManager implements vscode.Disposable {
           });
           return { repo, models, histories, branch, branches, conflicts: new Set(conflicts.map((c) => c.path)) };
         } catch (e) {
+          // not an empty repository: the tree shows the error in its place (with Refresh to try again)
           log().error(`reading ${repo.root} failed`, e);
-          return { repo, models: [], histories: new Map<string, ModelHistory>() };
+          const error = e instanceof Error ? e : new Error(String(e));
+          return { repo, models: [], histories: new Map<string, ModelHistory>(), error };
         }
       }),
     ).then((snaps) => {
+      log().debug(`read ${snaps.length ? snaps.map((s) => `${s.repo.root}: ${s.error ? 'failed' : `${s.models.length} models`}`).join(', ') : 'no repository'}`);
       // the folder models (sharded safetensors folders), for the Explorer's context menu on folders
       const folders = snaps.flatMap((s) => s.models.filter((m) => m.folder).map((m) => m.absPath));
       void vscode.commands.executeCommand('setContext', 'modelVersions.folderModels', folders);

@@ -397,7 +397,7 @@ async function commitAsking<T>(
       if (e.code === 'UNREADABLE_MODEL' && !force) {
         const ok = answers?.force ?? (await vscode.window.showWarningMessage(
           'This file does not parse as a model.',
-          { modal: true, detail: `${e.message.replace(/ If these bytes are what you mean.*$/s, '')}\n\nCommit it as a new version anyway?` },
+          { modal: true, detail: `${e.message.replace(/ (Nothing was committed\. )?If these bytes are what you mean.*$/s, '')}\n\nCommit it as a new version anyway?` },
           'Commit Anyway',
         )) === 'Commit Anyway';
         if (!ok) return undefined;

@@ -264,6 +264,10 @@ describe('UI: the demo repository (README screenshots)', function () {
       const acc = marker.versions[v - 1].test.accuracy;
       assert.ok(accuracyRow.includes(pct(acc)) || accuracyRow.includes(acc.toFixed(3)), `v${v}'s accuracy ${acc} in: ${accuracyRow}`);
     }
+    // the rows they disagree on: the predictions right after the label, not past ten feature columns
+    // (where a 1440 px window no longer showed them)
+    const heads = await frame.locator('#disagreements thead th').allInnerTexts();
+    assert.deepStrictEqual(heads.slice(0, 4).map((x) => x.trim()), ['row', 'purchased', 'models/purchase_model.onnx@v2', 'models/purchase_model.onnx@v3'], heads.join(' | '));
     await tidy();
     await wb.screenshot('demo-compare');
   });

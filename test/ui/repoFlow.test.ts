@@ -18,6 +18,7 @@ const TAG = 'Tag Model Version…';
 const RESTORE = 'Restore to Working Tree…';
 const V1_BYTES = fixture('onnx', 'hello_deepa.onnx');
 const V2_BYTES = fixture('onnx', 'hello_deepa_old.onnx');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('UI: model versions from the Explorer and the Model Versions tree', function () {
   let modelFile: string;
@@ -90,6 +91,35 @@ describe('UI: model versions from the Explorer and the Model Versions tree', fun
     const tags = await (await ModelRepository.open(suite.workspace)).listTags();
     assert.deepStrictEqual(tags.map((t) => t.name), ['hello_deepa/v2']);
     assert.strictEqual(tags[0].commit, git(suite.workspace, 'rev-parse', 'HEAD').trim());
+  });
+
+  it("Set Alias… on v2: a name typed in the list is offered as a new alias; one git refuses says why and is not taken", async () => {
+    const page = suite.wb.page;
+    await suite.wb.pickTreeContextMenuItem(VIEW, 'v2', 'Set Alias…');
+    const widget = page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title', { hasText: /^Set an alias on hello_deepa\.onnx v2$/ }).waitFor({ state: 'visible', timeout: 15000 });
+    const input = widget.locator('input');
+    const rows = widget.locator('.monaco-list-row');
+    const rowLabels = async () => (await rows.evaluateAll((e) => e.map((x) => x.getAttribute('aria-label') ?? ''))).join(' | ');
+    // typing filtered the list down to nothing, and Enter did nothing (the npm start walkthrough)
+    await input.fill('my alias');
+    await rows.filter({ hasText: /not a valid alias/ }).first().waitFor({ state: 'visible', timeout: 15000 });
+    assert.match(await rowLabels(), /'my alias' is not a valid alias name: it contains whitespace/, await rowLabels());
+    await page.keyboard.press('Enter');
+    await sleep(1000);
+    assert.ok(await widget.isVisible(), 'a refused name leaves the list open');
+    // a listed name the typing starts stays the row Enter takes
+    await input.fill('prod');
+    await rows.filter({ hasText: /a new alias/ }).first().waitFor({ state: 'visible', timeout: 15000 });
+    assert.match((await widget.locator('.monaco-list-row.focused').getAttribute('aria-label')) ?? '', /^production\b/);
+    await input.fill('canary');
+    await rows.filter({ hasText: /canary.*a new alias/ }).first().waitFor({ state: 'visible', timeout: 15000 });
+    await page.keyboard.press('Enter');
+    await suite.wb.waitForNotification(`canary → ${HELLO_MODEL} v2.`);
+    const desc = await suite.wb.waitForTreeRow(VIEW, 'v2', { description: /⟨canary⟩/ });
+    assert.match(desc, /#hello_deepa\/v2/);
+    const aliases = await (await ModelRepository.open(suite.workspace)).listAliases(HELLO_MODEL);
+    assert.deepStrictEqual(aliases.map((a) => [a.alias, a.commit]), [['canary', git(suite.workspace, 'rev-parse', 'HEAD').trim()]]);
   });
 
   it(`restores v1 from its context menu ('${RESTORE}' → modal → Restore): the file has v1's bytes`, async () => {

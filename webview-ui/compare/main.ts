@@ -234,13 +234,17 @@ function renderReport(vm: CompareViewModel): void {
     );
     if (d.rows.length) {
       const first = d.head.length - vm.models.length;
+      // shown as row, label, the models' predictions, then the features: the predictions are what the
+      // table is about, and after ten features they were past the panel's right edge at 1440 px
+      const cols = [...d.head.keys()];
+      const order = [...cols.filter((j) => j < 2), ...cols.filter((j) => j >= first), ...cols.filter((j) => j >= 2 && j < first)];
       app.append(
         h('div', { class: 'scroll-x' },
           h('table', { class: 'grid disagreements', id: 'disagreements' },
-            h('thead', null, h('tr', null, ...d.head.map((c, j) => h('th', { class: j === 1 || j >= first ? '' : 'num' }, c)))),
+            h('thead', null, h('tr', null, ...order.map((j) => h('th', { class: j === 1 || j >= first ? '' : 'num' }, d.head[j])))),
             h('tbody', null,
               ...d.rows.map((r, i) =>
-                h('tr', null, ...r.map((c, j) => (j >= first ? h('td', { class: d.right[i][j - first] ? '' : 'minus' }, d.right[i][j - first] ? c : `✗ ${c}`) : h('td', { class: j === 1 ? '' : 'num mono' }, c)))),
+                h('tr', null, ...order.map((j) => (j >= first ? h('td', { class: d.right[i][j - first] ? '' : 'minus' }, d.right[i][j - first] ? r[j] : `✗ ${r[j]}`) : h('td', { class: j === 1 ? '' : 'num mono' }, r[j])))),
               ),
             ),
           ),

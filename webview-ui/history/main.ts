@@ -17,6 +17,7 @@ import { metricExtent, type HistoryHostMessage, type HistoryMetricView, type His
 import { formatMetric } from '../../src/shared/lineageText';
 import { alpha, chartColour, chartTheme, onThemeChange, type ChartTheme } from '../shared/chartTheme';
 import { connect, h } from '../shared/vscodeApi';
+import { markText, placeMarks } from './marks';
 
 /**
  * Chart.js (an ES module; esbuild bundles this dynamic import into history.js — nothing is fetched).
@@ -102,10 +103,6 @@ function fmt(x: number): string {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-function marks(v: { tags: string[]; aliases: string[] }): string {
-  return [...v.aliases.map((a) => `⟨${a}⟩`), ...v.tags.map((t) => `#${t}`)].join(' ');
-}
-
 function render(vm: HistoryViewModel): void {
   clear();
   const t = theme();
@@ -174,28 +171,22 @@ const markers = (vm: HistoryViewModel, t: Theme): Plugin<'line'> => ({
     ctx.font = `11px ${t.font}`;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'bottom';
-    let lastRight = -Infinity;
     vm.versions.forEach((v, i) => {
       if (!v.aliases.length && !v.tags.length) return;
       const px = x.getPixelForValue(i);
-      const color = v.aliases.length ? t.alias : t.tag;
-      ctx.strokeStyle = alpha(color, 0.55);
+      ctx.strokeStyle = alpha(v.aliases.length ? t.alias : t.tag, 0.55);
       ctx.setLineDash([3, 3]);
       ctx.lineWidth = 1;
       ctx.beginPath();
       ctx.moveTo(px, area.top);
       ctx.lineTo(px, area.bottom);
       ctx.stroke();
-      const label = marks(v);
-      const w = ctx.measureText(label).width;
-      // kept inside the canvas at both ends
-      const cx = Math.min(Math.max(px, w / 2 + 2), chart.width - w / 2 - 2);
-      if (cx - w / 2 > lastRight + 6) {
-        ctx.fillStyle = color;
-        ctx.fillText(label, cx, area.top - 3);
-        lastRight = cx + w / 2;
-      }
     });
+    // the labels that fit, aliased and newer versions first (./marks.ts), kept inside the canvas
+    for (const m of placeMarks(vm.versions, (i) => x.getPixelForValue(i), (s) => ctx.measureText(s).width, chart.width)) {
+      ctx.fillStyle = vm.versions[m.index].aliases.length ? t.alias : t.tag;
+      ctx.fillText(m.label, m.cx, area.top - 3);
+    }
     ctx.restore();
   },
 });
@@ -337,7 +328,7 @@ function metricChart(vm: HistoryViewModel, m: HistoryMetricView, t: Theme): HTML
           callbacks: {
             title: (items: TooltipItem<'line'>[]) => {
               const v = vm.versions[items[0]?.dataIndex ?? 0];
-              return v ? [`v${v.version} · ${v.shortCommit}${v.latest ? ' · latest' : ''}`, ...(marks(v) ? [marks(v)] : [])] : '';
+              return v ? [`v${v.version} · ${v.shortCommit}${v.latest ? ' · latest' : ''}`, ...(markText(v) ? [markText(v)] : [])] : '';
             },
             label: (item: TooltipItem<'line'>) => {
               const s = m.series[item.datasetIndex];

@@ -33,6 +33,98 @@ export interface PromptAnswers {
 
 const ALIAS_SUGGESTIONS = ['production', 'staging', 'champion', 'challenger'];
 
+/** Why `name` cannot be an alias (the repository's rules: a git ref name, no version number, …), or undefined. */
+async function aliasProblem(repo: ModelRepository, name: string): Promise<string | undefined> {
+  try {
+    await repo.validateRefName(name, 'alias');
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+type AliasItem = vscode.QuickPickItem & { name?: string; problem?: string; other?: true };
+
+/**
+ * Set Alias…'s question: the model's aliases and the usual ones, and whatever name is typed, offered
+ * as a new alias (typing used to filter the list down to nothing, and Enter did nothing). A typed name
+ * the repository would refuse says why on its row and is not taken.
+ */
+function pickAliasName(repo: ModelRepository, title: string, existing: string[]): Promise<string | undefined> {
+  const names = [...new Set([...existing, ...ALIAS_SUGGESTIONS])];
+  const listed: AliasItem[] = names.map((n) => ({ label: n, description: existing.includes(n) ? 'move it here' : '', name: n }));
+  const other: AliasItem = { label: '$(add) Other alias…', description: 'type its name', other: true, alwaysShow: true };
+  const qp = vscode.window.createQuickPick<AliasItem>();
+  qp.title = title;
+  qp.placeholder = 'production, staging, champion, … or type a new alias name';
+  qp.matchOnDescription = false;
+  qp.items = [...listed, other];
+  let checking = 0;
+  const typedItem = (name: string, problem?: string): AliasItem => ({
+    label: `$(${problem ? 'error' : 'add'}) ${name}`,
+    description: problem ? 'not a valid alias' : 'a new alias',
+    detail: problem,
+    name,
+    problem,
+    alwaysShow: true,
+  });
+  const refresh = async (value: string) => {
+    const name = value.trim();
+    const n = ++checking;
+    if (!name || names.includes(name)) {
+      qp.items = [...listed, other];
+      return;
+    }
+    // a listed name that starts with what was typed stays the active row: 'prod' + Enter takes production
+    const show = (items: AliasItem[]) => {
+      qp.items = items;
+      const prefix = listed.find((it) => it.name!.toLowerCase().startsWith(name.toLowerCase()));
+      if (prefix) qp.activeItems = [prefix];
+    };
+    show([...listed, typedItem(name)]);
+    const problem = await aliasProblem(repo, name);
+    if (n === checking && problem) show([...listed, typedItem(name, problem)]);
+  };
+  qp.onDidChangeValue((value) => void refresh(value));
+  return new Promise<string | undefined>((resolve) => {
+    // 'other': the "Other alias…" row was taken (its input box follows the pick's closing)
+    let outcome: { name: string } | 'other' | undefined;
+    const accept = async () => {
+      const item = qp.selectedItems[0] ?? qp.activeItems[0];
+      if (!item || item.problem) return; // the row says why; the pick stays open
+      if (item.other) {
+        outcome = 'other';
+        qp.hide();
+        return;
+      }
+      const name = item.name!;
+      // a name accepted before its check came back is checked now
+      const problem = names.includes(name) ? undefined : await aliasProblem(repo, name);
+      if (problem) {
+        qp.items = [...listed, typedItem(name, problem)];
+        return;
+      }
+      outcome = { name };
+      qp.hide();
+    };
+    qp.onDidAccept(() => void accept());
+    qp.onDidHide(() => {
+      qp.dispose();
+      if (outcome !== 'other') {
+        resolve(outcome?.name);
+        return;
+      }
+      resolve(vscode.window.showInputBox({
+        title: 'Alias name',
+        prompt: 'A git ref name: no spaces, no "..", not a version number (v2) or "latest"',
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? aliasProblem(repo, v.trim()) : undefined),
+      }));
+    });
+    qp.show();
+  });
+}
+
 export function modelCommands(command: CommandRegistrar, context: vscode.ExtensionContext, repos: RepoManager): void {
   command(COMMAND.commitModel, async (arg?: vscode.Uri | ModelNode, answers?: PromptAnswers) => {
     const file = fileOf(arg);
@@ -112,15 +204,7 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
     let alias = answers?.alias;
     if (!alias) {
       const existing = (await repo.listAliases(model)).map((a) => a.alias);
-      const names = [...new Set([...existing, ...ALIAS_SUGGESTIONS])];
-      const pick = await vscode.window.showQuickPick(
-        [...names.map((n) => ({ label: n, description: existing.includes(n) ? 'move it here' : '' })), { label: '$(add) Other alias…', description: '' }],
-        { title: `Set an alias on ${model} ${versionName(version)}`, placeHolder: 'production, staging, champion, …' },
-      );
-      if (!pick) return;
-      alias = pick.label.startsWith('$(add)')
-        ? await vscode.window.showInputBox({ title: 'Alias name', prompt: 'Letters, digits, ".", "_" and "-"', ignoreFocusOut: true })
-        : pick.label;
+      alias = await pickAliasName(repo, `Set an alias on ${model} ${versionName(version)}`, existing);
     }
     if (!alias) return;
     const ev = await repo.setAlias(model, alias.trim(), specOf(version));
@@ -313,7 +397,7 @@ async function commitAsking<T>(
       if (e.code === 'UNREADABLE_MODEL' && !force) {
         const ok = answers?.force ?? (await vscode.window.showWarningMessage(
           'This file does not parse as a model.',
-          { modal: true, detail: `${e.message.replace(/ If these bytes are what you mean.*$/s, '')}\n\nCommit it as a new version anyway?` },
+          { modal: true, detail: `${e.message.replace(/ (Nothing was committed\. )?If these bytes are what you mean.*$/s, '')}\n\nCommit it as a new version anyway?` },
           'Commit Anyway',
         )) === 'Commit Anyway';
         if (!ok) return undefined;

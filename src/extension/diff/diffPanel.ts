@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { diffModels, renderMarkdown, type DiffInput, type ModelDiff } from '../../core/diff';
-import { ModelFormatError, isReadableModelPath, readableDialogExtensions, readModelSummary } from '../../core/formats';
+import { ModelFormatError, READABLE_EXTENSIONS, isReadableModelPath, readableDialogExtensions, readModelSummary } from '../../core/formats';
 import { RepoError, type ModelRepository, type ModelVersion } from '../../core/repo';
 import type { DiffHostMessage, DiffWebviewMessage } from '../../shared/diffProtocol';
 import { COMMAND } from '../commands/ids';
@@ -86,7 +86,7 @@ export function diffTitle(a: DiffEnd, b: DiffEnd): string {
 /** What to do about an error, in one sentence. */
 function hintFor(e: unknown): string {
   if (e instanceof ModelFormatError) {
-    return 'The file is not a model this extension can read (ONNX, Keras .h5/.keras), or it is damaged. Open it with "Inspect Model" to see what fails, or compare other versions.';
+    return `The file is damaged, or not of a model format this extension reads (${READABLE_EXTENSIONS.join(' ')}). Open it with "Inspect Model" to see what fails, or compare other versions.`;
   }
   const err = e as Error & { code?: string };
   if (err instanceof RepoError) {

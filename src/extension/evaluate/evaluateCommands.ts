@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EvalClient, EvalHostError, isEvalCancelled } from '../../core/eval/client';
-import { DatasetError, loadDataset, loadDatasetInferringTask, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
+import { DatasetError, loadDatasetInferringTask, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
 import { EvalCache } from '../../core/eval/cache';
 import { checkTemplate, recordCrossValidation, renderCrossValidation, runCrossValidation, type CrossValidationReport } from '../../core/eval/crossValidate';
 import { EVALUABLE_EXTENSIONS, isEvaluableModelPath } from '../../core/formats/readable';
@@ -28,6 +28,7 @@ import { VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import { trustedTo, type RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
 import { ComparePanel, exportComparison } from './comparePanel';
+import { datasetColumns } from './datasetColumns';
 import { baselineFirst, withBaseline, type VersionAge } from './roles';
 import { compareResult, type CompareResult } from './viewModel';
 
@@ -605,28 +606,3 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
   };
 }
 
-/** The dataset's column names, read cheaply (CSV/TSV header), or from a load; [] when unknown (NPY). */
-export async function datasetColumns(file: string, baseDir?: string): Promise<string[]> {
-  const abs = path.resolve(baseDir ?? '.', file);
-  const ext = path.extname(abs).toLowerCase();
-  if (ext === '.csv' || ext === '.tsv') {
-    const fd = fs.openSync(abs, 'r');
-    try {
-      const buf = Buffer.alloc(65536);
-      const n = fs.readSync(fd, buf, 0, buf.length, 0);
-      const line = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0];
-      return line.split(ext === '.tsv' ? '\t' : ',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-  if (ext === '.json' || ext === '.jsonl') {
-    try {
-      const ds = await loadDataset({ file: abs, labelColumn: -1, task: 'regression', missing: 'drop' });
-      return [...ds.featureNames, ds.labelName];
-    } catch {
-      return [];
-    }
-  }
-  return [];
-}

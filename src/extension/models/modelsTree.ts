@@ -263,7 +263,7 @@ function aliasHistoryItem(n: AliasHistoryNode): vscode.TreeItem {
   item.id = `aliasHistory:${n.model.repo.root}:${n.model.entry.path}`;
   item.description = `${n.moves.length} move${n.moves.length === 1 ? '' : 's'}`;
   item.iconPath = new vscode.ThemeIcon('history');
-  item.tooltip = 'Every recorded move of this model\'s aliases, newest first (refs/model-versions/aliases). `modelver alias ls --at DATE` tells what they pointed at on a date.';
+  item.tooltip = 'Every recorded move of this model\'s aliases, newest first (refs/model-versions/aliases). In a terminal, modelver alias ls --at DATE tells what they pointed at on a date.';
   item.contextValue = 'aliasHistory';
   return item;
 }

@@ -9,23 +9,21 @@ const bits = (a: Float32Array | Int32Array | Float64Array): Buffer => Buffer.fro
  * loadDataset(spec) both ways, the fast path and the general parser: asserts the same dataset (bit for
  * bit) and returns it, or the same error (class, code and message) and returns undefined. The fast path
  * reads the file through its window of 1 MiB, and again through windows of `windows` bytes (records cut
- * at every place by a window's end: the window moves on, grows, or gives way to the rest of the file);
- * every other of those runs hashes the file on a thread (FileWindow's hashing thread, whatever its size).
+ * at every place by a window's end: the window moves on, grows, or gives way to the rest of the file).
  */
 export async function loadBothWays(spec: DatasetSpec, what: string, windows: number[] = [16, 61, 1000]): Promise<Dataset | undefined> {
-  const run = async (csvFastPath: boolean, csvWindowBytes?: number, hashThreadMinBytes?: number): Promise<Dataset | Error> => {
+  const run = async (csvFastPath: boolean, csvWindowBytes?: number): Promise<Dataset | Error> => {
     try {
-      return await loadDataset(spec, { csvFastPath, csvWindowBytes, hashThreadMinBytes });
+      return await loadDataset(spec, { csvFastPath, csvWindowBytes });
     } catch (e) {
       return e as Error;
     }
   };
   const general = await run(false);
   let fast: Dataset | Error | undefined;
-  for (const [i, w] of [undefined, ...windows].entries()) {
-    const thread = i % 2 === 1 ? 0 : undefined;
-    fast = await run(true, w, thread);
-    same(general, fast, `${w === undefined ? what : `${what} (window of ${w} bytes)`}${thread === 0 ? ', hashed on a thread' : ''}`);
+  for (const w of [undefined, ...windows]) {
+    fast = await run(true, w);
+    same(general, fast, w === undefined ? what : `${what} (window of ${w} bytes)`);
   }
   return fast instanceof Error ? undefined : fast;
 }

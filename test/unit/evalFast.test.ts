@@ -18,11 +18,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { once } from 'events';
-import { spawnSync, type ChildProcess } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import { runCli } from '../../src/cli/main';
 import { discardPrestartedHost, prestartEvalHost, takePrestartedHost } from '../../src/cli/earlyHost';
 import { EvalClient, EvalHostError } from '../../src/core/eval/client';
-import { hashThreadsStarted, loadDataset, loadDatasetInferringTask, type Dataset, type DatasetSpec, type RowStream } from '../../src/core/eval/dataset';
+import { loadDataset, loadDatasetInferringTask, type Dataset, type DatasetSpec, type RowStream } from '../../src/core/eval/dataset';
 import { DatasetError } from '../../src/core/eval/datasetErrors';
 import { evaluateInlineRows, RowFeed, RowsFileRing, inlineChunkRows } from '../../src/core/eval/inlineRows';
 import {
@@ -128,27 +128,6 @@ describe('eval fast paths (issue #12)', function () {
       const f = write(bad);
       await loadBothWays({ file: f, labelColumn: 'y', task: 'regression' }, 'CRLF, a bad label', windows);
       await assert.rejects(loadDataset({ file: f, labelColumn: 'y', task: 'regression' }, { csvWindowBytes: 13 }), /line 291: the label/);
-    });
-
-    it('a large file is hashed on a thread while it is parsed: the SHA-256 Python’s hashlib gives, whether the window moves on, grows, or gives way to the general scanner', async () => {
-      const r = mulberry32(5);
-      const plain = Array.from({ length: 4000 }, (_, i) => `${randomNumber(r)},${randomNumber(r)},${['p', 'q', 'café'][i % 3]}`);
-      const files = [
-        write(['a,b,label', ...plain].join('\n') + '\n'),
-        write(['a,b,label', ...plain.slice(0, 2500), '"1",2,p', ...plain.slice(2500)].join('\r\n')), // the scanner from row 2501 on, no final line end
-        write(['a,b,label', `${'1'.repeat(300)},2,p`, ...plain].join('\n') + '\n'), // a record longer than the window: it grows
-      ];
-      for (const [i, file] of files.entries()) {
-        const py = spawnSync('/usr/bin/python3', ['-c', 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())', file], { encoding: 'utf8' });
-        assert.strictEqual(py.status, 0, py.stderr);
-        for (const csvWindowBytes of [64, 4096, undefined]) {
-          const before = hashThreadsStarted.count;
-          const ds = await loadDataset({ file, labelColumn: 'label', task: 'multiclass' }, { csvWindowBytes, hashThreadMinBytes: 0 });
-          assert.strictEqual(hashThreadsStarted.count, before + 1, `file ${i}, window ${csvWindowBytes}: hashed on a thread`);
-          assert.strictEqual(ds.sha256, py.stdout.trim(), `file ${i}, window ${csvWindowBytes}`);
-          assert.strictEqual(ds.rowCount, i === 0 ? 4000 : 4001);
-        }
-      }
     });
 
     it('TSV, no header, the label first', async () => {

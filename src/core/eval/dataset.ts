@@ -25,7 +25,6 @@ import { constants as bufferConstants } from 'buffer';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
 import type { Dim, ValueInfo } from '../formats/types';
 import { DatasetError } from './datasetErrors';
 import { CsvByteScanner, csvTable, jsonlTable, jsonTable, MAX_CELL_BYTES, npyTable, type Table } from './datasetTable';
@@ -108,8 +107,6 @@ export interface LoadOptions {
   rowStream?: RowStream;
   /** CSV/TSV fast path: the bytes read at a time (default CSV_WINDOW_BYTES; tests lower it) */
   csvWindowBytes?: number;
-  /** CSV/TSV fast path: files of at least this many bytes are hashed on a thread of their own (default HASH_THREAD_MIN_BYTES; tests lower it) */
-  hashThreadMinBytes?: number;
 }
 
 /**
@@ -196,22 +193,14 @@ async function readDataset(spec: DatasetSpec, opts: LoadOptions): Promise<ReadDa
     if (csvFastPathUsable(ctx, delimiter)) {
       let win: FileWindow;
       try {
-        win = new FileWindow(file, size, opts.csvWindowBytes ?? CSV_WINDOW_BYTES, size >= (opts.hashThreadMinBytes ?? HASH_THREAD_MIN_BYTES));
+        win = new FileWindow(file, size, opts.csvWindowBytes ?? CSV_WINDOW_BYTES);
       } catch (e) {
         throw readError(e);
       }
       try {
         const fast = await fromCsvFile(ctx, win, delimiter, spec.csv?.header ?? true, opts.rowStream, readError);
         // undefined: the general path decides (and gives any error)
-        if (fast) {
-          let sha256: string;
-          try {
-            sha256 = await win.digest();
-          } catch (e) {
-            throw readError(e);
-          }
-          return { ctx, format: named, sha256, raw: fast };
-        }
+        if (fast) return { ctx, format: named, sha256: win.digest(), raw: fast };
       } finally {
         win.close();
       }
@@ -618,114 +607,12 @@ function csvFastPathUsable(ctx: Ctx, delimiter: string): boolean {
 /** The CSV fast path reads a file in windows of this many bytes (a window grows when a record does not fit). */
 export const CSV_WINDOW_BYTES = 1 << 20;
 
-/** Files of at least this many bytes are hashed on a thread of their own while the CSV fast path parses them. */
-export const HASH_THREAD_MIN_BYTES = 8 << 20;
-
-/** How many hashing threads FileWindow started (tests). */
-export const hashThreadsStarted = { count: 0 };
-
-/** SHA-256 of a file's bytes handed over in file order. */
-interface WindowHasher {
-  /**
-   * Bytes [start, end) of `buf`, the next ones of the file. `give`: the caller does not touch `buf` again
-   * (a thread takes its memory without a copy when `buf` is the whole of its ArrayBuffer).
-   */
-  update(buf: Buffer, start: number, end: number, give: boolean): void;
-  /** a thread's hasher: a buffer of `bytes` given earlier and handed back hashed, to be filled again (no fresh pages) */
-  spare?(bytes: number): Buffer | undefined;
-  /** hex SHA-256 of everything handed over */
-  digest(): Promise<string>;
-  close(): void;
-}
-
-/** Hashes on the calling thread. */
-function inlineHasher(): WindowHasher {
-  const h = crypto.createHash('sha256');
-  return {
-    update: (buf, start, end) => void h.update(buf.subarray(start, end)),
-    digest: () => Promise.resolve(h.digest('hex')),
-    close: () => undefined,
-  };
-}
-
-/**
- * The hashing thread's code: hashes the byte ranges it is sent, in order, and hands back the buffers it
- * was given whole (to be filled again); null asks for the digest.
- */
-const HASH_THREAD = `
-const { parentPort } = require('worker_threads');
-const h = require('crypto').createHash('sha256');
-parentPort.on('message', (m) => {
-  if (m === null) { parentPort.postMessage({ hex: h.digest('hex') }); parentPort.close(); return; }
-  h.update(new Uint8Array(m.buf, m.start, m.end - m.start));
-  if (m.back) parentPort.postMessage({ back: m.buf }, [m.buf]);
-});`;
-
-/**
- * Hashes on a worker thread (issue #12: SHA-256 of a 55 MB CSV is about 40 ms of the parsing thread's
- * time; the thread takes it off it). Undefined where no thread can be started (then hash inline).
- */
-function threadHasher(): WindowHasher | undefined {
-  let w: Worker;
-  try {
-    w = new Worker(HASH_THREAD, { eval: true });
-  } catch {
-    return undefined;
-  }
-  hashThreadsStarted.count++;
-  w.unref(); // never what keeps the process alive
-  let failure: Error | undefined;
-  let hex: string | undefined;
-  let settle: (() => void) | undefined;
-  const spares: ArrayBuffer[] = [];
-  w.on('message', (m: { hex?: string; back?: ArrayBuffer }) => {
-    if (m.back) {
-      if (spares.length < 4) spares.push(m.back);
-      return;
-    }
-    hex = m.hex;
-    settle?.();
-  });
-  w.on('error', (e) => {
-    failure = e;
-    settle?.();
-  });
-  w.on('exit', (code) => {
-    failure ??= hex === undefined ? new Error(`the hashing thread stopped (exit code ${code})`) : undefined;
-    settle?.();
-  });
-  let closed = false;
-  return {
-    update: (buf, start, end, give) => {
-      if (end <= start || closed) return;
-      const own = give && buf.byteOffset === 0 && buf.buffer.byteLength === buf.length && buf.buffer instanceof ArrayBuffer;
-      const ab = own ? (buf.buffer as ArrayBuffer) : (buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + end) as ArrayBuffer);
-      w.postMessage(own ? { buf: ab, start, end, back: true } : { buf: ab, start: 0, end: end - start }, [ab]);
-    },
-    spare: (bytes) => {
-      const i = spares.findIndex((b) => b.byteLength === bytes);
-      return i < 0 ? undefined : Buffer.from(spares.splice(i, 1)[0]);
-    },
-    digest: () =>
-      new Promise<string>((resolve, reject) => {
-        settle = () => (hex !== undefined ? resolve(hex) : reject(failure ?? new Error('the hashing thread failed')));
-        if (hex !== undefined || failure) settle();
-        else w.postMessage(null);
-      }),
-    close: () => {
-      closed = true;
-      if (hex === undefined) void w.terminate();
-    },
-  };
-}
-
 /**
  * A file read front to back through one buffer (the CSV fast path): `buf[0, len)` holds the file's bytes
  * from `start` on, a window that moves on as the records before it are read (`advance`), so the memory
  * filled and touched is the window's, however large the file; `rest` gives the bytes from a point to
- * the end at once where a record needs the general scanner. Every byte is hashed once it has been read
- * (`digest`: the SHA-256 of the whole file once it has been read to the end) — for a large file on a
- * thread of its own, which is handed each window's buffer as the window moves on to a fresh one.
+ * the end at once where a record needs the general scanner. Every byte is hashed as it is read (`digest`:
+ * the SHA-256 of the whole file once it has been read to the end).
  */
 class FileWindow {
   buf: Buffer;
@@ -735,21 +622,17 @@ class FileWindow {
   /** the window reaches the end of the file */
   eof = false;
   private readonly fd: number;
-  private readonly hasher: WindowHasher;
-  /** buf[0, hashed) has been handed to the hasher */
-  private hashed = 0;
+  private readonly hash = crypto.createHash('sha256');
 
   constructor(
     file: string,
     /** the file's size when it was opened (row estimates) */
     readonly size: number,
     windowBytes: number,
-    hashOnThread = false,
   ) {
     // a file smaller than a window: one buffer, one byte over, so the first fill sees the end
     this.buf = Buffer.allocUnsafeSlow(Math.max(16, Math.min(windowBytes, size + 1)));
     this.fd = fs.openSync(file, 'r');
-    this.hasher = (hashOnThread && threadHasher()) || inlineHasher();
     try {
       this.fill();
     } catch (e) {
@@ -766,6 +649,7 @@ class FileWindow {
         this.eof = true;
         return;
       }
+      this.hash.update(this.buf.subarray(this.len, this.len + got));
       this.len += got;
     }
   }
@@ -773,33 +657,20 @@ class FileWindow {
   /** drops the bytes before buf[from] and reads on; with nothing to drop, into a buffer twice as large */
   advance(from: number): void {
     if (this.eof) return;
-    const bytes = from > 0 ? this.buf.length : this.buf.length * 2;
-    if (this.hasher.spare) {
-      // a hashing thread: the bytes kept go to another buffer (one it handed back, else a fresh one), and
-      // this one to the thread
-      const b = this.hasher.spare(bytes) ?? Buffer.allocUnsafeSlow(bytes);
-      this.buf.copy(b, 0, from, this.len);
-      this.hasher.update(this.buf, this.hashed, this.len, true);
-      this.buf = b;
+    if (from > 0) {
+      this.buf.copy(this.buf, 0, from, this.len);
+      this.start += from;
+      this.len -= from;
     } else {
-      this.hasher.update(this.buf, this.hashed, this.len, false);
-      if (from > 0) this.buf.copy(this.buf, 0, from, this.len);
-      else {
-        const b = Buffer.allocUnsafeSlow(bytes);
-        this.buf.copy(b, 0, 0, this.len);
-        this.buf = b;
-      }
+      const b = Buffer.allocUnsafeSlow(this.buf.length * 2);
+      this.buf.copy(b, 0, 0, this.len);
+      this.buf = b;
     }
-    this.start += from;
-    this.len -= from;
-    this.hashed = this.len;
     this.fill();
   }
 
   /** the bytes from buf[from] to the end of the file, in one buffer (the rest of the file is read) */
   rest(from: number): Buffer {
-    this.hasher.update(this.buf, this.hashed, this.len, false);
-    this.hashed = this.len;
     if (this.eof) return this.buf.subarray(from, this.len);
     const parts: Buffer[] = [Buffer.from(this.buf.subarray(from, this.len))];
     let at = this.start + this.len;
@@ -809,7 +680,7 @@ class FileWindow {
       const got = fs.readSync(this.fd, b, 0, b.length, at);
       if (got === 0) break;
       const part = b.subarray(0, got);
-      this.hasher.update(part, 0, got, false);
+      this.hash.update(part);
       parts.push(part);
       at += got;
     }
@@ -818,14 +689,11 @@ class FileWindow {
   }
 
   /** hex SHA-256 of the file (read to its end) */
-  digest(): Promise<string> {
-    this.hasher.update(this.buf, this.hashed, this.len, false);
-    this.hashed = this.len;
-    return this.hasher.digest();
+  digest(): string {
+    return this.hash.digest('hex');
   }
 
   close(): void {
-    this.hasher.close();
     try {
       fs.closeSync(this.fd);
     } catch {

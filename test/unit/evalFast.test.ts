@@ -18,7 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { once } from 'events';
-import type { ChildProcess } from 'child_process';
+import { spawnSync, type ChildProcess } from 'child_process';
 import { runCli } from '../../src/cli/main';
 import { discardPrestartedHost, prestartEvalHost, takePrestartedHost } from '../../src/cli/earlyHost';
 import { EvalClient, EvalHostError } from '../../src/core/eval/client';

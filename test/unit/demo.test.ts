@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ModelRepository } from '../../src/core/repo';
 import { readModelSummary } from '../../src/core/formats';
+import { diffModels } from '../../src/core/diff';
 import { parseLineage } from '../../src/core/lineage/record';
 import { KERAS_MODEL, MARKER_FILE, MODEL, TEST_CSV, TRAIN_CSV } from '../../src/demo/generate';
 import { CAMPAIGN_DAY, OUTCOMES_LOG, PREDICTIONS_LOG, PRODUCTION_START } from '../../src/demo/production';
@@ -123,6 +124,21 @@ print(json.dumps({"layers": layers, "same": bool(same)}))
       ],
     );
     assert.strictEqual(out.same, true, 'the .h5 holds the weights of ONNX v1');
+  });
+
+  it('a diff of ONNX v3 against the .h5 pairs each Keras weight (dense/kernel:0) with its ONNX export (dense/kernel): changed, not added and removed', async () => {
+    const v3 = path.join(space.dir, 'v3.onnx');
+    const show = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'show', `${MODEL}@v3`, '--out', v3, '-C', dest], { env: space.env, encoding: 'utf8' });
+    assert.strictEqual(show.status, 0, show.stderr);
+    const d = await diffModels(v3, path.join(dest, KERAS_MODEL));
+    const pairs = d.weights.rows.map((r) => [r.a?.name, r.b?.name, r.status]).sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : 1));
+    assert.deepStrictEqual(pairs, [
+      ['dense/bias', 'dense/bias:0', 'changed'],
+      ['dense/kernel', 'dense/kernel:0', 'changed'],
+      ['dense_1/bias', 'dense_1/bias:0', 'changed'],
+      ['dense_1/kernel', 'dense_1/kernel:0', 'changed'],
+    ]);
+    assert.strictEqual(d.weights.counts.added + d.weights.counts.removed, 0);
   });
 
   it('tags every version, puts production on the best version and staging on v3; the alias log shows the move', async () => {

@@ -14,7 +14,9 @@
  *    the bytes of their values hashed. Only the digests are kept.
  * 3. Tensors are paired: same name and same content → identical; then same (dtype, shape, content
  *    hash) under another name → identical, renamed; then same name → changed (or shape/dtype
- *    changed); Keras: then the same weight under a renamed layer; the rest are removed / added.
+ *    changed); then a name that differs only by TensorFlow's ':0' suffix (dense/kernel:0 in a Keras
+ *    file, dense/kernel in its ONNX export) → changed, renamed; Keras: then the same weight under a
+ *    renamed layer; the rest are removed / added.
  *    Steps 1 and 2 give exactly the pairs that hashing every tensor gives (useReferenceWeightPath
  *    turns them off, for the tests that check this).
  * 4. Only pairs whose content differs are read again, both tensors in step, chunk by chunk where the
@@ -1120,6 +1122,23 @@ function pairTensors(
     let j = takeByName(t.name, (j) => tb[j].graphPath === t.graphPath);
     if (j < 0) j = takeByName(t.name, () => true);
     if (j >= 0) link(i, j, 'name');
+  });
+  // 3b. the same name but for TensorFlow's output suffix: a Keras file's dense/kernel:0 is dense/kernel in
+  //     an ONNX export of it (one side's name is the other's with ':0')
+  const bare = (n: string): string => (n.endsWith(':0') ? n.slice(0, -2) : n);
+  const byBare = new Map<string, number[]>();
+  tb.forEach((t, j) => {
+    if (usedB.has(j)) return;
+    const k = bare(t.name);
+    const l = byBare.get(k);
+    if (l) l.push(j);
+    else byBare.set(k, [j]);
+  });
+  ta.forEach((t, i) => {
+    if (partner[i] >= 0) return;
+    const l = byBare.get(bare(t.name));
+    const j = l?.find((j) => !usedB.has(j) && tb[j].name !== t.name && (tb[j].name.endsWith(':0') !== t.name.endsWith(':0')));
+    if (j !== undefined) link(i, j, 'name');
   });
   // 4. Keras: the same weight of a renamed layer (gru_1/kernel:0 → gru/kernel:0)
   if (layerRenames.size) {

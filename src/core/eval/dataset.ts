@@ -323,7 +323,8 @@ function detectFormat(file: string, bytes: Buffer): DatasetFormat {
   throw new DatasetError(
     'UNKNOWN_FORMAT',
     file,
-    `cannot tell the format of ${path.basename(file)} from its name or its first bytes; set spec.format to one of ${FORMATS.join(', ')}`,
+    `cannot tell the format of ${path.basename(file)} from its name or its first bytes: give the file the extension of its format (${FORMATS.map((f) => `.${f}`).join(', ')}; ` +
+      `a comma-separated text file with a header row is a .csv), or, calling the library, set spec.format to one of ${FORMATS.join(', ')}`,
   );
 }
 

@@ -355,8 +355,11 @@ function versionItem(n: VersionNode): vscode.TreeItem {
       ? new vscode.ThemeIcon('tag', new vscode.ThemeColor('charts.blue'))
       : new vscode.ThemeIcon('git-commit');
   item.tooltip = versionTooltip(v);
-  // `.evaluable`: ONNX and Keras, which the evaluation host runs (Evaluate Version… and Compare Models… show for those only)
-  item.contextValue = ['version', v.aliases.length ? 'aliased' : '', v.tags.length ? 'tagged' : '', v.lfs ? 'lfs' : '', isEvaluableModelPath(v.model) ? 'evaluable' : ''].filter(Boolean).join('.');
+  // `.evaluable`: ONNX and Keras, which the evaluation host runs (Evaluate Version… and Compare Models… show for those only);
+  // `.hasPrevious`: not the model's first version (Compare with Previous Version shows for those only)
+  item.contextValue = ['version', v.aliases.length ? 'aliased' : '', v.tags.length ? 'tagged' : '', v.lfs ? 'lfs' : '', isEvaluableModelPath(v.model) ? 'evaluable' : '', v.version > 1 ? 'hasPrevious' : '']
+    .filter(Boolean)
+    .join('.');
   // a click shows the version in the preview panel (replaced by the next click; a double-click pins it)
   item.command = { command: COMMAND.openVersion, title: 'Open (read-only)', arguments: [n, { preview: true }] };
   return item;

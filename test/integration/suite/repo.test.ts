@@ -100,6 +100,7 @@ describe('Model Versions: versions of a model in a git repository', function () 
     const v1 = version(m, 'v1');
     assert.match(v1.description ?? '', /first/, `v1 description: ${v1.description}`);
     assert.match(v1.contextValue ?? '', /^version.*\.lfs/, `v1 contextValue: ${v1.contextValue}`);
+    assert.doesNotMatch(v1.contextValue ?? '', /\.hasPrevious/, 'no Compare with Previous Version on the first version');
 
     // independent checks: git and the core library
     assert.deepStrictEqual(staged(), ['README.md'], 'the other staged change is still staged, not committed');
@@ -139,6 +140,7 @@ describe('Model Versions: versions of a model in a git repository', function () 
     const m = await waitForVersions(['v2', 'v1'], (n) => (n.children?.[0].description ?? '').includes(`#${TAG}`));
     assert.doesNotMatch(version(m, 'v1').description ?? '', /#/, 'v1 has no tag');
     assert.match(version(m, 'v2').contextValue ?? '', /\.tagged/);
+    assert.match(version(m, 'v2').contextValue ?? '', /^version.*\.hasPrevious/, 'Compare with Previous Version on v2');
     const tags = await core.listTags();
     const tag = tags.find((x) => x.name === TAG);
     assert.ok(tag, `tags: ${tags.map((x) => x.name).join(', ')}`);

@@ -27,12 +27,17 @@ export const MARK_EDGE = 2;
 
 /** '⟨production⟩ ⟨staging⟩ #purchase_model/v3': a version's aliases, then its tags. */
 export function markText(v: MarkedVersion): string {
-  return [...v.aliases.map((a) => `⟨${a}⟩`), ...v.tags.map((t) => `#${t}`)].join(' ');
+  return marksOf(v).join(' ');
+}
+
+/** A version's marks: ⟨alias⟩ each, then #tag each. */
+function marksOf(v: MarkedVersion): string[] {
+  return [...v.aliases.map((a) => `⟨${a}⟩`), ...v.tags.map((t) => `#${t}`)];
 }
 
 /** The labels to try for a version, longest first: all its marks, its aliases alone, its first mark (+N more). */
 export function markVariants(v: MarkedVersion): string[] {
-  const all = [...v.aliases.map((a) => `⟨${a}⟩`), ...v.tags.map((t) => `#${t}`)];
+  const all = marksOf(v);
   const out = [all.join(' ')];
   if (v.aliases.length && v.tags.length) out.push(all.slice(0, v.aliases.length).join(' ') + ` +${v.tags.length}`);
   if (all.length > 1) out.push(`${all[0]} +${all.length - 1}`);

@@ -1137,7 +1137,7 @@ function pairTensors(
   ta.forEach((t, i) => {
     if (partner[i] >= 0) return;
     const l = byBare.get(bare(t.name));
-    const j = l?.find((j) => !usedB.has(j) && tb[j].name !== t.name && (tb[j].name.endsWith(':0') !== t.name.endsWith(':0')));
+    const j = l?.find((j) => !usedB.has(j) && tb[j].name.endsWith(':0') !== t.name.endsWith(':0'));
     if (j !== undefined) link(i, j, 'name');
   });
   // 4. Keras: the same weight of a renamed layer (gru_1/kernel:0 → gru/kernel:0)

@@ -28,15 +28,14 @@ const ZERO = '0000000000000000000000000000000000000000';
 
 export const emptyAliasState = (): AliasState => ({ schema: 1, aliases: {} });
 
+/** The alias state at the alias ref's commit: `at` when the caller looked it up (null: the ref does not exist), else read. */
 export async function readAliasState(git: Git, at?: string | null): Promise<{ commit?: string; state: AliasState }> {
-  let commit: string;
-  if (at === null) return { state: emptyAliasState() };
-  else if (at !== undefined) commit = at;
-  else {
+  let commit = at;
+  if (commit === undefined) {
     const r = await git.run(['rev-parse', '-q', '--verify', `${ALIAS_REF}^{commit}`], { allowFail: true });
-    if (r.code !== 0) return { state: emptyAliasState() };
-    commit = r.stdout.toString('utf8').trim();
+    commit = r.code === 0 ? r.stdout.toString('utf8').trim() : null;
   }
+  if (commit === null) return { state: emptyAliasState() };
   const blob = await git.run(['cat-file', 'blob', `${commit}:${ALIAS_FILE}`], { allowFail: true });
   if (blob.code !== 0) return { commit, state: emptyAliasState() };
   try {

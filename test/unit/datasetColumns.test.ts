@@ -10,7 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadDataset } from '../../src/core/eval/dataset';
 import { DatasetError } from '../../src/core/eval/datasetErrors';
-import { datasetColumns, firstBinaryByte } from '../../src/extension/evaluate/datasetColumns';
+import { datasetColumns } from '../../src/extension/evaluate/datasetColumns';
+import { firstBinaryByte } from '../../src/core/eval/dataset';
 
 /** Bytes of a fixed xorshift sequence (the same on every run), with a NUL at `nulAt`. */
 function noise(n: number, nulAt: number): Buffer {

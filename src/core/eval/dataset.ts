@@ -186,6 +186,16 @@ async function readDataset(spec: DatasetSpec, opts: LoadOptions): Promise<ReadDa
     maxCell: opts.maxCellBytes ?? MAX_CELL_BYTES,
   };
   const named = spec.format ?? formatFromName(file);
+  if (named === 'csv' || named === 'tsv') {
+    let head: Buffer;
+    try {
+      head = readFileHead(file, TEXT_CHECK_BYTES);
+    } catch (e) {
+      throw readError(e);
+    }
+    const binary = notTextError(file, named, head);
+    if (binary) throw binary;
+  }
   if ((named === 'csv' || named === 'tsv') && opts.csvFastPath !== false) {
     // the numeric fast path reads the file through one window, never holding it whole (issue #12: a
     // fresh buffer the size of the file costs more to fill and touch than the parse itself)
@@ -292,25 +302,66 @@ interface RawData {
   sampleShape?: number[];
 }
 
+/** The extensions that name a dataset format (the label picker offers these too). */
+const FORMAT_OF_EXTENSION: Readonly<Record<string, DatasetFormat>> = {
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.tab': 'tsv',
+  '.json': 'json',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.npy': 'npy',
+  '.npz': 'npz',
+};
+export const DATASET_EXTENSIONS: readonly string[] = Object.freeze(Object.keys(FORMAT_OF_EXTENSION));
+
 /** The format a file's name says (its extension), if it says one. */
-function formatFromName(file: string): DatasetFormat | undefined {
-  switch (path.extname(file).toLowerCase()) {
-    case '.csv':
-      return 'csv';
-    case '.tsv':
-    case '.tab':
-      return 'tsv';
-    case '.json':
-      return 'json';
-    case '.jsonl':
-    case '.ndjson':
-      return 'jsonl';
-    case '.npy':
-      return 'npy';
-    case '.npz':
-      return 'npz';
+export function formatFromName(file: string): DatasetFormat | undefined {
+  const ext = path.extname(file).toLowerCase();
+  return Object.prototype.hasOwnProperty.call(FORMAT_OF_EXTENSION, ext) ? FORMAT_OF_EXTENSION[ext] : undefined;
+}
+
+/**
+ * The offset of the first byte that text never holds: NUL or a C0 control other than tab, line feed,
+ * vertical tab, form feed and carriage return (undefined: none in `bytes`).
+ */
+export function firstBinaryByte(bytes: Uint8Array): number | undefined {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0b && b !== 0x0c && b !== 0x0d) return i;
   }
   return undefined;
+}
+
+/** The first `bytes` bytes of a file (fewer when it is shorter). */
+export function readFileHead(file: string, bytes: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, fs.readSync(fd, buf, 0, bytes, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** How far into a CSV/TSV file notTextError looks. */
+export const TEXT_CHECK_BYTES = 65536;
+
+/**
+ * The error for a file named CSV/TSV whose first bytes (`head`, up to TEXT_CHECK_BYTES) hold a byte text
+ * never holds — random bytes, a spreadsheet or an archive under a .csv name — else undefined. Without it
+ * such a file's first "line" was read as its header and its bytes offered as column names.
+ */
+export function notTextError(file: string, format: 'csv' | 'tsv', head: Uint8Array): DatasetError | undefined {
+  const bad = firstBinaryByte(head.subarray(0, TEXT_CHECK_BYTES));
+  if (bad === undefined) return undefined;
+  const csv = format === 'csv';
+  return new DatasetError(
+    'PARSE_ERROR',
+    file,
+    `${path.basename(file)} is not a text ${csv ? 'CSV' : 'TSV'} file: byte ${bad} is 0x${head[bad].toString(16).padStart(2, '0').toUpperCase()}, a control character text does not hold. ` +
+      `Pick a ${csv ? 'comma' : 'tab'}-separated text file with a header row (the column names), or export the data as CSV first.`,
+  );
 }
 
 /** The format of a file its name does not tell, from its first bytes. */
@@ -323,7 +374,7 @@ function detectFormat(file: string, bytes: Buffer): DatasetFormat {
   throw new DatasetError(
     'UNKNOWN_FORMAT',
     file,
-    `cannot tell the format of ${path.basename(file)} from its name or its first bytes: give the file the extension of its format (${FORMATS.map((f) => `.${f}`).join(', ')}; ` +
+    `cannot tell the format of ${path.basename(file)} from its name or its first bytes: give the file the extension of its format (${DATASET_EXTENSIONS.join(', ')}; ` +
       `a comma-separated text file with a header row is a .csv), or, calling the library, set spec.format to one of ${FORMATS.join(', ')}`,
   );
 }

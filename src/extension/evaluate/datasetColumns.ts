@@ -5,43 +5,10 @@
  * binary bytes named .csv (their "header" would be offered as columns), or a name and first bytes
  * that say no format (.txt, .xlsx, …).
  */
-import * as fs from 'fs';
 import * as path from 'path';
-import { loadDataset } from '../../core/eval/dataset';
+import { DATASET_EXTENSIONS, firstBinaryByte, formatFromName, loadDataset, notTextError, readFileHead, TEXT_CHECK_BYTES } from '../../core/eval/dataset';
 import { DatasetError } from '../../core/eval/datasetErrors';
-
-/** How far into a file the checks read. */
-const HEAD_BYTES = 65536;
-
-/** The names the dataset reader (core/eval/dataset.ts formatFromName) takes a format from. */
-const DELIMITED: Record<string, string> = { '.csv': ',', '.tsv': '\t', '.tab': '\t' };
-const JSONISH = new Set(['.json', '.jsonl', '.ndjson']);
-const BINARY = new Set(['.npy', '.npz']);
-export const DATASET_EXTENSIONS: readonly string[] = Object.freeze([...Object.keys(DELIMITED), ...JSONISH, ...BINARY]);
-
-function readHead(abs: string): Buffer {
-  const fd = fs.openSync(abs, 'r');
-  try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * The offset of the first byte that text never holds: NUL or a C0 control other than tab, line feed,
- * vertical tab, form feed and carriage return (undefined: none in `bytes`).
- */
-export function firstBinaryByte(bytes: Uint8Array): number | undefined {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0b && b !== 0x0c && b !== 0x0d) return i;
-  }
-  return undefined;
-}
-
-const hex = (b: number) => `0x${b.toString(16).padStart(2, '0').toUpperCase()}`;
+import { isNpy, isZip } from '../../core/eval/npy';
 
 /**
  * The column names of a CSV/TSV file's header, or of a JSON/JSONL file's records ([] when they cannot
@@ -51,30 +18,23 @@ const hex = (b: number) => `0x${b.toString(16).padStart(2, '0').toUpperCase()}`;
 export async function datasetColumns(file: string, baseDir?: string): Promise<string[]> {
   const abs = path.resolve(baseDir ?? '.', file);
   const name = path.basename(abs);
-  const ext = path.extname(abs).toLowerCase();
+  // the format as the dataset reader takes it: from the name (formatFromName), else from the first bytes
+  const format = formatFromName(abs);
   let head: Buffer;
   try {
-    head = readHead(abs);
+    head = readFileHead(abs, TEXT_CHECK_BYTES);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new DatasetError(code === 'ENOENT' ? 'NOT_FOUND' : 'READ_ERROR', abs, `cannot read ${name}: ${(e as Error).message}`);
   }
-  if (ext in DELIMITED) {
-    const bad = firstBinaryByte(head);
-    if (bad !== undefined) {
-      throw new DatasetError(
-        'PARSE_ERROR',
-        abs,
-        `${name} is not a text ${ext === '.csv' ? 'CSV' : 'TSV'} file: byte ${bad} is ${hex(head[bad])}, a control character text does not hold. ` +
-          `Pick a ${ext === '.csv' ? 'comma' : 'tab'}-separated text file with a header row (the column names), or export the data as CSV first.`,
-      );
-    }
+  if (format === 'csv' || format === 'tsv') {
+    const binary = notTextError(abs, format, head);
+    if (binary) throw binary;
     const line = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0];
-    return line.split(DELIMITED[ext]).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+    return line.split(format === 'csv' ? ',' : '\t').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
   }
-  // a name that tells no format: the reader looks at the first bytes (NPY, NPZ, JSON, JSON Lines)
   const text = head.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  if (JSONISH.has(ext) || (!BINARY.has(ext) && (text.startsWith('[') || text.startsWith('{')))) {
+  if (format === 'json' || format === 'jsonl' || (format === undefined && (text.startsWith('[') || text.startsWith('{')))) {
     try {
       const ds = await loadDataset({ file: abs, labelColumn: -1, task: 'regression', missing: 'drop' });
       return [...ds.featureNames, ds.labelName];
@@ -82,9 +42,7 @@ export async function datasetColumns(file: string, baseDir?: string): Promise<st
       return [];
     }
   }
-  const npy = head.length >= 6 && head[0] === 0x93 && head.subarray(1, 6).toString('latin1') === 'NUMPY';
-  const zip = head.length >= 4 && head.readUInt32LE(0) === 0x04034b50;
-  if (BINARY.has(ext) || npy || zip) return [];
+  if (format === 'npy' || format === 'npz' || isNpy(head) || isZip(head)) return [];
   throw new DatasetError(
     'UNKNOWN_FORMAT',
     abs,

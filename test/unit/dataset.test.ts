@@ -602,7 +602,7 @@ print(json.dumps(res))
         'SHAPE_MISMATCH',
         "the model's input 'user_behaviour' takes float32[batch,10] but each row of iris.json has 4 features",
         'The model needs 10 values per row',
-        'spec.features',
+        'choose 10 feature columns (the label is not a feature)',
       );
       await rejects(() => batchesFor(iris, input('x', ['batch', 'seq', 4]), 16), 'SHAPE_MISMATCH', 'float32[batch,seq,4]', 'spec.inputShape');
     });

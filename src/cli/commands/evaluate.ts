@@ -263,6 +263,8 @@ export function asCliError(e: unknown, code: number): unknown {
   if (e instanceof UsageError) return e;
   if (e instanceof CliError) return e.exitCode === code ? e : new CliError(e.message, code);
   // EvalHostError covers the host's cancellation reply too (EvalCancelledError by name)
+  // a text column among the features, or more or fewer of them than the model takes: the CLI's way to choose them
+  if (e instanceof DatasetError && (e.featureColumn !== undefined || e.code === 'SHAPE_MISMATCH')) return new CliError(`${e.message} (--features a,b,… names the feature columns; the default is every column but the label)`, code);
   if (e instanceof ModelFormatError || e instanceof RepoError || e instanceof DatasetError || e instanceof EvalHostError || e instanceof EvaluationError) {
     return new CliError(e.message, code);
   }

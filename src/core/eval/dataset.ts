@@ -388,6 +388,18 @@ function isMissing(ctx: Ctx, v: unknown): boolean {
 
 const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/**
+ * Whether a raw cell (a CSV text, a JSON value) can stand in a feature column as the loader reads it: a
+ * number, true/false, or a missing marker (the default ones unless `missingValues` says otherwise). The
+ * label picker uses it to tell text columns from feature columns before loading.
+ */
+export function isFeatureCell(v: unknown, missingValues: readonly string[] = DEFAULT_MISSING): boolean {
+  if (v === null || v === undefined) return true;
+  if (typeof v === 'number') return Number.isNaN(v) || Number.isFinite(v);
+  if (typeof v === 'string' && (missingValues.includes(v) || missingValues.includes(v.trim()))) return true;
+  return toNumber(v) !== undefined;
+}
+
 /** a finite number, or undefined when the value is not one */
 function toNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
@@ -518,7 +530,8 @@ function fromTable(ctx: Ctx, table: Table): RawData {
           'NON_NUMERIC',
           ctx.file,
           `${ctx.base} ${table.where(r)}: column ${colName(featIdx[j])} holds ${showValue(v)}, which is not a number; ` +
-            `features must be numeric: leave this column out (spec.features) or encode it as numbers first`,
+            `features must be numbers: leave this column out of the feature columns, or encode it as numbers first`,
+          table.columns[featIdx[j]],
         );
       }
       if (!rowMissing) features[off + j] = x;
@@ -1675,7 +1688,7 @@ function mismatchMessage(dataset: Dataset, input: ValueInfo): string {
     if (need === fc) {
       msg += `The counts agree, so set spec.inputShape to [${inner.join(',')}]${dataset.rowShapeFromSpec ? ' (or leave it out)' : ''}.`;
     } else {
-      msg += `The model needs ${need} value${need === 1 ? '' : 's'} per row: choose ${need} feature columns with spec.features (the label is not a feature), or check that this is the data the model was trained on.`;
+      msg += `The model needs ${need} value${need === 1 ? '' : 's'} per row: choose ${need} feature columns (the label is not a feature), or check that this is the data the model was trained on.`;
     }
   } else {
     msg += `Choose the feature columns the model takes with spec.features and set spec.inputShape to how one row maps onto [${inner.map((d) => (d === null ? '?' : String(d))).join(',')}], or check that this is the data the model was trained on.`;

@@ -40,6 +40,8 @@ export class DatasetError extends Error {
     /** the dataset file the error is about ('' when none) */
     readonly file: string,
     message: string,
+    /** NON_NUMERIC in a feature column: that column's name (the faces say how to leave it out) */
+    readonly featureColumn?: string,
   ) {
     super(message);
   }

@@ -5,10 +5,22 @@
  * binary bytes named .csv (their "header" would be offered as columns), or a name and first bytes
  * that say no format (.txt, .xlsx, …).
  */
+import * as fs from 'fs';
 import * as path from 'path';
-import { DATASET_EXTENSIONS, firstBinaryByte, formatFromName, loadDataset, notTextError, readFileHead, TEXT_CHECK_BYTES } from '../../core/eval/dataset';
+import { DATASET_EXTENSIONS, firstBinaryByte, formatFromName, isFeatureCell, notTextError, readFileHead, TEXT_CHECK_BYTES } from '../../core/eval/dataset';
+import { jsonlTable, jsonTable, parseCsvRecords } from '../../core/eval/datasetTable';
 import { DatasetError } from '../../core/eval/datasetErrors';
 import { isNpy, isZip } from '../../core/eval/npy';
+
+/** A column of a dataset file as the pickers show it. */
+export interface ColumnInfo {
+  name: string;
+  /** a value in the file's first rows that is not a number (nor a missing marker): the column cannot be a feature */
+  text?: string;
+}
+
+/** Rows of the file's head that are looked at for text columns. */
+export const SAMPLE_ROWS = 200;
 
 /**
  * The column names of a CSV/TSV file's header, or of a JSON/JSONL file's records ([] when they cannot
@@ -16,6 +28,15 @@ import { isNpy, isZip } from '../../core/eval/npy';
  * the dataset reader takes.
  */
 export async function datasetColumns(file: string, baseDir?: string): Promise<string[]> {
+  return (await datasetColumnInfo(file, baseDir)).map((c) => c.name);
+}
+
+/**
+ * datasetColumns with, for each column, whether its first rows (SAMPLE_ROWS, within the file's first
+ * TEXT_CHECK_BYTES for CSV/TSV/JSONL) hold text that the loader would refuse as a feature value
+ * (isFeatureCell): such columns are offered as the label but not checked as features.
+ */
+export async function datasetColumnInfo(file: string, baseDir?: string): Promise<ColumnInfo[]> {
   const abs = path.resolve(baseDir ?? '.', file);
   const name = path.basename(abs);
   // the format as the dataset reader takes it: from the name (formatFromName), else from the first bytes
@@ -27,17 +48,40 @@ export async function datasetColumns(file: string, baseDir?: string): Promise<st
     const code = (e as NodeJS.ErrnoException).code;
     throw new DatasetError(code === 'ENOENT' ? 'NOT_FOUND' : 'READ_ERROR', abs, `cannot read ${name}: ${(e as Error).message}`);
   }
+  // the head without a line the read may have cut
+  const whole = head.length < TEXT_CHECK_BYTES;
+  const headText = (): string => {
+    const t = head.toString('utf8').replace(/^\uFEFF/, '');
+    if (whole) return t;
+    const cut = Math.max(t.lastIndexOf('\n'), t.lastIndexOf('\r'));
+    return cut >= 0 ? t.slice(0, cut + 1) : t;
+  };
   if (format === 'csv' || format === 'tsv') {
     const binary = notTextError(abs, format, head);
     if (binary) throw binary;
-    const line = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0];
-    return line.split(format === 'csv' ? ',' : '\t').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+    const delimiter = format === 'csv' ? ',' : '\t';
+    let records: string[][] | undefined;
+    try {
+      records = parseCsvRecords(headText(), delimiter, name).records;
+    } catch {
+      records = undefined; // e.g. a quoted cell the head cuts: the header line alone
+    }
+    if (!records?.length) {
+      const line = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0];
+      return line.split(delimiter).map((c) => ({ name: c.trim().replace(/^"(.*)"$/, '$1') }));
+    }
+    const cols: ColumnInfo[] = records[0].map((c) => ({ name: c.trim() }));
+    const rows = records.slice(1, 1 + SAMPLE_ROWS).filter((r) => r.length === cols.length);
+    return withText(cols, rows.length, (r, c) => rows[r][c]);
   }
   const text = head.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (format === 'json' || format === 'jsonl' || (format === undefined && (text.startsWith('[') || text.startsWith('{')))) {
     try {
-      const ds = await loadDataset({ file: abs, labelColumn: -1, task: 'regression', missing: 'drop' });
-      return [...ds.featureNames, ds.labelName];
+      const jsonl = format === 'jsonl' || (format === undefined && text.startsWith('{'));
+      // JSON Lines: the head's lines; a JSON array: the whole file (it parses only whole)
+      const table = jsonl ? jsonlTable(headText(), name) : jsonTable(fs.readFileSync(abs, 'utf8'), name);
+      const cols: ColumnInfo[] = table.columns.map((c) => ({ name: c }));
+      return withText(cols, Math.min(table.rowCount, SAMPLE_ROWS), (r, c) => table.get(r, c));
     } catch {
       return [];
     }
@@ -51,4 +95,18 @@ export async function datasetColumns(file: string, baseDir?: string): Promise<st
         ? `If ${name} holds comma-separated values with a header row, rename it to ${path.basename(abs, path.extname(abs))}.csv.`
         : 'Export the data as CSV (a header row, then one row per sample) and pick that file.'),
   );
+}
+
+/** cols with `text` set on each column that holds a value isFeatureCell refuses in rows [0, n) */
+function withText(cols: ColumnInfo[], n: number, cell: (r: number, c: number) => unknown): ColumnInfo[] {
+  for (let c = 0; c < cols.length; c++) {
+    for (let r = 0; r < n; r++) {
+      const v = cell(r, c);
+      if (!isFeatureCell(v)) {
+        cols[c].text = typeof v === 'string' ? v : JSON.stringify(v);
+        break;
+      }
+    }
+  }
+  return cols;
 }

@@ -28,7 +28,7 @@ import { VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import { trustedTo, type RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
 import { ComparePanel, exportComparison } from './comparePanel';
-import { datasetColumns } from './datasetColumns';
+import { datasetColumnInfo } from './datasetColumns';
 import { baselineFirst, withBaseline, type VersionAge } from './roles';
 import { compareResult, type CompareResult } from './viewModel';
 
@@ -111,12 +111,34 @@ function isArgs(x: unknown): x is EvaluateArgs {
 
 /** Loads the dataset; without a task, infers it from the labels (like `modelver evaluate`). */
 export function loadEvalDataset(spec: DatasetArg, baseDir?: string): Promise<Dataset> {
-  return loadDatasetInferringTask(spec, { baseDir });
+  return loadDatasetInferringTask(spec, { baseDir }).catch((e: unknown) => {
+    noteFeatureTrouble(e, spec, baseDir);
+    throw e;
+  });
+}
+
+const TEXT_FURTHER_DOWN = 'a value further down the file';
+
+/**
+ * Per dataset file (absolute): the feature columns did not fit (a text value past the rows the picker
+ * looks at, or not as many as the model takes), with the columns found to hold text. The next pick of
+ * that file asks for the feature columns, those unchecked.
+ */
+const featureTrouble = new Map<string, Set<string>>();
+
+function noteFeatureTrouble(e: unknown, spec: DatasetArg, baseDir: string | undefined): void {
+  if (!(e instanceof DatasetError) || (e.featureColumn === undefined && e.code !== 'SHAPE_MISMATCH')) return;
+  const file = path.resolve(baseDir ?? '.', spec.file);
+  const text = featureTrouble.get(file) ?? new Set<string>();
+  if (e.featureColumn !== undefined) text.add(e.featureColumn);
+  featureTrouble.set(file, text);
 }
 
 /** What to do about an error, in one sentence. */
 function hintFor(e: unknown): string {
   if (e instanceof EvaluationCancelled || isEvalCancelled(e)) return 'Run it again with "Run Again".';
+  if (e instanceof DatasetError && e.featureColumn !== undefined) return `Leave '${e.featureColumn}' out of the feature columns: pick the data again (Compare Models… or Evaluate Version…) and uncheck it when asked for the feature columns, or encode it as numbers.`;
+  if (e instanceof DatasetError && e.code === 'SHAPE_MISMATCH') return "Pick the data again (Compare Models… or Evaluate Version…): you are then asked for the feature columns, the model's inputs in order.";
   if (e instanceof DatasetError) return 'Check the dataset file, its label column and that its feature columns match the model\'s input, then run the comparison again.';
   if (e instanceof NotRunnableError) return 'Inspect and Compare with… work on this file; to evaluate the model, export it to ONNX (or save a full Keras model) and evaluate that file.';
   if (e instanceof EvaluationError) return 'The models and the dataset do not fit together (task, classes or output shape): pick another label column or other models.';
@@ -194,7 +216,19 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
    * Runs the evaluations with a cancellable progress notification; `signal` also cancels (panel
    * closed). The host starts only when some model's outputs are not cached.
    */
-  const evaluateAll = async (inputs: ModelInput[], spec: DatasetArg, host: HostChoice, args: EvaluateArgs, signal?: AbortSignal, loaded?: Dataset): Promise<{ evals: ModelEvaluation[]; ds: Dataset }> =>
+  const evaluateAll = (inputs: ModelInput[], spec: DatasetArg, host: HostChoice, args: EvaluateArgs, signal?: AbortSignal, loaded?: Dataset): Promise<{ evals: ModelEvaluation[]; ds: Dataset }> =>
+    runEvaluations(inputs, spec, host, args, signal, loaded).then(
+      (r) => {
+        // these feature columns fit: "last used" takes them again without asking
+        featureTrouble.delete(path.resolve(baseDir() ?? '.', spec.file));
+        return r;
+      },
+      (e: unknown) => {
+        noteFeatureTrouble(e, spec, baseDir());
+        throw e;
+      },
+    );
+  const runEvaluations = async (inputs: ModelInput[], spec: DatasetArg, host: HostChoice, args: EvaluateArgs, signal?: AbortSignal, loaded?: Dataset): Promise<{ evals: ModelEvaluation[]; ds: Dataset }> =>
     vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: inputs.length > 1 ? 'Comparing models' : `Evaluating ${inputs[0].label}`, cancellable: true },
       async (progress, token) => {
@@ -291,7 +325,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     type It = vscode.QuickPickItem & { file?: string; browse?: boolean; last?: boolean };
     const found = (await vscode.workspace.findFiles(DATASET_GLOB, '{**/node_modules/**,**/.git/**,**/package*.json,**/tsconfig*.json}', 500)).map((u) => u.fsPath).sort();
     const items: It[] = [];
-    if (last && fs.existsSync(path.resolve(baseDir() ?? '.', last.file))) items.push({ label: `$(history) ${path.basename(last.file)}`, description: `last used · label ${String(last.labelColumn)}`, file: last.file, last: true });
+    if (last && fs.existsSync(path.resolve(baseDir() ?? '.', last.file))) items.push({ label: `$(history) ${path.basename(last.file)}`, description: `last used · label ${String(last.labelColumn)}${last.features ? ` · ${last.features.length} feature column${last.features.length === 1 ? '' : 's'}` : ''}`, file: last.file, last: true });
     items.push(...found.map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(path.dirname(f), false), file: f })));
     items.push({ label: '$(folder-opened) Browse…', browse: true });
     const pick = await vscode.window.showQuickPick(items, { title: 'Evaluation data (CSV, TSV, JSON, JSONL, NPY, NPZ)', matchOnDescription: true });
@@ -302,9 +336,22 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
       file = f?.[0]?.fsPath;
     }
     if (!file) return undefined;
-    const columns = await datasetColumns(file, baseDir());
-    // "last used · label X": that file with that label, not asked again (unless the column is gone)
-    if (pick.last && last && (last.labelColumn === undefined || !columns.length || columns.includes(String(last.labelColumn)))) return { file: last.file, labelColumn: last.labelColumn };
+    const info = await datasetColumnInfo(file, baseDir());
+    const trouble = featureTrouble.get(path.resolve(baseDir() ?? '.', file));
+    for (const c of info) if (c.text === undefined && trouble?.has(c.name)) c.text = TEXT_FURTHER_DOWN;
+    const columns = info.map((c) => c.name);
+    // "last used · label X": that file with that label (and features), not asked again (unless a column is gone)
+    if (
+      pick.last &&
+      last &&
+      (last.labelColumn === undefined || !columns.length || columns.includes(String(last.labelColumn))) &&
+      (!last.features || last.features.every((f) => columns.includes(String(f)))) &&
+      // not when the feature columns did not fit, or one it would take holds text (they are asked for)
+      !trouble &&
+      !info.some((c) => c.text !== undefined && c.name !== String(last.labelColumn) && (!last.features || last.features.map(String).includes(c.name)))
+    ) {
+      return { file: last.file, labelColumn: last.labelColumn, ...(last.features ? { features: last.features } : {}) };
+    }
     let labelColumn: ColumnRef | undefined;
     if (columns.length) {
       const prev = last && path.resolve(baseDir() ?? '.', last.file) === path.resolve(baseDir() ?? '.', file) ? String(last.labelColumn) : undefined;
@@ -316,6 +363,30 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
       const col = await vscode.window.showQuickPick(ordered, { title: `The label column of ${path.basename(file)}`, placeHolder: 'the task (binary, multiclass, regression) is inferred from its values' });
       if (!col) return undefined;
       labelColumn = col;
+      // a column of text (an id, a name) cannot be a feature, and a model may take fewer columns than the
+      // file has: the feature columns are asked for (text ones unchecked) when there is text or they did not fit
+      const candidates = info.filter((c) => c.name !== col);
+      if (trouble || candidates.some((c) => c.text !== undefined)) {
+        type Col = vscode.QuickPickItem & { column: string };
+        const items: Col[] = candidates.map((c) => ({
+          label: c.name,
+          column: c.name,
+          picked: c.text === undefined,
+          description: c.text === undefined ? undefined : `text (${c.text === TEXT_FURTHER_DOWN ? c.text : JSON.stringify(c.text.length > 40 ? `${c.text.slice(0, 40)}…` : c.text)}): not a feature`,
+        }));
+        const chosen = await vscode.window.showQuickPick(items, {
+          canPickMany: true,
+          title: `The feature columns of ${path.basename(file)}`,
+          placeHolder: "the model's inputs, in its input order (columns of text are unchecked)",
+        });
+        if (!chosen) return undefined;
+        if (chosen.length === 0) {
+          void vscode.window.showWarningMessage(`Model Versions: pick at least one feature column of ${path.basename(file)}.`);
+          return undefined;
+        }
+        const features = candidates.filter((c) => chosen.some((x) => x.column === c.name)).map((c) => c.name);
+        return { file, labelColumn, ...(features.length < candidates.length ? { features } : {}) };
+      }
     } else {
       const npz = file.toLowerCase().endsWith('.npz');
       const col = npz ? '' : await vscode.window.showInputBox({ title: `The label column of ${path.basename(file)}`, prompt: 'a 0-based column index (-1 = last)', value: '-1' });
@@ -343,7 +414,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
 
   const datasetOf = async (args: EvaluateArgs): Promise<DatasetArg | undefined> => {
     const spec = args.dataset ?? (await pickDataset());
-    if (spec) await context.workspaceState.update(LAST_DATASET_KEY, { file: spec.file, labelColumn: spec.labelColumn });
+    if (spec) await context.workspaceState.update(LAST_DATASET_KEY, { file: spec.file, labelColumn: spec.labelColumn, ...(spec.features ? { features: spec.features } : {}) });
     return spec;
   };
 

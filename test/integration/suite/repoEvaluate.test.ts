@@ -130,6 +130,74 @@ describe('Model Versions: Compare Models… and Evaluate Version… (evaluation 
     assert.strictEqual(panelTabs().length, 1, 'the panel is reused');
   });
 
+  it('asks for the feature columns when the data has a text column (unchecked), or after the columns did not fit', async () => {
+    const lines = fs.readFileSync(dataset.file, 'utf8').trim().split('\n');
+    const body = [...lines.slice(1), ...lines.slice(1, 101)]; // 300 rows of x0,x1,y
+    const write = (name: string, text: string[]): string => {
+      const f = path.join(root, 'eval', name);
+      fs.writeFileSync(f, text.join('\n') + '\n');
+      return f;
+    };
+    // an id of text in front; an id of numbers until row 251, then text; an extra number column
+    const withId = write('with-id.csv', ['id,' + lines[0], ...body.map((l, i) => `s-${String(i + 1).padStart(3, '0')},${l}`)]);
+    const deep = write('deep-text.csv', ['id,' + lines[0], ...body.map((l, i) => `${i === 250 ? 'late' : i},${l}`)]);
+    const extra = write('extra.csv', [lines[0] + ',w', ...body.map((l, i) => `${l},${i % 3}`)]);
+    // the data picker lists what the workspace's file search finds
+    await waitFor('the new data files in the workspace file search', async () => {
+      const found = new Set((await vscode.workspace.findFiles('eval/*.csv')).map((u) => u.fsPath));
+      return [withId, deep, extra].every((f) => found.has(f));
+    });
+    type Item = vscode.QuickPickItem & { file?: string };
+    const win = vscode.window as unknown as { showQuickPick: (items: readonly Item[] | string[], o?: vscode.QuickPickOptions) => Promise<unknown> };
+    const saved = win.showQuickPick;
+    const asked: { title: string; items: { label: string; picked?: boolean; description?: string }[] }[] = [];
+    // the data file, then the label y, then (when asked) the feature columns as offered, without w
+    const answer = (file: string) => async (items: readonly Item[] | string[], o?: vscode.QuickPickOptions) => {
+      const title = o?.title ?? '';
+      asked.push({ title, items: (items as (Item | string)[]).map((x) => (typeof x === 'string' ? { label: x } : { label: x.label, picked: x.picked, description: x.description })) });
+      if (title.startsWith('Evaluation data')) return (items as Item[]).find((x) => x.file === file);
+      if (title.startsWith('The label column')) return 'y';
+      if (title.startsWith('The feature columns')) return (items as Item[]).filter((x) => x.picked && x.label !== 'w');
+      return undefined;
+    };
+    const compareOn = async (file: string): Promise<CompareResult | undefined> => {
+      asked.length = 0;
+      win.showQuickPick = answer(file);
+      return exec<CompareResult | undefined>('compareModels', { models: [v1.node, v2.node], host: 'local', seed: 1 });
+    };
+    const featureQuestion = (file: string) => asked.find((a) => a.title === `The feature columns of ${path.basename(file)}`);
+    const offered = (file: string) => featureQuestion(file)?.items.map((x) => [x.label, !!x.picked]);
+    try {
+      // text in the first rows: asked at once, the id unchecked; the comparison runs on x0, x1
+      let r = await compareOn(withId);
+      assert.deepStrictEqual(offered(withId), [['id', false], ['x0', true], ['x1', true]], asked.map((a) => a.title).join(' | '));
+      assert.match(featureQuestion(withId)!.items[0].description ?? '', /^text \("s-001"\): not a feature$/);
+      assert.ok(r && r.evaluations[1].metrics.accuracy > 0.95 && r.dataset.rows === 300, 'the comparison ran on x0, x1');
+
+      // text only in row 251: not seen in the first rows, not asked; the load names the column…
+      assert.strictEqual(await compareOn(deep), undefined);
+      assert.strictEqual(featureQuestion(deep), undefined);
+      // …and the next pick of that file (now "last used") asks, with id unchecked
+      r = await compareOn(deep);
+      assert.deepStrictEqual(offered(deep), [['id', false], ['x0', true], ['x1', true]], asked.map((a) => a.title).join(' | '));
+      assert.strictEqual(featureQuestion(deep)!.items[0].description, 'text (a value further down the file): not a feature');
+      assert.ok(r && r.evaluations[1].metrics.accuracy > 0.95, 'the comparison ran without id');
+      // it fit: "last used" takes that choice again without asking
+      r = await compareOn(deep);
+      assert.ok(r && r.dataset.rows === 300 && !featureQuestion(deep), asked.map((a) => a.title).join(' | '));
+
+      // three number columns for a model of two inputs: the shape error, then the question (all checked)
+      assert.strictEqual(await compareOn(extra), undefined);
+      assert.strictEqual(featureQuestion(extra), undefined);
+      r = await compareOn(extra);
+      assert.deepStrictEqual(offered(extra), [['x0', true], ['x1', true], ['w', true]]);
+      assert.ok(r && r.evaluations[1].metrics.accuracy > 0.95, 'the comparison ran on x0, x1');
+    } finally {
+      win.showQuickPick = saved;
+      for (const f of [withId, deep, extra]) fs.rmSync(f, { force: true });
+    }
+  });
+
   it('refuses a safetensors version and file before asking anything or starting a host; its menu has no Evaluate/Compare', async () => {
     // a safetensors file (8-byte header length, JSON header, the bytes), committed as eval/w.safetensors v1
     const st = path.join(root, 'eval', 'w.safetensors');

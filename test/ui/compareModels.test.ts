@@ -48,6 +48,12 @@ function minutesCsv(): string {
   return rows.join('\n') + '\n';
 }
 
+/** data.csv's rows with a session id of text in front (the column a model does not take). */
+function withIdCsv(): string {
+  const lines = dataCsv().trim().split('\n');
+  return ['session_id,' + lines[0], ...lines.slice(1).map((l, i) => `s-${String(i + 1).padStart(4, '0')},${l}`)].join('\n') + '\n';
+}
+
 describe('UI: Compare Models… from the Model Versions view', function () {
   const suite = workbenchSuite('compareModels', async () => {
     const workspace = gitModelWorkspace('ui-compare');
@@ -60,6 +66,7 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     await repo.commitModel(file, 'tiny: a good model');
     fs.writeFileSync(path.join(workspace, 'data.csv'), dataCsv());
     fs.writeFileSync(path.join(workspace, 'minutes.csv'), minutesCsv());
+    fs.writeFileSync(path.join(workspace, 'with-id.csv'), withIdCsv());
     return workspace;
   }, 150000);
 
@@ -293,6 +300,34 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     const banner = await suite.wb.readWebviewText('#label-warnings', 5000);
     assert.match(banner, /The label column 'minutes' is continuous/, `run again on minutes.csv: ${banner}`);
     assert.strictEqual(await suite.wb.page.locator('.tabs-container .tab', { hasText: /Compare \d+ models/ }).count(), 1, 'one Compare panel');
+  });
+
+  it('data with an id column of text: the feature columns are asked for, the id unchecked; OK compares on x0, x1', async function () {
+    this.timeout(150000);
+    const page = suite.wb.page;
+    const panel = await suite.wb.frameWith('#verdicts', 20000);
+    await panel.evaluate(() => document.getElementById('verdicts')?.setAttribute('data-previous', ''));
+    await compareFromPalette();
+    await suite.wb.pickQuickPick(/^Evaluation data/, 'with-id.csv', 'with-id.csv');
+    await suite.wb.pickQuickPick(/^The label column of with-id\.csv/, 'label', 'label');
+    // the feature question: a multi-select, session_id unchecked with an example, x0 and x1 checked
+    await page.waitForFunction(() => document.querySelector('.quick-input-widget .quick-input-title')?.textContent?.trim() === 'The feature columns of with-id.csv', null, { timeout: 30000 });
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    const offered = await rows.evaluateAll((els) =>
+      els.map((el) => [el.querySelector('.label-name')?.textContent?.trim() ?? '', el.getAttribute('aria-checked'), el.querySelector('.label-description')?.textContent?.trim() ?? '']),
+    );
+    assert.deepStrictEqual(offered, [
+      ['session_id', 'false', 'text ("s-0001"): not a feature'],
+      ['x0', 'true', ''],
+      ['x1', 'true', ''],
+    ]);
+    await suite.wb.screenshot('compare-models-feature-columns');
+    await page.keyboard.press('Enter');
+    await waitForPanel('#verdicts:not([data-previous])', (t) => /@v2:/.test(t), 'the comparison on with-id.csv', 90000);
+    const subtitle = await suite.wb.readWebviewText('.subtitle');
+    assert.match(subtitle, /binary · 200 rows · label 'label' · with-id\.csv/, subtitle);
+    const verdicts = await suite.wb.readWebviewText('#verdicts');
+    assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v2: better than the baseline on accuracy (McNemar) at α = 0.05', verdicts);
   });
 
   /** A page must show its content within this time of a reload. */

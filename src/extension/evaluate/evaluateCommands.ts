@@ -377,7 +377,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
         const chosen = await vscode.window.showQuickPick(items, {
           canPickMany: true,
           title: `The feature columns of ${path.basename(file)}`,
-          placeHolder: "the model's inputs, in its input order (columns of text are unchecked)",
+          placeHolder: "the columns the model takes, in the file's order (columns of text are unchecked)",
         });
         if (!chosen) return undefined;
         if (chosen.length === 0) {

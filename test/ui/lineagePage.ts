@@ -43,7 +43,17 @@ export interface DrawnGraph {
   zoom: number;
   nodes: { id: string; kind: string; label: string; fontPx: number; box: PageBox; labelBox: PageBox }[];
   /** labelBox: where the edge's words are drawn (absent when it shows none) */
-  edges: { id: string; kind: string; source: string; target: string; label: string; fontPx: number; labelBox?: PageBox }[];
+  edges: {
+    id: string;
+    kind: string;
+    source: string;
+    target: string;
+    label: string;
+    fontPx: number;
+    labelBox?: PageBox;
+    /** the drawn line from its source's end to its target's, when it is drawn straight */
+    line?: { x1: number; y1: number; x2: number; y2: number };
+  }[];
 }
 
 /**
@@ -60,6 +70,8 @@ export async function readDrawnGraph(frame: Frame): Promise<DrawnGraph> {
       data(k: string): string;
       pstyle(k: string): { pfValue: number; strValue: string };
       renderedBoundingBox(o: Record<string, boolean>): Bb;
+      renderedSourceEndpoint?(): { x: number; y: number };
+      renderedTargetEndpoint?(): { x: number; y: number };
     }
     interface Cy {
       zoom(): number;
@@ -96,6 +108,13 @@ export async function readDrawnGraph(frame: Frame): Promise<DrawnGraph> {
           label,
           fontPx: e.pstyle('font-size').pfValue * z,
           ...(label ? { labelBox: box(e.renderedBoundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false, includeUnderlays: false })) } : {}),
+          ...(e.pstyle('curve-style').strValue === 'straight' && e.renderedSourceEndpoint && e.renderedTargetEndpoint
+            ? (() => {
+                const a = e.renderedSourceEndpoint!();
+                const b = e.renderedTargetEndpoint!();
+                return { line: { x1: a.x, y1: a.y, x2: b.x, y2: b.y } };
+              })()
+            : {}),
         };
       }),
     };
@@ -130,6 +149,36 @@ export function readabilityProblems(g: DrawnGraph, minFontPx = 10): string[] {
     const name = `the words '${e.label}' of ${e.source} → ${e.target} ${r(e.labelBox!)}`;
     for (const n of g.nodes) if (overlap(e.labelBox!, n.box)) out.push(`${name} cover the node '${n.label.replace(/\n/g, ' / ')}'`);
     for (const o of words.slice(i + 1)) if (overlap(e.labelBox!, o.labelBox!)) out.push(`${name} overlap '${o.label}' of ${o.source} → ${o.target}`);
+    // the words touch the line they name (a straight one: its drawn segment)
+    const away = e.line ? segmentBoxDistance(e.line, e.labelBox!) : 0;
+    if (away > 2) out.push(`${name} float ${Math.round(away)} px away from their line`);
   });
   return out;
+}
+
+/** The distance (px) between the segment and the box: 0 when the segment crosses or touches it. */
+export function segmentBoxDistance(s: { x1: number; y1: number; x2: number; y2: number }, b: PageBox): number {
+  const inBox = (x: number, y: number) => x >= b.x1 && x <= b.x2 && y >= b.y1 && y <= b.y2;
+  if (inBox(s.x1, s.y1) || inBox(s.x2, s.y2)) return 0;
+  const sides: [number, number, number, number][] = [
+    [b.x1, b.y1, b.x2, b.y1],
+    [b.x2, b.y1, b.x2, b.y2],
+    [b.x2, b.y2, b.x1, b.y2],
+    [b.x1, b.y2, b.x1, b.y1],
+  ];
+  const cross = (ax: number, ay: number, bx: number, by: number, cx: number, cy: number) => (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+  const crosses = (p: [number, number, number, number], q: [number, number, number, number]) =>
+    cross(p[0], p[1], p[2], p[3], q[0], q[1]) * cross(p[0], p[1], p[2], p[3], q[2], q[3]) <= 0 && cross(q[0], q[1], q[2], q[3], p[0], p[1]) * cross(q[0], q[1], q[2], q[3], p[2], p[3]) <= 0;
+  const seg: [number, number, number, number] = [s.x1, s.y1, s.x2, s.y2];
+  if (sides.some((side) => crosses(seg, side))) return 0;
+  // apart: the nearest of the segment's ends to the box, and of the box's corners to the segment
+  const toSeg = (px: number, py: number, q: [number, number, number, number]) => {
+    const dx = q[2] - q[0];
+    const dy = q[3] - q[1];
+    const len2 = dx * dx + dy * dy;
+    const t = len2 ? Math.max(0, Math.min(1, ((px - q[0]) * dx + (py - q[1]) * dy) / len2)) : 0;
+    return Math.hypot(px - (q[0] + t * dx), py - (q[1] + t * dy));
+  };
+  const corners: [number, number][] = [[b.x1, b.y1], [b.x2, b.y1], [b.x2, b.y2], [b.x1, b.y2]];
+  return Math.min(...corners.map(([x, y]) => toSeg(x, y, seg)), ...sides.flatMap((side) => [toSeg(s.x1, s.y1, side), toSeg(s.x2, s.y2, side)]));
 }

@@ -891,10 +891,12 @@ function centreNode(c: cytoscape.Core): cytoscape.NodeSingular | undefined {
   return best;
 }
 
-/** Distances from the node an edge leaves at which its words may go (model px) … */
-const WORD_OFFSETS = [26, 40, 56, 74, 96, 120];
-/** … and shifts to either side of the edge there. */
-const WORD_SHIFTS = [0, -36, 36, -72, 72];
+/**
+ * Distances from the node an edge leaves at which its words may go (model px); at each, the words sit on
+ * the line or to either side of it by less than half their width, so that they always touch the line
+ * they name (a shift of 72 px once left "trained on" floating beside no line in the demo's lineage).
+ */
+const WORD_OFFSETS = [26, 40, 56, 74, 96, 120, 150, 185, 225, 270];
 
 /**
  * Puts each edge's words where they overlap no node and no other edge's words (layout.ts placeLabel):
@@ -918,8 +920,12 @@ function placeEdgeWords(c: cytoscape.Core): void {
   for (const e of order) {
     const room = length(e);
     const offsets = WORD_OFFSETS.filter((o) => o <= Math.max(WORD_OFFSETS[0], room - 16));
-    const candidates = WORD_SHIFTS.flatMap((dx) => offsets.map((o) => ({ o, dx })));
     const place = (c: { o: number; dx: number }) => e.style({ 'source-text-offset': c.o, 'source-text-margin-x': c.dx });
+    place({ o: offsets[0], dx: 0 });
+    const width = e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false }).w;
+    // a horizontal shift that keeps the words over the line (4 px of them stay across it)
+    const side = Math.max(0, Math.floor(width / 2 - 4));
+    const candidates = [0, -side, side].flatMap((dx) => offsets.map((o) => ({ o, dx })));
     const at = placeLabel(candidates, (c) => {
       place(c);
       return e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });

@@ -80,6 +80,8 @@ export class RepoManager implements vscode.Disposable {
   private repos: ModelRepository[] = [];
   private snapshots: Promise<RepoSnapshot[]> | undefined;
   private watchers: vscode.Disposable[] = [];
+  /** what `watchers` watch (the repositories' folders and the model patterns; '' for none or another kind) */
+  private watching = '';
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private timer: NodeJS.Timeout | undefined;
   private discovering: Promise<void> | undefined;
@@ -160,8 +162,15 @@ export class RepoManager implements vscode.Disposable {
     }
     if (overtaken()) return;
     this.lfsVersion = lfsVersion;
-    this.install(repos);
-    for (const r of repos) this.watch(r);
+    // the same repositories and patterns as before (Refresh): their watchers stay. New watchers start late
+    // in code-server (a model file created within a second of a Refresh went unseen until the next change)
+    const key = JSON.stringify([repos.map((r) => [r.root, r.gitDir, r.commonDir]), modelPatterns()]);
+    const keep = key === this.watching;
+    this.install(repos, keep);
+    if (!keep) {
+      for (const r of repos) this.watch(r);
+      this.watching = key;
+    }
     log().info(`repositories: ${repos.map((r) => r.root).join(', ')}${lfsVersion ? ` (${lfsVersion})` : ' (git-lfs missing)'}`);
     if (!lfsVersion) return this.setState('noLfs');
     const snaps = await this.snapshot();
@@ -169,10 +178,13 @@ export class RepoManager implements vscode.Disposable {
     await this.setState(stateOf(snaps));
   }
 
-  /** Makes `repos` the workspace's repositories: the old ones' watchers go, and the next snapshot reads the new ones. */
-  private install(repos: ModelRepository[]): void {
-    for (const w of this.watchers) w.dispose();
-    this.watchers = [];
+  /** Makes `repos` the workspace's repositories: the old ones' watchers go (unless kept), and the next snapshot reads the new ones. */
+  private install(repos: ModelRepository[], keepWatchers = false): void {
+    if (!keepWatchers) {
+      for (const w of this.watchers) w.dispose();
+      this.watchers = [];
+      this.watching = '';
+    }
     this.repos = repos;
     this.snapshots = undefined;
   }
@@ -221,6 +233,25 @@ export class RepoManager implements vscode.Disposable {
       this.watchers.push(w, w.onDidCreate(soon), w.onDidDelete(soon));
       if (w !== mw) this.watchers.push(w.onDidChange(soon));
     }
+    // folders: the file watcher reports a folder copied or moved in, or deleted, as that folder alone
+    // (not the model files in it), which the pattern above does not match. A new folder (a sharded
+    // model, a copied models/ tree) or a deleted one that held a model refreshes.
+    const fw = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(repo.root), '**/*'), false, true, false);
+    this.watchers.push(
+      fw,
+      fw.onDidCreate((u) => {
+        if (path.extname(u.fsPath) !== '' || u.fsPath.split(path.sep).includes('.git')) return; // a folder has no extension, as a rule
+        fs.promises.stat(u.fsPath).then((st) => st.isDirectory() && soon(), () => undefined);
+      }),
+      fw.onDidDelete((u) => {
+        const dir = path.relative(repo.root, u.fsPath).split(path.sep).join('/');
+        if (!dir || dir.startsWith('..') || dir === '.git' || dir.startsWith('.git/')) return;
+        void this.snapshots?.then((snaps) => {
+          const models = snaps.find((x) => x.repo.root === repo.root)?.models ?? [];
+          if (models.some((m) => m.path === dir || m.path.startsWith(`${dir}/`))) soon();
+        }, () => undefined);
+      }),
+    );
   }
 
   /** Refresh now (the Refresh button). */

@@ -82,4 +82,37 @@ describe('Model Versions: the tree during a Refresh, and a repository that canno
     assert.ok(rows.some((n) => n.label === MODEL), showTree(rows));
     assert.ok(!rows.some((n) => n.contextValue === 'repoError'), showTree(rows));
   });
+
+  it('Refresh keeps the watchers of the same repository, so a model file created right after it shows; a deleted folder takes its model out', async () => {
+    // a new watcher starts late in code-server: files created within a second of a Refresh that had
+    // made new ones went unseen until the next change (repoShardedFolder's folder, after the test above)
+    const ws = vscode.workspace as unknown as { createFileSystemWatcher: (...a: unknown[]) => vscode.FileSystemWatcher };
+    const create = ws.createFileSystemWatcher;
+    let made = 0;
+    ws.createFileSystemWatcher = (...a: unknown[]) => {
+      made++;
+      return create.apply(vscode.workspace, a);
+    };
+    try {
+      for (let i = 0; i < 2; i++) await api.refresh();
+    } finally {
+      ws.createFileSystemWatcher = create;
+    }
+    assert.strictEqual(made, 0, 'watchers made by a Refresh of the same repository');
+    const file = path.join(root, 'after-refresh', 'fresh.onnx');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    try {
+      await api.refresh();
+      fs.copyFileSync(path.join(root, MODEL), file);
+      let rows: TreeNodeInfo[] = [];
+      await waitFor('the file created right after Refresh, in the tree (no Refresh after it)', async () => {
+        rows = await api.modelsView.getChildren();
+        return rows.some((n) => n.resourceUri?.fsPath === file);
+      }, 10000, () => showTree(rows));
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+    // its folder deleted (the watcher reports the folder alone): the model goes from the tree
+    await waitFor('the model of the deleted folder gone from the tree', async () => !(await api.modelsView.getChildren()).some((n) => n.resourceUri?.fsPath === file), 10000);
+  });
 });

@@ -106,6 +106,7 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
 
   private show(id: number, content: DetailsContent, node: ModelsTreeNode | undefined, loading = false): void {
     if (id !== this.seq) return;
+    if (!loading) log().debug(`Version Details #${id}: shows ${content.kind === 'version' ? `${content.version.model} v${content.version.version}` : content.kind}`);
     this.shown = { type: 'state', requestId: id, loading, content };
     this.shownNode = node;
     this.loadingId = loading ? id : 0;
@@ -134,6 +135,7 @@ export class DetailsViewProvider implements vscode.WebviewViewProvider, vscode.D
   /** The tree's selection changed. */
   select(selection: readonly ModelsTreeNode[]): void {
     const id = ++this.seq;
+    log().debug(`Version Details #${id}: selection ${selection.length ? selection.map(nodeName).join(', ') : '(none)'}`);
     this.selected = selection.length === 1 ? selection[0] : undefined;
     const job = this.render(id, selection).catch((e) => {
       log().error('Version Details', e);
@@ -333,6 +335,13 @@ function modelContent(n: ModelNode): DetailsContent {
     aliases: versions.flatMap((v) => v.aliases.map((alias) => ({ alias, version: v.version }))),
     status,
   };
+}
+
+/** A tree node as the log names it. */
+function nodeName(n: ModelsTreeNode): string {
+  if (n instanceof VersionNode) return `${n.version.model} v${n.version.version}`;
+  if (n instanceof ModelNode) return n.entry.path;
+  return n.constructor.name;
 }
 
 /**

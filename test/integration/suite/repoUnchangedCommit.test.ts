@@ -90,11 +90,19 @@ describe('Model Versions: the commit command checks for changes before it asks',
     };
     // select v1 as a click does. The tree view draws the new version after the commit's refresh; a
     // reveal before that selects nothing, so it is made again, with the tree's nodes of that moment,
-    // until the details show v1 (each try waits for the details to settle first)
+    // until the details show v1 (each try waits for the details to settle first). A reveal of what the
+    // tree holds selected already changes nothing (no selection event), so a try after a failed one
+    // selects the model first, as a user would click elsewhere and back.
+    let tries = 0;
     const c = await waitFor(`the details of ${REL} v1`, async () => {
       last = await api.modelsView.getChildren();
-      const v1 = last.find((n) => n.resourceUri?.fsPath === file)?.children?.find((n) => n.label === 'v1');
-      if (!v1) return undefined;
+      const model = last.find((n) => n.resourceUri?.fsPath === file);
+      const v1 = model?.children?.find((n) => n.label === 'v1');
+      if (!model || !v1) return undefined;
+      if (tries++ > 0) {
+        await api.select(model.node);
+        await api.details.settled();
+      }
       await api.select(v1.node);
       await api.details.settled();
       if (!shown()) await sleep(1000);

@@ -60,16 +60,14 @@ export async function datasetColumnInfo(file: string, baseDir?: string): Promise
     const binary = notTextError(abs, format, head);
     if (binary) throw binary;
     const delimiter = format === 'csv' ? ',' : '\t';
+    const lines = headText();
     let records: string[][] | undefined;
     try {
-      records = parseCsvRecords(headText(), delimiter, name).records;
+      records = parseCsvRecords(lines, delimiter, name).records;
     } catch {
       records = undefined; // e.g. a quoted cell the head cuts: the header line alone
     }
-    if (!records?.length) {
-      const line = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0];
-      return line.split(delimiter).map((c) => ({ name: c.trim().replace(/^"(.*)"$/, '$1') }));
-    }
+    if (!records?.length) return lines.split(/\r?\n/)[0].split(delimiter).map((c) => ({ name: c.trim().replace(/^"(.*)"$/, '$1') }));
     const cols: ColumnInfo[] = records[0].map((c) => ({ name: c.trim() }));
     const rows = records.slice(1, 1 + SAMPLE_ROWS).filter((r) => r.length === cols.length);
     return withText(cols, rows.length, (r, c) => rows[r][c]);

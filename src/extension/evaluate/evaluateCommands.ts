@@ -224,7 +224,8 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
         return r;
       },
       (e: unknown) => {
-        noteFeatureTrouble(e, spec, baseDir());
+        // (a text column is noted by loadEvalDataset; a column count the model does not take shows here)
+        if (e instanceof DatasetError && e.code === 'SHAPE_MISMATCH') noteFeatureTrouble(e, spec, baseDir());
         throw e;
       },
     );

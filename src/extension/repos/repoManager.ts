@@ -225,30 +225,34 @@ export class RepoManager implements vscode.Disposable {
     const common = repo.commonDir !== repo.gitDir
       ? vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(repo.commonDir), '{packed-refs,refs/**}'))
       : undefined;
-    // model files appearing or disappearing in the work tree
-    const exts = [...new Set(modelPatterns().map((p) => /\*\.([A-Za-z0-9_]+)$/.exec(p)?.[1]).filter(Boolean))];
-    const mw = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(repo.root), `**/*.{${exts.join(',')}}`), false, true, false);
-    for (const w of [gw, common, mw]) {
-      if (!w) continue;
-      this.watchers.push(w, w.onDidCreate(soon), w.onDidDelete(soon));
-      if (w !== mw) this.watchers.push(w.onDidChange(soon));
+    for (const w of [gw, common]) {
+      if (w) this.watchers.push(w, w.onDidCreate(soon), w.onDidDelete(soon), w.onDidChange(soon));
     }
-    // folders: the file watcher reports a folder copied or moved in, or deleted, as that folder alone
-    // (not the model files in it), which the pattern above does not match. A new folder (a sharded
-    // model, a copied models/ tree) or a deleted one that held a model refreshes.
-    const fw = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(repo.root), '**/*'), false, true, false);
+    // the work tree: model files appearing or disappearing, and folders — the file watcher reports a
+    // folder copied or moved in, or deleted, as that folder alone, not the model files in it. A new
+    // folder (a sharded model, a copied models/ tree) or a deleted one that held a model refreshes.
+    const exts = new Set(modelPatterns().map((p) => /\*\.([A-Za-z0-9_]+)$/.exec(p)?.[1]).filter(Boolean));
+    const inTree = (u: vscode.Uri): string | undefined => {
+      const rel = path.relative(repo.root, u.fsPath).split(path.sep).join('/');
+      return !rel || rel.startsWith('..') || rel === '.git' || rel.startsWith('.git/') ? undefined : rel;
+    };
+    const isModelFile = (rel: string) => exts.has(path.posix.extname(rel).slice(1));
+    const tw = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(repo.root), '**/*'), false, true, false);
     this.watchers.push(
-      fw,
-      fw.onDidCreate((u) => {
-        if (path.extname(u.fsPath) !== '' || u.fsPath.split(path.sep).includes('.git')) return; // a folder has no extension, as a rule
+      tw,
+      tw.onDidCreate((u) => {
+        const rel = inTree(u);
+        if (!rel) return;
+        if (isModelFile(rel)) return soon();
         fs.promises.stat(u.fsPath).then((st) => st.isDirectory() && soon(), () => undefined);
       }),
-      fw.onDidDelete((u) => {
-        const dir = path.relative(repo.root, u.fsPath).split(path.sep).join('/');
-        if (!dir || dir.startsWith('..') || dir === '.git' || dir.startsWith('.git/')) return;
+      tw.onDidDelete((u) => {
+        const rel = inTree(u);
+        if (!rel) return;
+        if (isModelFile(rel)) return soon();
         void this.snapshots?.then((snaps) => {
           const models = snaps.find((x) => x.repo.root === repo.root)?.models ?? [];
-          if (models.some((m) => m.path === dir || m.path.startsWith(`${dir}/`))) soon();
+          if (models.some((m) => m.path === rel || m.path.startsWith(`${rel}/`))) soon();
         }, () => undefined);
       }),
     );

@@ -5,7 +5,7 @@
  * A/B Test… from the tree → the log in the open dialog → the decision first (v3 raises …) and the SRM
  * line; Set production → v3 (confirmed) moves the alias, Record in notes writes v3's notes. Monitor Deployed Versions… → the log, the reference → the cards; records with x shifted by 6
  * appended to the log show within seconds (the count grows) with the drift mark, and the status bar
- * warns. Screenshots of both panels at 1600×1000.
+ * warns; the alias moved outside VS Code changes the panel's roll-back. Screenshots of both panels at 1600×1000.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -158,5 +158,12 @@ describe('UI: A/B Test and Monitor panels', function () {
     await wb.waitForNotification(/drift in x/, 10000);
     await wb.screenshot('production-monitor');
     console.log(`      appended records shown after ${seenAfter} ms`);
+
+    // the alias moved outside VS Code (a terminal) while the panel is open: its roll-back follows
+    // without a new record in the log
+    await repo.setAlias(HELLO_MODEL, 'production', 1);
+    await mon.locator('#rollback', { hasText: 'Roll back production → v3' }).waitFor({ timeout: 10000 });
+    assert.match(await mon.locator('#rollback + .notes').innerText(), /production is on v1 now/);
+    assert.strictEqual(await count(), 11000, 'no record was appended');
   });
 });

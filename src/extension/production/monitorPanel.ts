@@ -62,7 +62,7 @@ export class MonitorPanel extends WebviewPanelHost<MonitorHostMessage, MonitorWe
     super(panel, context.extensionUri, MonitorPanel.registry.kind);
     this.status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
     this.status.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-    this.own(this.status, { dispose: () => this.stop() });
+    this.own(this.status, { dispose: () => this.stop() }, repos.onDidChange(() => void this.refreshRollback()));
   }
 
   /** The follower's pid (tests). */
@@ -128,10 +128,28 @@ export class MonitorPanel extends WebviewPanelHost<MonitorHostMessage, MonitorWe
     });
   }
 
+  /** Bumped by each read of the alias log: a read that a newer one overtook sets nothing. */
+  private rollbackReads = 0;
+
+  /**
+   * Reads where the alias points and where it pointed before. The read runs beside the follower's
+   * first report, and the alias can move while the panel is open (the tree, the A/B panel, a
+   * terminal): the report on show is drawn again when the roll-back it offers changed.
+   */
   private async refreshRollback(): Promise<void> {
+    const read = ++this.rollbackReads;
     const alias = this.settings.alias;
     const st = await aliasState(this.input.repo, this.input.model, alias).catch(() => ({ current: undefined, previous: undefined }));
-    this.rollback = st.current !== undefined && st.previous !== undefined && st.previous !== st.current ? { alias, current: `v${st.current}`, previous: `v${st.previous}` } : undefined;
+    if (read !== this.rollbackReads) return;
+    const rollback = st.current !== undefined && st.previous !== undefined && st.previous !== st.current ? { alias, current: `v${st.current}`, previous: `v${st.previous}` } : undefined;
+    const same = JSON.stringify(rollback) === JSON.stringify(this.rollback);
+    this.rollback = rollback;
+    if (same || !this.view) return;
+    const view: MonitorView = { ...this.view };
+    delete view.rollback;
+    this.view = { ...view, ...(rollback ? { rollback } : {}) };
+    log().debug(`monitor ${this.input.model}: ${rollback ? `roll back ${rollback.alias} → ${rollback.previous} (on ${rollback.current})` : `no roll back of ${alias}`}`);
+    this.post({ type: 'report', view: this.view });
   }
 
   private onReport(report: MonitorReportJson): void {

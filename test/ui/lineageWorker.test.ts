@@ -7,9 +7,12 @@
  *
  * Responsiveness is measured in the page: a 20 ms interval timer started as soon as the panel exists
  * records its longest gap (the longest the page could not answer: its own work, the workbench's in the
- * same renderer, timer throttling) until the layout is in; it must stay under dagre's own time in the
- * worker (a main-thread dagre blocks the page at least that long). The log has the timeline and every
- * task of 200 ms or more.
+ * same renderer, timer throttling). While the whole graph is laid out (from the filter's reset to every
+ * model until the layout is in) the longest gap must stay under dagre's own time in the worker (a
+ * main-thread dagre blocks the page at least that long). Before that window the page also draws the
+ * draft and the one-model graph on its main thread (cytoscape): those gaps are logged, not compared
+ * with a dagre run they are not part of (a fast dagre, 608 ms, was once shorter than such a gap, 725 ms,
+ * on a loaded machine). The log has the timeline and every task of 200 ms or more.
  */
 import * as assert from 'assert';
 import type { Frame } from 'playwright-core';
@@ -56,7 +59,19 @@ async function startHeartbeat(frame: Frame): Promise<void> {
   });
 }
 
-const heartbeat = (frame: Frame) => frame.evaluate(() => ({ ...(window as unknown as { __beat: { maxGap: number; gapEnd: number; ticks: number; tasks: string[] } }).__beat }));
+/** Starts a new window of the heartbeat: its longest gap from now on (the run's longest is kept as maxGapAll). */
+const newWindow = (frame: Frame) =>
+  frame.evaluate(() => {
+    const b = (window as unknown as { __beat: { maxGap: number; gapEnd: number; maxGapAll?: number; gapEndAll?: number } }).__beat;
+    if (b.maxGap > (b.maxGapAll ?? 0)) {
+      b.maxGapAll = b.maxGap;
+      b.gapEndAll = b.gapEnd;
+    }
+    b.maxGap = 0;
+    b.gapEnd = 0;
+  });
+
+const heartbeat = (frame: Frame) => frame.evaluate(() => ({ ...(window as unknown as { __beat: { maxGap: number; gapEnd: number; maxGapAll?: number; gapEndAll?: number; ticks: number; tasks: string[] } }).__beat }));
 /** ms since the heartbeat started (to place events on its timeline in the log) */
 const beatNow = (frame: Frame) => frame.evaluate(() => Math.round(performance.now() - (window as unknown as { __beat: { start: number } }).__beat.start));
 
@@ -108,6 +123,7 @@ describe('UI: the Lineage panel at 1,157 nodes lays out in a worker', function (
     await frame.locator('#search input').fill('');
 
     // back to every model: the whole graph, laid out in the worker, the page answering throughout
+    await newWindow(frame);
     await frame.locator('#model-filter').evaluate((el) => {
       (el as HTMLElement & { value: string }).value = '';
       el.dispatchEvent(new Event('change'));
@@ -116,12 +132,12 @@ describe('UI: the Lineage panel at 1,157 nodes lays out in a worker', function (
     const all = await laidOut(frame, NODES);
     marks.push(`all laid out ${await beatNow(frame)}`);
     const beat = await heartbeat(frame);
-    console.log(`      first drawn ${early.firstPaintMs} ms after the graph arrived; dagre ${all.dagreMs} ms in the worker; zoom answered in ${zoomMs} ms; longest the page did not answer: ${Math.round(beat.maxGap)} ms, until ${Math.round(beat.gapEnd)} ms (${beat.ticks} ticks)`);
+    console.log(`      first drawn ${early.firstPaintMs} ms after the graph arrived; dagre ${all.dagreMs} ms in the worker; zoom answered in ${zoomMs} ms; longest the page did not answer while the whole graph was laid out: ${Math.round(beat.maxGap)} ms, until ${Math.round(beat.gapEnd)} ms; before (draft, one model, zoom, search): ${Math.round(beat.maxGapAll ?? 0)} ms, until ${Math.round(beat.gapEndAll ?? 0)} ms (${beat.ticks} ticks)`);
     console.log(`      timeline (ms): ${marks.join(', ')}; tasks of 200 ms or more: ${beat.tasks.join(' ') || 'none'}`);
     assert.strictEqual(all.where, 'worker', 'dagre ran in the worker (the CSP allows blob: workers)');
     assert.ok(beat.ticks > 10, 'the heartbeat ran');
     // a main-thread dagre blocks the page at least as long as dagre takes; here the page answers sooner than that throughout
-    assert.ok(beat.maxGap < all.dagreMs!, `the page did not answer for ${Math.round(beat.maxGap)} ms, dagre took ${all.dagreMs} ms`);
+    assert.ok(beat.maxGap < all.dagreMs!, `while the whole graph was laid out the page did not answer for ${Math.round(beat.maxGap)} ms, dagre took ${all.dagreMs} ms`);
     const drawn = await frame.locator('#lineage-nodes li').count();
     assert.strictEqual(drawn, NODES, 'every node is listed');
     await suite.wb.screenshot('lineage-worker-laid-out');

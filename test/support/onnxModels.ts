@@ -24,3 +24,31 @@ export function linearModel(w: [number, number], b: number, sigmoid = true, prod
   const model = onnx.ModelProto.create({ irVersion: 8, producerName: producer, opsetImport: [{ domain: '', version: 17 }], graph });
   return Buffer.from(onnx.ModelProto.encode(model).finish());
 }
+
+/** sigmoid(w · sum(x) + b) of an input float[batch, h, w] with free h and w (a pooled image model). */
+export function pooledModel(w: number, b: number): Buffer {
+  const f32 = (name: string, dims: number[], v: number[]) =>
+    onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: Buffer.from(Float32Array.from(v).buffer) });
+  const i64 = (name: string, v: number[]) =>
+    onnx.TensorProto.create({ name, dims: [v.length], dataType: onnx.TensorProto.DataType.INT64, rawData: Buffer.from(BigInt64Array.from(v.map(BigInt)).buffer) });
+  const io = (name: string, dims: (string | number)[]) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    });
+  const graph = onnx.GraphProto.create({
+    name: 'pooled',
+    node: [
+      onnx.NodeProto.create({ name: 'sum', opType: 'ReduceSum', input: ['x', 'axes'], output: ['s'], attribute: [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] }),
+      onnx.NodeProto.create({ name: 'col', opType: 'Unsqueeze', input: ['s', 'one'], output: ['c'] }),
+      onnx.NodeProto.create({ name: 'mul', opType: 'Mul', input: ['c', 'w'], output: ['m'] }),
+      onnx.NodeProto.create({ name: 'add', opType: 'Add', input: ['m', 'b'], output: ['z'] }),
+      onnx.NodeProto.create({ name: 'sig', opType: 'Sigmoid', input: ['z'], output: ['y'] }),
+    ],
+    initializer: [i64('axes', [1, 2]), i64('one', [1]), f32('w', [1], [w]), f32('b', [1], [b])],
+    input: [io('x', ['batch', 'h', 'w'])],
+    output: [io('y', ['batch', 1])],
+  });
+  const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'model-versions tests', opsetImport: [{ domain: '', version: 17 }], graph });
+  return Buffer.from(onnx.ModelProto.encode(model).finish());
+}

@@ -482,7 +482,37 @@ print(json.dumps(res))
       assert.deepStrictEqual([...ds.labels], expected.y.values);
       const byLabel = await loadDataset({ file: path.join(tmp, 'deflated.npz'), task: 'binary', npz: { x: 'feats' }, labelColumn: 'target' });
       assert.deepStrictEqual([...byLabel.labels], expected.y.values);
-      await rejects(loadDataset({ file: path.join(tmp, 'deflated.npz'), task: 'binary', npz: { x: 'feats', y: 'nope' } }), 'UNKNOWN_COLUMN', "'nope'", "'target'", "'extra'");
+      const nope = await rejects(loadDataset({ file: path.join(tmp, 'deflated.npz'), task: 'binary', npz: { x: 'feats', y: 'nope' } }), 'UNKNOWN_COLUMN', "'nope'", "'target'", "'extra'");
+      assert.deepStrictEqual(nope.fix, { kind: 'npzArray', role: 'labels', names: ['feats', 'target', 'extra'] });
+    });
+
+    it('NPZ without default names: the error names the arrays and what to choose, in no option\'s words; one feature "column" naming an array is the feature array', async () => {
+      const file = path.join(tmp, 'deflated.npz');
+      const noX = await rejects(loadDataset({ file, task: 'binary' }), 'UNKNOWN_COLUMN', 'has no feature array named x, X, features or arr_0', "it holds 'feats', 'target', 'extra'", 'name the array that holds the features');
+      assert.deepStrictEqual(noX.fix, { kind: 'npzArray', role: 'features', names: ['feats', 'target', 'extra'] });
+      const noY = await rejects(loadDataset({ file, task: 'binary', features: ['feats'] }), 'UNKNOWN_COLUMN', 'has no label array named y, Y, labels or arr_1', "or a label column inside 'feats'");
+      assert.deepStrictEqual(noY.fix, { kind: 'npzArray', role: 'labels', names: ['feats', 'target', 'extra'] });
+      for (const e of [noX, noY]) assert.doesNotMatch(e.message, /spec\./);
+      // what the CLI's --features X --label Y give
+      const ds = await loadDataset({ file, task: 'binary', features: ['feats'], labelColumn: 'target' });
+      assert.deepStrictEqual(ds.featureNames.slice(0, 2), ['feats[0]', 'feats[1]']);
+      assert.strictEqual(ds.featureCount, 2304);
+      assert.deepStrictEqual([...ds.features], expected.x.values);
+      assert.deepStrictEqual([...ds.labels], expected.y.values);
+      // feature "columns" that name no array stay columns of the feature array
+      const cols = await loadDataset({ file, task: 'binary', npz: { x: 'feats' }, labelColumn: 'target', features: ['0', '5'] });
+      assert.deepStrictEqual(cols.featureNames, ['feats[0]', 'feats[5]']);
+      assert.deepStrictEqual([...cols.features.subarray(0, 2)], [expected.x.values[0], expected.x.values[5]]);
+    });
+
+    it('an NPZ array\'s shape from its header alone, stored or deflated (shapes as numpy has them)', () => {
+      const stored = readNpz(fs.readFileSync(path.join(tmp, 'stored.npz')));
+      assert.deepStrictEqual(stored.names.map((n) => stored.shape(n)), [expected.x.shape, expected.y.shape]);
+      const deflated = readNpz(fs.readFileSync(path.join(tmp, 'deflated.npz')));
+      assert.deepStrictEqual(deflated.names.map((n) => deflated.shape(n)), [[7, 2304], [7], [3]]);
+      assert.strictEqual(deflated.shape('nope'), undefined);
+      const bz2 = readNpz(fs.readFileSync(path.join(tmp, 'bz2.npz')));
+      assert.strictEqual(bz2.shape('x'), undefined, 'bzip2: not read');
     });
 
     it('a 2-D .npy with the label as a column; NaN is missing', async () => {
@@ -573,7 +603,7 @@ print(json.dumps(res))
         () => batchesFor(wide, inp, 8),
         'SHAPE_MISMATCH',
         `the model's input '${inp.name}' takes float32[1,25,96]`,
-        'each row of wide.json has 2304 features shaped [1,24,96] by spec.inputShape',
+        'each row of wide.json has 2304 features shaped [1,24,96] by the input shape given',
         'The model needs 2400 values per row',
       );
     });
@@ -604,13 +634,18 @@ print(json.dumps(res))
         'The model needs 10 values per row',
         'choose 10 feature columns (the label is not a feature)',
       );
-      await rejects(() => batchesFor(iris, input('x', ['batch', 'seq', 4]), 16), 'SHAPE_MISMATCH', 'float32[batch,seq,4]', 'spec.inputShape');
+      const free = await rejects(() => batchesFor(iris, input('x', ['batch', 'seq', 4]), 16), 'SHAPE_MISMATCH', 'float32[batch,seq,4]', 'give the input shape, how one row maps onto [seq,4]');
+      assert.deepStrictEqual(free.fix, { kind: 'rowShape' });
+      const count = await rejects(() => batchesFor(iris, input('x', ['batch', 10]), 16), 'SHAPE_MISMATCH');
+      assert.deepStrictEqual(count.fix, { kind: 'features' });
+      for (const e of [free, count]) assert.doesNotMatch(e.message, /spec\./);
     });
 
     it('mismatch with an explicit inputShape suggests the shape that fits', async () => {
       const d = await loadDataset({ file: IRIS, labelColumn: 4, task: 'multiclass', inputShape: [2, 2] });
-      await rejects(() => batchesFor(d, input('x', ['batch', 4]), 8), 'SHAPE_MISMATCH', 'float32[batch,4]', 'shaped [2,2] by spec.inputShape', 'set spec.inputShape to [4]');
-      await rejects(() => batchesFor(wide, input('x', ['batch', 96, 24]), 8), 'SHAPE_MISMATCH', 'float32[batch,96,24]', '2304 features', 'set spec.inputShape to [96,24]');
+      const e = await rejects(() => batchesFor(d, input('x', ['batch', 4]), 8), 'SHAPE_MISMATCH', 'float32[batch,4]', 'shaped [2,2] by the input shape given', 'give the input shape [4] (or none)');
+      assert.deepStrictEqual(e.fix, { kind: 'rowShape' });
+      await rejects(() => batchesFor(wide, input('x', ['batch', 96, 24]), 8), 'SHAPE_MISMATCH', 'float32[batch,96,24]', '2304 features', 'give the input shape [96,24]');
     });
 
     it('bad batch sizes and string inputs are refused', async () => {

@@ -41,8 +41,8 @@ resampling interval of one test set.
   --metric M         the metric the recipe comparison uses (default accuracy; regression rmse)
   --record M@V       store the run (commands, data sha256, folds, seed, per-fold results) in the
                      repository notes of that version
-  --label, --task, --features, --output, --batch, --classes, --host, --token-file, --provider: as in
-                     \`modelver evaluate\`
+  --label, --task, --features, --input-shape, --output, --batch, --classes, --host,
+  --token-file, --provider: as in \`modelver evaluate\`
   --json | --md      the report as JSON (per-fold metrics as numbers) or Markdown
 
 exit status: 0 done, 1 a command or an evaluation failed, 2 usage error`;

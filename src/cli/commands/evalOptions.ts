@@ -5,6 +5,7 @@ export const EVAL_OPTIONS = {
   task: { type: 'string' },
   classes: { type: 'string' },
   features: { type: 'string' },
+  'input-shape': { type: 'string' },
   output: { type: 'string' },
   batch: { type: 'string' },
   folds: { type: 'string' },

@@ -19,7 +19,8 @@ import { evalHostScript } from './serveEvalHost';
 import { localHostArgs, takePrestartedHost } from '../earlyHost';
 
 export const DATA_OPTIONS_HELP = `  --data FILE         the evaluation data (CSV/TSV, JSON, JSONL, NPY, NPZ)
-  --label COL         the label column (name, or 0-based index; -1 = last)
+  --label COL         the label column (name, or 0-based index; -1 = last); for an NPZ, the label
+                      array (default y, Y, labels or arr_1) or a column of the feature array
   --task T            binary | multiclass | regression (default: from the labels: 2 classes → binary,
                       numeric labels with fractions → regression, else multiclass)
   --classes a,b,…     the model's classes in the order of its output columns (labels are matched by
@@ -27,7 +28,11 @@ export const DATA_OPTIONS_HELP = `  --data FILE         the evaluation data (CSV
                       their count), for data that lacks some classes. Without it, a multiclass
                       model with more columns than the data has classes reads whole-number labels
                       as column indices
-  --features a,b,…    the feature columns, in the model's input order (default: all but the label)
+  --features a,b,…    the feature columns, in the model's input order (default: all but the label);
+                      for an NPZ, the feature array (default x, X, features or arr_0) or its columns
+  --input-shape a,b,… the shape of one row as the model takes it, without the batch dimension
+                      (e.g. 28,28,1; the product is the number of features). Default: the row as it
+                      is, reshaped when the model's input has fixed dimensions of the same count
   --output NAME       the model output to read (default: the first)
   --batch N           rows per run (default 256)
   --folds K           stratified subsets of the evaluation set for a resampling interval of
@@ -51,7 +56,7 @@ Model outputs: binary = one column P(class 1) (a logit when outside [0,1]) or tw
 multiclass = one column per class (softmax applied when the rows are logits); regression = one value.`;
 
 const usage = `usage: modelver evaluate <model>[@version] --data FILE --label COL [--task binary|multiclass|regression]
-                        [--features a,b,…] [--batch N] [--folds K] [--host ws://… --token-file F]
+                        [--features a,b,…] [--input-shape a,b,…] [--batch N] [--folds K] [--host ws://… --token-file F]
                         [--record] [--json]
 
 Run a model over a dataset in the evaluation host and print its metrics (classification: accuracy,
@@ -76,6 +81,7 @@ export interface EvalValues {
   task?: string;
   classes?: string;
   features?: string;
+  'input-shape'?: string;
   output?: string;
   batch?: string;
   folds?: string;
@@ -138,6 +144,13 @@ export function evalSettings(values: EvalValues): { spec: Omit<DatasetSpec, 'tas
   const features = values.features?.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (features && features.length === 0) throw new UsageError('--features lists no columns');
   const seed = int(values.seed, '--seed', 0);
+  let inputShape: number[] | undefined;
+  if (values['input-shape'] !== undefined) {
+    inputShape = values['input-shape'].split(/[,x×]/).map((d) => Number(d.trim()));
+    if (!inputShape.length || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new UsageError(`--input-shape must list positive whole numbers separated by commas (e.g. --input-shape 28,28,1), not '${values['input-shape']}'`);
+    }
+  }
   let classNames: string[] | undefined;
   if (values.classes !== undefined) {
     classNames = values.classes.split(',').map((s) => s.trim());
@@ -146,7 +159,7 @@ export function evalSettings(values: EvalValues): { spec: Omit<DatasetSpec, 'tas
     const dup = classNames.find((c, i) => classNames!.indexOf(c) !== i);
     if (dup !== undefined) throw new UsageError(`--classes names '${dup}' twice`);
   }
-  const spec = { file: values.data, labelColumn: values.label, features, task, ...(classNames ? { classNames } : {}) };
+  const spec = { file: values.data, labelColumn: values.label, features, task, ...(classNames ? { classNames } : {}), ...(inputShape ? { inputShape } : {}) };
   const opts: EvaluateModelOptions = { batchSize: int(values.batch, '--batch', 1), folds: int(values.folds, '--folds', 0), seed, outputName: values.output };
   if (values.host && !values['token-file']) throw new UsageError('--host needs --token-file');
   livenessOf(values);
@@ -258,13 +271,26 @@ export function cacheLine(ev: ModelEvaluation): string | undefined {
   return `reused cached outputs of ${ev.label} (computed ${ev.cache.created ?? '?'} on ${ev.provider}, key ${ev.cache.key.slice(0, 12)}); --no-cache runs the model again`;
 }
 
+/** How the CLI's flags settle a DatasetError the user can settle, or undefined. */
+export function datasetHint(e: DatasetError): string | undefined {
+  const features = '--features a,b,… names the feature columns; the default is every column but the label';
+  if (e.featureColumn !== undefined || e.fix?.kind === 'features') return features;
+  if (e.fix?.kind === 'rowShape') return `${features}; --input-shape a,b,… gives the shape of one row`;
+  if (e.fix?.kind === 'npzArray') return e.fix.role === 'features' ? '--features NAME names the feature array' : '--label NAME names the label array, or a column of the feature array';
+  return undefined;
+}
+
 /** Known failures as CliErrors with `code`; anything else stays as is. */
 export function asCliError(e: unknown, code: number): unknown {
   if (e instanceof UsageError) return e;
   if (e instanceof CliError) return e.exitCode === code ? e : new CliError(e.message, code);
   // EvalHostError covers the host's cancellation reply too (EvalCancelledError by name)
-  // a text column among the features, or more or fewer of them than the model takes: the CLI's way to choose them
-  if (e instanceof DatasetError && (e.featureColumn !== undefined || e.code === 'SHAPE_MISMATCH')) return new CliError(`${e.message} (--features a,b,… names the feature columns; the default is every column but the label)`, code);
+  // what the user chooses to settle it (a text column among the features, more or fewer of them than the
+  // model takes, a row's shape, an NPZ's arrays): the CLI's way to choose it
+  if (e instanceof DatasetError) {
+    const hint = datasetHint(e);
+    if (hint) return new CliError(`${e.message} (${hint})`, code);
+  }
   if (e instanceof ModelFormatError || e instanceof RepoError || e instanceof DatasetError || e instanceof EvalHostError || e instanceof EvaluationError) {
     return new CliError(e.message, code);
   }
@@ -307,6 +333,7 @@ export const evaluateCommand = {
         try {
           ({ dataset: ds, evaluation: ev } = await evaluateWhileLoading({ file: m.file, label: m.label }, (rowStream) => loadEvalDataset(spec, base, rowStream), host.get, {
             ...opts,
+            ...(spec.inputShape ? { inputShape: spec.inputShape } : {}),
             onProgress: bar && ((p) => bar.update(p)),
             timings,
           }));

@@ -26,11 +26,11 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Dim, ValueInfo } from '../formats/types';
-import { DatasetError } from './datasetErrors';
+import { DatasetError, type DatasetFix } from './datasetErrors';
 import { CsvByteScanner, csvTable, jsonlTable, jsonTable, MAX_CELL_BYTES, npyTable, type Table } from './datasetTable';
 import { isNpy, isZip, parseNpy, readNpz, type NpyArray } from './npy';
 
-export { DatasetError, type DatasetErrorCode } from './datasetErrors';
+export { DatasetError, type DatasetErrorCode, type DatasetFix } from './datasetErrors';
 export { MAX_CELL_BYTES } from './datasetTable';
 
 /** The largest CSV/JSON/JSONL file read as one string (V8's longest string). */
@@ -164,7 +164,7 @@ async function readDataset(spec: DatasetSpec, opts: LoadOptions): Promise<ReadDa
     if (e instanceof DatasetError) return e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return new DatasetError('NOT_FOUND', file, `the dataset file ${file} does not exist${spec.file !== file ? ` (spec.file ${JSON.stringify(spec.file)})` : ''}`);
+      return new DatasetError('NOT_FOUND', file, `the dataset file ${file} does not exist${spec.file !== file ? ` (given as ${JSON.stringify(spec.file)})` : ''}`);
     }
     return new DatasetError('READ_ERROR', file, `could not read the dataset file ${file}: ${(e as Error).message}`);
   };
@@ -479,7 +479,7 @@ function chooseColumns(ctx: Ctx, table: Table): { labelIdx: number; featIdx: num
       if (i === labelIdx) {
         throw new DatasetError('BAD_SPEC', ctx.file, `column ${q(table.columns[i])} of ${ctx.base} is both the label and a feature`);
       }
-      if (seen.has(i)) throw new DatasetError('BAD_SPEC', ctx.file, `column ${q(table.columns[i])} of ${ctx.base} is listed twice in spec.features`);
+      if (seen.has(i)) throw new DatasetError('BAD_SPEC', ctx.file, `column ${q(table.columns[i])} of ${ctx.base} is listed twice among the feature columns`);
       seen.add(i);
     }
   } else {
@@ -1231,31 +1231,45 @@ async function scanCsvFile(ctx: Ctx, win: FileWindow, delimiter: string, header:
   };
 }
 
-function pickArray(ctx: Ctx, names: string[], given: string | undefined, defaults: string[], role: string): string | undefined {
+/** NPZ: the array names taken as the features and the labels when the spec names none (in this order) */
+export const NPZ_DEFAULTS = { features: ['x', 'X', 'features', 'arr_0'], labels: ['y', 'Y', 'labels', 'arr_1'] } as const;
+
+function pickArray(ctx: Ctx, names: string[], given: string | undefined, role: 'features' | 'labels'): string | undefined {
   if (given !== undefined) {
     if (!names.includes(given)) {
       throw new DatasetError(
         'UNKNOWN_COLUMN',
         ctx.file,
-        `${ctx.base} has no array '${given}' (spec.npz.${role}); it holds ${names.map((n) => `'${n}'`).join(', ') || 'no arrays'}`,
+        `${ctx.base} has no array '${given}' (named as the ${role === 'features' ? 'feature' : 'label'} array); it holds ${names.map((n) => `'${n}'`).join(', ') || 'no arrays'}`,
+        undefined,
+        { kind: 'npzArray', role, names },
       );
     }
     return given;
   }
-  return defaults.find((d) => names.includes(d));
+  return NPZ_DEFAULTS[role].find((d) => names.includes(d));
 }
 
 function fromNpz(ctx: Ctx, bytes: Buffer): RawData {
-  const { spec } = ctx;
+  let { spec } = ctx;
   const archive = readNpz(bytes, ctx.base);
   const list = archive.names.map((n) => `'${n}'`).join(', ') || 'no arrays';
-  const xName = pickArray(ctx, archive.names, spec.npz?.x, ['x', 'X', 'features', 'arr_0'], 'x');
+  // the feature array: spec.npz.x, else one feature "column" that names an array, else a default name
+  const featuresIsArray = spec.npz?.x === undefined && spec.features?.length === 1 && typeof spec.features[0] === 'string' && archive.has(spec.features[0]);
+  const xName = pickArray(ctx, archive.names, spec.npz?.x ?? (featuresIsArray ? (spec.features![0] as string) : undefined), 'features');
   if (!xName) {
-    throw new DatasetError('UNKNOWN_COLUMN', ctx.file, `${ctx.base} has no feature array named x, X, features or arr_0; it holds ${list}: set spec.npz.x`);
+    throw new DatasetError(
+      'UNKNOWN_COLUMN',
+      ctx.file,
+      `${ctx.base} has no feature array named x, X, features or arr_0; it holds ${list}: name the array that holds the features`,
+      undefined,
+      { kind: 'npzArray', role: 'features', names: archive.names },
+    );
   }
+  if (featuresIsArray) ctx.spec = spec = { ...spec, features: undefined }; // the array, not its columns
   // the label array: spec.npz.y, else a labelColumn that names an array, else a default name
   const labelIsArray = typeof spec.labelColumn === 'string' && archive.has(spec.labelColumn) && spec.labelColumn !== xName;
-  const yName = pickArray(ctx, archive.names, spec.npz?.y ?? (labelIsArray ? (spec.labelColumn as string) : undefined), ['y', 'Y', 'labels', 'arr_1'], 'y');
+  const yName = pickArray(ctx, archive.names, spec.npz?.y ?? (labelIsArray ? (spec.labelColumn as string) : undefined), 'labels');
   const x = archive.get(xName);
   if (!yName || (spec.npz?.y === undefined && !labelIsArray && spec.labelColumn !== undefined)) {
     // no label array: the label is a column of a 2-D x
@@ -1263,7 +1277,19 @@ function fromNpz(ctx: Ctx, bytes: Buffer): RawData {
       throw new DatasetError(
         'UNKNOWN_COLUMN',
         ctx.file,
-        `${ctx.base} has no label array named y, Y, labels or arr_1; it holds ${list}: set spec.npz.y, or spec.labelColumn for a label column inside '${xName}'`,
+        `${ctx.base} has no label array named y, Y, labels or arr_1; it holds ${list}: name the array that holds the labels, or a label column inside '${xName}'`,
+        undefined,
+        { kind: 'npzArray', role: 'labels', names: archive.names },
+      );
+    }
+    // the columns of an array have no names: a label named is an array that is not there
+    if (typeof spec.labelColumn === 'string' && !/^\s*-?\d+\s*$/.test(spec.labelColumn)) {
+      throw new DatasetError(
+        'UNKNOWN_COLUMN',
+        ctx.file,
+        `${ctx.base} has no array '${spec.labelColumn}' to take as the labels; it holds ${list}: name the array that holds the labels, or the index of a label column inside '${xName}', -1 for the last`,
+        undefined,
+        { kind: 'npzArray', role: 'labels', names: archive.names },
       );
     }
     return fromTable(ctx, npyTable(x, `${ctx.base}:${xName}`));
@@ -1285,7 +1311,7 @@ function fromNpz(ctx: Ctx, bytes: Buffer): RawData {
   let featureNames: string[];
   if (spec.features !== undefined) {
     if (x.shape.length !== 2) {
-      throw new DatasetError('BAD_SPEC', ctx.file, `spec.features picks columns, but '${xName}' of ${ctx.base} has shape (${x.shape.join(', ')}), not rows × columns`);
+      throw new DatasetError('BAD_SPEC', ctx.file, `feature columns were chosen, but '${xName}' of ${ctx.base} has shape (${x.shape.join(', ')}), not rows × columns`);
     }
     const t: Table = { columns: Array.from({ length: width }, (_, k) => String(k)), hasHeader: false, rowCount: n, get: () => undefined, where: (r) => `row ${r}` };
     cols = spec.features.map((f) => resolveColumn(ctx, t, f, 'the feature column'));
@@ -1383,7 +1409,7 @@ function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): 
     throw new DatasetError(
       'EMPTY',
       ctx.file,
-      `no rows of ${ctx.base} are left: all ${raw.totalRows} have a missing value in the label or a chosen feature; choose other columns with spec.features`,
+      `no rows of ${ctx.base} are left: all ${raw.totalRows} have a missing value in the label or a chosen feature; choose other feature columns`,
     );
   }
   const fc = raw.featureNames.length;
@@ -1518,14 +1544,14 @@ function finish(ctx: Ctx, format: DatasetFormat, sha256: string, raw: RawData): 
   if (spec.inputShape !== undefined) {
     const s = spec.inputShape;
     if (!Array.isArray(s) || s.length === 0 || !s.every((d) => Number.isInteger(d) && d > 0)) {
-      throw new DatasetError('BAD_INPUT_SHAPE', ctx.file, `spec.inputShape ${JSON.stringify(s)} must be a non-empty list of positive integers (one row's shape without the batch dimension)`);
+      throw new DatasetError('BAD_INPUT_SHAPE', ctx.file, `the input shape ${JSON.stringify(s)} must be a non-empty list of positive integers (one row's shape without the batch dimension)`);
     }
     const p = s.reduce((a, b) => a * b, 1);
     if (p !== fc) {
       throw new DatasetError(
         'BAD_INPUT_SHAPE',
         ctx.file,
-        `spec.inputShape [${s.join(',')}] holds ${p} values but each row of ${ctx.base} has ${fc} features; the product of inputShape must equal the feature count`,
+        `the input shape [${s.join(',')}] holds ${p} values but each row of ${ctx.base} has ${fc} features; the product of its dimensions must equal the feature count`,
       );
     }
     rowShape = [...s];
@@ -1624,7 +1650,7 @@ function matchDims(model: Dim[], row: number[], allowReshape: boolean, notes: st
     }
   }
   if (allowReshape && model.every((d) => !isFree(d)) && prod(model as number[]) === prod(row)) {
-    notes.push(`each row of [${row.join(',')}] is reshaped to [${model.join(',')}] (row-major); set spec.inputShape to make this explicit`);
+    notes.push(`each row of [${row.join(',')}] is reshaped to [${model.join(',')}] (row-major)`);
     return model as number[];
   }
   return undefined;
@@ -1669,15 +1695,17 @@ export function planBatches(dataset: Dataset, input: ValueInfo, batchSize: numbe
     notes.push(`the model's input '${input.name}' has no batch dimension: one row per run`);
     return { rowDims: whole, batchAxis: false, batchSize: 1, fixedBatch: false, notes };
   }
-  throw new DatasetError('SHAPE_MISMATCH', dataset.file, mismatchMessage(dataset, input));
+  const { message, fix } = mismatchMessage(dataset, input);
+  throw new DatasetError('SHAPE_MISMATCH', dataset.file, message, undefined, fix);
 }
 
-function mismatchMessage(dataset: Dataset, input: ValueInfo): string {
+function mismatchMessage(dataset: Dataset, input: ValueInfo): { message: string; fix: DatasetFix } {
   const base = path.basename(dataset.file);
   const fc = dataset.featureCount;
   const row = dataset.rowShape;
+  let fix: DatasetFix = { kind: 'features' };
   let msg = `the model's input '${input.name}' takes ${formatInputShape(input)} but each row of ${base} has ${fc} feature${fc === 1 ? '' : 's'}`;
-  if (dataset.rowShapeFromSpec) msg += ` shaped [${row.join(',')}] by spec.inputShape`;
+  if (dataset.rowShapeFromSpec) msg += ` shaped [${row.join(',')}] by the input shape given`;
   else if (row.length > 1) msg += ` (shape [${row.join(',')}])`;
   msg += '. ';
   const shape = input.shape ?? [];
@@ -1686,14 +1714,16 @@ function mismatchMessage(dataset: Dataset, input: ValueInfo): string {
   if (shape.length >= 1 && fixedInner) {
     const need = prod(inner as number[]);
     if (need === fc) {
-      msg += `The counts agree, so set spec.inputShape to [${inner.join(',')}]${dataset.rowShapeFromSpec ? ' (or leave it out)' : ''}.`;
+      fix = { kind: 'rowShape' };
+      msg += `The counts agree, so give the input shape [${inner.join(',')}]${dataset.rowShapeFromSpec ? ' (or none)' : ''}.`;
     } else {
       msg += `The model needs ${need} value${need === 1 ? '' : 's'} per row: choose ${need} feature columns (the label is not a feature), or check that this is the data the model was trained on.`;
     }
   } else {
-    msg += `Choose the feature columns the model takes with spec.features and set spec.inputShape to how one row maps onto [${inner.map((d) => (d === null ? '?' : String(d))).join(',')}], or check that this is the data the model was trained on.`;
+    fix = { kind: 'rowShape' };
+    msg += `Choose the feature columns the model takes and give the input shape, how one row maps onto [${inner.map((d) => (d === null ? '?' : String(d))).join(',')}], or check that this is the data the model was trained on.`;
   }
-  return msg;
+  return { message: msg, fix };
 }
 
 /**

@@ -33,6 +33,16 @@ export type DatasetErrorCode =
   /** a row does not fit the model's input tensor */
   | 'SHAPE_MISMATCH';
 
+/**
+ * A dataset error that one choice of the user settles; the message says what to choose in words, and
+ * each face adds how (the CLI its flag, the extension its question).
+ * - npzArray: which array of an NPZ holds the features or the labels (`names`: the arrays it holds)
+ * - features: which columns are the features (their number does not fit the model's input)
+ * - rowShape: how one row maps onto the model's input (DatasetSpec.inputShape), e.g. a model whose
+ *   input has free dimensions fed from a table of columns; the feature columns may be wrong too
+ */
+export type DatasetFix = { kind: 'npzArray'; role: 'features' | 'labels'; names: string[] } | { kind: 'features' } | { kind: 'rowShape' };
+
 export class DatasetError extends Error {
   override readonly name = 'DatasetError';
   constructor(
@@ -42,6 +52,8 @@ export class DatasetError extends Error {
     message: string,
     /** NON_NUMERIC in a feature column: that column's name (the faces say how to leave it out) */
     readonly featureColumn?: string,
+    /** what the faces need to say how to settle it (each has its own way to name the option) */
+    readonly fix?: DatasetFix,
   ) {
     super(message);
   }

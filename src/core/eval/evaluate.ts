@@ -356,7 +356,9 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
 export function plannedSettings(dataset: Dataset, task: DatasetTask, outputName: string, opts: { folds?: number; seed?: number } = {}): EvaluationSettings {
   const folds = opts.folds ?? 5;
   const cvFolds = folds >= 2 && folds <= dataset.rowCount ? folds : 0;
-  return { task, label: dataset.labelName, features: dataset.featureNames, folds: cvFolds, seed: opts.seed, outputName, classNames: isClassification(task) ? dataset.classNames : undefined };
+  // a row shape given (not the rows as they are, or reshaped to the model's fixed dimensions) changes what the model is fed
+  const rowShape = dataset.rowShapeFromSpec ? dataset.rowShape : undefined;
+  return { task, label: dataset.labelName, features: dataset.featureNames, folds: cvFolds, seed: opts.seed, outputName, classNames: isClassification(task) ? dataset.classNames : undefined, rowShape };
 }
 
 /**
@@ -841,6 +843,8 @@ export interface EvaluationSettings {
   seed?: number;
   outputName?: string;
   classNames?: string[];
+  /** the shape of one row when it was given (DatasetSpec.inputShape); absent otherwise, so older keys stay */
+  rowShape?: number[];
 }
 
 /** sha256 of (model oid, dataset sha256, settings JSON): the key results are cached and recorded under. */

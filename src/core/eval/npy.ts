@@ -300,6 +300,8 @@ export interface NpzArchive {
   has(name: string): boolean;
   /** decodes one array (inflating its entry); throws DatasetError for a name that is not there */
   get(name: string): NpyArray;
+  /** one array's shape from its .npy header alone (only the header is inflated); undefined when it cannot be read */
+  shape(name: string): number[] | undefined;
 }
 
 const SIG_EOCD = 0x06054b50;
@@ -307,6 +309,9 @@ const SIG_ZIP64_EOCD = 0x06064b50;
 const SIG_ZIP64_LOCATOR = 0x07064b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_LOCAL = 0x04034b50;
+
+/** stored bytes of an entry read for its .npy header (numpy writes a header of 128 bytes, or a multiple of 64) */
+const HEADER_PEEK = 1024;
 
 /** Reads the central directory of an .npz (zip) file. Arrays are decoded on `get`. */
 export function readNpz(buf: Uint8Array, file = ''): NpzArchive {
@@ -377,6 +382,14 @@ export function readNpz(buf: Uint8Array, file = ''): NpzArchive {
   }
   const byName = new Map(entries.map((en) => [en.name, en]));
   const names = entries.map((en) => en.name);
+  /** an entry's bytes as stored (compressed or not) */
+  const stored = (en: NpzEntry): Uint8Array => {
+    const lh = en.localHeaderOffset;
+    if (lh + 30 > buf.length || view.getUint32(lh, true) !== SIG_LOCAL) throw bad(`the local header of '${en.entryName}' is damaged`);
+    const start = lh + 30 + view.getUint16(lh + 26, true) + view.getUint16(lh + 28, true);
+    if (start + en.compressedSize > buf.length) throw bad(`'${en.entryName}' is truncated`);
+    return buf.subarray(start, start + en.compressedSize);
+  };
 
   return {
     names,
@@ -392,11 +405,7 @@ export function readNpz(buf: Uint8Array, file = ''): NpzArchive {
         );
       }
       if (en.flags & 1) throw new DatasetError('UNSUPPORTED', file, `array '${name}' in ${file || 'the archive'} is encrypted`);
-      const lh = en.localHeaderOffset;
-      if (lh + 30 > buf.length || view.getUint32(lh, true) !== SIG_LOCAL) throw bad(`the local header of '${en.entryName}' is damaged`);
-      const start = lh + 30 + view.getUint16(lh + 26, true) + view.getUint16(lh + 28, true);
-      if (start + en.compressedSize > buf.length) throw bad(`'${en.entryName}' is truncated`);
-      const raw = buf.subarray(start, start + en.compressedSize);
+      const raw = stored(en);
       let bytes: Uint8Array;
       if (en.method === 0) {
         bytes = raw;
@@ -416,6 +425,22 @@ export function readNpz(buf: Uint8Array, file = ''): NpzArchive {
       }
       if (bytes.length !== en.uncompressedSize) throw bad(`'${en.entryName}' has ${bytes.length} bytes, the directory says ${en.uncompressedSize}`);
       return parseNpy(bytes, label);
+    },
+    shape(name: string): number[] | undefined {
+      const en = byName.get(name);
+      if (!en || en.flags & 1 || (en.method !== 0 && en.method !== 8)) return undefined;
+      try {
+        // the header sits in the first bytes: a partial inflate (sync flush) of the entry's start gives it
+        const raw = stored(en).subarray(0, HEADER_PEEK);
+        // deflate expands at most ~1032×: zeros after the header cannot make this large
+        const head = en.method === 0 ? raw : zlib.inflateRawSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: 1100 * HEADER_PEEK });
+        if (!isNpy(head)) return undefined;
+        const m = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1'));
+        const dims = m?.[1].split(',').map((d) => d.trim()).filter((d) => d !== '').map(Number);
+        return dims && dims.every((d) => Number.isInteger(d) && d >= 0) ? dims : undefined;
+      } catch {
+        return undefined;
+      }
     },
   };
 }

@@ -10,13 +10,36 @@ import * as path from 'path';
 import { DATASET_EXTENSIONS, firstBinaryByte, formatFromName, isFeatureCell, notTextError, readFileHead, TEXT_CHECK_BYTES } from '../../core/eval/dataset';
 import { jsonlTable, jsonTable, parseCsvRecords } from '../../core/eval/datasetTable';
 import { DatasetError } from '../../core/eval/datasetErrors';
-import { isNpy, isZip } from '../../core/eval/npy';
+import { isNpy, isZip, readNpz } from '../../core/eval/npy';
 
 /** A column of a dataset file as the pickers show it. */
 export interface ColumnInfo {
   name: string;
   /** a value in the file's first rows that is not a number (nor a missing marker): the column cannot be a feature */
   text?: string;
+}
+
+/** An array of an .npz file as the pickers show it. */
+export interface NpzArrayInfo {
+  name: string;
+  /** from the array's .npy header; undefined when it cannot be read (the load then says why) */
+  shape?: number[];
+}
+
+/** The arrays of an .npz file, in archive order, with their shapes (only their headers are inflated). */
+export async function npzArrays(file: string, baseDir?: string): Promise<NpzArrayInfo[]> {
+  const abs = path.resolve(baseDir ?? '.', file);
+  const archive = readNpz(await fs.promises.readFile(abs), path.basename(abs));
+  return archive.names.map((name) => ({ name, shape: archive.shape(name) }));
+}
+
+/** Parses "28,28,1" (or 28x28x1) into a shape; a message when it is not one, or does not hold `count` values. */
+export function parseRowShape(text: string, count?: number): number[] | string {
+  const dims = text.split(/[,x×\s]+/).filter((d) => d !== '').map(Number);
+  if (!dims.length || dims.some((d) => !Number.isInteger(d) || d < 1)) return 'positive whole numbers separated by commas, e.g. 28,28,1';
+  const p = dims.reduce((a, b) => a * b, 1);
+  if (count !== undefined && p !== count) return `[${dims.join(',')}] holds ${p} values; each row has ${count} features`;
+  return dims;
 }
 
 /** Rows of the file's head that are looked at for text columns. */

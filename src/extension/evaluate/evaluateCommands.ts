@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EvalClient, EvalHostError, isEvalCancelled } from '../../core/eval/client';
-import { DatasetError, loadDatasetInferringTask, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
+import { DatasetError, formatFromName, loadDatasetInferringTask, NPZ_DEFAULTS, type ColumnRef, type Dataset, type DatasetSpec, type DatasetTask } from '../../core/eval/dataset';
 import { EvalCache } from '../../core/eval/cache';
 import { checkTemplate, recordCrossValidation, renderCrossValidation, runCrossValidation, type CrossValidationReport } from '../../core/eval/crossValidate';
 import { EVALUABLE_EXTENSIONS, isEvaluableModelPath } from '../../core/formats/readable';
@@ -28,7 +28,7 @@ import { VersionNode, type ModelsTreeNode } from '../models/modelsTree';
 import { trustedTo, type RepoManager } from '../repos/repoManager';
 import { versionFile } from '../versions';
 import { ComparePanel, exportComparison } from './comparePanel';
-import { datasetColumnInfo } from './datasetColumns';
+import { datasetColumnInfo, npzArrays, parseRowShape, type NpzArrayInfo } from './datasetColumns';
 import { baselineFirst, withBaseline, type VersionAge } from './roles';
 import { compareResult, type CompareResult } from './viewModel';
 
@@ -124,21 +124,37 @@ const TEXT_FURTHER_DOWN = 'a value further down the file';
  * looks at, or not as many as the model takes), with the columns found to hold text. The next pick of
  * that file asks for the feature columns, those unchecked.
  */
-const featureTrouble = new Map<string, Set<string>>();
+interface FeatureTrouble {
+  /** the columns found to hold text */
+  text: Set<string>;
+  /** the rows did not fit the model's input as they are: the shape of one row is asked for too */
+  rowShape: boolean;
+  /** an NPZ's feature or label array was not found: the arrays are asked for */
+  npz: boolean;
+}
+const featureTrouble = new Map<string, FeatureTrouble>();
 
 function noteFeatureTrouble(e: unknown, spec: DatasetArg, baseDir: string | undefined): void {
-  if (!(e instanceof DatasetError) || (e.featureColumn === undefined && e.code !== 'SHAPE_MISMATCH')) return;
+  if (!(e instanceof DatasetError) || (e.featureColumn === undefined && e.fix === undefined)) return;
   const file = path.resolve(baseDir ?? '.', spec.file);
-  const text = featureTrouble.get(file) ?? new Set<string>();
-  if (e.featureColumn !== undefined) text.add(e.featureColumn);
-  featureTrouble.set(file, text);
+  const t = featureTrouble.get(file) ?? { text: new Set<string>(), rowShape: false, npz: false };
+  if (e.featureColumn !== undefined) t.text.add(e.featureColumn);
+  if (e.fix?.kind === 'rowShape') t.rowShape = true;
+  if (e.fix?.kind === 'npzArray') t.npz = true;
+  featureTrouble.set(file, t);
 }
+
+/** "(1000, 784)" as numpy prints a shape; '' when unknown */
+const shapeText = (shape: number[] | undefined): string => (shape ? `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})` : '');
+
 
 /** What to do about an error, in one sentence. */
 function hintFor(e: unknown): string {
   if (e instanceof EvaluationCancelled || isEvalCancelled(e)) return 'Run it again with "Run Again".';
   if (e instanceof DatasetError && e.featureColumn !== undefined) return `Leave '${e.featureColumn}' out of the feature columns: pick the data again (Compare Models… or Evaluate Version…) and uncheck it when asked for the feature columns, or encode it as numbers.`;
-  if (e instanceof DatasetError && e.code === 'SHAPE_MISMATCH') return "Pick the data again (Compare Models… or Evaluate Version…): you are then asked for the feature columns, the model's inputs in order.";
+  if (e instanceof DatasetError && e.fix?.kind === 'rowShape') return "Pick the data again (Compare Models… or Evaluate Version…): you are then asked for the feature columns, the model's inputs in order, and for the shape of one row as the model takes it.";
+  if (e instanceof DatasetError && e.fix?.kind === 'features') return "Pick the data again (Compare Models… or Evaluate Version…): you are then asked for the feature columns, the model's inputs in order.";
+  if (e instanceof DatasetError && e.fix?.kind === 'npzArray') return 'Pick the data again (Compare Models… or Evaluate Version…): you are then asked which arrays hold the features and the labels.';
   if (e instanceof DatasetError) return 'Check the dataset file, its label column and that its feature columns match the model\'s input, then run the comparison again.';
   if (e instanceof NotRunnableError) return 'Inspect and Compare with… work on this file; to evaluate the model, export it to ONNX (or save a full Keras model) and evaluate that file.';
   if (e instanceof EvaluationError) return 'The models and the dataset do not fit together (task, classes or output shape): pick another label column or other models.';
@@ -326,7 +342,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     type It = vscode.QuickPickItem & { file?: string; browse?: boolean; last?: boolean };
     const found = (await vscode.workspace.findFiles(DATASET_GLOB, '{**/node_modules/**,**/.git/**,**/package*.json,**/tsconfig*.json}', 500)).map((u) => u.fsPath).sort();
     const items: It[] = [];
-    if (last && fs.existsSync(path.resolve(baseDir() ?? '.', last.file))) items.push({ label: `$(history) ${path.basename(last.file)}`, description: `last used · label ${String(last.labelColumn)}${last.features ? ` · ${last.features.length} feature column${last.features.length === 1 ? '' : 's'}` : ''}`, file: last.file, last: true });
+    if (last && fs.existsSync(path.resolve(baseDir() ?? '.', last.file))) items.push({ label: `$(history) ${path.basename(last.file)}`, description: ['last used', last.npz?.x !== undefined ? `features '${last.npz.x}'` : undefined, last.npz?.y !== undefined ? `labels '${last.npz.y}'` : last.labelColumn !== undefined ? `label ${String(last.labelColumn)}` : undefined, last.features ? `${last.features.length} feature column${last.features.length === 1 ? '' : 's'}` : undefined, last.inputShape ? `rows [${last.inputShape.join(',')}]` : undefined].filter(Boolean).join(' · '), file: last.file, last: true });
     items.push(...found.map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(path.dirname(f), false), file: f })));
     items.push({ label: '$(folder-opened) Browse…', browse: true });
     const pick = await vscode.window.showQuickPick(items, { title: 'Evaluation data (CSV, TSV, JSON, JSONL, NPY, NPZ)', matchOnDescription: true });
@@ -339,7 +355,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     if (!file) return undefined;
     const info = await datasetColumnInfo(file, baseDir());
     const trouble = featureTrouble.get(path.resolve(baseDir() ?? '.', file));
-    for (const c of info) if (c.text === undefined && trouble?.has(c.name)) c.text = TEXT_FURTHER_DOWN;
+    for (const c of info) if (c.text === undefined && trouble?.text.has(c.name)) c.text = TEXT_FURTHER_DOWN;
     const columns = info.map((c) => c.name);
     // "last used · label X": that file with that label (and features), not asked again (unless a column is gone)
     if (
@@ -351,8 +367,25 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
       !trouble &&
       !info.some((c) => c.text !== undefined && c.name !== String(last.labelColumn) && (!last.features || last.features.map(String).includes(c.name)))
     ) {
-      return { file: last.file, labelColumn: last.labelColumn, ...(last.features ? { features: last.features } : {}) };
+      return { file: last.file, labelColumn: last.labelColumn, ...(last.features ? { features: last.features } : {}), ...(last.npz ? { npz: last.npz } : {}), ...(last.inputShape ? { inputShape: last.inputShape } : {}) };
     }
+    // after rows that did not fit the model as they are: the shape of one row (cancelled: undefined)
+    const rowShape = async (count?: number): Promise<{ inputShape?: number[] } | undefined> => {
+      if (!trouble?.rowShape) return {};
+      const prev = last && path.resolve(baseDir() ?? '.', last.file) === path.resolve(baseDir() ?? '.', file!) ? last.inputShape : undefined;
+      const text = await vscode.window.showInputBox({
+        title: `The shape of one row of ${path.basename(file!)}`,
+        prompt: `how the model takes one row, without the batch dimension (e.g. 28,28,1)${count !== undefined ? `: ${count} values` : ''}; empty: the row as it is`,
+        value: prev?.join(',') ?? '',
+        validateInput: (v) => (v.trim() === '' ? undefined : (() => {
+          const r = parseRowShape(v, count);
+          return typeof r === 'string' ? r : undefined;
+        })()),
+      });
+      if (text === undefined) return undefined;
+      const r = text.trim() === '' ? undefined : parseRowShape(text, count);
+      return Array.isArray(r) ? { inputShape: r } : {};
+    };
     let labelColumn: ColumnRef | undefined;
     if (columns.length) {
       const prev = last && path.resolve(baseDir() ?? '.', last.file) === path.resolve(baseDir() ?? '.', file) ? String(last.labelColumn) : undefined;
@@ -386,15 +419,67 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
           return undefined;
         }
         const features = candidates.filter((c) => chosen.some((x) => x.column === c.name)).map((c) => c.name);
-        return { file, labelColumn, ...(features.length < candidates.length ? { features } : {}) };
+        const shape = await rowShape(features.length);
+        if (!shape) return undefined;
+        return { file, labelColumn, ...(features.length < candidates.length ? { features } : {}), ...shape };
       }
-    } else {
-      const npz = file.toLowerCase().endsWith('.npz');
-      const col = npz ? '' : await vscode.window.showInputBox({ title: `The label column of ${path.basename(file)}`, prompt: 'a 0-based column index (-1 = last)', value: '-1' });
-      if (col === undefined) return undefined;
-      if (col !== '') labelColumn = Number.isFinite(Number(col)) ? Number(col) : col;
+      const shape = await rowShape(candidates.length);
+      if (!shape) return undefined;
+      return { file, labelColumn, ...shape };
     }
-    return { file, labelColumn };
+    if (formatFromName(file) === 'npz') {
+      const npz = await pickNpzArrays(file, !!trouble?.npz);
+      if (!npz) return undefined;
+      const shape = await rowShape();
+      if (!shape) return undefined;
+      return { file, ...npz, ...shape };
+    }
+    const col = await vscode.window.showInputBox({ title: `The label column of ${path.basename(file)}`, prompt: 'a 0-based column index (-1 = last)', value: '-1' });
+    if (col === undefined) return undefined;
+    if (col !== '') labelColumn = Number.isFinite(Number(col)) ? Number(col) : col;
+    const shape = await rowShape();
+    if (!shape) return undefined;
+    return { file, labelColumn, ...shape };
+  };
+
+  /**
+   * An .npz file's feature and label arrays: asked for when the archive has no array of a default name
+   * (x/X/features/arr_0, y/Y/labels/arr_1), or always after they did not fit (`ask`). The label may
+   * also be a column of the feature array. Undefined when cancelled.
+   */
+  const pickNpzArrays = async (file: string, ask: boolean): Promise<Pick<DatasetArg, 'npz' | 'labelColumn'> | undefined> => {
+    const base = path.basename(file);
+    let arrays: NpzArrayInfo[];
+    try {
+      arrays = await npzArrays(file, baseDir());
+    } catch {
+      return {}; // unreadable: the load says why, in the panel
+    }
+    const names = arrays.map((a) => a.name);
+    const defaultOf = (role: 'features' | 'labels'): string | undefined => NPZ_DEFAULTS[role].find((d) => names.includes(d));
+    type It = vscode.QuickPickItem & { name?: string };
+    const item = (a: NpzArrayInfo): It => ({ label: a.name, description: shapeText(a.shape), name: a.name });
+    let x = ask ? undefined : defaultOf('features');
+    if (x === undefined) {
+      const pick = await vscode.window.showQuickPick(arrays.map(item), { title: `The feature array of ${base}`, placeHolder: 'the array that holds the rows the model takes (one row per sample)' });
+      if (!pick?.name) return undefined;
+      x = pick.name;
+    }
+    let y = ask ? undefined : defaultOf('labels');
+    if (y === x) y = undefined;
+    if (y === undefined) {
+      const xShape = arrays.find((a) => a.name === x)?.shape;
+      const inside: It = { label: `$(symbol-field) A column of '${x}'`, description: xShape?.length === 2 ? `one of its ${xShape[1]} columns` : '' };
+      const pick = await vscode.window.showQuickPick([...arrays.filter((a) => a.name !== x).map(item), ...(xShape === undefined || xShape.length === 2 ? [inside] : [])], { title: `The label array of ${base}`, placeHolder: 'one label per row (or one-hot rows)' });
+      if (!pick) return undefined;
+      if (!pick.name) {
+        const col = await vscode.window.showInputBox({ title: `The label column of '${x}' in ${base}`, prompt: 'a 0-based column index (-1 = last)', value: '-1', validateInput: (v) => (Number.isInteger(Number(v)) && v.trim() !== '' ? undefined : 'a whole number, e.g. -1 for the last column') });
+        if (col === undefined) return undefined;
+        return { npz: { x }, labelColumn: Number(col) };
+      }
+      y = pick.name;
+    }
+    return { npz: { x, y } };
   };
 
   const pickHost = async (name: string | undefined, ask: boolean): Promise<HostChoice | undefined> => {
@@ -415,7 +500,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
 
   const datasetOf = async (args: EvaluateArgs): Promise<DatasetArg | undefined> => {
     const spec = args.dataset ?? (await pickDataset());
-    if (spec) await context.workspaceState.update(LAST_DATASET_KEY, { file: spec.file, labelColumn: spec.labelColumn, ...(spec.features ? { features: spec.features } : {}) });
+    if (spec) await context.workspaceState.update(LAST_DATASET_KEY, { file: spec.file, labelColumn: spec.labelColumn, ...(spec.features ? { features: spec.features } : {}), ...(spec.npz ? { npz: spec.npz } : {}), ...(spec.inputShape ? { inputShape: spec.inputShape } : {}) });
     return spec;
   };
 

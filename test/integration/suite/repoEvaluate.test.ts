@@ -8,6 +8,7 @@
  * test/unit/evaluate.test.ts), and a seeded CSV (label y = x0 + x1 > 1).
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -15,7 +16,7 @@ import * as vscode from 'vscode';
 import { ModelRepository } from '../../../src/core/repo';
 import type { CompareResult } from '../../../src/extension/evaluate/viewModel';
 import { activeApi, showTree, waitFor, workspaceRoot, type ModelVersionsApi, type TreeNodeInfo } from './helpers';
-import { linearModel, rng } from '../../support/onnxModels';
+import { linearModel, pooledModel, rng } from '../../support/onnxModels';
 import { REPO_ROOT } from '../../support/paths';
 import type { CrossValidationReport } from '../../../src/core/eval/crossValidate';
 
@@ -195,6 +196,86 @@ describe('Model Versions: Compare Models… and Evaluate Version… (evaluation 
     } finally {
       win.showQuickPick = saved;
       for (const f of [withId, deep, extra]) fs.rmSync(f, { force: true });
+    }
+  });
+
+  it("asks an NPZ's feature and label arrays when it has none of the default names; after rows that did not fit a model's free dimensions, the shape of one row", async () => {
+    // the dataset's rows as numpy users save a test split (X_test, y_test); four features for a pooled model
+    const lines = fs.readFileSync(dataset.file, 'utf8').trim().split('\n').slice(1);
+    const npz = path.join(root, 'eval', 'split.npz');
+    execFileSync('/usr/bin/python3', ['-c', `import numpy as np, sys
+rows = np.array([[float(c) for c in l.split(',')] for l in sys.stdin.read().split()], dtype='<f4')
+np.savez(sys.argv[1], X_test=rows[:, :2], y_test=rows[:, 2].astype('<i8'))`, npz], { input: lines.join('\n') });
+    const four = path.join(root, 'eval', 'four.csv');
+    fs.writeFileSync(four, ['a,b,c,d,y', ...lines.map((l) => { const [x0, x1, y] = l.split(','); return `${x0},${x1},${x0},${x1},${y}`; })].join('\n') + '\n');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-pooled-'));
+    // sigmoid(w · sum(x) + b): sum = 2 (x0 + x1), so w = 5, b = -10 is the good model's rule
+    const pooled = [pooledModel(0.1, 0), pooledModel(5, -10)].map((bytes, i) => {
+      const f = path.join(tmp, `pooled${i + 1}.onnx`);
+      fs.writeFileSync(f, bytes);
+      return f;
+    });
+    await waitFor('the new data files in the workspace file search', async () => {
+      const found = new Set((await vscode.workspace.findFiles('eval/*.{npz,csv}')).map((u) => u.fsPath));
+      return found.has(npz) && found.has(four);
+    });
+    type Item = vscode.QuickPickItem & { file?: string; name?: string };
+    const win = vscode.window as unknown as {
+      showQuickPick: (items: readonly Item[] | string[], o?: vscode.QuickPickOptions) => Promise<unknown>;
+      showInputBox: (o?: vscode.InputBoxOptions) => Promise<string | undefined>;
+    };
+    const saved = { pick: win.showQuickPick, input: win.showInputBox };
+    const asked: { title: string; items: [string, string][] }[] = [];
+    const typed: { title: string; value?: string; check: (v: string) => unknown }[] = [];
+    const answer = (file: string, arrays: { features: string; labels: string }) => {
+      asked.length = 0;
+      typed.length = 0;
+      win.showQuickPick = async (items, o) => {
+        const title = o?.title ?? '';
+        const list = items as (Item | string)[];
+        asked.push({ title, items: list.map((x) => (typeof x === 'string' ? [x, ''] : [x.label, x.description ?? ''])) });
+        if (title.startsWith('Evaluation data')) return (items as Item[]).find((x) => x.file === file);
+        if (title.startsWith('The feature array')) return (items as Item[]).find((x) => x.name === arrays.features);
+        if (title.startsWith('The label array')) return (items as Item[]).find((x) => x.name === arrays.labels);
+        if (title.startsWith('The label column')) return 'y';
+        if (title.startsWith('The feature columns')) return (items as Item[]).filter((x) => x.picked);
+        return undefined;
+      };
+      win.showInputBox = async (o) => {
+        typed.push({ title: o?.title ?? '', value: o?.value, check: (v) => o?.validateInput?.(v) });
+        return (o?.title ?? '').startsWith('The shape of one row') ? '2,2' : undefined;
+      };
+    };
+    const titles = () => [...asked.map((a) => a.title), ...typed.map((t) => t.title)].join(' | ');
+    try {
+      answer(npz, { features: 'X_test', labels: 'y_test' });
+      let r = await exec<CompareResult | undefined>('compareModels', { models: [v1.node, v2.node], host: 'local', seed: 1 });
+      const featureQ = asked.find((a) => a.title === 'The feature array of split.npz');
+      assert.deepStrictEqual(featureQ?.items, [['X_test', '(200, 2)'], ['y_test', '(200,)']], titles());
+      assert.deepStrictEqual(asked.find((a) => a.title === 'The label array of split.npz')?.items.map((x) => x[0]), ['y_test', "$(symbol-field) A column of 'X_test'"], titles());
+      assert.ok(r && r.dataset.rows === 200 && r.evaluations[1].metrics.accuracy > 0.95, `the comparison ran on X_test, y_test: ${JSON.stringify(r?.dataset)}`);
+      // "last used": the same arrays, not asked again
+      answer(npz, { features: 'none', labels: 'none' });
+      r = await exec<CompareResult | undefined>('compareModels', { models: [v1.node, v2.node], host: 'local', seed: 1 });
+      assert.ok(r && r.dataset.rows === 200, titles());
+      assert.deepStrictEqual(asked.map((a) => a.title), ['Evaluation data (CSV, TSV, JSON, JSONL, NPY, NPZ)']);
+      assert.match(asked[0].items[0][1], /^last used · features 'X_test' · labels 'y_test'$/);
+
+      // four columns for an input float[batch,h,w]: no shape fits by itself; the next pick asks for it
+      answer(four, { features: '', labels: '' });
+      assert.strictEqual(await exec('compareModels', { models: pooled, host: 'local', seed: 1 }), undefined);
+      assert.ok(!typed.length, titles());
+      r = await exec<CompareResult | undefined>('compareModels', { models: pooled, host: 'local', seed: 1 });
+      const shapeQ = typed.find((t) => t.title === 'The shape of one row of four.csv');
+      assert.ok(shapeQ, titles());
+      assert.strictEqual(shapeQ.check('3,1'), '[3,1] holds 3 values; each row has 4 features');
+      assert.strictEqual(shapeQ.check('2x2'), undefined);
+      assert.ok(r && r.dataset.rows === 200 && r.evaluations[1].metrics.accuracy > 0.95, `the comparison ran on rows shaped [2,2]: ${titles()}`);
+    } finally {
+      win.showQuickPick = saved.pick;
+      win.showInputBox = saved.input;
+      for (const f of [npz, four]) fs.rmSync(f, { force: true });
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 

@@ -14,6 +14,7 @@
  * test/integration/suite/repoEvaluate.test.ts. The tests run in order (each starts from the last).
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelRepository } from '../../src/core/repo';
@@ -67,6 +68,10 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     fs.writeFileSync(path.join(workspace, 'data.csv'), dataCsv());
     fs.writeFileSync(path.join(workspace, 'minutes.csv'), minutesCsv());
     fs.writeFileSync(path.join(workspace, 'with-id.csv'), withIdCsv());
+    // data.csv's rows as numpy users save a test split: arrays X_test and y_test (numpy writes the file)
+    execFileSync('/usr/bin/python3', ['-c', `import numpy as np, sys
+rows = np.loadtxt(sys.stdin, delimiter=',', skiprows=1, dtype='<f4')
+np.savez(sys.argv[1], X_test=rows[:, :2], y_test=rows[:, 2].astype('<i8'))`, path.join(workspace, 'split.npz')], { input: dataCsv() });
     return workspace;
   }, 150000);
 
@@ -326,6 +331,30 @@ describe('UI: Compare Models… from the Model Versions view', function () {
     await waitForPanel('#verdicts:not([data-previous])', (t) => /@v2:/.test(t), 'the comparison on with-id.csv', 90000);
     const subtitle = await suite.wb.readWebviewText('.subtitle');
     assert.match(subtitle, /binary · 200 rows · label 'label' · with-id\.csv/, subtitle);
+    const verdicts = await suite.wb.readWebviewText('#verdicts');
+    assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v2: better than the baseline on accuracy (McNemar) at α = 0.05', verdicts);
+  });
+
+  it("an NPZ of X_test and y_test: its feature array and label array are asked for, listed with their shapes", async function () {
+    this.timeout(150000);
+    const page = suite.wb.page;
+    const panel = await suite.wb.frameWith('#verdicts', 20000);
+    await panel.evaluate(() => document.getElementById('verdicts')?.setAttribute('data-previous', ''));
+    await compareFromPalette();
+    await suite.wb.pickQuickPick(/^Evaluation data/, 'split.npz', 'split.npz');
+    await page.waitForFunction(() => document.querySelector('.quick-input-widget .quick-input-title')?.textContent?.trim() === 'The feature array of split.npz', null, { timeout: 30000 });
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    const offered = await rows.evaluateAll((els) => els.map((el) => [el.querySelector('.label-name')?.textContent?.trim() ?? '', el.querySelector('.label-description')?.textContent?.trim() ?? '']));
+    assert.deepStrictEqual(offered, [
+      ['X_test', '(200, 2)'],
+      ['y_test', '(200,)'],
+    ]);
+    await suite.wb.screenshot('compare-models-npz-arrays');
+    await suite.wb.pickQuickPick(/^The feature array of split\.npz/, '', 'X_test');
+    await suite.wb.pickQuickPick(/^The label array of split\.npz/, '', 'y_test');
+    await waitForPanel('#verdicts:not([data-previous])', (t) => /@v2:/.test(t), 'the comparison on split.npz', 90000);
+    const subtitle = await suite.wb.readWebviewText('.subtitle');
+    assert.match(subtitle, /binary · 200 rows · label 'y_test' · split\.npz/, subtitle);
     const verdicts = await suite.wb.readWebviewText('#verdicts');
     assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v2: better than the baseline on accuracy (McNemar) at α = 0.05', verdicts);
   });

@@ -71,6 +71,9 @@ np.savez_compressed(sys.argv[1] + '/images.npz', images=np.zeros((50, 28, 28), d
     const rep = JSON.parse(ok.out) as { rows: number; metrics: { accuracy: number } };
     assert.strictEqual(rep.rows, 400);
     assert.ok(rep.metrics.accuracy > 0.95, String(rep.metrics.accuracy));
+    const swapped = await runCli(['eval', 'model.onnx', '--data', 'test.npz', '--features', 'y_test', '--label', 'X_test', '--no-cache'], dir);
+    assert.strictEqual(swapped.code, 1, swapped.err);
+    assert.match(swapped.err, /each row of test\.npz has 1 feature\. .* \(--features NAME names the feature array, --features 0,1,… its columns\)/);
     const noY = await runCli(['eval', 'model.onnx', '--data', 'test.npz', '--features', 'X_test', '--label', 'labels', '--no-cache'], dir);
     assert.strictEqual(noY.code, 1, noY.err);
     assert.match(noY.err, /test\.npz has no array 'labels' to take as the labels; it holds 'X_test', 'y_test': name the array that holds the labels, or the index of a label column inside 'X_test', -1 for the last \(--label NAME names the label array, or a column of the feature array\)/);

@@ -273,7 +273,9 @@ export function cacheLine(ev: ModelEvaluation): string | undefined {
 
 /** How the CLI's flags settle a DatasetError the user can settle, or undefined. */
 export function datasetHint(e: DatasetError): string | undefined {
-  const features = '--features a,b,… names the feature columns; the default is every column but the label';
+  const features = /\.npz$/i.test(e.file)
+    ? '--features NAME names the feature array, --features 0,1,… its columns'
+    : '--features a,b,… names the feature columns; the default is every column but the label';
   if (e.featureColumn !== undefined || e.fix?.kind === 'features') return features;
   if (e.fix?.kind === 'rowShape') return `${features}; --input-shape a,b,… gives the shape of one row`;
   if (e.fix?.kind === 'npzArray') return e.fix.role === 'features' ? '--features NAME names the feature array' : '--label NAME names the label array, or a column of the feature array';

@@ -140,7 +140,8 @@ function noteFeatureTrouble(e: unknown, spec: DatasetArg, baseDir: string | unde
   const t = featureTrouble.get(file) ?? { text: new Set<string>(), rowShape: false, npz: false };
   if (e.featureColumn !== undefined) t.text.add(e.featureColumn);
   if (e.fix?.kind === 'rowShape') t.rowShape = true;
-  if (e.fix?.kind === 'npzArray') t.npz = true;
+  // an NPZ's "feature columns" are its feature array: asked again
+  if (e.fix?.kind === 'npzArray' || (e.fix?.kind === 'features' && formatFromName(file) === 'npz')) t.npz = true;
   featureTrouble.set(file, t);
 }
 
@@ -152,9 +153,9 @@ const shapeText = (shape: number[] | undefined): string => (shape ? `(${shape.jo
 function hintFor(e: unknown): string {
   if (e instanceof EvaluationCancelled || isEvalCancelled(e)) return 'Run it again with "Run Again".';
   if (e instanceof DatasetError && e.featureColumn !== undefined) return `Leave '${e.featureColumn}' out of the feature columns: pick the data again (Compare Models… or Evaluate Version…) and uncheck it when asked for the feature columns, or encode it as numbers.`;
-  if (e instanceof DatasetError && e.fix?.kind === 'rowShape') return "Pick the data again (Compare Models… or Evaluate Version…): you are then asked for the feature columns, the model's inputs in order, and for the shape of one row as the model takes it.";
+  if (e instanceof DatasetError && e.fix?.kind === 'rowShape') return "Pick the data again (Compare Models… or Evaluate Version…): you are then asked for the shape of one row as the model takes it (and for a table's feature columns, the model's inputs in order).";
+  if (e instanceof DatasetError && (e.fix?.kind === 'npzArray' || (e.fix?.kind === 'features' && formatFromName(e.file) === 'npz'))) return 'Pick the data again (Compare Models… or Evaluate Version…): you are then asked which arrays hold the features and the labels.';
   if (e instanceof DatasetError && e.fix?.kind === 'features') return "Pick the data again (Compare Models… or Evaluate Version…): you are then asked for the feature columns, the model's inputs in order.";
-  if (e instanceof DatasetError && e.fix?.kind === 'npzArray') return 'Pick the data again (Compare Models… or Evaluate Version…): you are then asked which arrays hold the features and the labels.';
   if (e instanceof DatasetError) return 'Check the dataset file, its label column and that its feature columns match the model\'s input, then run the comparison again.';
   if (e instanceof NotRunnableError) return 'Inspect and Compare with… work on this file; to evaluate the model, export it to ONNX (or save a full Keras model) and evaluate that file.';
   if (e instanceof EvaluationError) return 'The models and the dataset do not fit together (task, classes or output shape): pick another label column or other models.';

@@ -11,22 +11,17 @@
  * NPZ files are written by numpy (/usr/bin/python3).
  */
 import * as assert from 'assert';
-import { execFile, execFileSync } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { npzArrays, parseRowShape } from '../../src/extension/evaluate/datasetColumns';
 import { linearModel, pooledModel } from '../support/onnxModels';
-import { REPO_ROOT } from '../support/paths';
+import { runCliProcess } from '../support/cliProcess';
 
-const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const PYTHON = '/usr/bin/python3';
 
-function runCli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 60000 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err })),
-  );
-}
+const runCli = runCliProcess;
 
 
 describe('dataset choices: an NPZ\'s arrays and the shape of one row', function () {

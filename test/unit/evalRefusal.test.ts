@@ -6,7 +6,7 @@
  * pointed at a host address that counts the connections it gets (none).
  */
 import * as assert from 'assert';
-import { execFile, execFileSync } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -20,9 +20,9 @@ import type { Dataset } from '../../src/core/eval/dataset';
 import { linearModel } from '../support/onnxModels';
 import { EvalErrorCodes, float32ToBase64 } from '../../src/shared/evalProtocol';
 import { REPO_ROOT } from '../support/paths';
+import { CLI_BUNDLE as CLI, runCliProcess } from '../support/cliProcess';
 
 const PY = '/usr/bin/python3';
-const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 /** the compiled host (EVAL_HOST_SCRIPT=dist/evalHost.js: the bundle) */
 const HOST = process.env.EVAL_HOST_SCRIPT ? path.resolve(process.env.EVAL_HOST_SCRIPT) : path.join(__dirname, '..', '..', 'src', 'evalHost', 'main.js');
 
@@ -85,11 +85,7 @@ async function countingHost(): Promise<{ port: number; connections: () => number
   };
 }
 
-function runCli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 60000 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err })),
-  );
-}
+const runCli = runCliProcess;
 
 describe('evaluation refuses formats the host cannot run (safetensors, PyTorch, TorchScript, GGUF, TFLite)', function () {
   this.timeout(120000);

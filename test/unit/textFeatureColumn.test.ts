@@ -8,7 +8,6 @@
  *   by the loader's own rules (isFeatureCell), so the feature-column question leaves them unchecked.
  */
 import * as assert from 'assert';
-import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -16,15 +15,11 @@ import { isFeatureCell, loadDataset } from '../../src/core/eval/dataset';
 import { DatasetError } from '../../src/core/eval/datasetErrors';
 import { datasetColumnInfo, SAMPLE_ROWS } from '../../src/extension/evaluate/datasetColumns';
 import { linearModel } from '../support/onnxModels';
-import { fixture, REPO_ROOT } from '../support/paths';
+import { fixture } from '../support/paths';
+import { runCliProcess } from '../support/cliProcess';
 
-const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
-function runCli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 60000 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err })),
-  );
-}
+const runCli = runCliProcess;
 
 async function loadError(p: Promise<unknown>): Promise<DatasetError> {
   try {

@@ -648,6 +648,15 @@ print(json.dumps(res))
       await rejects(() => batchesFor(wide, input('x', ['batch', 96, 24]), 8), 'SHAPE_MISMATCH', 'float32[batch,96,24]', '2304 features', 'give the input shape [96,24]');
     });
 
+    it('an input without a batch dimension takes one row per run; a free first dimension is a batch, never part of a row', async () => {
+      const one = all(iris, input('x', [4]), 8);
+      assert.deepStrictEqual(one[0].dims, [4]);
+      assert.strictEqual(one.length, iris.rowCount);
+      const d = await loadDataset({ file: IRIS, labelColumn: 4, task: 'multiclass', inputShape: [2, 2, 1] });
+      const e = await rejects(() => batchesFor(d, input('x', ['batch', 'h', 'w']), 8), 'SHAPE_MISMATCH', 'shaped [2,2,1] by the input shape given', 'how one row maps onto [h,w]');
+      assert.deepStrictEqual(e.fix, { kind: 'rowShape' });
+    });
+
     it('bad batch sizes and string inputs are refused', async () => {
       await rejects(() => batchesFor(iris, input('x', ['batch', 4]), 0), 'BAD_SPEC', 'batch size');
       await rejects(() => batchesFor(iris, input('x', ['batch', 4], 'string'), 4), 'SHAPE_MISMATCH', 'string');

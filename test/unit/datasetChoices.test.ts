@@ -68,7 +68,10 @@ np.savez_compressed(sys.argv[1] + '/images.npz', images=np.zeros((50, 28, 28), d
     assert.ok(rep.metrics.accuracy > 0.95, String(rep.metrics.accuracy));
     const swapped = await runCli(['eval', 'model.onnx', '--data', 'test.npz', '--features', 'y_test', '--label', 'X_test', '--no-cache'], dir);
     assert.strictEqual(swapped.code, 1, swapped.err);
-    assert.match(swapped.err, /each row of test\.npz has 1 feature\. .* \(--features NAME names the feature array, --features 0,1,… its columns\)/);
+    assert.match(swapped.err, /each row of the feature array 'y_test' of test\.npz has 1 feature\. .* \(--features NAME names the feature array, --features 0,1,… its columns\)/);
+    const typo = await runCli(['eval', 'model.onnx', '--data', 'test.npz', '--features', 'Xtest', '--label', 'y_test', '--no-cache'], dir);
+    assert.strictEqual(typo.code, 1, typo.err);
+    assert.match(typo.err, /test\.npz has no array 'Xtest'; it holds 'X_test', 'y_test': name the array that holds the features \(--features NAME/);
     const noY = await runCli(['eval', 'model.onnx', '--data', 'test.npz', '--features', 'X_test', '--label', 'labels', '--no-cache'], dir);
     assert.strictEqual(noY.code, 1, noY.err);
     assert.match(noY.err, /test\.npz has no array 'labels' to take as the labels; it holds 'X_test', 'y_test': name the array that holds the labels, or the index of a label column inside 'X_test', -1 for the last \(--label NAME names the label array, or a column of the feature array\)/);
@@ -85,6 +88,10 @@ np.savez_compressed(sys.argv[1] + '/images.npz', images=np.zeros((50, 28, 28), d
     const rep = JSON.parse(ok.out) as { rows: number; metrics: { accuracy: number } };
     assert.strictEqual(rep.rows, 200);
     assert.ok(rep.metrics.accuracy > 0.95, String(rep.metrics.accuracy));
+    // one dimension too many: the model's first dimension is its batch, not part of a row (it was fed one row as a batch of 2)
+    const extra = await runCli(['eval', 'pooled.onnx', '--data', 'four.csv', '--label', 'y', '--input-shape', '2,2,1', '--no-cache'], dir);
+    assert.strictEqual(extra.code, 1, extra.out);
+    assert.match(extra.err, /takes float32\[batch,h,w\] but each row of four\.csv has 4 features shaped \[2,2,1\] by the input shape given\. .*how one row maps onto \[h,w\]/);
     const wrong = await runCli(['eval', 'pooled.onnx', '--data', 'four.csv', '--label', 'y', '--input-shape', '3x1', '--no-cache'], dir);
     assert.strictEqual(wrong.code, 1, wrong.err);
     assert.match(wrong.err, /the input shape \[3,1\] holds 3 values but each row of four\.csv has 4 features/);
@@ -114,5 +121,7 @@ np.savez_compressed(sys.argv[1] + '/images.npz', images=np.zeros((50, 28, 28), d
     assert.strictEqual(parseRowShape('3,1', 4), '[3,1] holds 3 values; each row has 4 features');
     assert.match(parseRowShape('2,0') as string, /positive whole numbers/);
     assert.match(parseRowShape('') as string, /positive whole numbers/);
+    assert.match(parseRowShape('2,,2') as string, /positive whole numbers/, 'an empty dimension is not skipped');
+    assert.deepStrictEqual(parseRowShape('28 28 1'), [28, 28, 1]);
   });
 });

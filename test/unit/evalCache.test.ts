@@ -11,7 +11,7 @@ import { runCli } from '../../src/cli/main';
 import { EvalCache } from '../../src/core/eval/cache';
 import { EvalClient } from '../../src/core/eval/client';
 import { loadDataset, type Dataset } from '../../src/core/eval/dataset';
-import { compareModels, evaluateModel, evaluationKey, outputsKey, plannedEvaluationKey, settingsOf, type ModelEvaluation } from '../../src/core/eval/evaluate';
+import { compareModels, evaluateModel, evaluationKey, evaluationNote, outputsKey, plannedEvaluationKey, settingsOf, type ModelEvaluation } from '../../src/core/eval/evaluate';
 import { downsampleCurve, rocSeries } from '../../src/core/eval/roc';
 import { rocAuc, rocCurve, scoreColumn, trapezoidArea } from '../../src/core/metrics';
 import { compareResult, toCompareViewModel } from '../../src/extension/evaluate/viewModel';
@@ -240,6 +240,21 @@ describe('evaluation outputs cache', function () {
     it('plannedEvaluationKey is the key recordEvaluation will record under', async () => {
       assert.strictEqual(await plannedEvaluationKey(good, ds, { folds: 5, seed: 1 }), evaluationKey(first.modelHash, ds.sha256, settingsOf(first, 1)));
       assert.notStrictEqual(await plannedEvaluationKey(good, ds, { folds: 3, seed: 1 }), evaluationKey(first.modelHash, ds.sha256, settingsOf(first, 1)));
+    });
+
+    it('a row shape given is part of the planned and the recorded key alike, and of the notes (another shape feeds other tensors)', async () => {
+      const shaped = await loadDataset({ file: csv, labelColumn: 'y', features: ['x0', 'x1'], task: 'binary', inputShape: [1, 2] });
+      const { client } = countingClient(path.join(tmp, 'host-shaped'));
+      clients.push(client);
+      const ev = await evaluateModel({ file: good, label: 'good' }, shaped, client, { folds: 5, seed: 1 });
+      assert.deepStrictEqual(ev.dataset.rowShape, [1, 2]);
+      assert.deepStrictEqual(ev.metrics, first.metrics, 'the same values, fed as [batch,1,2] → [batch,2]');
+      const recorded = evaluationKey(ev.modelHash, shaped.sha256, settingsOf(ev, 1));
+      assert.strictEqual(await plannedEvaluationKey(good, shaped, { folds: 5, seed: 1 }), recorded);
+      assert.notStrictEqual(recorded, evaluationKey(first.modelHash, ds.sha256, settingsOf(first, 1)), 'the rows as they are: another key');
+      assert.strictEqual(first.dataset.rowShape, undefined);
+      const note = evaluationNote(ev, recorded) as { evaluations: Record<string, { dataset: { rowShape?: number[] } }> };
+      assert.deepStrictEqual(note.evaluations[recorded].dataset.rowShape, [1, 2]);
     });
   });
 

@@ -1258,10 +1258,14 @@ function fromNpz(ctx: Ctx, bytes: Buffer): RawData {
   const featuresIsArray = spec.npz?.x === undefined && spec.features?.length === 1 && typeof spec.features[0] === 'string' && archive.has(spec.features[0]);
   const xName = pickArray(ctx, archive.names, spec.npz?.x ?? (featuresIsArray ? (spec.features![0] as string) : undefined), 'features');
   if (!xName) {
+    // one feature "column" that is a name, not an index: meant as the feature array
+    const named = spec.features?.length === 1 && typeof spec.features[0] === 'string' && !/^\s*-?\d+\s*$/.test(spec.features[0]) ? spec.features[0] : undefined;
     throw new DatasetError(
       'UNKNOWN_COLUMN',
       ctx.file,
-      `${ctx.base} has no feature array named x, X, features or arr_0; it holds ${list}: name the array that holds the features`,
+      named !== undefined
+        ? `${ctx.base} has no array '${named}'; it holds ${list}: name the array that holds the features`
+        : `${ctx.base} has no feature array named x, X, features or arr_0; it holds ${list}: name the array that holds the features`,
       undefined,
       { kind: 'npzArray', role: 'features', names: archive.names },
     );
@@ -1689,8 +1693,9 @@ export function planBatches(dataset: Dataset, input: ValueInfo, batchSize: numbe
       }
     }
   }
-  // no batch dimension: the whole input is one row
-  const whole = matchDims(shape, row, allowReshape, notes);
+  // no batch dimension: the whole input is one row. Not when its first dimension is free: that is the
+  // batch (a row shape [2,2,1] given for [batch,h,w] would otherwise feed one row as a batch of 2)
+  const whole = shape.length >= 1 && isFree(shape[0]) ? undefined : matchDims(shape, row, allowReshape, notes);
   if (whole) {
     notes.push(`the model's input '${input.name}' has no batch dimension: one row per run`);
     return { rowDims: whole, batchAxis: false, batchSize: 1, fixedBatch: false, notes };
@@ -1704,7 +1709,9 @@ function mismatchMessage(dataset: Dataset, input: ValueInfo): { message: string;
   const fc = dataset.featureCount;
   const row = dataset.rowShape;
   let fix: DatasetFix = { kind: 'features' };
-  let msg = `the model's input '${input.name}' takes ${formatInputShape(input)} but each row of ${base} has ${fc} feature${fc === 1 ? '' : 's'}`;
+  // an NPZ's rows come from one array: name it (its features are named array[k])
+  const array = dataset.format === 'npz' ? /^(.*)\[\d+\]$/.exec(dataset.featureNames[0] ?? '')?.[1] : undefined;
+  let msg = `the model's input '${input.name}' takes ${formatInputShape(input)} but each row of ${array !== undefined ? `the feature array '${array}' of ${base}` : base} has ${fc} feature${fc === 1 ? '' : 's'}`;
   if (dataset.rowShapeFromSpec) msg += ` shaped [${row.join(',')}] by the input shape given`;
   else if (row.length > 1) msg += ` (shape [${row.join(',')}])`;
   msg += '. ';

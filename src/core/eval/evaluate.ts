@@ -144,7 +144,8 @@ export interface ModelEvaluation {
   cv: Record<string, CvSummary>;
   cvFolds: number;
   predictions: ModelPredictions;
-  dataset: { file: string; sha256: string; rows: number; label: string; features: string[] };
+  /** rowShape: the shape of one row when it was given (DatasetSpec.inputShape) */
+  dataset: { file: string; sha256: string; rows: number; label: string; features: string[]; rowShape?: number[] };
   sessionMs: number;
   runMs: number;
   notes: string[];
@@ -270,7 +271,7 @@ export async function evaluateModel(target: EvalTarget, dataset: Dataset, client
     engine: res.engine ?? 'onnxruntime',
     rows: n,
     outputName: out.name,
-    dataset: { file: dataset.file, sha256: dataset.sha256, rows: n, label: dataset.labelName, features: dataset.featureNames },
+    dataset: { file: dataset.file, sha256: dataset.sha256, rows: n, label: dataset.labelName, features: dataset.featureNames, ...(dataset.rowShapeFromSpec ? { rowShape: dataset.rowShape } : {}) },
     sessionMs: cacheInfo?.hit ? 0 : res.sessionMs,
     runMs: cacheInfo?.hit ? 0 : res.runMs,
     notes,
@@ -863,7 +864,7 @@ function sortKeys(o: object): Record<string, unknown> {
 }
 
 export function settingsOf(ev: ModelEvaluation, seed?: number): EvaluationSettings {
-  return { task: ev.task, label: ev.dataset.label, features: ev.dataset.features, folds: ev.cvFolds, seed, outputName: ev.outputName, classNames: ev.classNames };
+  return { task: ev.task, label: ev.dataset.label, features: ev.dataset.features, folds: ev.cvFolds, seed, outputName: ev.outputName, classNames: ev.classNames, rowShape: ev.dataset.rowShape };
 }
 
 /** finite numbers only, rounded to 6 significant digits (what the notes keep) */
@@ -882,7 +883,7 @@ export function evaluationNote(ev: ModelEvaluation, key: string, date = new Date
   return {
     evaluations: {
       [key]: {
-        dataset: { file: path.basename(ev.dataset.file), sha256: ev.dataset.sha256, rows: ev.rows, label: ev.dataset.label },
+        dataset: { file: path.basename(ev.dataset.file), sha256: ev.dataset.sha256, rows: ev.rows, label: ev.dataset.label, ...(ev.dataset.rowShape ? { rowShape: ev.dataset.rowShape } : {}) },
         task: ev.task,
         ...(ev.classNames && ev.task !== 'regression' ? { classNames: ev.classNames } : {}),
         metrics: cleanMetrics(ev.metrics),

@@ -35,7 +35,8 @@ export async function npzArrays(file: string, baseDir?: string): Promise<NpzArra
 
 /** Parses "28,28,1" (or 28x28x1) into a shape; a message when it is not one, or does not hold `count` values. */
 export function parseRowShape(text: string, count?: number): number[] | string {
-  const dims = text.split(/[,x×\s]+/).filter((d) => d !== '').map(Number);
+  const t = text.trim();
+  const dims = t === '' ? [] : t.split(/\s*[,x×]\s*|\s+/).map((d) => (d === '' ? NaN : Number(d)));
   if (!dims.length || dims.some((d) => !Number.isInteger(d) || d < 1)) return 'positive whole numbers separated by commas, e.g. 28,28,1';
   const p = dims.reduce((a, b) => a * b, 1);
   if (count !== undefined && p !== count) return `[${dims.join(',')}] holds ${p} values; each row has ${count} features`;

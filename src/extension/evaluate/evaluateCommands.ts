@@ -474,7 +474,14 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
       const pick = await vscode.window.showQuickPick([...arrays.filter((a) => a.name !== x).map(item), ...(xShape === undefined || xShape.length === 2 ? [inside] : [])], { title: `The label array of ${base}`, placeHolder: 'one label per row (or one-hot rows)' });
       if (!pick) return undefined;
       if (!pick.name) {
-        const col = await vscode.window.showInputBox({ title: `The label column of '${x}' in ${base}`, prompt: 'a 0-based column index (-1 = last)', value: '-1', validateInput: (v) => (Number.isInteger(Number(v)) && v.trim() !== '' ? undefined : 'a whole number, e.g. -1 for the last column') });
+        const width = xShape?.length === 2 ? xShape[1] : undefined;
+        const validateInput = (v: string): string | undefined => {
+          const n = Number(v);
+          if (v.trim() === '' || !Number.isInteger(n)) return 'a whole number, e.g. -1 for the last column';
+          if (width !== undefined && (n >= width || n < -width)) return `'${x}' has ${width} column${width === 1 ? '' : 's'}: 0 to ${width - 1}, or -1 to -${width} from the end`;
+          return undefined;
+        };
+        const col = await vscode.window.showInputBox({ title: `The label column of '${x}' in ${base}`, prompt: `a 0-based column index (-1 = last)${width !== undefined ? ` of its ${width} columns` : ''}`, value: '-1', validateInput });
         if (col === undefined) return undefined;
         return { npz: { x }, labelColumn: Number(col) };
       }
@@ -607,6 +614,18 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     await refuseNotRunnable([input]);
     const spec = await datasetOf(args);
     if (!spec) return undefined;
+    try {
+      return await evaluateVersionOn(target, input, spec, args);
+    } catch (e) {
+      // no panel here: a choice of the data that settles it is said in the notification (what the next pick asks)
+      if (e instanceof DatasetError && (e.featureColumn !== undefined || e.fix !== undefined)) {
+        throw new DatasetError(e.code, e.file, `${e.message.replace(/\.?$/, '.')} ${hintFor(e)}`, e.featureColumn, e.fix);
+      }
+      throw e;
+    }
+  });
+
+  const evaluateVersionOn = async (target: VersionNode, input: ModelInput, spec: DatasetArg, args: EvaluateArgs) => {
     const { repo: vRepo, v: ver } = input.version!;
     const loaded = await loadEvalDataset(spec, baseDir());
     if (!args.force) {
@@ -640,7 +659,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     void vscode.window.showInformationMessage(`Model Versions: ${input.label} on ${path.basename(spec.file)}: ${main}${reused}. The metrics are recorded in the version's notes.`);
     log().info(`evaluate ${input.label}: ${JSON.stringify(ev.metrics)} (key ${recorded.key.slice(0, 12)})`);
     return { evaluation: evaluationJson(ev), recorded: { model: v.model, version: v.version, key: recorded.key }, warnings: ds.warnings };
-  });
+  };
 
   // ---------------------------------------------------------------- Cross-Validate…
   let cvOutput: vscode.OutputChannel | undefined;

@@ -227,14 +227,15 @@ np.savez(sys.argv[1], X_test=rows[:, :2], y_test=rows[:, 2].astype('<i8'))`, npz
     const saved = { pick: win.showQuickPick, input: win.showInputBox };
     const asked: { title: string; items: [string, string][] }[] = [];
     const typed: { title: string; value?: string; check: (v: string) => unknown }[] = [];
-    const answer = (file: string, arrays: { features: string; labels: string }) => {
+    // fresh: the file's own row in the data picker, not its "last used" row (which asks nothing more)
+    const answer = (file: string, arrays: { features: string; labels: string }, fresh = false) => {
       asked.length = 0;
       typed.length = 0;
       win.showQuickPick = async (items, o) => {
         const title = o?.title ?? '';
         const list = items as (Item | string)[];
         asked.push({ title, items: list.map((x) => (typeof x === 'string' ? [x, ''] : [x.label, x.description ?? ''])) });
-        if (title.startsWith('Evaluation data')) return (items as Item[]).find((x) => x.file === file);
+        if (title.startsWith('Evaluation data')) return (items as Item[]).find((x) => x.file === file && !(fresh && x.label.startsWith('$(history)')));
         if (title.startsWith('The feature array')) return (items as Item[]).find((x) => x.name === arrays.features);
         if (title.startsWith('The label array')) return (items as Item[]).find((x) => x.name === arrays.labels);
         if (title.startsWith('The label column')) return 'y';
@@ -260,6 +261,12 @@ np.savez(sys.argv[1], X_test=rows[:, :2], y_test=rows[:, 2].astype('<i8'))`, npz
       assert.ok(r && r.dataset.rows === 200, titles());
       assert.deepStrictEqual(asked.map((a) => a.title), ['Evaluation data (CSV, TSV, JSON, JSONL, NPY, NPZ)']);
       assert.match(asked[0].items[0][1], /^last used · features 'X_test' · labels 'y_test'$/);
+      // Evaluate Version… (no panel) with the arrays swapped: the notification says what the next pick asks
+      answer(npz, { features: 'y_test', labels: 'X_test' }, true);
+      const before = api.evaluate.errors().length;
+      assert.strictEqual(await exec('evaluateVersion', v2.node, { host: 'local' }), undefined);
+      const [err] = api.evaluate.errors().slice(before);
+      assert.match(err ?? '', /each row of the feature array 'y_test' of split\.npz has 1 feature\. .* Pick the data again \(Compare Models… or Evaluate Version…\): you are then asked which arrays hold the features and the labels\.$/, err);
 
       // four columns for an input float[batch,h,w]: no shape fits by itself; the next pick asks for it
       answer(four, { features: '', labels: '' });

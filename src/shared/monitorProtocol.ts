@@ -49,8 +49,11 @@ export interface MonitorView {
   alerts: string[];
   /** accuracy below this is marked as degraded (modelVersions.monitor.minAccuracy; 0 = off) */
   minAccuracy: number;
-  /** the alias being watched and where it would roll back to */
-  rollback?: { alias: string; current: string; previous: string };
+  /**
+   * the alias being watched and where it would go back to; `label`: the action, "Roll back production →
+   * v2" (to an older version), "Move production back → v3" (the last move went to an older one)
+   */
+  rollback?: { alias: string; current: string; previous: string; label: string };
   /** when the host received the report (ISO), and how many it has received */
   receivedAt: string;
   updates: number;

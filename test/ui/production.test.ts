@@ -162,7 +162,8 @@ describe('UI: A/B Test and Monitor panels', function () {
     // the alias moved outside VS Code (a terminal) while the panel is open: its roll-back follows
     // without a new record in the log
     await repo.setAlias(HELLO_MODEL, 'production', 1);
-    await mon.locator('#rollback', { hasText: 'Roll back production → v3' }).waitFor({ timeout: 10000 });
+    // its last move went from v3 to the older v1: the way back is to a newer version, not a roll-back
+    await mon.locator('#rollback', { hasText: 'Move production back → v3' }).waitFor({ timeout: 10000 });
     assert.match(await mon.locator('#rollback + .notes').innerText(), /production is on v1 now/);
     assert.strictEqual(await count(), 11000, 'no record was appended');
   });

@@ -83,7 +83,7 @@ function render(v: MonitorView): void {
   else parts.push(h('p', { class: 'notes', id: 'alerts' }, 'No drift in the latest window or over the whole log.'));
   if (earlier) parts.push(h('p', { class: 'notes', id: 'earlier' }, `${earlier.toLocaleString('en-US')} version-window${earlier === 1 ? '' : 's'} of the log had drift at the time (${r.alerts.filter((a) => !/whole log/.test(a)).slice(-3).join('; ')}${earlier > 3 ? '; …' : ''}).`));
   const actions = h('div', { class: 'actions' });
-  if (v.rollback) actions.append(button(`Roll back ${v.rollback.alias} → ${v.rollback.previous}`, 'history', () => post({ type: 'rollback' }), !alerts.length, 'rollback'), h('span', { class: 'notes' }, `${v.rollback.alias} is on ${v.rollback.current} now`));
+  if (v.rollback) actions.append(button(v.rollback.label, 'history', () => post({ type: 'rollback' }), !alerts.length, 'rollback'), h('span', { class: 'notes' }, `${v.rollback.alias} is on ${v.rollback.current} now`));
   actions.append(button('Restart', 'refresh', () => post({ type: 'restart' })));
   parts.push(actions);
   parts.push(h('div', { class: 'cards', id: 'cards' }, ...r.versions.map((x) => card(x, v.minAccuracy))));

@@ -77,7 +77,7 @@ export function renderMonitorText(r: MonitorReport): string {
   lines.push('');
   for (const v of r.versions) lines.push(...statsLines(v, ''));
   for (const w of r.windows) {
-    lines.push('', `window from ${w.start}`);
+    lines.push('', `window from ${w.start.slice(0, 16).replace('T', ' ')} UTC`);
     for (const v of w.versions) {
       const drift = v.drifted.length ? ` — DRIFT in ${v.drifted.join(', ')}` : '';
       lines.push(`  ${v.version}: ${v.exposures} predictions${v.latencyMs ? `, p95 ${num(v.latencyMs.p95, 1)} ms` : ''}${v.outcomes ? `, accuracy ${num(v.outcomes.accuracy)}` : ''}${drift}`);

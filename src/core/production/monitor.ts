@@ -735,7 +735,7 @@ export class MonitorAccumulator {
     const alerts: string[] = [];
     for (const w of wins) {
       for (const v of w.versions) {
-        if (v.drifted.length) alerts.push(`${v.version}, window from ${w.start}: drift in ${v.drifted.join(', ')}`);
+        if (v.drifted.length) alerts.push(`${v.version}, window from ${w.start.slice(0, 16).replace('T', ' ')} UTC: drift in ${v.drifted.join(', ')}`);
       }
     }
     for (const v of versions) if (v.drifted.length) alerts.push(`${v.version}, whole log: drift in ${v.drifted.join(', ')}`);

@@ -209,7 +209,9 @@ export function modelCommands(command: CommandRegistrar, context: vscode.Extensi
     if (!alias) return;
     const ev = await repo.setAlias(model, alias.trim(), specOf(version));
     repos.refresh();
-    const from = ev.from ? ` (was ${ev.from.commit.slice(0, 7)})` : '';
+    // where it was, as the version the user knows (the commit when it is no version of this model)
+    const was = ev.from ? await repo.resolveVersion(model, ev.from.commit).catch(() => undefined) : undefined;
+    const from = ev.from ? ` (was ${was ? `v${was.version}` : ev.from.commit.slice(0, 7)})` : '';
     void vscode.window.showInformationMessage(`${alias} → ${model} ${versionName(version)}${from}.`);
     return ev;
   });

@@ -141,7 +141,10 @@ export class MonitorPanel extends WebviewPanelHost<MonitorHostMessage, MonitorWe
     const alias = this.settings.alias;
     const st = await aliasState(this.input.repo, this.input.model, alias).catch(() => ({ current: undefined, previous: undefined }));
     if (read !== this.rollbackReads) return;
-    const rollback = st.current !== undefined && st.previous !== undefined && st.previous !== st.current ? { alias, current: `v${st.current}`, previous: `v${st.previous}` } : undefined;
+    const rollback =
+      st.current !== undefined && st.previous !== undefined && st.previous !== st.current
+        ? { alias, current: `v${st.current}`, previous: `v${st.previous}`, label: `${st.previous < st.current ? 'Roll back' : 'Move'} ${alias}${st.previous < st.current ? '' : ' back'} → v${st.previous}` }
+        : undefined;
     const same = JSON.stringify(rollback) === JSON.stringify(this.rollback);
     this.rollback = rollback;
     if (same || !this.view) return;
@@ -172,7 +175,7 @@ export class MonitorPanel extends WebviewPanelHost<MonitorHostMessage, MonitorWe
     if (!fresh.length) return;
     log().warn(`monitor ${this.input.model}: ${fresh.map((a) => a.text).join('; ')}`);
     const rb = this.rollback;
-    const action = rb ? `Roll back ${rb.alias} → ${rb.previous}` : undefined;
+    const action = rb?.label;
     void vscode.window.showWarningMessage(`Model Versions: ${path.posix.basename(this.input.model)}: ${fresh[0].text}${fresh.length > 1 ? ` (and ${fresh.length - 1} more)` : ''}`, ...(action ? [action] : []), 'Show Monitor').then((picked) => {
       if (picked === action) void this.rollBack();
       else if (picked === 'Show Monitor') this.reveal();

@@ -134,13 +134,16 @@ export type ExportFormat = 'csv' | 'json' | 'md';
 
 export type CompareHostMessage =
   | { type: 'loading'; title: string; message: string }
-  | { type: 'error'; title: string; message: string; hint: string }
+  /** pickData: the data (or a choice about it) is what failed: the page offers to choose it again */
+  | { type: 'error'; title: string; message: string; hint: string; pickData?: boolean }
   | { type: 'report'; model: CompareViewModel };
 
 export type CompareWebviewMessage =
   | { type: 'ready' }
   | { type: 'export'; format: ExportFormat; to: 'file' | 'clipboard' }
   | { type: 'rerun' }
+  /** the same models on data chosen again (its file, label, columns or arrays, row shape) */
+  | { type: 'pickData' }
   /** save every disagreement (not only those shown) as CSV */
   | { type: 'exportDisagreements' }
   /** make models[model] the baseline (Swap with two models): the comparison is recomputed from the outputs it has, nothing runs again */

@@ -335,7 +335,7 @@ np.savez(sys.argv[1], X_test=rows[:, :2], y_test=rows[:, 2].astype('<i8'))`, pat
     assert.strictEqual(verdicts.split('\n')[0].trim(), 'eval/tiny.onnx@v2: better than the baseline on accuracy (McNemar) at α = 0.05', verdicts);
   });
 
-  it("an NPZ of X_test and y_test: its feature array and label array are asked for, listed with their shapes", async function () {
+  it("an NPZ of X_test and y_test: its feature array and label array are asked for, listed with their shapes; a wrong choice offers Choose the Data Again…", async function () {
     this.timeout(150000);
     const page = suite.wb.page;
     const panel = await suite.wb.frameWith('#verdicts', 20000);
@@ -350,9 +350,21 @@ np.savez(sys.argv[1], X_test=rows[:, :2], y_test=rows[:, 2].astype('<i8'))`, pat
       ['y_test', '(200,)'],
     ]);
     await suite.wb.screenshot('compare-models-npz-arrays');
+    // the labels taken for the features: the error names the array, and offers to choose the data again
+    await suite.wb.pickQuickPick(/^The feature array of split\.npz/, '', 'y_test');
+    await suite.wb.pickQuickPick(/^The label array of split\.npz/, '', 'X_test');
+    const error = await suite.wb.readWebviewText('.error', 60000);
+    assert.match(error, /each row of the feature array 'y_test' of split\.npz has 1 feature/, error);
+    assert.match(error, /you are then asked which arrays hold the features and the labels/, error);
+    const failed = await suite.wb.frameWith('#pick-data', 20000);
+    await suite.wb.screenshot('compare-models-npz-wrong-arrays');
+    await failed.evaluate(() => document.querySelector('.error')?.setAttribute('data-previous', ''));
+    await failed.locator('#pick-data').click();
+    await suite.wb.pickQuickPick(/^Evaluation data/, 'split.npz', 'split.npz');
     await suite.wb.pickQuickPick(/^The feature array of split\.npz/, '', 'X_test');
     await suite.wb.pickQuickPick(/^The label array of split\.npz/, '', 'y_test');
-    await waitForPanel('#verdicts:not([data-previous])', (t) => /@v2:/.test(t), 'the comparison on split.npz', 90000);
+    await failed.waitForFunction(() => !document.querySelector('.error[data-previous]'), undefined, { timeout: 30000 });
+    await waitForPanel('.subtitle', (t) => /split\.npz/.test(t), 'the comparison on split.npz', 90000);
     const subtitle = await suite.wb.readWebviewText('.subtitle');
     assert.match(subtitle, /binary · 200 rows · label 'y_test' · split\.npz/, subtitle);
     const verdicts = await suite.wb.readWebviewText('#verdicts');

@@ -70,7 +70,10 @@ function render(m: CompareHostMessage): void {
           h('span', { class: 'codicon codicon-error' }),
           h('div', null, h('h2', null, 'The models could not be compared'), h('p', { class: 'message' }, m.message), h('p', { class: 'hint' }, m.hint)),
         ),
-        button('Run Again', 'refresh', () => post({ type: 'rerun' })),
+        h('div', { class: 'actions' },
+          ...(m.pickData ? [Object.assign(button('Choose the Data Again…', 'database', () => post({ type: 'pickData' }), false), { id: 'pick-data' })] : []),
+          button('Run Again', 'refresh', () => post({ type: 'rerun' })),
+        ),
       );
       break;
     case 'report':

@@ -1724,7 +1724,10 @@ function mismatchMessage(dataset: Dataset, input: ValueInfo): { message: string;
       fix = { kind: 'rowShape' };
       msg += `The counts agree, so give the input shape [${inner.join(',')}]${dataset.rowShapeFromSpec ? ' (or none)' : ''}.`;
     } else {
-      msg += `The model needs ${need} value${need === 1 ? '' : 's'} per row: choose ${need} feature columns (the label is not a feature), or check that this is the data the model was trained on.`;
+      msg +=
+        array !== undefined
+          ? `The model needs ${need} value${need === 1 ? '' : 's'} per row: choose the array that holds them, or check that this is the data the model was trained on.`
+          : `The model needs ${need} value${need === 1 ? '' : 's'} per row: choose ${need} feature columns (the label is not a feature), or check that this is the data the model was trained on.`;
     }
   } else {
     fix = { kind: 'rowShape' };

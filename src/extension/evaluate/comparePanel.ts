@@ -31,6 +31,8 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
   /** aborts the run in progress (panel closed) */
   abort: AbortController | undefined;
   onRerun: (() => void) | undefined;
+  /** Choose the Data Again…: the same comparison on data picked again */
+  onPickData: (() => void | Promise<void>) | undefined;
   /** makes the model at this position the baseline (Swap); set while a result shows, cleared when a new run starts */
   onBaseline: ((index: number) => void) | undefined;
 
@@ -57,6 +59,7 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
         await exportComparison(this.result, m.format, m.to);
       },
       rerun: () => this.onRerun?.(),
+      pickData: () => this.onPickData?.(),
       exportDisagreements: async () => {
         await exportDisagreements(this.result);
       },
@@ -78,9 +81,9 @@ export class ComparePanel extends WebviewPanelHost<CompareHostMessage, CompareWe
     this.post({ type: 'report', model: toCompareViewModel(r, title) });
   }
 
-  showError(title: string, message: string, hint: string): void {
+  showError(title: string, message: string, hint: string, pickData = false): void {
     this.onBaseline = undefined;
-    this.post({ type: 'error', title, message, hint });
+    this.post({ type: 'error', title, message, hint, ...(pickData ? { pickData } : {}) });
   }
 }
 

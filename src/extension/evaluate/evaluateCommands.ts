@@ -534,6 +534,13 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     panel.onRerun = () => {
       if (lastRun) void compare(lastRun.inputs, lastRun.spec, lastRun.host, lastRun.args);
     };
+    // the same models and host on data chosen again (the picker asks what the failure showed it must)
+    panel.onPickData = async () => {
+      const run = lastRun;
+      if (!run) return;
+      const again = await datasetOf({});
+      if (again) void compare(run.inputs, again, run.host, run.args);
+    };
     panel.abort?.abort();
     const abort = (panel.abort = new AbortController());
     const roles = inputs.map((m, i) => `${m.label} (${i === 0 ? 'baseline' : 'candidate'})`).join(', ');
@@ -558,7 +565,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
     } catch (e) {
       const err = e as Error;
       if (ComparePanel.current === panel && panel.abort === abort) {
-        panel.showError(title, err instanceof EvaluationCancelled ? 'The comparison was cancelled.' : (err?.message ?? String(e)), hintFor(e));
+        panel.showError(title, err instanceof EvaluationCancelled ? 'The comparison was cancelled.' : (err?.message ?? String(e)), hintFor(e), e instanceof DatasetError || e instanceof EvaluationError);
       }
       reportErrorShownInPanel(COMMAND.compareModels, e);
       return undefined;

@@ -413,6 +413,9 @@ function toNumber(v: unknown): number | undefined {
   return undefined;
 }
 
+/** a column reference typed as a number ("3", " -1 "): an index, not a name */
+const isIndexText = (ref: string): boolean => /^-?\d+$/.test(ref.trim());
+
 /** A name (column, class) as messages show it: quoted, at most 60 characters. */
 function q(name: string): string {
   return `'${name.length > 60 ? name.slice(0, 57) + '…' : name}'`;
@@ -452,7 +455,7 @@ function resolveColumn(ctx: Ctx, table: Table, ref: ColumnRef, role: string): nu
   const lower = ref.toLowerCase();
   const ci = table.columns.map((c, i) => [c, i] as const).filter(([c]) => c.toLowerCase() === lower);
   if (ci.length === 1) return ci[0][1];
-  if (!table.hasHeader && /^-?\d+$/.test(ref.trim())) return resolveColumn(ctx, table, Number(ref.trim()), role);
+  if (!table.hasHeader && isIndexText(ref)) return resolveColumn(ctx, table, Number(ref.trim()), role);
   throw noSuch(q(ref));
 }
 
@@ -1259,7 +1262,7 @@ function fromNpz(ctx: Ctx, bytes: Buffer): RawData {
   const xName = pickArray(ctx, archive.names, spec.npz?.x ?? (featuresIsArray ? (spec.features![0] as string) : undefined), 'features');
   if (!xName) {
     // one feature "column" that is a name, not an index: meant as the feature array
-    const named = spec.features?.length === 1 && typeof spec.features[0] === 'string' && !/^\s*-?\d+\s*$/.test(spec.features[0]) ? spec.features[0] : undefined;
+    const named = spec.features?.length === 1 && typeof spec.features[0] === 'string' && !isIndexText(spec.features[0]) ? spec.features[0] : undefined;
     throw new DatasetError(
       'UNKNOWN_COLUMN',
       ctx.file,
@@ -1287,7 +1290,7 @@ function fromNpz(ctx: Ctx, bytes: Buffer): RawData {
       );
     }
     // the columns of an array have no names: a label named is an array that is not there
-    if (typeof spec.labelColumn === 'string' && !/^\s*-?\d+\s*$/.test(spec.labelColumn)) {
+    if (typeof spec.labelColumn === 'string' && !isIndexText(spec.labelColumn)) {
       throw new DatasetError(
         'UNKNOWN_COLUMN',
         ctx.file,

@@ -141,20 +141,31 @@ function noteFeatureTrouble(e: unknown, spec: DatasetArg, baseDir: string | unde
   if (e.featureColumn !== undefined) t.text.add(e.featureColumn);
   if (e.fix?.kind === 'rowShape') t.rowShape = true;
   // an NPZ's "feature columns" are its feature array: asked again
-  if (e.fix?.kind === 'npzArray' || (e.fix?.kind === 'features' && formatFromName(file) === 'npz')) t.npz = true;
+  if (settledByNpzArrays(e)) t.npz = true;
   featureTrouble.set(file, t);
 }
 
 /** "(1000, 784)" as numpy prints a shape; '' when unknown */
 const shapeText = (shape: number[] | undefined): string => (shape ? `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})` : '');
 
+/** An NPZ's arrays settle it: one was not found, or the feature array's row does not fit the model. */
+const settledByNpzArrays = (e: DatasetError): boolean => e.fix?.kind === 'npzArray' || (e.fix?.kind === 'features' && formatFromName(e.file) === 'npz');
+
+/** What "last used" keeps of a dataset choice (and gives back as it was). */
+const remembered = (s: DatasetArg): DatasetArg => ({
+  file: s.file,
+  labelColumn: s.labelColumn,
+  ...(s.features ? { features: s.features } : {}),
+  ...(s.npz ? { npz: s.npz } : {}),
+  ...(s.inputShape ? { inputShape: s.inputShape } : {}),
+});
 
 /** What to do about an error, in one sentence. */
 function hintFor(e: unknown): string {
   if (e instanceof EvaluationCancelled || isEvalCancelled(e)) return 'Run it again with "Run Again".';
   if (e instanceof DatasetError && e.featureColumn !== undefined) return `Leave '${e.featureColumn}' out of the feature columns: pick the data again (Compare Models… or Evaluate Version…) and uncheck it when asked for the feature columns, or encode it as numbers.`;
   if (e instanceof DatasetError && e.fix?.kind === 'rowShape') return "Pick the data again (Compare Models… or Evaluate Version…): you are then asked for the shape of one row as the model takes it (and for a table's feature columns, the model's inputs in order).";
-  if (e instanceof DatasetError && (e.fix?.kind === 'npzArray' || (e.fix?.kind === 'features' && formatFromName(e.file) === 'npz'))) return 'Pick the data again (Compare Models… or Evaluate Version…): you are then asked which arrays hold the features and the labels.';
+  if (e instanceof DatasetError && settledByNpzArrays(e)) return 'Pick the data again (Compare Models… or Evaluate Version…): you are then asked which arrays hold the features and the labels.';
   if (e instanceof DatasetError && e.fix?.kind === 'features') return "Pick the data again (Compare Models… or Evaluate Version…): you are then asked for the feature columns, the model's inputs in order.";
   if (e instanceof DatasetError) return 'Check the dataset file, its label column and that its feature columns match the model\'s input, then run the comparison again.';
   if (e instanceof NotRunnableError) return 'Inspect and Compare with… work on this file; to evaluate the model, export it to ONNX (or save a full Keras model) and evaluate that file.';
@@ -368,7 +379,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
       !trouble &&
       !info.some((c) => c.text !== undefined && c.name !== String(last.labelColumn) && (!last.features || last.features.map(String).includes(c.name)))
     ) {
-      return { file: last.file, labelColumn: last.labelColumn, ...(last.features ? { features: last.features } : {}), ...(last.npz ? { npz: last.npz } : {}), ...(last.inputShape ? { inputShape: last.inputShape } : {}) };
+      return remembered(last);
     }
     // after rows that did not fit the model as they are: the shape of one row (cancelled: undefined)
     const rowShape = async (count?: number): Promise<{ inputShape?: number[] } | undefined> => {
@@ -378,10 +389,10 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
         title: `The shape of one row of ${path.basename(file!)}`,
         prompt: `how the model takes one row, without the batch dimension (e.g. 28,28,1)${count !== undefined ? `: ${count} values` : ''}; empty: the row as it is`,
         value: prev?.join(',') ?? '',
-        validateInput: (v) => (v.trim() === '' ? undefined : (() => {
-          const r = parseRowShape(v, count);
+        validateInput: (v) => {
+          const r = v.trim() === '' ? undefined : parseRowShape(v, count);
           return typeof r === 'string' ? r : undefined;
-        })()),
+        },
       });
       if (text === undefined) return undefined;
       const r = text.trim() === '' ? undefined : parseRowShape(text, count);
@@ -508,7 +519,7 @@ export function evaluateCommands(command: CommandRegistrar, context: vscode.Exte
 
   const datasetOf = async (args: EvaluateArgs): Promise<DatasetArg | undefined> => {
     const spec = args.dataset ?? (await pickDataset());
-    if (spec) await context.workspaceState.update(LAST_DATASET_KEY, { file: spec.file, labelColumn: spec.labelColumn, ...(spec.features ? { features: spec.features } : {}), ...(spec.npz ? { npz: spec.npz } : {}), ...(spec.inputShape ? { inputShape: spec.inputShape } : {}) });
+    if (spec) await context.workspaceState.update(LAST_DATASET_KEY, remembered(spec));
     return spec;
   };
 
